@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Only Python 3.11+ and make are needed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-dev migrate seed check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask demo seed
+
+## run: migrate the embedded SQLite database, seed the demo data, serve on 127.0.0.1:$PORT
+run: seed
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## test: install the dev dependencies and run the whole suite
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## check: models and migrations agree on the configured database
+check: install
+	$(BIN)/flask db check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,77 @@
+"""GTAC Triage: partner support cases, the PartnerWorks GTAC checklist, GTAC SRs and partner payouts."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app, request
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+
+from app.accounts import api as accounts_api
+from app.accounts.api_auth import authenticate_api_request
+from app.accounts.services import load_user
+from app.api_base import domain_error, http_error
+from app.cases import api as cases_api
+from app.cases import views as cases_views
+from app.cli import register_cli
+from app.clock import SystemClock
+from app.config import load_config
+from app.db import sqlite_pragmas
+from app.errors import DomainError
+from app.extensions import api, csrf, db, login_manager, migrate
+from app.health import blp as health_blp
+from app.notifications.services import HANDLERS as NOTIFICATION_HANDLERS
+from app.outbox.dispatch import make_dispatcher
+from app.web import views as web_views
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+API_BLUEPRINTS = (accounts_api.blp, cases_api.blp)
+# Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
+UPLOAD_ENDPOINTS: set[str] = set()
+
+
+def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application: settings from the environment, then `config` on top."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", sqlite_pragmas)
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "Please sign in."
+    csrf.init_app(app)
+
+    api.init_app(app)
+    for blueprint in API_BLUEPRINTS:
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens only, never cookies: nothing to forge
+    app.register_blueprint(health_blp)
+    app.register_blueprint(web_views.blp)
+    app.register_blueprint(cases_views.blp)
+
+    app.before_request(_limit_body_size)
+    app.before_request(authenticate_api_request)
+    app.register_error_handler(DomainError, domain_error)
+    app.register_error_handler(HTTPException, http_error)
+
+    app.extensions["clock"] = SystemClock()
+    app.extensions["outbox_handlers"] = dict(NOTIFICATION_HANDLERS)
+    app.extensions["outbox_dispatch"] = make_dispatcher(app)
+    register_cli(app)
+    return app
+
+
+def _limit_body_size() -> None:
+    # Werkzeug answers 413 as soon as a body is read past this limit.
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["MAX_BODY_BYTES"]

@@ -1,0 +1,105 @@
+"""Tenant scoping and role rules: the one place every feature asks.
+
+Two questions, always in this order:
+1. Can the caller see the object? Queries start from the scopes below, so an
+   object of another tenant is simply not found (404, no existence leak).
+2. May the caller's role do this to an object it can see? If not, 403.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Organisation, Role, User
+from app.cases.models import Case, Channel
+from app.contracts.models import CoveredSerial, ServiceContract
+from app.errors import Forbidden, NotFound, RuleViolation
+from app.extensions import db
+
+ALL_ROLES = frozenset(Role)
+CASE_WORKERS = PARTNER_ROLES | GTAC_ROLES
+
+# action -> roles allowed to attempt it (visibility is checked separately).
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "token.issue": ALL_ROLES,
+    "case.open": PARTNER_ROLES | {Role.CUSTOMER},
+    "case.list": CASE_WORKERS | {Role.CUSTOMER},
+    "case.audit.read": PARTNER_ROLES,
+}
+
+# Who may read and write each channel of a case thread.
+CHANNEL_READERS: dict[Channel, frozenset[Role]] = {
+    Channel.INTERNAL: PARTNER_ROLES,
+    Channel.CUSTOMER: PARTNER_ROLES | {Role.CUSTOMER},
+    Channel.GTAC: PARTNER_ROLES | GTAC_ROLES,
+}
+CHANNEL_WRITERS = CHANNEL_READERS
+
+
+def allowed(user: User, action: str) -> bool:
+    return user.role in PERMISSIONS[action]
+
+
+def require(user: User, action: str) -> None:
+    if not allowed(user, action):
+        raise Forbidden(f"Your role ({user.role.value}) may not do this.", code="role_not_allowed",
+                        details={"action": action})
+
+
+def case_scope(user: User) -> sa.ColumnElement[bool]:
+    """The rows of `cases` this user can see at all."""
+    if user.role in PARTNER_ROLES:
+        return Case.partner_id == user.organisation_id
+    if user.role is Role.CUSTOMER:
+        return Case.customer_id == user.organisation_id
+    if user.role in GTAC_ROLES:
+        return Case.escalated_at.is_not(None)
+    return sa.false()
+
+
+def visible_cases(user: User) -> sa.Select:
+    return sa.select(Case).where(case_scope(user))
+
+
+def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
+    query = visible_cases(user).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update()
+    case = db.session.scalars(query).one_or_none()
+    if case is None:
+        raise NotFound(f"Case {case_id} not found.", code="case_not_found")
+    return case
+
+
+def readable_channels(user: User) -> list[Channel]:
+    return [channel for channel, roles in CHANNEL_READERS.items() if user.role in roles]
+
+
+def require_channel_read(user: User, channel: Channel) -> None:
+    if user.role not in CHANNEL_READERS[channel]:
+        raise Forbidden(f"Your role may not read the {channel.value} channel.",
+                        code="channel_not_allowed", details={"channel": channel.value})
+
+
+def require_channel_write(user: User, case: Case, channel: Channel) -> None:
+    if user.role not in CHANNEL_WRITERS[channel]:
+        raise Forbidden(f"Your role may not write to the {channel.value} channel.",
+                        code="channel_not_allowed", details={"channel": channel.value})
+    if channel is Channel.GTAC and case.escalated_at is None:
+        raise RuleViolation("The GTAC channel opens once the case is escalated.",
+                            code="gtac_channel_closed", details={"channel": channel.value})
+
+
+def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
+    """The caller's covered serial (latest-ending contract first), or None if not the caller's."""
+    query = (sa.select(CoveredSerial)
+             .join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
+             .join(Organisation, ServiceContract.customer_id == Organisation.id)
+             .where(CoveredSerial.serial_number == serial_number)
+             .order_by(ServiceContract.ends_on.desc()).limit(1))
+    if user.role in PARTNER_ROLES:
+        query = query.where(Organisation.partner_id == user.organisation_id)
+    elif user.role is Role.CUSTOMER:
+        query = query.where(Organisation.id == user.organisation_id)
+    else:
+        return None
+    return db.session.scalars(query).first()

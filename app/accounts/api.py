@@ -1,0 +1,49 @@
+"""/api/v1/tokens and /api/v1/me."""
+from __future__ import annotations
+
+from flask import request
+
+from app.accounts import services
+from app.accounts.api_auth import api_user
+from app.accounts.schemas import IssuedTokenSchema, MeSchema, TokenRequestSchema, TokenSchema
+from app.api_base import Blueprint
+from app.errors import Unauthorized
+
+blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Authentication and the caller")
+
+
+@blp.route("/tokens", methods=["POST"], endpoint="issue")
+@blp.arguments(TokenRequestSchema, required=False)
+@blp.response(201, IssuedTokenSchema)
+@blp.doc(security=[{"basicAuth": []}])
+def issue_token(body):
+    """Issue a personal API token (HTTP Basic with e-mail and password)."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic":
+        raise Unauthorized("Send your e-mail and password with HTTP Basic authentication.",
+                           code="missing_credentials")
+    user = services.authenticate(credentials.username or "", credentials.password or "",
+                                 request.remote_addr)
+    secret, token = services.issue_token(user, body.get("name"))
+    return {"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret}
+
+
+@blp.route("/tokens", methods=["GET"], endpoint="list")
+@blp.response(200, TokenSchema(many=True))
+def list_tokens():
+    """The caller's tokens (never their secrets)."""
+    return services.list_tokens(api_user())
+
+
+@blp.route("/tokens/<int:token_id>", methods=["DELETE"], endpoint="revoke")
+@blp.response(204)
+def revoke_token(token_id):
+    """Revoke one of the caller's tokens."""
+    services.revoke_token(api_user(), token_id)
+
+
+@blp.route("/me", methods=["GET"], endpoint="me")
+@blp.response(200, MeSchema)
+def me():
+    """The caller: id, e-mail, role and organisation."""
+    return api_user()

@@ -1,0 +1,40 @@
+"""API shapes of users, organisations and tokens."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+
+class OrganisationSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.Function(lambda org: org.kind.value)
+    tier = fields.Function(lambda org: org.tier.value if org.tier else None)
+    region = fields.String(allow_none=True)
+
+
+class MeSchema(ma.Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.Function(lambda user: user.role.value)
+    organisation = fields.Nested(OrganisationSchema)
+
+
+class UserRefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    role = fields.Function(lambda user: user.role.value)
+
+
+class TokenRequestSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class TokenSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class IssuedTokenSchema(TokenSchema):
+    token = fields.String(metadata={"description": "the secret; shown only in this answer"})

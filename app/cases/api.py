@@ -1,0 +1,49 @@
+"""/api/v1/cases: open, list, read, and the message thread."""
+from __future__ import annotations
+
+from app.accounts.api_auth import api_user
+from app.api_base import Blueprint
+from app.cases import services
+from app.cases.schemas import (CaseCreateSchema, CaseListQuerySchema, CasePageSchema, CaseSchema,
+                               MessageCreateSchema, MessageQuerySchema, MessageSchema)
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
+
+
+@blp.route("", methods=["GET"], endpoint="list")
+@blp.arguments(CaseListQuerySchema, location="query")
+@blp.response(200, CasePageSchema)
+def list_cases(args):
+    """Cases the caller may see, newest first (keyset pagination)."""
+    return services.list_cases(api_user(), **args)
+
+
+@blp.route("", methods=["POST"], endpoint="open")
+@blp.arguments(CaseCreateSchema)
+@blp.response(201, CaseSchema)
+def open_case(body):
+    """Open a case; product and customer follow from the serial's contract."""
+    return services.open_case(api_user(), body)
+
+
+@blp.route("/<int:case_id>", methods=["GET"], endpoint="get")
+@blp.response(200, CaseSchema)
+def get_case(case_id):
+    """One case."""
+    return services.get_case(api_user(), case_id)
+
+
+@blp.route("/<int:case_id>/messages", methods=["POST"], endpoint="post_message")
+@blp.arguments(MessageCreateSchema)
+@blp.response(201, MessageSchema)
+def post_message(body, case_id):
+    """Post to one channel of the case thread."""
+    return services.post_message(api_user(), case_id, body["channel"], body["body"])
+
+
+@blp.route("/<int:case_id>/messages", methods=["GET"], endpoint="messages")
+@blp.arguments(MessageQuerySchema, location="query")
+@blp.response(200, MessageSchema(many=True))
+def list_messages(args, case_id):
+    """The thread the caller may read."""
+    return services.list_messages(api_user(), case_id, args.get("channel"))

@@ -1,0 +1,94 @@
+"""API shapes of cases and messages (the body fields are SPEC §10's)."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.accounts.schemas import UserRefSchema
+from app.cases.models import CaseStatus, Channel, Severity
+from app.pagination import PageQuerySchema
+
+STRICT_BOOL = {"truthy": {True}, "falsy": {False}}
+
+
+def _values(enum_cls):
+    return [member.value for member in enum_cls]
+
+
+class CaseCreateSchema(ma.Schema):
+    serial_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    software_version = fields.String(required=True, validate=[
+        validate.Length(min=1, max=64),
+        validate.Regexp(r"^[0-9A-Za-z][0-9A-Za-z.\-_]*$", error="Not a software version."),
+    ])
+    severity = fields.String(required=True, validate=validate.OneOf(_values(Severity)))
+    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    hardware_issue = fields.Boolean(load_default=False, **STRICT_BOOL)
+    scope_what = fields.String(validate=validate.Length(max=20000))
+    scope_when = fields.String(validate=validate.Length(max=20000))
+    scope_how = fields.String(validate=validate.Length(max=20000))
+
+
+class CaseListQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(_values(CaseStatus)))
+    severity = fields.String(validate=validate.OneOf(_values(Severity)))
+    q = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ProductSchema(ma.Schema):
+    family = fields.String()
+    model = fields.String()
+    name = fields.String()
+
+
+class OrgRefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+def _enum_value(attr):
+    return fields.Function(lambda obj: getattr(obj, attr).value)
+
+
+class CaseSummarySchema(ma.Schema):
+    id = fields.Integer()
+    status = _enum_value("status")
+    severity = _enum_value("severity")
+    title = fields.String()
+    serial_number = fields.String()
+    software_version = fields.String()
+    product = fields.Nested(ProductSchema)
+    customer = fields.Nested(OrgRefSchema)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CaseSchema(CaseSummarySchema):
+    description = fields.String()
+    hardware_issue = fields.Boolean()
+    scope_what = fields.String(allow_none=True)
+    scope_when = fields.String(allow_none=True)
+    scope_how = fields.String(allow_none=True)
+    partner = fields.Nested(OrgRefSchema)
+    escalated_at = fields.DateTime(allow_none=True)
+
+
+class CasePageSchema(ma.Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class MessageCreateSchema(ma.Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(_values(Channel)))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class MessageQuerySchema(ma.Schema):
+    channel = fields.String(validate=validate.OneOf(_values(Channel)))
+
+
+class MessageSchema(ma.Schema):
+    id = fields.Integer()
+    channel = _enum_value("channel")
+    body = fields.String()
+    author = fields.Nested(UserRefSchema)
+    created_at = fields.DateTime()

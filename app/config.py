@@ -1,0 +1,128 @@
+"""Settings, read from the environment when the application is created.
+
+The embedded default (no environment at all) is a working demo: SQLite in the
+instance folder and jobs run in-process. Production (GTAC_ENV=production)
+refuses to start without a secret key and a database URL.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; raised at start-up, never later."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A per-installation secret for the embedded demo, kept across restarts."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str, env: dict | None = None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("GTAC_ENV", "development")
+    if mode not in {"development", "production", "testing"}:
+        raise ConfigError(f"GTAC_ENV must be development, production or testing, got {mode!r}")
+    production = mode == "production"
+    instance = Path(instance_path)
+
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production")
+        secret = _instance_secret(instance)
+
+    database_url = env.get("DATABASE_URL")
+    if not database_url:
+        if production:
+            raise ConfigError("DATABASE_URL must be set in production")
+        instance.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance / 'gtac.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    return {
+        "GTAC_ENV": mode,
+        "TESTING": mode == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        # Outbox events run on RQ when Redis is configured, else in-process.
+        "JOBS_EAGER": _bool(env.get("JOBS_EAGER"), default=False),
+        "OUTBOX_RELAY_INTERVAL": _int(env, "OUTBOX_RELAY_INTERVAL", 5),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "GTAC Triage <noreply@gtac-triage.example>"),
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Largest JSON or form body; uploads have their own limit.
+        "MAX_BODY_BYTES": _int(env, "MAX_BODY_BYTES", 1024 * 1024),
+        "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 2 * 1024**3),
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
+        # Argon2id cost; tests lower it, production keeps the library's defaults.
+        "PASSWORD_TIME_COST": _int(env, "PASSWORD_TIME_COST", 3),
+        "PASSWORD_MEMORY_COST": _int(env, "PASSWORD_MEMORY_COST", 65536),
+        "PAGE_SIZE_DEFAULT": 25,
+        "PAGE_SIZE_MAX": 100,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "GTAC Triage API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": None,
+        "OPENAPI_SWAGGER_UI_PATH": None,
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "basicAuth": {"type": "http", "scheme": "basic"},
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    }
+
+
+def _engine_options(database_url: str, env: dict) -> dict:
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {
+        "pool_size": _int(env, "DB_POOL_SIZE", 5),
+        "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
+        "pool_pre_ping": True,
+    }

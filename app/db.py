@@ -1,0 +1,82 @@
+"""Database seams: the unit of work, column helpers and SQLite settings."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from app.extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def str_enum(enum_cls, name: str) -> sa.Enum:
+    """An enum stored as its string values with a CHECK constraint: portable and readable in SQL."""
+    return sa.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=32,
+                   values_callable=lambda members: [m.value for m in members])
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One use case, one transaction: commit on success, roll back on error.
+
+    Nested calls join the outer transaction. After the outermost commit the
+    outbox events written inside it are handed to the dispatcher.
+    """
+    session = db.session
+    if session.info.get("in_transaction"):
+        yield session
+        return
+    session.info["in_transaction"] = True
+    try:
+        yield session
+        session.flush()
+        events = [(e.id, e.topic) for e in session.info.pop("outbox_events", [])]
+        session.commit()
+    except BaseException:
+        session.info.pop("outbox_events", None)
+        session.rollback()
+        raise
+    finally:
+        session.info.pop("in_transaction", None)
+    if events:
+        # The dispatcher is injected by create_app, which keeps this module free of
+        # the outbox's imports (the outbox itself runs its handlers in transactions).
+        current_app.extensions["outbox_dispatch"](events)
+
+
+def sqlite_pragmas(dbapi_connection, connection_record):
+    """Connect hook: foreign keys are off by default in SQLite; WAL lets readers run beside the writer."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def utcnow() -> datetime:
+    from app.clock import now
+
+    return now()

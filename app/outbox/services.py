@@ -1,0 +1,81 @@
+"""Writing events, running one event's handler, and finding undelivered events."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.clock import now
+from app.db import transaction
+from app.extensions import db
+from app.outbox.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
+
+# An event handed to RQ but still unprocessed after this long is handed over again.
+REDELIVER_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+
+
+def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Record an event in the current transaction; it is dispatched after commit."""
+    if topic not in handlers():
+        raise KeyError(f"no outbox handler for topic {topic!r}")
+    outbox_event = OutboxEvent(topic=topic, payload=payload)
+    db.session.add(outbox_event)
+    db.session.info.setdefault("outbox_events", []).append(outbox_event)
+    return outbox_event
+
+
+def handlers() -> dict[str, Handler]:
+    return current_app.extensions["outbox_handlers"]
+
+
+def run_event(event_id: int) -> bool:
+    """Run the handler of one event unless it already ran. True if it ran now."""
+    try:
+        with transaction() as session:
+            query = sa.select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
+            outbox_event = session.scalars(query).one_or_none()
+            if outbox_event is None or outbox_event.processed_at is not None:
+                return False
+            handlers()[outbox_event.topic](outbox_event.payload)
+            outbox_event.processed_at = now()
+            outbox_event.attempts += 1
+        return True
+    except Exception as exc:
+        log.exception("outbox event %s failed", event_id)
+        _record_failure(event_id, exc)
+        raise
+
+
+def _record_failure(event_id: int, exc: Exception) -> None:
+    with transaction() as session:
+        session.execute(
+            sa.update(OutboxEvent).where(OutboxEvent.id == event_id)
+            .values(attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        )
+
+
+def undelivered(limit: int = 500) -> list[tuple[int, str]]:
+    """(id, topic) of events never handed over, or handed over long ago and still not processed."""
+    stale = now() - REDELIVER_AFTER
+    query = (
+        sa.select(OutboxEvent.id, OutboxEvent.topic)
+        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS,
+               sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < stale))
+        .order_by(OutboxEvent.id).limit(limit)
+    )
+    with transaction() as session:
+        return [(row.id, row.topic) for row in session.execute(query)]
+
+
+def mark_enqueued(event_ids: list[int]) -> None:
+    with transaction() as session:
+        session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                        .values(enqueued_at=now()))

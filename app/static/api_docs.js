@@ -1,0 +1,1 @@
+document.getElementById("api-reference").textContent = "";

@@ -1,0 +1,163 @@
+"""Test set-up: a real database built by the migrations, emptied after every test.
+
+The database is SQLite in a temporary folder, or PostgreSQL when
+TEST_DATABASE_URL is set (CI runs the suite both ways).
+"""
+from __future__ import annotations
+
+import os
+from base64 import b64encode
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.extensions import db
+
+DEMO_EMAILS = {
+    "engineer": "engineer@northwind.example",
+    "admin": "admin@northwind.example",
+    "customer": "customer@acme.example",
+    "contoso": "engineer@contoso.example",
+    "fabrikam": "customer@fabrikam.example",
+    "gtac": "gtac@vendor.example",
+    "manager": "manager@vendor.example",
+    "programs": "programs@vendor.example",
+}
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = database_url(tmp_path_factory)
+    env = {"GTAC_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "test-secret",
+           "PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "8192"}
+    saved = {key: os.environ.get(key) for key in [*env, "REDIS_URL", "JOBS_EAGER"]}
+    os.environ.update(env)
+    os.environ.pop("REDIS_URL", None)
+    os.environ["JOBS_EAGER"] = "1"
+    application = create_app(instance_path=str(tmp_path_factory.mktemp("instance")))
+    with application.app_context():
+        reset_schema(url)
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield application
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def reset_schema(url: str) -> None:
+    if is_postgres(url):
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.engine.dispose()
+        path = url.removeprefix("sqlite:///")
+        if os.path.exists(path):
+            os.remove(path)
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request, app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app):
+    """The SPEC §10 demo data; returns the demo users by short name."""
+    from app.accounts.models import User
+
+    with app.app_context():
+        seed_demo()
+        users = {name: db.session.scalars(sa.select(User).filter_by(email=email)).one()
+                 for name, email in DEMO_EMAILS.items()}
+        db.session.expunge_all()
+    return users
+
+
+def basic(email: str, password: str = DEMO_PASSWORD) -> dict:
+    return {"Authorization": "Basic " + b64encode(f"{email}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+def tokens(app, demo):
+    """Bearer headers for every demo user, issued through the service."""
+    from app.accounts.services import issue_token
+
+    headers = {}
+    with app.app_context():
+        for name, user in demo.items():
+            secret, _ = issue_token(db.session.merge(user), f"test {name}")
+            headers[name] = {"Authorization": f"Bearer {secret}"}
+        db.session.remove()
+    return headers
+
+
+def need(service: str, available: bool, reason: str) -> None:
+    """Skip when a service is truly absent; under CI's REQUIRE_<SERVICE>=1, fail instead."""
+    if available:
+        return
+    if os.environ.get(f"REQUIRE_{service.upper()}"):
+        pytest.fail(f"{reason} (REQUIRE_{service.upper()} is set, so this may not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(app):
+    """For tests whose point is PostgreSQL behaviour (concurrency, sequences, locks)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    need("postgres", is_postgres(url), "needs PostgreSQL: set TEST_DATABASE_URL")
+    return url
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis for queue tests: TEST_REDIS_URL, else a local server on 6379 (db 15)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        connection = Redis.from_url(url, socket_connect_timeout=1)
+        connection.ping()
+    except RedisError:
+        need("redis", False, f"needs a Redis server at {url}")
+    connection.flushdb()
+    yield url
+    connection.flushdb()
