@@ -12,6 +12,17 @@ from app.accounts import api as accounts_api
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
 from app.api_base import domain_error, http_error
+from app.attachments import api as attachments_api
+from app.attachments.events import HANDLERS as ATTACHMENT_HANDLERS
+from app.attachments.http import StreamingUploadRequest
+from app.attachments.scanning import scan_log
+from app.attachments.storage import LocalStorage
+from app.checklists import api as checklists_api
+from app.checklists.definitions import load_directory
+from app.checklists.services import NoTriage
+from app.escalation import api as escalation_api
+from app.escalation.events import HANDLERS as ESCALATION_HANDLERS
+from app.escalation.policy import load_routing, load_sla
 from app.cases import api as cases_api
 from app.cases import views as cases_views
 from app.cli import register_cli
@@ -24,19 +35,35 @@ from app.health import blp as health_blp
 from app.notifications.services import HANDLERS as NOTIFICATION_HANDLERS
 from app.outbox.dispatch import make_dispatcher
 from app.web import views as web_views
+from app.payments import api as payments_api
+from app.triage import api as triage_api
+from app.payments import views as payments_views
+from app.payments import webhooks as payments_webhooks
+from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-API_BLUEPRINTS = (accounts_api.blp, cases_api.blp)
+API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
+                  escalation_api.blp, payments_api.blp, triage_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
-UPLOAD_ENDPOINTS: set[str] = set()
+UPLOAD_ENDPOINTS = {"attachments.upload"}
+# Room for the multipart framing around a file of the largest allowed size.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: settings from the environment, then `config` on top."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.request_class = StreamingUploadRequest
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    # Malformed checklist, routing or SLA files stop the start-up with file, line and reason.
+    app.extensions["checklists"] = load_directory(Path(app.config["CHECKLISTS_DIR"]))
+    app.extensions["routing"] = load_routing(Path(app.config["ROUTING_FILE"]))
+    app.extensions["sla_targets"] = load_sla(Path(app.config["SLA_FILE"]))
+    app.extensions["attachment_storage"] = LocalStorage(app.config["ATTACHMENTS_DIR"])
+    app.extensions["triage"] = NoTriage()
+    app.extensions["log_scanner"] = scan_log
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -58,6 +85,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(health_blp)
     app.register_blueprint(web_views.blp)
     app.register_blueprint(cases_views.blp)
+    app.register_blueprint(payments_views.blp)
+    app.register_blueprint(payments_webhooks.blp)
 
     app.before_request(_limit_body_size)
     app.before_request(authenticate_api_request)
@@ -65,7 +94,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_error_handler(HTTPException, http_error)
 
     app.extensions["clock"] = SystemClock()
-    app.extensions["outbox_handlers"] = dict(NOTIFICATION_HANDLERS)
+    app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
+                                         **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS}
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     register_cli(app)
     return app
@@ -73,5 +103,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
 def _limit_body_size() -> None:
     # Werkzeug answers 413 as soon as a body is read past this limit.
-    if request.endpoint not in UPLOAD_ENDPOINTS:
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + MULTIPART_OVERHEAD
+    else:
         request.max_content_length = current_app.config["MAX_BODY_BYTES"]

@@ -24,6 +24,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "case.open": PARTNER_ROLES | {Role.CUSTOMER},
     "case.list": CASE_WORKERS | {Role.CUSTOMER},
     "case.audit.read": PARTNER_ROLES,
+    "case.escalate": PARTNER_ROLES,
+    "checklist.read": PARTNER_ROLES | GTAC_ROLES,
+    "checklist.respond": PARTNER_ROLES,
+    "attachment.upload": PARTNER_ROLES | {Role.CUSTOMER},
 }
 
 # Who may read and write each channel of a case thread.
@@ -63,7 +67,7 @@ def visible_cases(user: User) -> sa.Select:
 def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
     query = visible_cases(user).where(Case.id == case_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Case)
     case = db.session.scalars(query).one_or_none()
     if case is None:
         raise NotFound(f"Case {case_id} not found.", code="case_not_found")
@@ -103,3 +107,69 @@ def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
     else:
         return None
     return db.session.scalars(query).first()
+
+
+# --- Payments (SPEC §8): claims, payouts, funding, payee details -------------------------
+# Partners see their own organisation's claims and payouts; the programmes team sees all.
+from app.payments.models import Claim, Payout  # noqa: E402  (kept with the section it serves)
+
+PAYMENTS_STAFF = frozenset({Role.PROGRAMS})
+PERMISSIONS.update({
+    "claim.file": frozenset({Role.PARTNER_ADMIN}),
+    "claim.read": frozenset({Role.PARTNER_ADMIN}) | PAYMENTS_STAFF,
+    "claim.decide": PAYMENTS_STAFF,
+    "mdf.manage": PAYMENTS_STAFF,
+    "payout.read": frozenset({Role.PARTNER_ADMIN}) | PAYMENTS_STAFF,
+    "payout.retry": PAYMENTS_STAFF,
+    "funding.record": PAYMENTS_STAFF,
+    "ledger.read": PAYMENTS_STAFF,
+    "reconciliation.run": PAYMENTS_STAFF,
+    # Bank details: only the partner's admin enters them; everyone sees them masked.
+    "payee.manage": frozenset({Role.PARTNER_ADMIN}),
+    "payee.read": frozenset({Role.PARTNER_ADMIN}) | PAYMENTS_STAFF,
+})
+
+
+def _partner_rows(user: User, partner_column) -> sa.ColumnElement[bool]:
+    if user.role in PARTNER_ROLES:
+        return partner_column == user.organisation_id
+    if user.role in PAYMENTS_STAFF:
+        return sa.true()
+    return sa.false()
+
+
+def visible_claims(user: User) -> sa.Select:
+    return sa.select(Claim).where(_partner_rows(user, Claim.partner_id))
+
+
+def get_claim(user: User, claim_id: int) -> Claim:
+    claim = db.session.scalars(visible_claims(user).where(Claim.id == claim_id)).one_or_none()
+    if claim is None:
+        raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
+    return claim
+
+
+def visible_payouts(user: User) -> sa.Select:
+    return sa.select(Payout).where(_partner_rows(user, Payout.partner_id))
+
+
+def get_payout(user: User, payout_id: int) -> Payout:
+    payout = db.session.scalars(visible_payouts(user).where(Payout.id == payout_id)).one_or_none()
+    if payout is None:
+        raise NotFound(f"Payout {payout_id} not found.", code="payout_not_found")
+    return payout
+
+
+def payee_partner(user: User, partner_id: int | None) -> int:
+    """Whose bank details the caller asks about: staff may name a partner, a partner only itself."""
+    if user.role in PAYMENTS_STAFF and partner_id:
+        return partner_id
+    return user.organisation_id
+
+
+# --- Triage (SPEC §7): known anomalies, duplicates, severity flags, rulings ------------------
+# Partners triage their cases; GTAC reads the partner's triage and rulings on escalated cases.
+PERMISSIONS.update({
+    "triage.read": PARTNER_ROLES | GTAC_ROLES,
+    "triage.rule": PARTNER_ROLES,
+})

@@ -67,6 +67,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
+    project = Path(__file__).resolve().parent.parent
     return {
         "GTAC_ENV": mode,
         "TESTING": mode == "testing",
@@ -87,6 +88,13 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         # Largest JSON or form body; uploads have their own limit.
         "MAX_BODY_BYTES": _int(env, "MAX_BODY_BYTES", 1024 * 1024),
         "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 2 * 1024**3),
+        "CHECKLISTS_DIR": env.get("CHECKLISTS_DIR") or str(project / "checklists"),
+        "ROUTING_FILE": env.get("ROUTING_FILE") or str(project / "app" / "escalation" / "routing.yaml"),
+        "SLA_FILE": env.get("SLA_FILE") or str(project / "app" / "escalation" / "sla.yaml"),
+        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(instance / "attachments"),
+        # SPEC §5: PW partners escalate only S1, if at all.
+        "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
+        **_payments(env, instance, production),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
         # Argon2id cost; tests lower it, production keeps the library's defaults.
@@ -125,4 +133,40 @@ def _engine_options(database_url: str, env: dict) -> dict:
         "pool_size": _int(env, "DB_POOL_SIZE", 5),
         "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
         "pool_pre_ping": True,
+    }
+
+
+def _payments(env: dict, instance: Path, production: bool) -> dict:
+    """Settings of the payments module (SPEC §8); secrets have no production default."""
+    from cryptography.fernet import Fernet
+
+    webhook_secret = env.get("PAYMENTS_WEBHOOK_SECRET")
+    keys = [k.strip() for k in (env.get("PAYEE_ENCRYPTION_KEYS") or "").split(",") if k.strip()]
+    if production and not webhook_secret:
+        raise ConfigError("PAYMENTS_WEBHOOK_SECRET must be set in production")
+    if production and not keys:
+        raise ConfigError("PAYEE_ENCRYPTION_KEYS must be set in production (flask payments generate-key)")
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError("PAYEE_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+    try:
+        timeout = float(env.get("PAYMENTS_PROVIDER_TIMEOUT") or 5)
+    except ValueError as exc:
+        raise ConfigError("PAYMENTS_PROVIDER_TIMEOUT must be a number of seconds") from exc
+    return {
+        "PAYMENTS_PROVIDER": env.get("PAYMENTS_PROVIDER") or "sandbox",
+        "PAYMENTS_SANDBOX_URL": env.get("PAYMENTS_SANDBOX_URL") or "http://127.0.0.1:5055",
+        "PAYMENTS_SANDBOX_API_KEY": env.get("PAYMENTS_SANDBOX_API_KEY") or "sandbox-key",
+        "PAYMENTS_WEBHOOK_SECRET": webhook_secret or "sandbox-webhook-secret",
+        "PAYMENTS_PROVIDER_TIMEOUT": timeout,
+        # Claims above this many minor units need a second, different approver.
+        "PAYMENTS_SECOND_APPROVAL_ABOVE": _int(env, "PAYMENTS_SECOND_APPROVAL_ABOVE", 1_000_000),
+        "PAYMENTS_PROOF_MAX_BYTES": _int(env, "PAYMENTS_PROOF_MAX_BYTES", 25 * 1024 * 1024),
+        "PAYMENTS_BANK_FILE_DIR": env.get("PAYMENTS_BANK_FILE_DIR") or str(instance / "bank_files"),
+        "PAYMENTS_DEBTOR_NAME": env.get("PAYMENTS_DEBTOR_NAME") or "Extreme Partner Programmes",
+        "PAYMENTS_DEBTOR_IBAN": env.get("PAYMENTS_DEBTOR_IBAN") or "DE89370400440532013000",
+        "PAYMENTS_DEBTOR_BIC": env.get("PAYMENTS_DEBTOR_BIC") or "COBADEFFXXX",
+        "PAYEE_ENCRYPTION_KEYS": keys,
     }

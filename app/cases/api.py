@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.cases import services
-from app.cases.schemas import (CaseCreateSchema, CaseListQuerySchema, CasePageSchema, CaseSchema,
+from app.cases.schemas import (CaseCreateSchema, CaseListQuerySchema, CaseDetailSchema, CasePageSchema, CaseSchema,
                                MessageCreateSchema, MessageQuerySchema, MessageSchema)
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
@@ -27,9 +27,9 @@ def open_case(body):
 
 
 @blp.route("/<int:case_id>", methods=["GET"], endpoint="get")
-@blp.response(200, CaseSchema)
+@blp.response(200, CaseDetailSchema)
 def get_case(case_id):
-    """One case."""
+    """One case, with its scope, checklist summary and SR number once escalated."""
     return services.get_case(api_user(), case_id)
 
 

@@ -48,10 +48,11 @@ class Case(db.Model):
                                                default=CaseStatus.OPEN)
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text)
-    scope_what: Mapped[str | None] = mapped_column(sa.Text)
-    scope_when: Mapped[str | None] = mapped_column(sa.Text)
-    scope_how: Mapped[str | None] = mapped_column(sa.Text)
     hardware_issue: Mapped[bool] = mapped_column(default=False)
+    crash_reported: Mapped[bool] = mapped_column(default=False)
+    # The checklist version in force when the case was opened; only `flask checklist migrate` moves it.
+    checklist_name: Mapped[str] = mapped_column(sa.String(64))
+    checklist_version: Mapped[int]
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

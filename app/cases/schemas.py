@@ -23,6 +23,8 @@ class CaseCreateSchema(ma.Schema):
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))
     description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     hardware_issue = fields.Boolean(load_default=False, **STRICT_BOOL)
+    crash = fields.Boolean(load_default=False, metadata={"description": "the problem is a crash"},
+                           **STRICT_BOOL)
     scope_what = fields.String(validate=validate.Length(max=20000))
     scope_when = fields.String(validate=validate.Length(max=20000))
     scope_how = fields.String(validate=validate.Length(max=20000))
@@ -65,11 +67,30 @@ class CaseSummarySchema(ma.Schema):
 class CaseSchema(CaseSummarySchema):
     description = fields.String()
     hardware_issue = fields.Boolean()
-    scope_what = fields.String(allow_none=True)
-    scope_when = fields.String(allow_none=True)
-    scope_how = fields.String(allow_none=True)
+    crash = fields.Boolean(attribute="crash_reported")
     partner = fields.Nested(OrgRefSchema)
     escalated_at = fields.DateTime(allow_none=True)
+
+
+class ScopeSchema(ma.Schema):
+    what = fields.String(allow_none=True)
+    when = fields.String(allow_none=True)
+    how = fields.String(allow_none=True)
+
+
+class ChecklistSummarySchema(ma.Schema):
+    checklist = fields.String()
+    version = fields.Integer()
+    complete = fields.Boolean()
+    unmet = fields.List(fields.String(), metadata={"description": "codes of the required items not met"})
+
+
+class CaseDetailSchema(CaseSchema):
+    """A case with its scope, checklist summary and SR number (null until escalated)."""
+
+    sr_number = fields.String(allow_none=True)
+    scope = fields.Nested(ScopeSchema, allow_none=True)
+    checklist = fields.Nested(ChecklistSummarySchema, allow_none=True)
 
 
 class CasePageSchema(ma.Schema):

@@ -1,6 +1,7 @@
 """Use cases of support cases: open, list, read, and the message thread."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,13 +11,16 @@ from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.services import record, trail
 from app.cases.models import Case, CaseStatus, Channel, Message, Severity
+from app.checklists import services as checklists
+from app.checklists.models import ChecklistResponse
 from app.db import transaction
 from app.errors import RuleViolation
 from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 
 AUDITED_FIELDS = ("status", "severity", "title", "software_version", "serial_number",
-                  "hardware_issue", "scope_what", "scope_when", "scope_how")
+                  "hardware_issue", "crash_reported", "checklist_name", "checklist_version")
+SCOPE_FIELDS = ("scope_what", "scope_when", "scope_how")
 
 
 def snapshot(case: Case) -> dict[str, Any]:
@@ -38,18 +42,23 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
                 "This serial number is not covered by a service contract of yours.",
                 code="serial_not_covered", details={"serial_number": data["serial_number"]})
         customer = covered.contract.customer
+        checklist = checklists.current_definition()
         case = Case(
             partner_id=customer.partner_id, customer_id=customer.id, opened_by_id=actor.id,
             product_id=covered.product_id, serial_number=covered.serial_number,
             software_version=data["software_version"], severity=Severity(data["severity"]),
             status=CaseStatus.OPEN, title=data["title"].strip(), description=data["description"],
-            hardware_issue=data.get("hardware_issue", False),
-            scope_what=data.get("scope_what"), scope_when=data.get("scope_when"),
-            scope_how=data.get("scope_how"),
+            hardware_issue=data.get("hardware_issue", False), crash_reported=data.get("crash", False),
+            checklist_name=checklist.name, checklist_version=checklist.version,
         )
         session.add(case)
         session.flush()
         record(actor, "case", case.id, "case.opened", after=snapshot(case))
+        # The scope may come with the case; it is kept as the answers to the scope items.
+        for code in SCOPE_FIELDS:
+            if data.get(code) and checklist.item(code):
+                session.add(ChecklistResponse(case_id=case.id, item_code=code, value=data[code],
+                                              responded_by_id=actor.id))
         emit("notify.case_opened", {"case_id": case.id})
         return case
 
@@ -70,9 +79,33 @@ def list_cases(actor: User, *, status: str | None = None, severity: str | None =
         return paginate(session, query, Case.id, limit, cursor)
 
 
-def get_case(actor: User, case_id: int) -> Case:
+@dataclass
+class CaseDetail:
+    """One case as its page and API show it."""
+
+    case: Case
+    sr_number: str | None
+    scope: dict[str, str | None]
+    checklist: dict[str, Any] | None
+
+    def __getattr__(self, name: str) -> Any:
+        # Reads of plain case attributes (title, status...) go to the case itself.
+        return getattr(self.case, name)
+
+
+def get_case(actor: User, case_id: int) -> CaseDetail:
     with transaction():
-        return access.get_case(actor, case_id)
+        case = access.get_case(actor, case_id)
+        responses = checklists.responses_for(case)
+        summary = None
+        if access.allowed(actor, "checklist.read"):
+            evaluation = checklists.evaluate_case(case)
+            summary = {"checklist": case.checklist_name, "version": case.checklist_version,
+                       "complete": evaluation.complete, "unmet": [r.item.code for r in evaluation.unmet]}
+        scope = {code.removeprefix("scope_"): responses[code].value if code in responses else None
+                 for code in SCOPE_FIELDS} if access.allowed(actor, "checklist.read") else None
+        service_request = case.service_request
+        return CaseDetail(case, service_request.number if service_request else None, scope, summary)
 
 
 def case_audit_trail(actor: User, case_id: int) -> list[AuditEvent]:

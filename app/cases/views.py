@@ -1,98 +1,212 @@
-"""Server-rendered case pages for partners, customers and GTAC."""
+"""Server-rendered case pages: the case list and case page, a customer's cases and requests.
+
+Each view parses the request, calls the case services and renders. Rules live in
+the services and in app.access; a domain error becomes a message on the page,
+answered with the error's status.
+"""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app import access
+from app.accounts.models import Role
 from app.cases import services
-from app.cases.models import CaseStatus, Severity
+from app.cases.models import CaseStatus, Channel, Severity
+from app.cases.schemas import CaseCreateSchema
 from app.errors import DomainError
 
 blp = Blueprint("cases_web", __name__, template_folder="templates")
 
-SEVERITY_CHOICES = [(s.value, s.value) for s in Severity]
+# The meaning of each severity, as SPEC §6 states it, so that people pick the right one.
+SEVERITY_CHOICES = [
+    SelectChoice(Severity.S1.value, "S1 · network down, critical business impact"),
+    SelectChoice(Severity.S2.value, "S2 · degraded, a major function impaired"),
+    SelectChoice(Severity.S3.value, "S3 · minor impact"),
+    SelectChoice(Severity.S4.value, "S4 · question, documentation or feature request"),
+]
+CHANNEL_VALUES = {channel.value for channel in Channel}
+CASE_FIELDS = ("serial_number", "software_version", "severity", "title", "description",
+               "scope_what", "scope_when", "scope_how", "hardware_issue", "crash")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CaseFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a search changes nothing, and its address must be shareable
+
+    status = SelectField("Status", default="", choices=[SelectChoice("", "Any status")] + [
+        SelectChoice(s.value, s.value.capitalize()) for s in CaseStatus])
+    severity = SelectField("Severity", default="", choices=[SelectChoice("", "Any severity")] + [
+        SelectChoice(s.value) for s in Severity])
+    q = SearchField("Title or serial contains", filters=[_strip],
+                    validators=[Optional(), Length(max=200)])
+    cursor = HiddenField(validators=[Optional(), Length(max=200)])
+
+    def filters(self) -> dict:
+        """The chosen filters, without the empty ones."""
+        chosen = {"status": self.status.data, "severity": self.severity.data, "q": self.q.data}
+        return {name: value for name, value in chosen.items() if value}
 
 
 class CaseForm(FlaskForm):
-    serial_number = StringField("Serial number", validators=[DataRequired(), Length(max=64)])
-    software_version = StringField("Software version", validators=[DataRequired(), Length(max=64)])
-    severity = SelectField("Severity", choices=SEVERITY_CHOICES, default="S3")
-    title = StringField("Title", validators=[DataRequired(), Length(min=3, max=200)])
-    description = TextAreaField("Description", validators=[DataRequired(), Length(max=20000)])
-    hardware_issue = BooleanField("Hardware issue")
+    # Field rules come from the API's CaseCreateSchema (see _case_input), so web and API agree.
+    serial_number = StringField("Serial number", filters=[_strip], validators=[DataRequired()])
+    software_version = StringField("Software version", filters=[_strip], validators=[DataRequired()])
+    severity = SelectField("Severity", choices=SEVERITY_CHOICES, default=Severity.S3.value)
+    title = StringField("Title", filters=[_strip], validators=[DataRequired()])
+    description = TextAreaField("Description", validators=[DataRequired()])
+    scope_what = TextAreaField("What happens")
+    scope_when = TextAreaField("When it started, and how often")
+    scope_how = TextAreaField("How to reproduce it")
+    hardware_issue = BooleanField("This looks like a hardware fault")
+    crash = BooleanField("The device crashed or restarted by itself")
 
 
 class MessageForm(FlaskForm):
-    channel = SelectField("Channel", choices=[])
+    channel = HiddenField(validators=[DataRequired()])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
 
 
-def _case_data(form: CaseForm) -> dict:
-    return {name: getattr(form, name).data for name in
-            ("serial_number", "software_version", "severity", "title", "description", "hardware_issue")}
-
-
-def _open(form: CaseForm, template: str):
-    if form.validate_on_submit():
-        try:
-            case = services.open_case(current_user, _case_data(form))
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return render_template(template, form=form), exc.status
-        flash(f"Case {case.id} opened.", "info")
-        return redirect(url_for("cases_web.case_page", case_id=case.id))
-    return render_template(template, form=form), 400 if request.method == "POST" else 200
+def _render_list(template: str):
+    form = CaseFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template(template, form=form, page=None), 400
+    filters = form.filters()
+    try:
+        page = services.list_cases(current_user, cursor=form.cursor.data or None, **filters)
+    except DomainError as exc:
+        return render_template(template, form=form, page=None, error=exc.message), exc.status
+    older = (url_for(request.endpoint, **filters, cursor=page.next_cursor)
+             if page.next_cursor else None)
+    newest = url_for(request.endpoint, **filters) if form.cursor.data else None
+    return render_template(template, form=form, page=page, filtered=bool(filters),
+                           older=older, newest=newest)
 
 
 @blp.get("/cases")
 @login_required
 def case_list():
-    status = request.args.get("status") or None
-    if status not in {None, *(s.value for s in CaseStatus)}:
-        status = None
-    page = services.list_cases(current_user, status=status, cursor=request.args.get("cursor") or None)
-    return render_template("cases/list.html", page=page, status=status)
-
-
-@blp.route("/cases/new", methods=["GET", "POST"])
-@login_required
-def new_case():
-    access.require(current_user, "case.open")
-    return _open(CaseForm(), "cases/new.html")
+    """The cases the user works: a partner's customers' cases, or GTAC's escalated ones."""
+    if current_user.role is Role.CUSTOMER:
+        return redirect(url_for("cases_web.my_cases", **request.args))
+    return _render_list("cases/list.html")
 
 
 @blp.get("/my/cases")
 @login_required
 def my_cases():
-    page = services.list_cases(current_user, cursor=request.args.get("cursor") or None)
-    return render_template("cases/my_cases.html", page=page)
+    """A customer's own organisation's cases."""
+    return _render_list("cases/my_cases.html")
+
+
+def _case_input(form: CaseForm) -> dict | None:
+    """The form as the API's case body, or None after putting each refusal on its field."""
+    raw = {name: getattr(form, name).data for name in CASE_FIELDS}
+    raw = {name: value for name, value in raw.items() if value not in (None, "")}
+    try:
+        return CaseCreateSchema().load(raw)
+    except ma.ValidationError as exc:
+        for name, messages in exc.normalized_messages().items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [*field.errors, *messages]
+        return None
+
+
+def _open_case(template: str):
+    # Refuse before showing a form that the role could never send.
+    access.require(current_user, "case.open")
+    form = CaseForm()
+    error, status = None, 200
+    if request.method == "POST":
+        status = 400
+        data = _case_input(form) if form.validate_on_submit() else None
+        if data is not None:
+            try:
+                case = services.open_case(current_user, data)
+            except DomainError as exc:
+                error, status = exc.message, exc.status
+                for name in exc.details:
+                    if name in CASE_FIELDS:
+                        getattr(form, name).errors = [*getattr(form, name).errors, exc.message]
+            else:
+                flash(f"Case #{case.id} is open: {case.title}", "info")
+                return redirect(url_for("cases_web.case_page", case_id=case.id), 303)
+    return render_template(template, form=form, error=error), status
+
+
+@blp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new_case():
+    """A partner opens a case for one of its customers' covered serials."""
+    return _open_case("cases/new.html")
 
 
 @blp.route("/my/requests/new", methods=["GET", "POST"])
 @login_required
 def new_request():
-    access.require(current_user, "case.open")
-    return _open(CaseForm(), "cases/new_request.html")
+    """A customer opens a support request with its own partner."""
+    return _open_case("cases/new_request.html")
 
 
-@blp.route("/cases/<int:case_id>", methods=["GET", "POST"])
-@login_required
-def case_page(case_id: int):
+def _writable_channels() -> list[Channel]:
+    return [channel for channel, roles in access.CHANNEL_WRITERS.items() if current_user.role in roles]
+
+
+def _render_case(case_id: int, posted: MessageForm | None = None, post_error: str | None = None,
+                 status: int = 200):
     case = services.get_case(current_user, case_id)
-    form = MessageForm()
-    form.channel.choices = [(c.value, c.value) for c in access.readable_channels(current_user)]
-    if form.validate_on_submit():
-        try:
-            services.post_message(current_user, case_id, form.channel.data, form.body.data)
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            return redirect(url_for("cases_web.case_page", case_id=case_id))
     messages = services.list_messages(current_user, case_id)
     audit = (services.case_audit_trail(current_user, case_id)
-             if access.allowed(current_user, "case.audit.read") else [])
-    return render_template("cases/case.html", case=case, messages=messages, audit=audit, form=form)
+             if access.allowed(current_user, "case.audit.read") else None)
+    writable = _writable_channels()
+    threads = []
+    for channel in access.readable_channels(current_user):
+        form = None
+        if channel in writable:
+            bound = posted is not None and posted.channel.data == channel.value
+            form = posted if bound else MessageForm(formdata=None, channel=channel.value)
+        threads.append({
+            "channel": channel,
+            "messages": [m for m in messages if m.channel is channel],
+            "form": form,
+            "error": post_error if posted is not None and posted.channel.data == channel.value else None,
+        })
+    if post_error and not any(thread["error"] for thread in threads):
+        flash(post_error, "error")  # a channel the page does not show: say it at the top
+    return render_template("cases/case.html", case=case, threads=threads, audit=audit), status
+
+
+@blp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int):
+    """One case: its details, the thread channels the user may read, and for partners the audit trail."""
+    return _render_case(case_id)
+
+
+@blp.post("/cases/<int:case_id>/messages")
+@login_required
+def post_message(case_id: int):
+    """Post to one channel of the thread; a refusal is shown next to that channel's form."""
+    form = MessageForm()
+    if form.channel.data not in CHANNEL_VALUES:
+        flash("Choose one of the thread's channels to post to.", "error")
+        return _render_case(case_id, status=400)
+    if not form.validate_on_submit():
+        return _render_case(case_id, posted=form, status=400)
+    try:
+        services.post_message(current_user, case_id, form.channel.data, form.body.data)
+    except DomainError as exc:
+        return _render_case(case_id, posted=form, post_error=exc.message, status=exc.status)
+    flash("Message posted.", "info")
+    return redirect(url_for("cases_web.case_page", case_id=case_id,
+                            _anchor=f"thread-{form.channel.data}"), 303)

@@ -12,6 +12,8 @@ from app.cases.services import open_case
 from app.clock import now
 from app.contracts.models import CoveredSerial, Product, ServiceContract
 from app.db import transaction
+from app.payments.demo import seed_payments
+from app.triage.catalogue import seed_sample_notes
 
 DEMO_PASSWORD = "demo-password"
 FAR_FUTURE = date(2030, 12, 31)
@@ -95,6 +97,8 @@ def seed_demo() -> dict[str, int]:
                            product_id=products["VSP4900-48P"].id)
 
         _seed_cases(session, engineer, customer, acme)
+        seed_payments()
+        seed_sample_notes()  # known anomalies of every demo product (SPEC §10)
         return {
             "organisations": session.scalar(sa.select(sa.func.count()).select_from(Organisation)),
             "users": session.scalar(sa.select(sa.func.count()).select_from(User)),

@@ -1,15 +1,31 @@
-"""`flask outbox relay` and `flask worker`."""
+"""`flask outbox relay` and `flask worker`: how jobs run in production.
+
+With REDIS_URL set, run beside the web processes:
+
+    flask outbox relay            # exactly one per deployment: hands over events
+                                  # whose hand-off after commit failed or went stale
+    flask worker                  # any number: runs the jobs (queues default,
+                                  # notifications, payments), one forked work-horse per job
+
+`rq worker -u $REDIS_URL default notifications payments` works as well, but
+each work-horse then builds the application itself, once per job. Without REDIS_URL (the embedded default)
+neither is needed: jobs run on a background thread of the web process.
+"""
 from __future__ import annotations
 
+import logging
 import time
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from redis import Redis
-from rq import Worker
 
+from app.extensions import db
 from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX, relay
+from app.outbox.worker import AppWorker
+
+log = logging.getLogger(__name__)
 
 outbox_cli = AppGroup("outbox", help="The transactional outbox.")
 
@@ -21,7 +37,14 @@ def relay_command(once: bool) -> None:
     dispatcher = current_app.extensions["outbox_dispatch"]
     interval = current_app.config["OUTBOX_RELAY_INTERVAL"]
     while True:
-        handed = relay(dispatcher)
+        try:
+            handed = relay(dispatcher)
+        except Exception:
+            if once:
+                raise
+            # A database hiccup must not stop the relay: the events wait in their table.
+            log.exception("outbox relay: pass failed, retrying in %s s", interval)
+            handed = 0
         if handed:
             click.echo(f"relayed {handed} event(s)")
         if once:
@@ -33,11 +56,19 @@ def relay_command(once: bool) -> None:
 @click.option("--queues", default=",".join([DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values()]),
               show_default=True, help="Comma-separated queue names, in priority order.")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@with_appcontext
 def worker_command(queues: str, burst: bool) -> None:
-    """Run an RQ worker with the application's context (needs REDIS_URL)."""
+    """Run an RQ worker with the application's context (needs REDIS_URL).
+
+    Production runs several of these beside `flask outbox relay`; each job runs in
+    a forked work-horse with its own database connections.
+    """
     redis_url = current_app.config["REDIS_URL"]
     if not redis_url:
         raise click.ClickException("REDIS_URL is not set: the embedded default runs jobs in-process.")
-    worker = Worker([name.strip() for name in queues.split(",") if name.strip()],
-                    connection=Redis.from_url(redis_url))
+    # Nothing pooled in this process may be inherited by the work-horses.
+    db.engine.dispose()
+    worker = AppWorker([name.strip() for name in queues.split(",") if name.strip()],
+                       connection=Redis.from_url(redis_url))
+    # The scheduler moves jobs whose retry delay has passed back onto their queue.
     worker.work(burst=burst, with_scheduler=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from flask import Flask
 from redis import Redis
@@ -29,6 +29,7 @@ JOB_TIMEOUT = 120
 
 
 def queue_for(topic: str) -> str:
+    """The RQ queue that carries events of this topic."""
     for prefix, queue in QUEUE_BY_TOPIC_PREFIX.items():
         if topic.startswith(prefix):
             return queue
@@ -36,6 +37,8 @@ def queue_for(topic: str) -> str:
 
 
 class RQDispatcher:
+    """One RQ job per event, on the queue named for its topic; job ids are stable per event."""
+
     def __init__(self, redis_url: str):
         self.redis_url = redis_url
         self._redis: Redis | None = None
@@ -47,7 +50,7 @@ class RQDispatcher:
         return self._redis
 
     def __call__(self, events: list[tuple[int, str]]) -> int:
-        """Enqueue events; returns how many were handed over. Never raises for Redis trouble."""
+        """Enqueue events; returns how many were handed over. Never raises: the change is committed."""
         done: list[int] = []
         try:
             for event_id, topic in events:
@@ -61,38 +64,98 @@ class RQDispatcher:
             log.warning("outbox: Redis unavailable, %d event(s) left for the relay: %s",
                         len(events) - len(done), exc)
         if done:
-            services.mark_enqueued(done)
+            try:
+                services.mark_enqueued(done)
+            except Exception:
+                # The jobs are queued; the relay hands these events over once more
+                # and run_event skips whichever copy comes second.
+                log.exception("outbox: could not mark %d event(s) as enqueued", len(done))
         return len(done)
 
 
 class InProcessDispatcher:
-    """Runs events on one background thread of this process, in commit order."""
+    """Runs events on one background thread of this process, in commit order.
+
+    An event whose handler failed is tried again by the next drain: the one the
+    next emitting commit starts, or a retry drain after `retry_delay` seconds,
+    doubling while drains keep failing (up to `max_retry_delay`).
+    """
+
+    retry_delay = 30.0
+    max_retry_delay = 3600.0
 
     def __init__(self, app: Flask):
         self.app = app
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._retry_timer: threading.Timer | None = None
+        self._failing_drains = 0
+        self._closed = False
 
     def __call__(self, events: list[tuple[int, str]]) -> int:
+        self._submit()
+        return len(events)
+
+    def _submit(self) -> Future:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
-        self._executor.submit(self.drain)
-        return len(events)
+            return self._executor.submit(self._drain_in_background)
+
+    def close(self) -> None:
+        """Cancel a pending retry and wait for the drain under way (shutting down, tests)."""
+        with self._lock:
+            self._closed = True
+            if self._retry_timer is not None:
+                self._retry_timer.cancel()
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+    def _drain_in_background(self) -> int:
+        try:
+            return self.drain()
+        except Exception:  # the database itself failed: nothing ran, try again later
+            log.exception("outbox: in-process drain failed")
+            self._after_drain(failed=True)
+            return 0
 
     def drain(self) -> int:
-        """Run every pending event; failures stay pending for the next drain."""
-        ran = 0
+        """Run every pending event now; returns how many ran. Failures stay pending."""
+        ran = failed = 0
         with self.app.app_context():
             for event_id, _topic in services.undelivered():
                 try:
                     ran += services.run_event(event_id)
                 except Exception:  # recorded on the event by run_event
-                    continue
+                    failed += 1
+        self._after_drain(failed=bool(failed))
         return ran
+
+    def _after_drain(self, failed: bool) -> None:
+        with self._lock:
+            if not failed:
+                self._failing_drains = 0
+                return
+            self._failing_drains += 1
+            if self._retry_timer is not None or self._closed:
+                return  # a retry is already due
+            delay = min(self.retry_delay * 2 ** (self._failing_drains - 1), self.max_retry_delay)
+            self._retry_timer = threading.Timer(delay, self._retry)
+            self._retry_timer.daemon = True
+            self._retry_timer.start()
+
+    def _retry(self) -> None:
+        with self._lock:
+            self._retry_timer = None
+            if self._closed:
+                return
+        self._submit()
 
 
 class EagerDispatcher:
+    """Runs handlers right after the commit, in the committing thread; a handler error propagates."""
+
     def __call__(self, events: list[tuple[int, str]]) -> int:
         for event_id, _topic in events:
             services.run_event(event_id)
@@ -100,6 +163,7 @@ class EagerDispatcher:
 
 
 def make_dispatcher(app: Flask):
+    """The dispatcher the configuration asks for: RQ, eager (tests) or in-process."""
     if app.config["REDIS_URL"]:
         return RQDispatcher(app.config["REDIS_URL"])
     if app.config["JOBS_EAGER"]:

@@ -33,11 +33,17 @@ def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
 
 
 def handlers() -> dict[str, Handler]:
+    """The application's handlers by topic (registered by create_app)."""
     return current_app.extensions["outbox_handlers"]
 
 
 def run_event(event_id: int) -> bool:
-    """Run the handler of one event unless it already ran. True if it ran now."""
+    """Run the handler of one event unless it already ran. True if it ran now.
+
+    On PostgreSQL a concurrent run of the same event waits on the row lock and
+    then finds it processed. SQLite ignores the lock; there the embedded default
+    has a single drain thread, so two runs of one event do not overlap.
+    """
     try:
         with transaction() as session:
             query = sa.select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
@@ -76,6 +82,7 @@ def undelivered(limit: int = 500) -> list[tuple[int, str]]:
 
 
 def mark_enqueued(event_ids: list[int]) -> None:
+    """Record that these events were handed to RQ; the relay leaves them alone until stale."""
     with transaction() as session:
         session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
                         .values(enqueued_at=now()))

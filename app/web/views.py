@@ -1,6 +1,7 @@
-"""Sign-in, sign-out, the home redirect and the API docs page."""
+"""Sign-in, sign-out, the start page, the API reference page and helpers every page template uses."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from app import access
 from app.accounts.models import Role
 from app.accounts.services import authenticate
 from app.errors import TooManyAttempts, Unauthorized
@@ -21,10 +23,31 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
+@blp.app_context_processor
+def page_helpers() -> dict:
+    """`may(action)` lets templates show only the links the signed-in user's role can follow."""
+
+    def may(action: str) -> bool:
+        return current_user.is_authenticated and access.allowed(current_user, action)
+
+    return {"may": may}
+
+
+@blp.app_template_filter("when")
+def format_when(value: datetime | None) -> str:
+    """A timestamp as people read it, always in UTC so that partners and GTAC agree on times."""
+    if value is None:
+        return ""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def home_for(user) -> str:
+    """The first page after sign-in: where this user's daily work is."""
     if user.role is Role.CUSTOMER:
         return url_for("cases_web.my_cases")
-    return url_for("cases_web.case_list")
+    if access.allowed(user, "case.list"):
+        return url_for("cases_web.case_list")
+    return url_for("web.home")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -33,6 +56,8 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:  # browsers read "/\evil.example" as another host
         return None
     return target
 
@@ -44,22 +69,31 @@ def index():
     return redirect(url_for("web.login"))
 
 
+@blp.get("/home")
+@login_required
+def home():
+    """A start page for roles whose work has no pages yet."""
+    return render_template("home.html")
+
+
 @blp.route("/login", methods=["GET", "POST"])
 def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user))
     form = LoginForm()
     status = 200
+    error = None
     if form.validate_on_submit():
         try:
             user = authenticate(form.email.data, form.password.data, request.remote_addr)
         except (Unauthorized, TooManyAttempts) as exc:
-            flash(exc.message, "error")
-            status = exc.status
+            error, status = exc.message, exc.status
         else:
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
         status = 400
-    return render_template("login.html", form=form), status
+    return render_template("login.html", form=form, error=error), status
 
 
 @blp.post("/logout")

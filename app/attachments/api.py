@@ -1,0 +1,52 @@
+"""/api/v1/cases/{id}/attachments: streamed upload, listing and download."""
+from __future__ import annotations
+
+from flask import request, send_file
+
+from app.accounts.api_auth import api_user
+from app.api_base import Blueprint
+from app.attachments import services
+from app.attachments.models import AttachmentKind
+from app.attachments.schemas import AttachmentSchema
+
+blp = Blueprint("attachments", __name__, url_prefix="/api/v1/cases", description="Case attachments")
+
+UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file", "kind"],
+    "properties": {"file": {"type": "string", "format": "binary"},
+                   "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}}}}}}}
+
+
+@blp.route("/<int:case_id>/attachments", methods=["POST"], endpoint="upload")
+@blp.response(201, AttachmentSchema)
+@blp.doc(**UPLOAD_DOC)
+def upload(case_id):
+    """Upload one file (multipart field `file`, form field `kind`); streamed, size-limited, hashed."""
+    return services.upload(api_user(), case_id,
+                           lambda: (request.form.get("kind"), request.files.get("file")))
+
+
+@blp.route("/<int:case_id>/attachments", methods=["GET"], endpoint="list")
+@blp.response(200, AttachmentSchema(many=True))
+def list_attachments(case_id):
+    """The case's attachments, oldest first."""
+    return services.list_attachments(api_user(), case_id)
+
+
+@blp.route("/<int:case_id>/attachments/<int:attachment_id>", methods=["GET"], endpoint="get")
+@blp.response(200, AttachmentSchema)
+def get_attachment(case_id, attachment_id):
+    """One attachment's metadata and scan findings."""
+    return services.get_attachment(api_user(), case_id, attachment_id)
+
+
+@blp.route("/<int:case_id>/attachments/<int:attachment_id>/content", methods=["GET"], endpoint="content")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+def download(case_id, attachment_id):
+    """The file itself, with its content type and a download file name."""
+    attachment, stream = services.open_content(api_user(), case_id, attachment_id)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,19 @@
+import marshmallow as ma
+from marshmallow import fields
+
+from app.accounts.schemas import UserRefSchema
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    kind = fields.Function(lambda a: a.kind.value)
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.Nested(UserRefSchema)
+    uploaded_at = fields.DateTime()
+    scanned_at = fields.DateTime(allow_none=True)
+    findings = fields.Dict(allow_none=True, metadata={
+        "description": "what the log scan found: software versions, crash signatures, error lines"})

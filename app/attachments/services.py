@@ -1,0 +1,110 @@
+"""Uploading, listing, reading and scanning case attachments."""
+from __future__ import annotations
+
+import mimetypes
+import re
+from typing import BinaryIO, Callable
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from app import access
+from app.accounts.models import User
+from app.attachments.models import SCANNABLE_KINDS, Attachment, AttachmentKind
+from app.attachments.storage import IncomingFile
+from app.audit.services import record
+from app.clock import now
+from app.db import transaction
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.outbox.services import emit
+
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+UploadReader = Callable[[], tuple[str | None, FileStorage | None]]
+
+
+def storage():
+    return current_app.extensions["attachment_storage"]
+
+
+def display_name(raw: str | None) -> str:
+    """A name to show and offer on download; never used as a path."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>').strip(" .")
+    return name[:255] or "attachment"
+
+
+def upload(actor: User, case_id: int, read_upload: UploadReader) -> Attachment:
+    """Receive one file for a case. The body is read only after the caller is authorised."""
+    kept_key = None
+    try:
+        with transaction() as session:
+            case = access.get_case(actor, case_id)
+            access.require(actor, "attachment.upload")
+            kind, file = read_upload()
+            if file is None or not isinstance(file.stream, IncomingFile):
+                raise InvalidInput("Send the file as multipart/form-data in the field 'file'.",
+                                   code="file_missing")
+            try:
+                attachment_kind = AttachmentKind(kind or "")
+            except ValueError:
+                raise InvalidInput("Field 'kind' must be one of: "
+                                   + ", ".join(k.value for k in AttachmentKind) + ".",
+                                   code="invalid_kind", details={"kind": kind}) from None
+            if file.stream.size == 0:
+                raise InvalidInput("The file is empty.", code="file_empty")
+            name = display_name(file.filename)
+            content_type = (file.mimetype or "").lower()
+            if not CONTENT_TYPE.match(content_type) or content_type == "application/octet-stream":
+                content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            kept_key = storage().keep(file.stream)
+            attachment = Attachment(
+                case_id=case.id, kind=attachment_kind, filename=name, storage_key=kept_key,
+                content_type=content_type, size=file.stream.size, sha256=file.stream.sha256,
+                uploaded_by_id=actor.id,
+            )
+            session.add(attachment)
+            session.flush()
+            record(actor, "case", case.id, "attachment.added",
+                   after={"attachment_id": attachment.id, "kind": attachment_kind.value,
+                          "filename": name, "size": attachment.size, "sha256": attachment.sha256})
+            if attachment_kind in SCANNABLE_KINDS:
+                emit("attachments.scan", {"attachment_id": attachment.id})
+            return attachment
+    except BaseException:
+        if kept_key:
+            storage().delete(kept_key)
+        raise
+
+
+def list_attachments(actor: User, case_id: int) -> list[Attachment]:
+    with transaction() as session:
+        access.get_case(actor, case_id)
+        return list(session.scalars(sa.select(Attachment).where(Attachment.case_id == case_id)
+                                    .order_by(Attachment.id)))
+
+
+def get_attachment(actor: User, case_id: int, attachment_id: int) -> Attachment:
+    with transaction() as session:
+        access.get_case(actor, case_id)
+        attachment = session.scalars(sa.select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.case_id == case_id)).one_or_none()
+        if attachment is None:
+            raise NotFound(f"Attachment {attachment_id} not found.", code="attachment_not_found")
+        return attachment
+
+
+def open_content(actor: User, case_id: int, attachment_id: int) -> tuple[Attachment, BinaryIO]:
+    attachment = get_attachment(actor, case_id, attachment_id)
+    return attachment, storage().open(attachment.storage_key)
+
+
+def scan(attachment_id: int, scanner: Callable[[BinaryIO], dict]) -> None:
+    """Outbox handler body: read a text log once and store what it shows."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.scanned_at is not None:
+        return
+    with storage().open(attachment.storage_key) as stream:
+        attachment.findings = scanner(stream)
+    attachment.scanned_at = now()

@@ -1,0 +1,230 @@
+"""Use cases of the checklist: read a case's evaluation, record a response, migrate versions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app import access
+from app.accounts.models import User
+from app.attachments.models import Attachment
+from app.audit.services import record
+from app.cases.models import Case, CaseStatus
+from app.checklists.definitions import CaseFacts, ChecklistDefinition, ChecklistRegistry, ItemDefinition
+from app.checklists.evaluation import Evaluation, ResponseView, evaluate
+from app.checklists.models import ChecklistResponse
+from app.clock import now
+from app.db import transaction
+from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.extensions import db
+
+CHECKLIST_NAME = "partnerworks-gtac"
+MAX_TEXT = 20000
+
+
+def registry() -> ChecklistRegistry:
+    return current_app.extensions["checklists"]
+
+
+def triage():
+    """The triage seam: which suggestions need a ruling, and whether rulings are valid."""
+    return current_app.extensions["triage"]
+
+
+def current_definition() -> ChecklistDefinition:
+    definition = registry().current(CHECKLIST_NAME, now().date())
+    if definition is None:
+        raise RuntimeError(f"no version of checklist {CHECKLIST_NAME!r} is in force")
+    return definition
+
+
+def definition_for(case: Case) -> ChecklistDefinition:
+    definition = registry().get(case.checklist_name, case.checklist_version)
+    if definition is None:
+        raise RuntimeError(f"case {case.id} pins {case.checklist_name} v{case.checklist_version}, "
+                           "which is not among the published checklists")
+    return definition
+
+
+def _facts(case: Case, attachments: list[Attachment]) -> CaseFacts:
+    return CaseFacts(product_family=case.product.family, severity=case.severity.value,
+                     hardware_issue=case.hardware_issue,
+                     crash=case.crash_reported or any(a.shows_crash for a in attachments))
+
+
+def evaluate_case(case: Case) -> Evaluation:
+    """The case's checklist as it stands, inside the caller's transaction."""
+    session = db.session
+    responses = {
+        r.item_code: ResponseView(r.value, r.not_applicable, r.reason)
+        for r in session.scalars(sa.select(ChecklistResponse).where(ChecklistResponse.case_id == case.id))
+    }
+    attachments = list(session.scalars(sa.select(Attachment).where(Attachment.case_id == case.id)))
+    return evaluate(definition_for(case), _facts(case, attachments), responses,
+                    {a.id: a.kind.value for a in attachments},
+                    triage().suggestions_needing_ruling(case))
+
+
+def responses_for(case: Case) -> dict[str, ChecklistResponse]:
+    query = sa.select(ChecklistResponse).where(ChecklistResponse.case_id == case.id)
+    return {r.item_code: r for r in db.session.scalars(query)}
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    evaluation: Evaluation
+    responses: dict[str, ChecklistResponse]
+    suggestions: list[str]
+
+
+def get_checklist(actor: User, case_id: int) -> ChecklistView:
+    with transaction():
+        case = access.get_case(actor, case_id)
+        access.require(actor, "checklist.read")
+        return ChecklistView(evaluate_case(case), responses_for(case),
+                             triage().suggestions_needing_ruling(case))
+
+
+def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) -> ChecklistResponse:
+    """Record the answer to one item; the value must fit the item's kind."""
+    with transaction() as session:
+        case = access.get_case(actor, case_id, for_update=True)
+        access.require(actor, "checklist.respond")
+        if case.status is not CaseStatus.OPEN:
+            raise Conflict("The checklist is closed once the case has left the open state.",
+                           code="checklist_locked", details={"status": case.status.value})
+        item = definition_for(case).item(code)
+        if item is None:
+            raise NotFound(f"The checklist of this case has no item {code!r}.", code="checklist_item_not_found")
+        value, not_applicable, reason = _validated(item, case, body)
+        response = session.scalars(sa.select(ChecklistResponse).where(
+            ChecklistResponse.case_id == case.id, ChecklistResponse.item_code == code)).one_or_none()
+        before = _as_dict(response) if response else None
+        if response is None:
+            response = ChecklistResponse(case_id=case.id, item_code=code, responded_by_id=actor.id)
+            session.add(response)
+        response.value, response.not_applicable, response.reason = value, not_applicable, reason
+        response.responded_by_id, response.responded_at = actor.id, now()
+        case.updated_at = now()
+        record(actor, "case", case.id, "checklist.responded", before=before,
+               after={"item": code, **_as_dict(response)})
+        return response
+
+
+def _as_dict(response: ChecklistResponse) -> dict[str, Any]:
+    return {"value": response.value, "not_applicable": response.not_applicable, "reason": response.reason}
+
+
+def _validated(item: ItemDefinition, case: Case, body: dict[str, Any]) -> tuple[Any, bool, str | None]:
+    has_value = "value" in body
+    if body.get("not_applicable"):
+        if has_value:
+            raise InvalidInput("Send either a value or not_applicable with a reason, not both.",
+                               code="invalid_response")
+        if not item.allow_not_applicable:
+            raise RuleViolation(f"Item {item.code} cannot be marked not applicable.",
+                                code="not_applicable_not_allowed", details={"item": item.code})
+        reason = (body.get("reason") or "").strip()
+        if len(reason) < 10:
+            raise InvalidInput("Say in at least 10 characters why the item does not apply.",
+                               code="reason_required", details={"item": item.code})
+        return None, True, reason
+    if not has_value:
+        raise InvalidInput("Send {\"value\": ...} or {\"not_applicable\": true, \"reason\": ...}.",
+                           code="invalid_response")
+    value, reason = body["value"], body.get("reason")
+    if item.kind != "choice" and reason is not None:
+        raise InvalidInput("A reason goes only with not_applicable or a choice.", code="invalid_response")
+    return _check_value(item, case, value), False, (reason.strip() if isinstance(reason, str) else None)
+
+
+def _bad(item: ItemDefinition, expected: str) -> InvalidInput:
+    return InvalidInput(f"Item {item.code} ({item.kind}) takes {expected}.", code="invalid_value",
+                        details={"item": item.code, "kind": item.kind})
+
+
+def _check_value(item: ItemDefinition, case: Case, value: Any) -> Any:
+    if item.kind == "attestation":
+        if value is not True:
+            raise _bad(item, "true")
+        return True
+    if item.kind == "text":
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise _bad(item, f"a string of at most {MAX_TEXT} characters")
+        return value
+    if item.kind == "choice":
+        if value not in item.options:
+            raise _bad(item, "one of " + ", ".join(item.options))
+        return value
+    if item.kind == "attachments":
+        return _check_attachments(item, case, value)
+    if item.kind == "triage_ruling":
+        return _check_rulings(item, case, value)
+    raise ValueError(item.kind)
+
+
+def _check_attachments(item: ItemDefinition, case: Case, value: Any) -> dict:
+    ids = value.get("attachment_ids") if isinstance(value, dict) and set(value) == {"attachment_ids"} else None
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise _bad(item, '{"attachment_ids": [integers]}')
+    kinds = dict(db.session.execute(sa.select(Attachment.id, Attachment.kind).where(
+        Attachment.case_id == case.id, Attachment.id.in_(ids))).all())
+    unknown = [i for i in ids if i not in kinds]
+    if unknown:
+        raise RuleViolation("These attachments are not on this case.", code="attachment_not_found",
+                            details={"attachment_ids": unknown})
+    wrong = [i for i in ids if kinds[i].value not in item.attachment_kinds]
+    if wrong:
+        raise RuleViolation(f"Item {item.code} takes attachments of kind "
+                            + " or ".join(item.attachment_kinds) + ".",
+                            code="attachment_kind_not_allowed", details={"attachment_ids": wrong})
+    return {"attachment_ids": sorted(set(ids))}
+
+
+def _check_rulings(item: ItemDefinition, case: Case, value: Any) -> Any:
+    if value is True:
+        if triage().suggestions_needing_ruling(case):
+            raise RuleViolation("Known anomalies are suggested for this case: rule on each of them.",
+                                code="rulings_required", details={"item": item.code})
+        return True
+    rulings = value.get("rulings") if isinstance(value, dict) and set(value) == {"rulings"} else None
+    if not isinstance(rulings, list) or not all(
+            isinstance(r, dict) and set(r) == {"anomaly_id", "ruling"}
+            and isinstance(r["anomaly_id"], (str, int)) and not isinstance(r["anomaly_id"], bool)
+            and r["ruling"] in ("matches", "not_relevant") for r in rulings):
+        raise _bad(item, 'true, or {"rulings": [{"anomaly_id": ..., "ruling": "matches" | "not_relevant"}]}')
+    triage().validate_rulings(case, rulings)
+    return {"rulings": [{"anomaly_id": str(r["anomaly_id"]), "ruling": r["ruling"]} for r in rulings]}
+
+
+def migrate_open_cases(to_version: int, case_ids: list[int] | None = None) -> int:
+    """Move open cases to another published version on purpose (audited); returns how many moved."""
+    target = registry().get(CHECKLIST_NAME, to_version)
+    if target is None:
+        raise RuleViolation(f"{CHECKLIST_NAME} v{to_version} is not published.", code="checklist_version_unknown")
+    with transaction() as session:
+        query = sa.select(Case).where(Case.status == CaseStatus.OPEN, Case.checklist_version != to_version)
+        if case_ids:
+            query = query.where(Case.id.in_(case_ids))
+        moved = 0
+        for case in session.scalars(query):
+            record(None, "case", case.id, "checklist.migrated",
+                   before={"checklist": case.checklist_name, "version": case.checklist_version},
+                   after={"checklist": target.name, "version": target.version})
+            case.checklist_name, case.checklist_version = target.name, target.version
+            moved += 1
+        return moved
+
+
+class NoTriage:
+    """Until known anomalies are imported, nothing needs a ruling (item 5 is an attestation)."""
+
+    def suggestions_needing_ruling(self, case: Case) -> list[str]:
+        return []
+
+    def validate_rulings(self, case: Case, rulings: list[dict]) -> None:
+        if rulings:
+            raise RuleViolation("No known anomalies are suggested for this case.",
+                                code="unknown_anomaly", details={"anomaly_ids": [r["anomaly_id"] for r in rulings]})

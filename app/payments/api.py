@@ -1,0 +1,181 @@
+"""/api/v1 claims, payouts, funding, ledger balances, MDF allocations and payee details."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from app.accounts.api_auth import api_user
+from app.api_base import Blueprint
+from app.errors import InvalidInput
+from app.payments import claims, funding, payees, payouts
+from app.payments.models import PayoutStatus
+from app.payments.schemas import (AllocationQuerySchema, AllocationSchema, AllocationSetSchema,
+                                  ClaimProofSchema, BalancesSchema, ClaimCreateSchema,
+                                  ClaimListQuerySchema, ClaimPageSchema, ClaimRejectSchema, ClaimSchema,
+                                  FundingCreateSchema, FundingSchema, PayeeQuerySchema, PayeeSchema,
+                                  PayeeSetSchema, PayoutListQuerySchema, PayoutPageSchema, PayoutSchema)
+
+blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Claims and payouts")
+
+
+@blp.route("/claims", methods=["POST"], endpoint="create_claim")
+@blp.arguments(ClaimCreateSchema)
+@blp.response(201, ClaimSchema)
+def create_claim(body):
+    """File a draft rebate or MDF claim (partner admin); amount in minor units."""
+    return claims.create_claim(api_user(), body)
+
+
+@blp.route("/claims", methods=["GET"], endpoint="list_claims")
+@blp.arguments(ClaimListQuerySchema, location="query")
+@blp.response(200, ClaimPageSchema)
+def list_claims(args):
+    """Claims with their payout status: a partner's own, or all for programmes."""
+    return claims.list_claims(api_user(), **args)
+
+
+@blp.route("/claims/<int:claim_id>", methods=["GET"], endpoint="get_claim")
+@blp.response(200, ClaimSchema)
+def get_claim(claim_id):
+    """One claim with its payout status."""
+    return claims.get_claim(api_user(), claim_id)
+
+
+@blp.route("/claims/<int:claim_id>/attachments", methods=["POST"], endpoint="claim_proof")
+@blp.response(201, ClaimProofSchema)
+def add_proof(claim_id):
+    """Attach a proof-of-performance file to a draft MDF claim (multipart, field `file`)."""
+    user = api_user()
+    claims.get_claim(user, claim_id)  # 404 before reading an upload for someone else's claim
+    # Proof files may be larger than a JSON body; the limit is set before the body is read.
+    request.max_content_length = current_app.config["PAYMENTS_PROOF_MAX_BYTES"] + 64 * 1024
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("Send the file as multipart field `file`.", code="file_missing",
+                           details={"fields": {"file": ["Missing."]}})
+    return claims.add_proof(user, claim_id, upload.stream, upload.filename, upload.mimetype)
+
+
+@blp.route("/claims/<int:claim_id>/submit", methods=["POST"], endpoint="submit_claim")
+@blp.response(200, ClaimSchema)
+def submit_claim(claim_id):
+    """Send a draft to the programmes team (partner admin)."""
+    return claims.submit_claim(api_user(), claim_id)
+
+
+@blp.route("/claims/<int:claim_id>/approve", methods=["POST"], endpoint="approve_claim")
+@blp.response(200, ClaimSchema)
+def approve_claim(claim_id):
+    """Approve (programmes); above the threshold the first approval waits for a second approver."""
+    return claims.approve_claim(api_user(), claim_id)
+
+
+@blp.route("/claims/<int:claim_id>/reject", methods=["POST"], endpoint="reject_claim")
+@blp.arguments(ClaimRejectSchema)
+@blp.response(200, ClaimSchema)
+def reject_claim(body, claim_id):
+    """Reject with a reason the partner will read (programmes)."""
+    return claims.reject_claim(api_user(), claim_id, body["reason"])
+
+
+@blp.route("/payouts", methods=["GET"], endpoint="list_payouts")
+@blp.arguments(PayoutListQuerySchema, location="query")
+@blp.response(200, PayoutPageSchema)
+def list_payouts(args):
+    """Payments with the claims they paid: a partner's own, or all for programmes."""
+    return payouts.list_payouts(api_user(), **args)
+
+
+@blp.route("/payouts/<int:payout_id>", methods=["GET"], endpoint="get_payout")
+@blp.response(200, PayoutSchema)
+def get_payout(payout_id):
+    """One payment (remittance detail)."""
+    return payouts.get_payout(api_user(), payout_id)
+
+
+@blp.route("/payouts/<int:payout_id>/retry", methods=["POST"], endpoint="retry_payout")
+@blp.response(200, PayoutSchema)
+def retry_payout(payout_id):
+    """Send a failed or returned payout again, as a new attempt (programmes)."""
+    return payouts.retry_payout(api_user(), payout_id)
+
+
+@blp.route("/funding", methods=["POST"], endpoint="record_funding")
+@blp.arguments(FundingCreateSchema)
+@blp.response(201, FundingSchema)
+def record_funding(body):
+    """Record a pre-funding deposit (programmes); waiting payouts go out, oldest approval first."""
+    user = api_user()
+    deposit, released, created = funding.record_deposit(user, body["amount"], body["currency"],
+                                                        body["reference"])
+    available = next((b.prefunding_available for b in funding.balances(user)
+                      if b.currency == deposit.currency), 0)
+    answer = {"id": deposit.id, "amount": deposit.amount, "currency": deposit.currency,
+              "reference": deposit.reference, "created_at": deposit.created_at,
+              "released_payout_ids": [p.id for p in released], "available": available}
+    return answer, 201 if created else 200
+
+
+@blp.route("/ledger/balances", methods=["GET"], endpoint="ledger_balances")
+@blp.response(200, BalancesSchema)
+def ledger_balances():
+    """Pre-funding balance, pending and paid totals, and the payout pipeline, per currency."""
+    user = api_user()
+    pipeline = funding.pipeline(user)
+    answer = []
+    for balance in funding.balances(user):
+        stages = pipeline.get(balance.currency, [])
+        answer.append({
+            "currency": balance.currency,
+            "prefunding": {"posted": balance.prefunding_posted, "pending": balance.prefunding_pending,
+                           "available": balance.prefunding_available},
+            "pending_total": balance.prefunding_pending, "paid_total": balance.paid,
+            "funded_total": balance.funded,
+            "awaiting_funds_total": sum(a for s, _, a in stages if s == PayoutStatus.AWAITING_FUNDS.value),
+            "pipeline": [{"status": s, "count": c, "amount": a} for s, c, a in stages],
+        })
+    return {"balances": answer}
+
+
+@blp.route("/mdf-allocations", methods=["PUT"], endpoint="set_allocation")
+@blp.arguments(AllocationSetSchema)
+@blp.response(200, AllocationSchema)
+def set_allocation(body):
+    """Set a partner's MDF allocation for a period and currency (programmes)."""
+    allocation = claims.set_allocation(api_user(), body["partner_id"], body["period"], body["currency"],
+                                       body["amount"])
+    return _allocation(allocation, claims.list_allocations(api_user(), allocation.partner_id))
+
+
+@blp.route("/mdf-allocations", methods=["GET"], endpoint="list_allocations")
+@blp.arguments(AllocationQuerySchema, location="query")
+@blp.response(200, AllocationSchema(many=True))
+def list_allocations(args):
+    """MDF allocations with what is used and what remains."""
+    return [_row(a, used) for a, used in claims.list_allocations(api_user(), args.get("partner_id"))]
+
+
+def _row(allocation, used):
+    return {"id": allocation.id, "partner": allocation.partner, "period": allocation.period,
+            "currency": allocation.currency, "amount": allocation.amount, "used": used,
+            "remaining": allocation.amount - used}
+
+
+def _allocation(allocation, rows):
+    used = next((u for a, u in rows if a.id == allocation.id), 0)
+    return _row(allocation, used)
+
+
+@blp.route("/payee", methods=["PUT"], endpoint="set_payee")
+@blp.arguments(PayeeSetSchema)
+@blp.response(200, PayeeSchema)
+def set_payee(body):
+    """Enter or replace the caller's organisation's bank details (partner admin only)."""
+    return payees.set_payee(api_user(), body)
+
+
+@blp.route("/payee", methods=["GET"], endpoint="get_payee")
+@blp.arguments(PayeeQuerySchema, location="query")
+@blp.response(200, PayeeSchema)
+def get_payee(args):
+    """Bank details, masked (programmes may name a partner_id). Every read is audited."""
+    return payees.get_payee(api_user(), args.get("partner_id"))

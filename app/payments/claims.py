@@ -1,0 +1,239 @@
+"""The claim lifecycle: draft -> submitted -> approved (payout) | rejected.
+
+Approval above PAYMENTS_SECOND_APPROVAL_ABOVE takes two different programmes
+approvers. An MDF claim is approved only while the partner's allocation for
+its period still covers it; the allocation row is locked for that check, so
+two claims racing for the last funds cannot both pass.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app import access
+from app.accounts.models import Organisation, OrgKind, Role, User
+from app.audit.services import record
+from app.clock import now
+from app.db import transaction
+from app.errors import Conflict, NotFound, RuleViolation
+from app.outbox.services import emit
+from app.pagination import DEFAULT_LIMIT, Page, paginate
+from app.payments import payouts
+from app.payments.locking import lock_one
+from app.payments.models import (APPROVED_CLAIM_STATUSES, Claim, ClaimAttachment, ClaimStatus,
+                                 ClaimType, MdfAllocation)
+from app.payments.money import format_amount
+
+
+def _snapshot(claim: Claim) -> dict[str, Any]:
+    return {"status": claim.status.value, "type": claim.type.value, "amount": claim.amount,
+            "currency": claim.currency, "period": claim.period}
+
+
+def _notify(claim: Claim, what: str) -> None:
+    emit("notify.payments.claim", {"claim_id": claim.id, "event": what})
+
+
+def _illegal(claim: Claim, action: str) -> Conflict:
+    return Conflict(f"Claim {claim.id} is {claim.status.value}; it cannot be {action}.",
+                    code="illegal_transition", details={"status": claim.status.value, "action": action})
+
+
+def _locked(session, claim_id: int) -> Claim:
+    return lock_one(session, sa.select(Claim).where(Claim.id == claim_id))
+
+
+def create_claim(actor: User, data: dict[str, Any]) -> Claim:
+    """A draft claim of the caller's partner organisation."""
+    access.require(actor, "claim.file")
+    with transaction() as session:
+        claim = Claim(partner_id=actor.organisation_id, created_by_id=actor.id,
+                      type=ClaimType(data["type"]), amount=data["amount"], currency=data["currency"],
+                      period=data["period"], description=data["description"].strip(),
+                      status=ClaimStatus.DRAFT)
+        session.add(claim)
+        session.flush()
+        record(actor, "claim", claim.id, "claim.created", after=_snapshot(claim))
+        return claim
+
+
+def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: str) -> ClaimAttachment:
+    """Attach a proof-of-performance file (already streamed to storage) to a draft MDF claim."""
+    storage = current_app.extensions["attachment_storage"]
+    with transaction() as session:
+        claim = access.get_claim(actor, claim_id)
+        access.require(actor, "claim.file")
+        claim = _locked(session, claim.id)
+        if claim.status is not ClaimStatus.DRAFT:
+            raise _illegal(claim, "given new proof")
+        if claim.type is not ClaimType.MDF:
+            raise RuleViolation("Only MDF claims carry proof of performance.", code="proof_not_applicable")
+        if upload.size == 0:
+            raise RuleViolation("The file is empty.", code="empty_file")
+        key = storage.keep(upload)
+        attachment = ClaimAttachment(claim_id=claim.id, filename=filename[:255], size_bytes=upload.size,
+                                     content_type=(content_type or "application/octet-stream")[:100],
+                                     sha256=upload.sha256, storage_name=key, uploaded_by_id=actor.id)
+        session.add(attachment)
+        session.flush()
+        record(actor, "claim", claim.id, "claim.proof_added",
+               after={"attachment_id": attachment.id, "sha256": attachment.sha256})
+        return attachment
+
+
+def submit_claim(actor: User, claim_id: int) -> Claim:
+    """Send a draft to the programmes team; an MDF claim needs proof and allocation left."""
+    with transaction() as session:
+        claim = access.get_claim(actor, claim_id)
+        access.require(actor, "claim.file")
+        claim = _locked(session, claim.id)
+        if claim.status is not ClaimStatus.DRAFT:
+            raise _illegal(claim, "submitted")
+        if claim.type is ClaimType.MDF:
+            if not claim.attachments:
+                raise RuleViolation("An MDF claim needs at least one proof-of-performance file.",
+                                    code="proof_required")
+            _check_allocation(session, claim, lock=False)
+        before = _snapshot(claim)
+        claim.status = ClaimStatus.SUBMITTED
+        claim.submitted_at = now()
+        record(actor, "claim", claim.id, "claim.submitted", before=before, after=_snapshot(claim))
+        _notify(claim, "submitted")
+        return claim
+
+
+def approve_claim(actor: User, claim_id: int) -> Claim:
+    """Approve; the payout is created in this same transaction and starts after commit.
+
+    Above the second-approval threshold the first approval is recorded and the
+    claim waits for a different approver.
+    """
+    with transaction() as session:
+        claim = access.get_claim(actor, claim_id)
+        access.require(actor, "claim.decide")
+        claim = _locked(session, claim.id)
+        if claim.status is not ClaimStatus.SUBMITTED:
+            raise _illegal(claim, "approved")
+        before = _snapshot(claim)
+        needs_two = claim.amount > current_app.config["PAYMENTS_SECOND_APPROVAL_ABOVE"]
+        if needs_two and claim.first_approved_by_id is None:
+            claim.first_approved_by_id, claim.first_approved_at = actor.id, now()
+            record(actor, "claim", claim.id, "claim.first_approval", before=before,
+                   after={**_snapshot(claim), "first_approved_by": actor.id})
+            _notify(claim, "first_approval")
+            return claim
+        if needs_two and claim.first_approved_by_id == actor.id:
+            raise RuleViolation("This claim needs a second approval by a different approver.",
+                                code="second_approver_required",
+                                details={"first_approved_by": actor.id})
+        if claim.type is ClaimType.MDF:
+            _check_allocation(session, claim, lock=True)
+        claim.approved_by_id, claim.approved_at = actor.id, now()
+        claim.status = ClaimStatus.PAYOUT_PENDING
+        payout = payouts.create_payout(session, claim)
+        record(actor, "claim", claim.id, "claim.approved", before=before,
+               after={**_snapshot(claim), "payout_id": payout.id, "payout_status": payout.status.value})
+        _notify(claim, "approved")
+        return claim
+
+
+def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
+    """Refuse a submitted claim, with the reason the partner will read."""
+    with transaction() as session:
+        claim = access.get_claim(actor, claim_id)
+        access.require(actor, "claim.decide")
+        claim = _locked(session, claim.id)
+        if claim.status is not ClaimStatus.SUBMITTED:
+            raise _illegal(claim, "rejected")
+        before = _snapshot(claim)
+        claim.status = ClaimStatus.REJECTED
+        claim.rejected_by_id, claim.rejected_at, claim.rejection_reason = actor.id, now(), reason.strip()
+        record(actor, "claim", claim.id, "claim.rejected", before=before,
+               after={**_snapshot(claim), "reason": claim.rejection_reason})
+        _notify(claim, "rejected")
+        return claim
+
+
+def mdf_used(session, partner_id: int, period: str, currency: str) -> int:
+    """What approved MDF claims have taken from an allocation."""
+    query = (sa.select(sa.func.coalesce(sa.func.sum(Claim.amount), 0))
+             .where(Claim.partner_id == partner_id, Claim.type == ClaimType.MDF, Claim.period == period,
+                    Claim.currency == currency, Claim.status.in_(list(APPROVED_CLAIM_STATUSES))))
+    return int(session.scalar(query))
+
+
+def _check_allocation(session, claim: Claim, *, lock: bool) -> None:
+    query = sa.select(MdfAllocation).where(MdfAllocation.partner_id == claim.partner_id,
+                                           MdfAllocation.period == claim.period,
+                                           MdfAllocation.currency == claim.currency)
+    allocation = lock_one(session, query) if lock else session.scalars(query).one_or_none()
+    if allocation is None:
+        raise RuleViolation(f"No MDF allocation for {claim.period} in {claim.currency}.",
+                            code="no_mdf_allocation",
+                            details={"period": claim.period, "currency": claim.currency})
+    remaining = allocation.amount - mdf_used(session, claim.partner_id, claim.period, claim.currency)
+    if claim.amount > remaining:
+        raise RuleViolation(
+            f"The claim exceeds the remaining MDF allocation ({format_amount(max(remaining, 0), claim.currency)}).",
+            code="mdf_allocation_exceeded",
+            details={"remaining": max(remaining, 0), "amount": claim.amount, "currency": claim.currency})
+
+
+def set_allocation(actor: User, partner_id: int, period: str, currency: str, amount: int) -> MdfAllocation:
+    """Create or change a partner's MDF allocation; it may not drop below what is already approved."""
+    access.require(actor, "mdf.manage")
+    with transaction() as session:
+        partner = session.get(Organisation, partner_id)
+        if partner is None or partner.kind is not OrgKind.PARTNER:
+            raise NotFound(f"Partner {partner_id} not found.", code="partner_not_found")
+        query = sa.select(MdfAllocation).where(MdfAllocation.partner_id == partner_id,
+                                               MdfAllocation.period == period,
+                                               MdfAllocation.currency == currency)
+        allocation = lock_one(session, query)
+        used = mdf_used(session, partner_id, period, currency)
+        if amount < used:
+            raise RuleViolation("An allocation cannot drop below what approved claims already use.",
+                                code="allocation_below_usage", details={"used": used})
+        before = {"amount": allocation.amount} if allocation else None
+        if allocation is None:
+            allocation = MdfAllocation(partner_id=partner_id, period=period, currency=currency, amount=amount)
+            session.add(allocation)
+        allocation.amount = amount
+        session.flush()
+        record(actor, "mdf_allocation", allocation.id, "mdf_allocation.set", before=before,
+               after={"partner_id": partner_id, "period": period, "currency": currency, "amount": amount})
+        return allocation
+
+
+def list_allocations(actor: User, partner_id: int | None = None) -> list[tuple[MdfAllocation, int]]:
+    """Allocations with what each has used; a partner sees only its own."""
+    access.require(actor, "claim.read")
+    with transaction() as session:
+        query = sa.select(MdfAllocation).order_by(MdfAllocation.period.desc(), MdfAllocation.id)
+        if actor.role is not Role.PROGRAMS:
+            query = query.where(MdfAllocation.partner_id == actor.organisation_id)
+        elif partner_id:
+            query = query.where(MdfAllocation.partner_id == partner_id)
+        return [(a, mdf_used(session, a.partner_id, a.period, a.currency)) for a in session.scalars(query)]
+
+
+def list_claims(actor: User, *, status: str | None = None, type: str | None = None,
+                limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Claim]:
+    """Claims the caller may see, newest first."""
+    access.require(actor, "claim.read")
+    query = access.visible_claims(actor)
+    if status:
+        query = query.where(Claim.status == ClaimStatus(status))
+    if type:
+        query = query.where(Claim.type == ClaimType(type))
+    with transaction() as session:
+        return paginate(session, query, Claim.id, limit, cursor)
+
+
+def get_claim(actor: User, claim_id: int) -> Claim:
+    with transaction():
+        claim = access.get_claim(actor, claim_id)
+        access.require(actor, "claim.read")
+        return claim

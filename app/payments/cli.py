@@ -1,0 +1,51 @@
+"""`flask ledger check` and `flask payments ...` operator commands."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask.cli import AppGroup
+
+from app.db import transaction
+from app.payments import checks, payees, payouts
+
+ledger_cli = AppGroup("ledger", help="The payments ledger.")
+payments_cli = AppGroup("payments", help="Payouts and payee details.")
+
+
+@ledger_cli.command("check")
+def check_command() -> None:
+    """Verify every ledger invariant; exits 1 and lists the violations if any fails."""
+    with transaction() as session:
+        violations = checks.check_ledger(session)
+        counts = checks.summary(session)
+    click.echo("checked " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    if violations:
+        for violation in violations:
+            click.echo(f"VIOLATION [{violation.check}] {violation.message}", err=True)
+        raise SystemExit(1)
+    click.echo("ledger OK: every invariant holds")
+
+
+@payments_cli.command("sweep")
+@click.option("--stalled-after", default=300, show_default=True, help="Seconds a pending payout may sit.")
+@click.option("--refresh-after", default=900, show_default=True,
+              help="Seconds in transit before the provider is asked for the status.")
+def sweep_command(stalled_after: int, refresh_after: int) -> None:
+    """Restart stalled pending payouts and poll long in-transit ones (run periodically)."""
+    counts = payouts.sweep(timedelta(seconds=stalled_after), timedelta(seconds=refresh_after))
+    click.echo(f"restarted {counts['restarted']} payout(s), polled {counts['polled']}")
+
+
+@payments_cli.command("rotate-payee-key")
+def rotate_command() -> None:
+    """Re-encrypt all bank details under the first key of PAYEE_ENCRYPTION_KEYS."""
+    click.echo(f"re-encrypted {payees.rotate_keys()} payee record(s)")
+
+
+@payments_cli.command("generate-key")
+def generate_key_command() -> None:
+    """Print a new key to put first in PAYEE_ENCRYPTION_KEYS."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())

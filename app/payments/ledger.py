@@ -1,0 +1,199 @@
+"""The double-entry ledger: accounts, immutable transfers, two-phase reservations.
+
+Every movement is a transfer whose entries sum to zero (credit positive). A
+payout's money moves in two phases, as in TigerBeetle:
+
+  approval   reservation (pending)  prefunding -X   partner_payable +X
+  paid       post of it             prefunding -X   partner_payable +X
+             settlement             partner_payable -X   paid +X
+  failed     void of it             (no entries: the reservation lapses)
+  returned   return                 paid -X   prefunding +X   (compensating)
+
+Pending debits count against the pre-funding balance, which therefore never
+goes negative. Each account caches its posted and pending totals; the cache
+is written in the same transaction as the entries and `flask ledger check`
+proves it equal to them. Every function here runs inside the caller's
+transaction and takes the session.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from app.payments.locking import insert_if_absent, lock_one
+from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
+                                 TransferKind)
+
+
+def account_key(kind: AccountKind, currency: str, partner_id: int | None = None) -> str:
+    if kind is AccountKind.PARTNER_PAYABLE:
+        return f"{kind.value}:{partner_id}:{currency}"
+    return f"{kind.value}:{currency}"
+
+
+def account(session: Session, kind: AccountKind, currency: str, partner_id: int | None = None) -> LedgerAccount:
+    """The account, created on first use (safely when two transactions race to create it)."""
+    key = account_key(kind, currency, partner_id)
+    found = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one_or_none()
+    if found is not None:
+        return found
+    insert_if_absent(session, LedgerAccount.__table__,
+                     {"key": key, "kind": kind.value, "partner_id": partner_id, "currency": currency,
+                      "posted": 0, "pending_debits": 0, "pending_credits": 0},
+                     index_elements=["key"])
+    return session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
+
+
+def lock_prefunding(session: Session, currency: str) -> LedgerAccount:
+    """The pre-funding account of a currency, locked: the serialisation point of reservations."""
+    account(session, AccountKind.PREFUNDING, currency)
+    key = account_key(AccountKind.PREFUNDING, currency)
+    return lock_one(session, sa.select(LedgerAccount).where(LedgerAccount.key == key))
+
+
+def _transfer(session: Session, kind: TransferKind, key: str, amount: int, currency: str,
+              legs: list[tuple[LedgerAccount, int]], *, pending: bool = False,
+              resolves: LedgerTransfer | None = None, payout_id: int | None = None,
+              memo: str | None = None) -> LedgerTransfer:
+    if sum(amount for _, amount in legs) != 0:
+        raise ValueError("a transfer's entries must sum to zero")
+    transfer = LedgerTransfer(key=key, kind=kind, amount=amount, currency=currency, memo=memo,
+                              pending_id=resolves.id if resolves else None, payout_id=payout_id)
+    session.add(transfer)
+    session.flush()
+    for leg_account, leg_amount in legs:
+        if leg_account.currency != currency:
+            raise ValueError("an entry's account must be in the transfer's currency")
+        session.add(LedgerEntry(transfer_id=transfer.id, account_id=leg_account.id, amount=leg_amount,
+                                currency=currency, pending=pending))
+        _adjust_cache(session, leg_account.id, leg_amount, pending=pending)
+    session.flush()
+    return transfer
+
+
+def _adjust_cache(session: Session, account_id: int, amount: int, *, pending: bool,
+                  release: bool = False) -> None:
+    """Move an account's cached totals by one entry (atomic SQL, no read-modify-write)."""
+    column = LedgerAccount.posted
+    values: dict = {}
+    if pending or release:
+        sign = -1 if release else 1
+        if amount < 0:
+            values["pending_debits"] = LedgerAccount.pending_debits + sign * -amount
+        else:
+            values["pending_credits"] = LedgerAccount.pending_credits + sign * amount
+    else:
+        values["posted"] = column + amount
+    session.execute(sa.update(LedgerAccount).where(LedgerAccount.id == account_id).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
+def record_funding(session: Session, reference: str, amount: int, currency: str) -> LedgerTransfer:
+    """Money in: from the vendor's bank to the pre-funding balance (posted at once)."""
+    source = account(session, AccountKind.FUNDING_SOURCE, currency)
+    prefunding = lock_prefunding(session, currency)
+    return _transfer(session, TransferKind.FUNDING, f"funding:{reference}", amount, currency,
+                     [(source, -amount), (prefunding, amount)], memo=f"deposit {reference}"[:200])
+
+
+def _payout_key(kind: TransferKind, payout: Payout) -> str:
+    return f"{kind.value}:payout:{payout.id}:{payout.attempt}"
+
+
+def reserve(session: Session, payout: Payout) -> LedgerTransfer | None:
+    """Earmark the payout's amount on the pre-funding balance, or None if it would overdraw it."""
+    prefunding = lock_prefunding(session, payout.currency)
+    if prefunding.available < payout.amount:
+        return None
+    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+    return _transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
+                     payout.amount, payout.currency,
+                     [(prefunding, -payout.amount), (payable, payout.amount)],
+                     pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}")
+
+
+def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | None:
+    """The reservation of the payout's current attempt, if no post or void resolved it yet."""
+    resolution = aliased(LedgerTransfer)
+    query = (sa.select(LedgerTransfer)
+             .where(LedgerTransfer.key == _payout_key(TransferKind.RESERVATION, payout))
+             .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id)))
+    return session.scalars(query).one_or_none()
+
+
+def settle(session: Session, payout: Payout) -> None:
+    """The provider paid: post the reservation and discharge the partner's payable."""
+    reservation = open_reservation(session, payout)
+    if reservation is None:
+        raise LookupError(f"payout {payout.id} has no open reservation to post")
+    legs = [(entry.account, entry.amount) for entry in reservation.entries]
+    for leg_account, leg_amount in legs:
+        _adjust_cache(session, leg_account.id, leg_amount, pending=False, release=True)
+    _transfer(session, TransferKind.POST, _payout_key(TransferKind.POST, payout), payout.amount,
+              payout.currency, legs, resolves=reservation, payout_id=payout.id)
+    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+    paid = account(session, AccountKind.PAID, payout.currency)
+    _transfer(session, TransferKind.SETTLEMENT, _payout_key(TransferKind.SETTLEMENT, payout),
+              payout.amount, payout.currency, [(payable, -payout.amount), (paid, payout.amount)],
+              payout_id=payout.id, memo=payout.reference)
+
+
+def void(session: Session, payout: Payout, reason: str | None = None) -> bool:
+    """The attempt failed: release its reservation. False if there was none open."""
+    reservation = open_reservation(session, payout)
+    if reservation is None:
+        return False
+    for entry in reservation.entries:
+        _adjust_cache(session, entry.account_id, entry.amount, pending=False, release=True)
+    session.add(LedgerTransfer(key=_payout_key(TransferKind.VOID, payout), kind=TransferKind.VOID,
+                               pending_id=reservation.id, payout_id=payout.id, amount=payout.amount,
+                               currency=payout.currency, memo=(reason or "")[:200] or None))
+    session.flush()
+    return True
+
+
+def record_return(session: Session, payout: Payout, reason: str | None = None) -> LedgerTransfer:
+    """A paid payout came back: a compensating transfer from `paid` to the pre-funding balance."""
+    paid = account(session, AccountKind.PAID, payout.currency)
+    prefunding = lock_prefunding(session, payout.currency)
+    return _transfer(session, TransferKind.RETURN, _payout_key(TransferKind.RETURN, payout),
+                     payout.amount, payout.currency, [(paid, -payout.amount), (prefunding, payout.amount)],
+                     payout_id=payout.id, memo=(reason or "returned")[:200])
+
+
+@dataclass
+class CurrencyBalance:
+    currency: str
+    prefunding_posted: int
+    prefunding_pending: int
+    prefunding_available: int
+    partner_payable: int
+    paid: int
+    funded: int
+
+
+def balances(session: Session) -> list[CurrencyBalance]:
+    """Per currency: the pre-funding balance, what is reserved, owed and paid (from the cache)."""
+    rows = session.execute(
+        sa.select(LedgerAccount.currency, LedgerAccount.kind,
+                  sa.func.sum(LedgerAccount.posted), sa.func.sum(LedgerAccount.pending_debits),
+                  sa.func.sum(LedgerAccount.pending_credits))
+        .group_by(LedgerAccount.currency, LedgerAccount.kind)
+    ).all()
+    by_currency: dict[str, dict] = {}
+    for currency, kind, posted, pending_debits, pending_credits in rows:
+        by_currency.setdefault(currency, {})[kind] = (int(posted or 0), int(pending_debits or 0),
+                                                      int(pending_credits or 0))
+    result = []
+    for currency in sorted(by_currency):
+        kinds = by_currency[currency]
+        pre = kinds.get(AccountKind.PREFUNDING, (0, 0, 0))
+        payable = kinds.get(AccountKind.PARTNER_PAYABLE, (0, 0, 0))
+        result.append(CurrencyBalance(
+            currency=currency, prefunding_posted=pre[0], prefunding_pending=pre[1],
+            prefunding_available=pre[0] - pre[1], partner_payable=payable[0] + payable[2],
+            paid=kinds.get(AccountKind.PAID, (0, 0, 0))[0],
+            funded=-kinds.get(AccountKind.FUNDING_SOURCE, (0, 0, 0))[0]))
+    return result

@@ -1,0 +1,100 @@
+"""The provider adapter interface and the configured adapter.
+
+An adapter sends one payout instruction and reports what the provider says.
+The payout's idempotency key travels with every call, so asking twice (a
+retried job, two workers, a worker killed mid-call) still pays once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Bank details in clear: built only for the call to the provider, never stored or logged."""
+
+    kind: str  # "iban" or "aba"
+    holder_name: str
+    iban: str | None = None
+    bic: str | None = None
+    account_number: str | None = None
+    routing_number: str | None = None
+
+    def __repr__(self) -> str:  # keeps account numbers out of logs and tracebacks
+        return f"Payee(kind={self.kind!r}, holder_name={self.holder_name!r})"
+
+
+@dataclass(frozen=True)
+class PayoutInstruction:
+    reference: str  # our payout id, as the partner's bank statement shows it
+    idempotency_key: str
+    amount: int
+    currency: str
+    payee: Payee = field(repr=False)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What the provider says about a payout: in_transit, paid, failed or returned."""
+
+    status: str
+    provider_payout_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str
+    type: str  # payout.paid, payout.failed, payout.returned
+    reference: str  # our idempotency key
+    provider_payout_id: str | None
+    reason: str | None
+    payload: dict
+
+
+class ProviderUnavailable(Exception):
+    """The outcome is unknown (timeout, 5xx, connection): ask again with the same key."""
+
+
+class ProviderRejected(Exception):
+    """The provider refused the instruction for good (4xx): the attempt has failed."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose signature, timestamp or body does not check out."""
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_payout(self, instruction: PayoutInstruction) -> ProviderResult: ...
+
+    def payout_status(self, idempotency_key: str) -> ProviderResult | None: ...
+
+    def parse_webhook(self, headers, body: bytes) -> WebhookEvent: ...
+
+
+def get_provider(name: str | None = None) -> PaymentProvider:
+    """The adapter named by PAYMENTS_PROVIDER (or `name`)."""
+    name = name or current_app.config["PAYMENTS_PROVIDER"]
+    # Extra adapters registered by the application (or by a test) under their name.
+    registered = current_app.extensions.get("payment_providers", {})
+    if name in registered:
+        return registered[name]
+    if name == "sandbox":
+        from app.payments.providers.http import HttpProvider
+
+        config = current_app.config
+        return HttpProvider(name="sandbox", base_url=config["PAYMENTS_SANDBOX_URL"],
+                            api_key=config["PAYMENTS_SANDBOX_API_KEY"],
+                            webhook_secret=config["PAYMENTS_WEBHOOK_SECRET"],
+                            timeout=config["PAYMENTS_PROVIDER_TIMEOUT"])
+    if name == "pain001":
+        from app.payments.providers.pain001 import BankFileProvider
+
+        return BankFileProvider()
+    raise LookupError(f"unknown payments provider {name!r}")

@@ -1,0 +1,99 @@
+"""The payments-API adapter: create a payout under an idempotency key, read its
+status, verify the provider's signed status webhooks.
+
+The sandbox provider (app.payments.sandbox) speaks this protocol, so the
+integration is exercised over real HTTP in the tests and the demo.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import requests
+
+from app.payments import signing
+from app.payments.providers import (InvalidWebhook, PayoutInstruction, ProviderRejected, ProviderResult,
+                                    ProviderUnavailable, WebhookEvent)
+
+log = logging.getLogger(__name__)
+
+# Provider words -> ours.
+STATUSES = {"processing": "in_transit", "paid": "paid", "failed": "failed", "returned": "returned"}
+WEBHOOK_TYPES = {"payout.paid", "payout.failed", "payout.returned"}
+# Short pauses before asking again inside one job; longer gaps are the queue's retries.
+BACKOFF_SECONDS = (0.2, 0.6)
+
+
+class HttpProvider:
+    def __init__(self, name: str, base_url: str, api_key: str, webhook_secret: str, timeout: float):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.timeout = timeout
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.api_key}", **kwargs.pop("headers", {})}
+        last_error: Exception | None = None
+        for pause in (0.0, *BACKOFF_SECONDS):
+            time.sleep(pause)
+            try:
+                response = requests.request(method, self.base_url + path, headers=headers,
+                                            timeout=self.timeout, **kwargs)
+            except requests.RequestException as exc:
+                last_error = exc
+                continue
+            if response.status_code >= 500 or response.status_code in (409, 429):
+                last_error = ProviderUnavailable(f"{method} {path}: HTTP {response.status_code}")
+                continue
+            return response
+        raise ProviderUnavailable(f"{self.name}: {method} {path} gave no answer: {last_error}")
+
+    @staticmethod
+    def _result(body: dict) -> ProviderResult:
+        status = STATUSES.get(body.get("status"))
+        if status is None:
+            raise ProviderUnavailable(f"unexpected provider status {body.get('status')!r}")
+        return ProviderResult(status=status, provider_payout_id=str(body["id"]),
+                              reason=body.get("failure_reason") or body.get("return_reason"))
+
+    def create_payout(self, instruction: PayoutInstruction) -> ProviderResult:
+        """POST the instruction; the same idempotency key always names the same provider payout."""
+        payee = instruction.payee
+        body = {"amount": instruction.amount, "currency": instruction.currency,
+                "reference": instruction.idempotency_key, "description": instruction.description,
+                "payee": {"type": payee.kind, "holder_name": payee.holder_name, "iban": payee.iban,
+                          "bic": payee.bic, "account_number": payee.account_number,
+                          "routing_number": payee.routing_number}}
+        response = self._request("POST", "/v1/payouts", json=body,
+                                 headers={"Idempotency-Key": instruction.idempotency_key})
+        if response.status_code >= 400:
+            raise ProviderRejected(f"HTTP {response.status_code}: {response.text[:300]}")
+        return self._result(response.json())
+
+    def payout_status(self, idempotency_key: str) -> ProviderResult | None:
+        """What the provider holds under this key, or None if it never received it."""
+        response = self._request("GET", "/v1/payouts", params={"reference": idempotency_key})
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise ProviderUnavailable(f"status read refused: HTTP {response.status_code}")
+        return self._result(response.json())
+
+    def parse_webhook(self, headers, body: bytes) -> WebhookEvent:
+        """The verified event, or InvalidWebhook before anything is touched."""
+        if not signing.verify(self.webhook_secret, body, headers.get(signing.HEADER)):
+            raise InvalidWebhook("bad or stale signature")
+        try:
+            data = json.loads(body)
+            payout = data["data"]
+            event = WebhookEvent(event_id=str(data["id"]), type=str(data["type"]),
+                                 reference=str(payout["reference"]),
+                                 provider_payout_id=str(payout.get("id")) if payout.get("id") else None,
+                                 reason=payout.get("reason"), payload=data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidWebhook(f"malformed event: {exc}") from None
+        if event.type not in WEBHOOK_TYPES:
+            raise InvalidWebhook(f"unknown event type {event.type!r}")
+        return event

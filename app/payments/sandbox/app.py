@@ -1,0 +1,285 @@
+"""A sandbox payments provider: a tiny stand-alone app speaking the provider protocol.
+
+It keeps payouts in memory, honours idempotency keys, settles each payout after
+a delay and reports it with signed webhooks. Faults can be switched on over
+HTTP (POST /v1/_faults) so that tests exercise the integration for real:
+5xx answers, answers slower than the client's timeout (after the payout was
+created), failed payouts, duplicate webhooks and late returns.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+import requests
+from flask import Flask, Response, jsonify, request
+
+from app.payments.signing import HEADER, sign
+
+log = logging.getLogger("sandbox")
+
+
+@dataclass
+class Faults:
+    error_next_creates: int = 0  # answer 500 without creating anything
+    slow_next_creates: int = 0  # create, then answer after `slow_seconds` (client times out)
+    slow_seconds: float = 3.0
+    fail_next_payouts: int = 0  # the payout fails instead of paying
+    return_next_payouts: int = 0  # paid, then returned `return_after` seconds later
+    return_after: float = 0.5
+    duplicate_webhooks: bool = False  # every webhook is delivered twice
+    webhooks_enabled: bool = True
+
+
+@dataclass
+class SandboxPayout:
+    id: str
+    reference: str
+    amount: int
+    currency: str
+    payee: dict = field(repr=False)
+    status: str = "processing"
+    created_at: float = field(default_factory=time.time)
+    settle_at: float = 0.0
+    fate: str = "paid"  # what settlement will do: paid, failed, returned
+    return_at: float | None = None
+    failure_reason: str | None = None
+    return_reason: str | None = None
+    updated_at: float = field(default_factory=time.time)
+
+    def public(self) -> dict:
+        data = asdict(self)
+        data.pop("payee")
+        data.pop("fate")
+        data.pop("settle_at")
+        data.pop("return_at")
+        return data
+
+
+class Sandbox:
+    """State and behaviour of the provider, separate from its HTTP surface."""
+
+    def __init__(self, *, api_key: str, webhook_url: str | None, webhook_secret: str,
+                 settle_after: float, webhook_concurrency: int = 4):
+        self.api_key = api_key
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.settle_after = self.default_settle_after = settle_after
+        self.faults = Faults()
+        self.lock = threading.Lock()
+        self.payouts: dict[str, SandboxPayout] = {}
+        self.by_reference: dict[str, str] = {}
+        self.create_calls: dict[str, int] = {}
+        self.webhooks_sent = 0
+        self.webhooks_failed = 0
+        self.generation = 0
+        self._event_ids = itertools.count(1)
+        self._delivery = ThreadPoolExecutor(max_workers=webhook_concurrency, thread_name_prefix="webhook")
+        self._stop = threading.Event()
+        self._settler = threading.Thread(target=self._settle_loop, name="settler", daemon=True)
+        self._settler.start()
+
+    def _take(self, name: str) -> bool:
+        left = getattr(self.faults, name)
+        if left > 0:
+            setattr(self.faults, name, left - 1)
+            return True
+        return False
+
+    def _take_locked(self, name: str) -> bool:
+        with self.lock:
+            return self._take(name)
+
+    def create(self, key: str, body: dict) -> tuple[SandboxPayout, bool, float]:
+        """(payout, created now?, delay before answering); raises LookupError on key reuse."""
+        with self.lock:
+            self.create_calls[key] = self.create_calls.get(key, 0) + 1
+            existing_id = self.by_reference.get(key)
+            if existing_id is not None:
+                existing = self.payouts[existing_id]
+                if (existing.amount, existing.currency) != (body["amount"], body["currency"]):
+                    raise LookupError("idempotency key reused with another body")
+                return existing, False, 0.0
+            fate = "paid"
+            if self._take("fail_next_payouts"):
+                fate = "failed"
+            elif self._take("return_next_payouts"):
+                fate = "returned"
+            payout = SandboxPayout(id="sbx_" + uuid.uuid4().hex[:20], reference=key, amount=body["amount"],
+                                   currency=body["currency"], payee=body.get("payee") or {},
+                                   settle_at=time.time() + self.settle_after, fate=fate)
+            self.payouts[payout.id] = payout
+            self.by_reference[key] = payout.id
+            delay = self.faults.slow_seconds if self._take("slow_next_creates") else 0.0
+            return payout, True, delay
+
+    def _settle_loop(self) -> None:
+        while not self._stop.wait(0.05):
+            now = time.time()
+            events = []
+            with self.lock:
+                for payout in self.payouts.values():
+                    if payout.status == "processing" and payout.settle_at <= now:
+                        if payout.fate == "failed":
+                            payout.status, payout.failure_reason = "failed", "Beneficiary account closed."
+                            events.append(("payout.failed", payout, payout.failure_reason))
+                        else:
+                            payout.status = "paid"
+                            events.append(("payout.paid", payout, None))
+                            if payout.fate == "returned":
+                                payout.return_at = now + self.faults.return_after
+                        payout.updated_at = now
+                    elif payout.status == "paid" and payout.return_at and payout.return_at <= now:
+                        payout.status, payout.return_reason = "returned", "Recalled by the beneficiary bank."
+                        payout.return_at = None
+                        payout.updated_at = now
+                        events.append(("payout.returned", payout, payout.return_reason))
+                copies = 2 if self.faults.duplicate_webhooks else 1
+                enabled = self.faults.webhooks_enabled
+                generation = self.generation
+            for kind, payout, reason in events:
+                if enabled and self.webhook_url:
+                    event = {"id": f"evt_{next(self._event_ids)}_{uuid.uuid4().hex[:8]}", "type": kind,
+                             "created": int(now),
+                             "data": {"id": payout.id, "reference": payout.reference, "amount": payout.amount,
+                                      "currency": payout.currency, "status": payout.status, "reason": reason}}
+                    for _ in range(copies):
+                        self._delivery.submit(self._deliver, event, generation)
+
+    def _deliver(self, event: dict, generation: int) -> None:
+        body = json.dumps(event).encode()
+        for pause in (0, 0.5, 2, 5):
+            time.sleep(pause)
+            if generation != self.generation:
+                return
+            try:
+                answer = requests.post(self.webhook_url, data=body, timeout=10, headers={
+                    "Content-Type": "application/json", "Accept": "application/json",
+                    HEADER: sign(self.webhook_secret, body)})
+                if answer.status_code < 300:
+                    with self.lock:
+                        self.webhooks_sent += 1
+                    return
+                log.warning("webhook %s answered %s", event["id"], answer.status_code)
+            except requests.RequestException as exc:
+                log.warning("webhook %s not delivered: %s", event["id"], exc)
+        with self.lock:
+            self.webhooks_failed += 1
+
+    def reset(self) -> None:
+        """Forget every payout and fault; webhooks still queued for the old payouts are dropped."""
+        with self.lock:
+            self.generation += 1
+            self.faults = Faults()
+            self.settle_after = self.default_settle_after
+            self.payouts.clear()
+            self.by_reference.clear()
+            self.create_calls.clear()
+            self.webhooks_sent = self.webhooks_failed = 0
+
+    def state(self) -> dict:
+        with self.lock:
+            return {"payouts": [p.public() for p in self.payouts.values()],
+                    "create_calls": dict(self.create_calls), "webhooks_sent": self.webhooks_sent,
+                    "webhooks_failed": self.webhooks_failed, "faults": asdict(self.faults)}
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._delivery.shutdown(wait=False, cancel_futures=True)
+
+
+def create_sandbox_app(sandbox: Sandbox) -> Flask:
+    app = Flask("sandbox")
+
+    def _error(status: int, code: str, message: str):
+        return jsonify({"error": {"code": code, "message": message}}), status
+
+    @app.before_request
+    def _authenticate():
+        if request.path.startswith("/v1/") and not request.path.startswith("/v1/_"):
+            if request.headers.get("Authorization") != f"Bearer {sandbox.api_key}":
+                return _error(401, "unauthorized", "bad API key")
+        return None
+
+    @app.post("/v1/payouts")
+    def create_payout():
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            return _error(400, "idempotency_key_required", "send an Idempotency-Key header")
+        body = request.get_json(silent=True)
+        if (not isinstance(body, dict) or not isinstance(body.get("amount"), int) or body["amount"] <= 0
+                or not isinstance(body.get("currency"), str) or len(body["currency"]) != 3):
+            return _error(400, "invalid_request", "amount (integer minor units) and currency are required")
+        if body.get("reference") not in (None, key):
+            return _error(400, "invalid_request", "reference must equal the idempotency key")
+        if sandbox._take_locked("error_next_creates"):
+            return _error(503, "unavailable", "injected fault: try again")
+        try:
+            payout, created, delay = sandbox.create(key, body)
+        except LookupError as exc:
+            return _error(409, "idempotency_conflict", str(exc))
+        if delay:
+            time.sleep(delay)
+        return jsonify(payout.public()), 201 if created else 200
+
+    @app.get("/v1/payouts")
+    def find_payout():
+        with sandbox.lock:
+            payout_id = sandbox.by_reference.get(request.args.get("reference", ""))
+            payout = sandbox.payouts.get(payout_id) if payout_id else None
+            data = payout.public() if payout else None
+        return jsonify(data) if data else _error(404, "not_found", "no payout with this reference")
+
+    @app.get("/v1/payouts/<payout_id>")
+    def get_payout(payout_id: str):
+        with sandbox.lock:
+            payout = sandbox.payouts.get(payout_id)
+            data = payout.public() if payout else None
+        return jsonify(data) if data else _error(404, "not_found", "no such payout")
+
+    @app.get("/v1/statement.csv")
+    def statement():
+        """The provider's statement: one line per payout, as a bank-statement import expects."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["provider_payout_id", "reference", "amount", "currency", "status", "updated_at"])
+        with sandbox.lock:
+            for p in sandbox.payouts.values():
+                writer.writerow([p.id, p.reference, p.amount, p.currency, p.status,
+                                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(p.updated_at))])
+        return Response(out.getvalue(), mimetype="text/csv")
+
+    @app.post("/v1/_faults")
+    def set_faults():
+        body = dict(request.get_json(silent=True) or {})
+        with sandbox.lock:
+            if "settle_after" in body:
+                sandbox.settle_after = float(body.pop("settle_after"))
+            for name, value in body.items():
+                if not hasattr(sandbox.faults, name):
+                    return _error(400, "unknown_fault", name)
+                setattr(sandbox.faults, name, type(getattr(sandbox.faults, name))(value))
+            return jsonify(asdict(sandbox.faults))
+
+    @app.post("/v1/_reset")
+    def reset():
+        sandbox.reset()
+        return jsonify({"reset": True})
+
+    @app.get("/v1/_state")
+    def get_state():
+        return jsonify(sandbox.state())
+
+    @app.get("/healthz")
+    def health():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,31 @@
+"""POST /webhooks/payments/<provider>: signed status webhooks from the payments provider.
+
+Outside /api/ on purpose: the provider authenticates by signature, not by a
+user's bearer token. The signature is verified before any state is touched.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from app.errors import NotFound, Unauthorized
+from app.extensions import csrf
+from app.payments import payouts
+from app.payments.providers import InvalidWebhook, get_provider
+
+blp = Blueprint("payments_webhooks", __name__)
+WEBHOOK_PROVIDERS = {"sandbox"}
+
+
+@blp.post("/webhooks/payments/<provider>")
+@csrf.exempt
+def receive(provider: str):
+    """Apply one provider event; a duplicate answers 200 and changes nothing."""
+    if provider not in WEBHOOK_PROVIDERS:
+        raise NotFound(f"No webhook endpoint for provider {provider!r}.", code="unknown_provider")
+    body = request.get_data(cache=False)
+    try:
+        event = get_provider(provider).parse_webhook(request.headers, body)
+    except InvalidWebhook as exc:
+        raise Unauthorized(f"Webhook refused: {exc}.", code="invalid_signature") from None
+    outcome = payouts.apply_webhook(provider, event)
+    return {"received": event.event_id, "outcome": outcome}

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of the service; each writes its results as JSON under bench/results/."""

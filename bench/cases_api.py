@@ -1,0 +1,253 @@
+"""Benchmark of POST and GET /api/v1/cases under gunicorn on PostgreSQL.
+
+    .venv/bin/python -m bench.cases_api            # the full run: 1,000,000 cases
+
+Creates the database afresh (default gtac_bench), migrates it, seeds the demo
+data, bulk-loads the cases, starts gunicorn on a free loopback port and measures
+three scenarios at each concurrency with wrk, then writes
+bench/results/cases_api-<date>.json. See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import shutil
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import cpu, dataset, loadgen, machine, probe
+from bench.server import Gunicorn, GunicornSettings
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+DEMO_ENGINEER = ("engineer@northwind.example", "demo-password")
+TARGETS = {
+    "list_p95_ms_max": 20.0,
+    "create_rps_min_at_concurrency_8": 400.0,
+}
+# Each scenario: how wrk drives it and which path it hits (the deep cursor is filled in later).
+SCENARIOS = {
+    "list_first_page": ("get.lua", "/api/v1/cases"),
+    "list_deep_page": ("get.lua", "/api/v1/cases?cursor={cursor}"),
+    "create_case": ("open_case.lua", "/api/v1/cases"),
+}
+LOAD_GENERATOR_WHY = (
+    "wrk (C, epoll, one thread) records every request's latency and uses a few percent of "
+    "one core at these rates, leaving the 2 cores to gunicorn and PostgreSQL; an asyncio "
+    "Python client would need a large share of a core for the same rate.")
+NO_REDIS_WHY = (
+    "Without REDIS_URL the outbox hands each case-opened notification to a thread inside the "
+    "gunicorn worker, so the figures include that work on the same 2 cores. With Redis the "
+    "same work would run in an RQ worker, which on this machine would share the same 2 cores.")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.cases_api", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000, help="cases to bulk-load (default 1000000)")
+    parser.add_argument("--other-tenant-cases", type=int, default=None,
+                        help="cases of another partner interleaved with them (default: a tenth of --cases)")
+    parser.add_argument("--duration", type=float, default=30, help="seconds measured per scenario and concurrency")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load before each measurement")
+    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated connection counts")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated, from: " + ", ".join(SCENARIOS))
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--quiet-cores", type=float, default=0.3,
+                        help="before each measurement, wait until other processes use at most this many cores")
+    parser.add_argument("--quiet-timeout", type=float, default=30,
+                        help="longest wait for that quiet moment, in seconds")
+    parser.add_argument("--redis-url", default=None, help="give the service Redis (outbox via RQ); default none")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/gtac_bench",
+                        help="the benchmark database; dropped and recreated (never 'test')")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="skip the reset and bulk load: measure the database as it is")
+    parser.add_argument("--revision", default=None,
+                        help="serve the application as of this git revision (exported to a temporary "
+                             "folder) instead of the working tree")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="results file (default bench/results/cases_api-<date>.json)")
+    args = parser.parse_args(argv)
+    if args.other_tenant_cases is None:
+        args.other_tenant_cases = args.cases // 10
+    args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    return args
+
+
+def issue_token(base_url: str) -> str:
+    """A personal API token of the demo partner engineer, through the public API."""
+    basic = base64.b64encode(":".join(DEMO_ENGINEER).encode()).decode()
+    request = urllib.request.Request(base_url + "/api/v1/tokens", method="POST", data=b"{}",
+                                     headers={"Authorization": f"Basic {basic}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())["token"]
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def _short(statement: str) -> str:
+    return " ".join(statement.split())[:240]
+
+
+def probe_requests(app, headers: dict, cursor: str) -> dict:
+    """One request of each scenario through the application: status, queries, list plans."""
+    found = {}
+    first = probe.request_profile(app, "GET", "/api/v1/cases", headers)
+    deep = probe.request_profile(app, "GET", f"/api/v1/cases?cursor={cursor}", headers)
+    body = {"serial_number": "ACME-0001", "software_version": "32.6.1.4", "severity": "S3",
+            "title": "Probe case", "description": "Checks the request before the load."}
+    created = probe.request_profile(app, "POST", "/api/v1/cases", headers, body, settle_s=1.0)
+    for name, profile, status in (("list_first_page", first, 200), ("list_deep_page", deep, 200),
+                                  ("create_case", created, 201)):
+        if profile["status"] != status:
+            raise SystemExit(f"{name}: expected {status}, got {profile['status']}: {profile['body']}")
+        found[name] = {"queries_per_request": len(profile["statements"]),
+                       "statements": [_short(sql) for sql in profile["statements"]],
+                       "background_queries": len(profile["background_statements"]),
+                       "background_statements": [_short(sql) for sql in profile["background_statements"]]}
+    for name, profile in (("list_first_page", first), ("list_deep_page", deep)):
+        items = profile["body"].get("items", [])
+        if len(items) != 25 or not profile["body"].get("next_cursor"):
+            raise SystemExit(f"{name}: expected a full page with a next cursor, got {len(items)} items")
+        found[name]["explain"] = probe.explain(app, *probe.list_statement(profile))
+        found[name]["first_id"], found[name]["last_id"] = items[0]["id"], items[-1]["id"]
+    return found
+
+
+def measure(server: Gunicorn, scenario: str, path: str, script: str, concurrency: int,
+            args: argparse.Namespace, headers: dict, pg_pids) -> dict:
+    """Warm up, then one measured wrk run with CPU accounting."""
+    url = server.base_url + path
+    quiet = cpu.wait_for_quiet(args.quiet_cores, args.quiet_timeout)
+    loadgen.run_wrk(url, script, concurrency, args.warmup, headers)
+    groups = lambda: {"gunicorn": server.pids(), "postgres": pg_pids()}  # noqa: E731
+    before = cpu.snapshot(groups())
+    raw = loadgen.run_wrk(url, script, concurrency, args.duration, headers)
+    after = cpu.snapshot(groups())
+    result = {"scenario": scenario, "concurrency": concurrency, **loadgen.summarise(raw),
+              "cpu": cpu.cores_used(before, after), "before_start": quiet}
+    if result["throughput_rps"]:
+        # CPU per answered request: what caps throughput once the 2 cores are busy.
+        result["cpu_ms_per_request"] = {
+            side: round(result["cpu"][f"{side}_cores"] * 1000 / result["throughput_rps"], 2)
+            for side in ("gunicorn", "postgres")}
+    return result
+
+
+def postgres_pids(database_url: str):
+    """A function listing the PostgreSQL processes serving the benchmark database, plus its background processes."""
+    import psycopg
+
+    def pids() -> list[int]:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            return [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() "
+                "OR backend_type <> 'client backend') AND pid <> pg_backend_pid()")]
+    return pids
+
+
+def verdicts(results: list[dict]) -> dict:
+    """Each target against the figures: met or not, at each concurrency it applies to."""
+    lists = [r for r in results if r["scenario"].startswith("list_")]
+    creates = [r for r in results if r["scenario"] == "create_case" and r["concurrency"] == 8]
+    return {
+        "list_page_p95_under_20ms": [
+            {"scenario": r["scenario"], "concurrency": r["concurrency"], "p95_ms": r["latency_ms"]["p95"],
+             "met": r["latency_ms"]["p95"] < TARGETS["list_p95_ms_max"] and r["errors"] == 0}
+            for r in lists],
+        "create_at_least_400rps_at_concurrency_8": [
+            {"throughput_rps": r["throughput_rps"],
+             "met": r["throughput_rps"] >= TARGETS["create_rps_min_at_concurrency_8"] and r["errors"] == 0}
+            for r in creates],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    loadgen.require_wrk()
+    started = datetime.now(timezone.utc)
+    output = args.output or RESULTS / f"cases_api-{started:%Y-%m-%d}.json"
+
+    app_dir = machine.export_revision(REPO, args.revision) if args.revision else REPO
+    try:
+        return run(args, app_dir, started, output)
+    finally:
+        if app_dir != REPO:
+            shutil.rmtree(app_dir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path) -> int:
+    """Prepare, serve, probe, measure and write the results file."""
+    if args.reuse_database:
+        data = {"reused": True}
+    else:
+        log(f"preparing {dataset.database_name(args.database_url)} with {args.cases} cases")
+        data = dataset.prepare(args.database_url, app_dir, args.cases, args.other_tenant_cases)
+        log(f"database ready: {data}")
+
+    settings = GunicornSettings(workers=args.workers, worker_class=args.worker_class,
+                                threads=args.threads, redis_url=args.redis_url)
+    app = probe.make_app(args.database_url, app_dir)
+    cursor, cursor_before_id = probe.deep_cursor(app)
+    results = []
+    with Gunicorn(settings, args.database_url, app_dir) as server:
+        log(f"gunicorn on {server.base_url} (log {server.log_path})")
+        headers = {"Authorization": f"Bearer {issue_token(server.base_url)}"}
+        probes = probe_requests(app, headers, cursor)
+        for name in ("list_first_page", "list_deep_page"):
+            plan = probes[name]["explain"]
+            log(f"{name}: indexes {plan['indexes']}, {plan['execution_ms']} ms in PostgreSQL")
+        pg_pids = postgres_pids(args.database_url)
+        for scenario in args.scenarios:
+            script, path = SCENARIOS[scenario]
+            for concurrency in args.concurrency:
+                result = measure(server, scenario, path.format(cursor=cursor), script, concurrency,
+                                 args, headers, pg_pids)
+                results.append(result)
+                log(f"{scenario} c={concurrency}: {result['throughput_rps']} req/s, "
+                    f"p50 {result['latency_ms']['p50']} p95 {result['latency_ms']['p95']} "
+                    f"p99 {result['latency_ms']['p99']} ms, errors {result['errors']}, "
+                    f"cpu {result['cpu']}, ms/request {result.get('cpu_ms_per_request')}")
+
+    report = {
+        "benchmark": "cases_api",
+        "date": started.isoformat(timespec="seconds"),
+        "command": "python -m bench.cases_api " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine.describe(args.database_url),
+        "source": machine.source_revision(REPO, args.revision),
+        "deployment": {"gunicorn": settings.describe(), "redis": bool(args.redis_url),
+                       "redis_why": None if args.redis_url else NO_REDIS_WHY,
+                       "database": dataset.database_name(args.database_url) + " on 127.0.0.1"},
+        "load_generator": {"tool": "wrk", "threads": 1, "timeout_s": 10, "why": LOAD_GENERATOR_WHY},
+        "settings": {"cases": args.cases, "other_tenant_cases": args.other_tenant_cases,
+                     "duration_s": args.duration, "warmup_s": args.warmup,
+                     "concurrency": args.concurrency, "page_size": 25,
+                     "quiet_cores": args.quiet_cores, "quiet_timeout_s": args.quiet_timeout,
+                     "deep_cursor_before_id": cursor_before_id, "caller": DEMO_ENGINEER[0]},
+        "dataset": data,
+        "targets": TARGETS,
+        "requests": probes,
+        "results": results,
+        "verdicts": verdicts(results),
+        "elapsed_s": round((datetime.now(timezone.utc) - started).total_seconds()),
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    log(f"results written to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Driving load with wrk: one process, one event-loop thread, N keep-alive connections.
+
+wrk is written in C and spends a few percent of one core at the rates this
+service reaches, so nearly all of the 2 cores are left to gunicorn and PostgreSQL.
+It records the latency of every request (not a sample) in a histogram.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+
+
+def require_wrk() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install -y wrk` (Debian's package), then run again")
+
+
+def run_wrk(url: str, script: str, connections: int, seconds: float, headers: dict[str, str],
+            timeout_s: int = 10) -> dict:
+    """Run wrk for `seconds` at `connections` concurrent connections; wrk's summary as a dict."""
+    command = ["wrk", "--threads", "1", "--connections", str(connections),
+               "--duration", f"{int(seconds)}s", "--timeout", f"{timeout_s}s",
+               "--script", str(WRK_DIR / script)]
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    command.append(url)
+    env = {**os.environ, "BENCH_WRK_DIR": str(WRK_DIR)}
+    result = subprocess.run(command, capture_output=True, text=True, env=env,
+                            timeout=seconds + timeout_s + 30)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON "):])
+    raise RuntimeError(f"wrk gave no summary (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def summarise(raw: dict) -> dict:
+    """Throughput and latency in the units the results file uses (requests/s, milliseconds)."""
+    seconds = raw["duration_us"] / 1e6
+    errors = raw["errors"]
+    error_count = sum(errors.values())
+    answered_ok = raw["requests"] - errors["status"]
+    latency = {key: round(value / 1000, 2) for key, value in raw["latency_us"].items()}
+    return {
+        "duration_s": round(seconds, 2),
+        "requests": raw["requests"],
+        "errors": error_count,
+        "error_kinds": {kind: count for kind, count in errors.items() if count},
+        # Only requests that got a 2xx answer count towards throughput.
+        "throughput_rps": round(answered_ok / seconds, 1) if seconds else 0.0,
+        "latency_ms": {key: latency[key] for key in ("p50", "p95", "p99", "max", "mean", "min", "p90")},
+    }

@@ -1,0 +1,93 @@
+"""POST/GET /api/v1/cases/{id}/attachments: streamed, hashed, size-limited, safely named, scoped."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import sqlalchemy as sa
+
+from app.attachments.models import Attachment
+from app.extensions import db
+from tests.case_helpers import LOG_TEXT, new_case, upload
+
+
+def stored_files(app) -> list[str]:
+    root = app.config["ATTACHMENTS_DIR"]
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files)
+
+
+def test_upload_records_size_and_sha256_and_downloads_back(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    answer = upload(client, tokens["engineer"], case["id"], filename="switch error.log")
+    assert answer.status_code == 201, answer.json
+    attachment = answer.json
+    assert attachment["size"] == len(LOG_TEXT)
+    assert attachment["sha256"] == hashlib.sha256(LOG_TEXT).hexdigest()
+    assert (attachment["kind"], attachment["filename"]) == ("error_log", "switch error.log")
+    assert attachment["findings"]["software_versions"] == ["32.6.1.4"]
+    download = client.get(f"/api/v1/cases/{case['id']}/attachments/{attachment['id']}/content",
+                          headers=tokens["engineer"])
+    assert download.status_code == 200 and download.data == LOG_TEXT
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert "switch error.log" in download.headers["Content-Disposition"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.mimetype in ("text/plain", "application/octet-stream")
+    listed = client.get(f"/api/v1/cases/{case['id']}/attachments", headers=tokens["customer"])
+    assert [a["id"] for a in listed.json] == [attachment["id"]]
+
+
+def test_client_paths_are_never_used_for_storage(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    answer = upload(client, tokens["engineer"], case["id"], filename="../../../etc/passwd")
+    assert answer.status_code == 201
+    assert answer.json["filename"] == "passwd"
+    with app.app_context():
+        key = db.session.get(Attachment, answer.json["id"]).storage_key
+    objects = os.path.join(app.config["ATTACHMENTS_DIR"], "objects")
+    assert any(path.endswith(key) and path.startswith(objects) for path in stored_files(app))
+
+
+def test_too_large_upload_is_413_and_leaves_nothing_behind(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    before = stored_files(app)
+    limit = app.config["MAX_UPLOAD_BYTES"]
+    app.config["MAX_UPLOAD_BYTES"] = 1000
+    try:
+        answer = upload(client, tokens["engineer"], case["id"], content=b"x" * 200_000)
+    finally:
+        app.config["MAX_UPLOAD_BYTES"] = limit
+    assert answer.status_code == 413
+    assert answer.json["error"]["code"] == "payload_too_large"
+    assert stored_files(app) == before
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
+
+
+def test_bad_uploads_are_400_and_store_nothing(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    url = f"/api/v1/cases/{case['id']}/attachments"
+    before = stored_files(app)
+    no_file = client.post(url, headers=tokens["engineer"], data={"kind": "error_log"},
+                          content_type="multipart/form-data")
+    assert (no_file.status_code, no_file.json["error"]["code"]) == (400, "file_missing")
+    bad_kind = upload(client, tokens["engineer"], case["id"], kind="selfie")
+    assert (bad_kind.status_code, bad_kind.json["error"]["code"]) == (400, "invalid_kind")
+    empty = upload(client, tokens["engineer"], case["id"], content=b"")
+    assert (empty.status_code, empty.json["error"]["code"]) == (400, "file_empty")
+    as_json = client.post(url, headers=tokens["engineer"], json={"kind": "error_log"})
+    assert as_json.status_code == 400
+    assert stored_files(app) == before
+
+
+def test_attachments_are_tenant_scoped(client, tokens):
+    case = new_case(client, tokens["engineer"])
+    attachment = upload(client, tokens["engineer"], case["id"]).json
+    path = f"/api/v1/cases/{case['id']}/attachments/{attachment['id']}"
+    for outsider in ("contoso", "fabrikam", "gtac", "programs"):
+        assert client.get(path, headers=tokens[outsider]).status_code == 404, outsider
+        assert client.get(path + "/content", headers=tokens[outsider]).status_code == 404, outsider
+        assert upload(client, tokens[outsider], case["id"]).status_code == 404, outsider
+    assert upload(client, tokens["customer"], case["id"]).status_code == 201
+    other_case = new_case(client, tokens["engineer"])
+    wrong_case = f"/api/v1/cases/{other_case['id']}/attachments/{attachment['id']}"
+    assert client.get(wrong_case, headers=tokens["engineer"]).status_code == 404

@@ -1,0 +1,156 @@
+"""The outbox on RQ: nothing a committed change emits is lost or delivered twice.
+
+Real redis-server, real `flask worker` processes (forked work-horses), a real
+SMTP server; the partner's engineers get one e-mail per opened case.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+from redis import Redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+
+from app.clock import FixedClock, now
+from app.outbox.dispatch import queue_for
+from tests.jobs.conftest import (ROOT, case_opened_event, outbox_event, process_env, relay_once,
+                                 run_worker)
+from tests.jobs.open_case_then_crash import CRASHED
+
+NEW_CASE = {"serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S2",
+            "title": "Port flaps on uplink", "description": "Uplink 1:49 flaps every few minutes."}
+NOTIFICATIONS = queue_for("notify.case_opened")
+
+
+def open_case(application, headers) -> int:
+    answer = application.test_client().post("/api/v1/cases", json=NEW_CASE, headers=headers)
+    assert answer.status_code == 201, answer.json
+    return answer.json["id"]
+
+
+def queued_job_ids(redis_url: str) -> list[str]:
+    return Queue(NOTIFICATIONS, connection=Redis.from_url(redis_url)).job_ids
+
+
+def test_case_opened_is_queued_after_commit_and_mailed_once(jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    case_id = open_case(application, tokens["engineer"])
+
+    event = case_opened_event(application, case_id)
+    assert event.enqueued_at is not None and event.processed_at is None
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+
+    run_worker(application)
+
+    [mail] = mailbox.about_case(case_id)
+    assert mail["X-Envelope-To"] == "engineer@northwind.example, admin@northwind.example"
+    assert "Acme Corp" in mail["Subject"] and "Port flaps on uplink" in mail["Subject"]
+    assert f"https://triage.example/cases/{case_id}" in mail.get_content()
+    assert outbox_event(application, event.id).processed_at is not None
+    assert relay_once(application) == ""
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+
+
+def test_case_opened_while_redis_is_down_is_mailed_once_redis_is_back(
+        jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    redis_server.stop()
+
+    case_id = open_case(application, tokens["engineer"])
+
+    event = case_opened_event(application, case_id)
+    assert event.enqueued_at is None and event.processed_at is None
+    redis_server.start()
+    run_worker(application)
+    assert mailbox.about_case(case_id) == []  # nothing reached the queue while Redis was down
+
+    assert relay_once(application) == "relayed 1 event(s)\n"
+    assert outbox_event(application, event.id).enqueued_at is not None
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+
+    assert relay_once(application) == ""
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+    delivered = outbox_event(application, event.id)
+    assert delivered.processed_at is not None and delivered.attempts == 1
+
+
+def crash_while_opening_case(application, point: str) -> int:
+    """Open a case in another process that dies at `point`; returns the case's event id."""
+    crashed = subprocess.run([sys.executable, "-m", "tests.jobs.open_case_then_crash", point],
+                             cwd=ROOT, env=process_env(application), capture_output=True,
+                             text=True, timeout=120)
+    assert crashed.returncode == CRASHED, crashed.stderr[-4000:]
+    [event_id] = json.loads(crashed.stdout.strip().splitlines()[-1])
+    return event_id
+
+
+def test_crash_between_commit_and_enqueue_loses_nothing(jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    event_id = crash_while_opening_case(application, "after-commit")
+
+    event = outbox_event(application, event_id)
+    case_id = event.payload["case_id"]
+    seen = application.test_client().get(f"/api/v1/cases/{case_id}", headers=tokens["engineer"])
+    assert seen.status_code == 200  # the change itself was committed
+    assert event.enqueued_at is None and queued_job_ids(redis_server.url) == []
+
+    assert relay_once(application) == "relayed 1 event(s)\n"
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+    assert relay_once(application) == ""
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+
+
+def test_crash_between_enqueue_and_marking_delivers_once(jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    event_id = crash_while_opening_case(application, "after-enqueue")
+    event = outbox_event(application, event_id)
+    case_id = event.payload["case_id"]
+    assert event.enqueued_at is None
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event_id}"]
+
+    # The relay cannot know the job is already queued: the same job is queued twice.
+    assert relay_once(application) == "relayed 1 event(s)\n"
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event_id}"] * 2
+    run_worker(application)
+
+    assert len(mailbox.about_case(case_id)) == 1
+    job = Queue(NOTIFICATIONS, connection=Redis.from_url(redis_server.url)).fetch_job(f"outbox-{event_id}")
+    # Both copies ran: the first sent the mail, the second found the event processed.
+    assert sorted(result.return_value for result in job.results()) == [False, True]
+    assert outbox_event(application, event_id).attempts == 1
+
+
+def test_failed_delivery_is_recorded_and_retried_later(jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    mailbox.refuse_next = 1
+    case_id = open_case(application, tokens["engineer"])
+    event_id = case_opened_event(application, case_id).id
+
+    run_worker(application)
+
+    failed = outbox_event(application, event_id)
+    assert failed.processed_at is None and failed.attempts == 1
+    assert "SMTPDataError" in failed.last_error and "temporarily unavailable" in failed.last_error
+    assert mailbox.about_case(case_id) == []
+    # RQ holds the job for its own retry; the relay leaves it alone meanwhile.
+    connection = Redis.from_url(redis_server.url)
+    scheduled = ScheduledJobRegistry(queue=Queue(NOTIFICATIONS, connection=connection))
+    assert f"outbox-{event_id}" in scheduled.get_job_ids()
+    assert relay_once(application) == ""
+
+    # Long after, the event is still not processed (say RQ lost the job): the relay hands it over.
+    application.extensions["clock"] = FixedClock(now() + timedelta(minutes=11))
+    assert relay_once(application) == "relayed 1 event(s)\n"
+    run_worker(application)
+
+    assert len(mailbox.about_case(case_id)) == 1
+    delivered = outbox_event(application, event_id)
+    assert delivered.processed_at is not None and delivered.attempts == 2

@@ -1,0 +1,216 @@
+"""Payments fixtures: the application served on loopback, the sandbox provider as its
+own process, and helpers that drive claims through the public API."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.payments import signing
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    """Poll until predicate() is truthy; fail the test with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test application over real HTTP, so the sandbox can deliver webhooks to it."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+class SandboxClient:
+    """Talks to the sandbox's control endpoints (faults, state, reset)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/v1/_reset", timeout=5).raise_for_status()
+
+    def faults(self, **faults) -> dict:
+        answer = requests.post(f"{self.url}/v1/_faults", json=faults, timeout=5)
+        answer.raise_for_status()
+        return answer.json()
+
+    def state(self) -> dict:
+        return requests.get(f"{self.url}/v1/_state", timeout=5).json()
+
+    def payouts_for(self, key: str) -> list[dict]:
+        return [p for p in self.state()["payouts"] if p["reference"] == key]
+
+
+def start_sandbox(webhook_url: str, secret: str, api_key: str, settle_after: float = 3600) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.payments.sandbox", "--port", str(port), "--webhook-url", webhook_url,
+         "--secret", secret, "--api-key", api_key, "--settle-after", str(settle_after),
+         "--webhook-concurrency", "4"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=None)
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        if process.poll() is not None:
+            pytest.fail("the sandbox provider exited at start-up")
+        try:
+            return requests.get(f"{url}/healthz", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    wait_until(up, timeout=90, interval=0.2, what="the sandbox provider to start")
+    return process, url
+
+
+@pytest.fixture(scope="session")
+def sandbox_process(app, live_server):
+    process, url = start_sandbox(f"{live_server}/webhooks/payments/sandbox",
+                                 app.config["PAYMENTS_WEBHOOK_SECRET"], app.config["PAYMENTS_SANDBOX_API_KEY"])
+    app.config["PAYMENTS_SANDBOX_URL"] = url
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_process, app):
+    """The sandbox provider, reset; payouts stay in transit until a test settles them."""
+    client = SandboxClient(sandbox_process)
+    client.reset()
+    app.config["PAYMENTS_PROVIDER"] = "sandbox"
+    yield client
+    client.reset()
+
+
+class Payments:
+    """The SPEC §10 payments endpoints, as a partner and the programmes team call them."""
+
+    def __init__(self, client, tokens, app):
+        self.client, self.tokens, self.app = client, tokens, app
+
+    def claim(self, amount=50_000, type="rebate", currency="USD", period="2026-Q3", who="admin",
+              submit=True, proof=False):
+        body = {"type": type, "amount": amount, "currency": currency, "period": period,
+                "description": f"{type} claim for {amount}"}
+        created = self.client.post("/api/v1/claims", json=body, headers=self.tokens[who])
+        assert created.status_code == 201, created.json
+        claim_id = created.json["id"]
+        if proof:
+            self.proof(claim_id, who=who)
+        if submit:
+            submitted = self.client.post(f"/api/v1/claims/{claim_id}/submit", headers=self.tokens[who])
+            assert submitted.status_code == 200, submitted.json
+        return claim_id
+
+    def proof(self, claim_id, who="admin", content=b"%PDF-1.4 booth photos and attendee list"):
+        import io
+
+        answer = self.client.post(f"/api/v1/claims/{claim_id}/attachments", headers=self.tokens[who],
+                                  data={"file": (io.BytesIO(content), "proof.pdf", "application/pdf")},
+                                  content_type="multipart/form-data")
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    def approve(self, claim_id, who="programs"):
+        return self.client.post(f"/api/v1/claims/{claim_id}/approve", headers=self.tokens[who])
+
+    def get_claim(self, claim_id, who="programs"):
+        return self.client.get(f"/api/v1/claims/{claim_id}", headers=self.tokens[who]).json
+
+    def payout_of(self, claim_id, who="programs"):
+        answer = self.client.get("/api/v1/payouts", query_string={"claim_id": claim_id}, headers=self.tokens[who])
+        assert answer.status_code == 200, answer.json
+        items = answer.json["items"]
+        assert len(items) <= 1
+        return items[0] if items else None
+
+    def fund(self, amount, reference, currency="USD", who="programs"):
+        return self.client.post("/api/v1/funding", json={"amount": amount, "currency": currency,
+                                                         "reference": reference}, headers=self.tokens[who])
+
+    def balance(self, currency="USD"):
+        answer = self.client.get("/api/v1/ledger/balances", headers=self.tokens["programs"])
+        assert answer.status_code == 200, answer.json
+        return next((b for b in answer.json["balances"] if b["currency"] == currency), None)
+
+    def webhook(self, type, reference, event_id, provider_payout_id="sbx_test", reason=None, secret=None,
+                signature=None):
+        body = json.dumps({"id": event_id, "type": type,
+                           "data": {"id": provider_payout_id, "reference": reference, "reason": reason}}).encode()
+        secret = secret or self.app.config["PAYMENTS_WEBHOOK_SECRET"]
+        header = signature or signing.sign(secret, body)
+        return self.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
+                                headers={signing.HEADER: header, "Accept": "application/json"})
+
+    def drain_prefunding(self):
+        """Leave the demo's pre-funding balance at zero by approving a claim for all of it."""
+        available = self.balance()["prefunding"]["available"]
+        return available
+
+
+@pytest.fixture
+def payments(client, tokens, app):
+    return Payments(client, tokens, app)
+
+
+def ledger_violations(app) -> list:
+    from app.payments.checks import check_ledger
+
+    with app.app_context():
+        try:
+            return check_ledger(db.session)
+        finally:
+            db.session.remove()
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        try:
+            return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+        finally:
+            db.session.remove()
+
+
+def env_for_subprocess(app, **extra) -> dict:
+    """The environment a worker or a CLI process needs to share the tests' database."""
+    env = dict(os.environ)
+    env.pop("JOBS_EAGER", None)
+    env.update({"FLASK_APP": "wsgi.py", "GTAC_ENV": "testing", "SECRET_KEY": app.config["SECRET_KEY"],
+                "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://"),
+                "PAYMENTS_SANDBOX_URL": app.config["PAYMENTS_SANDBOX_URL"],
+                "PAYMENTS_WEBHOOK_SECRET": app.config["PAYMENTS_WEBHOOK_SECRET"],
+                "PAYMENTS_SANDBOX_API_KEY": app.config["PAYMENTS_SANDBOX_API_KEY"],
+                "PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "8192"})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env

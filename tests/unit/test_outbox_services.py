@@ -1,0 +1,151 @@
+"""The outbox services: events share their change's transaction and run at most once."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from app.accounts.models import Organisation, OrgKind
+from app.clock import FixedClock
+from app.db import transaction
+from app.extensions import db
+from app.outbox import services
+from app.outbox.dispatch import queue_for
+from app.outbox.models import OutboxEvent
+
+TOPIC = "test.recorded"
+
+
+class RecordingDispatcher:
+    """Notes what it is handed and whether the events were committed by then."""
+
+    def __init__(self):
+        self.handed: list[tuple[int, str]] = []
+        self.committed_when_handed: list[bool] = []
+
+    def __call__(self, events):
+        ids = [event_id for event_id, _ in events]
+        # A separate connection sees only committed rows.
+        with db.engine.connect() as other:
+            found = other.scalars(sa.select(OutboxEvent.id).where(OutboxEvent.id.in_(ids))).all()
+        self.committed_when_handed.append(sorted(found) == sorted(ids))
+        self.handed.extend(events)
+        return len(events)
+
+
+@pytest.fixture
+def handled(app, ctx, monkeypatch):
+    """A test topic whose handler records its payloads; events are handed to a recorder."""
+    calls: list[dict] = []
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, calls.append)
+    dispatcher = RecordingDispatcher()
+    monkeypatch.setitem(app.extensions, "outbox_dispatch", dispatcher)
+    return calls, dispatcher
+
+
+def event_rows() -> list[OutboxEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id)))
+
+
+def organisation_names() -> list[str]:
+    return list(db.session.scalars(sa.select(Organisation.name)))
+
+
+def test_emit_refuses_a_topic_without_handler(handled):
+    _, dispatcher = handled
+    with pytest.raises(KeyError, match="no.such.topic"):
+        with transaction() as session:
+            session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+            services.emit("no.such.topic", {"x": 1})
+    assert event_rows() == []
+    assert organisation_names() == []
+    assert dispatcher.handed == []
+
+
+def test_event_is_committed_with_its_change_and_handed_over_after_commit(handled):
+    _, dispatcher = handled
+    with transaction() as session:
+        session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+        with transaction():  # a nested use case joins the outer transaction
+            event = services.emit(TOPIC, {"n": 1})
+        assert dispatcher.handed == []  # nothing leaves before the commit
+
+    assert organisation_names() == ["Probe Vendor"]
+    [row] = event_rows()
+    assert (row.topic, row.payload, row.processed_at, row.attempts) == (TOPIC, {"n": 1}, None, 0)
+    assert dispatcher.handed == [(event.id, TOPIC)]
+    assert dispatcher.committed_when_handed == [True]
+
+
+def test_event_vanishes_with_the_rollback_of_its_change(handled):
+    _, dispatcher = handled
+    with pytest.raises(RuntimeError):
+        with transaction() as session:
+            session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+            services.emit(TOPIC, {"n": 1})
+            session.flush()
+            assert len(event_rows()) == 1  # written, inside the transaction
+            raise RuntimeError("the change fails after the event was written")
+    assert event_rows() == []
+    assert organisation_names() == []
+    assert dispatcher.handed == []
+    # The next transaction does not inherit the rolled-back event either.
+    with transaction() as session:
+        session.add(Organisation(name="Other Vendor", kind=OrgKind.VENDOR))
+    assert dispatcher.handed == []
+
+
+def test_run_event_runs_the_handler_once(handled):
+    calls, _ = handled
+    with transaction():
+        event = services.emit(TOPIC, {"n": 7})
+    assert services.run_event(event.id) is True
+    assert services.run_event(event.id) is False
+    assert calls == [{"n": 7}]
+    [row] = event_rows()
+    assert row.processed_at is not None and row.attempts == 1 and row.last_error is None
+    assert services.undelivered() == []
+
+
+def test_failing_handler_is_recorded_its_writes_undone_and_the_event_stays_pending(app, handled,
+                                                                                   monkeypatch):
+    def fails(payload):
+        db.session.add(Organisation(name="Half-done Vendor", kind=OrgKind.VENDOR))
+        db.session.flush()
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, fails)
+    with transaction():
+        event = services.emit(TOPIC, {})
+    for attempt in (1, 2):
+        with pytest.raises(ConnectionRefusedError):
+            services.run_event(event.id)
+        [row] = event_rows()
+        assert row.attempts == attempt
+        assert row.last_error == "ConnectionRefusedError: mail server down"
+        assert row.processed_at is None
+    assert organisation_names() == []
+    assert services.undelivered() == [(event.id, TOPIC)]
+
+
+def test_undelivered_skips_recent_hand_overs_and_gives_up_after_max_attempts(app, handled,
+                                                                           monkeypatch):
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    monkeypatch.setitem(app.extensions, "clock", clock)
+    with transaction():
+        handed, fresh, exhausted = (services.emit(TOPIC, {"n": n}) for n in range(3))
+    services.mark_enqueued([handed.id])
+    with transaction() as session:
+        session.get(OutboxEvent, exhausted.id).attempts = services.MAX_ATTEMPTS
+
+    assert services.undelivered() == [(fresh.id, TOPIC)]
+    clock.advance(seconds=services.REDELIVER_AFTER.total_seconds() + 1)
+    assert services.undelivered() == [(handed.id, TOPIC), (fresh.id, TOPIC)]
+
+
+def test_events_go_to_queues_named_by_purpose():
+    assert queue_for("notify.case_opened") == "notifications"
+    assert queue_for("payments.payout_requested") == "payments"
+    assert queue_for("sla.breach_check") == "default"
