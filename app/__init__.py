@@ -15,12 +15,12 @@ from app.api_base import domain_error, http_error
 from app.attachments import api as attachments_api
 from app.attachments.events import HANDLERS as ATTACHMENT_HANDLERS
 from app.attachments.http import StreamingUploadRequest
-from app.attachments.scanning import scan_log
 from app.attachments.storage import LocalStorage
 from app.checklists import api as checklists_api
+from app.checklists import views as checklists_views
 from app.checklists.definitions import load_directory
-from app.checklists.services import NoTriage
 from app.escalation import api as escalation_api
+from app.escalation import views as escalation_views
 from app.escalation.events import HANDLERS as ESCALATION_HANDLERS
 from app.escalation.policy import load_routing, load_sla
 from app.cases import api as cases_api
@@ -28,24 +28,30 @@ from app.cases import views as cases_views
 from app.cli import register_cli
 from app.clock import SystemClock
 from app.config import load_config
-from app.db import sqlite_pragmas
+from app.db import sqlite_begin_immediate, sqlite_pragmas
 from app.errors import DomainError
 from app.extensions import api, csrf, db, login_manager, migrate
 from app.health import blp as health_blp
 from app.notifications.services import HANDLERS as NOTIFICATION_HANDLERS
 from app.outbox.dispatch import make_dispatcher
+from app.triage.logscan import scan_log
+from app.triage.services import TriageSeam
 from app.web import views as web_views
 from app.payments import api as payments_api
 from app.triage import api as triage_api
 from app.payments import views as payments_views
 from app.payments import webhooks as payments_webhooks
 from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
+from app.srs import api as srs_api
+from app.srs import setup as srs_setup
+from app.srs import views as srs_views
+from app.srs.handlers import HANDLERS as SR_HANDLERS
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
-                  escalation_api.blp, payments_api.blp, triage_api.blp)
+                  escalation_api.blp, payments_api.blp, triage_api.blp, *srs_api.BLUEPRINTS)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
-UPLOAD_ENDPOINTS = {"attachments.upload"}
+UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment"}
 # Room for the multipart framing around a file of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -62,8 +68,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["routing"] = load_routing(Path(app.config["ROUTING_FILE"]))
     app.extensions["sla_targets"] = load_sla(Path(app.config["SLA_FILE"]))
     app.extensions["attachment_storage"] = LocalStorage(app.config["ATTACHMENTS_DIR"])
-    app.extensions["triage"] = NoTriage()
-    app.extensions["log_scanner"] = scan_log
+    app.extensions["triage"] = TriageSeam()
+    app.extensions["log_scanner"] = lambda stream: scan_log(stream).to_dict()
+    srs_setup.init_app(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -71,6 +78,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", sqlite_pragmas)
+            event.listen(db.engine, "begin", sqlite_begin_immediate)
 
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -85,8 +93,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(health_blp)
     app.register_blueprint(web_views.blp)
     app.register_blueprint(cases_views.blp)
+    app.register_blueprint(checklists_views.blp)
+    app.register_blueprint(escalation_views.blp)
     app.register_blueprint(payments_views.blp)
     app.register_blueprint(payments_webhooks.blp)
+    app.register_blueprint(srs_views.blp)
 
     app.before_request(_limit_body_size)
     app.before_request(authenticate_api_request)
@@ -95,7 +106,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.extensions["clock"] = SystemClock()
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
-                                         **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS}
+                                         **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS, **SR_HANDLERS}
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     register_cli(app)
     return app

@@ -78,6 +78,10 @@ def readable_channels(user: User) -> list[Channel]:
     return [channel for channel, roles in CHANNEL_READERS.items() if user.role in roles]
 
 
+def writable_channels(user: User) -> list[Channel]:
+    return [channel for channel, roles in CHANNEL_WRITERS.items() if user.role in roles]
+
+
 def require_channel_read(user: User, channel: Channel) -> None:
     if user.role not in CHANNEL_READERS[channel]:
         raise Forbidden(f"Your role may not read the {channel.value} channel.",
@@ -93,19 +97,23 @@ def require_channel_write(user: User, case: Case, channel: Channel) -> None:
                             code="gtac_channel_closed", details={"channel": channel.value})
 
 
-def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
-    """The caller's covered serial (latest-ending contract first), or None if not the caller's."""
+def covered_serials_query(user: User) -> sa.Select:
+    """The serials the caller may open cases on (partner: its customers'; customer: its own)."""
     query = (sa.select(CoveredSerial)
              .join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
-             .join(Organisation, ServiceContract.customer_id == Organisation.id)
-             .where(CoveredSerial.serial_number == serial_number)
-             .order_by(ServiceContract.ends_on.desc()).limit(1))
+             .join(Organisation, ServiceContract.customer_id == Organisation.id))
     if user.role in PARTNER_ROLES:
-        query = query.where(Organisation.partner_id == user.organisation_id)
-    elif user.role is Role.CUSTOMER:
-        query = query.where(Organisation.id == user.organisation_id)
-    else:
-        return None
+        return query.where(Organisation.partner_id == user.organisation_id)
+    if user.role is Role.CUSTOMER:
+        return query.where(Organisation.id == user.organisation_id)
+    return query.where(sa.false())
+
+
+def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
+    """The caller's covered serial (latest-ending contract first), or None if not the caller's."""
+    query = (covered_serials_query(user).where(CoveredSerial.serial_number == serial_number)
+             .options(sa.orm.contains_eager(CoveredSerial.contract).contains_eager(ServiceContract.customer))
+             .order_by(ServiceContract.ends_on.desc()).limit(1))
     return db.session.scalars(query).first()
 
 
@@ -173,3 +181,66 @@ PERMISSIONS.update({
     "triage.read": PARTNER_ROLES | GTAC_ROLES,
     "triage.rule": PARTNER_ROLES,
 })
+
+
+# --- GTAC service requests (SPEC §6): GTAC sees every SR, a partner its own ---------------
+# Customers and the programmes team never see SRs: to them an SR does not exist (404).
+from app.escalation.models import ServiceRequest  # noqa: E402  (kept with the section it serves)
+
+GTAC_MANAGERS = frozenset({Role.GTAC_MANAGER})
+PERMISSIONS.update({
+    "sr.list": PARTNER_ROLES | GTAC_ROLES,
+    "sr.read": PARTNER_ROLES | GTAC_ROLES,
+    "sr.message": PARTNER_ROLES | GTAC_ROLES,
+    "sr.severity": GTAC_ROLES,
+    "sr.assign": GTAC_MANAGERS,  # assign to someone else, reassign
+    "sr.queue": GTAC_ROLES,
+    "sr.dashboard": GTAC_MANAGERS,
+    "sr.management_escalation": PARTNER_ROLES,
+    # Moves of the SR workflow (app/srs/workflow.py), one permission per move.
+    "sr.move.take": GTAC_ROLES,
+    "sr.move.start": GTAC_ROLES,
+    "sr.move.request_info": GTAC_ROLES,
+    "sr.move.resume": GTAC_ROLES | PARTNER_ROLES,  # the partner has answered what GTAC asked
+    "sr.move.provide_solution": GTAC_ROLES,
+    "sr.move.close": GTAC_ROLES | PARTNER_ROLES,  # the partner accepts the solution
+    "sr.move.reopen": PARTNER_ROLES,  # within the reopen window
+    "rma.request": PARTNER_ROLES,
+    "rma.decide": GTAC_ROLES,  # approve, reject, ship: never automatic
+    "rma.receive": GTAC_ROLES | PARTNER_ROLES,  # either side confirms the replacement arrived
+    "webhook.manage": frozenset({Role.PARTNER_ADMIN}),
+})
+# Moves a GTAC engineer may make only on SRs assigned to them (a manager on any SR).
+ASSIGNEE_ONLY_MOVES = frozenset({"start", "request_info", "resume", "provide_solution", "close"})
+
+
+def sr_scope(user: User) -> sa.ColumnElement[bool]:
+    """The rows of `service_requests` this user can see at all."""
+    if user.role in GTAC_ROLES:
+        return sa.true()
+    if user.role in PARTNER_ROLES:
+        return ServiceRequest.partner_id == user.organisation_id
+    return sa.false()
+
+
+def visible_srs(user: User) -> sa.Select:
+    return sa.select(ServiceRequest).where(sr_scope(user))
+
+
+def get_sr(user: User, number: str, *, for_update: bool = False) -> ServiceRequest:
+    query = visible_srs(user).where(ServiceRequest.number == number)
+    if for_update:
+        query = query.with_for_update(of=ServiceRequest)
+    service_request = db.session.scalars(query).one_or_none()
+    if service_request is None:
+        raise NotFound(f"SR {number} not found.", code="sr_not_found")
+    return service_request
+
+
+def require_sr_move(user: User, service_request: ServiceRequest, move: str) -> None:
+    """403 unless the caller's role may make this move, and a GTAC engineer works this SR."""
+    require(user, f"sr.move.{move}")
+    if (user.role is Role.GTAC_ENGINEER and move in ASSIGNEE_ONLY_MOVES
+            and service_request.assignee_id != user.id):
+        raise Forbidden("Only the assigned engineer or a GTAC manager may move this SR.",
+                        code="not_assignee", details={"move": move})

@@ -1,19 +1,26 @@
 """flask-smorest wired to the SPEC §10 error contract.
 
 Validation failures are 400 (SPEC §10: "400 malformed body"), not webargs'
-default 422, which this API keeps for business-rule refusals.
+default 422, which this API keeps for business-rule refusals. Input that the
+JSON decoder cannot take (nesting or integers beyond its limits) or that the
+database cannot store (a NUL character, half a UTF-16 surrogate pair) is
+refused here as bad input, before any service runs.
 """
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import flask_smorest
 import marshmallow as ma
 from flask import render_template, request
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.errors import DomainError, error_body
+from app.pagination import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +40,99 @@ HTTP_CODES = {
 }
 
 
+UNSTORABLE = "Contains a NUL character or invalid Unicode."
+TOO_DEEP = "Nested too deeply."
+# No body of this API nests more than a few levels; the check stops well short of the stack.
+MAX_BODY_DEPTH = 32
+
+
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req, schema):
+        """The JSON body; a body in another format is 415, never silently ignored."""
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                abort(415, message="Send the body as JSON (Content-Type: application/json).")
+            return core.missing
+        try:
+            data = super().load_json(req, schema)
+        except (RecursionError, ValueError) as exc:
+            # Nesting deeper than the decoder's stack, or an integer literal longer than
+            # Python converts: no client of this API sends either.
+            self._handle_invalid_json_error(exc, req)
+        refuse_unstorable(data)
+        return data
+
+    def load_json_or_form(self, req, schema):
+        if is_json_request(req):
+            return self.load_json(req, schema)
+        return self.load_form(req, schema)
+
+    def load_querystring(self, req, schema):
+        refuse_unstorable(req.args.to_dict(flat=False))
+        return super().load_querystring(req, schema)
+
+
+def _unstorable_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _unstorable_messages(value: Any, depth: int = 0) -> Any:
+    """Field errors shaped like marshmallow's ({field: [message]}, list items by index)."""
+    if isinstance(value, str):
+        return [UNSTORABLE] if _unstorable_text(value) else None
+    if not isinstance(value, (dict, list)):
+        return None
+    if depth >= MAX_BODY_DEPTH:
+        return [TOO_DEEP]
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    found: dict = {}
+    for key, item in items:
+        if isinstance(key, str) and _unstorable_text(key):
+            found["_schema"] = [UNSTORABLE]
+        elif messages := _unstorable_messages(item, depth + 1):
+            found[key] = messages
+    return found or None
+
+
+def refuse_unstorable(data: Any) -> None:
+    """Raise field errors for strings PostgreSQL would refuse to store or compare."""
+    messages = _unstorable_messages(data)
+    if messages:
+        if not isinstance(messages, dict):
+            messages = {"_schema": messages}
+        raise ma.ValidationError(messages)
+
+
+# No record has id 0: SQLite rowids and PostgreSQL sequences both start at 1.
+NO_RECORD = 0
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route: an id, with no number too large for the INTEGER id columns.
+
+    A larger number names no record. It becomes 0, which no record has either, so
+    the request gets the same 404 as any unknown id instead of a query that
+    overflows the column (a 500). Refusing the match instead would let Werkzeug
+    answer 405 whenever the path has a rule for another method.
+    """
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        if self.max is None:
+            self.max = MAX_ID  # also documents the bound in the OpenAPI document
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
+            return NO_RECORD
+        return super().to_python(value)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -81,7 +179,14 @@ def http_error(error: HTTPException):
         return error_response(status, "invalid_input", "The request has invalid or missing fields.", details)
     code = HTTP_CODES.get(status, "http_error")
     message = data.get("message") or (error.description if status < 500 else "Internal server error.")
-    return error_response(status, code, message, headers=data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    details = {}
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 names what is allowed
+        details["allowed_methods"] = list(error.valid_methods)
+    if status == 413 and request.max_content_length:
+        details["max_bytes"] = request.max_content_length
+    return error_response(status, code, message, details, headers=headers)
 
 
 def domain_error(error: DomainError):
@@ -100,5 +205,19 @@ def _flatten(messages: dict) -> dict:
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
+    def init_app(self, app, *, spec_kwargs=None):
+        # Before any blueprint is registered: a rule picks its converter when it is added.
+        app.url_map.converters["int"] = RecordIdConverter
+        super().init_app(app, spec_kwargs=spec_kwargs)
+
     def handle_http_exception(self, error):
         return http_error(error)
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON true or false only: not 1, 0, "yes" (1 == True in Python, so truthy sets cannot tell)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

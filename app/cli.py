@@ -9,10 +9,11 @@ from app.demo.cli import demo_cli
 from app.escalation.cli import idempotency_cli
 from app.outbox.cli import outbox_cli, worker_command
 from app.payments.cli import ledger_cli, payments_cli
+from app.srs.cli import srs_cli
 from app.triage.cli import releasenotes_cli
 
 
 def register_cli(app: Flask) -> None:
     for command in (certifications_cli, checklist_cli, demo_cli, idempotency_cli, outbox_cli,
-                    worker_command, ledger_cli, payments_cli, releasenotes_cli):
+                    worker_command, ledger_cli, payments_cli, releasenotes_cli, srs_cli):
         app.cli.add_command(command)

@@ -94,6 +94,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(instance / "attachments"),
         # SPEC §5: PW partners escalate only S1, if at all.
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
+        **_srs(env, project),
         **_payments(env, instance, production),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
@@ -132,7 +133,9 @@ def _engine_options(database_url: str, env: dict) -> dict:
     return {
         "pool_size": _int(env, "DB_POOL_SIZE", 5),
         "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
-        "pool_pre_ping": True,
+        # Recycling replaces connections the server may have dropped, without the round trip
+        # that pre-ping adds to every checkout.
+        "pool_recycle": _int(env, "DB_POOL_RECYCLE_SECONDS", 1800),
     }
 
 
@@ -169,4 +172,23 @@ def _payments(env: dict, instance: Path, production: bool) -> dict:
         "PAYMENTS_DEBTOR_IBAN": env.get("PAYMENTS_DEBTOR_IBAN") or "DE89370400440532013000",
         "PAYMENTS_DEBTOR_BIC": env.get("PAYMENTS_DEBTOR_BIC") or "COBADEFFXXX",
         "PAYEE_ENCRYPTION_KEYS": keys,
+    }
+
+
+def _srs(env: dict, project: Path) -> dict:
+    """Settings of GTAC's SR work (SPEC §6)."""
+    return {
+        # The partner may reopen an SR this long after the solution (or the closure).
+        "SR_REOPEN_WINDOW_HOURS": _int(env, "SR_REOPEN_WINDOW_HOURS", 14 * 24),
+        "SR_CALENDARS_FILE": env.get("SR_CALENDARS_FILE") or str(project / "app" / "srs" / "calendars.yaml"),
+        # A clock is near its breach once this share of its target is used.
+        "SR_NEAR_BREACH_PERCENT": _int(env, "SR_NEAR_BREACH_PERCENT", 80),
+        "SR_WATCH_INTERVAL": _int(env, "SR_WATCH_INTERVAL", 60),
+        # e.g. "gtac-{queue}@vendor.example": a queue's own mailbox for its SLA alerts.
+        "SR_QUEUE_MAILBOX": env.get("SR_QUEUE_MAILBOX") or None,
+        "SR_EVENTS_HEARTBEAT_SECONDS": _int(env, "SR_EVENTS_HEARTBEAT_SECONDS", 15),
+        # A stream ends after this long; the browser reconnects with Last-Event-ID and misses nothing.
+        "SR_EVENTS_MAX_SECONDS": _int(env, "SR_EVENTS_MAX_SECONDS", 300),
+        "SR_WEBHOOK_TIMEOUT_SECONDS": _int(env, "SR_WEBHOOK_TIMEOUT_SECONDS", 5),
+        "SR_WEBHOOK_MAX_ATTEMPTS": _int(env, "SR_WEBHOOK_MAX_ATTEMPTS", 8),
     }

@@ -67,8 +67,20 @@ def transaction() -> Iterator[Session]:
         current_app.extensions["outbox_dispatch"](events)
 
 
+def sqlite_begin_immediate(connection) -> None:
+    """Begin hook: take SQLite's write lock when a transaction starts, not at its first write.
+
+    A transaction that read under a shared lock and then writes fails at once with
+    "database is locked" if another writer got in between; starting every transaction
+    as IMMEDIATE makes concurrent requests wait their turn (busy_timeout) instead.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def sqlite_pragmas(dbapi_connection, connection_record):
     """Connect hook: foreign keys are off by default in SQLite; WAL lets readers run beside the writer."""
+    # Let SQLAlchemy's begin hook, not the driver, open transactions.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -15,6 +15,8 @@ from app.errors import InvalidInput
 T = TypeVar("T")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
+# Ids are INTEGER columns (32-bit on PostgreSQL): nothing larger names a record.
+MAX_ID = 2**31 - 1
 
 
 def encode_cursor(last_id: int) -> str:
@@ -27,7 +29,7 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         before = data["before"]
-        if isinstance(before, bool) or not isinstance(before, int) or before < 1:
+        if isinstance(before, bool) or not isinstance(before, int) or not 1 <= before <= MAX_ID:
             raise ValueError(before)
         return before
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
@@ -42,15 +44,24 @@ class Page(Generic[T]):
 
 
 def paginate(session, query, id_column, limit: int, cursor: str | None) -> Page[Any]:
-    """Newest first; one query of limit+1 rows tells whether another page exists."""
+    """Newest first; one query of limit+1 rows tells whether another page exists.
+
+    The page's ids are chosen first, from the scope's (tenant, id) index alone,
+    then their rows are loaded: otherwise PostgreSQL may walk the primary key
+    backwards and filter, which gets slower with every newer row of other tenants.
+    """
     if cursor:
         query = query.where(id_column < decode_cursor(cursor))
-    rows = list(session.scalars(query.order_by(id_column.desc()).limit(limit + 1)))
+    page_ids = query.with_only_columns(id_column).order_by(id_column.desc()).limit(limit + 1)
+    rows = list(session.scalars(
+        query.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())))
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].id) if has_more else None)
 
 
 class PageQuerySchema(ma.Schema):
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.String(validate=validate.Length(min=1, max=200))
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT),
+                           metadata={"description": f"page size, 1 to {MAX_LIMIT}"})
+    cursor = fields.String(validate=validate.Length(min=1, max=200),
+                           metadata={"description": "next_cursor of the previous page"})

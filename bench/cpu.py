@@ -10,6 +10,7 @@ import os
 import resource
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -31,6 +32,19 @@ def machine_ticks() -> tuple[int, int]:
     idle = values[3] + values[4]  # idle + iowait
     total = sum(values[:8])
     return total - idle, total
+
+
+def prioritise(pid: int, nice: int) -> None:
+    """Give the session `pid` leads (its own autogroup) the scheduling weight of `nice`.
+
+    With autogroup scheduling (the Linux default on desktops and here), a process's
+    own nice value only counts against its session; between sessions the group's
+    nice decides. Best effort: without the file or the right, nothing changes.
+    """
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError:
+        pass
 
 
 @dataclass

@@ -48,7 +48,7 @@ def _version(distribution: str) -> str | None:
 def wrk_version() -> str:
     """The first line of `wrk --version` (wrk prints it with its usage and exits 1)."""
     result = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
-    return (result.stdout or result.stderr).splitlines()[0].strip()
+    return (result.stdout or result.stderr).splitlines()[0].split(" Copyright")[0].strip()
 
 
 def _git(repo: Path, *args: str) -> str:

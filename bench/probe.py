@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import sys
 import threading
 import time
@@ -21,14 +20,14 @@ from sqlalchemy import event
 PAGE_INDEX = "ix_cases_partner_page"
 
 
-def make_app(database_url: str, app_dir: Path):
+def make_app(env: dict[str, str], app_dir: Path):
     """The application in `app_dir` as gunicorn builds it (production settings), for probing."""
     if "app" in sys.modules:
         raise RuntimeError("the application was imported before its folder was chosen")
     sys.path.insert(0, str(app_dir))
-    os.environ.update({"GTAC_ENV": "production", "DATABASE_URL": database_url,
-                       "SECRET_KEY": secrets.token_urlsafe(32)})
-    os.environ.pop("REDIS_URL", None)
+    os.environ.update(env)
+    if "REDIS_URL" not in env:
+        os.environ.pop("REDIS_URL", None)
     from app import create_app
 
     return create_app()

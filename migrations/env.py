@@ -96,8 +96,8 @@ def run_migrations_online():
         if sqlite:
             # SQLite alters a table by copying it; enforced foreign keys would refuse the
             # drop of the old copy. They are checked once the migration is done.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # Straight to the driver, outside any transaction: inside one, the pragma does nothing.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -110,8 +110,8 @@ def run_migrations_online():
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

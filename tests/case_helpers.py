@@ -41,7 +41,13 @@ def complete_checklist(client, headers, case_id) -> None:
     for item in checklist["items"]:
         if not item["required"] or item["met"]:
             continue
-        if item["kind"] == "attestation" or item["kind"] == "triage_ruling":
+        if item["kind"] == "triage_ruling":
+            # Uploaded logs change what triage suggests: read the suggestions afresh.
+            fresh = client.get(f"/api/v1/cases/{case_id}/checklist", headers=headers).json
+            suggested = next(i for i in fresh["items"] if i["code"] == item["code"])["suggestions"]
+            body = {"value": {"rulings": [{"anomaly_id": anomaly, "ruling": "not_relevant"}
+                                          for anomaly in suggested]} if suggested else True}
+        elif item["kind"] == "attestation":
             body = {"value": True}
         elif item["kind"] == "text":
             body = {"value": TEXT_ANSWERS[item["code"]]}

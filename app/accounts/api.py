@@ -7,7 +7,7 @@ from app.accounts import services
 from app.accounts.api_auth import api_user
 from app.accounts.schemas import IssuedTokenSchema, MeSchema, TokenRequestSchema, TokenSchema
 from app.api_base import Blueprint
-from app.errors import Unauthorized
+from app.errors import InvalidInput, Unauthorized
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Authentication and the caller")
 
@@ -22,8 +22,12 @@ def issue_token(body):
     if credentials is None or credentials.type != "basic":
         raise Unauthorized("Send your e-mail and password with HTTP Basic authentication.",
                            code="missing_credentials")
-    user = services.authenticate(credentials.username or "", credentials.password or "",
-                                 request.remote_addr)
+    email = credentials.username or ""
+    if "\x00" in email:
+        # No account can have one, and PostgreSQL refuses to compare text with one.
+        raise InvalidInput("The e-mail address contains a NUL character.",
+                           details={"fields": {"email": ["Contains a NUL character."]}})
+    user = services.authenticate(email, credentials.password or "", request.remote_addr)
     secret, token = services.issue_token(user, body.get("name"))
     return {"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret}
 

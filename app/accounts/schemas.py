@@ -2,12 +2,14 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.accounts.models import OrgKind, PartnerTier, Role
+
 
 class OrganisationSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
-    kind = fields.Function(lambda org: org.kind.value)
-    tier = fields.Function(lambda org: org.tier.value if org.tier else None)
+    kind = fields.Enum(OrgKind, by_value=True)
+    tier = fields.Enum(PartnerTier, by_value=True, allow_none=True)
     region = fields.String(allow_none=True)
 
 
@@ -15,14 +17,14 @@ class MeSchema(ma.Schema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
-    role = fields.Function(lambda user: user.role.value)
+    role = fields.Enum(Role, by_value=True)
     organisation = fields.Nested(OrganisationSchema)
 
 
 class UserRefSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
-    role = fields.Function(lambda user: user.role.value)
+    role = fields.Enum(Role, by_value=True)
 
 
 class TokenRequestSchema(ma.Schema):

@@ -89,12 +89,10 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 def user_for_token(secret: str) -> User | None:
     """The active owner of a live token: one indexed lookup by digest, no KDF."""
-    query = (sa.select(ApiToken)
-             .where(ApiToken.digest == token_digest(secret), ApiToken.revoked_at.is_(None)))
-    token = db.session.scalars(query).one_or_none()
-    if token is None or not token.user.active:
-        return None
-    return token.user
+    query = (sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+             .where(ApiToken.digest == token_digest(secret), ApiToken.revoked_at.is_(None),
+                    User.active.is_(True)))
+    return db.session.scalars(query).one_or_none()
 
 
 def load_user(user_id: str) -> User | None:

@@ -2,12 +2,13 @@ import marshmallow as ma
 from marshmallow import fields
 
 from app.accounts.schemas import UserRefSchema
+from app.attachments.models import AttachmentKind
 
 
 class AttachmentSchema(ma.Schema):
     id = fields.Integer()
     case_id = fields.Integer()
-    kind = fields.Function(lambda a: a.kind.value)
+    kind = fields.Enum(AttachmentKind, by_value=True)
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer()

@@ -2,11 +2,11 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api_base import StrictBoolean
 from app.accounts.schemas import UserRefSchema
 from app.cases.models import CaseStatus, Channel, Severity
 from app.pagination import PageQuerySchema
 
-STRICT_BOOL = {"truthy": {True}, "falsy": {False}}
 
 
 def _values(enum_cls):
@@ -22,18 +22,20 @@ class CaseCreateSchema(ma.Schema):
     severity = fields.String(required=True, validate=validate.OneOf(_values(Severity)))
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))
     description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    hardware_issue = fields.Boolean(load_default=False, **STRICT_BOOL)
-    crash = fields.Boolean(load_default=False, metadata={"description": "the problem is a crash"},
-                           **STRICT_BOOL)
+    hardware_issue = StrictBoolean(load_default=False)
+    crash = StrictBoolean(load_default=False, metadata={"description": "the problem is a crash"})
     scope_what = fields.String(validate=validate.Length(max=20000))
     scope_when = fields.String(validate=validate.Length(max=20000))
     scope_how = fields.String(validate=validate.Length(max=20000))
 
 
 class CaseListQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(_values(CaseStatus)))
-    severity = fields.String(validate=validate.OneOf(_values(Severity)))
-    q = fields.String(validate=validate.Length(min=1, max=200))
+    status = fields.String(validate=validate.OneOf(_values(CaseStatus)),
+                           metadata={"description": "only cases in this status"})
+    severity = fields.String(validate=validate.OneOf(_values(Severity)),
+                             metadata={"description": "only cases of this severity"})
+    q = fields.String(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "text in the title or serial number"})
 
 
 class ProductSchema(ma.Schema):
@@ -47,14 +49,15 @@ class OrgRefSchema(ma.Schema):
     name = fields.String()
 
 
-def _enum_value(attr):
-    return fields.Function(lambda obj: getattr(obj, attr).value)
+def _enum_value(enum_cls):
+    # Typed in the OpenAPI document as a string with its allowed values.
+    return fields.Enum(enum_cls, by_value=True)
 
 
 class CaseSummarySchema(ma.Schema):
     id = fields.Integer()
-    status = _enum_value("status")
-    severity = _enum_value("severity")
+    status = _enum_value(CaseStatus)
+    severity = _enum_value(Severity)
     title = fields.String()
     serial_number = fields.String()
     software_version = fields.String()
@@ -104,12 +107,13 @@ class MessageCreateSchema(ma.Schema):
 
 
 class MessageQuerySchema(ma.Schema):
-    channel = fields.String(validate=validate.OneOf(_values(Channel)))
+    channel = fields.String(validate=validate.OneOf(_values(Channel)),
+                            metadata={"description": "only this channel (one the caller may read)"})
 
 
 class MessageSchema(ma.Schema):
     id = fields.Integer()
-    channel = _enum_value("channel")
+    channel = _enum_value(Channel)
     body = fields.String()
     author = fields.Nested(UserRefSchema)
     created_at = fields.DateTime()

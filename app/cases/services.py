@@ -13,8 +13,9 @@ from app.audit.services import record, trail
 from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists import services as checklists
 from app.checklists.models import ChecklistResponse
+from app.contracts.models import CoveredSerial
 from app.db import transaction
-from app.errors import RuleViolation
+from app.errors import InvalidInput, RuleViolation
 from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 
@@ -51,6 +52,8 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
             hardware_issue=data.get("hardware_issue", False), crash_reported=data.get("crash", False),
             checklist_name=checklist.name, checklist_version=checklist.version,
         )
+        # Already loaded with the coverage: no reload when the answer is rendered.
+        case.customer, case.product = customer, covered.product
         session.add(case)
         session.flush()
         record(actor, "case", case.id, "case.opened", after=snapshot(case))
@@ -66,7 +69,7 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
 def list_cases(actor: User, *, status: str | None = None, severity: str | None = None,
                q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Case]:
     access.require(actor, "case.list")
-    query = access.visible_cases(actor)
+    query = access.visible_cases(actor).options(sa.orm.defer(Case.description))
     if status:
         query = query.where(Case.status == CaseStatus(status))
     if severity:
@@ -108,6 +111,31 @@ def get_case(actor: User, case_id: int) -> CaseDetail:
         return CaseDetail(case, service_request.number if service_request else None, scope, summary)
 
 
+@dataclass
+class CasePage:
+    """Everything one case page shows, read in one transaction."""
+
+    detail: CaseDetail
+    messages: list[Message]
+    audit: list[AuditEvent] | None
+    writable_channels: list[Channel]
+
+
+def case_page(actor: User, case_id: int) -> CasePage:
+    with transaction():
+        detail = get_case(actor, case_id)
+        messages = list_messages(actor, case_id)
+        audit = trail("case", case_id) if access.allowed(actor, "case.audit.read") else None
+        return CasePage(detail, messages, audit, access.writable_channels(actor))
+
+
+def covered_serials(actor: User) -> list[CoveredSerial]:
+    """The serials the caller may open a case on, for pickers."""
+    with transaction() as session:
+        query = access.covered_serials_query(actor).order_by(CoveredSerial.serial_number)
+        return list(session.scalars(query))
+
+
 def case_audit_trail(actor: User, case_id: int) -> list[AuditEvent]:
     with transaction():
         access.get_case(actor, case_id)
@@ -115,10 +143,18 @@ def case_audit_trail(actor: User, case_id: int) -> list[AuditEvent]:
         return trail("case", case_id)
 
 
+def _channel(value: str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidInput(f"Unknown channel {value!r}: use internal, customer or gtac.",
+                           code="invalid_channel") from None
+
+
 def post_message(actor: User, case_id: int, channel: str, body: str) -> Message:
     with transaction() as session:
         case = access.get_case(actor, case_id)
-        access.require_channel_write(actor, case, Channel(channel))
+        access.require_channel_write(actor, case, _channel(channel))
         message = Message(case_id=case.id, channel=Channel(channel), author_id=actor.id, body=body)
         session.add(message)
         session.flush()
@@ -133,7 +169,7 @@ def list_messages(actor: User, case_id: int, channel: str | None = None) -> list
     with transaction() as session:
         access.get_case(actor, case_id)
         if channel:
-            access.require_channel_read(actor, Channel(channel))
+            access.require_channel_read(actor, _channel(channel))
             channels = [Channel(channel)]
         else:
             channels = access.readable_channels(actor)

@@ -1,25 +1,36 @@
-"""Server-rendered case pages: the case list and case page, a customer's cases and requests.
+"""Server-rendered case pages: the case list and case page, a customer's cases and requests,
+and the case's attachments (upload and download).
 
-Each view parses the request, calls the case services and renders. Rules live in
+Each view parses the request, calls the services and renders. Rules live in
 the services and in app.access; a domain error becomes a message on the page,
-answered with the error's status.
+next to the form that caused it, answered with the error's status.
 """
 from __future__ import annotations
 
+import secrets
+
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app import access
 from app.accounts.models import Role
+from app.attachments import services as attachments
+from app.attachments.models import AttachmentKind
 from app.cases import services
 from app.cases.models import CaseStatus, Channel, Severity
 from app.cases.schemas import CaseCreateSchema
-from app.errors import DomainError
+from app.checklists import services as checklists
+from app.checklists.schemas import checklist_document
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.extensions import csrf
+from app.triage import services as triage
 
 blp = Blueprint("cases_web", __name__, template_folder="templates")
 
@@ -31,6 +42,14 @@ SEVERITY_CHOICES = [
     SelectChoice(Severity.S4.value, "S4 · question, documentation or feature request"),
 ]
 CHANNEL_VALUES = {channel.value for channel in Channel}
+# What each kind of attachment is, in the words of the people who collect them.
+ATTACHMENT_KINDS = {
+    AttachmentKind.ERROR_LOG.value: "Error log (show log, syslog)",
+    AttachmentKind.CORE_FILE.value: "Core file",
+    AttachmentKind.SUPPORT_BUNDLE.value: "Support bundle",
+    AttachmentKind.CAPTURE.value: "Packet capture",
+    AttachmentKind.OTHER.value: "Other",
+}
 CASE_FIELDS = ("serial_number", "software_version", "severity", "title", "description",
                "scope_what", "scope_when", "scope_how", "hardware_issue", "crash")
 
@@ -141,7 +160,17 @@ def _open_case(template: str):
             else:
                 flash(f"Case #{case.id} is open: {case.title}", "info")
                 return redirect(url_for("cases_web.case_page", case_id=case.id), 303)
-    return render_template(template, form=form, error=error), status
+    return render_template(template, form=form, error=error, serials=_serial_choices()), status
+
+
+def _serial_choices() -> list[dict]:
+    """The caller's covered serials for the form's picker; the service still checks the one sent."""
+    choices = {}
+    for covered in services.covered_serials(current_user):
+        choices.setdefault(covered.serial_number, {
+            "serial": covered.serial_number, "customer": covered.contract.customer.name,
+            "product": f"{covered.product.family} {covered.product.model}"})
+    return list(choices.values())
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])
@@ -158,39 +187,67 @@ def new_request():
     return _open_case("cases/new_request.html")
 
 
-def _writable_channels() -> list[Channel]:
-    return [channel for channel, roles in access.CHANNEL_WRITERS.items() if current_user.role in roles]
+def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None = None,
+                post_error: str | None = None, **feedback):
+    """The case page, answered with `status`.
 
-
-def _render_case(case_id: int, posted: MessageForm | None = None, post_error: str | None = None,
-                 status: int = 200):
-    case = services.get_case(current_user, case_id)
-    messages = services.list_messages(current_user, case_id)
-    audit = (services.case_audit_trail(current_user, case_id)
-             if access.allowed(current_user, "case.audit.read") else None)
-    writable = _writable_channels()
+    `feedback` puts a refusal next to the form that caused it, and the template
+    fills that form again from request.form: item_error {"code", "message"} for a
+    checklist item, refusal (the reasons an escalation was refused),
+    escalation_error, upload_error.
+    """
+    page = services.case_page(current_user, case_id)
     threads = []
     for channel in access.readable_channels(current_user):
         form = None
-        if channel in writable:
+        if channel in page.writable_channels:
             bound = posted is not None and posted.channel.data == channel.value
             form = posted if bound else MessageForm(formdata=None, channel=channel.value)
         threads.append({
             "channel": channel,
-            "messages": [m for m in messages if m.channel is channel],
+            "messages": [m for m in page.messages if m.channel is channel],
             "form": form,
             "error": post_error if posted is not None and posted.channel.data == channel.value else None,
         })
     if post_error and not any(thread["error"] for thread in threads):
         flash(post_error, "error")  # a channel the page does not show: say it at the top
-    return render_template("cases/case.html", case=case, threads=threads, audit=audit), status
+    case = page.detail
+    is_open = case.status is CaseStatus.OPEN
+    checklist = _checklist_section(case_id, is_open) if access.allowed(current_user, "checklist.read") else None
+    return render_template(
+        "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
+        audit=page.audit, checklist=checklist, attachments=attachments.list_attachments(current_user, case_id),
+        attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
+        max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        # Generated with the page, so that a double submit of this form answers with the same SR.
+        escalation_key=(secrets.token_urlsafe(24) if is_open and access.allowed(current_user, "case.escalate")
+                        else None),
+        **feedback), status
+
+
+def _checklist_section(case_id: int, is_open: bool) -> dict:
+    view = checklists.get_checklist(current_user, case_id)
+    document = checklist_document(view.evaluation, view.responses, view.suggestions)
+    editable = is_open and access.allowed(current_user, "checklist.respond")
+    required = [item for item in document["items"] if item["required"]]
+    document.update(
+        editable=editable, required=len(required), met=sum(1 for item in required if item["met"]),
+        # What the engineer needs to rule on each suggested known anomaly: its title and fix.
+        anomalies=_suggested_anomalies(case_id) if editable and view.suggestions else {})
+    return document
+
+
+def _suggested_anomalies(case_id: int) -> dict[str, dict]:
+    report = triage.triage_case(current_user, case_id)
+    return {entry["anomaly"].code: {"title": entry["anomaly"].title, "first_fix": entry["suggestion"].first_fix}
+            for entry in report.anomalies}
 
 
 @blp.get("/cases/<int:case_id>")
 @login_required
 def case_page(case_id: int):
-    """One case: its details, the thread channels the user may read, and for partners the audit trail."""
-    return _render_case(case_id)
+    """One case: details, SR, GTAC checklist, attachments, the thread channels the user may read, audit trail."""
+    return render_case(case_id)
 
 
 @blp.post("/cases/<int:case_id>/messages")
@@ -200,13 +257,82 @@ def post_message(case_id: int):
     form = MessageForm()
     if form.channel.data not in CHANNEL_VALUES:
         flash("Choose one of the thread's channels to post to.", "error")
-        return _render_case(case_id, status=400)
+        return render_case(case_id, status=400)
     if not form.validate_on_submit():
-        return _render_case(case_id, posted=form, status=400)
+        return render_case(case_id, posted=form, status=400)
     try:
         services.post_message(current_user, case_id, form.channel.data, form.body.data)
     except DomainError as exc:
-        return _render_case(case_id, posted=form, post_error=exc.message, status=exc.status)
+        return render_case(case_id, posted=form, post_error=exc.message, status=exc.status)
     flash("Message posted.", "info")
     return redirect(url_for("cases_web.case_page", case_id=case_id,
                             _anchor=f"thread-{form.channel.data}"), 303)
+
+
+def _read_upload_form():
+    """The upload's kind and file. The upload service calls this only once the caller is
+    authorised, so the body (and its CSRF token) is read no sooner; see upload_attachment."""
+    try:
+        csrf.protect()  # the same checks as every other form's, made later
+    except CSRFError as exc:
+        raise InvalidInput(f"{exc.description} Reload the page and send the file again.",
+                           code="csrf_invalid") from None
+    kind, file = request.form.get("kind"), request.files.get("file")
+    if file is None or not file.filename:
+        raise InvalidInput("Choose a file to upload.", code="file_missing")
+    if kind not in ATTACHMENT_KINDS:
+        raise InvalidInput("Choose what kind of file this is.", code="invalid_kind")
+    return kind, file
+
+
+# Exempt from the global CSRF hook, which would read the whole body before anyone is
+# authorised; _read_upload_form checks the token once the service has authorised the caller.
+@blp.post("/cases/<int:case_id>/attachments")
+@csrf.exempt
+@login_required
+def upload_attachment(case_id: int):
+    """Attach one file to the case (multipart: kind, file), streamed to storage."""
+    try:
+        attachment = attachments.upload(current_user, case_id, _read_upload_form)
+    except RequestEntityTooLarge:
+        limit = _size(current_app.config["MAX_UPLOAD_BYTES"])
+        return render_case(case_id, 413, upload_error=f"The file is larger than the {limit} limit.")
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        # The form was read by now: choose the kind again for the next try.
+        return render_case(case_id, exc.status, upload_error=exc.message, upload_kind=request.form.get("kind"))
+    flash(f"Uploaded {attachment.filename} ({ATTACHMENT_KINDS[attachment.kind.value].lower()}, "
+          f"{_size(attachment.size)}).", "info")
+    return redirect(url_for("cases_web.case_page", case_id=case_id, _anchor="attachments"), 303)
+
+
+@blp.get("/cases/<int:case_id>/attachments")
+@login_required
+def attachments_section(case_id: int):
+    """The address a refused upload was shown at: back to the case's attachments."""
+    return redirect(url_for("cases_web.case_page", case_id=case_id, _anchor="attachments"))
+
+
+@blp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@login_required
+def download_attachment(case_id: int, attachment_id: int):
+    """The file itself, always as a download: never rendered in the page's origin."""
+    attachment, stream = attachments.open_content(current_user, case_id, attachment_id)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True
+    return response
+
+
+@blp.app_template_filter("size")
+def _size(count: int) -> str:
+    """A byte count as people read it: 512 B, 3.4 KiB, 2.0 GiB."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api_base import StrictBoolean
 from app.checklists.evaluation import Evaluation, ItemResult
 from app.checklists.models import ChecklistResponse
 
@@ -18,7 +19,7 @@ KIND_FIELDS = {
 
 class ResponseBodySchema(ma.Schema):
     value = fields.Raw(allow_none=False, metadata={"description": "the answer; its shape follows the item's kind"})
-    not_applicable = fields.Boolean(truthy={True}, falsy={False})
+    not_applicable = StrictBoolean()
     reason = fields.String(validate=validate.Length(max=5000))
 
 

@@ -98,7 +98,7 @@ def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) 
         item = definition_for(case).item(code)
         if item is None:
             raise NotFound(f"The checklist of this case has no item {code!r}.", code="checklist_item_not_found")
-        value, not_applicable, reason = _validated(item, case, body)
+        value, not_applicable, reason = _validated(item, case, body, actor)
         response = session.scalars(sa.select(ChecklistResponse).where(
             ChecklistResponse.case_id == case.id, ChecklistResponse.item_code == code)).one_or_none()
         before = _as_dict(response) if response else None
@@ -117,7 +117,8 @@ def _as_dict(response: ChecklistResponse) -> dict[str, Any]:
     return {"value": response.value, "not_applicable": response.not_applicable, "reason": response.reason}
 
 
-def _validated(item: ItemDefinition, case: Case, body: dict[str, Any]) -> tuple[Any, bool, str | None]:
+def _validated(item: ItemDefinition, case: Case, body: dict[str, Any], actor: User
+               ) -> tuple[Any, bool, str | None]:
     has_value = "value" in body
     if body.get("not_applicable"):
         if has_value:
@@ -137,7 +138,7 @@ def _validated(item: ItemDefinition, case: Case, body: dict[str, Any]) -> tuple[
     value, reason = body["value"], body.get("reason")
     if item.kind != "choice" and reason is not None:
         raise InvalidInput("A reason goes only with not_applicable or a choice.", code="invalid_response")
-    return _check_value(item, case, value), False, (reason.strip() if isinstance(reason, str) else None)
+    return _check_value(item, case, value, actor), False, (reason.strip() if isinstance(reason, str) else None)
 
 
 def _bad(item: ItemDefinition, expected: str) -> InvalidInput:
@@ -145,7 +146,7 @@ def _bad(item: ItemDefinition, expected: str) -> InvalidInput:
                         details={"item": item.code, "kind": item.kind})
 
 
-def _check_value(item: ItemDefinition, case: Case, value: Any) -> Any:
+def _check_value(item: ItemDefinition, case: Case, value: Any, actor: User) -> Any:
     if item.kind == "attestation":
         if value is not True:
             raise _bad(item, "true")
@@ -161,7 +162,7 @@ def _check_value(item: ItemDefinition, case: Case, value: Any) -> Any:
     if item.kind == "attachments":
         return _check_attachments(item, case, value)
     if item.kind == "triage_ruling":
-        return _check_rulings(item, case, value)
+        return _check_rulings(item, case, value, actor)
     raise ValueError(item.kind)
 
 
@@ -183,7 +184,7 @@ def _check_attachments(item: ItemDefinition, case: Case, value: Any) -> dict:
     return {"attachment_ids": sorted(set(ids))}
 
 
-def _check_rulings(item: ItemDefinition, case: Case, value: Any) -> Any:
+def _check_rulings(item: ItemDefinition, case: Case, value: Any, actor: User) -> Any:
     if value is True:
         if triage().suggestions_needing_ruling(case):
             raise RuleViolation("Known anomalies are suggested for this case: rule on each of them.",
@@ -196,6 +197,8 @@ def _check_rulings(item: ItemDefinition, case: Case, value: Any) -> Any:
             and r["ruling"] in ("matches", "not_relevant") for r in rulings):
         raise _bad(item, 'true, or {"rulings": [{"anomaly_id": ..., "ruling": "matches" | "not_relevant"}]}')
     triage().validate_rulings(case, rulings)
+    # Triage keeps the rulings too: they drive the upgrade advice and what GTAC sees on the SR.
+    triage().record_rulings(actor, case, rulings)
     return {"rulings": [{"anomaly_id": str(r["anomaly_id"]), "ruling": r["ruling"]} for r in rulings]}
 
 
@@ -216,15 +219,3 @@ def migrate_open_cases(to_version: int, case_ids: list[int] | None = None) -> in
             case.checklist_name, case.checklist_version = target.name, target.version
             moved += 1
         return moved
-
-
-class NoTriage:
-    """Until known anomalies are imported, nothing needs a ruling (item 5 is an attestation)."""
-
-    def suggestions_needing_ruling(self, case: Case) -> list[str]:
-        return []
-
-    def validate_rulings(self, case: Case, rulings: list[dict]) -> None:
-        if rulings:
-            raise RuleViolation("No known anomalies are suggested for this case.",
-                                code="unknown_anomaly", details={"anomaly_ids": [r["anomaly_id"] for r in rulings]})

@@ -23,6 +23,9 @@ class SRStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
+# SRs GTAC still works on (the clocks run or wait for the partner), as SQL for partial indexes.
+OPEN_SQL = "('new', 'assigned', 'in_progress', 'awaiting_partner')"
+
 # PostgreSQL numbers SRs from this sequence (created by the migrations); SQLite from SRNumberCounter.
 SR_NUMBER_SEQUENCE = "sr_number_seq"
 
@@ -44,13 +47,36 @@ class ServiceRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     update_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # GTAC's work on the SR (app/srs): who has it, and the moments its clocks depend on.
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    solution_provided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    management_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The earliest pending SLA due time and its near-breach point; NULL while no clock runs
+    # (awaiting the partner, solution provided, closed). Re-planned on every change, so that
+    # "breached" is `sla_due_at <= now` in SQL, right whether or not the breach job has run.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(backref=sa.orm.backref("service_request", uselist=False))
-    escalated_by: Mapped[User] = relationship()
+    escalated_by: Mapped[User] = relationship(foreign_keys=[escalated_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     __table_args__ = (
         sa.Index("ix_service_requests_queue_page", "queue", "status", "id"),
         sa.Index("ix_service_requests_partner_page", "partner_id", "id"),
+        # GTAC's queue pages: open SRs of a queue, most urgent first (paused ones, NULL, last).
+        sa.Index("ix_service_requests_queue_urgency", "queue", "sla_due_at", "id",
+                 postgresql_where=sa.text(f"status IN {OPEN_SQL}"), sqlite_where=sa.text(f"status IN {OPEN_SQL}")),
+        # Every queue at once, the breached filter and the breach job.
+        sa.Index("ix_service_requests_due", "sla_due_at", "id",
+                 postgresql_where=sa.text("sla_due_at IS NOT NULL"), sqlite_where=sa.text("sla_due_at IS NOT NULL")),
+        sa.Index("ix_service_requests_warn", "sla_warn_at",
+                 postgresql_where=sa.text("sla_warn_at IS NOT NULL"), sqlite_where=sa.text("sla_warn_at IS NOT NULL")),
+        sa.Index("ix_service_requests_assignee", "assignee_id", "sla_due_at"),
     )
 
 

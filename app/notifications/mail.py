@@ -4,14 +4,21 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from functools import partial
 
 from flask import current_app
+
+from app.outbox.services import defer
 
 log = logging.getLogger(__name__)
 
 
 def send_email(to: list[str], subject: str, body: str) -> None:
-    """Send one plain-text e-mail; without MAIL_SERVER it is only logged (embedded demo)."""
+    """Send one plain-text e-mail; without MAIL_SERVER it is only logged (embedded demo).
+
+    From an outbox handler the SMTP conversation is deferred until the handler
+    has read what it needs (see app.outbox.services.defer).
+    """
     if not to:
         return
     config = current_app.config
@@ -23,9 +30,17 @@ def send_email(to: list[str], subject: str, body: str) -> None:
     if not config["MAIL_SERVER"]:
         log.info("e-mail (no MAIL_SERVER set) to %s: %s", message["To"], subject)
         return
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
+    settings = {key: config[key] for key in
+                ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD")}
+    deliver = partial(_deliver, settings, message)
+    if not defer(deliver):
+        deliver()
+
+
+def _deliver(settings: dict, message: EmailMessage) -> None:
+    with smtplib.SMTP(settings["MAIL_SERVER"], settings["MAIL_PORT"], timeout=30) as smtp:
+        if settings["MAIL_USE_TLS"]:
             smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        if settings["MAIL_USERNAME"]:
+            smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
         smtp.send_message(message)

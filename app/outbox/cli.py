@@ -2,14 +2,16 @@
 
 With REDIS_URL set, run beside the web processes:
 
-    flask outbox relay            # exactly one per deployment: hands over events
-                                  # whose hand-off after commit failed or went stale
-    flask worker                  # any number: runs the jobs (queues default,
-                                  # notifications, payments), one forked work-horse per job
+    flask outbox relay    # one per deployment (a second one only queues duplicate
+                          # jobs, which run once): hands over the events whose
+                          # hand-off after commit failed or went stale
+    flask worker          # any number: runs the jobs of the queues default,
+                          # notifications and payments, a forked work-horse per job
 
 `rq worker -u $REDIS_URL default notifications payments` works as well, but
-each work-horse then builds the application itself, once per job. Without REDIS_URL (the embedded default)
-neither is needed: jobs run on a background thread of the web process.
+each work-horse then builds the application itself, once per job. Without
+REDIS_URL (the embedded default) neither is needed: jobs run on a background
+thread of the web process.
 """
 from __future__ import annotations
 

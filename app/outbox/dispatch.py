@@ -76,9 +76,11 @@ class RQDispatcher:
 class InProcessDispatcher:
     """Runs events on one background thread of this process, in commit order.
 
-    An event whose handler failed is tried again by the next drain: the one the
-    next emitting commit starts, or a retry drain after `retry_delay` seconds,
-    doubling while drains keep failing (up to `max_retry_delay`).
+    A commit hands over just its own events; the first hand-off of a process
+    also drains whatever an earlier process left pending. An event whose
+    handler failed is tried again by a retry drain after `retry_delay` seconds,
+    doubling while drains keep failing (up to `max_retry_delay`). Several web
+    processes each run their own events, so they do not queue on each other's rows.
     """
 
     retry_delay = 30.0
@@ -91,16 +93,22 @@ class InProcessDispatcher:
         self._retry_timer: threading.Timer | None = None
         self._failing_drains = 0
         self._closed = False
+        self._caught_up = False
 
     def __call__(self, events: list[tuple[int, str]]) -> int:
-        self._submit()
+        with self._lock:
+            catch_up, self._caught_up = not self._caught_up, True
+        if catch_up:
+            self._submit()
+        else:
+            self._submit([event_id for event_id, _topic in events])
         return len(events)
 
-    def _submit(self) -> Future:
+    def _submit(self, event_ids: list[int] | None = None) -> Future:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
-            return self._executor.submit(self._drain_in_background)
+            return self._executor.submit(self._drain_in_background, event_ids)
 
     def close(self) -> None:
         """Cancel a pending retry and wait for the drain under way (shutting down, tests)."""
@@ -112,19 +120,21 @@ class InProcessDispatcher:
         if executor is not None:
             executor.shutdown(wait=True)
 
-    def _drain_in_background(self) -> int:
+    def _drain_in_background(self, event_ids: list[int] | None = None) -> int:
         try:
-            return self.drain()
+            return self.drain(event_ids)
         except Exception:  # the database itself failed: nothing ran, try again later
             log.exception("outbox: in-process drain failed")
             self._after_drain(failed=True)
             return 0
 
-    def drain(self) -> int:
-        """Run every pending event now; returns how many ran. Failures stay pending."""
+    def drain(self, event_ids: list[int] | None = None) -> int:
+        """Run these events, or every pending one; returns how many ran. Failures stay pending."""
         ran = failed = 0
         with self.app.app_context():
-            for event_id, _topic in services.undelivered():
+            if event_ids is None:
+                event_ids = [event_id for event_id, _topic in services.undelivered()]
+            for event_id in event_ids:
                 try:
                     ran += services.run_event(event_id)
                 except Exception:  # recorded on the event by run_event

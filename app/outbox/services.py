@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -20,6 +21,10 @@ Handler = Callable[[dict[str, Any]], None]
 # An event handed to RQ but still unprocessed after this long is handed over again.
 REDELIVER_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+# Where a running handler's deferred effects wait (in the session's info).
+_EFFECTS = "outbox_effects"
+# Re-entrant: a handler whose change emits events runs them eagerly from inside its own run.
+_sqlite_runs = threading.RLock()
 
 
 def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
@@ -37,27 +42,72 @@ def handlers() -> dict[str, Handler]:
     return current_app.extensions["outbox_handlers"]
 
 
+def defer(effect: Callable[[], None]) -> bool:
+    """From inside a handler: call the outside world (SMTP, HTTP) once the handler has read its data.
+
+    The event is marked processed only after the effect succeeded; a failing
+    effect leaves it pending like a failing handler. Returns False outside a
+    handler, where the caller should act at once. On SQLite the effect runs
+    after the handler's transaction commits, so a handler that defers should
+    only read: its writes would stay even when the effect fails.
+    """
+    effects = db.session.info.get(_EFFECTS)
+    if effects is None:
+        return False
+    effects.append(effect)
+    return True
+
+
 def run_event(event_id: int) -> bool:
     """Run the handler of one event unless it already ran. True if it ran now.
 
-    On PostgreSQL a concurrent run of the same event waits on the row lock and
-    then finds it processed. SQLite ignores the lock; there the embedded default
-    has a single drain thread, so two runs of one event do not overlap.
+    On PostgreSQL the event's row stays locked until its deferred effects are
+    done, so a concurrent run of the same event waits and then finds it
+    processed. SQLite can only lock the whole database, and nobody may write
+    while a mail server takes its time: there the effects run after the
+    handler's transaction, and runs are serialised within the process (the
+    embedded default has one drain thread per process).
     """
     try:
-        with transaction() as session:
-            query = sa.select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
-            outbox_event = session.scalars(query).one_or_none()
-            if outbox_event is None or outbox_event.processed_at is not None:
-                return False
-            handlers()[outbox_event.topic](outbox_event.payload)
-            outbox_event.processed_at = now()
-            outbox_event.attempts += 1
-        return True
+        if db.session.get_bind().dialect.name == "sqlite":
+            with _sqlite_runs:
+                return _run(event_id, effects_under_lock=False)
+        return _run(event_id, effects_under_lock=True)
     except Exception as exc:
         log.exception("outbox event %s failed", event_id)
         _record_failure(event_id, exc)
         raise
+
+
+def _run(event_id: int, effects_under_lock: bool) -> bool:
+    effects: list[Callable[[], None]] = []
+    with transaction() as session:
+        query = sa.select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
+        outbox_event = session.scalars(query).one_or_none()
+        if outbox_event is None or outbox_event.processed_at is not None:
+            return False
+        session.info[_EFFECTS] = effects
+        try:
+            handlers()[outbox_event.topic](outbox_event.payload)
+        finally:
+            session.info.pop(_EFFECTS, None)
+        if effects_under_lock or not effects:
+            _perform(effects)
+            outbox_event.processed_at = now()
+            outbox_event.attempts += 1
+            return True
+    _perform(effects)
+    with transaction() as session:
+        session.execute(
+            sa.update(OutboxEvent)
+            .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
+            .values(processed_at=now(), attempts=OutboxEvent.attempts + 1))
+    return True
+
+
+def _perform(effects: list[Callable[[], None]]) -> None:
+    for effect in effects:
+        effect()
 
 
 def _record_failure(event_id: int, exc: Exception) -> None:

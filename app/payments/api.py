@@ -3,18 +3,21 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from app import access
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.errors import InvalidInput
-from app.payments import claims, funding, payees, payouts
+from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import PayoutStatus
 from app.payments.schemas import (AllocationQuerySchema, AllocationSchema, AllocationSetSchema,
                                   ClaimProofSchema, BalancesSchema, ClaimCreateSchema,
                                   ClaimListQuerySchema, ClaimPageSchema, ClaimRejectSchema, ClaimSchema,
                                   FundingCreateSchema, FundingSchema, PayeeQuerySchema, PayeeSchema,
-                                  PayeeSetSchema, PayoutListQuerySchema, PayoutPageSchema, PayoutSchema)
+                                  PayeeSetSchema, PayoutListQuerySchema, PayoutPageSchema, PayoutSchema,
+                                  StatementImportSchema)
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Claims and payouts")
+STATEMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
 @blp.route("/claims", methods=["POST"], endpoint="create_claim")
@@ -179,3 +182,30 @@ def set_payee(body):
 def get_payee(args):
     """Bank details, masked (programmes may name a partner_id). Every read is audited."""
     return payees.get_payee(api_user(), args.get("partner_id"))
+
+
+@blp.route("/reconciliation/statements", methods=["POST"], endpoint="import_statement")
+@blp.response(201, StatementImportSchema)
+def import_statement():
+    """Match a provider statement (CSV, multipart field `file`) against our payouts (programmes)."""
+    user = api_user()
+    access.require(user, "reconciliation.run")  # before reading anyone's upload
+    request.max_content_length = STATEMENT_MAX_BYTES
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("Send the statement as multipart field `file`.", code="file_missing",
+                           details={"fields": {"file": ["Missing."]}})
+    return reconciliation.reconcile(user, upload.filename, _read_all(upload))
+
+
+@blp.route("/reconciliation/statements/<int:import_id>", methods=["GET"], endpoint="get_statement")
+@blp.response(200, StatementImportSchema)
+def get_statement(import_id):
+    """One reconciliation result with its exceptions."""
+    return reconciliation.get_import(api_user(), import_id)
+
+
+def _read_all(upload) -> bytes:
+    """The whole of an uploaded file; the stream may have been left at its end by the upload."""
+    upload.stream.seek(0)
+    return upload.stream.read()

@@ -134,8 +134,9 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         claim.status = ClaimStatus.PAYOUT_PENDING
         payout = payouts.create_payout(session, claim)
         record(actor, "claim", claim.id, "claim.approved", before=before,
-               after={**_snapshot(claim), "payout_id": payout.id, "payout_status": payout.status.value})
+               after={**_snapshot(claim), "payout_id": payout.id})
         _notify(claim, "approved")
+        payouts.start(session, payout)
         return claim
 
 

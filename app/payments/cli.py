@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from app.db import transaction
-from app.payments import checks, payees, payouts
+from app.payments import bankfile, checks, payees, payouts
 
 ledger_cli = AppGroup("ledger", help="The payments ledger.")
 payments_cli = AppGroup("payments", help="Payouts and payee details.")
@@ -49,3 +49,26 @@ def generate_key_command() -> None:
     from cryptography.fernet import Fernet
 
     click.echo(Fernet.generate_key().decode())
+
+
+@payments_cli.command("bank-file")
+def bank_file_command() -> None:
+    """Write the pain.001.001.09 files of payouts waiting for the bank (one per currency)."""
+    files = bankfile.write_bank_files()
+    if not files:
+        click.echo("no payouts waiting for a bank file")
+    for written in files:
+        click.echo(f"{written.path}: {written.transactions} transfer(s), control sum "
+                   f"{written.control_sum} minor units {written.currency}")
+
+
+@payments_cli.command("confirm")
+@click.argument("reference")
+@click.argument("status", type=click.Choice(["paid", "failed", "returned"]))
+@click.option("--reason", default=None, help="The bank's reason for a failure or a return.")
+def confirm_command(reference: str, status: str, reason: str | None) -> None:
+    """Record the bank's outcome for a payout sent by file (REFERENCE as on the file, e.g. PO0000000012)."""
+    parsed = payouts.parse_reference(reference)
+    if parsed is None:
+        raise click.ClickException(f"{reference!r} is not a payout reference")
+    click.echo(payouts.record_bank_outcome(parsed[0], parsed[1], status, reason))

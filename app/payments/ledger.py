@@ -14,12 +14,21 @@ goes negative. Each account caches its posted and pending totals; the cache
 is written in the same transaction as the entries and `flask ledger check`
 proves it equal to them. Every function here runs inside the caller's
 transaction and takes the session.
+
+The cached balances are hot rows (one pre-funding account takes every
+reservation), so their updates are collected during the transaction and
+applied just before it commits, pre-funding accounts first, then by id: each
+row is locked for the last statements only, always in the same order, so
+concurrent transactions neither queue behind long work nor deadlock. The one
+exception is a reservation, which must know at once whether the money is
+there: a single conditional UPDATE checks and takes it atomically.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Session, aliased
 
 from app.payments.locking import insert_if_absent, lock_one
@@ -56,38 +65,64 @@ def lock_prefunding(session: Session, currency: str) -> LedgerAccount:
 def _transfer(session: Session, kind: TransferKind, key: str, amount: int, currency: str,
               legs: list[tuple[LedgerAccount, int]], *, pending: bool = False,
               resolves: LedgerTransfer | None = None, payout_id: int | None = None,
-              memo: str | None = None) -> LedgerTransfer:
+              memo: str | None = None, cached: frozenset[int] = frozenset()) -> LedgerTransfer:
+    """Write a transfer and its entries; `cached` names accounts whose cache the caller already moved."""
     if sum(amount for _, amount in legs) != 0:
         raise ValueError("a transfer's entries must sum to zero")
     transfer = LedgerTransfer(key=key, kind=kind, amount=amount, currency=currency, memo=memo,
                               pending_id=resolves.id if resolves else None, payout_id=payout_id)
     session.add(transfer)
     session.flush()
+    entries = []
     for leg_account, leg_amount in legs:
         if leg_account.currency != currency:
             raise ValueError("an entry's account must be in the transfer's currency")
-        session.add(LedgerEntry(transfer_id=transfer.id, account_id=leg_account.id, amount=leg_amount,
-                                currency=currency, pending=pending))
-        _adjust_cache(session, leg_account.id, leg_amount, pending=pending)
-    session.flush()
+        entries.append({"transfer_id": transfer.id, "account_id": leg_account.id, "amount": leg_amount,
+                        "currency": currency, "pending": pending})
+        if leg_account.id not in cached:
+            _defer(session, leg_account, leg_amount, pending=pending)
+    session.execute(sa.insert(LedgerEntry), entries)
     return transfer
 
 
-def _adjust_cache(session: Session, account_id: int, amount: int, *, pending: bool,
-                  release: bool = False) -> None:
-    """Move an account's cached totals by one entry (atomic SQL, no read-modify-write)."""
-    column = LedgerAccount.posted
-    values: dict = {}
+def _defer(session: Session, account: LedgerAccount, amount: int, *, pending: bool,
+           release: bool = False) -> None:
+    """Note how one entry moves an account's cached totals; applied by apply_deferred()."""
+    deltas = session.info.setdefault("ledger_deltas", {})
+    delta = deltas.setdefault(account.id, [account.kind is AccountKind.PREFUNDING, 0, 0, 0])
     if pending or release:
         sign = -1 if release else 1
         if amount < 0:
-            values["pending_debits"] = LedgerAccount.pending_debits + sign * -amount
+            delta[2] += sign * -amount
         else:
-            values["pending_credits"] = LedgerAccount.pending_credits + sign * amount
+            delta[3] += sign * amount
     else:
-        values["posted"] = column + amount
-    session.execute(sa.update(LedgerAccount).where(LedgerAccount.id == account_id).values(**values)
-                    .execution_options(synchronize_session=False))
+        delta[1] += amount
+
+
+def apply_deferred(session: Session) -> None:
+    """Write the collected balance changes: pre-funding accounts first, then by id."""
+    deltas = session.info.pop("ledger_deltas", None)
+    if not deltas:
+        return
+    for account_id, (_, posted, pending_debits, pending_credits) in sorted(
+            deltas.items(), key=lambda item: (not item[1][0], item[0])):
+        if posted or pending_debits or pending_credits:
+            session.execute(sa.update(LedgerAccount).where(LedgerAccount.id == account_id).values(
+                posted=LedgerAccount.posted + posted,
+                pending_debits=LedgerAccount.pending_debits + pending_debits,
+                pending_credits=LedgerAccount.pending_credits + pending_credits,
+            ).execution_options(synchronize_session=False))
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_before_commit(session: Session) -> None:
+    apply_deferred(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("ledger_deltas", None)
 
 
 def record_funding(session: Session, reference: str, amount: int, currency: str) -> LedgerTransfer:
@@ -103,15 +138,27 @@ def _payout_key(kind: TransferKind, payout: Payout) -> str:
 
 
 def reserve(session: Session, payout: Payout) -> LedgerTransfer | None:
-    """Earmark the payout's amount on the pre-funding balance, or None if it would overdraw it."""
-    prefunding = lock_prefunding(session, payout.currency)
-    if prefunding.available < payout.amount:
+    """Earmark the payout's amount on the pre-funding balance, or None if it would overdraw it.
+
+    One conditional UPDATE both checks the available balance and takes the
+    amount, so two reservations can never both take the last funds.
+    """
+    apply_deferred(session)  # this transaction's own earlier movements count
+    prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
+    taken = session.execute(
+        sa.update(LedgerAccount)
+        .where(LedgerAccount.id == prefunding.id,
+               LedgerAccount.posted - LedgerAccount.pending_debits >= payout.amount)
+        .values(pending_debits=LedgerAccount.pending_debits + payout.amount)
+        .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
+    if taken is None:
         return None
     payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
     return _transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
                      payout.amount, payout.currency,
                      [(prefunding, -payout.amount), (payable, payout.amount)],
-                     pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}")
+                     pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
+                     cached=frozenset({prefunding.id}))
 
 
 def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | None:
@@ -130,7 +177,7 @@ def settle(session: Session, payout: Payout) -> None:
         raise LookupError(f"payout {payout.id} has no open reservation to post")
     legs = [(entry.account, entry.amount) for entry in reservation.entries]
     for leg_account, leg_amount in legs:
-        _adjust_cache(session, leg_account.id, leg_amount, pending=False, release=True)
+        _defer(session, leg_account, leg_amount, pending=False, release=True)
     _transfer(session, TransferKind.POST, _payout_key(TransferKind.POST, payout), payout.amount,
               payout.currency, legs, resolves=reservation, payout_id=payout.id)
     payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
@@ -146,7 +193,7 @@ def void(session: Session, payout: Payout, reason: str | None = None) -> bool:
     if reservation is None:
         return False
     for entry in reservation.entries:
-        _adjust_cache(session, entry.account_id, entry.amount, pending=False, release=True)
+        _defer(session, entry.account, entry.amount, pending=False, release=True)
     session.add(LedgerTransfer(key=_payout_key(TransferKind.VOID, payout), kind=TransferKind.VOID,
                                pending_id=reservation.id, payout_id=payout.id, amount=payout.amount,
                                currency=payout.currency, memo=(reason or "")[:200] or None))
@@ -157,9 +204,9 @@ def void(session: Session, payout: Payout, reason: str | None = None) -> bool:
 def record_return(session: Session, payout: Payout, reason: str | None = None) -> LedgerTransfer:
     """A paid payout came back: a compensating transfer from `paid` to the pre-funding balance."""
     paid = account(session, AccountKind.PAID, payout.currency)
-    prefunding = lock_prefunding(session, payout.currency)
+    prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
     return _transfer(session, TransferKind.RETURN, _payout_key(TransferKind.RETURN, payout),
-                     payout.amount, payout.currency, [(paid, -payout.amount), (prefunding, payout.amount)],
+                     payout.amount, payout.currency, [(prefunding, payout.amount), (paid, -payout.amount)],
                      payout_id=payout.id, memo=(reason or "returned")[:200])
 
 

@@ -53,5 +53,6 @@ def insert_if_absent(session: Session, table: sa.Table, values: dict, index_elem
     for the first to commit and then learns that the row exists.
     """
     dialect = postgresql if is_postgres(session) else sqlite
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
-    return session.execute(statement).rowcount > 0
+    statement = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+                 .returning(*table.primary_key.columns))
+    return session.execute(statement).first() is not None

@@ -27,6 +27,7 @@ from app.clock import now
 from app.db import transaction
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.payments.locking import is_postgres
 from app.payments.models import PayeeAccount, PayeeKind
 from app.payments.providers import Payee
 
@@ -121,16 +122,24 @@ def get_payee(actor: User, partner_id: int | None = None) -> PayeeAccount:
 
 
 def payee_for_instruction(partner_id: int, purpose: str) -> Payee | None:
-    """The clear details for one provider instruction, with an audit event that survives
-    whatever happens to the caller's transaction (it is written on its own connection)."""
+    """The clear details for one provider instruction, with an audit event.
+
+    On PostgreSQL the event is written on its own connection, so it survives
+    whatever happens to the caller's transaction (a provider timeout rolls that back).
+    """
     payee = db.session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id == partner_id)).one_or_none()
     if payee is None:
         return None
     details = json.loads(cipher().decrypt(payee.ciphertext.encode()))
-    with db.engine.begin() as connection:
-        connection.execute(sa.insert(AuditEvent.__table__).values(
-            at=now(), actor_id=None, entity_type="payee", entity_id=str(partner_id),
-            action="payee.decrypted", before=None, after={"purpose": purpose}))
+    audit = sa.insert(AuditEvent.__table__).values(
+        at=now(), actor_id=None, entity_type="payee", entity_id=str(partner_id),
+        action="payee.decrypted", before=None, after={"purpose": purpose})
+    if is_postgres(db.session):
+        with db.engine.begin() as connection:
+            connection.execute(audit)
+    else:
+        # SQLite has one writer: this transaction already holds the lock another connection would wait for.
+        db.session.execute(audit)
     return Payee(kind=payee.kind.value, holder_name=payee.holder_name, **details)
 
 

@@ -61,7 +61,7 @@ def _lock(session, payout_id: int) -> Payout | None:
 
 
 def create_payout(session, claim: Claim) -> Payout:
-    """The payout of a claim being approved, in the approval's transaction."""
+    """The payout of a claim being approved, in the approval's transaction; start() sends it."""
     payout = Payout(claim_id=claim.id, partner_id=claim.partner_id, amount=claim.amount,
                     currency=claim.currency, status=PayoutStatus.PENDING,
                     provider=current_app.config["PAYMENTS_PROVIDER"], attempt=1, approved_at=claim.approved_at)
@@ -70,23 +70,46 @@ def create_payout(session, claim: Claim) -> Payout:
     payout.claim = claim
     record(None, "payout", payout.id, "payout.created", after={"claim_id": claim.id, "amount": claim.amount,
                                                                 "currency": claim.currency})
-    _reserve_or_wait(session, payout)
     return payout
 
 
+def start(session, payout: Payout) -> None:
+    """Reserve the funds (or queue the payout); the last step of an approval, as it touches the
+    shared pre-funding balance and so should hold its row for as short a time as possible."""
+    _reserve_or_wait(session, payout)
+
+
 def _reserve_or_wait(session, payout: Payout) -> None:
-    """Reserve the funds and start the payout, or queue it behind earlier approvals."""
-    ledger.lock_prefunding(session, payout.currency)
-    ahead = session.scalar(sa.select(sa.exists().where(
+    """Reserve the funds and start the payout, or queue it behind earlier approvals.
+
+    The common case takes no lock but the balance row's own, for one statement.
+    When payouts are queued, or the money is short, the pre-funding account is
+    locked and the question asked again: a deposit being recorded at that moment
+    either finishes first (and its money is seen) or waits for this payout to be
+    queued (and releases it).
+    """
+    if _queued_ahead(session, payout):
+        ledger.lock_prefunding(session, payout.currency)
+        if _queued_ahead(session, payout):
+            _set_status(payout, PayoutStatus.AWAITING_FUNDS)
+            return
+    reservation = ledger.reserve(session, payout)
+    if reservation is None:
+        ledger.lock_prefunding(session, payout.currency)
+        reservation = ledger.reserve(session, payout)
+    if reservation is None:
+        _set_status(payout, PayoutStatus.AWAITING_FUNDS)
+        return
+    _set_status(payout, PayoutStatus.PENDING)
+    emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
+
+
+def _queued_ahead(session, payout: Payout) -> bool:
+    return bool(session.scalar(sa.select(sa.exists().where(
         Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency == payout.currency,
         Payout.id != payout.id,
         sa.or_(Payout.approved_at < payout.approved_at,
-               sa.and_(Payout.approved_at == payout.approved_at, Payout.id < payout.id)))))
-    if not ahead and ledger.reserve(session, payout) is not None:
-        _set_status(payout, PayoutStatus.PENDING)
-        emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
-    else:
-        _set_status(payout, PayoutStatus.AWAITING_FUNDS)
+               sa.and_(Payout.approved_at == payout.approved_at, Payout.id < payout.id))))))
 
 
 def release_waiting(session, currency: str) -> list[Payout]:
@@ -219,6 +242,19 @@ def refresh_payout(payout_id: int) -> str:
         if result is None or payout.attempt != attempt or payout.status not in OPEN:
             return "unchanged"
         return _apply(session, payout, result.status, result.provider_payout_id, result.reason)
+
+
+def record_bank_outcome(payout_id: int, attempt: int, status: str, reason: str | None = None) -> str:
+    """What the bank reported for a payout sent by file: paid, failed or returned."""
+    with transaction() as session:
+        payout = _lock(session, payout_id)
+        if payout is None:
+            return "unknown_payout"
+        if payout.attempt != attempt:
+            return "stale_attempt"
+        outcome = _apply(session, payout, status, None, reason)
+        record(None, "payout", payout.id, "payout.bank_outcome", after={"status": status, "outcome": outcome})
+        return outcome
 
 
 def retry_payout(actor: User, payout_id: int) -> Payout:

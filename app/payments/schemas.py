@@ -229,3 +229,19 @@ class PayeeSchema(ma.Schema):
 
 class PayeeQuerySchema(ma.Schema):
     partner_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class StatementExceptionSchema(ma.Schema):
+    line = fields.Integer(allow_none=True)
+    reference = fields.String()
+    code = fields.String()
+    message = fields.String()
+
+
+class StatementImportSchema(ma.Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    lines = fields.Integer()
+    matched = fields.Integer()
+    exceptions = fields.List(fields.Nested(StatementExceptionSchema))
+    created_at = fields.DateTime()

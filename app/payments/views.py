@@ -1,6 +1,291 @@
-"""Server-rendered payments pages for partners and the programmes team."""
+"""Server-rendered payments pages: the partner's payments and claims, the programmes desk."""
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from app import access
+from app.accounts.models import Role
+from app.errors import DomainError, NotFound
+from app.payments import claims, funding, payees, payouts, reconciliation
+from app.payments.models import PayeeKind
+from app.payments.money import PERIOD, exponent, format_amount, is_currency
 
 blp = Blueprint("payments_web", __name__, template_folder="templates")
+PAGE = 50
+
+
+@blp.app_template_filter("money")
+def _money(amount, currency):
+    return format_amount(int(amount), currency)
+
+
+class ClaimForm(FlaskForm):
+    type = SelectField("Type", choices=[("rebate", "Rebate"), ("mdf", "Market development funds")])
+    amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
+    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    period = StringField("Programme period", default="2026-Q3",
+                         validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+
+
+class PayeeForm(FlaskForm):
+    kind = SelectField("Account type", choices=[(PayeeKind.IBAN.value, "IBAN (with BIC)"),
+                                                (PayeeKind.ABA.value, "US account and ABA routing number")])
+    holder_name = StringField("Account holder", validators=[DataRequired(), Length(min=2, max=140)])
+    iban = StringField("IBAN", validators=[Length(max=42)])
+    bic = StringField("BIC", validators=[Length(max=11)])
+    account_number = StringField("Account number", validators=[Length(max=20)])
+    routing_number = StringField("Routing number", validators=[Length(max=12)])
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=3, max=2000)])
+
+
+class FundingForm(FlaskForm):
+    amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
+    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    reference = StringField("Bank reference", validators=[DataRequired(), Length(max=140),
+                                                          Regexp(r"^[\w.\-/: ]+$", message="Letters, digits, . - / : _")])
+
+
+class StatementForm(FlaskForm):
+    statement = FileField("Provider statement (CSV)", validators=[FileRequired()])
+
+
+def minor_units(text: str, currency: str) -> int:
+    """'1,234.56' in USD -> 123456, exactly; ValueError for anything else."""
+    if not is_currency(currency):
+        raise ValueError("Not an ISO 4217 currency code.")
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise ValueError("Not an amount.") from None
+    scaled = value * (10 ** exponent(currency))
+    if value <= 0 or scaled != scaled.to_integral_value():
+        raise ValueError(f"A positive amount with at most {exponent(currency)} decimals.")
+    return int(scaled)
+
+
+@blp.get("/payments")
+@login_required
+def home():
+    if current_user.role is Role.PROGRAMS:
+        return redirect(url_for("payments_web.programmes"))
+    if access.allowed(current_user, "claim.file"):
+        return redirect(url_for("payments_web.partner"))
+    abort(403)
+
+
+@blp.route("/payments/partner", methods=["GET", "POST"])
+@login_required
+def partner():
+    """The partner's payments (with the claims each paid), its claims and its bank details."""
+    access.require(current_user, "claim.file")
+    form = ClaimForm(prefix="claim")
+    if form.validate_on_submit():
+        try:
+            amount = minor_units(form.amount.data, form.currency.data.upper())
+            claim = claims.create_claim(current_user, {
+                "type": form.type.data, "amount": amount, "currency": form.currency.data.upper(),
+                "period": form.period.data, "description": form.description.data})
+        except ValueError as exc:
+            form.amount.errors = [str(exc)]
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Claim {claim.id} saved as a draft.", "info")
+            return redirect(url_for("payments_web.claim_page", claim_id=claim.id))
+    payee_form = PayeeForm(prefix="payee")
+    try:
+        payee = payees.get_payee(current_user)
+    except NotFound:
+        payee = None
+    page = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
+    claim_page = claims.list_claims(current_user, limit=PAGE)
+    status = 400 if request.method == "POST" else 200
+    return render_template("payments/partner.html", form=form, payee_form=payee_form, payee=payee,
+                           payouts=page, claims=claim_page), status
+
+
+@blp.post("/payments/payee")
+@login_required
+def set_payee():
+    form = PayeeForm(prefix="payee")
+    if form.validate_on_submit():
+        data = {name: (getattr(form, name).data or "").strip() or None for name in
+                ("kind", "holder_name", "iban", "bic", "account_number", "routing_number")}
+        try:
+            payees.set_payee(current_user, data)
+        except DomainError as exc:
+            fields = exc.details.get("fields", {})
+            flash(exc.message + (" " + " ".join(m for ms in fields.values() for m in ms) if fields else ""),
+                  "error")
+        else:
+            flash("Bank details saved. They are stored encrypted and shown masked.", "info")
+    else:
+        flash("Fill in the account holder and the account.", "error")
+    return redirect(url_for("payments_web.partner"))
+
+
+@blp.get("/payments/export.csv")
+@login_required
+def export_csv():
+    """The partner's payments with the claims they paid, for its own books."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["payment_reference", "status", "amount_minor_units", "currency", "amount", "claim_id",
+                     "claim_type", "claim_period", "approved_at", "paid_at", "returned_at", "reason"])
+    cursor = None
+    while True:
+        page = payouts.list_payouts(current_user, limit=100, cursor=cursor)
+        for p in page.items:
+            writer.writerow([p.reference, p.status.value, p.amount, p.currency, format_amount(p.amount, p.currency),
+                             p.claim_id, p.claim.type.value, p.claim.period, p.approved_at.isoformat(),
+                             p.paid_at.isoformat() if p.paid_at else "",
+                             p.returned_at.isoformat() if p.returned_at else "",
+                             p.return_reason or p.failure_reason or ""])
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=payments.csv"})
+
+
+@blp.get("/payments/claims/<int:claim_id>")
+@login_required
+def claim_page(claim_id: int):
+    claim = claims.get_claim(current_user, claim_id)
+    return render_template("payments/claim.html", claim=claim, reject_form=RejectForm(),
+                           may_decide=access.allowed(current_user, "claim.decide"),
+                           may_file=access.allowed(current_user, "claim.file"))
+
+
+def _act(claim_id: int, action, success: str):
+    try:
+        action()
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(success, "info")
+    return redirect(request.form.get("next") if request.form.get("next") == url_for("payments_web.programmes")
+                    else url_for("payments_web.claim_page", claim_id=claim_id))
+
+
+@blp.post("/payments/claims/<int:claim_id>/submit")
+@login_required
+def submit(claim_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return _act(claim_id, lambda: claims.submit_claim(current_user, claim_id), "Claim submitted.")
+
+
+@blp.post("/payments/claims/<int:claim_id>/approve")
+@login_required
+def approve(claim_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return _act(claim_id, lambda: claims.approve_claim(current_user, claim_id), f"Claim {claim_id} approved.")
+
+
+@blp.post("/payments/claims/<int:claim_id>/reject")
+@login_required
+def reject(claim_id: int):
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash("A rejection needs a reason.", "error")
+        return redirect(url_for("payments_web.claim_page", claim_id=claim_id))
+    return _act(claim_id, lambda: claims.reject_claim(current_user, claim_id, form.reason.data),
+                f"Claim {claim_id} rejected.")
+
+
+@blp.get("/payments/payouts/<int:payout_id>")
+@login_required
+def payout_page(payout_id: int):
+    """Remittance detail: one payment and the claim it paid."""
+    payout = payouts.get_payout(current_user, payout_id)
+    return render_template("payments/payout.html", payout=payout,
+                           may_retry=access.allowed(current_user, "payout.retry"))
+
+
+@blp.post("/payments/payouts/<int:payout_id>/retry")
+@login_required
+def retry(payout_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        payouts.retry_payout(current_user, payout_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Payout sent again.", "info")
+    return redirect(url_for("payments_web.payout_page", payout_id=payout_id))
+
+
+@blp.get("/payments/programmes")
+@login_required
+def programmes():
+    """Balance, pipeline, claims to decide, recent payouts and reconciliation."""
+    access.require(current_user, "ledger.read")
+    funding_form, statement_form = FundingForm(prefix="fund"), StatementForm(prefix="stmt")
+    balances = funding.balances(current_user)
+    pipeline = funding.pipeline(current_user)
+    waiting = claims.list_claims(current_user, status="submitted", limit=PAGE)
+    recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
+    return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
+                           recent=recent, funding_form=funding_form, statement_form=statement_form,
+                           report=reconciliation.latest_import(current_user))
+
+
+@blp.post("/payments/programmes/funding")
+@login_required
+def record_funding():
+    form = FundingForm(prefix="fund")
+    if form.validate_on_submit():
+        try:
+            currency = form.currency.data.upper()
+            deposit, released, _ = funding.record_deposit(current_user, minor_units(form.amount.data, currency),
+                                                          currency, form.reference.data.strip())
+        except ValueError as exc:
+            flash(str(exc), "error")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Deposit {deposit.reference} recorded; {len(released)} waiting payout(s) released.", "info")
+    else:
+        flash("Give an amount, a currency and the bank reference.", "error")
+    return redirect(url_for("payments_web.programmes"))
+
+
+@blp.post("/payments/programmes/reconciliation")
+@login_required
+def import_statement():
+    access.require(current_user, "reconciliation.run")
+    form = StatementForm(prefix="stmt")
+    if form.validate_on_submit():
+        upload = form.statement.data
+        try:
+            result = reconciliation.reconcile(current_user, upload.filename or "statement.csv", _read_all(upload))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Statement matched: {result.matched} of {result.lines} line(s), "
+                  f"{len(result.exceptions)} exception(s).", "info")
+    else:
+        flash("Choose a CSV statement to import.", "error")
+    return redirect(url_for("payments_web.programmes") + "#reconciliation")
+
+
+def _read_all(upload) -> bytes:
+    """The whole of an uploaded file; the stream may have been left at its end by the upload."""
+    upload.stream.seek(0)
+    return upload.stream.read()

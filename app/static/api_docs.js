@@ -373,6 +373,7 @@
 
   function render() {
     root.textContent = "";
+    root.setAttribute("aria-busy", "false");
     var tags = (spec.tags || []).map(function (t) { return t.name; });
     var groups = {};
     var count = 0;
@@ -423,6 +424,7 @@
     .then(function (document_) { spec = document_; render(); })
     .catch(function (error) {
       root.textContent = "";
+      root.setAttribute("aria-busy", "false");
       root.appendChild(el("p", { className: "flash flash-error", role: "alert",
         text: "The API document could not be loaded (" + error.message + ")." }));
     });

@@ -45,12 +45,12 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
-    """Synonyms folded onto one term, and phrases read as one term."""
+    """Synonyms folded onto one term, and phrases read as one term (longest first, by first stem)."""
 
     words: dict[str, str] = field(default_factory=dict)
-    phrases: tuple[tuple[tuple[str, ...], str], ...] = ()
+    phrases: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -67,8 +67,10 @@ def vocabulary() -> Vocabulary:
                 words[stems[0]] = canonical
             else:
                 phrases.append((stems, canonical))
-    phrases.sort(key=lambda item: -len(item[0]))
-    return Vocabulary(words, tuple(phrases))
+    by_first: dict[str, list] = {}
+    for stems, canonical in sorted(phrases, key=lambda item: -len(item[0])):
+        by_first.setdefault(stems[0], []).append((stems, canonical))
+    return Vocabulary(words, {first: tuple(items) for first, items in by_first.items()})
 
 
 NO_VOCABULARY = Vocabulary()
@@ -96,14 +98,18 @@ def _word_stems(text: str) -> list[tuple[str, str]]:
 
 def terms(text: str, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
     """The ranking terms of `text` in order, each with the word it came from."""
-    vocab = vocabulary() if vocab is None else vocab
+    return list(_terms(text, vocabulary() if vocab is None else vocab))
+
+
+@lru_cache(maxsize=20_000)  # case texts and log lines recur on every request for the same case
+def _terms(text: str, vocab: Vocabulary) -> tuple[tuple[str, str], ...]:
     stems = _word_stems(text)
     if not vocab.words and not vocab.phrases:
-        return stems
+        return tuple(stems)
     out: list[tuple[str, str]] = []
     i = 0
     while i < len(stems):
-        for phrase, canonical in vocab.phrases:
+        for phrase, canonical in vocab.phrases.get(stems[i][0], ()):
             n = len(phrase)
             if tuple(s for s, _ in stems[i:i + n]) == phrase:
                 out.append((canonical, " ".join(w for _, w in stems[i:i + n])))
@@ -113,9 +119,14 @@ def terms(text: str, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
             stem, word = stems[i]
             out.append((vocab.words.get(stem, stem), word))
             i += 1
-    return out
+    return tuple(out)
+
+
+def document_terms(text: str, vocab: Vocabulary | None = None) -> list[str]:
+    """The terms of a document being indexed (not cached: each is analysed once)."""
+    return [term for term, _ in _terms.__wrapped__(text, vocabulary() if vocab is None else vocab)]
 
 
 def term_list(text: str, vocab: Vocabulary | None = None) -> list[str]:
-    """Just the terms of `text`, for indexing."""
+    """Just the terms of `text`."""
     return [term for term, _ in terms(text, vocab)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import bm25s
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.accounts.models import User
@@ -38,12 +39,15 @@ def _text(case: Case) -> str:
 
 def find_duplicates(actor: User, case: Case) -> list[Duplicate]:
     """Open cases the caller can see that share the serial number or read alike, most similar first."""
-    base = access.visible_cases(actor).where(Case.id != case.id, Case.status.in_(OPEN_STATES))
-    same_serial = list(db.session.scalars(
-        base.where(Case.serial_number == case.serial_number).order_by(Case.id.desc()).limit(MAX_DUPLICATES)))
+    # One query: same-serial cases first (a serial names one product, so they are in the family), then
+    # the most recent open cases of the family.
+    same = Case.serial_number == case.serial_number
     candidates = list(db.session.scalars(
-        base.join(Product, Case.product_id == Product.id).where(Product.family == case.product.family)
-        .order_by(Case.id.desc()).limit(MAX_CANDIDATES)))
+        access.visible_cases(actor).join(Product, Case.product_id == Product.id)
+        .where(Case.id != case.id, Case.status.in_(OPEN_STATES), Product.family == case.product.family)
+        .options(joinedload(Case.partner))
+        .order_by(sa.case((same, 0), else_=1), Case.id.desc()).limit(MAX_CANDIDATES)))
+    same_serial = [other for other in candidates if other.serial_number == case.serial_number][:MAX_DUPLICATES]
     similarity = _similarities(case, candidates)
     found: dict[int, Duplicate] = {}
     for other in same_serial:

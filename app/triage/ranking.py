@@ -24,7 +24,7 @@ import bm25s
 import numpy as np
 import sqlalchemy as sa
 
-from app.triage.analysis import Vocabulary, terms
+from app.triage.analysis import Vocabulary, document_terms, terms
 from app.triage.logscan import Findings
 from app.triage.models import AnomalyCatalogue, KnownAnomaly
 from app.triage.versions import (Version, VersionError, VersionRange, first_fix_after, is_affected,
@@ -73,7 +73,6 @@ class FamilyIndex:
     codes: list[str]
     ranges: list[list[VersionRange]]
     fixes: list[list[Version]]
-    doc_terms: list[frozenset[str]]
     retriever: bm25s.BM25 | None
     vocab: Vocabulary | None = None
     _masks: OrderedDict = field(default_factory=OrderedDict)
@@ -94,6 +93,22 @@ class FamilyIndex:
                 self._masks.popitem(last=False)
         return mask
 
+    def matched_terms(self, query_terms: set[str], docs: np.ndarray) -> list[set[str]]:
+        """For each of `docs`, the query terms it contains (read from the index, not kept per document)."""
+        found: list[set[str]] = [set() for _ in docs]
+        if self.retriever is None:
+            return found
+        vocab, matrix = self.retriever.vocab_dict, self.retriever.scores
+        indptr, indices = matrix["indptr"], matrix["indices"]
+        for term in query_terms:
+            token = vocab.get(term)
+            if token is None:
+                continue
+            present = np.isin(docs, indices[indptr[token]:indptr[token + 1]])
+            for position in np.flatnonzero(present):
+                found[position].add(term)
+        return found
+
     def scores(self, query_terms: set[str]) -> np.ndarray:
         if self.retriever is None or not query_terms:
             return np.zeros(len(self.pks), dtype=np.float32)
@@ -105,8 +120,7 @@ class FamilyIndex:
 
 def build_index(revision: str, rows: list, vocab: Vocabulary | None = None) -> FamilyIndex:
     """Index anomaly rows (pk, code, title, description, signatures, affected, fixed_in)."""
-    corpus = [[t for t, _ in terms(anomaly_text(r.title, r.description, r.signatures or []), vocab)]
-              for r in rows]
+    corpus = [document_terms(anomaly_text(r.title, r.description, r.signatures or []), vocab) for r in rows]
     retriever = None
     if rows:
         retriever = bm25s.BM25()
@@ -115,7 +129,7 @@ def build_index(revision: str, rows: list, vocab: Vocabulary | None = None) -> F
         revision=revision, pks=[r.id for r in rows], codes=[r.code for r in rows],
         ranges=[[parse_range(text) for text in r.affected] for r in rows],
         fixes=[[parse_version(text) for text in r.fixed_in] for r in rows],
-        doc_terms=[frozenset(doc) for doc in corpus], retriever=retriever, vocab=vocab)
+        retriever=retriever, vocab=vocab)
 
 
 def load_index(session, family: str, vocab: Vocabulary | None = None) -> FamilyIndex:
@@ -176,7 +190,7 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
         return []
     findings = list(findings)
     text_terms, words = _query([case_text], index.vocab)
-    log_lines = [line for f in findings for line in f.texts()]
+    log_lines = list(dict.fromkeys(line for f in findings for line in f.texts()))
     log_terms, log_words = _query(log_lines, index.vocab)
     for term, word in log_words.items():
         words.setdefault(term, word)
@@ -189,12 +203,11 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
     if candidates.size == 0:
         return []
     best = candidates[np.argsort(-total[candidates], kind="stable")][:limit]
-    line_terms = [(line, {t for t, _ in terms(line, index.vocab)}) for line in log_lines]
+    line_terms = [(line, {t for t, _ in terms(line, index.vocab)}) for line in log_lines]  # cached by terms()
     out = []
-    for i in best:
-        doc = index.doc_terms[i]
-        matched = sorted((text_terms | log_terms) & doc, key=lambda t: words.get(t, t).lower())
-        evidence = [line for line, found in line_terms if len(found & doc) >= MIN_MATCHED_TERMS][:3]
+    for i, doc_matched in zip(best, index.matched_terms(text_terms | log_terms, best)):
+        matched = sorted(doc_matched, key=lambda t: words.get(t, t).lower())
+        evidence = [line for line, found in line_terms if len(found & doc_matched) >= MIN_MATCHED_TERMS][:3]
         fix = first_fix_after(version, index.fixes[i])
         out.append(Suggestion(
             anomaly_pk=index.pks[i], code=index.codes[i], score=round(float(total[i]), 3),

@@ -146,10 +146,10 @@ class Advice:
         return f"No release fixes {self.anomaly_id} yet."
 
 
-def upgrade_advice(case: Case) -> list[Advice]:
+def upgrade_advice(case: Case, rulings: list[Ruling] | None = None) -> list[Advice]:
     """Advice from every anomaly ruled 'matches' on this case, with the first release that fixes it."""
     advice = []
-    for ruling in rulings_for(case.id):
+    for ruling in rulings_for(case.id) if rulings is None else rulings:
         if ruling.ruling is not RulingKind.MATCHES:
             continue
         anomaly = ruling.anomaly
@@ -200,7 +200,7 @@ def triage_case(actor: User, case_id: int) -> TriageReport:
         report.rulings_complete, report.rulings_reason = _completeness(report.needs_ruling, list(ruled.values()))
         report.duplicates = find_duplicates(actor, case)
         report.severity_flags = severity_flags(case, findings)
-        report.advice = upgrade_advice(case)
+        report.advice = upgrade_advice(case, list(ruled.values()))
         return report
 
 

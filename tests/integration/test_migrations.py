@@ -28,7 +28,10 @@ def empty_database(app, tmp_path):
     """An app on a database with no tables at all, on the same backend as the suite."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not is_postgres(url):
-        yield _app_on(f"sqlite:///{tmp_path / 'migrations.db'}", app, tmp_path)
+        fresh = _app_on(f"sqlite:///{tmp_path / 'migrations.db'}", app, tmp_path)
+        yield fresh
+        with fresh.app_context():
+            db.engine.dispose()
         return
     schema = f"migrations_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(url)

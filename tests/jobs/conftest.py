@@ -20,11 +20,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from redis import Redis
+from redis.exceptions import RedisError
 
 from app import create_app
 from app.extensions import db
-from app.outbox.dispatch import InProcessDispatcher
+from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX, InProcessDispatcher
 from app.outbox.models import OutboxEvent
+from app.outbox.worker import AppWorker
 from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,9 +66,6 @@ class RedisServer:
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        from redis import Redis
-        from redis.exceptions import RedisError
-
         client = Redis.from_url(self.url, socket_connect_timeout=0.5)
 
         def answers():
@@ -162,9 +162,9 @@ def jobs_app(app, mailbox, tmp_path):
             db.engine.dispose()
 
 
-def process_env(application, **extra) -> dict:
+def process_env(application) -> dict:
     """The environment a separate process needs to be this application."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("REQUIRE_")}
+    env = dict(os.environ)
     env.update({
         "FLASK_APP": "wsgi.py", "GTAC_ENV": "testing", "SECRET_KEY": "test-secret",
         "DATABASE_URL": os.environ["DATABASE_URL"], "JOBS_EAGER": "0",
@@ -173,7 +173,6 @@ def process_env(application, **extra) -> dict:
         "MAIL_PORT": str(application.config["MAIL_PORT"]),
         "PUBLIC_URL": application.config["PUBLIC_URL"],
     })
-    env.update(extra)
     return env
 
 
@@ -184,6 +183,14 @@ def run_worker(application) -> subprocess.CompletedProcess:
                               timeout=120)
     assert finished.returncode == 0, finished.stderr[-4000:]
     return finished
+
+
+def work_queues(application) -> None:
+    """What `flask worker --burst` does, from this process: a forked work-horse per job."""
+    with application.app_context():
+        worker = AppWorker([DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values()],
+                           connection=Redis.from_url(application.config["REDIS_URL"]))
+        worker.work(burst=True, with_scheduler=True)
 
 
 def relay_once(application) -> str:

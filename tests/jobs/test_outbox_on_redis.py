@@ -1,7 +1,8 @@
 """The outbox on RQ: nothing a committed change emits is lost or delivered twice.
 
-Real redis-server, real `flask worker` processes (forked work-horses), a real
-SMTP server; the partner's engineers get one e-mail per opened case.
+Real redis-server, real RQ workers (`flask worker --burst` in its own process,
+or the same worker class run from the test, forking a work-horse per job), a
+real SMTP server; the partner's engineers get one e-mail per opened case.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rq.registry import ScheduledJobRegistry
 from app.clock import FixedClock, now
 from app.outbox.dispatch import queue_for
 from tests.jobs.conftest import (ROOT, case_opened_event, outbox_event, process_env, relay_once,
-                                 run_worker)
+                                 run_worker, work_queues)
 from tests.jobs.open_case_then_crash import CRASHED
 
 NEW_CASE = {"serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S2",
@@ -51,7 +52,7 @@ def test_case_opened_is_queued_after_commit_and_mailed_once(jobs_app, redis_serv
     assert f"https://triage.example/cases/{case_id}" in mail.get_content()
     assert outbox_event(application, event.id).processed_at is not None
     assert relay_once(application) == ""
-    run_worker(application)
+    work_queues(application)
     assert len(mailbox.about_case(case_id)) == 1
 
 
@@ -65,7 +66,7 @@ def test_case_opened_while_redis_is_down_is_mailed_once_redis_is_back(
     event = case_opened_event(application, case_id)
     assert event.enqueued_at is None and event.processed_at is None
     redis_server.start()
-    run_worker(application)
+    work_queues(application)
     assert mailbox.about_case(case_id) == []  # nothing reached the queue while Redis was down
 
     assert relay_once(application) == "relayed 1 event(s)\n"
@@ -74,7 +75,7 @@ def test_case_opened_while_redis_is_down_is_mailed_once_redis_is_back(
     assert len(mailbox.about_case(case_id)) == 1
 
     assert relay_once(application) == ""
-    run_worker(application)
+    work_queues(application)
     assert len(mailbox.about_case(case_id)) == 1
     delivered = outbox_event(application, event.id)
     assert delivered.processed_at is not None and delivered.attempts == 1
@@ -101,10 +102,10 @@ def test_crash_between_commit_and_enqueue_loses_nothing(jobs_app, redis_server, 
     assert event.enqueued_at is None and queued_job_ids(redis_server.url) == []
 
     assert relay_once(application) == "relayed 1 event(s)\n"
-    run_worker(application)
+    work_queues(application)
     assert len(mailbox.about_case(case_id)) == 1
     assert relay_once(application) == ""
-    run_worker(application)
+    work_queues(application)
     assert len(mailbox.about_case(case_id)) == 1
 
 
@@ -119,7 +120,7 @@ def test_crash_between_enqueue_and_marking_delivers_once(jobs_app, redis_server,
     # The relay cannot know the job is already queued: the same job is queued twice.
     assert relay_once(application) == "relayed 1 event(s)\n"
     assert queued_job_ids(redis_server.url) == [f"outbox-{event_id}"] * 2
-    run_worker(application)
+    work_queues(application)
 
     assert len(mailbox.about_case(case_id)) == 1
     job = Queue(NOTIFICATIONS, connection=Redis.from_url(redis_server.url)).fetch_job(f"outbox-{event_id}")
@@ -134,7 +135,7 @@ def test_failed_delivery_is_recorded_and_retried_later(jobs_app, redis_server, m
     case_id = open_case(application, tokens["engineer"])
     event_id = case_opened_event(application, case_id).id
 
-    run_worker(application)
+    work_queues(application)
 
     failed = outbox_event(application, event_id)
     assert failed.processed_at is None and failed.attempts == 1
@@ -149,7 +150,7 @@ def test_failed_delivery_is_recorded_and_retried_later(jobs_app, redis_server, m
     # Long after, the event is still not processed (say RQ lost the job): the relay hands it over.
     application.extensions["clock"] = FixedClock(now() + timedelta(minutes=11))
     assert relay_once(application) == "relayed 1 event(s)\n"
-    run_worker(application)
+    work_queues(application)
 
     assert len(mailbox.about_case(case_id)) == 1
     delivered = outbox_event(application, event_id)

@@ -173,11 +173,6 @@ class Payments:
         return self.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
                                 headers={signing.HEADER: header, "Accept": "application/json"})
 
-    def drain_prefunding(self):
-        """Leave the demo's pre-funding balance at zero by approving a claim for all of it."""
-        available = self.balance()["prefunding"]["available"]
-        return available
-
 
 @pytest.fixture
 def payments(client, tokens, app):

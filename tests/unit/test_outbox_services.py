@@ -130,6 +130,48 @@ def test_failing_handler_is_recorded_its_writes_undone_and_the_event_stays_pendi
     assert services.undelivered() == [(event.id, TOPIC)]
 
 
+def test_deferred_effect_runs_once_before_the_event_counts_as_processed(app, handled, monkeypatch):
+    effects = []
+
+    def handler(payload):
+        assert services.defer(lambda: effects.append(processed_now(event_id)))
+
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, handler)
+    with transaction():
+        event = services.emit(TOPIC, {})
+    event_id = event.id
+    assert services.run_event(event_id) is True
+    assert services.run_event(event_id) is False
+    assert effects == [False]  # ran once, and while the event was still unprocessed
+    [row] = event_rows()
+    assert row.processed_at is not None and row.attempts == 1
+
+
+def test_failing_deferred_effect_leaves_the_event_pending(app, handled, monkeypatch):
+    def refuse():
+        raise OSError("connection refused by mail server")
+
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, lambda payload: services.defer(refuse))
+    with transaction():
+        event = services.emit(TOPIC, {})
+    with pytest.raises(OSError):
+        services.run_event(event.id)
+    [row] = event_rows()
+    assert row.processed_at is None and row.attempts == 1
+    assert row.last_error == "OSError: connection refused by mail server"
+    assert services.undelivered() == [(event.id, TOPIC)]
+
+
+def test_defer_outside_a_handler_asks_the_caller_to_act_now(ctx):
+    assert services.defer(lambda: None) is False
+
+
+def processed_now(event_id: int) -> bool:
+    """Whether another connection already sees the event as processed."""
+    with db.engine.connect() as other:
+        return other.scalar(sa.select(OutboxEvent.processed_at).where(OutboxEvent.id == event_id)) is not None
+
+
 def test_undelivered_skips_recent_hand_overs_and_gives_up_after_max_attempts(app, handled,
                                                                            monkeypatch):
     clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))

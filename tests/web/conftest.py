@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,10 +42,10 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server, demo):
-    """A fresh browser context (no cookies) on the seeded demo data; fails fast rather than hangs."""
-    context = browser.new_context(base_url=live_server)
+@contextmanager
+def open_page(browser, live_server, **options):
+    """A fresh browser context (no cookies); fails fast rather than hangs."""
+    context = browser.new_context(base_url=live_server, **options)
     context.set_default_timeout(10_000)
     # Nothing may be loaded from outside this machine: any such request fails the test.
     outside: list[str] = []
@@ -57,10 +58,23 @@ def page(browser, live_server, demo):
             route.abort()
 
     context.route("**/*", guard)
-    tab = context.new_page()
-    yield tab
+    yield context.new_page()
     context.close()
     assert not outside, f"pages loaded resources from outside the machine: {outside}"
+
+
+@pytest.fixture
+def page(browser, live_server, demo):
+    """A page on the seeded demo data."""
+    with open_page(browser, live_server) as tab:
+        yield tab
+
+
+@pytest.fixture
+def page_without_js(browser, live_server, demo):
+    """A page on the seeded demo data with JavaScript off: every form must still work."""
+    with open_page(browser, live_server, java_script_enabled=False) as tab:
+        yield tab
 
 
 @pytest.fixture

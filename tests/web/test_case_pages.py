@@ -48,7 +48,7 @@ def test_engineer_opens_a_case_and_finds_it_in_the_list(page, sign_in, artifacts
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Uplink 1:49 flaps every few minutes")
     case_id = int(re.search(r"/cases/(\d+)$", page.url).group(1))
-    expect(page.get_by_role("status")).to_contain_text(f"Case #{case_id} is open")
+    expect(page.get_by_role("status").filter(has_text="is open")).to_contain_text(f"Case #{case_id} is open")
     details = page.get_by_role("region", name="Details")
     expect(details).to_contain_text("Acme Corp")
     expect(details).to_contain_text("ACME-0003")

@@ -1,8 +1,6 @@
 """The web forms refuse bad input with a message and the right status, and write nothing."""
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 
@@ -10,33 +8,12 @@ from app.audit.models import AuditEvent
 from app.cases.models import Case, Message
 from app.extensions import db
 from tests.conftest import DEMO_EMAILS
-
-
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]* value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, who: str) -> str:
-    """Signs in through the form; returns a CSRF token for the session's next forms."""
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"email": DEMO_EMAILS[who], "password": "demo-password",
-                                         "csrf_token": token})
-    assert answer.status_code == 302
-    return csrf_token(text(client.get(answer.headers["Location"])))
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+from tests.web.helpers import count, csrf_token, sign_in, text
 
 
 def first_case_id(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.min(Case.id)))
-
-
-def text(answer) -> str:
-    return answer.get_data(as_text=True)
 
 
 def test_forms_without_a_csrf_token_are_refused(app, client, demo):

@@ -9,6 +9,7 @@ created), failed payouts, duplicate webhooks and late returns.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import itertools
 import json
@@ -81,9 +82,12 @@ class Sandbox:
         self.webhooks_sent = 0
         self.webhooks_failed = 0
         self.generation = 0
+        self._due: list[tuple[float, int, str]] = []  # (when, sequence, payout id): settlements and returns
+        self._sequence = itertools.count()
         self._event_ids = itertools.count(1)
         self._delivery = ThreadPoolExecutor(max_workers=webhook_concurrency, thread_name_prefix="webhook")
         self._stop = threading.Event()
+        self._local = threading.local()
         self._settler = threading.Thread(target=self._settle_loop, name="settler", daemon=True)
         self._settler.start()
 
@@ -118,16 +122,21 @@ class Sandbox:
                                    settle_at=time.time() + self.settle_after, fate=fate)
             self.payouts[payout.id] = payout
             self.by_reference[key] = payout.id
+            heapq.heappush(self._due, (payout.settle_at, next(self._sequence), payout.id))
             delay = self.faults.slow_seconds if self._take("slow_next_creates") else 0.0
             return payout, True, delay
 
     def _settle_loop(self) -> None:
-        while not self._stop.wait(0.05):
+        while not self._stop.wait(0.02):
             now = time.time()
             events = []
             with self.lock:
-                for payout in self.payouts.values():
-                    if payout.status == "processing" and payout.settle_at <= now:
+                while self._due and self._due[0][0] <= now:
+                    _, _, payout_id = heapq.heappop(self._due)
+                    payout = self.payouts.get(payout_id)
+                    if payout is None:
+                        continue
+                    if payout.status == "processing":
                         if payout.fate == "failed":
                             payout.status, payout.failure_reason = "failed", "Beneficiary account closed."
                             events.append(("payout.failed", payout, payout.failure_reason))
@@ -136,8 +145,9 @@ class Sandbox:
                             events.append(("payout.paid", payout, None))
                             if payout.fate == "returned":
                                 payout.return_at = now + self.faults.return_after
+                                heapq.heappush(self._due, (payout.return_at, next(self._sequence), payout.id))
                         payout.updated_at = now
-                    elif payout.status == "paid" and payout.return_at and payout.return_at <= now:
+                    elif payout.status == "paid" and payout.return_at:
                         payout.status, payout.return_reason = "returned", "Recalled by the beneficiary bank."
                         payout.return_at = None
                         payout.updated_at = now
@@ -154,6 +164,13 @@ class Sandbox:
                     for _ in range(copies):
                         self._delivery.submit(self._deliver, event, generation)
 
+    def _http(self) -> requests.Session:
+        """One keep-alive connection per delivery thread."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
     def _deliver(self, event: dict, generation: int) -> None:
         body = json.dumps(event).encode()
         for pause in (0, 0.5, 2, 5):
@@ -161,7 +178,7 @@ class Sandbox:
             if generation != self.generation:
                 return
             try:
-                answer = requests.post(self.webhook_url, data=body, timeout=10, headers={
+                answer = self._http().post(self.webhook_url, data=body, timeout=10, headers={
                     "Content-Type": "application/json", "Accept": "application/json",
                     HEADER: sign(self.webhook_secret, body)})
                 if answer.status_code < 300:
@@ -182,6 +199,7 @@ class Sandbox:
             self.settle_after = self.default_settle_after
             self.payouts.clear()
             self.by_reference.clear()
+            self._due.clear()
             self.create_calls.clear()
             self.webhooks_sent = self.webhooks_failed = 0
 

@@ -1,0 +1,113 @@
+"""Reconciliation: a provider statement (CSV) matched line by line against our payouts.
+
+Every payout we handed to the provider must appear on its statement with the
+same amount, currency and state; every statement line must be one of our
+payouts. Whatever does not match is listed as an exception.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+import sqlalchemy as sa
+
+from app import access
+from app.accounts.models import User
+from app.audit.services import record
+from app.db import transaction
+from app.errors import InvalidInput, NotFound
+from app.payments.models import Payout, PayoutStatus, StatementImport
+from app.payments.payouts import parse_reference
+from app.payments.providers.http import STATUSES
+
+COLUMNS = ("provider_payout_id", "reference", "amount", "currency", "status")
+MAX_LINES = 200_000
+SENT = (PayoutStatus.IN_TRANSIT, PayoutStatus.PAID, PayoutStatus.RETURNED)
+
+
+def parse_statement(data: bytes) -> list[dict]:
+    """Statement lines, or InvalidInput naming the first bad line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The statement is not UTF-8 text.", code="invalid_statement") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(f"The statement lacks the column(s) {', '.join(missing)}.", code="invalid_statement",
+                           details={"missing_columns": missing})
+    lines = []
+    for number, row in enumerate(reader, start=2):
+        if len(lines) >= MAX_LINES:
+            raise InvalidInput(f"A statement holds at most {MAX_LINES} lines.", code="invalid_statement")
+        amount = (row.get("amount") or "").strip()
+        if not amount.isdigit() or row.get("status") not in STATUSES:
+            raise InvalidInput(f"Line {number}: amount must be minor units and status one of "
+                               f"{', '.join(STATUSES)}.", code="invalid_statement", details={"line": number})
+        lines.append({"line": number, "provider_payout_id": row["provider_payout_id"].strip(),
+                      "reference": row["reference"].strip(), "amount": int(amount),
+                      "currency": row["currency"].strip().upper(), "status": STATUSES[row["status"]]})
+    return lines
+
+
+def reconcile(actor: User, filename: str, data: bytes, provider: str = "sandbox") -> StatementImport:
+    """Match a statement against the provider's payouts; the result is stored and returned."""
+    access.require(actor, "reconciliation.run")
+    lines = parse_statement(data)
+    with transaction() as session:
+        ours = {p.idempotency_key: p for p in session.scalars(
+            sa.select(Payout).where(Payout.provider == provider, Payout.status.in_(list(SENT))))}
+        seen = Counter(line["reference"] for line in lines)
+        exceptions, matched = [], 0
+        for line in lines:
+            problem = _compare(session, line, ours.get(line["reference"]), seen[line["reference"]])
+            if problem:
+                exceptions.append({"line": line["line"], "reference": line["reference"], **problem})
+            else:
+                matched += 1
+        for key, payout in sorted(ours.items()):
+            if key not in seen:
+                exceptions.append({"line": None, "reference": key, "code": "missing_from_statement",
+                                   "message": f"Payout {payout.id} ({payout.status.value}) is not on the statement."})
+        result = StatementImport(filename=filename[:255], imported_by_id=actor.id, lines=len(lines),
+                                 matched=matched, exceptions=exceptions)
+        session.add(result)
+        session.flush()
+        record(actor, "statement_import", result.id, "reconciliation.imported",
+               after={"lines": len(lines), "matched": matched, "exceptions": len(exceptions)})
+        return result
+
+
+def _compare(session, line: dict, payout: Payout | None, occurrences: int) -> dict | None:
+    if occurrences > 1:
+        return {"code": "duplicate_line", "message": "The reference appears more than once."}
+    if payout is None:
+        parsed = parse_reference(line["reference"])
+        known = parsed and session.get(Payout, parsed[0])
+        if known:
+            return {"code": "unexpected_state", "message": f"Payout {known.id} is {known.status.value} "
+                                                           f"(attempt {known.attempt}) on our side."}
+        return {"code": "unknown_reference", "message": "No payout of ours has this reference."}
+    if (line["amount"], line["currency"]) != (payout.amount, payout.currency):
+        return {"code": "amount_mismatch",
+                "message": f"Statement {line['amount']} {line['currency']}, ours {payout.amount} {payout.currency}."}
+    if line["status"] != payout.status.value:
+        return {"code": "status_mismatch",
+                "message": f"Statement says {line['status']}, ours is {payout.status.value}."}
+    return None
+
+
+def get_import(actor: User, import_id: int) -> StatementImport:
+    access.require(actor, "reconciliation.run")
+    with transaction() as session:
+        found = session.get(StatementImport, import_id)
+        if found is None:
+            raise NotFound(f"Statement import {import_id} not found.", code="statement_not_found")
+        return found
+
+
+def latest_import(actor: User) -> StatementImport | None:
+    access.require(actor, "reconciliation.run")
+    with transaction() as session:
+        return session.scalars(sa.select(StatementImport).order_by(StatementImport.id.desc()).limit(1)).first()

@@ -1,0 +1,1 @@
+"""GTAC's side of the product: SR workflow, SLA clocks, queues, live events, RMAs and webhooks."""

@@ -1,0 +1,96 @@
+"""/api/v1/srs: GTAC's SRs (all) and a partner's (its own); customers and programmes see none."""
+from __future__ import annotations
+
+from app.accounts.api_auth import api_user
+from app.api_base import Blueprint
+from app.srs import queries, rma_api, services, streams, webhooks_api
+from app.srs.schemas import (AssignmentSchema, EventsQuerySchema, HistoryEventSchema, HistoryQuerySchema,
+                             ManagementEscalationInSchema, ManagementEscalationSchema, SeverityChangeSchema,
+                             SRDetailSchema, SRListQuerySchema, SRMessageInSchema, SRMessageSchema, SRPageSchema,
+                             TransitionSchema)
+
+blp = Blueprint("srs", __name__, url_prefix="/api/v1/srs", description="GTAC service requests")
+
+
+@blp.route("", methods=["GET"], endpoint="list")
+@blp.arguments(SRListQuerySchema, location="query")
+@blp.response(200, SRPageSchema)
+def list_srs(args):
+    """SRs the caller may see: filters queue, status, severity, breached, assignee; keyset pagination."""
+    return queries.list_srs(api_user(), **args)
+
+
+@blp.route("/<sr_number>", methods=["GET"], endpoint="get")
+@blp.response(200, SRDetailSchema)
+def get_sr(sr_number):
+    """One SR with its SLA clocks, solutions, management escalations and RMAs."""
+    return services.get_sr(api_user(), sr_number)
+
+
+@blp.route("/<sr_number>/transitions", methods=["POST"], endpoint="transition")
+@blp.arguments(TransitionSchema)
+@blp.response(200, SRDetailSchema)
+@blp.alt_response(409, description="no such transition from the SR's state")
+def transition(body, sr_number):
+    """Move the SR (SPEC §6); 409 on an illegal transition, 403 when the caller's role may not make it."""
+    user = api_user()
+    services.transition(user, sr_number, body["to"], note=body.get("note"), solution=body.get("solution"),
+                        assignee_id=body.get("assignee_id"))
+    return services.get_sr(user, sr_number)
+
+
+@blp.route("/<sr_number>/assignment", methods=["POST"], endpoint="assign")
+@blp.arguments(AssignmentSchema)
+@blp.response(200, SRDetailSchema)
+def assign(body, sr_number):
+    """A GTAC manager assigns or reassigns the SR."""
+    user = api_user()
+    services.assign(user, sr_number, body["assignee_id"], body.get("note"))
+    return services.get_sr(user, sr_number)
+
+
+@blp.route("/<sr_number>/severity", methods=["POST"], endpoint="severity")
+@blp.arguments(SeverityChangeSchema)
+@blp.response(200, SRDetailSchema)
+def change_severity(body, sr_number):
+    """GTAC changes the SR's severity; the SLA targets are re-planned."""
+    user = api_user()
+    services.change_severity(user, sr_number, body["severity"], body.get("note"))
+    return services.get_sr(user, sr_number)
+
+
+@blp.route("/<sr_number>/messages", methods=["POST"], endpoint="post_message")
+@blp.arguments(SRMessageInSchema)
+@blp.response(201, SRMessageSchema)
+def post_message(body, sr_number):
+    """Write on the partner<->GTAC thread of the SR."""
+    return services.post_message(api_user(), sr_number, body["body"])
+
+
+@blp.route("/<sr_number>/management-escalations", methods=["POST"], endpoint="management_escalation")
+@blp.arguments(ManagementEscalationInSchema)
+@blp.response(201, ManagementEscalationSchema)
+def management_escalation(body, sr_number):
+    """The partner asks GTAC management to look at the SR (level 1 to 3, higher than now)."""
+    return services.request_management_escalation(api_user(), sr_number, body["level"], body["reason"])
+
+
+@blp.route("/<sr_number>/history", methods=["GET"], endpoint="history")
+@blp.arguments(HistoryQuerySchema, location="query")
+@blp.response(200, HistoryEventSchema(many=True))
+def history(args, sr_number):
+    """The SR's timeline after an event id, oldest first."""
+    return services.history(api_user(), sr_number, after_id=args["after"])[1]
+
+
+@blp.route("/<sr_number>/events", methods=["GET"], endpoint="events")
+@blp.arguments(EventsQuerySchema, location="query")
+@blp.doc(responses={"200": {"description": "server-sent events: status changes, messages, assignments",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+def sr_events(args, sr_number):
+    """Server-sent events of the SR; send Last-Event-ID (or ?after=) to replay what was missed."""
+    return streams.event_stream(api_user(), sr_number, args.get("after"))
+
+
+# Every API blueprint of the package, for create_app's API_BLUEPRINTS.
+BLUEPRINTS = (blp, rma_api.blp, webhooks_api.blp)

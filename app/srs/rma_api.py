@@ -1,0 +1,32 @@
+"""/api/v1/rmas and an SR's RMAs: the partner requests, GTAC decides and ships, either side receives."""
+from __future__ import annotations
+
+from app.accounts.api_auth import api_user
+from app.api_base import Blueprint
+from app.srs import rma
+from app.srs.schemas import RMARequestSchema, RMASchema, RMATransitionSchema
+
+blp = Blueprint("rmas", __name__, url_prefix="/api/v1", description="RMAs of hardware SRs")
+
+
+@blp.route("/srs/<sr_number>/rmas", methods=["POST"], endpoint="request")
+@blp.arguments(RMARequestSchema)
+@blp.response(201, RMASchema)
+def request_rma(body, sr_number):
+    """Request an RMA for up to 5 products; serials outside the customer's contract are refused (422)."""
+    return rma.request_rma(api_user(), sr_number, body["ship_to"], body["items"])
+
+
+@blp.route("/rmas/<rma_number>", methods=["GET"], endpoint="get")
+@blp.response(200, RMASchema)
+def get_rma(rma_number):
+    """One RMA with its products and status."""
+    return rma.get_rma(api_user(), rma_number)
+
+
+@blp.route("/rmas/<rma_number>/transitions", methods=["POST"], endpoint="transition")
+@blp.arguments(RMATransitionSchema)
+@blp.response(200, RMASchema)
+def move_rma(body, rma_number):
+    """GTAC approves, rejects or ships (with tracking); the partner or GTAC confirms receipt."""
+    return rma.move_rma(api_user(), rma_number, body["to"], body.get("note"), body.get("tracking"))

@@ -1,0 +1,118 @@
+// Live SR pages: server-sent events update the SR page and the queue page without a reload.
+(function () {
+  "use strict";
+  var KINDS = ["opened", "status", "assignment", "severity", "message", "management_escalation", "rma"];
+
+  function text(value) { return value === null || value === undefined ? "" : String(value); }
+  function human(value) { return text(value).replace(/_/g, " "); }
+  function announce(message) {
+    var live = document.getElementById("live");
+    if (live) { live.textContent = message; }
+  }
+  function setField(scope, name, html) {
+    var cell = scope.querySelector('[data-field="' + name + '"]');
+    if (cell) { cell.innerHTML = html; }
+  }
+  function escapeHtml(value) {
+    var div = document.createElement("div");
+    div.textContent = text(value);
+    return div.innerHTML;
+  }
+  function statusHtml(value) {
+    return '<span class="status st-' + escapeHtml(value) + '">' + escapeHtml(human(value)) + "</span>";
+  }
+  function severityHtml(value) {
+    return '<span class="badge sev-' + escapeHtml(value) + '">' + escapeHtml(value) + "</span>";
+  }
+  function dueHtml(event) {
+    if (!event.sla_due_at) { return '<span class="muted">paused</span>'; }
+    var due = new Date(event.sla_due_at);
+    var shown = due.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    var html = '<time datetime="' + escapeHtml(event.sla_due_at) + '">' + shown + "</time>";
+    return due <= new Date() ? html + ' <strong class="breach">overdue</strong>' : html;
+  }
+  function listen(url, onEvent) {
+    if (!window.EventSource) { return; }
+    var source = new EventSource(url);
+    KINDS.forEach(function (kind) {
+      source.addEventListener(kind, function (message) { onEvent(JSON.parse(message.data)); });
+    });
+  }
+
+  // The SR page: its fields, thread and timeline.
+  var card = document.querySelector("[data-sr-events]");
+  if (card) {
+    listen(card.dataset.srEvents, function (event) {
+      setField(card, "status", statusHtml(event.status));
+      setField(card, "severity", severityHtml(event.severity));
+      setField(card, "queue", escapeHtml(event.queue));
+      setField(card, "assignee", escapeHtml(event.assignee || "—"));
+      setField(card, "management_level", event.management_level ? "level " + event.management_level : "none");
+      var timeline = document.getElementById("timeline");
+      if (timeline) {
+        var item = document.createElement("li");
+        var what = event.kind === "status" ? human(event.from) + " → " + human(event.to) : human(event.kind);
+        item.textContent = event.at.slice(0, 16).replace("T", " ") + " UTC · " + text(event.actor) + ": " + what +
+          (event.note ? " — " + event.note : "");
+        timeline.insertBefore(item, timeline.firstChild);
+      }
+      if (event.kind === "message" && event.data && event.data.body) {
+        var thread = document.getElementById("thread");
+        var empty = thread && thread.querySelector(".empty");
+        if (empty) { empty.remove(); }
+        if (thread && !document.getElementById("message-" + event.data.message_id)) {
+          var entry = document.createElement("li");
+          entry.id = "message-" + event.data.message_id;
+          entry.innerHTML = '<p class="meta"><strong>' + escapeHtml(event.actor) + "</strong></p>" +
+            '<p class="prose">' + escapeHtml(event.data.body) + "</p>";
+          thread.appendChild(entry);
+        }
+      }
+      var actions = document.getElementById("actions");
+      if (actions && event.kind === "status") {
+        actions.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+        if (!actions.querySelector(".stale")) {
+          var stale = document.createElement("p");
+          stale.className = "stale flash";
+          stale.innerHTML = 'The SR has moved on. <a href="">Reload</a> for the actions that apply now.';
+          actions.insertBefore(stale, actions.children[1]);
+        }
+      }
+      announce(event.sr_number + " is now " + human(event.status) + ".");
+    });
+  }
+
+  // The queue page: update the SR's row, or add the row of a newly opened SR.
+  var table = document.querySelector("[data-sr-feed]");
+  if (table) {
+    listen(table.dataset.srFeed, function (event) {
+      var body = table.querySelector("tbody");
+      var row = body.querySelector('tr[data-sr="' + event.sr_number + '"]');
+      if (!row && event.kind === "opened") {
+        var empty = body.querySelector("tr.empty");
+        if (empty) { empty.remove(); }
+        row = document.createElement("tr");
+        row.dataset.sr = event.sr_number;
+        var link = table.dataset.srBase + "/" + encodeURIComponent(event.sr_number);
+        row.innerHTML = '<td class="mono"><a href="' + link + '">' + escapeHtml(event.sr_number) + "</a></td>" +
+          '<td data-field="severity"></td><td>New SR</td>' +
+          (table.querySelectorAll("thead th").length > 7 ?
+            '<td data-field="queue"></td><td></td>' : "") +
+          '<td data-field="status"></td><td data-field="assignee"></td><td data-field="sla_due_at"></td>' +
+          '<td data-field="management_level"></td>';
+        body.insertBefore(row, body.firstChild);
+      }
+      if (!row) { return; }
+      setField(row, "status", statusHtml(event.status));
+      setField(row, "severity", severityHtml(event.severity));
+      setField(row, "queue", escapeHtml(event.queue));
+      setField(row, "assignee", escapeHtml(event.assignee || "—"));
+      setField(row, "sla_due_at", dueHtml(event));
+      setField(row, "management_level", event.management_level ? String(event.management_level) : "");
+      row.classList.remove("changed");
+      void row.offsetWidth;
+      row.classList.add("changed");
+      announce(event.sr_number + " is now " + human(event.status) + ".");
+    });
+  }
+})();

@@ -1,0 +1,186 @@
+"""Partners' webhooks: every SR event, signed, retried with back-off, recorded with its outcome.
+
+Each (webhook, event id) is one delivery row, unique: however often the event
+is handed over, the partner receives one event id, perhaps several times if an
+attempt's answer was lost, never two ids for one event. The body is signed with
+HMAC-SHA256 over "<timestamp>.<body>" with the webhook's secret:
+
+    X-GTAC-Signature: t=<unix seconds>,v1=<hex digest>
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+from flask import current_app
+
+from app import access
+from app.accounts.models import User
+from app.audit.services import record
+from app.clock import now
+from app.db import transaction
+from app.errors import InvalidInput, NotFound
+from app.escalation.models import ServiceRequest
+from app.extensions import db
+from app.srs.events import event_payload
+from app.srs.models import DeliveryStatus, SRHistory, Webhook, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+# While an attempt is under way, other workers leave the delivery alone this long.
+ATTEMPT_LEASE = timedelta(minutes=2)
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(hours=1)
+MAX_WEBHOOKS_PER_PARTNER = 10
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The hex HMAC-SHA256 of "<timestamp>.<body>"."""
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back-off after the n-th failed attempt: 30 s, 1 min, 2 min, ... at most an hour."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
+
+
+def register(actor: User, url: str) -> tuple[Webhook, str]:
+    """A partner admin adds an endpoint; returns it and its secret (shown only now)."""
+    access.require(actor, "webhook.manage")
+    parts = urlsplit(url)
+    if current_app.config["GTAC_ENV"] == "production" and parts.scheme != "https":
+        raise InvalidInput("Webhook URLs must use https.", code="invalid_input",
+                           details={"fields": {"url": ["Must use https."]}})
+    with transaction() as session:
+        count = session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
+            Webhook.partner_id == actor.organisation_id, Webhook.active.is_(True)))
+        if count >= MAX_WEBHOOKS_PER_PARTNER:
+            raise InvalidInput(f"A partner may have {MAX_WEBHOOKS_PER_PARTNER} active webhooks.",
+                               code="too_many_webhooks")
+        secret = secrets.token_urlsafe(32)
+        webhook = Webhook(partner_id=actor.organisation_id, url=url, secret=secret, active=True,
+                          created_by_id=actor.id, created_at=now())
+        session.add(webhook)
+        session.flush()
+        record(actor, "webhook", webhook.id, "webhook.registered", after={"url": url})
+        return webhook, secret
+
+
+def _own(actor: User, webhook_id: int) -> Webhook:
+    access.require(actor, "webhook.manage")
+    webhook = db.session.scalars(sa.select(Webhook).where(
+        Webhook.id == webhook_id, Webhook.partner_id == actor.organisation_id)).one_or_none()
+    if webhook is None:
+        raise NotFound(f"Webhook {webhook_id} not found.", code="webhook_not_found")
+    return webhook
+
+
+def list_webhooks(actor: User) -> list[Webhook]:
+    access.require(actor, "webhook.manage")
+    with transaction() as session:
+        return list(session.scalars(sa.select(Webhook).where(Webhook.partner_id == actor.organisation_id)
+                                    .order_by(Webhook.id)))
+
+
+def deactivate(actor: User, webhook_id: int) -> Webhook:
+    with transaction():
+        webhook = _own(actor, webhook_id)
+        if webhook.active:
+            webhook.active = False
+            record(actor, "webhook", webhook.id, "webhook.deactivated", before={"active": True},
+                   after={"active": False})
+        return webhook
+
+
+def deliveries(actor: User, webhook_id: int, limit: int = 100) -> list[WebhookDelivery]:
+    """The latest deliveries to one of the caller's webhooks, with their outcome."""
+    with transaction() as session:
+        webhook = _own(actor, webhook_id)
+        return list(session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+                                    .order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
+def on_sr_event(payload: dict) -> None:
+    """Outbox handler: one delivery per active webhook of the SR's partner, attempted at once."""
+    row = db.session.get(SRHistory, payload["history_id"])
+    if row is None:
+        return
+    sr = db.session.get(ServiceRequest, row.sr_id)
+    event_id = f"sr-event-{row.id}"
+    created = []
+    for webhook in db.session.scalars(sa.select(Webhook).where(
+            Webhook.partner_id == sr.partner_id, Webhook.active.is_(True)).order_by(Webhook.id)):
+        exists = db.session.scalar(sa.select(WebhookDelivery.id).where(
+            WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.event_id == event_id))
+        if exists is not None:
+            continue  # this event was handed over before: never a second id
+        delivery = WebhookDelivery(webhook_id=webhook.id, event_id=event_id, topic=f"sr.{row.kind.value}",
+                                   payload=event_payload(sr, row), status=DeliveryStatus.PENDING,
+                                   next_attempt_at=now(), created_at=now())
+        db.session.add(delivery)
+        db.session.flush()
+        created.append(delivery.id)
+    for delivery_id in created:
+        attempt(delivery_id)
+
+
+def attempt(delivery_id: int) -> bool | None:
+    """One attempt at one due delivery; True delivered, False failed, None not due or taken elsewhere."""
+    with transaction() as session:
+        query = (sa.select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now()).with_for_update(skip_locked=True))
+        delivery = session.scalars(query).one_or_none()
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.next_attempt_at = now() + ATTEMPT_LEASE
+        number, url, secret = delivery.attempts, delivery.webhook.url, delivery.webhook.secret
+        body = json.dumps({"id": delivery.event_id, "type": delivery.topic,
+                           "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
+                          separators=(",", ":"), sort_keys=True).encode()
+        event_id, topic = delivery.event_id, delivery.topic
+    timestamp = int(now().timestamp())
+    headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Webhooks/1",
+               "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic,
+               "X-GTAC-Signature": f"t={timestamp},v1={sign(secret, timestamp, body)}"}
+    status_code, error = None, None
+    try:
+        answer = requests.post(url, data=body, headers=headers, allow_redirects=False,
+                               timeout=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
+        status_code = answer.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+    with transaction() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery.last_status_code, delivery.last_error = status_code, error
+        if error is None:
+            delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now(), None
+        elif number >= current_app.config["SR_WEBHOOK_MAX_ATTEMPTS"]:
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+        else:
+            delivery.next_attempt_at = now() + retry_delay(number)
+    if error:
+        log.warning("webhook delivery %s attempt %s failed: %s", delivery_id, number, error)
+    return error is None
+
+
+def deliver_due(limit: int = 200) -> int:
+    """Retry the deliveries whose back-off has passed; returns how many were attempted."""
+    with transaction() as session:
+        due = list(session.scalars(sa.select(WebhookDelivery.id).where(
+            WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now())
+            .order_by(WebhookDelivery.next_attempt_at).limit(limit)))
+    return sum(1 for delivery_id in due if attempt(delivery_id) is not None)
+
+
+HANDLERS = {"webhooks.sr_event": on_sr_event}

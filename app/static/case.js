@@ -1,0 +1,163 @@
+/* The case page works without this script; with it:
+   - an upload goes by XMLHttpRequest with a progress bar, then the attachment list and the
+     checklist are refreshed in place from the page the server answers with, keeping any
+     answer typed but not saved yet;
+   - a "does not apply" box shows the reason field instead of the answer;
+   - text answers count their characters against the minimum;
+   - the escalate button cannot be pressed twice while its request runs.
+   Handlers are delegated from the document, so replaced sections keep working. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // --- "Does not apply" toggles ------------------------------------------------------------
+  function syncNotApplicable(box) {
+    var form = box.form;
+    var answer = form.querySelector("[data-answer]");
+    var reason = form.querySelector("[data-na-reason]");
+    if (answer) answer.toggleAttribute("data-na-hidden", box.checked);
+    if (reason) reason.toggleAttribute("data-na-hidden", !box.checked);
+  }
+
+  // --- Character counters ------------------------------------------------------------------
+  function syncCounter(area) {
+    var hint = document.getElementById(area.id + "-hint");
+    var counter = hint && hint.querySelector("[data-counter]");
+    if (!counter) return;
+    var needed = parseInt(area.getAttribute("data-min-length"), 10) || 0;
+    var length = area.value.trim().length;
+    counter.textContent = length >= needed ? " " + length + " written: enough."
+                                           : " " + length + " written, " + (needed - length) + " to go.";
+    counter.classList.toggle("ok", length >= needed);
+  }
+
+  function enhance(root) {
+    root.querySelectorAll("[data-na-toggle]").forEach(syncNotApplicable);
+    root.querySelectorAll("textarea[data-min-length]").forEach(syncCounter);
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-na-toggle]")) syncNotApplicable(event.target);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("textarea[data-min-length]")) syncCounter(event.target);
+  });
+
+  // --- Escalate once -----------------------------------------------------------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("[data-submit-once]")) return;
+    if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+    form.setAttribute("data-sent", "1");
+    var button = form.querySelector("button[type=submit]");
+    if (button) { button.setAttribute("aria-disabled", "true"); button.textContent = "Escalating…"; }
+  });
+  // Coming back to the page from the history must not leave the button stuck.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.removeAttribute("aria-disabled"); button.textContent = "Escalate to GTAC"; }
+    });
+  });
+
+  // --- Upload with a progress bar ----------------------------------------------------------
+  // Answers typed but not saved yet survive a refresh of the checklist.
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form && form.classList.contains("item-form")) form.setAttribute("data-dirty", "1");
+  });
+
+  function carryOver(current, fresh) {
+    current.querySelectorAll("form[data-dirty] [id]").forEach(function (field) {
+      if (!field.form || field.type === "hidden") return;
+      var twin = fresh.querySelector("#" + CSS.escape(field.id));
+      if (!twin || !twin.form) return;
+      if (field.type === "checkbox" || field.type === "radio") twin.checked = field.checked;
+      else twin.value = field.value;
+      twin.form.setAttribute("data-dirty", "1");
+      var folded = twin.closest("details");
+      if (folded) folded.open = true;
+    });
+  }
+
+  function replaceFrom(page, id) {
+    var fresh = page.getElementById(id);
+    var current = document.getElementById(id);
+    if (fresh && current) {
+      carryOver(current, fresh);
+      current.replaceWith(fresh);
+      enhance(fresh);
+    }
+  }
+
+  function messageOf(page, ok) {
+    var found = ok ? page.querySelector("main .flash-info")
+                   : page.querySelector("#upload-error") || page.querySelector("main [role=alert]");
+    return found ? found.textContent.trim() : "";
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "upload-form" || !window.FormData) return;
+    var file = form.querySelector("input[type=file]");
+    var status = form.querySelector("[data-upload-status]");
+    var box = form.querySelector("[data-upload-progress]");
+    var bar = box.querySelector("progress");
+    var stale = form.querySelector("#upload-error");
+    if (stale) stale.remove();
+    status.classList.remove("flash-error");
+    // Refuse at once what the server would refuse after the whole file has travelled.
+    var chosen = file.files && file.files[0];
+    var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
+    if (chosen && limit && chosen.size > limit) {
+      event.preventDefault();
+      status.textContent = "The file is larger than the " + form.getAttribute("data-max-size") + " limit.";
+      status.classList.add("flash-error");
+      return;
+    }
+    if (!chosen || !form.querySelector("select[name=kind]").value) return; // the server explains what is missing
+    event.preventDefault();
+
+    var button = form.querySelector("button[type=submit]");
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.responseType = "document";
+    bar.removeAttribute("value"); // indeterminate until the first progress event
+    box.hidden = false;
+    button.disabled = true;
+    status.textContent = "Uploading " + chosen.name + "…";
+    request.upload.addEventListener("progress", function (progress) {
+      if (progress.lengthComputable) {
+        bar.max = progress.total;
+        bar.value = progress.loaded;
+        status.textContent = "Uploading " + chosen.name + ": " + Math.floor(100 * progress.loaded / progress.total) + "%";
+      }
+    });
+    request.addEventListener("load", function () {
+      button.disabled = false;
+      var page = request.response;
+      if (request.status >= 200 && request.status < 300 && page) {
+        bar.max = 1;
+        bar.value = 1;
+        replaceFrom(page, "attachment-list");
+        replaceFrom(page, "checklist");
+        form.reset();
+        status.textContent = messageOf(page, true) || "Uploaded " + chosen.name + ".";
+      } else {
+        box.hidden = true;
+        status.textContent = (page && messageOf(page, false)) || "The upload failed (" + request.status + ").";
+        status.classList.add("flash-error");
+      }
+    });
+    request.addEventListener("error", function () {
+      button.disabled = false;
+      box.hidden = true;
+      status.textContent = "The upload was interrupted; check the connection and try again.";
+      status.classList.add("flash-error");
+    });
+    request.send(new FormData(form));
+  });
+
+  enhance(document);
+})();

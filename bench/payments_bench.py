@@ -1,0 +1,268 @@
+"""Benchmark of the payments pipeline: approval -> payout -> provider -> paid webhook.
+
+    .venv/bin/python -m bench.payments_bench                 # 10,000 claims, concurrency 8
+    .venv/bin/python -m bench.payments_bench --claims 1000   # a quick look
+
+Everything runs on this machine, on loopback: PostgreSQL (database
+`payments_bench`, dropped and recreated), Redis (db 12, flushed), gunicorn in
+production mode, two `flask worker` RQ workers, `flask outbox relay` and the
+sandbox provider (`python -m app.payments.sandbox`) settling each payout after
+0.2 s and posting signed webhooks back to gunicorn.
+
+It loads N submitted claims, funds the pre-funding balance, then approves the
+claims through POST /api/v1/claims/{id}/approve from `--concurrency` threads,
+and waits until every payout is paid. It reports the time from the first
+approval to the last payout marked paid (from the rows' own timestamps),
+payouts per second, approval latencies, duplicates at the provider and in the
+ledger, and the exit status of `flask ledger check`; the JSON goes to
+bench/results/payments-<date>.json. Target: 10,000 paid in under 60 s, no duplicate.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import queue
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import requests
+from redis import Redis
+
+from bench import dataset, machine
+from bench.server import Gunicorn, GunicornSettings, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+PROGRAMS = ("programs@vendor.example", "demo-password")
+TARGET_SECONDS = 60.0
+
+
+def environment(database_url: str, redis_url: str, sandbox_url: str) -> dict[str, str]:
+    """One set of secrets for every process: the seed, gunicorn, the workers and the checker."""
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_urlsafe(32),
+            "PAYMENTS_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+            "PAYEE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "PAYMENTS_PROVIDER": "sandbox", "PAYMENTS_SANDBOX_URL": sandbox_url,
+            "PAYMENTS_SANDBOX_API_KEY": "bench-" + secrets.token_hex(8), "FLASK_APP": "wsgi.py"}
+
+
+def run_flask(env: dict[str, str], *args: str, production: bool = True) -> subprocess.CompletedProcess:
+    full = {**os.environ, **env, "GTAC_ENV": "production" if production else "development"}
+    full.pop("JOBS_EAGER", None)
+    if not production:  # the seed: no Redis, its few events run in the seeding process
+        full.pop("REDIS_URL", None)
+        full["JOBS_EAGER"] = "1"
+    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=REPO, env=full, capture_output=True,
+                          text=True)
+
+
+def load_claims(database_url: str, n: int) -> list[int]:
+    """N submitted rebate claims of Northwind Networks, inserted in one statement."""
+    with psycopg.connect(database_url) as conn:
+        partner_id, admin_id = conn.execute(
+            "SELECT o.id, u.id FROM organisations o JOIN users u ON u.organisation_id = o.id "
+            "WHERE o.name = 'Northwind Networks' AND u.email = 'admin@northwind.example'").fetchone()
+        rows = conn.execute(
+            "INSERT INTO claims (partner_id, created_by_id, type, amount, currency, period, description, status,"
+            " submitted_at, created_at, updated_at) "
+            "SELECT %(p)s, %(u)s, 'rebate', 1000 + g %% 9000, 'USD', '2026-Q3', 'bench claim ' || g, 'submitted',"
+            " now(), now(), now() FROM generate_series(1, %(n)s) AS g RETURNING id",
+            {"p": partner_id, "u": admin_id, "n": n}).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    full = {**os.environ, **env, "GTAC_ENV": "production"}
+    full.pop("JOBS_EAGER", None)
+    return subprocess.Popen(command, cwd=REPO, env=full, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def approve_all(base_url: str, token: str, claim_ids: list[int], concurrency: int) -> dict:
+    work: queue.Queue[int] = queue.Queue()
+    for claim_id in claim_ids:
+        work.put(claim_id)
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+
+    def worker():
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {token}"}
+        while True:
+            try:
+                claim_id = work.get_nowait()
+            except queue.Empty:
+                return
+            began = time.perf_counter()
+            answer = session.post(f"{base_url}/api/v1/claims/{claim_id}/approve", headers=headers, timeout=60)
+            spent = time.perf_counter() - began
+            with lock:
+                latencies.append(spent)
+                statuses[answer.status_code] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {"seconds": round(elapsed, 3), "per_second": round(len(claim_ids) / elapsed, 1),
+            "status_codes": dict(statuses),
+            "latency_ms": {"p50": round(1000 * statistics.median(latencies), 1),
+                           "p95": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1),
+                           "max": round(1000 * latencies[-1], 1)}}
+
+
+def paid_count(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM payouts WHERE status = 'paid'").fetchone()[0]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/payments_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--worker-class", choices=["fork", "simple"], default="fork",
+                        help="fork: `flask worker` (a work-horse process per job, as deployed); "
+                             "simple: RQ's SimpleWorker, jobs in the worker process itself")
+    args = parser.parse_args(argv)
+
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / "payments-bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    sandbox_port = free_port()
+    env = environment(args.database_url, args.redis_url, f"http://127.0.0.1:{sandbox_port}")
+    print(f"preparing {args.database_url} ...", flush=True)
+    dataset.reset_database(args.database_url)
+    Redis.from_url(args.redis_url).flushdb()
+    for step in (("db", "upgrade"), ("demo", "seed")):
+        done = run_flask(env, *step, production=False)
+        if done.returncode:
+            raise SystemExit(f"flask {' '.join(step)} failed:\n{done.stderr[-2000:]}")
+    claim_ids = load_claims(args.database_url, args.claims)
+
+    settings = GunicornSettings(workers=args.gunicorn_workers, worker_class="gthread",
+                                threads=args.gunicorn_threads, redis_url=args.redis_url)
+    processes: list[subprocess.Popen] = []
+    with Gunicorn(settings, args.database_url, REPO, env={**env, "GTAC_ENV": "production"}) as server:
+        try:
+            processes.append(start([sys.executable, "-m", "app.payments.sandbox", "--port", str(sandbox_port),
+                                    "--webhook-url", f"{server.base_url}/webhooks/payments/sandbox",
+                                    "--secret", env["PAYMENTS_WEBHOOK_SECRET"],
+                                    "--api-key", env["PAYMENTS_SANDBOX_API_KEY"], "--settle-after", "0.2",
+                                    "--webhook-concurrency", "8"], env, logs / "sandbox.log"))
+            for n in range(args.rq_workers):
+                if args.worker_class == "fork":
+                    command = [sys.executable, "-m", "flask", "worker", "--queues", "payments,notifications,default"]
+                else:
+                    command = [sys.executable, "-m", "rq.cli", "worker", "--url", args.redis_url,
+                               "--worker-class", "rq.worker.SimpleWorker", "--with-scheduler",
+                               "payments", "notifications", "default"]
+                processes.append(start(command, env, logs / f"worker-{n}.log"))
+            processes.append(start([sys.executable, "-m", "flask", "outbox", "relay"], env, logs / "relay.log"))
+            wait_for(lambda: _up(f"http://127.0.0.1:{sandbox_port}/healthz"), 120, "the sandbox")
+            redis = Redis.from_url(args.redis_url)
+            wait_for(lambda: len(redis.smembers("rq:workers")) >= args.rq_workers, 120, "the RQ workers")
+            token = requests.post(f"{server.base_url}/api/v1/tokens", auth=PROGRAMS, timeout=30).json()["token"]
+            funded = requests.post(f"{server.base_url}/api/v1/funding", headers={"Authorization": f"Bearer {token}"},
+                                   json={"amount": 200_000_000, "currency": "USD", "reference": "BENCH-FUNDING"},
+                                   timeout=30)
+            funded.raise_for_status()
+
+            print(f"approving {len(claim_ids)} claims at concurrency {args.concurrency} ...", flush=True)
+            approvals = approve_all(server.base_url, token, claim_ids, args.concurrency)
+            print(f"approvals done in {approvals['seconds']} s; waiting for the payouts ...", flush=True)
+            expected = len(claim_ids)
+            wait_for(lambda: paid_count(args.database_url) >= expected, args.timeout, "every payout paid", 0.5)
+            state = requests.get(f"http://127.0.0.1:{sandbox_port}/v1/_state", timeout=60).json()
+        finally:
+            for process in processes:
+                stop(process)
+
+    with psycopg.connect(args.database_url) as conn:
+        first, last, paid, payouts, settlements = conn.execute(
+            "SELECT (SELECT min(approved_at) FROM claims WHERE id = ANY(%(ids)s)),"
+            " (SELECT max(paid_at) FROM payouts), (SELECT count(*) FROM payouts WHERE status = 'paid'),"
+            " (SELECT count(*) FROM payouts),"
+            " (SELECT count(*) FROM ledger_transfers WHERE kind = 'settlement')", {"ids": claim_ids}).fetchone()
+    check = run_flask(env, "ledger", "check")
+    by_key = Counter(p["reference"] for p in state["payouts"])
+    seconds = (last - first).total_seconds()
+    result = {
+        "benchmark": "payments_pipeline",
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "claims": expected, "concurrency": args.concurrency, "rq_workers": args.rq_workers,
+        "rq_worker_class": args.worker_class,
+        "gunicorn": settings.describe(),
+        "first_approval_to_last_paid_s": round(seconds, 3),
+        "payouts_per_second": round(paid / seconds, 1) if seconds else None,
+        "approvals": approvals,
+        "paid": paid, "payouts": payouts, "settlement_transfers": settlements,
+        "provider_payouts": len(state["payouts"]),
+        "provider_duplicates": sum(n - 1 for n in by_key.values() if n > 1),
+        "provider_create_calls": sum(state["create_calls"].values()),
+        "webhooks_sent": state["webhooks_sent"], "webhooks_failed": state["webhooks_failed"],
+        "ledger_check": {"exit_code": check.returncode, "output": check.stdout.strip()[-500:]},
+        "target": {"all_paid_under_s": TARGET_SECONDS, "zero_duplicates": True},
+        "target_met": (paid == expected and seconds < TARGET_SECONDS and payouts == expected
+                       and settlements == expected and check.returncode == 0
+                       and all(n == 1 for n in by_key.values())),
+        "machine": machine.describe(args.database_url),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"payments-{datetime.now(timezone.utc).date().isoformat()}-{args.worker_class}.json"
+    if expected == 10_000:
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"wrote {out}")
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2, default=str))
+    return result
+
+
+def _up(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,462 @@
+"""Who may do what to whose data, as tables (SPEC §2, §10).
+
+Callers are the demo users of SPEC §10 (Northwind: engineer, admin and its
+customer Acme; Contoso: engineer and its customer Fabrikam; the vendor: gtac,
+manager, programs), nobody, a token never issued and a revoked token. Globex,
+a second customer of Northwind, shows that a customer's scope is its own
+organisation and not its partner's.
+
+Rules: another tenant's object is 404, never 403; a visible object the role
+may not act on is 403; GTAC sees only escalated cases and only the gtac
+channel; customers only their organisation's cases and the customer channel;
+programs no cases at all; the gtac channel is closed (422) until escalation.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import assert_error, check_each
+from tests.conftest import DEMO_EMAILS, basic
+
+NO_CREDENTIALS = ("anonymous", "bad_token", "revoked_token")
+CASE_ROLES = ("engineer", "admin", "customer", "contoso", "fabrikam", "gtac", "manager")
+ROLE = {"engineer": "partner_engineer", "admin": "partner_admin", "customer": "customer",
+        "contoso": "partner_engineer", "fabrikam": "customer", "gtac": "gtac_engineer",
+        "manager": "gtac_manager", "programs": "programs"}
+ORGANISATION = {"engineer": "Northwind Networks", "admin": "Northwind Networks",
+                "customer": "Acme Corp", "contoso": "Contoso Integrators",
+                "fabrikam": "Fabrikam Ltd", "gtac": "Extreme GTAC", "manager": "Extreme GTAC",
+                "programs": "Extreme GTAC"}
+
+
+def cells(table: dict[str, tuple], columns: tuple[str, ...]):
+    """(caller, column, expected status) for every cell of a table."""
+    for caller, row in table.items():
+        yield from ((caller, column, status) for column, status in zip(columns, row, strict=True))
+
+
+def check_every_cell(cells_to_check, check) -> None:
+    """Run check(caller, column, status) on each cell; report every wrong cell, not just the first."""
+    check_each(cells_to_check, check,
+               describe=lambda caller, column, status: f"{caller} / {column} (expected {status})")
+
+
+# --- Endpoints without a case in the path -----------------------------------------------------
+#
+# POST /cases "own" is a serial of the caller's own organisation (gtac/programs try Acme's);
+# "foreign" is another tenant's serial: Fabrikam's for Northwind, Acme's for Contoso and
+# Fabrikam, and for Acme's customer the serial of Globex, a sibling customer of its partner.
+# DELETE /tokens "foreign" is a live token of another user.
+GENERAL_COLUMNS = ("POST tokens", "GET me", "GET tokens", "DELETE own token",
+                   "DELETE foreign token", "GET cases", "POST cases own", "POST cases foreign",
+                   "GET openapi", "GET healthz", "GET readyz")
+GENERAL = {
+    #                 POST   GET   GET     DELETE  DELETE   GET    POST   POST     open  health ready
+    #                 tokens me    tokens  own     foreign  cases  own    foreign  api   z      z
+    "engineer":      (201,   200,  200,    204,    404,     200,   201,   422,     200,  200,   200),
+    "admin":         (201,   200,  200,    204,    404,     200,   201,   422,     200,  200,   200),
+    "customer":      (201,   200,  200,    204,    404,     200,   201,   422,     200,  200,   200),
+    "contoso":       (201,   200,  200,    204,    404,     200,   201,   422,     200,  200,   200),
+    "fabrikam":      (201,   200,  200,    204,    404,     200,   201,   422,     200,  200,   200),
+    "gtac":          (201,   200,  200,    204,    404,     200,   403,   403,     200,  200,   200),
+    "manager":       (201,   200,  200,    204,    404,     200,   403,   403,     200,  200,   200),
+    "programs":      (201,   200,  200,    204,    404,     403,   403,   403,     200,  200,   200),
+    "anonymous":     (401,   401,  401,    401,    401,     401,   401,   401,     200,  200,   200),
+    "bad_token":     (401,   401,  401,    401,    401,     401,   401,   401,     200,  200,   200),
+    "revoked_token": (401,   401,  401,    401,    401,     401,   401,   401,     200,  200,   200),
+}
+OWN_SERIAL = {"engineer": "ACME-0005", "admin": "ACME-0005", "customer": "ACME-0005",
+              "contoso": "FAB-0004", "fabrikam": "FAB-0004"}
+FOREIGN_SERIAL = {"engineer": "FAB-0004", "admin": "FAB-0004", "customer": "GLX-0003",
+                  "contoso": "ACME-0005", "fabrikam": "ACME-0005"}
+OWN_CUSTOMER = {"engineer": "Acme Corp", "admin": "Acme Corp", "customer": "Acme Corp",
+                "contoso": "Fabrikam Ltd", "fabrikam": "Fabrikam Ltd"}
+
+# --- Endpoints on one case --------------------------------------------------------------------
+CASE_COLUMNS = ("acme_open", "acme_escalated", "globex_open", "fabrikam_open", "fabrikam_escalated")
+UNAUTHENTICATED = {caller: (401,) * 5 for caller in NO_CREDENTIALS}
+READ_CASE = {  # GET /cases/{id}, GET /cases/{id}/messages (the caller's channels)
+    #              acme   acme       globex  fabrikam  fabrikam
+    #              open   escalated  open    open      escalated
+    "engineer":   (200,   200,       200,    404,      404),
+    "admin":      (200,   200,       200,    404,      404),
+    "customer":   (200,   200,       404,    404,      404),
+    "contoso":    (404,   404,       404,    200,      200),
+    "fabrikam":   (404,   404,       404,    200,      200),
+    "gtac":       (404,   200,       404,    404,      200),
+    "manager":    (404,   200,       404,    404,      200),
+    "programs":   (404,   404,       404,    404,      404),
+    **UNAUTHENTICATED,
+}
+READ_CHANNEL = {  # GET /cases/{id}/messages?channel=...
+    "internal": {
+        "engineer":   (200,   200,       200,    404,      404),
+        "admin":      (200,   200,       200,    404,      404),
+        "customer":   (403,   403,       404,    404,      404),
+        "contoso":    (404,   404,       404,    200,      200),
+        "fabrikam":   (404,   404,       404,    403,      403),
+        "gtac":       (404,   403,       404,    404,      403),
+        "manager":    (404,   403,       404,    404,      403),
+        "programs":   (404,   404,       404,    404,      404),
+        **UNAUTHENTICATED,
+    },
+    "customer": {
+        "engineer":   (200,   200,       200,    404,      404),
+        "admin":      (200,   200,       200,    404,      404),
+        "customer":   (200,   200,       404,    404,      404),
+        "contoso":    (404,   404,       404,    200,      200),
+        "fabrikam":   (404,   404,       404,    200,      200),
+        "gtac":       (404,   403,       404,    404,      403),
+        "manager":    (404,   403,       404,    404,      403),
+        "programs":   (404,   404,       404,    404,      404),
+        **UNAUTHENTICATED,
+    },
+    "gtac": {
+        "engineer":   (200,   200,       200,    404,      404),
+        "admin":      (200,   200,       200,    404,      404),
+        "customer":   (403,   403,       404,    404,      404),
+        "contoso":    (404,   404,       404,    200,      200),
+        "fabrikam":   (404,   404,       404,    403,      403),
+        "gtac":       (404,   200,       404,    404,      200),
+        "manager":    (404,   200,       404,    404,      200),
+        "programs":   (404,   404,       404,    404,      404),
+        **UNAUTHENTICATED,
+    },
+}
+WRITE_CHANNEL = {  # POST /cases/{id}/messages {"channel": ...}
+    "internal": {
+        "engineer":   (201,   201,       201,    404,      404),
+        "admin":      (201,   201,       201,    404,      404),
+        "customer":   (403,   403,       404,    404,      404),
+        "contoso":    (404,   404,       404,    201,      201),
+        "fabrikam":   (404,   404,       404,    403,      403),
+        "gtac":       (404,   403,       404,    404,      403),
+        "manager":    (404,   403,       404,    404,      403),
+        "programs":   (404,   404,       404,    404,      404),
+        **UNAUTHENTICATED,
+    },
+    "customer": {
+        "engineer":   (201,   201,       201,    404,      404),
+        "admin":      (201,   201,       201,    404,      404),
+        "customer":   (201,   201,       404,    404,      404),
+        "contoso":    (404,   404,       404,    201,      201),
+        "fabrikam":   (404,   404,       404,    201,      201),
+        "gtac":       (404,   403,       404,    404,      403),
+        "manager":    (404,   403,       404,    404,      403),
+        "programs":   (404,   404,       404,    404,      404),
+        **UNAUTHENTICATED,
+    },
+    "gtac": {
+        "engineer":   (422,   201,       422,    404,      404),
+        "admin":      (422,   201,       422,    404,      404),
+        "customer":   (403,   403,       404,    404,      404),
+        "contoso":    (404,   404,       404,    422,      201),
+        "fabrikam":   (404,   404,       404,    403,      403),
+        "gtac":       (404,   201,       404,    404,      201),
+        "manager":    (404,   201,       404,    404,      201),
+        "programs":   (404,   404,       404,    404,      404),
+        **UNAUTHENTICATED,
+    },
+}
+CASE_MATRIX = {
+    "GET /cases/{id}": READ_CASE,
+    "GET /cases/{id}/messages": READ_CASE,
+    **{f"GET /cases/{{id}}/messages?channel={c}": table for c, table in READ_CHANNEL.items()},
+    **{f"POST /cases/{{id}}/messages {c}": table for c, table in WRITE_CHANNEL.items()},
+}
+# The channels each role reads when it asks for the whole thread.
+READABLE = {"engineer": {"internal", "customer", "gtac"}, "admin": {"internal", "customer", "gtac"},
+            "contoso": {"internal", "customer", "gtac"}, "customer": {"customer"},
+            "fabrikam": {"customer"}, "gtac": {"gtac"}, "manager": {"gtac"}}
+# The cases each role finds in GET /cases, stated on the test's own record of each case.
+VISIBLE = {
+    "engineer": lambda case: case.partner == "northwind",
+    "admin": lambda case: case.partner == "northwind",
+    "customer": lambda case: case.customer == "acme",
+    "contoso": lambda case: case.partner == "contoso",
+    "fabrikam": lambda case: case.customer == "fabrikam",
+    "gtac": lambda case: case.escalated,
+    "manager": lambda case: case.escalated,
+}
+# Error codes by status, for the case endpoints.
+CASE_ERROR = {404: "case_not_found", 403: "channel_not_allowed", 422: "gtac_channel_closed"}
+
+
+def unauthenticated_code(caller: str, endpoint: str = "") -> str:
+    if endpoint == "POST tokens":
+        return "missing_credentials"
+    return "missing_token" if caller == "anonymous" else "invalid_token"
+
+
+def assert_refused(answer, status: int, code: str) -> None:
+    assert_error(answer, status, code)
+    if status == 401:
+        assert answer.headers.get("WWW-Authenticate"), "a 401 must say how to authenticate"
+
+
+# --- Tests: endpoints without a case ----------------------------------------------------------
+
+def test_every_table_has_a_row_for_every_caller():
+    everyone = {*ROLE, *NO_CREDENTIALS}
+    for name, table in {"GENERAL": GENERAL, **CASE_MATRIX}.items():
+        assert set(table) == everyone, name
+    assert set(VISIBLE) == set(READABLE) == set(CASE_ROLES) == set(ROLE) - {"programs"}
+
+
+GENERAL_ERROR = {404: "token_not_found", 422: "serial_not_covered", 403: "role_not_allowed"}
+
+
+@pytest.mark.parametrize("endpoint", GENERAL_COLUMNS)
+def test_general_endpoint(client, callers, demo, case_book, token_ids, row_counts, endpoint):
+    column = GENERAL_COLUMNS.index(endpoint)
+    live_tokens = {name: _token_id_of(client, callers, name) for name in DEMO_EMAILS}
+
+    def check(caller, _endpoint, status):
+        before = row_counts()
+        answer = _call_general(client, callers, live_tokens, caller, endpoint)
+        if status >= 400:
+            code = unauthenticated_code(caller, endpoint) if status == 401 else GENERAL_ERROR[status]
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        _check_success(client, callers, demo, case_book, token_ids, caller, endpoint, answer)
+
+    check_every_cell([(caller, endpoint, row[column]) for caller, row in GENERAL.items()], check)
+
+
+def _call_general(client, callers, live_tokens, caller, endpoint):
+    headers = callers[caller]
+    if endpoint == "POST tokens":
+        auth = basic(DEMO_EMAILS[caller]) if caller in DEMO_EMAILS else headers
+        return client.post("/api/v1/tokens", json={"name": "matrix"}, headers=auth)
+    if endpoint == "DELETE own token":
+        own = live_tokens.get(caller, live_tokens["engineer"])
+        return client.delete(f"/api/v1/tokens/{own}", headers=headers)
+    if endpoint == "DELETE foreign token":
+        victim = "engineer" if caller == "contoso" else "contoso"
+        return client.delete(f"/api/v1/tokens/{live_tokens[victim]}", headers=headers)
+    if endpoint.startswith("POST cases"):
+        serial = (OWN_SERIAL if endpoint.endswith("own") else FOREIGN_SERIAL).get(caller, "ACME-0005")
+        return client.post("/api/v1/cases", headers=headers, json={
+            "serial_number": serial, "software_version": "32.6.1.4", "severity": "S3",
+            "title": "Optics report low light", "description": "Port 1:50 shows rx power -19 dBm."})
+    path = {"GET me": "/api/v1/me", "GET tokens": "/api/v1/tokens", "GET cases": "/api/v1/cases",
+            "GET openapi": "/api/v1/openapi.json", "GET healthz": "/healthz",
+            "GET readyz": "/readyz"}[endpoint]
+    return client.get(path, headers=headers)
+
+
+def _token_id_of(client, callers, owner: str) -> int:
+    """The id of the owner's working token, read from the owner's own token list."""
+    listed = client.get("/api/v1/tokens", headers=callers[owner]).json
+    (token,) = [t for t in listed if t["name"] == f"test {owner}"]
+    return token["id"]
+
+
+def _check_success(client, callers, demo, case_book, token_ids, caller, endpoint, answer):
+    body = answer.json if answer.status_code != 204 else None
+    if endpoint == "POST tokens":
+        bearer = {"Authorization": f"Bearer {body['token']}"}
+        assert client.get("/api/v1/me", headers=bearer).json["email"] == DEMO_EMAILS[caller]
+    elif endpoint == "GET me":
+        assert body["id"] == demo[caller].id
+        assert body["email"] == DEMO_EMAILS[caller]
+        assert body["role"] == ROLE[caller]
+        assert body["organisation"]["name"] == ORGANISATION[caller]
+    elif endpoint == "GET tokens":
+        assert sorted(t["id"] for t in body) == sorted(token_ids[DEMO_EMAILS[caller]])
+        assert not any("token" in t or "digest" in t for t in body), "a token secret leaked"
+    elif endpoint == "DELETE own token":
+        assert answer.get_data() == b""
+        assert_error(client.get("/api/v1/me", headers=callers[caller]), 401, "invalid_token")
+    elif endpoint == "GET cases":
+        assert [c["id"] for c in body["items"]] == case_book.ids(VISIBLE[caller])
+        assert body["next_cursor"] is None
+    elif endpoint == "POST cases own":
+        assert body["customer"]["name"] == OWN_CUSTOMER[caller]
+        assert body["status"] == "open"
+        assert client.get(f"/api/v1/cases/{body['id']}", headers=callers[caller]).status_code == 200
+    elif endpoint == "GET openapi":
+        assert "/api/v1/cases/{case_id}" in body["paths"]
+    elif endpoint == "GET healthz":
+        assert body == {"status": "ok"}
+    elif endpoint == "GET readyz":
+        assert body["status"] == "ready"
+
+
+def test_foreign_token_survives_a_revocation_attempt(client, callers):
+    victim = _token_id_of(client, callers, "contoso")
+    assert_error(client.delete(f"/api/v1/tokens/{victim}", headers=callers["engineer"]),
+                 404, "token_not_found")
+    assert client.get("/api/v1/me", headers=callers["contoso"]).status_code == 200
+    assert victim in [t["id"] for t in client.get("/api/v1/tokens", headers=callers["contoso"]).json]
+
+
+def test_foreign_serial_is_refused_like_an_unknown_one(client, callers, row_counts):
+    """The refusal does not tell whether the serial exists elsewhere."""
+    before = row_counts()
+    answers = []
+    for serial in ("FAB-0004", "NO-SUCH-SERIAL"):
+        answer = client.post("/api/v1/cases", headers=callers["engineer"], json={
+            "serial_number": serial, "software_version": "32.6.1.4", "severity": "S3",
+            "title": "Optics report low light", "description": "Port 1:50 shows low rx power."})
+        error = assert_error(answer, 422, "serial_not_covered")
+        answers.append((error["message"], sorted(error["details"])))
+    assert answers[0] == answers[1]
+    assert row_counts() == before
+
+
+def test_wrong_password_is_401_and_recorded(client, demo, row_counts):
+    before = row_counts()
+    answer = client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["engineer"], "not-the-password"))
+    assert_error(answer, 401, "invalid_credentials")
+    assert row_counts() == {**before, "login_failures": before["login_failures"] + 1}
+
+
+def test_customer_case_goes_to_its_own_partner(client, callers):
+    opened = client.post("/api/v1/cases", headers=callers["customer"], json={
+        "serial_number": "ACME-0006", "software_version": "32.6.1.4", "severity": "S3",
+        "title": "PoE budget exceeded", "description": "Phones on ports 1-12 lose power."}).json
+    assert opened["customer"]["name"] == "Acme Corp"
+    seen_by_partner = client.get(f"/api/v1/cases/{opened['id']}", headers=callers["engineer"]).json
+    assert seen_by_partner["partner"]["name"] == "Northwind Networks"
+    assert_error(client.get(f"/api/v1/cases/{opened['id']}", headers=callers["contoso"]),
+                 404, "case_not_found")
+
+
+# --- Tests: endpoints on one case -------------------------------------------------------------
+
+@pytest.mark.parametrize("endpoint", CASE_MATRIX)
+def test_case_endpoint(client, callers, case_book, row_counts, endpoint):
+    method, path, *rest = endpoint.split(" ")
+
+    def check(caller, target, status):
+        record = case_book.cases[target]
+        url = "/api/v1" + path.replace("{id}", str(record.id))
+        before = row_counts()
+        if method == "POST":
+            answer = client.post(url, headers=callers[caller],
+                                 json={"channel": rest[0], "body": f"{caller} writes"})
+        else:
+            answer = client.get(url, headers=callers[caller])
+        if status >= 400:
+            code = unauthenticated_code(caller) if status == 401 else CASE_ERROR[status]
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        _check_case_answer(client, callers, case_book, caller, target, endpoint, answer)
+
+    check_every_cell(cells(CASE_MATRIX[endpoint], CASE_COLUMNS), check)
+
+
+def _check_case_answer(client, callers, case_book, caller, target, endpoint, answer):
+    record = case_book.cases[target]
+    body = answer.json
+    if endpoint == "GET /cases/{id}":
+        assert (body["id"], body["title"]) == (record.id, record.title)
+    elif endpoint == "GET /cases/{id}/messages":
+        expected = [mid for mid, channel in case_book.messages[target] if channel in READABLE[caller]]
+        assert [m["id"] for m in body] == expected
+    elif endpoint.startswith("GET"):
+        channel = endpoint.rsplit("=", 1)[1]
+        assert [m["id"] for m in body] == [mid for mid, c in case_book.messages[target] if c == channel]
+    else:
+        channel = endpoint.rsplit(" ", 1)[1]
+        assert (body["channel"], body["author"]["role"]) == (channel, ROLE[caller])
+        thread = client.get(f"/api/v1/cases/{record.id}/messages?channel={channel}",
+                            headers=callers[caller]).json
+        assert thread[-1]["id"] == body["id"]
+
+
+# --- Tests: lists leak nothing, whatever the page size and filters ----------------------------
+
+def walk_pages(client, headers, query: dict) -> list[list[int]]:
+    """Every page of GET /cases for this query, following next_cursor to the end."""
+    pages, cursor = [], None
+    while True:
+        params = {**query, **({"cursor": cursor} if cursor else {})}
+        answer = client.get("/api/v1/cases", query_string=params, headers=headers)
+        assert answer.status_code == 200, answer.json
+        pages.append([case["id"] for case in answer.json["items"]])
+        cursor = answer.json["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) <= 50, "pagination does not end"
+
+
+FILTERS = {
+    "status=open": ({"status": "open"}, lambda c: c.status == "open"),
+    "status=escalated": ({"status": "escalated"}, lambda c: c.status == "escalated"),
+    "status=resolved": ({"status": "resolved"}, lambda c: c.status == "resolved"),
+    "status=closed": ({"status": "closed"}, lambda c: c.status == "closed"),
+    "severity=S1": ({"severity": "S1"}, lambda c: c.severity == "S1"),
+    "severity=S2": ({"severity": "S2"}, lambda c: c.severity == "S2"),
+    "severity=S3": ({"severity": "S3"}, lambda c: c.severity == "S3"),
+    "severity=S4": ({"severity": "S4"}, lambda c: c.severity == "S4"),
+    # Words and serial fragments shared by several tenants' cases.
+    "q=reboot": ({"q": "reboot"}, lambda c: "reboot" in c.title.lower()),
+    "q=UPLINK": ({"q": "UPLINK"}, lambda c: "uplink" in c.title.lower()),
+    "q=0002": ({"q": "0002"}, lambda c: "0002" in c.serial_number),
+    "q=acme-": ({"q": "acme-"}, lambda c: c.serial_number.startswith("ACME-")),
+    # LIKE wildcards are searched for literally, so they match nothing here.
+    "q=%": ({"q": "%"}, lambda c: False),
+    "q=_": ({"q": "_"}, lambda c: False),
+    "status+severity+q": ({"status": "escalated", "severity": "S1", "q": "stack"},
+                          lambda c: c.status == "escalated" and c.severity == "S1"
+                          and "stack" in c.title.lower()),
+}
+
+
+@pytest.mark.parametrize("caller", CASE_ROLES)
+def test_list_pages_hold_exactly_the_visible_cases(client, callers, case_book, caller):
+    expected = case_book.ids(VISIBLE[caller])
+
+    def check(caller, page_size, _status):
+        limit = int(page_size.removeprefix("limit="))
+        pages = walk_pages(client, callers[caller], {"limit": limit})
+        assert [case_id for page in pages for case_id in page] == expected
+        assert all(len(page) == limit for page in pages[:-1])
+        assert len(pages) == max(1, -(-len(expected) // limit))
+
+    check_every_cell([(caller, f"limit={limit}", 200) for limit in (1, 2, 3, 100)], check)
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_list_filters_stay_within_the_tenant(client, callers, case_book, name):
+    query, keep = FILTERS[name]
+
+    def check(caller, page_size, _status):
+        expected = case_book.ids(lambda case: VISIBLE[caller](case) and keep(case))
+        pages = walk_pages(client, callers[caller], {**query, "limit": page_size.removeprefix("limit=")})
+        assert [case_id for page in pages for case_id in page] == expected
+
+    check_every_cell([(caller, f"limit={limit}", 200) for caller in CASE_ROLES for limit in (1, 100)],
+                     check)
+
+
+def test_the_data_set_gives_every_list_check_something_to_catch(case_book):
+    """Each role sees some cases and not others; each filter matches cases some role may not see."""
+    cases = case_book.cases.values()
+    for caller, visible in VISIBLE.items():
+        assert any(visible(c) for c in cases) and not all(visible(c) for c in cases), caller
+    for name, (_query, keep) in FILTERS.items():
+        if name not in {"q=%", "q=_"}:
+            assert any(keep(c) and not visible(c) for c in cases for visible in VISIBLE.values()), name
+
+
+def test_a_cursor_does_not_carry_one_tenant_into_another(client, callers, case_book):
+    first = client.get("/api/v1/cases?limit=1", headers=callers["engineer"]).json
+    answer = client.get("/api/v1/cases", query_string={"cursor": first["next_cursor"]},
+                        headers=callers["fabrikam"])
+    assert answer.status_code == 200
+    before = first["items"][0]["id"]
+    assert [c["id"] for c in answer.json["items"]] == case_book.ids(
+        lambda case: VISIBLE["fabrikam"](case) and case.id < before)
+
+
+def test_programs_may_not_list_cases_even_filtered(client, callers, case_book):
+    for query in ({}, {"status": "open"}, {"q": "reboot"}, {"limit": 1}):
+        answer = client.get("/api/v1/cases", query_string=query, headers=callers["programs"])
+        assert_error(answer, 403, "role_not_allowed")

@@ -1,0 +1,54 @@
+"""In a real browser: a programmes user approves a claim and watches it get paid."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.conftest import DEMO_EMAILS, need
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def test_programmes_approve_a_claim_and_it_reaches_paid(chromium, live_server, sandbox, payments, demo):
+    sandbox.faults(settle_after=0.5)
+    claim_id = payments.claim(amount=42_000)
+    context = chromium.new_context(base_url=live_server)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("E-mail").fill(DEMO_EMAILS["programs"])
+        page.get_by_label("Password").fill("demo-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/payments/programmes")
+        assert page.locator("svg.pipeline").count() == 0 or page.locator("svg.pipeline").first.is_visible()
+        page.get_by_role("button", name=f"Approve claim {claim_id}").click()
+        page.get_by_text(f"Claim {claim_id} approved.").wait_for()
+        page.goto(f"/payments/claims/{claim_id}")
+        deadline = time.monotonic() + 20
+        # innerText follows the CSS capitalisation of status badges: compare case-insensitively.
+        while page.locator("#payout-status").inner_text().strip().lower() != "paid":
+            assert time.monotonic() < deadline, "the claim did not reach paid in the browser"
+            time.sleep(0.3)
+            page.reload()
+        assert page.locator("h1").inner_text().strip().lower().endswith("paid")
+        page.goto("/payments/programmes")
+        assert "paid (1)" in page.locator("svg.pipeline").first.inner_html()
+    finally:
+        context.close()

@@ -1,0 +1,82 @@
+"""Payments pages: what partners and the programmes team see, and the CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+
+@pytest.fixture
+def signed_in(app, demo):
+    """signed_in("admin") is a test client with that demo user's web session."""
+
+    def sign(who):
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(demo[who].id)
+            session["_fresh"] = True
+        return client
+
+    return sign
+
+
+def test_partner_page_lists_payments_with_claims_and_masked_bank_details(payments, sandbox, signed_in, app,
+                                                                         monkeypatch):
+    monkeypatch.setitem(app.config, "PAYMENTS_SECOND_APPROVAL_ABOVE", 10**12)
+    claim_id = payments.claim(amount=123_456)
+    payments.approve(claim_id)
+    payout = payments.payout_of(claim_id)
+    page = signed_in("admin").get("/payments/partner")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert payout["reference"] in html and f"Claim {claim_id}" in html
+    assert "1,234.56 USD" in html
+    assert "GB33 **** 5555" in html and "GB33BUKB20201555555555" not in html
+
+
+def test_partner_exports_its_payments_as_csv(payments, sandbox, signed_in):
+    claim_id = payments.claim(amount=50_000)
+    payments.approve(claim_id)
+    payout = payments.payout_of(claim_id)
+    payments.webhook("payout.paid", payout["reference"], "evt_csv")
+    answer = signed_in("admin").get("/payments/export.csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert [(r["payment_reference"], r["status"], r["amount_minor_units"], r["claim_id"]) for r in rows] == [
+        (payout["reference"], "paid", "50000", str(claim_id))]
+
+
+def test_programmes_page_shows_balance_pipeline_chart_and_claims_to_decide(payments, sandbox, signed_in):
+    claim_id = payments.claim(amount=20_000)
+    payments.approve(claim_id)
+    waiting = payments.claim(amount=30_000)
+    page = signed_in("programs").get("/payments/programmes")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "249,800.00 USD" in html  # 250,000.00 funded by the demo less the 200.00 reserved
+    assert "<svg" in html and "in transit (1)" in html
+    assert f"Approve claim {waiting}" in html
+
+
+@pytest.mark.parametrize("who, path", [("engineer", "/payments/partner"), ("admin", "/payments/programmes"),
+                                       ("customer", "/payments")])
+def test_pages_refuse_other_roles(signed_in, who, path):
+    assert signed_in(who).get(path).status_code == 403
+
+
+def test_reconciliation_page_lists_exceptions(payments, sandbox, signed_in, app, monkeypatch):
+    claim_id = payments.claim(amount=40_000)
+    payments.approve(claim_id)
+    reference = payments.payout_of(claim_id)["reference"]
+    statement = ("provider_payout_id,reference,amount,currency,status\n"
+                 f"sbx_1,{reference},41000,USD,processing\n"
+                 "sbx_2,PO9999999999,500,USD,paid\n")
+    client = signed_in("programs")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)  # the form's token is the browser test's business
+    answer = client.post("/payments/programmes/reconciliation", data={
+        "stmt-statement": (io.BytesIO(statement.encode()), "statement.csv")},
+        content_type="multipart/form-data", follow_redirects=True)
+    html = answer.get_data(as_text=True)
+    assert "0 of 2 line(s) matched, 2 exception(s)" in html
+    assert "amount mismatch" in html and "unknown reference" in html

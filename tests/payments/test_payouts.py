@@ -1,0 +1,182 @@
+"""Payouts against the sandbox provider over HTTP: webhooks, failures, retries, returns, funding."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.payments.models import LedgerTransfer, Payout, ProviderEvent, TransferKind
+from tests.payments.conftest import count, ledger_violations, wait_until
+
+
+def _approved(payments, amount=40_000):
+    claim_id = payments.claim(amount=amount)
+    assert payments.approve(claim_id).status_code == 200
+    return claim_id, payments.payout_of(claim_id)
+
+
+def test_paid_webhook_settles_once_even_when_duplicated(payments, sandbox, app):
+    before = payments.balance()
+    claim_id, payout = _approved(payments)
+    first = payments.webhook("payout.paid", payout["reference"], "evt_1")
+    assert first.status_code == 200 and first.json["outcome"] == "paid"
+    duplicate = payments.webhook("payout.paid", payout["reference"], "evt_1")
+    assert duplicate.status_code == 200 and duplicate.json["outcome"] == "duplicate"
+    replay_with_new_id = payments.webhook("payout.paid", payout["reference"], "evt_2")
+    assert replay_with_new_id.json["outcome"] == "already_paid"
+    assert payments.get_claim(claim_id)["status"] == "paid"
+    paid = payments.payout_of(claim_id)
+    assert paid["status"] == "paid" and paid["paid_at"]
+    after = payments.balance()
+    assert after["paid_total"] - before["paid_total"] == 40_000
+    assert before["prefunding"]["available"] - after["prefunding"]["available"] == 40_000
+    assert after["prefunding"]["pending"] == before["prefunding"]["pending"]
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 1
+    assert ledger_violations(app) == []
+
+
+def test_a_webhook_with_a_bad_signature_changes_nothing(payments, sandbox, app):
+    claim_id, payout = _approved(payments)
+    forged = payments.webhook("payout.paid", payout["reference"], "evt_forged", secret="not-the-secret")
+    assert forged.status_code == 401
+    assert forged.json["error"]["code"] == "invalid_signature"
+    stale = payments.webhook("payout.paid", payout["reference"], "evt_stale",
+                             signature="t=1000000000,v1=" + "0" * 64)
+    assert stale.status_code == 401
+    assert payments.payout_of(claim_id)["status"] == "in_transit"
+    assert count(app, ProviderEvent) == 0
+
+
+def test_failed_payout_releases_the_reservation_and_a_retry_pays_under_a_new_key(payments, sandbox, app):
+    start = payments.balance()["prefunding"]["available"]
+    claim_id, payout = _approved(payments, amount=30_000)
+    assert payments.balance()["prefunding"]["available"] == start - 30_000
+    failed = payments.webhook("payout.failed", payout["reference"], "evt_f", reason="Account closed")
+    assert failed.json["outcome"] == "failed"
+    assert payments.get_claim(claim_id)["status"] == "failed"
+    now_failed = payments.payout_of(claim_id)
+    assert now_failed["status"] == "failed" and now_failed["failure_reason"] == "Account closed"
+    assert payments.balance()["prefunding"]["available"] == start  # voided, not spent
+    # A partner cannot retry; programmes can, as a second attempt with its own key.
+    assert payments.client.post(f"/api/v1/payouts/{payout['id']}/retry",
+                                headers=payments.tokens["admin"]).status_code == 403
+    retried = payments.client.post(f"/api/v1/payouts/{payout['id']}/retry", headers=payments.tokens["programs"])
+    assert retried.status_code == 200, retried.json
+    assert retried.json["attempt"] == 2
+    assert payments.payout_of(claim_id)["status"] == "in_transit"
+    second_key = f"{payout['reference']}-2"
+    assert len(sandbox.payouts_for(second_key)) == 1
+    # A late event about the first attempt must not touch the second.
+    late = payments.webhook("payout.paid", payout["reference"], "evt_late")
+    assert late.json["outcome"] == "stale_attempt"
+    assert payments.webhook("payout.paid", second_key, "evt_p2").json["outcome"] == "paid"
+    assert payments.get_claim(claim_id)["status"] == "paid"
+    assert count(app, Payout) == 1
+    assert ledger_violations(app) == []
+
+
+def test_a_returned_payout_is_reversed_by_a_compensating_transfer_once(payments, sandbox, app):
+    start = payments.balance()
+    claim_id, payout = _approved(payments, amount=25_000)
+    payments.webhook("payout.paid", payout["reference"], "evt_paid")
+    returned = payments.webhook("payout.returned", payout["reference"], "evt_ret", reason="Beneficiary recalled")
+    assert returned.json["outcome"] == "returned"
+    again = payments.webhook("payout.returned", payout["reference"], "evt_ret_2", reason="Beneficiary recalled")
+    assert again.json["outcome"] == "ignored"
+    claim = payments.get_claim(claim_id)
+    assert claim["status"] == "returned" and claim["return_reason"] == "Beneficiary recalled"
+    assert payments.payout_of(claim_id)["status"] == "returned"
+    end = payments.balance()
+    assert end["prefunding"]["available"] == start["prefunding"]["available"]
+    assert end["paid_total"] == start["paid_total"]
+    with app.app_context():
+        kinds = list(db.session.scalars(sa.select(LedgerTransfer.kind).where(
+            LedgerTransfer.payout_id == payout["id"]).order_by(LedgerTransfer.id)))
+        db.session.remove()
+    assert kinds == [TransferKind.RESERVATION, TransferKind.POST, TransferKind.SETTLEMENT, TransferKind.RETURN]
+    assert ledger_violations(app) == []
+
+
+def test_returned_before_the_paid_webhook_arrived_still_balances(payments, sandbox, app):
+    claim_id, payout = _approved(payments, amount=10_000)
+    assert payments.webhook("payout.returned", payout["reference"], "evt_r").json["outcome"] == "returned"
+    assert payments.get_claim(claim_id)["status"] == "returned"
+    assert ledger_violations(app) == []
+
+
+def test_sandbox_settles_over_http_with_signed_webhooks(payments, sandbox, app, live_server):
+    sandbox.faults(settle_after=0.2, duplicate_webhooks=True)
+    claim_id, payout = _approved(payments, amount=12_345)
+    wait_until(lambda: payments.payout_of(claim_id)["status"] == "paid", what="the paid webhook")
+    wait_until(lambda: sandbox.state()["webhooks_sent"] >= 2, what="the duplicate webhook")
+    with app.app_context():
+        outcomes = sorted(db.session.scalars(sa.select(ProviderEvent.outcome)))
+        db.session.remove()
+    assert outcomes == ["paid"]  # the duplicate delivery was recognised by its event id
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 1
+    assert ledger_violations(app) == []
+
+
+def test_late_return_from_the_sandbox_reopens_the_claim(payments, sandbox, app):
+    sandbox.faults(settle_after=0.1, return_next_payouts=1, return_after=0.5)
+    claim_id, _ = _approved(payments, amount=5_000)
+    wait_until(lambda: payments.get_claim(claim_id)["status"] == "returned", what="the late return")
+    assert payments.get_claim(claim_id)["return_reason"] == "Recalled by the beneficiary bank."
+    assert ledger_violations(app) == []
+
+
+def test_provider_5xx_is_retried_with_the_same_key(payments, sandbox, app):
+    sandbox.faults(error_next_creates=2)
+    claim_id, payout = _approved(payments, amount=7_000)
+    assert payout["status"] == "in_transit"
+    assert sandbox.state()["create_calls"][payout["reference"]] == 1
+    assert len(sandbox.payouts_for(payout["reference"])) == 1
+
+
+def test_a_provider_timeout_is_asked_again_under_the_same_key_and_pays_once(payments, sandbox, app):
+    app.config["PAYMENTS_PROVIDER_TIMEOUT"] = 0.5
+    sandbox.faults(slow_next_creates=1, slow_seconds=1.5)
+    try:
+        claim_id, payout = _approved(payments, amount=8_000)
+    finally:
+        app.config["PAYMENTS_PROVIDER_TIMEOUT"] = 5.0
+    key = payout["reference"]
+    # The first call created the payout but answered too late; the second got the same one.
+    assert sandbox.state()["create_calls"][key] == 2
+    assert len(sandbox.payouts_for(key)) == 1
+    assert payout["status"] == "in_transit"
+    assert payout["provider_payout_id"] == sandbox.payouts_for(key)[0]["id"]
+    assert ledger_violations(app) == []
+
+
+def test_a_payout_the_provider_never_answered_stays_pending_until_the_sweep(payments, sandbox, app):
+    from datetime import timedelta
+
+    from app.payments import payouts
+
+    eager = app.extensions["outbox_dispatch"]
+    app.extensions["outbox_dispatch"] = lambda events: 0  # the job is lost (worker gone, Redis down)
+    try:
+        claim_id = payments.claim(amount=8_000)
+        assert payments.approve(claim_id).status_code == 200
+    finally:
+        app.extensions["outbox_dispatch"] = eager
+    assert payments.payout_of(claim_id)["status"] == "pending"
+    assert sandbox.state()["create_calls"] == {}
+    with app.app_context():
+        assert payouts.sweep(timedelta(0), timedelta(hours=1))["restarted"] == 1
+    assert payments.payout_of(claim_id)["status"] == "in_transit"
+    assert ledger_violations(app) == []
+
+
+def test_payout_without_bank_details_fails_with_a_reason(payments, sandbox, app):
+    from app.payments.models import PayeeAccount
+
+    with app.app_context():
+        db.session.execute(sa.delete(PayeeAccount))
+        db.session.commit()
+        db.session.remove()
+    claim_id, payout = _approved(payments, amount=9_000)
+    assert payout["status"] == "failed"
+    assert "bank details" in payout["failure_reason"]
+    assert sandbox.state()["create_calls"] == {}
+    assert ledger_violations(app) == []

@@ -1,0 +1,45 @@
+"""A minimal server-sent-events reader for tests: events land on a queue as they arrive."""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+
+import requests
+
+
+class EventReader:
+    """Reads one event stream on a background thread."""
+
+    def __init__(self, url: str, headers: dict | None = None):
+        self.events: queue.Queue[dict] = queue.Queue()
+        self.response = requests.get(url, headers=headers or {}, stream=True, timeout=(5, 30))
+        self.status_code = self.response.status_code
+        self.content_type = self.response.headers.get("Content-Type", "")
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        if self.status_code == 200:
+            self.thread.start()
+
+    def _read(self) -> None:
+        event: dict = {}
+        try:
+            for raw in self.response.iter_lines(decode_unicode=True):
+                if raw == "":
+                    if "data" in event:
+                        event["json"] = json.loads(event["data"])
+                        self.events.put(event)
+                    event = {}
+                elif raw.startswith(":"):
+                    continue
+                else:
+                    field, _, value = raw.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    event[field] = event.get(field, "") + ("\n" if field in event and field == "data" else "") + value
+        except (requests.RequestException, AttributeError, ValueError):
+            return  # closed by the test
+
+    def next(self, timeout: float = 5.0) -> dict:
+        return self.events.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.response.close()

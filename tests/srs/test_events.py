@@ -1,0 +1,116 @@
+"""GET /api/v1/srs/{sr}/events: status changes and messages as server-sent events,
+in-process on the embedded default and across processes through Redis pub/sub."""
+from __future__ import annotations
+
+import queue
+import time
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+from app.srs.broker import InProcessBroker, RedisBroker
+from tests.srs.conftest import serve
+from tests.srs.helpers import make_sr, move
+from tests.srs.sse_client import EventReader
+
+
+def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, tokens, live_url):
+    number = make_sr(app, "assigned")
+    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["engineer"])
+    try:
+        assert reader.status_code == 200 and reader.content_type.startswith("text/event-stream")
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert move(client, tokens["gtac"], number, "in_progress", note="Taking a look").status_code == 200
+        event = reader.next(timeout=2)
+        assert time.monotonic() - started < 1.0
+        assert event["event"] == "status"
+        assert (event["json"]["from"], event["json"]["to"], event["json"]["note"]) == (
+            "assigned", "in_progress", "Taking a look")
+        client.post(f"/api/v1/srs/{number}/messages", json={"body": "Send the core file please."},
+                    headers=tokens["gtac"])
+        message = reader.next(timeout=2)
+        assert message["event"] == "message" and message["json"]["data"]["body"] == "Send the core file please."
+        assert int(message["id"]) > int(event["id"])
+    finally:
+        reader.close()
+
+
+def test_reconnecting_with_last_event_id_replays_what_was_missed(app, client, tokens, live_url):
+    number = make_sr(app, "assigned")
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    first = client.get(f"/api/v1/srs/{number}/history", headers=tokens["engineer"]).json[-1]["id"]
+    assert move(client, tokens["gtac"], number, "awaiting_partner").status_code == 200
+    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events",
+                         {**tokens["engineer"], "Last-Event-ID": str(first)})
+    try:
+        missed = reader.next(timeout=2)
+        assert missed["json"]["to"] == "awaiting_partner"
+        with pytest.raises(queue.Empty):
+            reader.next(timeout=0.5)  # nothing else was missed; a fresh stream has no backlog
+    finally:
+        reader.close()
+    bad = client.get(f"/api/v1/srs/{number}/events", headers={**tokens["engineer"], "Last-Event-ID": "abc"})
+    assert bad.status_code == 400
+
+
+def test_a_rolled_back_change_publishes_nothing(app, client, tokens, live_url):
+    number = make_sr(app, "in_progress")
+    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["gtac"])
+    try:
+        time.sleep(0.2)
+        # Refused after the lock and the checks: nothing committed, nothing announced.
+        assert move(client, tokens["gtac"], number, "solution_provided").status_code == 400
+        with pytest.raises(queue.Empty):
+            reader.next(timeout=0.7)
+    finally:
+        reader.close()
+
+
+def test_redis_fans_out_between_two_brokers(redis_url):
+    """Two web processes each have their own broker; a publication by one reaches the other's streams."""
+    publisher, listener = RedisBroker(redis_url), RedisBroker(redis_url)
+    subscription = listener.subscribe(("sr:4242",))
+    try:
+        publisher.publish("sr:4242", '{"id": 1}')
+        publisher.publish("sr:4243", '{"id": 2}')  # another SR's channel: not delivered here
+        assert subscription.get(timeout=2) == '{"id": 1}'
+        assert subscription.get(timeout=0.3) is None
+    finally:
+        subscription.close()
+    assert listener.hub.count() == 0
+
+
+def test_a_change_made_on_one_web_process_reaches_a_stream_on_another(app, client, tokens, redis_url, tmp_path):
+    number = make_sr(app, "assigned")
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                        "SQLALCHEMY_ENGINE_OPTIONS": app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                        "REDIS_URL": redis_url, "SR_EVENTS_HEARTBEAT_SECONDS": 1},
+                       instance_path=str(tmp_path / "other"))
+    other.extensions["clock"] = app.extensions["clock"]
+    url, stop = serve(other)
+    saved = app.extensions["sr_broker"]
+    app.extensions["sr_broker"] = RedisBroker(redis_url)  # this process publishes through Redis too
+    reader = EventReader(f"{url}/api/v1/srs/{number}/events", tokens["engineer"])
+    try:
+        assert reader.status_code == 200
+        time.sleep(0.2)
+        assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+        assert reader.next(timeout=2)["json"]["to"] == "in_progress"
+    finally:
+        reader.close()
+        app.extensions["sr_broker"] = saved
+        stop()
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_in_process_broker_delivers_only_to_subscribers_of_the_channel():
+    broker = InProcessBroker()
+    mine, theirs = broker.subscribe(("sr:1",)), broker.subscribe(("sr:2",))
+    broker.publish("sr:1", "hello")
+    assert mine.get(timeout=0.1) == "hello" and theirs.get(timeout=0.1) is None
+    mine.close()
+    theirs.close()
+    assert broker.hub.count() == 0

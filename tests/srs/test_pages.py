@@ -1,0 +1,146 @@
+"""GTAC's queue page, the SR page and the manager dashboard in a real browser; live updates without reload."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import DEMO_EMAILS, need
+from tests.srs.helpers import escalate, make_sr, move
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_url, demo):
+    context = browser.new_context(base_url=live_url)
+    context.set_default_timeout(10_000)
+    outside: list[str] = []
+
+    def guard(route):
+        if route.request.url.startswith(live_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert not outside, f"pages loaded resources from outside the machine: {outside}"
+
+
+def sign_in(page, who: str):
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(DEMO_EMAILS[who])
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def mark_page(page):
+    """A marker that a reload or navigation would wipe out."""
+    page.evaluate("window.__notReloaded = true")
+
+
+def still_same_page(page) -> bool:
+    return page.evaluate("window.__notReloaded === true")
+
+
+def test_partner_sees_a_status_change_made_through_the_api_without_reloading(app, client, tokens, page):
+    number = escalate(client, tokens)
+    sign_in(page, "engineer")
+    page.goto(f"/srs/{number}")
+    details = page.get_by_role("region", name="Service request")
+    expect(details.locator('[data-field="status"]')).to_have_text("new")
+    mark_page(page)
+    page.wait_for_timeout(300)  # the event stream is open
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    assert move(client, tokens["gtac"], number, "in_progress", note="Reading your logs").status_code == 200
+    expect(details.locator('[data-field="status"]')).to_have_text("in progress", timeout=3000)
+    expect(details.locator('[data-field="assignee"]')).to_have_text("Grace GTAC")
+    expect(page.locator("#timeline li").first).to_contain_text("Reading your logs")
+    client.post(f"/api/v1/srs/{number}/messages", json={"body": "Which optic is in 1:49?"}, headers=tokens["gtac"])
+    expect(page.locator("#thread")).to_contain_text("Which optic is in 1:49?", timeout=3000)
+    assert still_same_page(page)
+
+
+def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens, page):
+    later = make_sr(app, "new", severity="S3")
+    sooner = make_sr(app, "new", severity="S1")
+    sign_in(page, "gtac")
+    page.goto("/srs")
+    expect(page.get_by_role("heading", level=1)).to_have_text("GTAC queues")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text(sooner)
+    expect(rows.nth(1)).to_contain_text(later)
+    mark_page(page)
+    page.wait_for_timeout(300)
+    assert move(client, tokens["manager"], later, "assigned").status_code == 200
+    row = page.locator(f'tr[data-sr="{later}"]')
+    expect(row.locator('[data-field="status"]')).to_have_text("assigned", timeout=3000)
+    expect(row.locator('[data-field="assignee"]')).to_have_text("Max Manager")
+    # A case escalated now shows up on the open queue page.
+    fresh = escalate(client, tokens)
+    expect(page.locator(f'tr[data-sr="{fresh}"]')).to_be_visible(timeout=3000)
+    assert still_same_page(page)
+
+
+def test_gtac_works_an_sr_from_its_page(app, client, tokens, page):
+    number = make_sr(app, "new")
+    sign_in(page, "gtac")
+    page.goto(f"/srs/{number}")
+    page.get_by_role("button", name="Take").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("status").first).to_contain_text(f"SR {number} is now assigned")
+    page.get_by_role("button", name="Work on it").click()
+    page.wait_for_load_state()
+    page.get_by_label("Solution kind").select_option("workaround")
+    page.get_by_label("Solution", exact=True).fill("Set the port speed to 10G fixed.")
+    page.get_by_role("button", name="Provide the solution").click()
+    page.wait_for_load_state()
+    details = page.get_by_role("region", name="Service request")
+    expect(details.locator('[data-field="status"]')).to_have_text("solution provided")
+    expect(page.get_by_role("region", name="Solutions")).to_contain_text("Set the port speed to 10G fixed.")
+
+
+def test_manager_dashboard_shows_queues_breaches_and_the_flow_chart(app, client, tokens, page, clock):
+    make_sr(app, "new", severity="S1")
+    make_sr(app, "in_progress", severity="S2", queue="Fabric-Global")
+    done = make_sr(app, "solution_provided", severity="S3")
+    assert move(client, tokens["engineer"], done, "closed").status_code == 200
+    clock.advance(hours=2)  # the S1 is now past its 1 h response target
+    sign_in(page, "manager")
+    page.goto("/gtac/dashboard")
+    exos = page.locator('tr[data-queue="EXOS-EMEA"]')
+    expect(exos.locator('[data-field="open"]')).to_have_text("1")
+    expect(exos.locator('[data-field="breached"]')).to_have_text("1")
+    expect(exos.locator('[data-field="breaches_today"]')).to_have_text("1")
+    expect(page.locator('tr[data-queue="All queues"] [data-field="open"]')).to_have_text("2")
+    chart = page.get_by_role("img", name="SRs opened (dark) and closed (light) per day over the last 30 days; peak 3 a day.")
+    expect(chart).to_be_visible()
+    page.get_by_text("The figures").click()
+    expect(page.locator("#flow-table tbody tr").last).to_contain_text("3")
+    # Engineers have no dashboard.
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    sign_in(page, "gtac")
+    assert page.goto("/gtac/dashboard").status == 403

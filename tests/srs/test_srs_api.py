@@ -1,0 +1,89 @@
+"""GET /api/v1/srs and /api/v1/srs/{sr}: tenancy, filters, keyset pages, urgency order (SPEC §10)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.srs.helpers import escalate, get_sr, make_sr, move
+
+
+def numbers(answer) -> list[str]:
+    assert answer.status_code == 200, answer.json
+    return [item["sr_number"] for item in answer.json["items"]]
+
+
+def test_gtac_sees_every_sr_a_partner_its_own_and_nobody_else_any(app, client, tokens):
+    number = escalate(client, tokens)
+    assert numbers(client.get("/api/v1/srs", headers=tokens["gtac"])) == [number]
+    assert numbers(client.get("/api/v1/srs", headers=tokens["engineer"])) == [number]
+    assert numbers(client.get("/api/v1/srs", headers=tokens["contoso"])) == []
+    for who in ("customer", "programs"):
+        assert client.get("/api/v1/srs", headers=tokens[who]).status_code == 403
+    for who in ("contoso", "customer", "fabrikam", "programs"):
+        for path in ("", "/history", "/events"):
+            answer = client.get(f"/api/v1/srs/{number}{path}", headers=tokens[who])
+            assert answer.status_code == 404, (who, path)
+            assert answer.json["error"]["code"] == "sr_not_found"
+    assert client.get(f"/api/v1/srs/{number}").status_code == 401
+
+
+def test_one_sr_carries_its_clocks_and_what_the_caller_may_do(client, tokens, clock):
+    number = escalate(client, tokens, severity="S2")
+    detail = get_sr(client, tokens["engineer"], number)
+    assert detail["status"] == "new" and detail["title"] == "Uplink flaps on core switch"
+    assert detail["clocks"]["initial_response"]["state"] == "running"
+    assert detail["clocks"]["initial_response"]["target_minutes"] == 240
+    assert datetime.fromisoformat(detail["clocks"]["initial_response"]["due_at"]) == clock.now() + timedelta(hours=4)
+    assert detail["clocks"]["update"]["target_minutes"] == 24 * 60
+    assert detail["allowed_transitions"] == []  # the partner may not take an SR
+    assert get_sr(client, tokens["gtac"], number)["allowed_transitions"] == ["assigned"]
+
+
+def test_filters_and_keyset_pages(app, client, tokens):
+    made = [make_sr(app, "new", severity="S3") for _ in range(3)]
+    made += [make_sr(app, "in_progress", severity="S1", queue="S1-Critical-EMEA") for _ in range(2)]
+    gtac = tokens["gtac"]
+    assert numbers(client.get("/api/v1/srs?severity=S1", headers=gtac)) == made[3:][::-1]
+    assert numbers(client.get("/api/v1/srs?queue=EXOS-EMEA&status=new", headers=gtac)) == made[:3][::-1]
+    assert numbers(client.get("/api/v1/srs?status=closed", headers=gtac)) == []
+    seen, cursor = [], None
+    while True:
+        answer = client.get("/api/v1/srs?limit=2" + (f"&cursor={cursor}" if cursor else ""), headers=gtac)
+        seen += numbers(answer)
+        cursor = answer.json["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == made[::-1]
+    for bad in ("severity=S9", "status=open", "limit=0", "limit=101", "breached=maybe", "cursor=%%%", "sort=random"):
+        answer = client.get(f"/api/v1/srs?{bad}", headers=gtac)
+        assert answer.status_code == 400, bad
+        assert answer.json["error"]["code"] in {"invalid_input", "invalid_cursor"}
+
+
+def test_urgency_order_puts_the_earliest_due_first_and_paused_srs_last(app, client, tokens, clock):
+    s4 = make_sr(app, "new", severity="S4")  # due in 48 h
+    s1 = make_sr(app, "new", severity="S1")  # due in 1 h
+    s2 = make_sr(app, "assigned", severity="S2")  # due in 4 h
+    paused = make_sr(app, "in_progress", severity="S1")
+    assert move(client, tokens["gtac"], paused, "awaiting_partner").status_code == 200
+    closed = make_sr(app, "closed", severity="S1")
+    gtac = tokens["gtac"]
+    assert numbers(client.get("/api/v1/srs?sort=urgency", headers=gtac)) == [s1, s2, s4, paused]
+    seen, cursor = [], None
+    while True:
+        answer = client.get("/api/v1/srs?sort=urgency&limit=1" + (f"&cursor={cursor}" if cursor else ""),
+                            headers=gtac)
+        seen += numbers(answer)
+        cursor = answer.json["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [s1, s2, s4, paused]
+    # A status filter lists closed ones too; a newest-first cursor is refused in urgency order.
+    assert numbers(client.get("/api/v1/srs?sort=urgency&status=closed", headers=gtac)) == [closed]
+    newest_cursor = client.get("/api/v1/srs?limit=1", headers=gtac).json["next_cursor"]
+    assert client.get(f"/api/v1/srs?sort=urgency&cursor={newest_cursor}", headers=gtac).status_code == 400
+
+
+def test_unknown_sr_is_404_for_everyone(client, tokens):
+    for who in ("gtac", "engineer"):
+        answer = client.get("/api/v1/srs/SR00000999", headers=tokens[who])
+        assert answer.status_code == 404 and answer.json["error"]["code"] == "sr_not_found"

@@ -1,0 +1,140 @@
+"""Partners' webhooks: signed deliveries to a real HTTP endpoint, retried with back-off, one event id each."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.wrappers import Request, Response
+
+from app.extensions import db
+from app.outbox.models import OutboxEvent
+from app.srs import webhooks
+from tests.srs.conftest import serve
+from tests.srs.helpers import make_sr, move
+
+
+class Receiver:
+    """A partner's endpoint: records what arrives, answers with the queued statuses, then 200."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.statuses: list[int] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        with self.lock:
+            self.received.append({"headers": dict(request.headers), "body": request.get_data()})
+            status = self.statuses.pop(0) if self.statuses else 200
+        return Response("ok", status=status)(environ, start_response)
+
+
+@pytest.fixture
+def receiver():
+    endpoint = Receiver()
+    url, stop = serve(endpoint)
+    endpoint.url = url + "/hooks/gtac"
+    yield endpoint
+    stop()
+
+
+def register(client, tokens, url):
+    answer = client.post("/api/v1/webhooks", json={"url": url}, headers=tokens["admin"])
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def verify(delivery: dict, secret: str) -> dict:
+    """What a partner does with each delivery: check the signature over timestamp and body."""
+    parts = dict(item.split("=", 1) for item in delivery["headers"]["X-Gtac-Signature"].split(","))
+    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + delivery["body"], hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(parts["v1"], expected)
+    return json.loads(delivery["body"])
+
+
+def test_a_status_change_is_delivered_signed(app, client, tokens, receiver):
+    hook = register(client, tokens, receiver.url)
+    assert len(hook["secret"]) >= 32
+    number = make_sr(app, "assigned")
+    assert move(client, tokens["gtac"], number, "in_progress", note="On it").status_code == 200
+    assert len(receiver.received) == 1
+    event = verify(receiver.received[0], hook["secret"])
+    assert receiver.received[0]["headers"]["X-Gtac-Event-Id"] == event["id"]
+    assert event["type"] == "sr.status"
+    assert (event["data"]["sr_number"], event["data"]["to"], event["data"]["note"]) == (number, "in_progress", "On it")
+    with pytest.raises(AssertionError):
+        verify(receiver.received[0], "not-the-secret")
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["admin"]).json
+    assert [(d["status"], d["attempts"], d["last_status_code"]) for d in deliveries] == [("delivered", 1, 200)]
+
+
+def test_failures_are_retried_with_back_off_under_the_same_event_id(app, client, tokens, receiver, clock):
+    hook = register(client, tokens, receiver.url)
+    receiver.statuses = [500, 503]
+    number = make_sr(app, "assigned")
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    with app.app_context():
+        assert webhooks.deliver_due() == 0  # the back-off has not passed
+    clock.advance(seconds=30)
+    with app.app_context():
+        assert webhooks.deliver_due() == 1  # second attempt: 503, next in 60 s
+    clock.advance(seconds=59)
+    with app.app_context():
+        assert webhooks.deliver_due() == 0
+    clock.advance(seconds=1)
+    assert app.test_cli_runner().invoke(args=["srs", "watch", "--once"]).exit_code == 0
+    ids = {r["headers"]["X-Gtac-Event-Id"] for r in receiver.received}
+    assert len(receiver.received) == 3 and len(ids) == 1
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["admin"]).json
+    assert [(d["status"], d["attempts"], d["last_status_code"]) for d in deliveries] == [("delivered", 3, 200)]
+
+
+def test_an_event_handed_over_twice_makes_one_delivery(app, client, tokens, receiver):
+    register(client, tokens, receiver.url)
+    number = make_sr(app, "assigned")
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    with app.app_context():
+        payload = db.session.scalars(sa.select(OutboxEvent.payload)
+                                     .where(OutboxEvent.topic == "webhooks.sr_event")).one()
+        webhooks.on_sr_event(payload)  # the outbox relay handing the same event over again
+        db.session.commit()
+    assert len(receiver.received) == 1
+
+
+def test_gives_up_after_the_last_attempt_and_records_why(app, client, tokens, clock):
+    hook = register(client, tokens, "http://127.0.0.1:9/unreachable")
+    app.config["SR_WEBHOOK_MAX_ATTEMPTS"], saved = 2, app.config["SR_WEBHOOK_MAX_ATTEMPTS"]
+    try:
+        number = make_sr(app, "assigned")
+        assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+        clock.advance(minutes=5)
+        with app.app_context():
+            webhooks.deliver_due()
+    finally:
+        app.config["SR_WEBHOOK_MAX_ATTEMPTS"] = saved
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["admin"]).json
+    assert deliveries[0]["status"] == "failed" and deliveries[0]["attempts"] == 2
+    assert "ConnectionError" in deliveries[0]["last_error"]
+
+
+def test_only_a_partner_admin_manages_its_own_webhooks(client, tokens, receiver):
+    for who in ("engineer", "gtac", "customer", "programs"):
+        assert client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=tokens[who]).status_code == 403
+    for url in ("ftp://example.com/x", "not a url", ""):
+        assert client.post("/api/v1/webhooks", json={"url": url}, headers=tokens["admin"]).status_code == 400
+    hook = register(client, tokens, receiver.url)
+    listed = client.get("/api/v1/webhooks", headers=tokens["admin"]).json
+    assert [(h["id"], h["active"]) for h in listed] == [(hook["id"], True)] and "secret" not in listed[0]
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=tokens["admin"]).json["active"] is False
+    assert client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["engineer"]).status_code == 403
+
+
+def test_retry_delay_doubles_up_to_an_hour():
+    assert [webhooks.retry_delay(n) for n in (1, 2, 3)] == [timedelta(seconds=30), timedelta(minutes=1),
+                                                          timedelta(minutes=2)]
+    assert webhooks.retry_delay(20) == timedelta(hours=1)
