@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev migrate seed check bench clean
+.PHONY: run test install install-dev migrate seed check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

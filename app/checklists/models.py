@@ -24,6 +24,6 @@ class ChecklistResponse(db.Model):
     responded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     responded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    responded_by: Mapped[User] = relationship()
+    responded_by: Mapped[User] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("case_id", "item_code"),)

@@ -32,7 +32,7 @@ class ServiceContract(db.Model):
     starts_on: Mapped[date] = mapped_column(sa.Date)
     ends_on: Mapped[date] = mapped_column(sa.Date)
 
-    customer: Mapped[Organisation] = relationship()
+    customer: Mapped[Organisation] = relationship(lazy="joined")
     serials: Mapped[list[CoveredSerial]] = relationship(back_populates="contract")
 
     def active_on(self, day: date) -> bool:

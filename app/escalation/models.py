@@ -62,7 +62,7 @@ class ServiceRequest(db.Model):
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(backref=sa.orm.backref("service_request", uselist=False))
-    escalated_by: Mapped[User] = relationship(foreign_keys=[escalated_by_id])
+    escalated_by: Mapped[User] = relationship(foreign_keys=[escalated_by_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     __table_args__ = (

@@ -42,7 +42,8 @@ CLAIM_STATUS = {
     PayoutStatus.FAILED: ClaimStatus.FAILED,
     PayoutStatus.RETURNED: ClaimStatus.RETURNED,
 }
-REFERENCE = re.compile(r"^PO(\d{10})(?:-(\d+))?$")
+REFERENCE = re.compile(r"^PO(\d{10})(?:-(\d{1,10}))?$")
+MAX_ID = 2**31 - 1  # the integer primary keys
 OPEN = (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT)
 
 
@@ -199,7 +200,10 @@ def parse_reference(reference: str) -> tuple[int, int] | None:
     match = REFERENCE.match(reference or "")
     if not match:
         return None
-    return int(match.group(1)), int(match.group(2) or 1)
+    payout_id, attempt = int(match.group(1)), int(match.group(2) or 1)
+    if not (0 < payout_id <= MAX_ID and 0 < attempt <= MAX_ID):
+        return None  # not an id the database could hold: nobody's payout
+    return payout_id, attempt
 
 
 def apply_webhook(provider_name: str, event: WebhookEvent) -> str:

@@ -21,6 +21,12 @@ from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.srs import workflow
 
 SR = ServiceRequest
+# One round trip per page: what a list row shows comes in the same statement (built once).
+ROW_OPTIONS = (
+    joinedload(SR.assignee).options(load_only(User.id, User.name, User.role), lazyload(User.organisation)),
+    joinedload(SR.case).options(load_only(Case.id, Case.title, Case.partner_id), joinedload(Case.partner),
+                                lazyload(Case.customer), lazyload(Case.product)),
+)
 OPEN_STATUSES = [SRStatus(state) for state in workflow.STATES if state in workflow.OPEN_STATES]
 
 
@@ -54,11 +60,7 @@ class UrgencyCursor:
 
 def _filtered(actor: User, *, queue=None, status=None, severity=None, breached=None, assignee_id=None,
               open_only=False) -> sa.Select:
-    # One round trip per page: what a list row shows comes in the same statement.
-    query = access.visible_srs(actor).options(
-        joinedload(SR.assignee).options(load_only(User.id, User.name, User.role), lazyload(User.organisation)),
-        joinedload(SR.case).options(load_only(Case.id, Case.title, Case.partner_id), joinedload(Case.partner),
-                                    lazyload(Case.customer), lazyload(Case.product)))
+    query = access.visible_srs(actor).options(*ROW_OPTIONS)
     if queue:
         query = query.where(SR.queue == queue)
     if status:

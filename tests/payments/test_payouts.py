@@ -180,3 +180,10 @@ def test_payout_without_bank_details_fails_with_a_reason(payments, sandbox, app)
     assert "bank details" in payout["failure_reason"]
     assert sandbox.state()["create_calls"] == {}
     assert ledger_violations(app) == []
+
+
+def test_a_webhook_for_a_reference_we_never_issued_is_acknowledged_and_changes_nothing(payments, sandbox, app):
+    for reference in ("PO9999999999", "PO0000000777", "not-ours"):
+        answer = payments.webhook("payout.paid", reference, f"evt_{reference}")
+        assert answer.status_code == 200 and answer.json["outcome"] == "unknown_payout"
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 0
