@@ -18,6 +18,7 @@ from app.db import transaction
 from app.errors import InvalidInput, RuleViolation
 from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
+from app.srs import services as sr_services
 
 AUDITED_FIELDS = ("status", "severity", "title", "software_version", "serial_number",
                   "hardware_issue", "crash_reported", "checklist_name", "checklist_version")
@@ -155,6 +156,10 @@ def post_message(actor: User, case_id: int, channel: str, body: str) -> Message:
     with transaction() as session:
         case = access.get_case(actor, case_id)
         access.require_channel_write(actor, case, _channel(channel))
+        if _channel(channel) is Channel.GTAC and case.service_request is not None:
+            # The GTAC channel is the SR's thread: GTAC's posts count as updates on the SR clock
+            # and a partner's answer hands an SR awaiting it back to GTAC.
+            return sr_services.post_message(actor, case.service_request.number, body)
         message = Message(case_id=case.id, channel=Channel(channel), author_id=actor.id, body=body)
         session.add(message)
         session.flush()

@@ -12,7 +12,8 @@ from app.payments import ledger, payouts
 from app.payments.models import FundingDeposit, Payout
 
 
-def record_deposit(actor: User | None, amount: int, currency: str, reference: str) -> tuple[FundingDeposit, list[Payout], bool]:
+def record_deposit(actor: User | None, amount: int, currency: str,
+                   reference: str) -> tuple[FundingDeposit, list[Payout], bool]:
     """Credit the pre-funding balance and release waiting payouts, oldest approval first.
 
     The bank reference makes it idempotent: the same reference and amount is the

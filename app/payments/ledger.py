@@ -137,14 +137,26 @@ def _payout_key(kind: TransferKind, payout: Payout) -> str:
     return f"{kind.value}:payout:{payout.id}:{payout.attempt}"
 
 
-def reserve(session: Session, payout: Payout) -> LedgerTransfer | None:
+def reserve(session: Session, payout: Payout, on_success=None) -> LedgerTransfer | None:
     """Earmark the payout's amount on the pre-funding balance, or None if it would overdraw it.
 
-    One conditional UPDATE both checks the available balance and takes the
-    amount, so two reservations can never both take the last funds.
+    The reservation's rows, and whatever `on_success` adds, are written first in
+    a savepoint; then one conditional UPDATE both checks the available balance
+    and takes the amount, so two reservations can never both take the last funds.
+    Nothing but the commit follows it: the shared row is held for the shortest time.
     """
     apply_deferred(session)  # this transaction's own earlier movements count
     prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
+    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+    savepoint = session.begin_nested()
+    transfer = _transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
+                         payout.amount, payout.currency,
+                         [(prefunding, -payout.amount), (payable, payout.amount)],
+                         pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
+                         cached=frozenset({prefunding.id, payable.id}))
+    if on_success is not None:
+        on_success()
+    session.flush()
     taken = session.execute(
         sa.update(LedgerAccount)
         .where(LedgerAccount.id == prefunding.id,
@@ -152,13 +164,14 @@ def reserve(session: Session, payout: Payout) -> LedgerTransfer | None:
         .values(pending_debits=LedgerAccount.pending_debits + payout.amount)
         .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
     if taken is None:
+        savepoint.rollback()
+        events = session.info.get("outbox_events")
+        if events:  # events written in the savepoint are gone with it
+            session.info["outbox_events"] = [e for e in events if e in session]
         return None
-    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
-    return _transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
-                     payout.amount, payout.currency,
-                     [(prefunding, -payout.amount), (payable, payout.amount)],
-                     pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
-                     cached=frozenset({prefunding.id}))
+    savepoint.commit()
+    _defer(session, payable, payout.amount, pending=True)
+    return transfer
 
 
 def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | None:

@@ -94,13 +94,14 @@ def _reserve_or_wait(session, payout: Payout) -> None:
         if _queued_ahead(session, payout):
             _set_status(payout, PayoutStatus.AWAITING_FUNDS)
             return
-    reservation = ledger.reserve(session, payout)
-    if reservation is None:
-        ledger.lock_prefunding(session, payout.currency)
-        reservation = ledger.reserve(session, payout)
-    if reservation is None:
-        _set_status(payout, PayoutStatus.AWAITING_FUNDS)
+    if ledger.reserve(session, payout, on_success=lambda: _started(payout)) is not None:
         return
+    ledger.lock_prefunding(session, payout.currency)
+    if ledger.reserve(session, payout, on_success=lambda: _started(payout)) is None:
+        _set_status(payout, PayoutStatus.AWAITING_FUNDS)
+
+
+def _started(payout: Payout) -> None:
     _set_status(payout, PayoutStatus.PENDING)
     emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
 
@@ -121,10 +122,8 @@ def release_waiting(session, currency: str) -> list[Payout]:
                        .order_by(Payout.approved_at, Payout.id))
     released = []
     for payout in waiting:
-        if ledger.reserve(session, payout) is None:
+        if ledger.reserve(session, payout, on_success=lambda p=payout: _started(p)) is None:
             break  # strictly in order: a large old payout is not overtaken by small new ones
-        _set_status(payout, PayoutStatus.PENDING)
-        emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
         released.append(payout)
     return released
 

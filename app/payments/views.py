@@ -54,8 +54,8 @@ class RejectForm(FlaskForm):
 class FundingForm(FlaskForm):
     amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
-    reference = StringField("Bank reference", validators=[DataRequired(), Length(max=140),
-                                                          Regexp(r"^[\w.\-/: ]+$", message="Letters, digits, . - / : _")])
+    reference = StringField("Bank reference", validators=[
+        DataRequired(), Length(max=140), Regexp(r"^[\w.\-/: ]+$", message="Letters, digits, . - / : _")])
 
 
 class StatementForm(FlaskForm):

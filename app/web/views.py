@@ -11,7 +11,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app import access
-from app.accounts.models import Role
+from app.accounts.models import GTAC_ROLES, Role
 from app.accounts.services import authenticate
 from app.errors import TooManyAttempts, Unauthorized
 
@@ -45,6 +45,8 @@ def home_for(user) -> str:
     """The first page after sign-in: where this user's daily work is."""
     if user.role is Role.CUSTOMER:
         return url_for("cases_web.my_cases")
+    if user.role in GTAC_ROLES:
+        return url_for("srs_web.queue")
     if access.allowed(user, "case.list"):
         return url_for("cases_web.case_list")
     return url_for("web.home")

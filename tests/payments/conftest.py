@@ -72,7 +72,8 @@ class SandboxClient:
         return [p for p in self.state()["payouts"] if p["reference"] == key]
 
 
-def start_sandbox(webhook_url: str, secret: str, api_key: str, settle_after: float = 3600) -> tuple[subprocess.Popen, str]:
+def start_sandbox(webhook_url: str, secret: str, api_key: str,
+                  settle_after: float = 3600) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.payments.sandbox", "--port", str(port), "--webhook-url", webhook_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.accounts.models import Organisation, OrgKind, PartnerTier, Role, User
+from app.accounts.models import Organisation, Role, User
 from app.accounts.passwords import hash_password
 from app.accounts.services import issue_token
 from app.audit.models import AuditEvent

@@ -42,7 +42,8 @@ def test_differences_are_listed_as_exceptions(payments, sandbox, app, monkeypatc
     codes = {(e["reference"], e["code"]) for e in report["exceptions"]}
     assert codes == {(refs[paid], "status_mismatch"), (refs[short], "amount_mismatch"),
                      ("PO0000009999", "unknown_reference"), (refs[missing], "missing_from_statement")}
-    again = payments.client.get(f"/api/v1/reconciliation/statements/{report['id']}", headers=payments.tokens["programs"])
+    again = payments.client.get(f"/api/v1/reconciliation/statements/{report['id']}",
+                                headers=payments.tokens["programs"])
     assert again.json["exceptions"] == report["exceptions"]
 
 

@@ -204,7 +204,8 @@ def test_older_cases_page_keeps_the_filters(page, sign_in, client, tokens):
 
 def test_gtac_sees_only_escalated_cases(page, sign_in):
     sign_in(page, "gtac")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+    expect(page.get_by_role("heading", level=1)).to_have_text("GTAC queues")  # GTAC starts at its queues
+    page.goto("/cases")
     expect(case_rows(page)).to_have_text(["No cases yet."])
     expect(main_nav(page).get_by_role("link", name="Open a case")).to_have_count(0)
 

@@ -12,7 +12,7 @@ from app.escalation.models import IdempotencyRecord, ServiceRequest
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from tests.case_helpers import TEXT_ANSWERS, complete_checklist, new_case, upload
-from tests.web.helpers import count, csrf_token, sign_in, text
+from tests.web.helpers import count, sign_in, text
 
 APPLICABLE = ["customer_informed", "scope_what", "scope_when", "scope_how", "logs_gathered",
               "problem_isolation", "release_notes_reviewed", "specifications_checked", "lab_simulation",
