@@ -47,6 +47,8 @@ def home_for(user) -> str:
         return url_for("cases_web.my_cases")
     if user.role in GTAC_ROLES:
         return url_for("srs_web.queue")
+    if user.role is Role.PROGRAMS:
+        return url_for("payments_web.programmes")
     if access.allowed(user, "case.list"):
         return url_for("cases_web.case_list")
     return url_for("web.home")

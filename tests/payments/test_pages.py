@@ -80,3 +80,24 @@ def test_reconciliation_page_lists_exceptions(payments, sandbox, signed_in, app,
     html = answer.get_data(as_text=True)
     assert "0 of 2 line(s) matched, 2 exception(s)" in html
     assert "amount mismatch" in html and "unknown reference" in html
+
+
+def test_partner_files_a_claim_and_enters_bank_details_through_the_forms(signed_in, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    client = signed_in("admin")
+    bad = client.post("/payments/partner", data={"claim-type": "rebate", "claim-amount": "12.345",
+                                                 "claim-currency": "USD", "claim-period": "2026-Q3",
+                                                 "claim-description": "Q3 rebate"})
+    assert bad.status_code == 400 and "at most 2 decimals" in bad.get_data(as_text=True)
+    good = client.post("/payments/partner", data={"claim-type": "rebate", "claim-amount": "1,234.50",
+                                                  "claim-currency": "USD", "claim-period": "2026-Q3",
+                                                  "claim-description": "Q3 rebate"}, follow_redirects=True)
+    assert "saved as a draft" in good.get_data(as_text=True)
+    assert "1,234.50 USD" in good.get_data(as_text=True)
+    refused = client.post("/payments/payee", data={"payee-kind": "iban", "payee-holder_name": "Northwind",
+                                                   "payee-iban": "DE00 0000"}, follow_redirects=True)
+    assert "Not a valid IBAN" in refused.get_data(as_text=True)
+    saved = client.post("/payments/payee", data={"payee-kind": "iban", "payee-holder_name": "Northwind",
+                                                 "payee-iban": "DE89370400440532013000"}, follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "DE89 **** 3000" in html and "DE89370400440532013000" not in html

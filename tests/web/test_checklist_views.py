@@ -259,8 +259,8 @@ def test_escalation_shows_the_sr_and_a_double_submit_yields_one_sr(app, client, 
         service_request = db.session.scalars(sa.select(ServiceRequest)).one()
         number, queue = service_request.number, service_request.queue
     html = page(client, case["id"])
-    assert re.search(r'<span class="mono" id="sr-number">SR\d{8}</span>', html)
-    assert f'id="sr-number">{number}<' in html and queue in html
+    assert re.search(r'<a class="mono" id="sr-number" href="/srs/SR\d{8}">SR\d{8}</a>', html)
+    assert f'id="sr-number" href="/srs/{number}">{number}<' in html and queue in html
     assert "Initial response due" in html and "Next update due" in html
     assert html.count(f"Escalated to GTAC as {number}") == 2  # both submits answered with the same SR
     assert 'name="idempotency_key"' not in html and 'class="item-form"' not in html  # the checklist is closed
@@ -292,7 +292,7 @@ def test_gtac_reads_the_checklist_of_an_escalated_case_without_forms(client, tok
     assert "12 of 12 required items met" in html
     assert TEXT_ANSWERS["action_plan"] in item_block(html, "action_plan")
     assert 'class="item-form"' not in html and 'id="upload-form"' not in html
-    assert re.search(r'id="sr-number">SR\d{8}<', html)
+    assert re.search(r'id="sr-number" href="/srs/SR\d{8}">SR\d{8}<', html)
 
 
 def test_suggested_known_anomalies_are_ruled_on_one_by_one(app, client, tokens):

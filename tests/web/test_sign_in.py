@@ -43,5 +43,5 @@ def test_each_role_lands_on_its_own_start_page(page, sign_in):
     expect(page).to_have_url(re.compile(r"/my/cases$"))
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "programs")
-    expect(page).to_have_url(re.compile(r"/home$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Priya Programs")
+    expect(page).to_have_url(re.compile(r"/payments/programmes$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Claims and payouts")
