@@ -27,7 +27,8 @@ def seed_payments() -> None:
             payees.set_payee(admin, {"kind": "iban", "holder_name": "Northwind Networks Ltd",
                                      "iban": "GB33BUKB20201555555555", "bic": "BUKBGB22"})
         if session.scalars(sa.select(Claim.id).filter_by(partner_id=northwind.id)).first() is None:
-            claim = claims.create_claim(admin, {"type": "rebate", "amount": 1_250_000, "currency": "USD",
+            # Below the second-approval threshold, so the one demo programmes user can approve it alone.
+            claim = claims.create_claim(admin, {"type": "rebate", "amount": 850_000, "currency": "USD",
                                                 "period": "2026-Q3",
                                                 "description": "Q3 2026 volume rebate: 250 X465 switches sold"})
             claims.submit_claim(admin, claim.id)
