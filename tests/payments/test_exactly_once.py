@@ -169,7 +169,9 @@ def test_a_worker_killed_between_the_provider_call_and_the_commit(app, rq_app, t
         db.session.remove()
     wait_until(lambda: _settled(app, 1), timeout=60, what="the payout to be paid after the restart")
     assert _payouts(app)[0].status is PayoutStatus.PAID
-    assert sandbox.state()["create_calls"][key] == 2  # asked twice, under the same key ...
-    assert len(sandbox.payouts_for(key)) == 1  # ... paid once
+    # The restarted job asks again under the same key (or learns the outcome from the provider's
+    # status of that key, when the killed request was already recorded there) ...
+    assert sandbox.state()["create_calls"][key] >= 1
+    assert len(sandbox.payouts_for(key)) == 1  # ... and the provider paid once
     assert count(app, Payout) == 1
     assert ledger_violations(app) == []
