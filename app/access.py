@@ -13,7 +13,9 @@ from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Organisation, Role, U
 from app.cases.models import Case, Channel
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.errors import Forbidden, NotFound, RuleViolation
+from app.escalation.models import ServiceRequest
 from app.extensions import db
+from app.payments.models import Claim, Payout
 
 ALL_ROLES = frozenset(Role)
 CASE_WORKERS = PARTNER_ROLES | GTAC_ROLES
@@ -119,7 +121,6 @@ def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
 
 # --- Payments (SPEC §8): claims, payouts, funding, payee details -------------------------
 # Partners see their own organisation's claims and payouts; the programmes team sees all.
-from app.payments.models import Claim, Payout  # noqa: E402  (kept with the section it serves)
 
 PAYMENTS_STAFF = frozenset({Role.PROGRAMS})
 PERMISSIONS.update({
@@ -185,7 +186,6 @@ PERMISSIONS.update({
 
 # --- GTAC service requests (SPEC §6): GTAC sees every SR, a partner its own ---------------
 # Customers and the programmes team never see SRs: to them an SR does not exist (404).
-from app.escalation.models import ServiceRequest  # noqa: E402  (kept with the section it serves)
 
 GTAC_MANAGERS = frozenset({Role.GTAC_MANAGER})
 PERMISSIONS.update({
