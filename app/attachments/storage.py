@@ -47,6 +47,9 @@ class IncomingFile:
     def flush(self) -> None:
         self._file.flush()
 
+    def fileno(self) -> int:
+        return self._file.fileno()
+
     def seekable(self) -> bool:
         return True
 
@@ -93,7 +96,7 @@ class LocalStorage:
     def keep(self, upload: IncomingFile) -> str:
         """Give a finished upload its permanent generated name; returns the storage key."""
         upload.flush()
-        os.fsync(upload._file.fileno())
+        os.fsync(upload.fileno())
         key = uuid.uuid4().hex
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
