@@ -6,7 +6,7 @@
 Targets (issue 6): with 100,000 anomalies across 20 product families and 2,000
 releases, GET /api/v1/cases/{id}/triage answers in under 50 ms p95 for a case
 whose 10 MB log is already scanned; scanning a 100 MB log takes under 10 s in
-constant memory. Results go to bench/results/triage.json.
+constant memory. Results go to bench/results/triage-<database>-<date>.json.
 
 The database is a fresh SQLite file unless --database-url names another
 (PostgreSQL: an empty database of your own). Requests go through the Flask
@@ -25,10 +25,11 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results" / "triage.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -163,8 +164,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--log-mb", type=int, default=100)
     parser.add_argument("--database-url")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
+    started = datetime.now(timezone.utc)
+    database = (args.database_url or "sqlite").split(":", 1)[0].split("+", 1)[0]
+    args.output = args.output or RESULTS / f"triage-{database}-{started:%Y-%m-%d}.json"
 
     from app import create_app
 
@@ -174,7 +178,7 @@ def main() -> None:
                            "PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "8192"})
         os.environ.pop("REDIS_URL", None)
         app = create_app(instance_path=folder)
-        result = {"machine": _machine(), "database": url.split(":", 1)[0],
+        result = {"measured_at": started.isoformat(timespec="seconds"), "machine": _machine(), "database": url.split(":", 1)[0],
                   "parameters": {k: v for k, v in vars(args).items() if k not in ("database_url", "output")}}
         with app.app_context():
             result["scan"] = _scan(args.log_mb)
