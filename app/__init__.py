@@ -45,6 +45,7 @@ from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
 from app.srs import api as srs_api
 from app.srs import setup as srs_setup
 from app.srs import views as srs_views
+from app.triage import views as triage_views
 from app.srs.handlers import HANDLERS as SR_HANDLERS
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -98,6 +99,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(payments_views.blp)
     app.register_blueprint(payments_webhooks.blp)
     app.register_blueprint(srs_views.blp)
+    app.register_blueprint(triage_views.blp)
 
     app.before_request(_limit_body_size)
     app.before_request(authenticate_api_request)

@@ -181,6 +181,8 @@ def payee_partner(user: User, partner_id: int | None) -> int:
 PERMISSIONS.update({
     "triage.read": PARTNER_ROLES | GTAC_ROLES,
     "triage.rule": PARTNER_ROLES,
+    # Resolving with a known fix instead of escalating, and reopening when it did not help.
+    "triage.resolve": PARTNER_ROLES,
 })
 
 

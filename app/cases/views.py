@@ -30,6 +30,7 @@ from app.checklists import services as checklists
 from app.checklists.schemas import checklist_document
 from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.extensions import csrf
+from app.triage import resolution
 from app.triage import services as triage
 
 blp = Blueprint("cases_web", __name__, template_folder="templates")
@@ -216,7 +217,10 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     checklist = _checklist_section(case_id, is_open) if access.allowed(current_user, "checklist.read") else None
     return render_template(
         "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
-        audit=page.audit, checklist=checklist, attachments=attachments.list_attachments(current_user, case_id),
+        audit=page.audit, checklist=checklist,
+        resolution=(resolution.resolution_panel(current_user, case_id)
+                    if access.allowed(current_user, "triage.read") else None),
+        attachments=attachments.list_attachments(current_user, case_id),
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
         max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         # Generated with the page, so that a double submit of this form answers with the same SR.

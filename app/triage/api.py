@@ -1,10 +1,11 @@
-"""/api/v1/cases/{id}/triage."""
+"""/api/v1/cases/{id}/triage, and resolving a case with a known fix instead of escalating."""
 from __future__ import annotations
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
-from app.triage import services
-from app.triage.schemas import TriageSchema
+from app.triage import resolution, services
+from app.triage.schemas import (CaseStatusSchema, ReopeningInSchema, ResolutionInSchema, ResolutionSchema,
+                                TriageSchema)
 
 blp = Blueprint("triage", __name__, url_prefix="/api/v1/cases", description="Known anomalies, duplicates, severity")
 
@@ -14,3 +15,23 @@ blp = Blueprint("triage", __name__, url_prefix="/api/v1/cases", description="Kno
 def triage(case_id):
     """Known anomalies ranked for the case, with evidence and rulings; duplicates; severity flags."""
     return services.triage_case(api_user(), case_id)
+
+
+@blp.route("/<int:case_id>/resolution", methods=["POST"], endpoint="resolution")
+@blp.arguments(ResolutionInSchema)
+@blp.response(201, ResolutionSchema)
+def resolve(body, case_id):
+    """Resolve an open case with the fix of an anomaly ruled 'matches'; the customer is told what to do.
+
+    409 when the case is not open; 422 when the anomaly was not ruled
+    'matches' or has no fix or workaround for the case's version.
+    """
+    return resolution.resolve_with_known_fix(api_user(), case_id, body["anomaly_id"], body.get("note"))
+
+
+@blp.route("/<int:case_id>/reopening", methods=["POST"], endpoint="reopening")
+@blp.arguments(ReopeningInSchema)
+@blp.response(200, CaseStatusSchema)
+def reopen(body, case_id):
+    """Reopen a case resolved with a known fix that did not help; it may then be escalated."""
+    return resolution.reopen_case(api_user(), case_id, body["reason"])

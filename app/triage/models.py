@@ -29,6 +29,11 @@ class RulingKind(str, enum.Enum):
     NOT_RELEVANT = "not_relevant"
 
 
+class FixAction(str, enum.Enum):
+    UPGRADE = "upgrade"
+    WORKAROUND = "workaround"
+
+
 class AnomalyCatalogue(db.Model):
     """One product family's release notes as a whole; `revision` changes with every import that changes them.
 
@@ -122,3 +127,28 @@ class Ruling(db.Model):
     ruled_by: Mapped[User] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("case_id", "anomaly_id"),)
+
+
+class AppliedFix(db.Model):
+    """A case the partner resolved without escalating, by applying the known fix of an anomaly it matched.
+
+    Rows are history: reopening the case (the fix did not help) stamps
+    `reopened_at` and keeps the row, so GTAC can later see what was tried.
+    """
+
+    __tablename__ = "triage_applied_fixes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    anomaly_id: Mapped[int] = mapped_column(sa.ForeignKey("triage_anomalies.id"))
+    action: Mapped[FixAction] = mapped_column(str_enum(FixAction, "fix_action"))
+    # The first release that fixes the anomaly after the case's version, when the action is an upgrade.
+    target_release: Mapped[str | None] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    resolved_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopen_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    anomaly: Mapped[KnownAnomaly] = relationship(lazy="joined")
+    resolved_by: Mapped[User] = relationship(lazy="joined")

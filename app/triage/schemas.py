@@ -1,6 +1,6 @@
 """API shape of GET /api/v1/cases/{id}/triage."""
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
 
 class RulingSchema(ma.Schema):
@@ -64,6 +64,44 @@ def _log_summary(report):
     }
 
 
+class AppliedFixSchema(ma.Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    anomaly_id = fields.Function(lambda f: f.anomaly.code)
+    title = fields.Function(lambda f: f.anomaly.title)
+    action = fields.Function(lambda f: f.action.value, metadata={"description": "upgrade or workaround"})
+    target_release = fields.String(allow_none=True,
+                                   metadata={"description": "the first release that fixes it, for an upgrade"})
+    note = fields.String(allow_none=True)
+    resolved_by = fields.Function(lambda f: {"id": f.resolved_by.id, "name": f.resolved_by.name})
+    resolved_at = fields.DateTime()
+    reopened_at = fields.DateTime(allow_none=True)
+    reopen_reason = fields.String(allow_none=True)
+
+
+class ResolutionInSchema(ma.Schema):
+    anomaly_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                               metadata={"description": "an anomaly ruled 'matches' on the case"})
+    note = fields.String(validate=validate.Length(max=5000), allow_none=True,
+                         metadata={"description": "added to the message that tells the customer what to do"})
+
+
+class ResolutionSchema(ma.Schema):
+    id = fields.Function(lambda f: f.case_id, metadata={"description": "the case id"})
+    status = fields.Function(lambda f: "resolved")
+    applied_fix = fields.Function(lambda f: AppliedFixSchema().dump(f))
+
+
+class ReopeningInSchema(ma.Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                           metadata={"description": "why the fix did not help"})
+
+
+class CaseStatusSchema(ma.Schema):
+    id = fields.Integer()
+    status = fields.Function(lambda c: c.status.value)
+
+
 class TriageSchema(ma.Schema):
     case_id = fields.Function(lambda r: r.case.id)
     product_family = fields.Function(lambda r: r.case.product.family)
@@ -74,6 +112,7 @@ class TriageSchema(ma.Schema):
                                          "reason": r.rulings_reason})
     advice = fields.List(fields.Nested(AdviceSchema))
     resolvable_without_escalation = fields.Function(lambda r: any(a.fixed_in or a.workaround for a in r.advice))
+    applied_fixes = fields.List(fields.Nested(AppliedFixSchema))
     duplicates = fields.List(fields.Nested(DuplicateSchema))
     severity_flags = fields.List(fields.Nested(FlagSchema))
     log_findings = fields.Function(_log_summary)

@@ -19,7 +19,7 @@ from app.triage.duplicates import Duplicate, find_duplicates
 from app.triage.findings import case_findings
 from app.triage.flags import SeverityFlag, severity_flags
 from app.triage.logscan import Findings
-from app.triage.models import KnownAnomaly, Ruling, RulingKind
+from app.triage.models import AppliedFix, KnownAnomaly, Ruling, RulingKind
 from app.triage.ranking import THRESHOLD, IndexCache, Suggestion, rank
 from app.triage.versions import VersionError, first_fix_after, parse_version
 
@@ -51,6 +51,12 @@ def suggestions_needing_ruling(case: Case) -> list[str]:
 def rulings_for(case_id: int) -> list[Ruling]:
     """The rulings recorded on a case, in the order they were made. Callers check visibility first."""
     query = sa.select(Ruling).where(Ruling.case_id == case_id).order_by(Ruling.id)
+    return list(db.session.scalars(query))
+
+
+def applied_fixes(case_id: int) -> list[AppliedFix]:
+    """The known fixes applied to a case, oldest first. Callers check visibility first."""
+    query = sa.select(AppliedFix).where(AppliedFix.case_id == case_id).order_by(AppliedFix.id)
     return list(db.session.scalars(query))
 
 
@@ -176,6 +182,7 @@ class TriageReport:
     duplicates: list[Duplicate] = field(default_factory=list)
     severity_flags: list[SeverityFlag] = field(default_factory=list)
     advice: list[Advice] = field(default_factory=list)
+    applied_fixes: list[AppliedFix] = field(default_factory=list)
     needs_ruling: list[str] = field(default_factory=list)
     rulings_complete: bool = False
     rulings_reason: str = ""
@@ -201,6 +208,7 @@ def triage_case(actor: User, case_id: int) -> TriageReport:
         report.duplicates = find_duplicates(actor, case)
         report.severity_flags = severity_flags(case, findings)
         report.advice = upgrade_advice(case, list(ruled.values()))
+        report.applied_fixes = applied_fixes(case.id)
         return report
 
 

@@ -1,0 +1,120 @@
+"""Resolving a case without escalating: the partner applies the known fix of an anomaly it ruled 'matches'.
+
+This is the pay-off of checklist item 5 (SPEC §7): when the release notes
+already hold the answer, the partner tells the customer to upgrade (or apply
+the workaround) and the case ends without costing GTAC anything. If the fix
+does not help, the partner reopens the case and may then escalate; the
+applied fix stays on record for GTAC to see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import access
+from app.accounts.models import User
+from app.audit.services import record
+from app.cases.models import Case, CaseStatus, Channel, Message
+from app.clock import now
+from app.db import transaction
+from app.errors import Conflict, RuleViolation
+from app.extensions import db
+from app.outbox.services import emit
+from app.triage.models import AppliedFix, FixAction
+from app.triage.services import Advice, applied_fixes, rulings_for, upgrade_advice
+
+
+def _advice_for(case: Case, anomaly_code: str) -> Advice:
+    matching = [r for r in rulings_for(case.id) if r.anomaly.code == anomaly_code]
+    advice = upgrade_advice(case, matching)
+    if not advice:
+        raise RuleViolation(f"Rule {anomaly_code} as 'matches' on this case before resolving with its fix.",
+                            code="anomaly_not_matched", details={"anomaly_id": anomaly_code})
+    if not (advice[0].fixed_in or advice[0].workaround):
+        raise RuleViolation(f"No release fixes {anomaly_code} after {case.software_version} and it has no "
+                            "workaround: escalate to GTAC instead.",
+                            code="no_known_fix", details={"anomaly_id": anomaly_code})
+    return advice[0]
+
+
+def _tell_customer(actor: User, case: Case, advice: Advice, note: str | None) -> None:
+    if advice.fixed_in:
+        body = f"Resolved: upgrade to {advice.fixed_in} or later. It fixes {advice.anomaly_id}, {advice.title}."
+    else:
+        body = f"Resolved with a workaround for {advice.anomaly_id}, {advice.title}: {advice.workaround}"
+    if note:
+        body += "\n\n" + note
+    message = Message(case_id=case.id, channel=Channel.CUSTOMER, author_id=actor.id, body=body)
+    db.session.add(message)
+    db.session.flush()
+    emit("notify.message_posted", {"case_id": case.id, "message_id": message.id})
+
+
+def resolve_with_known_fix(actor: User, case_id: int, anomaly_code: str, note: str | None = None) -> AppliedFix:
+    """Resolve an open case with the fix of an anomaly ruled 'matches', and tell the customer what to do.
+
+    409 when the case is not open (an escalated case is resolved by GTAC on its
+    SR); 422 when the anomaly was not ruled 'matches' or has no fix or
+    workaround for the case's version.
+    """
+    with transaction() as session:
+        case = access.get_case(actor, case_id, for_update=True)
+        access.require(actor, "triage.resolve")
+        if case.status is not CaseStatus.OPEN:
+            raise Conflict(f"A {case.status.value} case cannot be resolved with a known fix.",
+                           code="case_not_open", details={"status": case.status.value})
+        advice = _advice_for(case, anomaly_code)
+        at = now()
+        fix = AppliedFix(case_id=case.id, anomaly_id=next(r.anomaly_id for r in rulings_for(case.id)
+                                                          if r.anomaly.code == anomaly_code),
+                         action=FixAction.UPGRADE if advice.fixed_in else FixAction.WORKAROUND,
+                         target_release=advice.fixed_in, note=note, resolved_by_id=actor.id, resolved_at=at)
+        session.add(fix)
+        case.status, case.updated_at = CaseStatus.RESOLVED, at
+        _tell_customer(actor, case, advice, note)
+        session.flush()
+        record(actor, "case", case.id, "case.resolved_with_known_fix", before={"status": "open"},
+               after={"status": "resolved", "anomaly_id": anomaly_code, "action": fix.action.value,
+                      "target_release": fix.target_release})
+        return fix
+
+
+def reopen_case(actor: User, case_id: int, reason: str) -> Case:
+    """Reopen a case resolved with a known fix that did not help; it can then be escalated. 409 otherwise."""
+    with transaction() as session:
+        case = access.get_case(actor, case_id, for_update=True)
+        access.require(actor, "triage.resolve")
+        current = next((f for f in reversed(applied_fixes(case.id)) if f.reopened_at is None), None)
+        if case.status is not CaseStatus.RESOLVED or current is None:
+            raise Conflict("Only a case resolved with a known fix can be reopened here.",
+                           code="case_not_resolved", details={"status": case.status.value})
+        at = now()
+        current.reopened_at, current.reopen_reason = at, reason
+        case.status, case.updated_at = CaseStatus.OPEN, at
+        session.flush()
+        record(actor, "case", case.id, "case.reopened", before={"status": "resolved"},
+               after={"status": "open", "reason": reason, "anomaly_id": current.anomaly.code})
+        return case
+
+
+@dataclass
+class ResolutionPanel:
+    """What the case page offers after triage: the advice of each 'matches' ruling, and what was tried."""
+
+    advice: list[Advice]
+    applied_fixes: list[AppliedFix]
+    may_resolve: bool
+    may_reopen: bool
+
+
+def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
+    with transaction():
+        case = access.get_case(actor, case_id)
+        access.require(actor, "triage.read")
+        fixes = applied_fixes(case.id)
+        may_act = access.allowed(actor, "triage.resolve")
+        advice = upgrade_advice(case)
+        return ResolutionPanel(
+            advice=advice, applied_fixes=fixes,
+            may_resolve=may_act and case.status is CaseStatus.OPEN and any(a.fixed_in or a.workaround
+                                                                           for a in advice),
+            may_reopen=may_act and case.status is CaseStatus.RESOLVED and any(f.reopened_at is None for f in fixes))
