@@ -52,7 +52,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, *srs_api.BLUEPRINTS)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
-UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment"}
+UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
+                    "srs_web.upload_attachment"}
 # Room for the multipart framing around a file of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Organisation, Role, User
+from app.attachments.models import Attachment, AttachmentVisibility
 from app.cases.models import Case, Channel
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.errors import Forbidden, NotFound, RuleViolation
@@ -39,6 +40,13 @@ CHANNEL_READERS: dict[Channel, frozenset[Role]] = {
     Channel.GTAC: PARTNER_ROLES | GTAC_ROLES,
 }
 CHANNEL_WRITERS = CHANNEL_READERS
+
+# Who may see each kind of attachment of a case they can see. The SR's thread is the
+# partner's and GTAC's: GTAC never reaches the customer, nor do its files.
+ATTACHMENT_READERS: dict[AttachmentVisibility, frozenset[Role]] = {
+    AttachmentVisibility.CASE: ALL_ROLES,
+    AttachmentVisibility.GTAC_THREAD: PARTNER_ROLES | GTAC_ROLES,
+}
 
 
 def allowed(user: User, action: str) -> bool:
@@ -74,6 +82,12 @@ def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
     if case is None:
         raise NotFound(f"Case {case_id} not found.", code="case_not_found")
     return case
+
+
+def attachment_scope(user: User) -> sa.ColumnElement[bool]:
+    """The attachments, of cases this user sees, that the user's role may see."""
+    return Attachment.visibility.in_([visibility for visibility, roles in ATTACHMENT_READERS.items()
+                                      if user.role in roles])
 
 
 def readable_channels(user: User) -> list[Channel]:
@@ -199,6 +213,7 @@ PERMISSIONS.update({
     "sr.queue": GTAC_ROLES,
     "sr.dashboard": GTAC_MANAGERS,
     "sr.management_escalation": PARTNER_ROLES,
+    "sr.attachment.upload": PARTNER_ROLES | GTAC_ROLES,  # files on the thread: never the customer's
     # Moves of the SR workflow (app/srs/workflow.py), one permission per move.
     "sr.move.take": GTAC_ROLES,
     "sr.move.start": GTAC_ROLES,

@@ -94,7 +94,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(instance / "attachments"),
         # SPEC §5: PW partners escalate only S1, if at all.
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
-        **_srs(env, project),
+        **_srs(env, project, production),
         **_payments(env, instance, production),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
@@ -175,8 +175,13 @@ def _payments(env: dict, instance: Path, production: bool) -> dict:
     }
 
 
-def _srs(env: dict, project: Path) -> dict:
+def _srs(env: dict, project: Path, production: bool) -> dict:
     """Settings of GTAC's SR work (SPEC §6)."""
+    from app.crypto import parse_keys
+
+    webhook_keys = parse_keys(env.get("SR_WEBHOOK_SECRET_KEYS"), "SR_WEBHOOK_SECRET_KEYS")
+    if production and not webhook_keys:
+        raise ConfigError("SR_WEBHOOK_SECRET_KEYS must be set in production (flask srs generate-key)")
     return {
         # The partner may reopen an SR this long after the solution (or the closure).
         "SR_REOPEN_WINDOW_HOURS": _int(env, "SR_REOPEN_WINDOW_HOURS", 14 * 24),
@@ -191,4 +196,9 @@ def _srs(env: dict, project: Path) -> dict:
         "SR_EVENTS_MAX_SECONDS": _int(env, "SR_EVENTS_MAX_SECONDS", 300),
         "SR_WEBHOOK_TIMEOUT_SECONDS": _int(env, "SR_WEBHOOK_TIMEOUT_SECONDS", 5),
         "SR_WEBHOOK_MAX_ATTEMPTS": _int(env, "SR_WEBHOOK_MAX_ATTEMPTS", 8),
+        # Webhooks to loopback and private addresses: off, except for test suites and demos that
+        # run their receivers on this machine (app/srs/webhook_urls.py).
+        "SR_WEBHOOK_ALLOW_PRIVATE": _bool(env.get("SR_WEBHOOK_ALLOW_PRIVATE")),
+        # Fernet keys, newest first, that encrypt webhook signing secrets at rest.
+        "SR_WEBHOOK_SECRET_KEYS": webhook_keys,
     }

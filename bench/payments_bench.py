@@ -53,6 +53,7 @@ def environment(database_url: str, redis_url: str, sandbox_url: str) -> dict[str
     return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_urlsafe(32),
             "PAYMENTS_WEBHOOK_SECRET": secrets.token_urlsafe(32),
             "PAYEE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "SR_WEBHOOK_SECRET_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "PAYMENTS_PROVIDER": "sandbox", "PAYMENTS_SANDBOX_URL": sandbox_url,
             "PAYMENTS_SANDBOX_API_KEY": "bench-" + secrets.token_hex(8), "FLASK_APP": "wsgi.py"}
 

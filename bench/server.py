@@ -27,6 +27,7 @@ def production_env(database_url: str, extra: dict[str, str] | None = None) -> di
         "PAYMENTS_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         # A Fernet key: 32 random bytes, URL-safe base64.
         "PAYEE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SR_WEBHOOK_SECRET_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         **(extra or {}),
     }
 

@@ -21,6 +21,13 @@ class AttachmentKind(str, enum.Enum):
     OTHER = "other"
 
 
+class AttachmentVisibility(str, enum.Enum):
+    """Who sees a file of a case they can see (the roles are in app.access.ATTACHMENT_READERS)."""
+
+    CASE = "case"  # everyone on the case: the partner, its customer, and GTAC once escalated
+    GTAC_THREAD = "gtac_thread"  # the partner<->GTAC thread of the SR: never the customer
+
+
 # Kinds whose content is text worth scanning for versions and crash signatures.
 SCANNABLE_KINDS = frozenset({AttachmentKind.ERROR_LOG, AttachmentKind.OTHER})
 
@@ -40,6 +47,9 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     findings: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    visibility: Mapped[AttachmentVisibility] = mapped_column(
+        str_enum(AttachmentVisibility, "attachment_visibility"), default=AttachmentVisibility.CASE,
+        server_default=AttachmentVisibility.CASE.value)
 
     uploaded_by: Mapped[User] = relationship(lazy="joined")
 

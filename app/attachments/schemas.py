@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from app.accounts.schemas import UserRefSchema
-from app.attachments.models import AttachmentKind
+from app.attachments.models import AttachmentKind, AttachmentVisibility
 
 
 class AttachmentSchema(ma.Schema):
@@ -16,5 +16,7 @@ class AttachmentSchema(ma.Schema):
     uploaded_by = fields.Nested(UserRefSchema)
     uploaded_at = fields.DateTime()
     scanned_at = fields.DateTime(allow_none=True)
+    visibility = fields.Enum(AttachmentVisibility, by_value=True, metadata={
+        "description": "case: everyone on the case; gtac_thread: the partner and GTAC only, never the customer"})
     findings = fields.Dict(allow_none=True, metadata={
         "description": "what the log scan found: software versions, crash signatures, error lines"})

@@ -11,9 +11,10 @@ from werkzeug.datastructures import FileStorage
 
 from app import access
 from app.accounts.models import User
-from app.attachments.models import SCANNABLE_KINDS, Attachment, AttachmentKind
+from app.attachments.models import SCANNABLE_KINDS, Attachment, AttachmentKind, AttachmentVisibility
 from app.attachments.storage import IncomingFile
 from app.audit.services import record
+from app.cases.models import Case
 from app.clock import now
 from app.db import transaction
 from app.errors import InvalidInput, NotFound
@@ -37,11 +38,25 @@ def display_name(raw: str | None) -> str:
 
 def upload(actor: User, case_id: int, read_upload: UploadReader) -> Attachment:
     """Receive one file for a case. The body is read only after the caller is authorised."""
+    def authorise() -> Case:
+        case = access.get_case(actor, case_id)
+        access.require(actor, "attachment.upload")
+        return case
+
+    return receive(actor, authorise, read_upload, AttachmentVisibility.CASE)
+
+
+def receive(actor: User, authorise: Callable[[], Case], read_upload: UploadReader,
+            visibility: AttachmentVisibility) -> Attachment:
+    """Store one upload on the case `authorise` returns (or refuses), in one transaction.
+
+    `authorise` runs first, inside the transaction; the body is read only after it.
+    Whatever fails after the bytes were kept removes them again.
+    """
     kept_key = None
     try:
         with transaction() as session:
-            case = access.get_case(actor, case_id)
-            access.require(actor, "attachment.upload")
+            case = authorise()
             kind, file = read_upload()
             if file is None or not isinstance(file.stream, IncomingFile):
                 raise InvalidInput("Send the file as multipart/form-data in the field 'file'.",
@@ -62,13 +77,14 @@ def upload(actor: User, case_id: int, read_upload: UploadReader) -> Attachment:
             attachment = Attachment(
                 case_id=case.id, kind=attachment_kind, filename=name, storage_key=kept_key,
                 content_type=content_type, size=file.stream.size, sha256=file.stream.sha256,
-                uploaded_by_id=actor.id,
+                uploaded_by_id=actor.id, visibility=visibility,
             )
             session.add(attachment)
             session.flush()
             record(actor, "case", case.id, "attachment.added",
                    after={"attachment_id": attachment.id, "kind": attachment_kind.value,
-                          "filename": name, "size": attachment.size, "sha256": attachment.sha256})
+                          "filename": name, "size": attachment.size, "sha256": attachment.sha256,
+                          "visibility": visibility.value})
             if attachment_kind in SCANNABLE_KINDS:
                 emit("attachments.scan", {"attachment_id": attachment.id})
             return attachment
@@ -79,20 +95,32 @@ def upload(actor: User, case_id: int, read_upload: UploadReader) -> Attachment:
 
 
 def list_attachments(actor: User, case_id: int) -> list[Attachment]:
-    with transaction() as session:
+    """The case's files the caller may see, oldest first."""
+    with transaction():
         access.get_case(actor, case_id)
-        return list(session.scalars(sa.select(Attachment).where(Attachment.case_id == case_id)
-                                    .order_by(Attachment.id)))
+        return case_attachments(actor, case_id)
+
+
+def case_attachments(actor: User, case_id: int) -> list[Attachment]:
+    """Inside the caller's transaction, once the case is known visible: the files the caller may see."""
+    return list(db.session.scalars(sa.select(Attachment).where(
+        Attachment.case_id == case_id, access.attachment_scope(actor)).order_by(Attachment.id)))
 
 
 def get_attachment(actor: User, case_id: int, attachment_id: int) -> Attachment:
-    with transaction() as session:
+    """One file of the case; a file the caller's role may not see is not found, like another case's."""
+    with transaction():
         access.get_case(actor, case_id)
-        attachment = session.scalars(sa.select(Attachment).where(
-            Attachment.id == attachment_id, Attachment.case_id == case_id)).one_or_none()
-        if attachment is None:
-            raise NotFound(f"Attachment {attachment_id} not found.", code="attachment_not_found")
-        return attachment
+        return case_attachment(actor, case_id, attachment_id)
+
+
+def case_attachment(actor: User, case_id: int, attachment_id: int) -> Attachment:
+    attachment = db.session.scalars(sa.select(Attachment).where(
+        Attachment.id == attachment_id, Attachment.case_id == case_id,
+        access.attachment_scope(actor))).one_or_none()
+    if attachment is None:
+        raise NotFound(f"Attachment {attachment_id} not found.", code="attachment_not_found")
+    return attachment
 
 
 def open_content(actor: User, case_id: int, attachment_id: int) -> tuple[Attachment, BinaryIO]:

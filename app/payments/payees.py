@@ -8,18 +8,15 @@ is the one that builds a provider instruction, and it is audited.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from cryptography.fernet import InvalidToken, MultiFernet
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from app import access
+from app import access, crypto
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -33,17 +30,13 @@ from app.payments.providers import Payee
 
 
 def _keys() -> list[str]:
-    configured = current_app.config.get("PAYEE_ENCRYPTION_KEYS") or []
-    if configured:
-        return list(configured)
     # Embedded demo only (production refuses to start without keys): derived from the secret key.
-    digest = hashlib.sha256(b"payee-details:" + current_app.config["SECRET_KEY"].encode()).digest()
-    return [base64.urlsafe_b64encode(digest).decode()]
+    return crypto.keys("PAYEE_ENCRYPTION_KEYS", "payee-details")
 
 
 def cipher() -> MultiFernet:
     """Encrypts with the first key, decrypts with any."""
-    return MultiFernet([Fernet(key) for key in _keys()])
+    return crypto.cipher("PAYEE_ENCRYPTION_KEYS", "payee-details")
 
 
 def aba_checksum_ok(routing: str) -> bool:

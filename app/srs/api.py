@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
-from app.srs import queries, rma_api, services, streams, webhooks_api
+from app.srs import attachments_api, queries, rma_api, services, streams, webhooks_api
 from app.srs.schemas import (AssignmentSchema, EventsQuerySchema, HistoryEventSchema, HistoryQuerySchema,
                              ManagementEscalationInSchema, ManagementEscalationSchema, SeverityChangeSchema,
                              SRDetailSchema, SRListQuerySchema, SRMessageInSchema, SRMessageSchema, SRPageSchema,
@@ -93,4 +93,4 @@ def sr_events(args, sr_number):
 
 
 # Every API blueprint of the package, for create_app's API_BLUEPRINTS.
-BLUEPRINTS = (blp, rma_api.blp, webhooks_api.blp)
+BLUEPRINTS = (blp, rma_api.blp, webhooks_api.blp, attachments_api.blp)

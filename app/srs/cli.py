@@ -1,4 +1,5 @@
-"""`flask srs watch`: the periodic SLA job (run one or more; alerts are recorded once whatever runs)."""
+"""`flask srs watch`: the periodic SLA job (run one or more; alerts are recorded once whatever runs);
+the keys of webhook secrets: `flask srs generate-key`, `flask srs rotate-webhook-key`."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.srs import jobs
+from app.srs import jobs, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -38,3 +39,17 @@ def watch_command(interval: int | None, once: bool) -> None:
         if once:
             return
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+@srs_cli.command("generate-key")
+def generate_key_command() -> None:
+    """Print a new key to put first in SR_WEBHOOK_SECRET_KEYS."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@srs_cli.command("rotate-webhook-key")
+def rotate_webhook_key_command() -> None:
+    """Re-encrypt every webhook signing secret under the first key of SR_WEBHOOK_SECRET_KEYS."""
+    click.echo(f"re-encrypted {webhooks.rotate_keys()} webhook secrets")

@@ -180,7 +180,8 @@ class Webhook(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     url: Mapped[str] = mapped_column(sa.String(2000))
-    secret: Mapped[str] = mapped_column(sa.String(100))
+    # The signing secret, encrypted (app.srs.webhooks.seal): in clear only in the registration's answer.
+    secret_ciphertext: Mapped[str] = mapped_column(sa.Text)
     active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,6 +1,8 @@
 """API shapes of SRs, their clocks, transitions, thread and timeline."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -229,9 +231,16 @@ class RMASchema(ma.Schema):
     received_at = fields.DateTime(allow_none=True)
 
 
+def _absolute_url(value: str) -> None:
+    parts = urlsplit(value)
+    if not parts.scheme or not parts.netloc or any(ch.isspace() for ch in value):
+        raise ma.ValidationError("Not an absolute URL.")
+
+
 class WebhookInSchema(ma.Schema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2000))
+    # Well-formed here (else 400); http(s) to a public address is the service's rule (422).
+    url = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _absolute_url],
+                        metadata={"description": "http(s) URL whose host resolves to public addresses only"})
 
 
 class WebhookSchema(ma.Schema):

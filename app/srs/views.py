@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import access
 from app.accounts.models import GTAC_ROLES
 from app.cases import services as cases
+from app.cases.views import ATTACHMENT_KINDS, _size
 from app.clock import now
-from app.errors import DomainError
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.extensions import csrf
+from app.srs import attachments as sr_attachments
 from app.srs import dashboard as dashboards
-from app.srs import events, queries, services, streams
-from app.srs.schemas import ManagementEscalationInSchema, SRListQuerySchema, TransitionSchema
+from app.srs import events, queries, rma, services, streams
+from app.srs.schemas import (ManagementEscalationInSchema, RMARequestSchema, RMATransitionSchema, SRListQuerySchema,
+                             TransitionSchema)
 from app.srs.workflow import SolutionKind
 
 blp = Blueprint("srs_web", __name__, template_folder="templates", static_folder="static",
@@ -47,14 +53,22 @@ def queue():
                            more=more, now=now())
 
 
-def _render_sr(number: str, error: str | None = None, status: int = 200):
+def _render_sr(number: str, error: str | None = None, status: int = 200, **feedback):
     detail = services.get_sr(current_user, number)
     thread = cases.list_messages(current_user, detail.case_id, "gtac")
     _, timeline = services.history(current_user, number)
     last_id = timeline[-1]["id"] if timeline else 0
     return render_template("srs/sr.html", sr=detail, thread=thread, timeline=timeline[::-1], last_id=last_id,
                            gtac=_gtac(), error=error, solution_kinds=[k.value for k in SolutionKind],
-                           may_escalate=access.allowed(current_user, "sr.management_escalation")), status
+                           may_escalate=access.allowed(current_user, "sr.management_escalation"),
+                           attachments=sr_attachments.list_attachments(current_user, number),
+                           attachment_kinds=ATTACHMENT_KINDS,
+                           may_upload=access.allowed(current_user, "sr.attachment.upload"),
+                           max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                           may_request_rma=access.allowed(current_user, "rma.request"),
+                           may_decide_rma=access.allowed(current_user, "rma.decide"),
+                           may_receive_rma=access.allowed(current_user, "rma.receive"),
+                           rma_slots=rma.MAX_ITEMS, **feedback), status
 
 
 @blp.get("/srs/<number>")
@@ -117,6 +131,122 @@ def management_escalation(number: str):
         services.request_management_escalation(current_user, number, data["level"], data["reason"])
 
     return _after_change(number, "GTAC management has been asked to look at this SR.", act)
+
+
+def _read_upload_form():
+    """The upload's kind and file, read only once the service has authorised the caller."""
+    try:
+        csrf.protect()  # the checks every other form gets, made once the caller is known
+    except CSRFError as exc:
+        raise InvalidInput(f"{exc.description} Reload the page and send the file again.",
+                           code="csrf_invalid") from None
+    kind, file = request.form.get("kind"), request.files.get("file")
+    if file is None or not file.filename:
+        raise InvalidInput("Choose a file to upload.", code="file_missing")
+    if kind not in ATTACHMENT_KINDS:
+        raise InvalidInput("Choose what kind of file this is.", code="invalid_kind")
+    return kind, file
+
+
+# Exempt from the global CSRF hook, which would read the whole body before anyone is
+# authorised; _read_upload_form checks the token once the service has authorised the caller.
+@blp.post("/srs/<number>/attachments")
+@csrf.exempt
+@login_required
+def upload_attachment(number: str):
+    """Add one file to the SR's thread (multipart: kind, file), streamed to storage."""
+    try:
+        attachment = sr_attachments.upload(current_user, number, _read_upload_form)
+    except RequestEntityTooLarge:
+        limit = _size(current_app.config["MAX_UPLOAD_BYTES"])
+        return _render_sr(number, status=413, upload_error=f"The file is larger than the {limit} limit.")
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        return _render_sr(number, status=exc.status, upload_error=exc.message,
+                          upload_kind=request.form.get("kind"))
+    flash(f"Uploaded {attachment.filename} ({_size(attachment.size)}); the customer does not see it.", "info")
+    return redirect(url_for("srs_web.sr_page", number=number, _anchor="attachments"), 303)
+
+
+@blp.get("/srs/<number>/attachments/<int:attachment_id>")
+@login_required
+def download_attachment(number: str, attachment_id: int):
+    """The file itself, always as a download: never rendered in the page's origin."""
+    attachment, stream = sr_attachments.open_content(current_user, number, attachment_id)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True
+    return response
+
+
+def _rma_form() -> dict:
+    """The RMA request as posted: the ship-to address and the filled product rows (empty rows skipped)."""
+    items = []
+    for index in range(rma.MAX_ITEMS):
+        serial = (request.form.get(f"serial_{index}") or "").strip()
+        failure = (request.form.get(f"failure_{index}") or "").strip()
+        if serial or failure:
+            items.append({"serial_number": serial, "failure_description": failure})
+    return {"ship_to": (request.form.get("ship_to") or "").strip(), "items": items}
+
+
+def _form_errors(messages: dict) -> str:
+    """Marshmallow's messages as one sentence: "items, product 2, failure description: ..."."""
+    def lines(node: dict) -> list[str]:
+        found = []
+        for key, value in node.items():
+            label = f"product {key + 1}" if isinstance(key, int) else str(key).replace("_", " ")
+            if isinstance(value, dict):
+                found += [f"{label}, {line}" for line in lines(value)]
+            else:
+                found.append(f"{label}: {' '.join(map(str, value)) if isinstance(value, list) else value}")
+        return found
+
+    return "Please check the form: " + "; ".join(lines(messages))
+
+
+@blp.post("/srs/<number>/rmas")
+@login_required
+def request_rma(number: str):
+    """The partner asks for an RMA of up to five products; each refused serial is shown with its reason."""
+    posted = _rma_form()
+    try:
+        data = RMARequestSchema().load(posted)
+        created = rma.request_rma(current_user, number, data["ship_to"], data["items"])
+    except ma.ValidationError as exc:
+        return _render_sr(number, status=400, rma_error=_form_errors(exc.messages), rma_posted=posted)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _render_sr(number, status=exc.status, rma_error=exc.message,
+                          rma_refused=exc.details.get("serials", []), rma_posted=posted)
+    flash(f"RMA {created.number} requested; GTAC decides on it.", "info")
+    return redirect(url_for("srs_web.sr_page", number=number, _anchor="rmas"), 303)
+
+
+@blp.post("/srs/<number>/rmas/<rma_number>/transitions")
+@login_required
+def move_rma(number: str, rma_number: str):
+    """GTAC approves, rejects or ships (with tracking); either side confirms receipt."""
+    if rma.get_rma(current_user, rma_number).service_request.number != number:
+        abort(404)
+    form = request.form
+    try:
+        data = RMATransitionSchema().load({key: value for key, value in {
+            "to": form.get("to", ""), "note": (form.get("note") or "").strip() or None,
+            "tracking": (form.get("tracking") or "").strip() or None}.items() if value is not None})
+        moved = rma.move_rma(current_user, rma_number, data["to"], data.get("note"), data.get("tracking"))
+    except ma.ValidationError as exc:
+        return _render_sr(number, status=400, rma_error=_form_errors(exc.messages))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _render_sr(number, status=exc.status, rma_error=exc.message)
+    flash(f"RMA {moved.number} is now {moved.status.value}.", "info")
+    return redirect(url_for("srs_web.sr_page", number=number, _anchor="rmas"), 303)
 
 
 @blp.get("/srs/<number>/events")

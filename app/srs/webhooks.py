@@ -6,6 +6,11 @@ attempt's answer was lost, never two ids for one event. The body is signed with
 HMAC-SHA256 over "<timestamp>.<body>" with the webhook's secret:
 
     X-GTAC-Signature: t=<unix seconds>,v1=<hex digest>
+
+The secret is stored encrypted with SR_WEBHOOK_SECRET_KEYS (app.crypto) and is
+shown in clear once, in the registration's answer. Only http(s) URLs to public
+addresses are accepted, checked at registration and before every attempt
+(app.srs.webhook_urls).
 """
 from __future__ import annotations
 
@@ -19,16 +24,18 @@ from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
 from flask import current_app
 
-from app import access
+from app import access, crypto
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
 from app.db import transaction
-from app.errors import InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput, NotFound
 from app.escalation.models import ServiceRequest
 from app.extensions import db
+from app.srs import webhook_urls
 from app.srs.events import event_payload
 from app.srs.models import DeliveryStatus, SRHistory, Webhook, WebhookDelivery
 
@@ -46,6 +53,35 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+def _cipher():
+    return crypto.cipher("SR_WEBHOOK_SECRET_KEYS", "webhook-secret")
+
+
+def seal(secret: str) -> str:
+    """The signing secret as stored: encrypted under the first configured key."""
+    return _cipher().encrypt(secret.encode()).decode()
+
+
+def unseal(ciphertext: str) -> str:
+    """The signing secret in clear, for signing a delivery and nothing else."""
+    return _cipher().decrypt(ciphertext.encode()).decode()
+
+
+def rotate_keys() -> int:
+    """Re-encrypt every webhook's secret under the first configured key; returns how many."""
+    fernet = _cipher()
+    rotated = 0
+    with transaction() as session:
+        for webhook in session.scalars(sa.select(Webhook).order_by(Webhook.id).with_for_update()):
+            try:
+                webhook.secret_ciphertext = fernet.rotate(webhook.secret_ciphertext.encode()).decode()
+            except InvalidToken as exc:
+                raise RuntimeError(f"webhook {webhook.id}: no configured key decrypts its secret") from exc
+            rotated += 1
+        record(None, "webhook", "*", "webhook.keys_rotated", after={"records": rotated})
+    return rotated
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Back-off after the n-th failed attempt: 30 s, 1 min, 2 min, ... at most an hour."""
     return min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
@@ -58,6 +94,7 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
     if current_app.config["GTAC_ENV"] == "production" and parts.scheme != "https":
         raise InvalidInput("Webhook URLs must use https.", code="invalid_input",
                            details={"fields": {"url": ["Must use https."]}})
+    webhook_urls.check(url)
     with transaction() as session:
         count = session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
             Webhook.partner_id == actor.organisation_id, Webhook.active.is_(True)))
@@ -65,7 +102,7 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
             raise InvalidInput(f"A partner may have {MAX_WEBHOOKS_PER_PARTNER} active webhooks.",
                                code="too_many_webhooks")
         secret = secrets.token_urlsafe(32)
-        webhook = Webhook(partner_id=actor.organisation_id, url=url, secret=secret, active=True,
+        webhook = Webhook(partner_id=actor.organisation_id, url=url, secret_ciphertext=seal(secret), active=True,
                           created_by_id=actor.id, created_at=now())
         session.add(webhook)
         session.flush()
@@ -142,22 +179,27 @@ def attempt(delivery_id: int) -> bool | None:
             return None
         delivery.attempts += 1
         delivery.next_attempt_at = now() + ATTEMPT_LEASE
-        number, url, secret = delivery.attempts, delivery.webhook.url, delivery.webhook.secret
+        number, url, sealed = delivery.attempts, delivery.webhook.url, delivery.webhook.secret_ciphertext
         body = json.dumps({"id": delivery.event_id, "type": delivery.topic,
                            "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
                           separators=(",", ":"), sort_keys=True).encode()
         event_id, topic = delivery.event_id, delivery.topic
-    timestamp = int(now().timestamp())
-    headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Webhooks/1",
-               "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic,
-               "X-GTAC-Signature": f"t={timestamp},v1={sign(secret, timestamp, body)}"}
     status_code, error = None, None
     try:
+        webhook_urls.check(url)  # again: the name may resolve elsewhere than at registration
+        timestamp = int(now().timestamp())
+        headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Webhooks/1",
+                   "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic,
+                   "X-GTAC-Signature": f"t={timestamp},v1={sign(unseal(sealed), timestamp, body)}"}
         answer = requests.post(url, data=body, headers=headers, allow_redirects=False,
                                timeout=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
         status_code = answer.status_code
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
+    except DomainError as exc:
+        error = f"refused ({exc.code}): {exc.message}"[:2000]
+    except InvalidToken:
+        error = "no key of SR_WEBHOOK_SECRET_KEYS decrypts this webhook's secret"
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
     with transaction() as session:

@@ -15,7 +15,8 @@ from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.srs import webhooks
 from tests.srs.conftest import serve
-from tests.srs.helpers import make_sr, move
+from tests.case_helpers import new_case
+from tests.srs.helpers import escalate, make_sr, move
 
 
 class Receiver:
@@ -32,6 +33,15 @@ class Receiver:
             self.received.append({"headers": dict(request.headers), "body": request.get_data()})
             status = self.statuses.pop(0) if self.statuses else 200
         return Response("ok", status=status)(environ, start_response)
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers(app):
+    """These receivers listen on this machine's loopback, which production never delivers to."""
+    saved = app.config["SR_WEBHOOK_ALLOW_PRIVATE"]
+    app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = True
+    yield
+    app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = saved
 
 
 @pytest.fixture
@@ -99,8 +109,9 @@ def test_an_event_handed_over_twice_makes_one_delivery(app, client, tokens, rece
     number = make_sr(app, "assigned")
     assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
     with app.app_context():
-        payload = db.session.scalars(sa.select(OutboxEvent.payload)
-                                     .where(OutboxEvent.topic == "webhooks.sr_event")).one()
+        # The move's event (the SR's opening wrote one before it).
+        payload = db.session.scalars(sa.select(OutboxEvent.payload).where(OutboxEvent.topic == "webhooks.sr_event")
+                                     .order_by(OutboxEvent.id.desc())).first()
         webhooks.on_sr_event(payload)  # the outbox relay handing the same event over again
         db.session.commit()
     assert len(receiver.received) == 1
@@ -125,8 +136,10 @@ def test_gives_up_after_the_last_attempt_and_records_why(app, client, tokens, cl
 def test_only_a_partner_admin_manages_its_own_webhooks(client, tokens, receiver):
     for who in ("engineer", "gtac", "customer", "programs"):
         assert client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=tokens[who]).status_code == 403
-    for url in ("ftp://example.com/x", "not a url", ""):
+    for url in ("not a url", "", "http://"):
         assert client.post("/api/v1/webhooks", json={"url": url}, headers=tokens["admin"]).status_code == 400
+    ftp = client.post("/api/v1/webhooks", json={"url": "ftp://example.com/x"}, headers=tokens["admin"])
+    assert (ftp.status_code, ftp.json["error"]["code"]) == (422, "webhook_url_scheme")
     hook = register(client, tokens, receiver.url)
     listed = client.get("/api/v1/webhooks", headers=tokens["admin"]).json
     assert [(h["id"], h["active"]) for h in listed] == [(hook["id"], True)] and "secret" not in listed[0]
@@ -138,3 +151,30 @@ def test_retry_delay_doubles_up_to_an_hour():
     assert [webhooks.retry_delay(n) for n in (1, 2, 3)] == [timedelta(seconds=30), timedelta(minutes=1),
                                                           timedelta(minutes=2)]
     assert webhooks.retry_delay(20) == timedelta(hours=1)
+
+
+def test_escalating_a_case_sends_sr_opened_to_the_partners_webhooks(app, client, tokens, receiver):
+    hook = register(client, tokens, receiver.url)
+    number = escalate(client, tokens)
+    assert len(receiver.received) == 1
+    event = verify(receiver.received[0], hook["secret"])
+    assert receiver.received[0]["headers"]["X-Gtac-Event-Type"] == event["type"] == "sr.opened"
+    assert (event["data"]["sr_number"], event["data"]["kind"], event["data"]["status"]) == (number, "opened", "new")
+    assert event["data"]["queue"] and event["data"]["severity"] == "S2"
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["admin"]).json
+    assert [(d["topic"], d["status"], d["attempts"]) for d in deliveries] == [("sr.opened", "delivered", 1)]
+    # The next event of the same SR is another event id, delivered after it.
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    ids = [r["headers"]["X-Gtac-Event-Id"] for r in receiver.received]
+    assert len(ids) == 2 and ids[0] != ids[1]
+
+
+def test_a_refused_escalation_sends_nothing(app, client, tokens, receiver):
+    register(client, tokens, receiver.url)
+    case = new_case(client, tokens["engineer"])
+    answer = client.post(f"/api/v1/cases/{case['id']}/escalation", json={}, headers=tokens["engineer"])
+    assert answer.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)
+                                 .where(OutboxEvent.topic == "webhooks.sr_event")) == 0
+    assert receiver.received == []

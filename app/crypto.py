@@ -1,0 +1,43 @@
+"""Secrets at rest: Fernet keys from the environment, newest first.
+
+Each use names its own setting (PAYEE_ENCRYPTION_KEYS for bank details,
+SR_WEBHOOK_SECRET_KEYS for webhook signing secrets), so no two kinds of secret
+share a key. MultiFernet encrypts with the first key and decrypts with any, so
+a new key goes first and the old ones stay until everything is re-encrypted.
+The embedded demo, which configures no keys, derives one per purpose from
+SECRET_KEY; production refuses to start without keys (app/config.py).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, MultiFernet
+from flask import current_app
+
+from app.config import ConfigError
+
+
+def parse_keys(raw: str | None, setting: str) -> list[str]:
+    """The comma-separated Fernet keys of a setting; ConfigError at start-up for a malformed one."""
+    keys = [key.strip() for key in (raw or "").split(",") if key.strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(f"{setting} holds a key that is not a Fernet key") from exc
+    return keys
+
+
+def keys(setting: str, purpose: str) -> list[str]:
+    """The configured keys of `setting`, or the demo's key for `purpose` derived from SECRET_KEY."""
+    configured = current_app.config.get(setting) or []
+    if configured:
+        return list(configured)
+    digest = hashlib.sha256(purpose.encode() + b":" + current_app.config["SECRET_KEY"].encode()).digest()
+    return [base64.urlsafe_b64encode(digest).decode()]
+
+
+def cipher(setting: str, purpose: str) -> MultiFernet:
+    """Encrypts with the first key of `setting`, decrypts with any."""
+    return MultiFernet([Fernet(key) for key in keys(setting, purpose)])

@@ -1,0 +1,49 @@
+"""/api/v1/srs/{sr}/attachments: the case's files as GTAC reads them, and files added on the thread."""
+from __future__ import annotations
+
+from flask import request, send_file
+
+from app.accounts.api_auth import api_user
+from app.api_base import Blueprint
+from app.attachments.api import UPLOAD_DOC
+from app.attachments.schemas import AttachmentSchema
+from app.srs import attachments
+
+blp = Blueprint("sr_attachments", __name__, url_prefix="/api/v1/srs",
+                description="Files on an SR's partner<->GTAC thread")
+
+
+@blp.route("/<sr_number>/attachments", methods=["POST"], endpoint="upload")
+@blp.response(201, AttachmentSchema)
+@blp.doc(**UPLOAD_DOC)
+def upload(sr_number):
+    """Add a file to the thread (multipart field `file`, form field `kind`): GTAC or the SR's partner;
+    streamed and size-limited like case uploads, and never shown to the customer."""
+    return attachments.upload(api_user(), sr_number,
+                              lambda: (request.form.get("kind"), request.files.get("file")))
+
+
+@blp.route("/<sr_number>/attachments", methods=["GET"], endpoint="list")
+@blp.response(200, AttachmentSchema(many=True))
+def list_attachments(sr_number):
+    """The case's files, the partner's and the thread's, oldest first."""
+    return attachments.list_attachments(api_user(), sr_number)
+
+
+@blp.route("/<sr_number>/attachments/<int:attachment_id>", methods=["GET"], endpoint="get")
+@blp.response(200, AttachmentSchema)
+def get_attachment(sr_number, attachment_id):
+    """One file's metadata and scan findings."""
+    return attachments.get_attachment(api_user(), sr_number, attachment_id)
+
+
+@blp.route("/<sr_number>/attachments/<int:attachment_id>/content", methods=["GET"], endpoint="content")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+def download(sr_number, attachment_id):
+    """The file itself, always as a download."""
+    attachment, stream = attachments.open_content(api_user(), sr_number, attachment_id)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
