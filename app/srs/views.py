@@ -20,6 +20,7 @@ from app.srs import events, queries, rma, services, streams
 from app.srs.schemas import (ManagementEscalationInSchema, RMARequestSchema, RMATransitionSchema, SRListQuerySchema,
                              TransitionSchema)
 from app.srs.workflow import SolutionKind
+from app.triage import services as triage
 
 blp = Blueprint("srs_web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/srs/static")
@@ -68,7 +69,8 @@ def _render_sr(number: str, error: str | None = None, status: int = 200, **feedb
                            may_request_rma=access.allowed(current_user, "rma.request"),
                            may_decide_rma=access.allowed(current_user, "rma.decide"),
                            may_receive_rma=access.allowed(current_user, "rma.receive"),
-                           rma_slots=rma.MAX_ITEMS, **feedback), status
+                           rma_slots=rma.MAX_ITEMS, triage=triage.triage_case(current_user, detail.case_id),
+                           **feedback), status
 
 
 @blp.get("/srs/<number>")
