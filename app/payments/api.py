@@ -121,7 +121,7 @@ def record_funding(body):
 @blp.route("/ledger/balances", methods=["GET"], endpoint="ledger_balances")
 @blp.response(200, BalancesSchema)
 def ledger_balances():
-    """Pre-funding balance, pending and paid totals, and the payout pipeline, per currency."""
+    """Pre-funding balance, what is reserved, owed, in transit and paid, and the payout pipeline, per currency."""
     user = api_user()
     pipeline = funding.pipeline(user)
     answer = []
@@ -131,7 +131,8 @@ def ledger_balances():
             "currency": balance.currency,
             "prefunding": {"posted": balance.prefunding_posted, "pending": balance.prefunding_pending,
                            "available": balance.prefunding_available},
-            "pending_total": balance.prefunding_pending, "paid_total": balance.paid,
+            "pending_total": balance.prefunding_pending, "payable_total": balance.partner_payable,
+            "in_transit_total": balance.in_transit, "paid_total": balance.paid,
             "funded_total": balance.funded,
             "awaiting_funds_total": sum(a for s, _, a in stages if s == PayoutStatus.AWAITING_FUNDS.value),
             "pipeline": [{"status": s, "count": c, "amount": a} for s, c, a in stages],

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from app.payments.ledger import CACHED_KIND, PENDING_KINDS, derived_totals, open_pending_ids
 from app.payments.models import (APPROVED_CLAIM_STATUSES, AccountKind, Claim, ClaimStatus, LedgerAccount,
                                  LedgerEntry, LedgerTransfer, Payout, PayoutStatus, TransferKind)
 from app.payments.payouts import CLAIM_STATUS
@@ -28,8 +29,8 @@ def check_ledger(session: Session) -> list[Violation]:
     """Every invariant; an empty list means the ledger is sound."""
     found: list[Violation] = []
     for check in (_transfers_balance, _entries_match_transfers, _cache_matches_entries,
-                  _prefunding_never_negative, _payouts_match_claims, _claims_have_payouts,
-                  _payout_money_matches_status):
+                  _prefunding_never_negative, _in_transit_matches_payouts, _payouts_match_claims,
+                  _claims_have_payouts, _payout_money_matches_status):
         found.extend(check(session))
     return found
 
@@ -62,58 +63,41 @@ def _entries_match_transfers(session: Session) -> list[Violation]:
         sa.select(LedgerEntry.id).join(LedgerTransfer).join(LedgerAccount)
         .where(sa.or_(LedgerEntry.currency != LedgerTransfer.currency,
                       LedgerEntry.currency != LedgerAccount.currency,
-                      LedgerEntry.pending != (LedgerTransfer.kind == TransferKind.RESERVATION))))
+                      LedgerEntry.pending != LedgerTransfer.kind.in_(PENDING_KINDS))))
     out += _limited("entry_consistency", mixed,
                     lambda r: f"entry {r[0]}: currency or pending flag disagrees with its transfer/account")
     resolution = aliased(LedgerTransfer)
     bad_resolution = session.execute(
         sa.select(resolution.id).join(LedgerTransfer, resolution.pending_id == LedgerTransfer.id)
-        .where(sa.or_(LedgerTransfer.kind != TransferKind.RESERVATION,
+        .where(sa.or_(LedgerTransfer.kind.not_in(PENDING_KINDS),
                       resolution.amount != LedgerTransfer.amount,
                       resolution.payout_id != LedgerTransfer.payout_id)))
     out += _limited("resolution", bad_resolution,
-                    lambda r: f"transfer {r[0]} resolves something that is not its reservation")
+                    lambda r: f"transfer {r[0]} resolves something that is not its pending transfer")
     return out
 
 
-def _open_reservations():
-    resolution = aliased(LedgerTransfer)
-    return (sa.select(LedgerTransfer.id)
-            .where(LedgerTransfer.kind == TransferKind.RESERVATION)
-            .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id)))
-
-
 def _cache_matches_entries(session: Session) -> list[Violation]:
-    open_ids = _open_reservations().subquery()
-    posted = sa.func.coalesce(sa.func.sum(sa.case((LedgerEntry.pending.is_(False), LedgerEntry.amount),
-                                                  else_=0)), 0)
-    is_open = LedgerEntry.transfer_id.in_(sa.select(open_ids.c.id))
-    pending_debits = sa.func.coalesce(sa.func.sum(sa.case(
-        (sa.and_(LedgerEntry.pending.is_(True), is_open, LedgerEntry.amount < 0), -LedgerEntry.amount),
-        else_=0)), 0)
-    pending_credits = sa.func.coalesce(sa.func.sum(sa.case(
-        (sa.and_(LedgerEntry.pending.is_(True), is_open, LedgerEntry.amount > 0), LedgerEntry.amount),
-        else_=0)), 0)
-    derived = (sa.select(LedgerEntry.account_id.label("account_id"), posted.label("posted"),
-                         pending_debits.label("pending_debits"), pending_credits.label("pending_credits"))
-               .group_by(LedgerEntry.account_id).subquery())
+    """The pre-funding cache equals its entries; no other account keeps one (its columns stay zero)."""
+    derived = derived_totals()
+    cached = LedgerAccount.kind == CACHED_KIND
+    want = [sa.case((cached, sa.func.coalesce(column, 0)), else_=0)
+            for column in (derived.c.posted, derived.c.pending_debits, derived.c.pending_credits)]
     rows = session.execute(
         sa.select(LedgerAccount.key, LedgerAccount.posted, LedgerAccount.pending_debits,
-                  LedgerAccount.pending_credits, derived.c.posted, derived.c.pending_debits,
-                  derived.c.pending_credits)
+                  LedgerAccount.pending_credits, *want)
         .outerjoin(derived, derived.c.account_id == LedgerAccount.id)
-        .where(sa.or_(LedgerAccount.posted != sa.func.coalesce(derived.c.posted, 0),
-                      LedgerAccount.pending_debits != sa.func.coalesce(derived.c.pending_debits, 0),
-                      LedgerAccount.pending_credits != sa.func.coalesce(derived.c.pending_credits, 0))))
+        .where(sa.or_(LedgerAccount.posted != want[0], LedgerAccount.pending_debits != want[1],
+                      LedgerAccount.pending_credits != want[2])))
     return _limited("cached_balance", rows,
                     lambda r: f"account {r[0]}: cached posted/pending {r[1]}/{r[2]}/{r[3]} "
-                              f"but entries give {r[4] or 0}/{r[5] or 0}/{r[6] or 0}")
+                              f"but should be {r[4]}/{r[5]}/{r[6]}")
 
 
 def _prefunding_never_negative(session: Session) -> list[Violation]:
     out = []
     accounts = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.kind == AccountKind.PREFUNDING))
-    open_ids = _open_reservations().subquery()
+    open_ids = open_pending_ids().subquery()
     for account in accounts:
         posted = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0)).where(
             LedgerEntry.account_id == account.id, LedgerEntry.pending.is_(False))) or 0
@@ -131,6 +115,24 @@ def _prefunding_never_negative(session: Session) -> list[Violation]:
             out.append(Violation("prefunding_negative",
                                  f"{account.key}: posted balance was {low[1]} after entry {low[0]}"))
     return out
+
+
+def _in_transit_matches_payouts(session: Session) -> list[Violation]:
+    """Per currency, the in-transit accounts hold exactly the payouts that are in transit."""
+    derived = derived_totals()
+    ledger_side = dict(session.execute(
+        sa.select(LedgerAccount.currency,
+                  sa.func.sum(derived.c.posted + derived.c.pending_credits - derived.c.pending_debits))
+        .join(derived, derived.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.kind == AccountKind.IN_TRANSIT).group_by(LedgerAccount.currency)).all())
+    payout_side = dict(session.execute(
+        sa.select(Payout.currency, sa.func.sum(Payout.amount))
+        .where(Payout.status == PayoutStatus.IN_TRANSIT).group_by(Payout.currency)).all())
+    rows = [(currency, int(ledger_side.get(currency) or 0), int(payout_side.get(currency) or 0))
+            for currency in sorted(set(ledger_side) | set(payout_side))]
+    return _limited("in_transit", [r for r in rows if r[1] != r[2]],
+                    lambda r: f"in transit {r[0]}: the ledger holds {r[1]} but payouts in transit "
+                              f"add up to {r[2]}")
 
 
 def _payouts_match_claims(session: Session) -> list[Violation]:
@@ -168,23 +170,26 @@ def _payout_money_matches_status(session: Session) -> list[Violation]:
             .where(LedgerTransfer.payout_id.is_not(None))
             .group_by(LedgerTransfer.payout_id, LedgerTransfer.kind)):
         by_payout[payout_id][kind.value] = count
-    open_by_payout: dict[int, int] = defaultdict(int)
-    for payout_id, count in session.execute(
-            sa.select(LedgerTransfer.payout_id, sa.func.count())
-            .where(LedgerTransfer.id.in_(_open_reservations())).group_by(LedgerTransfer.payout_id)):
-        open_by_payout[payout_id] = count
+    open_by_payout: dict[tuple[int, TransferKind], int] = defaultdict(int)
+    for payout_id, kind, count in session.execute(
+            sa.select(LedgerTransfer.payout_id, LedgerTransfer.kind, sa.func.count())
+            .where(LedgerTransfer.id.in_(open_pending_ids()))
+            .group_by(LedgerTransfer.payout_id, LedgerTransfer.kind)):
+        open_by_payout[payout_id, kind] = count
     problems = []
     for payout_id, status in session.execute(sa.select(Payout.id, Payout.status).order_by(Payout.id)):
         kinds = by_payout.get(payout_id, {})
         net_paid = kinds.get("settlement", 0) - kinds.get("return", 0)
-        reserved = open_by_payout.get(payout_id, 0)
+        reserved = open_by_payout.get((payout_id, TransferKind.RESERVATION), 0)
+        handed_over = open_by_payout.get((payout_id, TransferKind.HANDOVER), 0)
         want_net = 1 if status is PayoutStatus.PAID else 0
         want_reserved = 1 if status in (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT) else 0
-        if net_paid != want_net or reserved != want_reserved:
-            problems.append((payout_id, status, net_paid, reserved))
+        want_handed_over = 1 if status is PayoutStatus.IN_TRANSIT else 0
+        if net_paid != want_net or reserved != want_reserved or handed_over != want_handed_over:
+            problems.append((payout_id, status, net_paid, reserved, handed_over))
     return _limited("payout_ledger", problems,
-                    lambda r: f"payout {r[0]} is {r[1].value} but has {r[2]} net settlement(s) "
-                              f"and {r[3]} open reservation(s)")
+                    lambda r: f"payout {r[0]} is {r[1].value} but has {r[2]} net settlement(s), "
+                              f"{r[3]} open reservation(s) and {r[4]} open handover(s)")
 
 
 def summary(session: Session) -> dict[str, int]:

@@ -110,6 +110,10 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     Above the second-approval threshold the first approval is recorded and the
     claim waits for a different approver.
     """
+    return payouts.reserving(lambda optimistic: _approve(actor, claim_id, optimistic))
+
+
+def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
     with transaction() as session:
         claim = access.get_claim(actor, claim_id)
         access.require(actor, "claim.decide")
@@ -136,7 +140,7 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
         record(actor, "claim", claim.id, "claim.approved", before=before,
                after={**_snapshot(claim), "payout_id": payout.id})
         _notify(claim, "approved")
-        payouts.start(session, payout)
+        payouts.start(session, payout, optimistic=optimistic)
         return claim
 
 

@@ -1,27 +1,35 @@
-"""The double-entry ledger: accounts, immutable transfers, two-phase reservations.
+"""The double-entry ledger: accounts, immutable transfers, two-phase pending transfers.
 
 Every movement is a transfer whose entries sum to zero (credit positive). A
 payout's money moves in two phases, as in TigerBeetle:
 
-  approval   reservation (pending)  prefunding -X   partner_payable +X
-  paid       post of it             prefunding -X   partner_payable +X
-             settlement             partner_payable -X   paid +X
-  failed     void of it             (no entries: the reservation lapses)
-  returned   return                 paid -X   prefunding +X   (compensating)
+  approval   reservation (pending)  prefunding -X        partner_payable +X
+  accepted   handover (pending)     partner_payable -X   in_transit +X
+  paid       post of each           (the same entries, posted)
+             settlement             in_transit -X        paid +X
+  failed     void of each           (no entries: the pending transfers lapse)
+  returned   return                 paid -X              prefunding +X   (compensating)
 
-Pending debits count against the pre-funding balance, which therefore never
-goes negative. Each account caches its posted and pending totals; the cache
-is written in the same transaction as the entries and `flask ledger check`
-proves it equal to them. Every function here runs inside the caller's
+"Accepted" is the provider taking the payout (or the bank file being written);
+a `paid` that arrives first hands over and settles in one go. Pending debits
+count against the pre-funding balance, which therefore never goes negative.
+
+Only the pre-funding account caches its posted and pending totals, because
+reservations must check them; the cache is written in the same transaction
+as the entries and `flask ledger check` proves it equal to them. Every other
+balance is summed from the entries when asked for (balances()): a cached
+partner, in-transit or paid total would be one more row that every payout
+updates and so queues on. Every function here runs inside the caller's
 transaction and takes the session.
 
-The cached balances are hot rows (one pre-funding account takes every
-reservation), so their updates are collected during the transaction and
-applied just before it commits, pre-funding accounts first, then by id: each
-row is locked for the last statements only, always in the same order, so
-concurrent transactions neither queue behind long work nor deadlock. The one
-exception is a reservation, which must know at once whether the money is
-there: a single conditional UPDATE checks and takes it atomically.
+The pre-funding row is the serialisation point, so it is locked last and
+held for as short a time as possible: a reservation writes all of its rows
+first and then one conditional UPDATE checks and takes the funds; nothing
+but the commit follows it. If the funds look short, the UPDATE changes
+nothing and FundsShort asks the caller to redo the use case with the row
+locked from the start (payouts.reserving()). Other changes to the cached
+totals (posts, voids, returns, deposits) are collected during the
+transaction and applied just before it commits.
 """
 from __future__ import annotations
 
@@ -34,6 +42,13 @@ from sqlalchemy.orm import Session, aliased
 from app.payments.locking import insert_if_absent, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
                                  TransferKind)
+
+PENDING_KINDS = (TransferKind.RESERVATION, TransferKind.HANDOVER)
+CACHED_KIND = AccountKind.PREFUNDING
+
+
+class FundsShort(Exception):
+    """An optimistic reservation found too little money; redo the use case with the row locked."""
 
 
 def account_key(kind: AccountKind, currency: str, partner_id: int | None = None) -> str:
@@ -66,7 +81,7 @@ def _transfer(session: Session, kind: TransferKind, key: str, amount: int, curre
               legs: list[tuple[LedgerAccount, int]], *, pending: bool = False,
               resolves: LedgerTransfer | None = None, payout_id: int | None = None,
               memo: str | None = None, cached: frozenset[int] = frozenset()) -> LedgerTransfer:
-    """Write a transfer and its entries; `cached` names accounts whose cache the caller already moved."""
+    """Write a transfer and its entries; `cached` names accounts whose cache the caller moves itself."""
     if sum(amount for _, amount in legs) != 0:
         raise ValueError("a transfer's entries must sum to zero")
     transfer = LedgerTransfer(key=key, kind=kind, amount=amount, currency=currency, memo=memo,
@@ -87,26 +102,27 @@ def _transfer(session: Session, kind: TransferKind, key: str, amount: int, curre
 
 def _defer(session: Session, account: LedgerAccount, amount: int, *, pending: bool,
            release: bool = False) -> None:
-    """Note how one entry moves an account's cached totals; applied by apply_deferred()."""
+    """Note how one entry moves a cached balance; applied by apply_deferred(). Uncached: nothing."""
+    if account.kind is not CACHED_KIND:
+        return
     deltas = session.info.setdefault("ledger_deltas", {})
-    delta = deltas.setdefault(account.id, [account.kind is AccountKind.PREFUNDING, 0, 0, 0])
+    delta = deltas.setdefault(account.id, [0, 0, 0])
     if pending or release:
         sign = -1 if release else 1
         if amount < 0:
-            delta[2] += sign * -amount
+            delta[1] += sign * -amount
         else:
-            delta[3] += sign * amount
+            delta[2] += sign * amount
     else:
-        delta[1] += amount
+        delta[0] += amount
 
 
 def apply_deferred(session: Session) -> None:
-    """Write the collected balance changes: pre-funding accounts first, then by id."""
+    """Write the collected balance changes, by account id (a fixed order: no deadlock)."""
     deltas = session.info.pop("ledger_deltas", None)
     if not deltas:
         return
-    for account_id, (_, posted, pending_debits, pending_credits) in sorted(
-            deltas.items(), key=lambda item: (not item[1][0], item[0])):
+    for account_id, (posted, pending_debits, pending_credits) in sorted(deltas.items()):
         if posted or pending_debits or pending_credits:
             session.execute(sa.update(LedgerAccount).where(LedgerAccount.id == account_id).values(
                 posted=LedgerAccount.posted + posted,
@@ -133,27 +149,37 @@ def record_funding(session: Session, reference: str, amount: int, currency: str)
                      [(source, -amount), (prefunding, amount)], memo=f"deposit {reference}"[:200])
 
 
-def _payout_key(kind: TransferKind, payout: Payout) -> str:
-    return f"{kind.value}:payout:{payout.id}:{payout.attempt}"
+def _payout_key(kind: TransferKind, payout: Payout, of: TransferKind | None = None) -> str:
+    """Deterministic per business fact; a post or void of a handover names what it resolves."""
+    prefix = f"{kind.value}:{of.value}" if of is TransferKind.HANDOVER else kind.value
+    return f"{prefix}:payout:{payout.id}:{payout.attempt}"
 
 
-def reserve(session: Session, payout: Payout, on_success=None) -> LedgerTransfer | None:
-    """Earmark the payout's amount on the pre-funding balance, or None if it would overdraw it.
+def reserve(session: Session, payout: Payout, on_success=None, *, locked: bool) -> LedgerTransfer | None:
+    """Earmark the payout's amount on the pre-funding balance.
 
-    The reservation's rows, and whatever `on_success` adds, are written first in
-    a savepoint; then one conditional UPDATE both checks the available balance
-    and takes the amount, so two reservations can never both take the last funds.
-    Nothing but the commit follows it: the shared row is held for the shortest time.
+    locked=True: the caller holds the pre-funding row (lock_prefunding()); the
+    balance is read under it and None returned when it would be overdrawn,
+    with nothing written. locked=False: the rows, and whatever `on_success`
+    adds, are written first; then one conditional UPDATE both checks the
+    available balance and takes the amount, so two reservations can never
+    both take the last funds. It must be the transaction's last statement
+    before the commit; when it finds too little money it raises FundsShort
+    and the caller rolls back and tries again locked.
     """
     apply_deferred(session)  # this transaction's own earlier movements count
     prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
     payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
-    savepoint = session.begin_nested()
+    if locked:
+        available = session.scalar(sa.select(LedgerAccount.posted - LedgerAccount.pending_debits)
+                                   .where(LedgerAccount.id == prefunding.id))
+        if available < payout.amount:
+            return None
     transfer = _transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
                          payout.amount, payout.currency,
                          [(prefunding, -payout.amount), (payable, payout.amount)],
                          pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
-                         cached=frozenset({prefunding.id, payable.id}))
+                         cached=frozenset({prefunding.id}))
     if on_success is not None:
         on_success()
     session.flush()
@@ -164,54 +190,75 @@ def reserve(session: Session, payout: Payout, on_success=None) -> LedgerTransfer
         .values(pending_debits=LedgerAccount.pending_debits + payout.amount)
         .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
     if taken is None:
-        savepoint.rollback()
-        events = session.info.get("outbox_events")
-        if events:  # events written in the savepoint are gone with it
-            session.info["outbox_events"] = [e for e in events if e in session]
-        return None
-    savepoint.commit()
-    _defer(session, payable, payout.amount, pending=True)
+        if locked:  # read under the lock a moment ago: only a bug gets here
+            raise RuntimeError(f"pre-funding {prefunding.key} changed under its lock")
+        raise FundsShort(payout.currency)
     return transfer
 
 
-def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | None:
-    """The reservation of the payout's current attempt, if no post or void resolved it yet."""
+def _open(session: Session, kind: TransferKind, payout: Payout) -> LedgerTransfer | None:
+    """The payout's current pending transfer of this kind, if no post or void resolved it yet."""
     resolution = aliased(LedgerTransfer)
     query = (sa.select(LedgerTransfer)
-             .where(LedgerTransfer.key == _payout_key(TransferKind.RESERVATION, payout))
+             .where(LedgerTransfer.key == _payout_key(kind, payout))
              .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id)))
     return session.scalars(query).one_or_none()
 
 
+def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | None:
+    """The reservation of the payout's current attempt, if no post or void resolved it yet."""
+    return _open(session, TransferKind.RESERVATION, payout)
+
+
+def hand_over(session: Session, payout: Payout) -> LedgerTransfer:
+    """The provider accepted the payout: its money moves, pending, from payable to in transit."""
+    if open_reservation(session, payout) is None:
+        raise LookupError(f"payout {payout.id} has no open reservation to hand over")
+    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+    in_transit = account(session, AccountKind.IN_TRANSIT, payout.currency)
+    return _transfer(session, TransferKind.HANDOVER, _payout_key(TransferKind.HANDOVER, payout),
+                     payout.amount, payout.currency, [(payable, -payout.amount), (in_transit, payout.amount)],
+                     pending=True, payout_id=payout.id, memo=payout.reference)
+
+
+def _post(session: Session, pending: LedgerTransfer, payout: Payout) -> None:
+    legs = [(entry.account, entry.amount) for entry in pending.entries]
+    for leg_account, leg_amount in legs:
+        _defer(session, leg_account, leg_amount, pending=False, release=True)
+    _transfer(session, TransferKind.POST, _payout_key(TransferKind.POST, payout, of=pending.kind),
+              payout.amount, payout.currency, legs, resolves=pending, payout_id=payout.id)
+
+
 def settle(session: Session, payout: Payout) -> None:
-    """The provider paid: post the reservation and discharge the partner's payable."""
+    """The provider paid: post the reservation and the handover, and move in transit to paid."""
     reservation = open_reservation(session, payout)
     if reservation is None:
         raise LookupError(f"payout {payout.id} has no open reservation to post")
-    legs = [(entry.account, entry.amount) for entry in reservation.entries]
-    for leg_account, leg_amount in legs:
-        _defer(session, leg_account, leg_amount, pending=False, release=True)
-    _transfer(session, TransferKind.POST, _payout_key(TransferKind.POST, payout), payout.amount,
-              payout.currency, legs, resolves=reservation, payout_id=payout.id)
-    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+    handover = _open(session, TransferKind.HANDOVER, payout) or hand_over(session, payout)
+    _post(session, reservation, payout)
+    _post(session, handover, payout)
+    in_transit = account(session, AccountKind.IN_TRANSIT, payout.currency)
     paid = account(session, AccountKind.PAID, payout.currency)
     _transfer(session, TransferKind.SETTLEMENT, _payout_key(TransferKind.SETTLEMENT, payout),
-              payout.amount, payout.currency, [(payable, -payout.amount), (paid, payout.amount)],
+              payout.amount, payout.currency, [(in_transit, -payout.amount), (paid, payout.amount)],
               payout_id=payout.id, memo=payout.reference)
 
 
 def void(session: Session, payout: Payout, reason: str | None = None) -> bool:
-    """The attempt failed: release its reservation. False if there was none open."""
-    reservation = open_reservation(session, payout)
-    if reservation is None:
-        return False
-    for entry in reservation.entries:
-        _defer(session, entry.account, entry.amount, pending=False, release=True)
-    session.add(LedgerTransfer(key=_payout_key(TransferKind.VOID, payout), kind=TransferKind.VOID,
-                               pending_id=reservation.id, payout_id=payout.id, amount=payout.amount,
-                               currency=payout.currency, memo=(reason or "")[:200] or None))
+    """The attempt failed: release its handover and reservation. False if neither was open."""
+    voided = False
+    for kind in (TransferKind.HANDOVER, TransferKind.RESERVATION):
+        pending = _open(session, kind, payout)
+        if pending is None:
+            continue
+        for entry in pending.entries:
+            _defer(session, entry.account, entry.amount, pending=False, release=True)
+        session.add(LedgerTransfer(key=_payout_key(TransferKind.VOID, payout, of=kind), kind=TransferKind.VOID,
+                                   pending_id=pending.id, payout_id=payout.id, amount=payout.amount,
+                                   currency=payout.currency, memo=(reason or "")[:200] or None))
+        voided = True
     session.flush()
-    return True
+    return voided
 
 
 def record_return(session: Session, payout: Payout, reason: str | None = None) -> LedgerTransfer:
@@ -223,6 +270,30 @@ def record_return(session: Session, payout: Payout, reason: str | None = None) -
                      payout_id=payout.id, memo=(reason or "returned")[:200])
 
 
+def open_pending_ids() -> sa.Select:
+    """Ids of pending transfers that no post or void has resolved yet."""
+    resolution = aliased(LedgerTransfer)
+    return (sa.select(LedgerTransfer.id)
+            .where(LedgerTransfer.kind.in_(PENDING_KINDS))
+            .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id)))
+
+
+def derived_totals() -> sa.Subquery:
+    """Per account, from its entries: posted balance, open pending debits, open pending credits."""
+    is_open = LedgerEntry.transfer_id.in_(open_pending_ids())
+    posted = sa.func.coalesce(sa.func.sum(sa.case((LedgerEntry.pending.is_(False), LedgerEntry.amount),
+                                                  else_=0)), 0)
+    pending_debits = sa.func.coalesce(sa.func.sum(sa.case(
+        (sa.and_(LedgerEntry.pending.is_(True), LedgerEntry.amount < 0, is_open), -LedgerEntry.amount),
+        else_=0)), 0)
+    pending_credits = sa.func.coalesce(sa.func.sum(sa.case(
+        (sa.and_(LedgerEntry.pending.is_(True), LedgerEntry.amount > 0, is_open), LedgerEntry.amount),
+        else_=0)), 0)
+    return (sa.select(LedgerEntry.account_id.label("account_id"), posted.label("posted"),
+                      pending_debits.label("pending_debits"), pending_credits.label("pending_credits"))
+            .group_by(LedgerEntry.account_id).subquery())
+
+
 @dataclass
 class CurrencyBalance:
     currency: str
@@ -230,30 +301,40 @@ class CurrencyBalance:
     prefunding_pending: int
     prefunding_available: int
     partner_payable: int
+    in_transit: int
     paid: int
     funded: int
 
 
 def balances(session: Session) -> list[CurrencyBalance]:
-    """Per currency: the pre-funding balance, what is reserved, owed and paid (from the cache)."""
+    """Per currency: the pre-funding balance, what is reserved, owed, in transit and paid.
+
+    Summed from the entries in one statement (one snapshot), so the figures agree
+    with each other; `flask ledger check` proves the pre-funding cache equal to them.
+    """
+    totals = derived_totals()
     rows = session.execute(
-        sa.select(LedgerAccount.currency, LedgerAccount.kind,
-                  sa.func.sum(LedgerAccount.posted), sa.func.sum(LedgerAccount.pending_debits),
-                  sa.func.sum(LedgerAccount.pending_credits))
+        sa.select(LedgerAccount.currency, LedgerAccount.kind, sa.func.sum(totals.c.posted),
+                  sa.func.sum(totals.c.pending_debits), sa.func.sum(totals.c.pending_credits))
+        .outerjoin(totals, totals.c.account_id == LedgerAccount.id)
         .group_by(LedgerAccount.currency, LedgerAccount.kind)
     ).all()
     by_currency: dict[str, dict] = {}
     for currency, kind, posted, pending_debits, pending_credits in rows:
         by_currency.setdefault(currency, {})[kind] = (int(posted or 0), int(pending_debits or 0),
                                                       int(pending_credits or 0))
+
+    def net(kinds: dict, kind: AccountKind) -> int:
+        posted, pending_debits, pending_credits = kinds.get(kind, (0, 0, 0))
+        return posted + pending_credits - pending_debits
+
     result = []
     for currency in sorted(by_currency):
         kinds = by_currency[currency]
         pre = kinds.get(AccountKind.PREFUNDING, (0, 0, 0))
-        payable = kinds.get(AccountKind.PARTNER_PAYABLE, (0, 0, 0))
         result.append(CurrencyBalance(
             currency=currency, prefunding_posted=pre[0], prefunding_pending=pre[1],
-            prefunding_available=pre[0] - pre[1], partner_payable=payable[0] + payable[2],
-            paid=kinds.get(AccountKind.PAID, (0, 0, 0))[0],
-            funded=-kinds.get(AccountKind.FUNDING_SOURCE, (0, 0, 0))[0]))
+            prefunding_available=pre[0] - pre[1], partner_payable=net(kinds, AccountKind.PARTNER_PAYABLE),
+            in_transit=net(kinds, AccountKind.IN_TRANSIT), paid=net(kinds, AccountKind.PAID),
+            funded=-net(kinds, AccountKind.FUNDING_SOURCE)))
     return result

@@ -52,16 +52,18 @@ class PayoutStatus(str, enum.Enum):
 class AccountKind(str, enum.Enum):
     FUNDING_SOURCE = "funding_source"  # the vendor's bank: the outside world, may go negative
     PREFUNDING = "prefunding"  # the pre-funded balance payouts are drawn from; never negative
-    PARTNER_PAYABLE = "partner_payable"  # owed to one partner: reserved, not yet paid
+    PARTNER_PAYABLE = "partner_payable"  # owed to one partner: reserved, not yet handed to the provider
+    IN_TRANSIT = "in_transit"  # handed to the provider, not yet confirmed paid
     PAID = "paid"  # left for partners' banks, confirmed by the provider
 
 
 class TransferKind(str, enum.Enum):
     FUNDING = "funding"
     RESERVATION = "reservation"  # pending: approval earmarks pre-funding for a payout
-    POST = "post"  # the provider confirmed: the reservation becomes real
-    VOID = "void"  # the provider failed: the reservation is released
-    SETTLEMENT = "settlement"  # the payable is discharged by the provider's payment
+    HANDOVER = "handover"  # pending: the provider accepted the payout, payable -> in transit
+    POST = "post"  # the provider confirmed: a pending transfer becomes real
+    VOID = "void"  # the provider failed: a pending transfer is released
+    SETTLEMENT = "settlement"  # the provider paid: in transit -> paid
     RETURN = "return"  # a paid payout came back: compensating, never an edit
 
 
@@ -155,8 +157,10 @@ class MdfAllocation(db.Model):
 
 
 class LedgerAccount(db.Model):
-    """A ledger account. The balance columns are a cache of its entries, verified by
-    `flask ledger check`; they let approvals check funds without summing history."""
+    """A ledger account. Only the pre-funding account keeps its balance in the columns below,
+    a cache of its entries verified by `flask ledger check`: reservations check funds against
+    it without summing history. Every other account's balance is summed from its entries, and
+    its columns stay zero, so that payouts of one partner do not queue on a shared row."""
 
     __tablename__ = "ledger_accounts"
 

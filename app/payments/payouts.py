@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from typing import Callable, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -24,6 +25,7 @@ from app.audit.services import record
 from app.clock import now
 from app.db import transaction
 from app.errors import Conflict
+from app.extensions import db
 from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import ledger, payees
@@ -33,6 +35,7 @@ from app.payments.providers import (PayoutInstruction, ProviderRejected, Provide
                                     get_provider)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLAIM_STATUS = {
     PayoutStatus.PENDING: ClaimStatus.PAYOUT_PENDING,
@@ -74,30 +77,46 @@ def create_payout(session, claim: Claim) -> Payout:
     return payout
 
 
-def start(session, payout: Payout) -> None:
+def start(session, payout: Payout, *, optimistic: bool) -> None:
     """Reserve the funds (or queue the payout); the last step of an approval, as it touches the
     shared pre-funding balance and so should hold its row for as short a time as possible."""
-    _reserve_or_wait(session, payout)
+    _reserve_or_wait(session, payout, optimistic=optimistic)
 
 
-def _reserve_or_wait(session, payout: Payout) -> None:
+def reserving(use_case: Callable[[bool], T]) -> T:
+    """Run a use case that ends by reserving funds: optimistically first, locked if funds look short.
+
+    use_case(optimistic) runs in its own transaction. Optimistic, its reservation
+    is the last statement before the commit, so the pre-funding row is held only
+    for the commit; if the money looked short (ledger.FundsShort) everything is
+    rolled back and the use case runs again with the row locked, to queue the
+    payout as awaiting funds. Nested in a caller's transaction, which could not
+    be redone alone, it runs locked at once.
+    """
+    if db.session.info.get("in_transaction"):
+        return use_case(False)
+    try:
+        return use_case(True)
+    except ledger.FundsShort:
+        return use_case(False)
+
+
+def _reserve_or_wait(session, payout: Payout, *, optimistic: bool) -> None:
     """Reserve the funds and start the payout, or queue it behind earlier approvals.
 
-    The common case takes no lock but the balance row's own, for one statement.
-    When payouts are queued, or the money is short, the pre-funding account is
-    locked and the question asked again: a deposit being recorded at that moment
-    either finishes first (and its money is seen) or waits for this payout to be
-    queued (and releases it).
+    Optimistic: no lock but the balance row's own, for its one statement and the
+    commit (ledger.reserve raises FundsShort when the money is short). Otherwise,
+    and whenever payouts are queued, the pre-funding account is locked and the
+    question asked under it: a deposit being recorded at that moment either
+    finishes first (and its money is seen) or waits for this payout to be queued
+    (and releases it).
     """
-    if _queued_ahead(session, payout):
-        ledger.lock_prefunding(session, payout.currency)
-        if _queued_ahead(session, payout):
-            _set_status(payout, PayoutStatus.AWAITING_FUNDS)
-            return
-    if ledger.reserve(session, payout, on_success=lambda: _started(payout)) is not None:
+    if optimistic and not _queued_ahead(session, payout):
+        ledger.reserve(session, payout, on_success=lambda: _started(payout), locked=False)
         return
     ledger.lock_prefunding(session, payout.currency)
-    if ledger.reserve(session, payout, on_success=lambda: _started(payout)) is None:
+    if _queued_ahead(session, payout) or ledger.reserve(
+            session, payout, on_success=lambda: _started(payout), locked=True) is None:
         _set_status(payout, PayoutStatus.AWAITING_FUNDS)
 
 
@@ -122,7 +141,7 @@ def release_waiting(session, currency: str) -> list[Payout]:
                        .order_by(Payout.approved_at, Payout.id))
     released = []
     for payout in waiting:
-        if ledger.reserve(session, payout, on_success=lambda p=payout: _started(p)) is None:
+        if ledger.reserve(session, payout, on_success=lambda p=payout: _started(p), locked=True) is None:
             break  # strictly in order: a large old payout is not overtaken by small new ones
         released.append(payout)
     return released
@@ -131,6 +150,9 @@ def release_waiting(session, currency: str) -> list[Payout]:
 def execute_payout(payout_id: int) -> str:
     """Send a pending payout to its provider and record the answer. Safe to run any number of times.
 
+    The provider is called between two transactions, holding no lock and no
+    connection: the first reads the payout and the payee (an audited read), the
+    second locks the payout and applies the answer if it is still the attempt sent.
     ProviderUnavailable (timeout, 5xx) propagates: the payout stays pending and the
     job is retried with the same idempotency key.
     """
@@ -139,18 +161,20 @@ def execute_payout(payout_id: int) -> str:
                                  .execution_options(populate_existing=True)).one_or_none()
         if payout is None or payout.status is not PayoutStatus.PENDING:
             return "skipped"
-        attempt = payout.attempt
+        attempt, provider = payout.attempt, payout.provider
         payee = payees.payee_for_instruction(payout.partner_id, f"payout {payout.reference}")
-        if payee is None:
-            result = ProviderResult(status="failed", reason="No bank details on file for this partner.")
-        else:
-            instruction = PayoutInstruction(reference=payout.reference, idempotency_key=payout.idempotency_key,
-                                            amount=payout.amount, currency=payout.currency, payee=payee,
-                                            description=f"{payout.claim.type.value} claim {payout.claim_id}")
-            try:
-                result = get_provider(payout.provider).create_payout(instruction)
-            except ProviderRejected as exc:
-                result = ProviderResult(status="failed", reason=f"Refused by the provider: {exc}")
+        instruction = None if payee is None else PayoutInstruction(
+            reference=payout.reference, idempotency_key=payout.idempotency_key, amount=payout.amount,
+            currency=payout.currency, payee=payee,
+            description=f"{payout.claim.type.value} claim {payout.claim_id}")
+    if instruction is None:
+        result = ProviderResult(status="failed", reason="No bank details on file for this partner.")
+    else:
+        try:
+            result = get_provider(provider).create_payout(instruction)
+        except ProviderRejected as exc:
+            result = ProviderResult(status="failed", reason=f"Refused by the provider: {exc}")
+    with transaction() as session:
         payout = _lock(session, payout_id)
         if payout.status is not PayoutStatus.PENDING or payout.attempt != attempt:
             return "superseded"
@@ -163,6 +187,7 @@ def _apply(session, payout: Payout, status: str, provider_payout_id: str | None,
         payout.provider_payout_id = provider_payout_id
     if status == "in_transit":
         if payout.status is PayoutStatus.PENDING:
+            ledger.hand_over(session, payout)
             payout.sent_at = now()
             _set_status(payout, PayoutStatus.IN_TRANSIT)
             return "in_transit"
@@ -262,6 +287,10 @@ def record_bank_outcome(payout_id: int, attempt: int, status: str, reason: str |
 
 def retry_payout(actor: User, payout_id: int) -> Payout:
     """Programmes send a failed or returned payout again: a new attempt under a new key."""
+    return reserving(lambda optimistic: _retry(actor, payout_id, optimistic))
+
+
+def _retry(actor: User, payout_id: int, optimistic: bool) -> Payout:
     with transaction() as session:
         payout = access.get_payout(actor, payout_id)
         access.require(actor, "payout.retry")
@@ -274,7 +303,7 @@ def retry_payout(actor: User, payout_id: int) -> Payout:
         payout.provider_payout_id = None
         payout.failure_reason = None
         record(actor, "payout", payout.id, "payout.retried", after={"attempt": payout.attempt})
-        _reserve_or_wait(session, payout)
+        _reserve_or_wait(session, payout, optimistic=optimistic)
         return payout
 
 

@@ -180,6 +180,8 @@ class BalanceSchema(ma.Schema):
     currency = fields.String()
     prefunding = fields.Nested(PrefundingSchema)
     pending_total = fields.Integer()
+    payable_total = fields.Integer(metadata={"description": "owed to partners, not yet handed to the provider"})
+    in_transit_total = fields.Integer(metadata={"description": "handed to the provider, not yet confirmed paid"})
     paid_total = fields.Integer()
     funded_total = fields.Integer()
     awaiting_funds_total = fields.Integer()

@@ -83,3 +83,10 @@ def test_a_negative_prefunding_is_reported(app, ledger_with_history):
     # The schema refuses it outright; the check is the second line for data loaded around it.
     with pytest.raises(Exception):
         _sql(app, "UPDATE ledger_accounts SET posted = -1 WHERE kind = 'prefunding'")
+
+
+def test_in_transit_money_that_no_payout_accounts_for_is_reported(app, ledger_with_history):
+    _sql(app, "UPDATE payouts SET amount = amount + 1 WHERE claim_id = :id", id=ledger_with_history["in_transit"])
+    code, output = _check(app)
+    assert code == 1
+    assert "[in_transit] in transit USD: the ledger holds 14000 but payouts in transit add up to 14001" in output

@@ -171,6 +171,10 @@ def test_ledger_invariants_hold_under_random_operations(machine_env):
             assert available == self.funded - reserved - paid
             assert available >= 0
             assert (usd.paid if usd else 0) == paid
+            in_transit = sum(p.amount for p in rows if p.status is PayoutStatus.IN_TRANSIT)
+            assert (usd.in_transit if usd else 0) == in_transit
+            assert (usd.partner_payable if usd else 0) == sum(p.amount for p in rows
+                                                              if p.status is PayoutStatus.PENDING)
 
     LedgerMachine.TestCase.settings = settings(max_examples=10, stateful_step_count=20, deadline=None,
                                                suppress_health_check=[HealthCheck.too_slow,

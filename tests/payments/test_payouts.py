@@ -34,6 +34,25 @@ def test_paid_webhook_settles_once_even_when_duplicated(payments, sandbox, app):
     assert ledger_violations(app) == []
 
 
+def test_the_ledger_shows_money_in_transit_until_the_provider_confirms_or_fails(payments, sandbox, app):
+    before = payments.balance()
+    paid_id, paid = _approved(payments, amount=30_000)
+    failed_id, failed = _approved(payments, amount=20_000)
+    assert paid["status"] == failed["status"] == "in_transit"  # the sandbox accepted both
+    handed = payments.balance()
+    assert handed["in_transit_total"] - before["in_transit_total"] == 50_000
+    assert handed["payable_total"] == before["payable_total"]  # nothing owed that is not yet sent
+    assert before["prefunding"]["available"] - handed["prefunding"]["available"] == 50_000
+
+    payments.webhook("payout.paid", paid["reference"], "evt_it_paid")
+    payments.webhook("payout.failed", failed["reference"], "evt_it_failed", reason="Account closed")
+    after = payments.balance()
+    assert after["in_transit_total"] == before["in_transit_total"]
+    assert after["paid_total"] - before["paid_total"] == 30_000
+    assert before["prefunding"]["available"] - after["prefunding"]["available"] == 30_000
+    assert ledger_violations(app) == []
+
+
 def test_a_webhook_with_a_bad_signature_changes_nothing(payments, sandbox, app):
     claim_id, payout = _approved(payments)
     forged = payments.webhook("payout.paid", payout["reference"], "evt_forged", secret="not-the-secret")
@@ -92,7 +111,8 @@ def test_a_returned_payout_is_reversed_by_a_compensating_transfer_once(payments,
         kinds = list(db.session.scalars(sa.select(LedgerTransfer.kind).where(
             LedgerTransfer.payout_id == payout["id"]).order_by(LedgerTransfer.id)))
         db.session.remove()
-    assert kinds == [TransferKind.RESERVATION, TransferKind.POST, TransferKind.SETTLEMENT, TransferKind.RETURN]
+    assert kinds == [TransferKind.RESERVATION, TransferKind.HANDOVER, TransferKind.POST, TransferKind.POST,
+                     TransferKind.SETTLEMENT, TransferKind.RETURN]
     assert ledger_violations(app) == []
 
 
