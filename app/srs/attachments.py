@@ -3,32 +3,76 @@
 GTAC reads the case's files through the SR and adds its own; a file added
 through the SR (by GTAC or by the partner) belongs to the thread, so the
 customer never sees it. Storage, limits and hashing are app.attachments'.
+
+A file added through the SR is an event of the SR: an `attachment` entry of its
+timeline, written in the attachment's transaction, streamed live, sent to the
+partner's webhooks and e-mailed to the other side. It does not move the SLA
+clocks (app.srs.clocks says why).
 """
 from __future__ import annotations
 
 from typing import BinaryIO
 
+from sqlalchemy.orm import Session
+
 from app import access
-from app.accounts.models import User
+from app.accounts.models import GTAC_ROLES, User
 from app.attachments import services as attachments
 from app.attachments.models import Attachment, AttachmentVisibility
 from app.attachments.services import UploadReader
 from app.cases.models import Case
+from app.clock import now
 from app.db import transaction
 from app.errors import Conflict
-from app.escalation.models import SRStatus
+from app.escalation.models import ServiceRequest, SRStatus
+from app.outbox.services import emit
+from app.srs import events
+from app.srs.models import HistoryKind, SRHistory
+
+
+def _refuse_closed(sr: ServiceRequest) -> None:
+    if sr.status is SRStatus.CLOSED:
+        raise Conflict("The SR is closed; reopen it to add files.", code="sr_closed")
 
 
 def upload(actor: User, number: str, read_upload: UploadReader) -> Attachment:
-    """Add one file to the SR's thread; the body is read only once the caller is authorised."""
+    """Add one file to the SR's thread and its timeline; the body is read only once the caller is authorised."""
     def authorise() -> Case:
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.attachment.upload")
-        if sr.status is SRStatus.CLOSED:
-            raise Conflict("The SR is closed; reopen it to add files.", code="sr_closed")
+        _refuse_closed(sr)
         return sr.case
 
-    return attachments.receive(actor, authorise, read_upload, AttachmentVisibility.GTAC_THREAD)
+    kept_key = None
+    try:
+        with transaction() as session:
+            attachment = attachments.receive(actor, authorise, read_upload, AttachmentVisibility.GTAC_THREAD)
+            kept_key = attachment.storage_key
+            # Locked only once the body is in, so a slow upload does not hold up the SR's other changes;
+            # the lock keeps the SR's timeline ids in commit order, which live streams rely on.
+            sr = access.get_sr(actor, number, for_update=True)
+            session.refresh(sr)  # as it is now, not as authorise() read it before the lock
+            _refuse_closed(sr)  # closed while the file was arriving
+            _announce(session, sr, actor, attachment)
+        return attachment
+    except BaseException:
+        # receive() cleans up after its own failures; this is for whatever fails after it kept the file.
+        if kept_key:
+            attachments.storage().delete(kept_key)
+        raise
+
+
+def _announce(session: Session, sr: ServiceRequest, actor: User, attachment: Attachment) -> SRHistory:
+    row = SRHistory(sr_id=sr.id, at=now(), actor_id=actor.id, kind=HistoryKind.ATTACHMENT,
+                    data={"attachment_id": attachment.id, "filename": attachment.filename,
+                          "kind": attachment.kind.value, "size": attachment.size,
+                          "side": "gtac" if actor.role in GTAC_ROLES else "partner"})
+    session.add(row)
+    session.flush()
+    events.queue_event(session, sr, row)
+    emit("notify.sr_event", {"history_id": row.id})
+    emit("webhooks.sr_event", {"history_id": row.id})
+    return row
 
 
 def list_attachments(actor: User, number: str) -> list[Attachment]:

@@ -31,6 +31,9 @@ def clock_events(rows: list[SRHistory]) -> list[sla.ClockEvent]:
         elif row.kind is HistoryKind.MESSAGE and row.data.get("side") == "gtac":
             events.extend([sla.ClockEvent(row.at, ClockEffect.RESPOND.value),
                            sla.ClockEvent(row.at, ClockEffect.UPDATE.value)])
+        # A file GTAC adds (HistoryKind.ATTACHMENT) is neither a response nor an update: the partner is
+        # owed words on where the SR stands, and a file says nothing of that by itself. Counting it would
+        # let any upload, even a wrong one, quiet the update clock; GTAC sends the file with a message.
     return events
 
 

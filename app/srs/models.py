@@ -24,6 +24,7 @@ class HistoryKind(str, enum.Enum):
     MESSAGE = "message"
     MANAGEMENT_ESCALATION = "management_escalation"
     RMA = "rma"
+    ATTACHMENT = "attachment"  # a file added to the SR's thread
 
 
 class SRHistory(db.Model):

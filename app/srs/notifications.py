@@ -51,24 +51,42 @@ def on_sr_event(payload: dict) -> None:
         subject += f"assigned to {sr.assignee.name if sr.assignee else 'nobody'}"
     elif by_gtac:
         recipients = partner_emails(sr.partner_id)
-        subject += "new message from GTAC" if row.kind is HistoryKind.MESSAGE else _what(row)
+        subject += _what(row, "GTAC")
     else:
         recipients = _gtac_side(sr)
-        subject += "new message from the partner" if row.kind is HistoryKind.MESSAGE else _what(row)
+        subject += _what(row, "the partner")
     body = f"{sr.number} ({sr.severity.value}, {sr.queue}) is now {sr.status.value}.\n"
     if row.note:
         body += f"\n{row.note}\n"
     if row.kind is HistoryKind.MESSAGE:
         body += f"\n{row.actor.name if row.actor else 'Someone'} wrote:\n\n{row.data.get('body', '')}\n"
+    if row.kind is HistoryKind.ATTACHMENT:
+        body += (f"\n{row.actor.name if row.actor else 'Someone'} added a file to the SR's thread:\n\n"
+                 f"{row.data['filename']} ({row.data['kind'].replace('_', ' ')}, {file_size(row.data['size'])})\n"
+                 "\nIt is listed with the SR's files; the customer does not see it.\n")
     send_email(recipients, subject, body + f"\n{sr_url(sr.number)}\n")
 
 
-def _what(row: SRHistory) -> str:
+def _what(row: SRHistory, side: str) -> str:
+    if row.kind is HistoryKind.MESSAGE:
+        return f"new message from {side}"
+    if row.kind is HistoryKind.ATTACHMENT:
+        return f"new file from {side}: {row.data['filename']}"
     if row.kind is HistoryKind.SEVERITY:
         return f"severity {row.data['from']} -> {row.data['to']}"
     if row.kind is HistoryKind.RMA:
         return f"RMA {row.data.get('rma_number')} {row.data.get('status')}"
     return f"{row.from_status} -> {row.to_status}"
+
+
+def file_size(count: int) -> str:
+    """A byte count as the pages show it: 512 B, 3.4 KiB, 2.0 GiB."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def queue_recipients(queue: str, assignees: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Where webhooks may point: http(s) to public addresses only.
+"""Where webhooks may point: http(s) to public addresses only, and how deliveries get there.
 
 A partner's URL whose host resolves to this machine, the private network, a
 link-local address (cloud metadata services live there), multicast or
@@ -7,14 +7,27 @@ server call inside the network. The host is resolved at registration and
 again before every attempt, since DNS can change in between. Every address
 the name resolves to must be public. SR_WEBHOOK_ALLOW_PRIVATE lets a test
 suite or a demo deliver to loopback receivers.
+
+Checking a name and then letting an HTTP client resolve it again would leave a
+window (DNS rebinding: public for the check, private for the connection). So
+deliveries go through `session()`, whose connections resolve the host
+themselves, check every address and connect only to one of those checked
+addresses; the URL's host name still goes in the Host header, the TLS server
+name and the certificate check.
 """
 from __future__ import annotations
 
 import ipaddress
 import socket
+from socket import timeout as SocketTimeout
 from urllib.parse import urlsplit
 
+import requests
 from flask import current_app
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
 
 from app.errors import RuleViolation
 
@@ -54,8 +67,17 @@ def check(url: str) -> None:
         raise RuleViolation("The webhook URL names no host.", code="webhook_url_invalid")
     if current_app.config["SR_WEBHOOK_ALLOW_PRIVATE"]:
         return
+    connectable(host, port)
+
+
+def connectable(host: str, port: int) -> list[Address]:
+    """The addresses a delivery may connect to for this host, every one checked; refuses (422) otherwise.
+
+    A name with one bad address among good ones is refused whole: which address
+    a client picks is not ours to know.
+    """
     try:
-        addresses = [ipaddress.ip_address(host)]
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
         try:
             addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(host, port)]
@@ -64,6 +86,8 @@ def check(url: str) -> None:
         if not addresses:
             raise RuleViolation(f"The webhook host {host} does not resolve.", code="webhook_host_unresolvable",
                                 details={"host": host}) from None
+    if current_app.config["SR_WEBHOOK_ALLOW_PRIVATE"]:
+        return addresses
     for address in addresses:
         reason = refusal(address)
         if reason:
@@ -71,3 +95,66 @@ def check(url: str) -> None:
                 f"The webhook host {host} resolves to {address}, a {reason.replace('_', '-')} address; "
                 "webhooks go to public addresses only.", code="webhook_url_not_public",
                 details={"host": host, "address": str(address), "reason": reason})
+    return addresses
+
+
+class _PinnedConnection(HTTPConnection):
+    """A connection that opens its socket only to an address `connectable` approved, resolved here.
+
+    `host` (and so the Host header, SNI and the certificate's name check) stays
+    the URL's name; only the socket's destination is pinned.
+    """
+
+    def _new_conn(self):
+        # _dns_host keeps a trailing dot when the URL had one, as name resolution wants.
+        addresses = connectable(self._dns_host, self.port)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                sock = urllib3_connection.create_connection(
+                    (str(address), self.port), self.timeout, source_address=self.source_address,
+                    socket_options=self.socket_options)
+            except SocketTimeout as exc:
+                failure = ConnectTimeoutError(
+                    self, f"Connection to {self.host} ({address}) timed out. (connect timeout={self.timeout})")
+                failure.__cause__ = exc
+            except OSError as exc:
+                failure = NewConnectionError(self, f"Failed to establish a new connection to {address}: {exc}")
+                failure.__cause__ = exc
+            else:
+                return sock
+        raise failure
+
+
+class _PinnedHTTPSConnection(_PinnedConnection, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedConnection
+
+
+class _PinnedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPConnectionPool,
+                                                   "https": _PinnedHTTPSConnectionPool}
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        # Through a proxy the proxy would resolve the name, out of our sight.
+        raise RuleViolation("Webhook deliveries do not go through proxies.", code="webhook_proxy_refused")
+
+
+def session() -> requests.Session:
+    """An HTTP session for one delivery: checked addresses only, no proxies from the environment,
+    no retries of its own (the delivery schedule retries). Redirects are the caller's to refuse."""
+    http = requests.Session()
+    http.trust_env = False  # no HTTP(S)_PROXY, no .netrc credentials, no CA bundle swapped in
+    adapter = _PinnedAdapter(max_retries=0)
+    http.mount("http://", adapter)
+    http.mount("https://", adapter)
+    return http

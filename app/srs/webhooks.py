@@ -9,8 +9,9 @@ HMAC-SHA256 over "<timestamp>.<body>" with the webhook's secret:
 
 The secret is stored encrypted with SR_WEBHOOK_SECRET_KEYS (app.crypto) and is
 shown in clear once, in the registration's answer. Only http(s) URLs to public
-addresses are accepted, checked at registration and before every attempt
-(app.srs.webhook_urls).
+addresses are accepted, checked at registration, before every attempt and
+again by the attempt's own connection, which connects only to an address it
+checked (app.srs.webhook_urls). Redirects are not followed.
 """
 from __future__ import annotations
 
@@ -191,7 +192,9 @@ def attempt(delivery_id: int) -> bool | None:
         headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Webhooks/1",
                    "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic,
                    "X-GTAC-Signature": f"t={timestamp},v1={sign(unseal(sealed), timestamp, body)}"}
-        answer = requests.post(url, data=body, headers=headers, allow_redirects=False,
+        # The session connects only to addresses it checked itself: the name may change after the check above.
+        with webhook_urls.session() as http:
+            answer = http.post(url, data=body, headers=headers, allow_redirects=False,
                                timeout=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
         status_code = answer.status_code
         if not 200 <= status_code < 300:

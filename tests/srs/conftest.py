@@ -19,13 +19,14 @@ def clock(app):
     app.extensions["clock"] = SystemClock()
 
 
-def serve(application):
-    """Serve an application on a free loopback port from a thread; returns (base url, stop)."""
+def serve(application, ssl_context=None):
+    """Serve an application on a free loopback port from a thread (over TLS with `ssl_context`);
+    returns (base url, stop)."""
     import threading
 
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, application, threaded=True)
+    server = make_server("127.0.0.1", 0, application, threaded=True, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, name="sr-live-server", daemon=True)
     thread.start()
 
@@ -34,7 +35,7 @@ def serve(application):
         thread.join(timeout=10)
         server.server_close()
 
-    return f"http://127.0.0.1:{server.server_port}", stop
+    return f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}", stop
 
 
 @pytest.fixture

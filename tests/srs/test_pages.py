@@ -1,6 +1,7 @@
 """GTAC's queue page, the SR page and the manager dashboard in a real browser; live updates without reload."""
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -144,3 +145,16 @@ def test_manager_dashboard_shows_queues_breaches_and_the_flow_chart(app, client,
     page.wait_for_load_state()
     sign_in(page, "gtac")
     assert page.goto("/gtac/dashboard").status == 403
+
+
+def test_partner_sees_a_file_gtac_adds_through_the_api_without_reloading(app, client, tokens, page):
+    number = escalate(client, tokens)
+    sign_in(page, "engineer")
+    page.goto(f"/srs/{number}")
+    mark_page(page)
+    page.wait_for_timeout(300)  # the event stream is open
+    added = client.post(f"/api/v1/srs/{number}/attachments", headers=tokens["gtac"],
+                        data={"kind": "other", "file": (io.BytesIO(b"set debug on\n"), "debug-steps.txt")})
+    assert added.status_code == 201, added.json
+    expect(page.locator("#timeline li").first).to_contain_text("file debug-steps.txt", timeout=3000)
+    assert still_same_page(page)

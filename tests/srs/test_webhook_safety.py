@@ -2,8 +2,11 @@
 secrets are stored encrypted, shown in clear once."""
 from __future__ import annotations
 
+import ipaddress
 import socket
-from datetime import datetime, timezone
+import ssl
+import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +18,7 @@ from app.extensions import db
 from app.srs import webhook_urls, webhooks
 from app.srs.models import Webhook, WebhookDelivery
 from tests.integration.test_migrations import empty_database  # noqa: F401  (a database of its own)
+from tests.srs.conftest import serve
 from tests.srs.helpers import make_sr, move
 
 PUBLIC = "93.184.216.34"
@@ -35,17 +39,28 @@ def dns(app, monkeypatch):
     return table
 
 
+def _loopback(address) -> bool:
+    try:
+        return ipaddress.ip_address(str(address[0]).split("%", 1)[0]).is_loopback
+    except (TypeError, ValueError, IndexError):
+        return True  # not an IP socket address (a Unix socket path): not ours to police
+
+
 @pytest.fixture
 def no_http(monkeypatch):
-    """Records any request the delivery would send, and sends none."""
-    sent: list[str] = []
+    """Records every connection attempted to anywhere but loopback, and lets none through: nothing is
+    ever sent to the public and private addresses these tests make names resolve to."""
+    attempted: list = []
+    real_connect = socket.socket.connect
 
-    def post(url, **kwargs):
-        sent.append(url)
-        raise AssertionError("a refused webhook must not be called")
+    def connect(sock, address):
+        if not _loopback(address):
+            attempted.append(address)
+            raise AssertionError(f"a connection to {address} was attempted")
+        return real_connect(sock, address)
 
-    monkeypatch.setattr(webhooks.requests, "post", post)
-    return sent
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempted
 
 
 def register(client, tokens, url):
@@ -126,6 +141,229 @@ def test_the_flag_is_off_unless_the_environment_turns_it_on(tmp_path):
     assert load_config(str(tmp_path), base)["SR_WEBHOOK_ALLOW_PRIVATE"] is False
     assert load_config(str(tmp_path), {**base, "SR_WEBHOOK_ALLOW_PRIVATE": "1"})["SR_WEBHOOK_ALLOW_PRIVATE"] is True
 
+
+# --- DNS rebinding: the delivery connects only to an address it checked -----------------------
+
+class CountingReceiver:
+    """A loopback endpoint that counts what reaches it."""
+
+    def __init__(self):
+        self.hits: list[dict] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.hits.append({"host": environ.get("HTTP_HOST"), "path": environ.get("PATH_INFO")})
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+@pytest.fixture
+def receiver():
+    endpoint = CountingReceiver()
+    url, stop = serve(endpoint)
+    endpoint.port = int(url.rsplit(":", 1)[1])
+    yield endpoint
+    stop()
+
+
+class RebindingDNS:
+    """Names under partner.example resolve, at the system resolver itself, to the answers queued for them:
+    one answer per lookup, the last one repeating, as a rebinding DNS server hands them out. Every lookup,
+    whoever makes it (the check, the HTTP client), takes the next answer."""
+
+    def __init__(self):
+        self.answers: dict[str, list[str]] = {}
+        self.lookups: list[str] = []
+        self.real = socket.getaddrinfo
+
+    def getaddrinfo(self, host, port, *args, **kwargs):
+        name = host.rstrip(".") if isinstance(host, str) else host
+        if name not in self.answers:
+            return self.real(host, port, *args, **kwargs)
+        queued = self.answers[name]
+        address = queued.pop(0) if len(queued) > 1 else queued[0]
+        self.lookups.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
+
+
+@pytest.fixture
+def rebinding_dns(monkeypatch):
+    resolver = RebindingDNS()
+    monkeypatch.setattr(socket, "getaddrinfo", resolver.getaddrinfo)
+    return resolver
+
+
+def deliveries_of(client, tokens, hook_id, topic="sr.status") -> list[dict]:
+    listed = client.get(f"/api/v1/webhooks/{hook_id}/deliveries", headers=tokens["admin"]).json
+    return [d for d in listed if d["topic"] == topic]
+
+
+def test_a_name_rebound_to_loopback_after_the_check_reaches_nothing(app, client, tokens, receiver, no_http,
+                                                                    rebinding_dns):
+    assert app.config["SR_WEBHOOK_ALLOW_PRIVATE"] is False
+    # Public for the registration and for the check before the attempt, loopback from then on.
+    rebinding_dns.answers["hooks.partner.example"] = [PUBLIC, PUBLIC, "127.0.0.1"]
+    hook = register(client, tokens, f"http://hooks.partner.example:{receiver.port}/gtac")
+    assert hook.status_code == 201, hook.json
+    number = make_sr(app, "assigned")
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+
+    assert receiver.hits == [] and no_http == []
+    assert rebinding_dns.lookups == [PUBLIC, PUBLIC, "127.0.0.1"]  # the connection resolved the name itself
+    [refused] = deliveries_of(client, tokens, hook.json["id"])
+    assert (refused["status"], refused["attempts"], refused["last_status_code"]) == ("pending", 1, None)
+    assert "webhook_url_not_public" in refused["last_error"] and "127.0.0.1" in refused["last_error"]
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused_at_connect(app, client, tokens, receiver,
+                                                                                 no_http, monkeypatch):
+    assert app.config["SR_WEBHOOK_ALLOW_PRIVATE"] is False
+    answers = iter([[PUBLIC], [PUBLIC], [PUBLIC, "127.0.0.1"]])
+    monkeypatch.setattr(webhook_urls, "resolve", lambda host, port: next(answers))
+    hook = register(client, tokens, f"http://hooks.partner.example:{receiver.port}/gtac")
+    assert move(client, tokens["gtac"], make_sr(app, "assigned"), "in_progress").status_code == 200
+    assert receiver.hits == [] and no_http == []
+    [refused] = deliveries_of(client, tokens, hook.json["id"])
+    assert "webhook_url_not_public" in refused["last_error"] and refused["last_status_code"] is None
+
+
+def test_with_the_flag_a_name_is_delivered_to_the_address_it_resolves_to(app, client, tokens, receiver,
+                                                                        rebinding_dns):
+    rebinding_dns.answers["hooks.partner.example"] = ["127.0.0.1"]
+    app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = True
+    try:
+        hook = register(client, tokens, f"http://hooks.partner.example:{receiver.port}/gtac")
+        assert move(client, tokens["gtac"], make_sr(app, "assigned"), "in_progress").status_code == 200
+    finally:
+        app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = False
+    # The request names the partner's host, though the socket went to the address checked for it.
+    assert receiver.hits == [{"host": f"hooks.partner.example:{receiver.port}", "path": "/gtac"}]
+    [delivered] = deliveries_of(client, tokens, hook.json["id"])
+    assert (delivered["status"], delivered["last_status_code"]) == ("delivered", 200)
+
+
+def test_environment_proxies_are_not_used(app, client, tokens, receiver, monkeypatch):
+    # A proxy would resolve the name itself, out of the check's sight; it does not exist either.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("no_proxy", "")
+    app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = True
+    try:
+        register(client, tokens, f"http://127.0.0.1:{receiver.port}/gtac")
+        assert move(client, tokens["gtac"], make_sr(app, "assigned"), "in_progress").status_code == 200
+    finally:
+        app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = False
+    assert receiver.hits == [{"host": f"127.0.0.1:{receiver.port}", "path": "/gtac"}]
+
+
+class RedirectingReceiver(CountingReceiver):
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.hits.append({"host": environ.get("HTTP_HOST"), "path": environ.get("PATH_INFO")})
+        if environ.get("PATH_INFO") == "/gtac":
+            start_response("307 Temporary Redirect", [("Location", "/elsewhere")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def test_a_redirect_is_not_followed(app, client, tokens):
+    endpoint = RedirectingReceiver()
+    url, stop = serve(endpoint)
+    app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = True
+    try:
+        hook = register(client, tokens, url + "/gtac").json
+        assert move(client, tokens["gtac"], make_sr(app, "assigned"), "in_progress").status_code == 200
+    finally:
+        app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = False
+        stop()
+    assert [hit["path"] for hit in endpoint.hits] == ["/gtac"]
+    [delivery] = deliveries_of(client, tokens, hook["id"])
+    assert (delivery["status"], delivery["last_status_code"], delivery["last_error"]) == ("pending", 307, "HTTP 307")
+
+
+# --- TLS: the socket goes to the checked address, the certificate is checked against the name ---
+
+def _certificate(tmp_path, name: str):
+    """A throw-away CA and a server certificate for `name`; returns (CA file, server TLS context)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    end = start + timedelta(days=7)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test partner CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return str(ca_file), context
+
+
+def test_tls_checks_the_certificate_and_sni_against_the_name_not_the_address(app, client, tokens, tmp_path,
+                                                                           monkeypatch):
+    ca_file, context = _certificate(tmp_path, "hooks.partner.example")
+    server_names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    endpoint = CountingReceiver()
+    url, stop = serve(endpoint, ssl_context=context)
+    port = int(url.rsplit(":", 1)[1])
+    resolver = RebindingDNS()
+    resolver.answers["hooks.partner.example"] = ["127.0.0.1"]
+    resolver.answers["wrong.partner.example"] = ["127.0.0.1"]
+    monkeypatch.setattr(socket, "getaddrinfo", resolver.getaddrinfo)
+    pinned_session = webhook_urls.session
+
+    def trusting_the_test_ca():
+        http = pinned_session()
+        http.verify = ca_file  # the partner's certificate comes from the test's CA, not a public one
+        return http
+
+    monkeypatch.setattr(webhook_urls, "session", trusting_the_test_ca)
+    app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = True
+    try:
+        good = register(client, tokens, f"https://hooks.partner.example:{port}/gtac").json
+        assert move(client, tokens["gtac"], make_sr(app, "assigned"), "in_progress").status_code == 200
+        [delivered] = deliveries_of(client, tokens, good["id"])
+        assert (delivered["status"], delivered["last_status_code"]) == ("delivered", 200)
+        assert server_names == ["hooks.partner.example"]
+        assert endpoint.hits == [{"host": f"hooks.partner.example:{port}", "path": "/gtac"}]
+
+        # Same address, same server, but a name the certificate does not cover: refused by TLS.
+        client.delete(f"/api/v1/webhooks/{good['id']}", headers=tokens["admin"])
+        wrong = register(client, tokens, f"https://wrong.partner.example:{port}/gtac").json
+        assert move(client, tokens["gtac"], make_sr(app, "assigned"), "in_progress").status_code == 200
+        [failed] = deliveries_of(client, tokens, wrong["id"])
+        assert failed["status"] == "pending" and failed["last_status_code"] is None
+        assert "SSLError" in failed["last_error"] and "wrong.partner.example" in failed["last_error"]
+        assert len(endpoint.hits) == 1
+    finally:
+        app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = False
+        stop()
 
 # --- secrets at rest ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 // Live SR pages: server-sent events update the SR page and the queue page without a reload.
 (function () {
   "use strict";
-  var KINDS = ["opened", "status", "assignment", "severity", "message", "management_escalation", "rma"];
+  var KINDS = ["opened", "status", "assignment", "severity", "message", "management_escalation", "rma",
+               "attachment"];
 
   function text(value) { return value === null || value === undefined ? "" : String(value); }
   function human(value) { return text(value).replace(/_/g, " "); }
@@ -51,7 +52,8 @@
       var timeline = document.getElementById("timeline");
       if (timeline) {
         var item = document.createElement("li");
-        var what = event.kind === "status" ? human(event.from) + " → " + human(event.to) : human(event.kind);
+        var what = event.kind === "status" ? human(event.from) + " → " + human(event.to)
+          : event.kind === "attachment" && event.data ? "file " + text(event.data.filename) : human(event.kind);
         item.textContent = event.at.slice(0, 16).replace("T", " ") + " UTC · " + text(event.actor) + ": " + what +
           (event.note ? " — " + event.note : "");
         timeline.insertBefore(item, timeline.firstChild);
