@@ -1,6 +1,8 @@
 """GTAC's queue pages and dashboard, and the SR page GTAC and the partner share; all update live."""
 from __future__ import annotations
 
+from collections import namedtuple
+
 import marshmallow as ma
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -21,6 +23,7 @@ from app.srs.schemas import (ManagementEscalationInSchema, RMARequestSchema, RMA
                              TransitionSchema)
 from app.srs.workflow import SolutionKind
 from app.triage import services as triage
+from app.web.views import format_when
 
 blp = Blueprint("srs_web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/srs/static")
@@ -32,7 +35,24 @@ def _gtac() -> bool:
 
 
 def _queues() -> list[str]:
-    return sorted({rule.queue for rule in current_app.extensions["routing"].rules})
+    # The routing rules are loaded at start-up: their queue names are sorted once per rule set.
+    routing = current_app.extensions["routing"]
+    cached = current_app.extensions.get("srs_queue_names")
+    if cached is None or cached[0] is not routing:
+        cached = current_app.extensions["srs_queue_names"] = (routing, sorted({r.queue for r in routing.rules}))
+    return cached[1]
+
+
+# One instance for every request: marshmallow copies a schema's fields on each instantiation.
+_LIST_ARGS = SRListQuerySchema()
+# A queue page row: the list row and its SLA cell, formatted here once, not through template calls per row.
+QueueRow = namedtuple("QueueRow", (*queries.ROW_FIELDS, "status_text", "due_iso", "due_text", "overdue"))
+
+
+def _queue_row(row, at) -> QueueRow:
+    due = row.sla_due_at
+    return QueueRow(*row, row.status.replace("_", " "), due.isoformat() if due else None,
+                    format_when(due) if due else None, due is not None and due <= at)
 
 
 @blp.get("/srs")
@@ -42,7 +62,7 @@ def queue():
     access.require(current_user, "sr.list")
     raw = {key: value for key, value in request.args.items() if value not in ("", None)}
     try:
-        args = SRListQuerySchema().load({**{k: v for k, v in raw.items() if k != "mine"}, "limit": PAGE_SIZE})
+        args = _LIST_ARGS.load({**{k: v for k, v in raw.items() if k != "mine"}, "limit": PAGE_SIZE})
     except ma.ValidationError:
         abort(400)
     args["sort"] = "urgency" if _gtac() else "newest"
@@ -50,8 +70,9 @@ def queue():
         args["assignee_id"] = current_user.id
     page = queries.list_srs(current_user, **args)
     more = url_for("srs_web.queue", **{**raw, "cursor": page.next_cursor}) if page.next_cursor else None
-    return render_template("srs/queue.html", page=page, filters=raw, queues=_queues(), gtac=_gtac(),
-                           more=more, now=now())
+    at = now()
+    return render_template("srs/queue.html", rows=[_queue_row(row, at) for row in page.items], filters=raw,
+                           queues=_queues(), gtac=_gtac(), more=more, sr_base=url_for("srs_web.queue"))
 
 
 def _render_sr(number: str, error: str | None = None, status: int = 200, **feedback):
