@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from cryptography.fernet import Fernet, MultiFernet
+import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 from app.config import ConfigError
@@ -41,3 +42,19 @@ def keys(setting: str, purpose: str) -> list[str]:
 def cipher(setting: str, purpose: str) -> MultiFernet:
     """Encrypts with the first key of `setting`, decrypts with any."""
     return MultiFernet([Fernet(key) for key in keys(setting, purpose)])
+
+
+def rotate_column(session, model, attribute: str, fernet: MultiFernet, label: str) -> int:
+    """Re-encrypt `attribute` of every `model` row under the first key, rows locked; returns how many.
+
+    A row that no configured key decrypts stops the rotation (and its transaction): dropping
+    the old key would otherwise lose that secret for good.
+    """
+    rotated = 0
+    for row in session.scalars(sa.select(model).order_by(model.id).with_for_update()):
+        try:
+            setattr(row, attribute, fernet.rotate(getattr(row, attribute).encode()).decode())
+        except InvalidToken as exc:
+            raise RuntimeError(f"{label} {row.id}: no configured key decrypts it") from exc
+        rotated += 1
+    return rotated

@@ -13,7 +13,6 @@ import marshmallow as ma
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -22,13 +21,13 @@ from wtforms.validators import DataRequired, Length, Optional
 from app import access
 from app.accounts.models import Role
 from app.attachments import services as attachments
-from app.attachments.models import AttachmentKind
+from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.cases import services
 from app.cases.models import CaseStatus, Channel, Severity
 from app.cases.schemas import CaseCreateSchema
 from app.checklists import services as checklists
 from app.checklists.schemas import checklist_document
-from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.triage import resolution
 from app.triage import services as triage
@@ -43,14 +42,6 @@ SEVERITY_CHOICES = [
     SelectChoice(Severity.S4.value, "S4 · question, documentation or feature request"),
 ]
 CHANNEL_VALUES = {channel.value for channel in Channel}
-# What each kind of attachment is, in the words of the people who collect them.
-ATTACHMENT_KINDS = {
-    AttachmentKind.ERROR_LOG.value: "Error log (show log, syslog)",
-    AttachmentKind.CORE_FILE.value: "Core file",
-    AttachmentKind.SUPPORT_BUNDLE.value: "Support bundle",
-    AttachmentKind.CAPTURE.value: "Packet capture",
-    AttachmentKind.OTHER.value: "Other",
-}
 CASE_FIELDS = ("serial_number", "software_version", "severity", "title", "description",
                "scope_what", "scope_when", "scope_how", "hardware_issue", "crash")
 
@@ -273,33 +264,17 @@ def post_message(case_id: int):
                             _anchor=f"thread-{form.channel.data}"), 303)
 
 
-def _read_upload_form():
-    """The upload's kind and file. The upload service calls this only once the caller is
-    authorised, so the body (and its CSRF token) is read no sooner; see upload_attachment."""
-    try:
-        csrf.protect()  # the same checks as every other form's, made later
-    except CSRFError as exc:
-        raise InvalidInput(f"{exc.description} Reload the page and send the file again.",
-                           code="csrf_invalid") from None
-    kind, file = request.form.get("kind"), request.files.get("file")
-    if file is None or not file.filename:
-        raise InvalidInput("Choose a file to upload.", code="file_missing")
-    if kind not in ATTACHMENT_KINDS:
-        raise InvalidInput("Choose what kind of file this is.", code="invalid_kind")
-    return kind, file
-
-
 # Exempt from the global CSRF hook, which would read the whole body before anyone is
-# authorised; _read_upload_form checks the token once the service has authorised the caller.
+# authorised; read_upload_form checks the token once the service has authorised the caller.
 @blp.post("/cases/<int:case_id>/attachments")
 @csrf.exempt
 @login_required
 def upload_attachment(case_id: int):
     """Attach one file to the case (multipart: kind, file), streamed to storage."""
     try:
-        attachment = attachments.upload(current_user, case_id, _read_upload_form)
+        attachment = attachments.upload(current_user, case_id, read_upload_form)
     except RequestEntityTooLarge:
-        limit = _size(current_app.config["MAX_UPLOAD_BYTES"])
+        limit = human_size(current_app.config["MAX_UPLOAD_BYTES"])
         return render_case(case_id, 413, upload_error=f"The file is larger than the {limit} limit.")
     except (Forbidden, NotFound):
         raise
@@ -307,7 +282,7 @@ def upload_attachment(case_id: int):
         # The form was read by now: choose the kind again for the next try.
         return render_case(case_id, exc.status, upload_error=exc.message, upload_kind=request.form.get("kind"))
     flash(f"Uploaded {attachment.filename} ({ATTACHMENT_KINDS[attachment.kind.value].lower()}, "
-          f"{_size(attachment.size)}).", "info")
+          f"{human_size(attachment.size)}).", "info")
     return redirect(url_for("cases_web.case_page", case_id=case_id, _anchor="attachments"), 303)
 
 
@@ -331,12 +306,5 @@ def download_attachment(case_id: int, attachment_id: int):
     return response
 
 
-@blp.app_template_filter("size")
-def _size(count: int) -> str:
-    """A byte count as people read it: 512 B, 3.4 KiB, 2.0 GiB."""
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+# Pages show byte counts as people read them.
+blp.add_app_template_filter(human_size, "size")

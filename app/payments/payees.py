@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.fernet import InvalidToken, MultiFernet
+from cryptography.fernet import MultiFernet
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -138,14 +138,7 @@ def payee_for_instruction(partner_id: int, purpose: str) -> Payee | None:
 
 def rotate_keys() -> int:
     """Re-encrypt every record under the first configured key; returns how many."""
-    fernet = cipher()
-    rotated = 0
     with transaction() as session:
-        for payee in session.scalars(sa.select(PayeeAccount).order_by(PayeeAccount.id).with_for_update()):
-            try:
-                payee.ciphertext = fernet.rotate(payee.ciphertext.encode()).decode()
-            except InvalidToken as exc:
-                raise RuntimeError(f"payee {payee.id}: no configured key decrypts it") from exc
-            rotated += 1
+        rotated = crypto.rotate_column(session, PayeeAccount, "ciphertext", cipher(), "payee")
         record(None, "payee", "*", "payee.keys_rotated", after={"records": rotated})
     return rotated

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Role, User
+from app.attachments.forms import human_size
 from app.escalation.models import ServiceRequest
 from app.extensions import db
 from app.notifications.mail import send_email
@@ -62,7 +63,7 @@ def on_sr_event(payload: dict) -> None:
         body += f"\n{row.actor.name if row.actor else 'Someone'} wrote:\n\n{row.data.get('body', '')}\n"
     if row.kind is HistoryKind.ATTACHMENT:
         body += (f"\n{row.actor.name if row.actor else 'Someone'} added a file to the SR's thread:\n\n"
-                 f"{row.data['filename']} ({row.data['kind'].replace('_', ' ')}, {file_size(row.data['size'])})\n"
+                 f"{row.data['filename']} ({row.data['kind'].replace('_', ' ')}, {human_size(row.data['size'])})\n"
                  "\nIt is listed with the SR's files; the customer does not see it.\n")
     send_email(recipients, subject, body + f"\n{sr_url(sr.number)}\n")
 
@@ -77,16 +78,6 @@ def _what(row: SRHistory, side: str) -> str:
     if row.kind is HistoryKind.RMA:
         return f"RMA {row.data.get('rma_number')} {row.data.get('status')}"
     return f"{row.from_status} -> {row.to_status}"
-
-
-def file_size(count: int) -> str:
-    """A byte count as the pages show it: 512 B, 3.4 KiB, 2.0 GiB."""
-    value = float(count)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 def queue_recipients(queue: str, assignees: list[str]) -> list[str]:

@@ -6,15 +6,14 @@ from collections import namedtuple
 import marshmallow as ma
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import access
 from app.accounts.models import GTAC_ROLES
+from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.cases import services as cases
-from app.cases.views import ATTACHMENT_KINDS, _size
 from app.clock import now
-from app.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.srs import attachments as sr_attachments
 from app.srs import dashboard as dashboards
@@ -156,39 +155,24 @@ def management_escalation(number: str):
     return _after_change(number, "GTAC management has been asked to look at this SR.", act)
 
 
-def _read_upload_form():
-    """The upload's kind and file, read only once the service has authorised the caller."""
-    try:
-        csrf.protect()  # the checks every other form gets, made once the caller is known
-    except CSRFError as exc:
-        raise InvalidInput(f"{exc.description} Reload the page and send the file again.",
-                           code="csrf_invalid") from None
-    kind, file = request.form.get("kind"), request.files.get("file")
-    if file is None or not file.filename:
-        raise InvalidInput("Choose a file to upload.", code="file_missing")
-    if kind not in ATTACHMENT_KINDS:
-        raise InvalidInput("Choose what kind of file this is.", code="invalid_kind")
-    return kind, file
-
-
 # Exempt from the global CSRF hook, which would read the whole body before anyone is
-# authorised; _read_upload_form checks the token once the service has authorised the caller.
+# authorised; read_upload_form checks the token once the service has authorised the caller.
 @blp.post("/srs/<number>/attachments")
 @csrf.exempt
 @login_required
 def upload_attachment(number: str):
     """Add one file to the SR's thread (multipart: kind, file), streamed to storage."""
     try:
-        attachment = sr_attachments.upload(current_user, number, _read_upload_form)
+        attachment = sr_attachments.upload(current_user, number, read_upload_form)
     except RequestEntityTooLarge:
-        limit = _size(current_app.config["MAX_UPLOAD_BYTES"])
+        limit = human_size(current_app.config["MAX_UPLOAD_BYTES"])
         return _render_sr(number, status=413, upload_error=f"The file is larger than the {limit} limit.")
     except (Forbidden, NotFound):
         raise
     except DomainError as exc:
         return _render_sr(number, status=exc.status, upload_error=exc.message,
                           upload_kind=request.form.get("kind"))
-    flash(f"Uploaded {attachment.filename} ({_size(attachment.size)}); the customer does not see it.", "info")
+    flash(f"Uploaded {attachment.filename} ({human_size(attachment.size)}); the customer does not see it.", "info")
     return redirect(url_for("srs_web.sr_page", number=number, _anchor="attachments"), 303)
 
 

@@ -70,15 +70,8 @@ def unseal(ciphertext: str) -> str:
 
 def rotate_keys() -> int:
     """Re-encrypt every webhook's secret under the first configured key; returns how many."""
-    fernet = _cipher()
-    rotated = 0
     with transaction() as session:
-        for webhook in session.scalars(sa.select(Webhook).order_by(Webhook.id).with_for_update()):
-            try:
-                webhook.secret_ciphertext = fernet.rotate(webhook.secret_ciphertext.encode()).decode()
-            except InvalidToken as exc:
-                raise RuntimeError(f"webhook {webhook.id}: no configured key decrypts its secret") from exc
-            rotated += 1
+        rotated = crypto.rotate_column(session, Webhook, "secret_ciphertext", _cipher(), "webhook")
         record(None, "webhook", "*", "webhook.keys_rotated", after={"records": rotated})
     return rotated
 
