@@ -1,11 +1,12 @@
 """/api/v1/cases/{id}/attachments: streamed upload, listing and download."""
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import request
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.attachments import services
+from app.attachments.http import download_response
 from app.attachments.models import AttachmentKind
 from app.attachments.schemas import AttachmentSchema
 
@@ -45,8 +46,4 @@ def get_attachment(case_id, attachment_id):
 def download(case_id, attachment_id):
     """The file itself, with its content type and a download file name."""
     attachment, stream = services.open_content(api_user(), case_id, attachment_id)
-    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment, stream)

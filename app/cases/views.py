@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -22,6 +22,7 @@ from app import access
 from app.accounts.models import Role
 from app.attachments import services as attachments
 from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
+from app.attachments.http import download_response
 from app.cases import services
 from app.cases.models import CaseStatus, Channel, Severity
 from app.cases.schemas import CaseCreateSchema
@@ -298,12 +299,7 @@ def attachments_section(case_id: int):
 def download_attachment(case_id: int, attachment_id: int):
     """The file itself, always as a download: never rendered in the page's origin."""
     attachment, stream = attachments.open_content(current_user, case_id, attachment_id)
-    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.private = True
-    return response
+    return download_response(attachment, stream)
 
 
 # Pages show byte counts as people read them.

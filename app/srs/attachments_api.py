@@ -1,11 +1,12 @@
 """/api/v1/srs/{sr}/attachments: the case's files as GTAC reads them, and files added on the thread."""
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import request
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.attachments.api import UPLOAD_DOC
+from app.attachments.http import download_response
 from app.attachments.schemas import AttachmentSchema
 from app.srs import attachments
 
@@ -42,8 +43,4 @@ def get_attachment(sr_number, attachment_id):
 def download(sr_number, attachment_id):
     """The file itself, always as a download."""
     attachment, stream = attachments.open_content(api_user(), sr_number, attachment_id)
-    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment, stream)

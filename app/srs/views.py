@@ -4,13 +4,14 @@ from __future__ import annotations
 from collections import namedtuple
 
 import marshmallow as ma
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import access
 from app.accounts.models import GTAC_ROLES
 from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
+from app.attachments.http import download_response
 from app.cases import services as cases
 from app.clock import now
 from app.errors import DomainError, Forbidden, NotFound
@@ -181,12 +182,7 @@ def upload_attachment(number: str):
 def download_attachment(number: str, attachment_id: int):
     """The file itself, always as a download: never rendered in the page's origin."""
     attachment, stream = sr_attachments.open_content(current_user, number, attachment_id)
-    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, etag=attachment.sha256, conditional=True,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.private = True
-    return response
+    return download_response(attachment, stream)
 
 
 def _rma_form() -> dict:
