@@ -23,7 +23,8 @@ from app.triage.models import AppliedFix, FixAction
 from app.triage.services import Advice, applied_fixes, rulings_for, upgrade_advice
 
 
-def _advice_for(case: Case, anomaly_code: str) -> Advice:
+def _advice_for(case: Case, anomaly_code: str) -> tuple[int, Advice]:
+    """The matched anomaly's id and the advice its ruling gives; 422 when there is none to apply."""
     matching = [r for r in rulings_for(case.id) if r.anomaly.code == anomaly_code]
     advice = upgrade_advice(case, matching)
     if not advice:
@@ -33,7 +34,7 @@ def _advice_for(case: Case, anomaly_code: str) -> Advice:
         raise RuleViolation(f"No release fixes {anomaly_code} after {case.software_version} and it has no "
                             "workaround: escalate to GTAC instead.",
                             code="no_known_fix", details={"anomaly_id": anomaly_code})
-    return advice[0]
+    return matching[0].anomaly_id, advice[0]
 
 
 def _tell_customer(actor: User, case: Case, advice: Advice, note: str | None) -> None:
@@ -62,10 +63,9 @@ def resolve_with_known_fix(actor: User, case_id: int, anomaly_code: str, note: s
         if case.status is not CaseStatus.OPEN:
             raise Conflict(f"A {case.status.value} case cannot be resolved with a known fix.",
                            code="case_not_open", details={"status": case.status.value})
-        advice = _advice_for(case, anomaly_code)
+        anomaly_id, advice = _advice_for(case, anomaly_code)
         at = now()
-        fix = AppliedFix(case_id=case.id, anomaly_id=next(r.anomaly_id for r in rulings_for(case.id)
-                                                          if r.anomaly.code == anomaly_code),
+        fix = AppliedFix(case_id=case.id, anomaly_id=anomaly_id,
                          action=FixAction.UPGRADE if advice.fixed_in else FixAction.WORKAROUND,
                          target_release=advice.fixed_in, note=note, resolved_by_id=actor.id, resolved_at=at)
         session.add(fix)
