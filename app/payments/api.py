@@ -10,7 +10,7 @@ from app.errors import InvalidInput
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import PayoutStatus
 from app.payments.schemas import (AllocationQuerySchema, AllocationSchema, AllocationSetSchema,
-                                  ClaimProofSchema, BalancesSchema, ClaimCreateSchema,
+                                  ClaimApprovalsSchema, ClaimApprovedSchema, ClaimProofSchema, BalancesSchema, ClaimCreateSchema,
                                   ClaimListQuerySchema, ClaimPageSchema, ClaimRejectSchema, ClaimSchema,
                                   FundingCreateSchema, FundingSchema, PayeeQuerySchema, PayeeSchema,
                                   PayeeSetSchema, PayoutListQuerySchema, PayoutPageSchema, PayoutSchema,
@@ -70,6 +70,19 @@ def submit_claim(claim_id):
 def approve_claim(claim_id):
     """Approve (programmes); above the threshold the first approval waits for a second approver."""
     return claims.approve_claim(api_user(), claim_id)
+
+
+@blp.route("/claims/approvals", methods=["POST"], endpoint="approve_claims")
+@blp.arguments(ClaimApprovalsSchema)
+@blp.response(200, ClaimApprovedSchema)
+def approve_claims(body):
+    """Approve up to 100 submitted claims at once (programmes), all or none.
+
+    Each claim follows the single approval's rules; if any cannot be approved
+    the answer is 422 `claims_not_approved` listing every refusal in
+    `details.refused`, and nothing changes.
+    """
+    return {"items": claims.approve_claims(api_user(), body["claim_ids"])}
 
 
 @blp.route("/claims/<int:claim_id>/reject", methods=["POST"], endpoint="reject_claim")

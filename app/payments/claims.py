@@ -17,11 +17,11 @@ from app.accounts.models import Organisation, OrgKind, Role, User
 from app.audit.services import record
 from app.clock import now
 from app.db import transaction
-from app.errors import Conflict, NotFound, RuleViolation
+from app.errors import Conflict, DomainError, NotFound, RuleViolation
 from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import payouts
-from app.payments.locking import lock_one
+from app.payments.locking import lock_all, lock_one
 from app.payments.models import (APPROVED_CLAIM_STATUSES, Claim, ClaimAttachment, ClaimStatus,
                                  ClaimType, MdfAllocation)
 from app.payments.money import format_amount
@@ -118,30 +118,70 @@ def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
         claim = access.get_claim(actor, claim_id)
         access.require(actor, "claim.decide")
         claim = _locked(session, claim.id)
-        if claim.status is not ClaimStatus.SUBMITTED:
-            raise _illegal(claim, "approved")
-        before = _snapshot(claim)
-        needs_two = claim.amount > current_app.config["PAYMENTS_SECOND_APPROVAL_ABOVE"]
-        if needs_two and claim.first_approved_by_id is None:
-            claim.first_approved_by_id, claim.first_approved_at = actor.id, now()
-            record(actor, "claim", claim.id, "claim.first_approval", before=before,
-                   after={**_snapshot(claim), "first_approved_by": actor.id})
-            _notify(claim, "first_approval")
-            return claim
-        if needs_two and claim.first_approved_by_id == actor.id:
-            raise RuleViolation("This claim needs a second approval by a different approver.",
-                                code="second_approver_required",
-                                details={"first_approved_by": actor.id})
-        if claim.type is ClaimType.MDF:
-            _check_allocation(session, claim, lock=True)
-        claim.approved_by_id, claim.approved_at = actor.id, now()
-        claim.status = ClaimStatus.PAYOUT_PENDING
-        payout = payouts.create_payout(session, claim)
-        record(actor, "claim", claim.id, "claim.approved", before=before,
-               after={**_snapshot(claim), "payout_id": payout.id})
-        _notify(claim, "approved")
-        payouts.start(session, payout, optimistic=optimistic)
+        payout = _decide(session, actor, claim)
+        payouts.start(session, [payout] if payout else [], optimistic=optimistic)
         return claim
+
+
+def approve_claims(actor: User, claim_ids: list[int]) -> list[Claim]:
+    """Approve many submitted claims at once (a quarter's rebates), each under approve_claim's rules.
+
+    All or none: if any one cannot be approved, nothing changes and the
+    RuleViolation lists every refused claim with its reason.
+    """
+    access.require(actor, "claim.decide")
+    return payouts.reserving(lambda optimistic: _approve_many(actor, claim_ids, optimistic))
+
+
+def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[Claim]:
+    with transaction() as session:
+        found = {claim.id: claim for claim in lock_all(
+            session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id))}
+        refused, new_payouts = [], []
+        for claim_id in claim_ids:
+            claim = found.get(claim_id)
+            try:
+                if claim is None:
+                    raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
+                payout = _decide(session, actor, claim)
+            except DomainError as exc:
+                refused.append({"claim_id": claim_id, "code": exc.code, "message": exc.message})
+                continue
+            if payout is not None:
+                new_payouts.append(payout)
+        if refused:
+            raise RuleViolation(f"{len(refused)} of the {len(claim_ids)} claims cannot be approved; "
+                                "none was.", code="claims_not_approved", details={"refused": refused})
+        payouts.start(session, new_payouts, optimistic=optimistic)
+        return [found[claim_id] for claim_id in claim_ids]
+
+
+def _decide(session, actor: User, claim: Claim):
+    """Approve one locked claim in the caller's transaction: its new payout, or None when the
+    claim now waits for a second approver. Raises the DomainError that refuses it."""
+    if claim.status is not ClaimStatus.SUBMITTED:
+        raise _illegal(claim, "approved")
+    before = _snapshot(claim)
+    needs_two = claim.amount > current_app.config["PAYMENTS_SECOND_APPROVAL_ABOVE"]
+    if needs_two and claim.first_approved_by_id is None:
+        claim.first_approved_by_id, claim.first_approved_at = actor.id, now()
+        record(actor, "claim", claim.id, "claim.first_approval", before=before,
+               after={**_snapshot(claim), "first_approved_by": actor.id})
+        _notify(claim, "first_approval")
+        return None
+    if needs_two and claim.first_approved_by_id == actor.id:
+        raise RuleViolation("This claim needs a second approval by a different approver.",
+                            code="second_approver_required",
+                            details={"first_approved_by": actor.id})
+    if claim.type is ClaimType.MDF:
+        _check_allocation(session, claim, lock=True)
+    claim.approved_by_id, claim.approved_at = actor.id, now()
+    claim.status = ClaimStatus.PAYOUT_PENDING
+    payout = payouts.create_payout(session, claim)
+    record(actor, "claim", claim.id, "claim.approved", before=before,
+           after={**_snapshot(claim), "payout_id": payout.id})
+    _notify(claim, "approved")
+    return payout
 
 
 def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:

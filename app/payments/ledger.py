@@ -30,14 +30,21 @@ nothing and FundsShort asks the caller to redo the use case with the row
 locked from the start (payouts.reserving()). Other changes to the cached
 totals (posts, voids, returns, deposits) are collected during the
 transaction and applied just before it commits.
+
+Transfers, too, are collected and written together (write_planned(): two
+INSERTs however many there are) just before the commit or before anything
+here reads them, so that settling a provider's batch of 50 payouts is a
+handful of statements, not 50 times a dozen. Accounts and open pending
+transfers met in a transaction are remembered for its length
+(preload_open() fetches a batch's at once).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.payments.locking import insert_if_absent, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
@@ -45,6 +52,28 @@ from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, Ledger
 
 PENDING_KINDS = (TransferKind.RESERVATION, TransferKind.HANDOVER)
 CACHED_KIND = AccountKind.PREFUNDING
+# What a transaction keeps in session.info, dropped when it ends.
+_PLANNED = "ledger_planned"  # transfers to write
+_ACCOUNTS = "ledger_accounts"  # accounts by key
+_OPEN = "ledger_open"  # pending transfers by key: open, or None once resolved (or never made)
+
+
+@dataclass(eq=False)
+class PlannedTransfer:
+    """A transfer decided in this transaction, written with the others by write_planned()."""
+
+    session: Session
+    key: str
+    kind: TransferKind
+    row: dict
+    legs: list[tuple[LedgerAccount, int]]
+    written_id: int | None = field(default=None)
+
+    @property
+    def id(self) -> int:
+        if self.written_id is None:
+            write_planned(self.session)
+        return self.written_id
 
 
 class FundsShort(Exception):
@@ -60,14 +89,18 @@ def account_key(kind: AccountKind, currency: str, partner_id: int | None = None)
 def account(session: Session, kind: AccountKind, currency: str, partner_id: int | None = None) -> LedgerAccount:
     """The account, created on first use (safely when two transactions race to create it)."""
     key = account_key(kind, currency, partner_id)
+    known = session.info.setdefault(_ACCOUNTS, {})
+    if key in known:
+        return known[key]
     found = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one_or_none()
-    if found is not None:
-        return found
-    insert_if_absent(session, LedgerAccount.__table__,
-                     {"key": key, "kind": kind.value, "partner_id": partner_id, "currency": currency,
-                      "posted": 0, "pending_debits": 0, "pending_credits": 0},
-                     index_elements=["key"])
-    return session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
+    if found is None:
+        insert_if_absent(session, LedgerAccount.__table__,
+                         {"key": key, "kind": kind.value, "partner_id": partner_id, "currency": currency,
+                          "posted": 0, "pending_debits": 0, "pending_credits": 0},
+                         index_elements=["key"])
+        found = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
+    known[key] = found
+    return found
 
 
 def lock_prefunding(session: Session, currency: str) -> LedgerAccount:
@@ -79,25 +112,45 @@ def lock_prefunding(session: Session, currency: str) -> LedgerAccount:
 
 def _transfer(session: Session, kind: TransferKind, key: str, amount: int, currency: str,
               legs: list[tuple[LedgerAccount, int]], *, pending: bool = False,
-              resolves: LedgerTransfer | None = None, payout_id: int | None = None,
-              memo: str | None = None, cached: frozenset[int] = frozenset()) -> LedgerTransfer:
-    """Write a transfer and its entries; `cached` names accounts whose cache the caller moves itself."""
+              resolves: LedgerTransfer | PlannedTransfer | None = None, payout_id: int | None = None,
+              memo: str | None = None, cached: frozenset[int] = frozenset()) -> PlannedTransfer:
+    """Plan a transfer and its entries; `cached` names accounts whose cache the caller moves itself."""
     if sum(amount for _, amount in legs) != 0:
         raise ValueError("a transfer's entries must sum to zero")
-    transfer = LedgerTransfer(key=key, kind=kind, amount=amount, currency=currency, memo=memo,
-                              pending_id=resolves.id if resolves else None, payout_id=payout_id)
-    session.add(transfer)
-    session.flush()
-    entries = []
     for leg_account, leg_amount in legs:
         if leg_account.currency != currency:
             raise ValueError("an entry's account must be in the transfer's currency")
-        entries.append({"transfer_id": transfer.id, "account_id": leg_account.id, "amount": leg_amount,
-                        "currency": currency, "pending": pending})
         if leg_account.id not in cached:
             _defer(session, leg_account, leg_amount, pending=pending)
-    session.execute(sa.insert(LedgerEntry), entries)
-    return transfer
+    planned = PlannedTransfer(session=session, key=key, kind=kind, legs=legs, row={
+        "key": key, "kind": kind, "amount": amount, "currency": currency, "memo": memo, "payout_id": payout_id,
+        "pending_id": resolves.id if resolves is not None else None, "pending": pending})
+    session.info.setdefault(_PLANNED, []).append(planned)
+    opened = session.info.setdefault(_OPEN, {})
+    if pending:
+        opened[key] = planned
+    if resolves is not None:
+        opened[resolves.key] = None
+    return planned
+
+
+def write_planned(session: Session) -> None:
+    """Write the transfers planned so far and their entries: one INSERT for each table."""
+    planned = session.info.pop(_PLANNED, None)
+    if not planned:
+        return
+    session.flush()  # the payouts they name
+    rows = [{name: value for name, value in p.row.items() if name != "pending"} for p in planned]
+    ids = session.scalars(sa.insert(LedgerTransfer).returning(LedgerTransfer.id, sort_by_parameter_order=True),
+                          rows).all()
+    entries = []
+    for transfer, transfer_id in zip(planned, ids):
+        transfer.written_id = transfer_id
+        entries.extend({"transfer_id": transfer_id, "account_id": leg_account.id, "amount": leg_amount,
+                        "currency": transfer.row["currency"], "pending": transfer.row["pending"]}
+                       for leg_account, leg_amount in transfer.legs)
+    if entries:
+        session.execute(sa.insert(LedgerEntry), entries)
 
 
 def _defer(session: Session, account: LedgerAccount, amount: int, *, pending: bool,
@@ -132,16 +185,19 @@ def apply_deferred(session: Session) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _apply_before_commit(session: Session) -> None:
+def _write_before_commit(session: Session) -> None:
+    write_planned(session)
     apply_deferred(session)
 
 
+@event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("ledger_deltas", None)
+def _forget_when_done(session: Session) -> None:
+    for name in ("ledger_deltas", _PLANNED, _ACCOUNTS, _OPEN):
+        session.info.pop(name, None)
 
 
-def record_funding(session: Session, reference: str, amount: int, currency: str) -> LedgerTransfer:
+def record_funding(session: Session, reference: str, amount: int, currency: str) -> PlannedTransfer:
     """Money in: from the vendor's bank to the pre-funding balance (posted at once)."""
     source = account(session, AccountKind.FUNDING_SOURCE, currency)
     prefunding = lock_prefunding(session, currency)
@@ -155,62 +211,101 @@ def _payout_key(kind: TransferKind, payout: Payout, of: TransferKind | None = No
     return f"{prefix}:payout:{payout.id}:{payout.attempt}"
 
 
-def reserve(session: Session, payout: Payout, on_success=None, *, locked: bool) -> LedgerTransfer | None:
+def reserve(session: Session, payout: Payout, on_success=None, *, locked: bool) -> PlannedTransfer | None:
     """Earmark the payout's amount on the pre-funding balance.
 
     locked=True: the caller holds the pre-funding row (lock_prefunding()); the
     balance is read under it and None returned when it would be overdrawn,
-    with nothing written. locked=False: the rows, and whatever `on_success`
-    adds, are written first; then one conditional UPDATE both checks the
-    available balance and takes the amount, so two reservations can never
-    both take the last funds. It must be the transaction's last statement
-    before the commit; when it finds too little money it raises FundsShort
-    and the caller rolls back and tries again locked.
+    with nothing written. locked=False: as reserve_all().
     """
-    apply_deferred(session)  # this transaction's own earlier movements count
-    prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
-    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
     if locked:
+        apply_deferred(session)  # this transaction's own earlier movements count
+        prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
         available = session.scalar(sa.select(LedgerAccount.posted - LedgerAccount.pending_debits)
                                    .where(LedgerAccount.id == prefunding.id))
         if available < payout.amount:
             return None
-    transfer = _transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
-                         payout.amount, payout.currency,
-                         [(prefunding, -payout.amount), (payable, payout.amount)],
-                         pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
-                         cached=frozenset({prefunding.id}))
+    return reserve_all(session, [payout], on_success, locked=locked)[0]
+
+
+def reserve_all(session: Session, payouts: list[Payout], on_success=None, *,
+                locked: bool = False) -> list[PlannedTransfer]:
+    """Earmark every payout's amount on its currency's pre-funding balance, all or none.
+
+    The rows, and whatever `on_success(payout)` adds, are written first; then one
+    conditional UPDATE per currency both checks the available balance and takes
+    the amounts, so two reservations can never both take the last funds. They
+    must be the transaction's last statements before the commit; when one finds
+    too little money it raises FundsShort and the caller rolls back and tries
+    again locked (where the caller has checked the balance itself).
+    """
+    apply_deferred(session)  # this transaction's own earlier movements count
+    taking: dict[int, int] = {}
+    transfers = []
+    for payout in payouts:
+        prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
+        payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+        transfers.append(_transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
+                                   payout.amount, payout.currency,
+                                   [(prefunding, -payout.amount), (payable, payout.amount)],
+                                   pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
+                                   cached=frozenset({prefunding.id})))
+        taking[prefunding.id] = taking.get(prefunding.id, 0) + payout.amount
     if on_success is not None:
-        on_success()
-    session.flush()
-    taken = session.execute(
-        sa.update(LedgerAccount)
-        .where(LedgerAccount.id == prefunding.id,
-               LedgerAccount.posted - LedgerAccount.pending_debits >= payout.amount)
-        .values(pending_debits=LedgerAccount.pending_debits + payout.amount)
-        .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
-    if taken is None:
-        if locked:  # read under the lock a moment ago: only a bug gets here
-            raise RuntimeError(f"pre-funding {prefunding.key} changed under its lock")
-        raise FundsShort(payout.currency)
-    return transfer
+        for payout in payouts:
+            on_success(payout)
+    write_planned(session)
+    for prefunding_id, amount in sorted(taking.items()):
+        taken = session.execute(
+            sa.update(LedgerAccount)
+            .where(LedgerAccount.id == prefunding_id, LedgerAccount.posted - LedgerAccount.pending_debits >= amount)
+            .values(pending_debits=LedgerAccount.pending_debits + amount)
+            .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
+        if taken is None:
+            if locked:  # read under the lock a moment ago: only a bug gets here
+                raise RuntimeError(f"pre-funding account {prefunding_id} changed under its lock")
+            raise FundsShort(str(prefunding_id))
+    return transfers
 
 
-def _open(session: Session, kind: TransferKind, payout: Payout) -> LedgerTransfer | None:
+def _open(session: Session, kind: TransferKind, payout: Payout) -> LedgerTransfer | PlannedTransfer | None:
     """The payout's current pending transfer of this kind, if no post or void resolved it yet."""
+    key = _payout_key(kind, payout)
+    known = session.info.setdefault(_OPEN, {})
+    if key not in known:
+        preload_open(session, [payout])
+    return known[key]
+
+
+def preload_open(session: Session, payouts: list[Payout]) -> None:
+    """Fetch the open pending transfers of these payouts' current attempts, in one statement."""
+    known = session.info.setdefault(_OPEN, {})
+    keys = [k for payout in payouts for k in (_payout_key(kind, payout) for kind in PENDING_KINDS) if k not in known]
+    if not keys:
+        return
+    write_planned(session)
     resolution = aliased(LedgerTransfer)
     query = (sa.select(LedgerTransfer)
-             .where(LedgerTransfer.key == _payout_key(kind, payout))
-             .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id)))
-    return session.scalars(query).one_or_none()
+             .where(LedgerTransfer.key.in_(keys))
+             .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id))
+             .options(selectinload(LedgerTransfer.entries).joinedload(LedgerEntry.account)))
+    found = {transfer.key: transfer for transfer in session.scalars(query)}
+    for key in keys:
+        known[key] = found.get(key)
 
 
-def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | None:
+def _legs(transfer: LedgerTransfer | PlannedTransfer) -> list[tuple[LedgerAccount, int]]:
+    if isinstance(transfer, PlannedTransfer):
+        return list(transfer.legs)
+    return [(entry.account, entry.amount) for entry in transfer.entries]
+
+
+def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | PlannedTransfer | None:
     """The reservation of the payout's current attempt, if no post or void resolved it yet."""
     return _open(session, TransferKind.RESERVATION, payout)
 
 
-def hand_over(session: Session, payout: Payout) -> LedgerTransfer:
+def hand_over(session: Session, payout: Payout) -> PlannedTransfer:
     """The provider accepted the payout: its money moves, pending, from payable to in transit."""
     if open_reservation(session, payout) is None:
         raise LookupError(f"payout {payout.id} has no open reservation to hand over")
@@ -221,8 +316,8 @@ def hand_over(session: Session, payout: Payout) -> LedgerTransfer:
                      pending=True, payout_id=payout.id, memo=payout.reference)
 
 
-def _post(session: Session, pending: LedgerTransfer, payout: Payout) -> None:
-    legs = [(entry.account, entry.amount) for entry in pending.entries]
+def _post(session: Session, pending: LedgerTransfer | PlannedTransfer, payout: Payout) -> None:
+    legs = _legs(pending)
     for leg_account, leg_amount in legs:
         _defer(session, leg_account, leg_amount, pending=False, release=True)
     _transfer(session, TransferKind.POST, _payout_key(TransferKind.POST, payout, of=pending.kind),
@@ -251,17 +346,15 @@ def void(session: Session, payout: Payout, reason: str | None = None) -> bool:
         pending = _open(session, kind, payout)
         if pending is None:
             continue
-        for entry in pending.entries:
-            _defer(session, entry.account, entry.amount, pending=False, release=True)
-        session.add(LedgerTransfer(key=_payout_key(TransferKind.VOID, payout, of=kind), kind=TransferKind.VOID,
-                                   pending_id=pending.id, payout_id=payout.id, amount=payout.amount,
-                                   currency=payout.currency, memo=(reason or "")[:200] or None))
+        for leg_account, leg_amount in _legs(pending):
+            _defer(session, leg_account, leg_amount, pending=False, release=True)
+        _transfer(session, TransferKind.VOID, _payout_key(TransferKind.VOID, payout, of=kind), payout.amount,
+                  payout.currency, [], resolves=pending, payout_id=payout.id, memo=(reason or "")[:200] or None)
         voided = True
-    session.flush()
     return voided
 
 
-def record_return(session: Session, payout: Payout, reason: str | None = None) -> LedgerTransfer:
+def record_return(session: Session, payout: Payout, reason: str | None = None) -> PlannedTransfer:
     """A paid payout came back: a compensating transfer from `paid` to the pre-funding balance."""
     paid = account(session, AccountKind.PAID, payout.currency)
     prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
@@ -312,6 +405,7 @@ def balances(session: Session) -> list[CurrencyBalance]:
     Summed from the entries in one statement (one snapshot), so the figures agree
     with each other; `flask ledger check` proves the pre-funding cache equal to them.
     """
+    write_planned(session)
     totals = derived_totals()
     rows = session.execute(
         sa.select(LedgerAccount.currency, LedgerAccount.kind, sa.func.sum(totals.c.posted),

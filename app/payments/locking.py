@@ -56,3 +56,14 @@ def insert_if_absent(session: Session, table: sa.Table, values: dict, index_elem
     statement = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
                  .returning(*table.primary_key.columns))
     return session.execute(statement).first() is not None
+
+
+def insert_absent(session: Session, table: sa.Table, rows: list[dict], index_elements: list[str],
+                  returning: str) -> set[Any]:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING; the `returning` values of the rows it inserted."""
+    if not rows:
+        return set()
+    dialect = postgresql if is_postgres(session) else sqlite
+    statement = (dialect.insert(table).values(rows).on_conflict_do_nothing(index_elements=index_elements)
+                 .returning(table.c[returning]))
+    return set(session.scalars(statement))

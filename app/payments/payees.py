@@ -115,25 +115,32 @@ def get_payee(actor: User, partner_id: int | None = None) -> PayeeAccount:
 
 
 def payee_for_instruction(partner_id: int, purpose: str) -> Payee | None:
-    """The clear details for one provider instruction, with an audit event.
+    """The clear details for one provider instruction, with an audit event."""
+    return payees_for_instructions({partner_id: purpose})[partner_id]
 
-    On PostgreSQL the event is written on its own connection, so it survives
+
+def payees_for_instructions(purposes: dict[int, str]) -> dict[int, Payee | None]:
+    """Clear details per partner for provider instructions, one audit event per partner read.
+
+    On PostgreSQL the events are written on their own connection, so they survive
     whatever happens to the caller's transaction (a provider timeout rolls that back).
     """
-    payee = db.session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id == partner_id)).one_or_none()
-    if payee is None:
-        return None
-    details = json.loads(cipher().decrypt(payee.ciphertext.encode()))
-    audit = sa.insert(AuditEvent.__table__).values(
-        at=now(), actor_id=None, entity_type="payee", entity_id=str(partner_id),
-        action="payee.decrypted", before=None, after={"purpose": purpose})
-    if is_postgres(db.session):
-        with db.engine.begin() as connection:
-            connection.execute(audit)
-    else:
-        # SQLite has one writer: this transaction already holds the lock another connection would wait for.
-        db.session.execute(audit)
-    return Payee(kind=payee.kind.value, holder_name=payee.holder_name, **details)
+    rows = db.session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id.in_(list(purposes))))
+    found: dict[int, Payee | None] = dict.fromkeys(purposes)
+    for payee in rows:
+        details = json.loads(cipher().decrypt(payee.ciphertext.encode()))
+        found[payee.partner_id] = Payee(kind=payee.kind.value, holder_name=payee.holder_name, **details)
+    audits = [{"at": now(), "actor_id": None, "entity_type": "payee", "entity_id": str(partner_id),
+               "action": "payee.decrypted", "before": None, "after": {"purpose": purposes[partner_id]}}
+              for partner_id, payee in found.items() if payee is not None]
+    if audits:
+        if is_postgres(db.session):
+            with db.engine.begin() as connection:
+                connection.execute(sa.insert(AuditEvent.__table__), audits)
+        else:
+            # SQLite has one writer: this transaction already holds the lock another connection would wait for.
+            db.session.execute(sa.insert(AuditEvent.__table__), audits)
+    return found
 
 
 def rotate_keys() -> int:

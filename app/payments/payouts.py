@@ -18,6 +18,7 @@ from typing import Callable, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from app import access
 from app.accounts.models import User
@@ -29,10 +30,10 @@ from app.extensions import db
 from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import ledger, payees
-from app.payments.locking import insert_if_absent, lock_all, lock_one
+from app.payments.locking import insert_absent, lock_all, lock_one
 from app.payments.models import Claim, ClaimStatus, Payout, PayoutStatus, ProviderEvent
-from app.payments.providers import (PayoutInstruction, ProviderRejected, ProviderResult, WebhookEvent,
-                                    get_provider)
+from app.payments.providers import (PayoutInstruction, ProviderResult, ProviderUnavailable, WebhookEvent,
+                                    create_payouts, get_provider)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,10 +78,21 @@ def create_payout(session, claim: Claim) -> Payout:
     return payout
 
 
-def start(session, payout: Payout, *, optimistic: bool) -> None:
-    """Reserve the funds (or queue the payout); the last step of an approval, as it touches the
-    shared pre-funding balance and so should hold its row for as short a time as possible."""
-    _reserve_or_wait(session, payout, optimistic=optimistic)
+def start(session, new_payouts: list[Payout], *, optimistic: bool) -> None:
+    """Reserve the funds of just-approved payouts (or queue them); the last step of an approval,
+    as it touches the shared pre-funding balance and so should hold its row for as short a time
+    as possible. Optimistic, with nobody queued in their currencies, one conditional UPDATE per
+    currency takes them all; otherwise each is reserved or queued in turn under the lock."""
+    if not new_payouts:
+        return
+    currencies = sorted({payout.currency for payout in new_payouts})
+    if optimistic and not session.scalar(sa.select(sa.exists().where(
+            Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency.in_(currencies),
+            Payout.id.not_in([payout.id for payout in new_payouts])))):
+        ledger.reserve_all(session, new_payouts, on_success=_started)
+        return
+    for payout in sorted(new_payouts, key=lambda p: (p.approved_at, p.id)):
+        _reserve_or_wait(session, payout, optimistic=False)
 
 
 def reserving(use_case: Callable[[bool], T]) -> T:
@@ -112,11 +124,11 @@ def _reserve_or_wait(session, payout: Payout, *, optimistic: bool) -> None:
     (and releases it).
     """
     if optimistic and not _queued_ahead(session, payout):
-        ledger.reserve(session, payout, on_success=lambda: _started(payout), locked=False)
+        ledger.reserve(session, payout, on_success=_started, locked=False)
         return
     ledger.lock_prefunding(session, payout.currency)
     if _queued_ahead(session, payout) or ledger.reserve(
-            session, payout, on_success=lambda: _started(payout), locked=True) is None:
+            session, payout, on_success=_started, locked=True) is None:
         _set_status(payout, PayoutStatus.AWAITING_FUNDS)
 
 
@@ -141,44 +153,76 @@ def release_waiting(session, currency: str) -> list[Payout]:
                        .order_by(Payout.approved_at, Payout.id))
     released = []
     for payout in waiting:
-        if ledger.reserve(session, payout, on_success=lambda p=payout: _started(p), locked=True) is None:
+        if ledger.reserve(session, payout, on_success=_started, locked=True) is None:
             break  # strictly in order: a large old payout is not overtaken by small new ones
         released.append(payout)
     return released
 
 
 def execute_payout(payout_id: int) -> str:
-    """Send a pending payout to its provider and record the answer. Safe to run any number of times.
+    """Send one pending payout to its provider and record the answer. Safe to run any number of times.
 
-    The provider is called between two transactions, holding no lock and no
-    connection: the first reads the payout and the payee (an audited read), the
-    second locks the payout and applies the answer if it is still the attempt sent.
     ProviderUnavailable (timeout, 5xx) propagates: the payout stays pending and the
     job is retried with the same idempotency key.
     """
+    outcomes = execute_payouts([payout_id])
+    outcome = outcomes.get(payout_id, "skipped")
+    if isinstance(outcome, ProviderUnavailable):
+        raise outcome
+    return outcome
+
+
+def execute_payouts(payout_ids: list[int]) -> dict[int, str | ProviderUnavailable]:
+    """Send pending payouts to their providers, many to a call, and record the answers.
+
+    Returns per payout what happened, or the ProviderUnavailable that leaves its
+    outcome unknown (it stays pending, to be asked again under the same key).
+    The provider is called between two transactions, holding no lock and no
+    connection: the first reads the payouts and the payees (an audited read),
+    the second locks the payouts and applies each answer if it is still the
+    attempt sent.
+    """
     with transaction() as session:
-        payout = session.scalars(sa.select(Payout).where(Payout.id == payout_id)
-                                 .execution_options(populate_existing=True)).one_or_none()
-        if payout is None or payout.status is not PayoutStatus.PENDING:
-            return "skipped"
-        attempt, provider = payout.attempt, payout.provider
-        payee = payees.payee_for_instruction(payout.partner_id, f"payout {payout.reference}")
-        instruction = None if payee is None else PayoutInstruction(
-            reference=payout.reference, idempotency_key=payout.idempotency_key, amount=payout.amount,
-            currency=payout.currency, payee=payee,
-            description=f"{payout.claim.type.value} claim {payout.claim_id}")
-    if instruction is None:
-        result = ProviderResult(status="failed", reason="No bank details on file for this partner.")
-    else:
-        try:
-            result = get_provider(provider).create_payout(instruction)
-        except ProviderRejected as exc:
-            result = ProviderResult(status="failed", reason=f"Refused by the provider: {exc}")
+        pending = list(session.scalars(
+            sa.select(Payout).where(Payout.id.in_(payout_ids), Payout.status == PayoutStatus.PENDING)
+            .options(joinedload(Payout.claim)).order_by(Payout.id).execution_options(populate_existing=True)))
+        references: dict[int, list[str]] = {}
+        for payout in pending:
+            references.setdefault(payout.partner_id, []).append(payout.reference)
+        found = payees.payees_for_instructions(
+            {partner_id: f"payout {', '.join(refs)}" for partner_id, refs in references.items()})
+        sent: dict[int, tuple[int, PayoutInstruction | None]] = {}
+        by_provider: dict[str, list[PayoutInstruction]] = {}
+        for payout in pending:
+            payee = found[payout.partner_id]
+            instruction = None if payee is None else PayoutInstruction(
+                reference=payout.reference, idempotency_key=payout.idempotency_key, amount=payout.amount,
+                currency=payout.currency, payee=payee,
+                description=f"{payout.claim.type.value} claim {payout.claim_id}")
+            sent[payout.id] = (payout.attempt, instruction)
+            if instruction is not None:
+                by_provider.setdefault(payout.provider, []).append(instruction)
+    answers: dict[str, ProviderResult | ProviderUnavailable] = {}
+    for provider, instructions in by_provider.items():
+        answers.update(create_payouts(get_provider(provider), instructions))
+    outcomes: dict[int, str | ProviderUnavailable] = {}
+    if not sent:
+        return outcomes
     with transaction() as session:
-        payout = _lock(session, payout_id)
-        if payout.status is not PayoutStatus.PENDING or payout.attempt != attempt:
-            return "superseded"
-        return _apply(session, payout, result.status, result.provider_payout_id, result.reason)
+        locked = lock_all(session, sa.select(Payout).where(Payout.id.in_(list(sent))).order_by(Payout.id))
+        ledger.preload_open(session, locked)
+        for payout in locked:
+            attempt, instruction = sent[payout.id]
+            result = (ProviderResult(status="failed", reason="No bank details on file for this partner.")
+                      if instruction is None else answers[instruction.idempotency_key])
+            if payout.status is not PayoutStatus.PENDING or payout.attempt != attempt:
+                outcomes[payout.id] = "superseded"
+            elif isinstance(result, ProviderUnavailable):
+                outcomes[payout.id] = result
+            else:
+                outcomes[payout.id] = _apply(session, payout, result.status, result.provider_payout_id,
+                                             result.reason)
+    return outcomes
 
 
 def _apply(session, payout: Payout, status: str, provider_payout_id: str | None, reason: str | None) -> str:
@@ -232,30 +276,53 @@ def parse_reference(reference: str) -> tuple[int, int] | None:
 
 def apply_webhook(provider_name: str, event: WebhookEvent) -> str:
     """Apply a verified provider event once; a duplicate or a stale attempt changes nothing."""
+    return apply_webhooks(provider_name, [event])[0]
+
+
+def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
+    """Apply a delivery's verified events once each, in one transaction; the outcome of each.
+
+    The events are stored first (a multi-row insert that skips event ids already
+    stored, so a redelivery is recognised), the payouts locked in id order (two
+    deliveries cannot deadlock), then the new events applied in the order sent.
+    """
     with transaction() as session:
-        parsed = parse_reference(event.reference)
-        payout_id = parsed[0] if parsed else None
-        if payout_id is not None and session.get(Payout, payout_id) is None:
-            payout_id = None
-        inserted = insert_if_absent(session, ProviderEvent.__table__, {
-            "provider": provider_name, "event_id": event.event_id, "type": event.type,
-            "payout_id": payout_id, "payload": event.payload, "outcome": "received",
-            "received_at": now()}, index_elements=["provider", "event_id"])
-        if not inserted:
-            return "duplicate"
-        if payout_id is None:
-            outcome = "unknown_payout"
-        else:
-            payout = _lock(session, payout_id)
-            if parsed[1] != payout.attempt:
+        targets: dict[str, tuple[int, int] | None] = {event.event_id: parse_reference(event.reference)
+                                                      for event in events}
+        wanted = sorted({target[0] for target in targets.values() if target is not None})
+        locked = {payout.id: payout for payout in
+                  lock_all(session, sa.select(Payout).where(Payout.id.in_(wanted)).order_by(Payout.id))}
+        ledger.preload_open(session, list(locked.values()))
+        payout_of = {event_id: locked.get(target[0]) if target else None for event_id, target in targets.items()}
+        first_copies = {event.event_id: event for event in reversed(events)}
+        received = now()
+        new = insert_absent(session, ProviderEvent.__table__, [
+            {"provider": provider_name, "event_id": event.event_id, "type": event.type,
+             "payout_id": payout_of[event.event_id].id if payout_of[event.event_id] else None, "payload": event.payload, "outcome": "received", "received_at": received}
+            for event in first_copies.values()], ["provider", "event_id"], "event_id")
+        outcomes = []
+        for event in events:
+            if event.event_id not in new:
+                outcomes.append("duplicate")
+                continue
+            new.discard(event.event_id)  # a second copy in this delivery is a duplicate too
+            payout = payout_of[event.event_id]
+            if payout is None:
+                outcome = "unknown_payout"
+            elif targets[event.event_id][1] != payout.attempt:
                 outcome = "stale_attempt"
             else:
-                status = event.type.removeprefix("payout.")
-                outcome = _apply(session, payout, status, event.provider_payout_id, event.reason)
-        session.execute(sa.update(ProviderEvent)
-                        .where(ProviderEvent.provider == provider_name, ProviderEvent.event_id == event.event_id)
-                        .values(outcome=outcome))
-        return outcome
+                outcome = _apply(session, payout, event.type.removeprefix("payout."), event.provider_payout_id,
+                                 event.reason)
+            outcomes.append(outcome)
+        recorded = [{"b_event_id": event.event_id, "b_outcome": outcome}
+                    for event, outcome in zip(events, outcomes) if outcome != "duplicate"]
+        if recorded:
+            table = ProviderEvent.__table__
+            session.execute(sa.update(table).where(table.c.provider == provider_name,
+                                                   table.c.event_id == sa.bindparam("b_event_id"))
+                            .values(outcome=sa.bindparam("b_outcome")), recorded)
+        return outcomes
 
 
 def refresh_payout(payout_id: int) -> str:

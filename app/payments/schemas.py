@@ -48,6 +48,19 @@ class ClaimRejectSchema(ma.Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
 
+MAX_BULK_APPROVALS = 100
+
+
+def _unique(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Each claim may be named once.")
+
+
+class ClaimApprovalsSchema(ma.Schema):
+    claim_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+                            required=True, validate=[validate.Length(min=1, max=MAX_BULK_APPROVALS), _unique])
+
+
 class ClaimListQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(_values(ClaimStatus)))
     type = fields.String(validate=validate.OneOf(_values(ClaimType)))
@@ -102,6 +115,10 @@ class ClaimSchema(ma.Schema):
 class ClaimPageSchema(ma.Schema):
     items = fields.List(fields.Nested(ClaimSchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class ClaimApprovedSchema(ma.Schema):
+    items = fields.List(fields.Nested(ClaimSchema))
 
 
 class ClaimRefSchema(ma.Schema):

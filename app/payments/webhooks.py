@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from app.errors import NotFound, Unauthorized
 from app.extensions import csrf
 from app.payments import payouts
-from app.payments.providers import InvalidWebhook, get_provider
+from app.payments.providers import InvalidWebhook, get_provider, parse_delivery
 
 blp = Blueprint("payments_webhooks", __name__)
 WEBHOOK_PROVIDERS = {"sandbox"}
@@ -19,13 +19,16 @@ WEBHOOK_PROVIDERS = {"sandbox"}
 @blp.post("/webhooks/payments/<provider>")
 @csrf.exempt
 def receive(provider: str):
-    """Apply one provider event; a duplicate answers 200 and changes nothing."""
+    """Apply a delivery of provider events (one, or several under "events"); a duplicate changes nothing."""
     if provider not in WEBHOOK_PROVIDERS:
         raise NotFound(f"No webhook endpoint for provider {provider!r}.", code="unknown_provider")
     body = request.get_data(cache=False)
     try:
-        event = get_provider(provider).parse_webhook(request.headers, body)
+        events = parse_delivery(get_provider(provider), request.headers, body)
     except InvalidWebhook as exc:
         raise Unauthorized(f"Webhook refused: {exc}.", code="invalid_signature") from None
-    outcome = payouts.apply_webhook(provider, event)
-    return {"received": event.event_id, "outcome": outcome}
+    outcomes = payouts.apply_webhooks(provider, events)
+    if len(events) == 1:
+        return {"received": events[0].event_id, "outcome": outcomes[0]}
+    return {"results": [{"received": event.event_id, "outcome": outcome}
+                        for event, outcome in zip(events, outcomes)]}

@@ -1,9 +1,12 @@
 """Payouts against the sandbox provider over HTTP: webhooks, failures, retries, returns, funding."""
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.payments import signing
 from app.payments.models import LedgerTransfer, Payout, ProviderEvent, TransferKind
 from tests.payments.conftest import count, ledger_violations, wait_until
 
@@ -207,3 +210,64 @@ def test_a_webhook_for_a_reference_we_never_issued_is_acknowledged_and_changes_n
         answer = payments.webhook("payout.paid", reference, f"evt_{reference}")
         assert answer.status_code == 200 and answer.json["outcome"] == "unknown_payout"
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 0
+
+
+def _delivery(payments, events, secret=None):
+    """One signed webhook delivery carrying several events, as a batching provider sends them."""
+    body = json.dumps({"events": [{"id": event_id, "type": type, "data": {"id": "sbx_b", "reference": reference}}
+                                  for type, reference, event_id in events]}).encode()
+    header = signing.sign(secret or payments.app.config["PAYMENTS_WEBHOOK_SECRET"], body)
+    return payments.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
+                                headers={signing.HEADER: header, "Accept": "application/json"})
+
+
+def test_a_delivery_of_many_events_applies_each_once_in_order(payments, sandbox, app):
+    paid_id, paid = _approved(payments, amount=11_000)
+    returned_id, returned = _approved(payments, amount=12_000)
+    answer = _delivery(payments, [
+        ("payout.paid", paid["reference"], "evt_b1"),
+        ("payout.paid", paid["reference"], "evt_b1"),  # the same event twice in one delivery
+        ("payout.paid", returned["reference"], "evt_b2"),
+        ("payout.returned", returned["reference"], "evt_b3"),  # after its paid, in the same delivery
+        ("payout.paid", "PO0000999999", "evt_b4"),
+        ("payout.paid", paid["reference"] + "-7", "evt_b5"),  # an attempt that never was
+    ])
+    assert answer.status_code == 200, answer.json
+    assert [r["outcome"] for r in answer.json["results"]] == [
+        "paid", "duplicate", "paid", "returned", "unknown_payout", "stale_attempt"]
+    assert payments.get_claim(paid_id)["status"] == "paid"
+    assert payments.get_claim(returned_id)["status"] == "returned"
+    again = _delivery(payments, [("payout.paid", paid["reference"], "evt_b1"),
+                                 ("payout.returned", returned["reference"], "evt_b3")])
+    assert [r["outcome"] for r in again.json["results"]] == ["duplicate", "duplicate"]
+    assert count(app, ProviderEvent) == 5
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 2
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.RETURN) == 1
+    assert ledger_violations(app) == []
+
+
+def test_a_delivery_with_a_bad_signature_or_one_malformed_event_changes_nothing(payments, sandbox, app):
+    claim_id, payout = _approved(payments, amount=13_000)
+    forged = _delivery(payments, [("payout.paid", payout["reference"], "evt_f1")], secret="not-the-secret")
+    assert forged.status_code == 401
+    body = json.dumps({"events": [{"id": "evt_f2", "type": "payout.paid", "data": {"reference": payout["reference"]}},
+                                  {"id": "evt_f3", "type": "payout.exploded", "data": {"reference": "x"}}]}).encode()
+    mixed = payments.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
+                                 headers={signing.HEADER: signing.sign(app.config["PAYMENTS_WEBHOOK_SECRET"], body),
+                                          "Accept": "application/json"})
+    assert mixed.status_code == 401 and mixed.json["error"]["code"] == "invalid_signature"
+    assert payments.get_claim(claim_id)["status"] == "payout_pending"
+    assert count(app, ProviderEvent) == 0
+
+
+def test_the_sandbox_batching_its_webhooks_settles_every_payout_once(payments, sandbox, app):
+    sandbox.faults(settle_after=0.3, duplicate_webhooks=True, webhook_batch=10)
+    claim_ids = [payments.claim(amount=1_000 + n) for n in range(6)]
+    answer = payments.client.post("/api/v1/claims/approvals", json={"claim_ids": claim_ids},
+                                  headers=payments.tokens["programs"])
+    assert answer.status_code == 200, answer.json
+    wait_until(lambda: all(payments.get_claim(c)["status"] == "paid" for c in claim_ids), what="six payouts paid")
+    wait_until(lambda: sandbox.state()["webhooks_sent"] >= 12, what="every duplicate")
+    assert count(app, ProviderEvent) == 6
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 6
+    assert ledger_violations(app) == []

@@ -78,6 +78,37 @@ class PaymentProvider(Protocol):
     def parse_webhook(self, headers, body: bytes) -> WebhookEvent: ...
 
 
+def create_payouts(provider: PaymentProvider,
+                   instructions: list[PayoutInstruction]) -> dict[str, ProviderResult | ProviderUnavailable]:
+    """Send many instructions; per idempotency key the result, or why its outcome is unknown.
+
+    A provider with a batch call (`create_payouts`) gets one request; any other
+    is asked one instruction at a time. A refusal is a failed result.
+    """
+    batch = getattr(provider, "create_payouts", None)
+    if batch is not None:
+        return batch(instructions)
+    results: dict[str, ProviderResult | ProviderUnavailable] = {}
+    for instruction in instructions:
+        try:
+            results[instruction.idempotency_key] = provider.create_payout(instruction)
+        except ProviderRejected as exc:
+            results[instruction.idempotency_key] = refused(exc)
+        except ProviderUnavailable as exc:
+            results[instruction.idempotency_key] = exc
+    return results
+
+
+def parse_delivery(provider: PaymentProvider, headers, body: bytes) -> list[WebhookEvent]:
+    """The verified events of one webhook delivery (a provider may batch them), or InvalidWebhook."""
+    parse_many = getattr(provider, "parse_webhooks", None)
+    return parse_many(headers, body) if parse_many else [provider.parse_webhook(headers, body)]
+
+
+def refused(exc: Exception) -> ProviderResult:
+    return ProviderResult(status="failed", reason=f"Refused by the provider: {exc}")
+
+
 def get_provider(name: str | None = None) -> PaymentProvider:
     """The adapter named by PAYMENTS_PROVIDER (or `name`)."""
     name = name or current_app.config["PAYMENTS_PROVIDER"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 
 import requests
 
 from app.payments import signing
 from app.payments.providers import (InvalidWebhook, PayoutInstruction, ProviderRejected, ProviderResult,
-                                    ProviderUnavailable, WebhookEvent)
+                                    ProviderUnavailable, WebhookEvent, refused)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,16 @@ STATUSES = {"processing": "in_transit", "paid": "paid", "failed": "failed", "ret
 WEBHOOK_TYPES = {"payout.paid", "payout.failed", "payout.returned"}
 # Short pauses before asking again inside one job; longer gaps are the queue's retries.
 BACKOFF_SECONDS = (0.2, 0.6)
+# Keep-alive connections, one pool per thread (requests' Session is not thread-safe).
+_connections = threading.local()
+
+
+def _http() -> requests.Session:
+    session = getattr(_connections, "session", None)
+    if session is None:
+        session = _connections.session = requests.Session()
+        session.trust_env = False  # the provider is called directly, never through an env proxy
+    return session
 
 
 class HttpProvider:
@@ -39,8 +50,8 @@ class HttpProvider:
         for pause in (0.0, *BACKOFF_SECONDS):
             time.sleep(pause)
             try:
-                response = requests.request(method, self.base_url + path, headers=headers,
-                                            timeout=self.timeout, **kwargs)
+                response = _http().request(method, self.base_url + path, headers=headers,
+                                           timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:
                 last_error = exc
                 continue
@@ -58,19 +69,53 @@ class HttpProvider:
         return ProviderResult(status=status, provider_payout_id=str(body["id"]),
                               reason=body.get("failure_reason") or body.get("return_reason"))
 
-    def create_payout(self, instruction: PayoutInstruction) -> ProviderResult:
-        """POST the instruction; the same idempotency key always names the same provider payout."""
+    @staticmethod
+    def _body(instruction: PayoutInstruction) -> dict:
         payee = instruction.payee
-        body = {"amount": instruction.amount, "currency": instruction.currency,
+        return {"amount": instruction.amount, "currency": instruction.currency,
                 "reference": instruction.idempotency_key, "description": instruction.description,
                 "payee": {"type": payee.kind, "holder_name": payee.holder_name, "iban": payee.iban,
                           "bic": payee.bic, "account_number": payee.account_number,
                           "routing_number": payee.routing_number}}
-        response = self._request("POST", "/v1/payouts", json=body,
+
+    def create_payout(self, instruction: PayoutInstruction) -> ProviderResult:
+        """POST the instruction; the same idempotency key always names the same provider payout."""
+        response = self._request("POST", "/v1/payouts", json=self._body(instruction),
                                  headers={"Idempotency-Key": instruction.idempotency_key})
         if response.status_code >= 400:
             raise ProviderRejected(f"HTTP {response.status_code}: {response.text[:300]}")
         return self._result(response.json())
+
+    def create_payouts(self, instructions: list[PayoutInstruction]) -> dict[str, ProviderResult | ProviderUnavailable]:
+        """POST many instructions at once; each keeps its own idempotency key, answered item by item."""
+        items = [{**self._body(i), "idempotency_key": i.idempotency_key} for i in instructions]
+        try:
+            response = self._request("POST", "/v1/payout-batches", json={"payouts": items})
+            if response.status_code >= 400:
+                raise ProviderUnavailable(f"batch refused: HTTP {response.status_code}: {response.text[:300]}")
+            answers = {str(a.get("idempotency_key")): a for a in response.json()["results"]}
+        except (ProviderUnavailable, ValueError, KeyError, TypeError, AttributeError) as exc:
+            error = exc if isinstance(exc, ProviderUnavailable) else ProviderUnavailable(f"bad batch answer: {exc}")
+            return {i.idempotency_key: error for i in instructions}
+        results: dict[str, ProviderResult | ProviderUnavailable] = {}
+        for instruction in instructions:
+            answer = answers.get(instruction.idempotency_key)
+            try:
+                if answer is None:
+                    raise ProviderUnavailable("the batch answer left this payout out")
+                if "payout" in answer:
+                    results[instruction.idempotency_key] = self._result(answer["payout"])
+                    continue
+                status = int(answer["error"]["status"])
+                if status >= 500 or status in (409, 429):
+                    raise ProviderUnavailable(f"HTTP {status}: {answer['error'].get('message')}")
+                results[instruction.idempotency_key] = refused(
+                    f"HTTP {status}: {str(answer['error'].get('message'))[:300]}")
+            except ProviderUnavailable as exc:
+                results[instruction.idempotency_key] = exc
+            except (ValueError, KeyError, TypeError) as exc:
+                results[instruction.idempotency_key] = ProviderUnavailable(f"bad batch answer: {exc}")
+        return results
 
     def payout_status(self, idempotency_key: str) -> ProviderResult | None:
         """What the provider holds under this key, or None if it never received it."""
@@ -83,17 +128,30 @@ class HttpProvider:
 
     def parse_webhook(self, headers, body: bytes) -> WebhookEvent:
         """The verified event, or InvalidWebhook before anything is touched."""
+        events = self.parse_webhooks(headers, body)
+        if len(events) != 1:
+            raise InvalidWebhook("expected one event")
+        return events[0]
+
+    def parse_webhooks(self, headers, body: bytes) -> list[WebhookEvent]:
+        """The verified events of a delivery (one event, or {"events": [...]}), or InvalidWebhook."""
         if not signing.verify(self.webhook_secret, body, headers.get(signing.HEADER)):
             raise InvalidWebhook("bad or stale signature")
         try:
             data = json.loads(body)
-            payout = data["data"]
-            event = WebhookEvent(event_id=str(data["id"]), type=str(data["type"]),
-                                 reference=str(payout["reference"]),
-                                 provider_payout_id=str(payout.get("id")) if payout.get("id") else None,
-                                 reason=payout.get("reason"), payload=data)
-        except (ValueError, KeyError, TypeError) as exc:
+            items = data["events"] if isinstance(data, dict) and "events" in data else [data]
+            if not isinstance(items, list) or not items:
+                raise ValueError("events must be a non-empty list")
+            return [self._event(item) for item in items]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidWebhook(f"malformed event: {exc}") from None
+
+    @staticmethod
+    def _event(data: dict) -> WebhookEvent:
+        payout = data["data"]
+        event = WebhookEvent(event_id=str(data["id"]), type=str(data["type"]), reference=str(payout["reference"]),
+                             provider_payout_id=str(payout.get("id")) if payout.get("id") else None,
+                             reason=payout.get("reason"), payload=data)
         if event.type not in WEBHOOK_TYPES:
             raise InvalidWebhook(f"unknown event type {event.type!r}")
         return event

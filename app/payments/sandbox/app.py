@@ -14,10 +14,10 @@ import io
 import itertools
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import requests
@@ -38,6 +38,7 @@ class Faults:
     return_after: float = 0.5
     duplicate_webhooks: bool = False  # every webhook is delivered twice
     webhooks_enabled: bool = True
+    webhook_batch: int = 1  # up to this many events per delivery, as {"events": [...]} when above 1
 
 
 @dataclass
@@ -69,12 +70,13 @@ class Sandbox:
     """State and behaviour of the provider, separate from its HTTP surface."""
 
     def __init__(self, *, api_key: str, webhook_url: str | None, webhook_secret: str,
-                 settle_after: float, webhook_concurrency: int = 4):
+                 settle_after: float, webhook_concurrency: int = 4, webhook_batch: int = 1):
         self.api_key = api_key
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.settle_after = self.default_settle_after = settle_after
-        self.faults = Faults()
+        self.default_webhook_batch = webhook_batch
+        self.faults = Faults(webhook_batch=webhook_batch)
         self.lock = threading.Lock()
         self.payouts: dict[str, SandboxPayout] = {}
         self.by_reference: dict[str, str] = {}
@@ -85,11 +87,15 @@ class Sandbox:
         self._due: list[tuple[float, int, str]] = []  # (when, sequence, payout id): settlements and returns
         self._sequence = itertools.count()
         self._event_ids = itertools.count(1)
-        self._delivery = ThreadPoolExecutor(max_workers=webhook_concurrency, thread_name_prefix="webhook")
+        self._outgoing: queue.Queue[tuple[dict, int]] = queue.Queue()  # (event, generation)
         self._stop = threading.Event()
         self._local = threading.local()
         self._settler = threading.Thread(target=self._settle_loop, name="settler", daemon=True)
         self._settler.start()
+        # Each delivery thread sends whatever has queued up meanwhile (up to webhook_batch
+        # events), so deliveries grow with the load rather than their number.
+        for n in range(webhook_concurrency):
+            threading.Thread(target=self._delivery_loop, name=f"webhook-{n}", daemon=True).start()
 
     def _take(self, name: str) -> bool:
         left = getattr(self.faults, name)
@@ -105,26 +111,29 @@ class Sandbox:
     def create(self, key: str, body: dict) -> tuple[SandboxPayout, bool, float]:
         """(payout, created now?, delay before answering); raises LookupError on key reuse."""
         with self.lock:
-            self.create_calls[key] = self.create_calls.get(key, 0) + 1
-            existing_id = self.by_reference.get(key)
-            if existing_id is not None:
-                existing = self.payouts[existing_id]
-                if (existing.amount, existing.currency) != (body["amount"], body["currency"]):
-                    raise LookupError("idempotency key reused with another body")
-                return existing, False, 0.0
-            fate = "paid"
-            if self._take("fail_next_payouts"):
-                fate = "failed"
-            elif self._take("return_next_payouts"):
-                fate = "returned"
-            payout = SandboxPayout(id="sbx_" + uuid.uuid4().hex[:20], reference=key, amount=body["amount"],
-                                   currency=body["currency"], payee=body.get("payee") or {},
-                                   settle_at=time.time() + self.settle_after, fate=fate)
-            self.payouts[payout.id] = payout
-            self.by_reference[key] = payout.id
-            heapq.heappush(self._due, (payout.settle_at, next(self._sequence), payout.id))
-            delay = self.faults.slow_seconds if self._take("slow_next_creates") else 0.0
-            return payout, True, delay
+            return self._create(key, body)
+
+    def _create(self, key: str, body: dict) -> tuple[SandboxPayout, bool, float]:
+        self.create_calls[key] = self.create_calls.get(key, 0) + 1
+        existing_id = self.by_reference.get(key)
+        if existing_id is not None:
+            existing = self.payouts[existing_id]
+            if (existing.amount, existing.currency) != (body["amount"], body["currency"]):
+                raise LookupError("idempotency key reused with another body")
+            return existing, False, 0.0
+        fate = "paid"
+        if self._take("fail_next_payouts"):
+            fate = "failed"
+        elif self._take("return_next_payouts"):
+            fate = "returned"
+        payout = SandboxPayout(id="sbx_" + uuid.uuid4().hex[:20], reference=key, amount=body["amount"],
+                               currency=body["currency"], payee=body.get("payee") or {},
+                               settle_at=time.time() + self.settle_after, fate=fate)
+        self.payouts[payout.id] = payout
+        self.by_reference[key] = payout.id
+        heapq.heappush(self._due, (payout.settle_at, next(self._sequence), payout.id))
+        delay = self.faults.slow_seconds if self._take("slow_next_creates") else 0.0
+        return payout, True, delay
 
     def _settle_loop(self) -> None:
         while not self._stop.wait(0.02):
@@ -162,7 +171,7 @@ class Sandbox:
                              "data": {"id": payout.id, "reference": payout.reference, "amount": payout.amount,
                                       "currency": payout.currency, "status": payout.status, "reason": reason}}
                     for _ in range(copies):
-                        self._delivery.submit(self._deliver, event, generation)
+                        self._outgoing.put((event, generation))
 
     def _http(self) -> requests.Session:
         """One keep-alive connection per delivery thread."""
@@ -171,8 +180,27 @@ class Sandbox:
             session = self._local.session = requests.Session()
         return session
 
-    def _deliver(self, event: dict, generation: int) -> None:
-        body = json.dumps(event).encode()
+    def _delivery_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = [self._outgoing.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < max(self.faults.webhook_batch, 1):
+                try:
+                    batch.append(self._outgoing.get_nowait())
+                except queue.Empty:
+                    break
+            events = [event for event, generation in batch if generation == self.generation]
+            if events:
+                self._deliver(events, self.generation)
+
+    def _deliver(self, events: list[dict], generation: int) -> None:
+        if self.faults.webhook_batch > 1:
+            body = json.dumps({"events": events}).encode()
+        else:
+            body = json.dumps(events[0]).encode()
+        ids = ", ".join(event["id"] for event in events)
         for pause in (0, 0.5, 2, 5):
             time.sleep(pause)
             if generation != self.generation:
@@ -183,19 +211,19 @@ class Sandbox:
                     HEADER: sign(self.webhook_secret, body)})
                 if answer.status_code < 300:
                     with self.lock:
-                        self.webhooks_sent += 1
+                        self.webhooks_sent += len(events)
                     return
-                log.warning("webhook %s answered %s", event["id"], answer.status_code)
+                log.warning("webhook %s answered %s", ids, answer.status_code)
             except requests.RequestException as exc:
-                log.warning("webhook %s not delivered: %s", event["id"], exc)
+                log.warning("webhook %s not delivered: %s", ids, exc)
         with self.lock:
-            self.webhooks_failed += 1
+            self.webhooks_failed += len(events)
 
     def reset(self) -> None:
         """Forget every payout and fault; webhooks still queued for the old payouts are dropped."""
         with self.lock:
             self.generation += 1
-            self.faults = Faults()
+            self.faults = Faults(webhook_batch=self.default_webhook_batch)
             self.settle_after = self.default_settle_after
             self.payouts.clear()
             self.by_reference.clear()
@@ -211,7 +239,6 @@ class Sandbox:
 
     def stop(self) -> None:
         self._stop.set()
-        self._delivery.shutdown(wait=False, cancel_futures=True)
 
 
 def create_sandbox_app(sandbox: Sandbox) -> Flask:
@@ -227,17 +254,23 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
                 return _error(401, "unauthorized", "bad API key")
         return None
 
+    def _invalid(key: str, body) -> tuple[int, str, str] | None:
+        if not key or len(key) > 100:
+            return 400, "idempotency_key_required", "send an Idempotency-Key header"
+        if (not isinstance(body, dict) or not isinstance(body.get("amount"), int) or body["amount"] <= 0
+                or not isinstance(body.get("currency"), str) or len(body["currency"]) != 3):
+            return 400, "invalid_request", "amount (integer minor units) and currency are required"
+        if body.get("reference") not in (None, key):
+            return 400, "invalid_request", "reference must equal the idempotency key"
+        return None
+
     @app.post("/v1/payouts")
     def create_payout():
         key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            return _error(400, "idempotency_key_required", "send an Idempotency-Key header")
         body = request.get_json(silent=True)
-        if (not isinstance(body, dict) or not isinstance(body.get("amount"), int) or body["amount"] <= 0
-                or not isinstance(body.get("currency"), str) or len(body["currency"]) != 3):
-            return _error(400, "invalid_request", "amount (integer minor units) and currency are required")
-        if body.get("reference") not in (None, key):
-            return _error(400, "invalid_request", "reference must equal the idempotency key")
+        invalid = _invalid(key, body)
+        if invalid:
+            return _error(*invalid)
         if sandbox._take_locked("error_next_creates"):
             return _error(503, "unavailable", "injected fault: try again")
         try:
@@ -247,6 +280,36 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
         if delay:
             time.sleep(delay)
         return jsonify(payout.public()), 201 if created else 200
+
+    @app.post("/v1/payout-batches")
+    def create_payout_batch():
+        """Many payouts in one call; each item carries its own idempotency key and gets its own answer."""
+        items = (request.get_json(silent=True) or {}).get("payouts")
+        if not isinstance(items, list) or not 0 < len(items) <= 1000:
+            return _error(400, "invalid_request", "payouts must be a list of 1 to 1000 payouts")
+        if sandbox._take_locked("error_next_creates"):
+            return _error(503, "unavailable", "injected fault: try again")
+        results, delay = [], 0.0
+        with sandbox.lock:
+            for item in items:
+                key = str(item.get("idempotency_key", "")).strip() if isinstance(item, dict) else ""
+                invalid = _invalid(key, item)
+                if invalid:
+                    status, code, message = invalid
+                    results.append({"idempotency_key": key, "error": {"status": status, "code": code,
+                                                                      "message": message}})
+                    continue
+                try:
+                    payout, _created, slow = sandbox._create(key, item)
+                except LookupError as exc:
+                    results.append({"idempotency_key": key, "error": {"status": 409, "code": "idempotency_conflict",
+                                                                      "message": str(exc)}})
+                    continue
+                delay = max(delay, slow)
+                results.append({"idempotency_key": key, "payout": payout.public()})
+        if delay:
+            time.sleep(delay)
+        return jsonify({"results": results})
 
     @app.get("/v1/payouts")
     def find_payout():
