@@ -41,6 +41,7 @@ from app.payments import api as payments_api
 from app.triage import api as triage_api
 from app.payments import views as payments_views
 from app.payments import webhooks as payments_webhooks
+from app.payments.jobs import OUTBOX_BATCH_HANDLERS as PAYMENT_BATCH_HANDLERS
 from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
 from app.srs import api as srs_api
 from app.srs import setup as srs_setup
@@ -110,6 +111,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["clock"] = SystemClock()
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS, **SR_HANDLERS}
+    app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     register_cli(app)
     return app

@@ -78,6 +78,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         # Outbox events run on RQ when Redis is configured, else in-process.
         "JOBS_EAGER": _bool(env.get("JOBS_EAGER"), default=False),
         "OUTBOX_RELAY_INTERVAL": _int(env, "OUTBOX_RELAY_INTERVAL", 5),
+        # How long a batch job waits for more of its topic's events before it takes them (on RQ).
+        "OUTBOX_BATCH_LINGER_MS": _int(env, "OUTBOX_BATCH_LINGER_MS", 200),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int(env, "MAIL_PORT", 25),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

@@ -17,6 +17,8 @@ from app.outbox.models import OutboxEvent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
+# Runs many events of one topic at once; returns {event id: error} for those that failed.
+BatchHandler = Callable[[list[tuple[int, dict[str, Any]]]], dict[int, str]]
 
 # An event handed to RQ but still unprocessed after this long is handed over again.
 REDELIVER_AFTER = timedelta(minutes=10)
@@ -40,6 +42,11 @@ def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
 def handlers() -> dict[str, Handler]:
     """The application's handlers by topic (registered by create_app)."""
     return current_app.extensions["outbox_handlers"]
+
+
+def batch_handlers() -> dict[str, BatchHandler]:
+    """Topics that may also be run many events at a time, and how (registered by create_app)."""
+    return current_app.extensions.get("outbox_batch_handlers", {})
 
 
 def defer(effect: Callable[[], None]) -> bool:
@@ -105,6 +112,41 @@ def _run(event_id: int, effects_under_lock: bool) -> bool:
     return True
 
 
+def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
+    """Run up to `limit` pending events of a batched topic in one transaction.
+
+    Returns (how many ran, {event id: error} of those that failed). Only events
+    never handed to a job of their own are taken, and on PostgreSQL rows another
+    batch holds are skipped, so two workers split the work instead of queueing.
+    A failed event is left pending for the caller to hand over on its own (with
+    the single-event retries); a handler that raises fails the whole batch.
+    """
+    handler = batch_handlers()[topic]
+    effects: list[Callable[[], None]] = []
+    with transaction() as session:
+        rows = session.execute(
+            sa.select(OutboxEvent.id, OutboxEvent.payload)
+            .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
+                   OutboxEvent.enqueued_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
+        if not rows:
+            return 0, {}
+        session.info[_EFFECTS] = effects
+        try:
+            failed = handler([(row.id, row.payload) for row in rows])
+        finally:
+            session.info.pop(_EFFECTS, None)
+        _perform(effects)
+        done = [row.id for row in rows if row.id not in failed]
+        if done:
+            session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
+                            .values(processed_at=now(), attempts=OutboxEvent.attempts + 1))
+        for event_id, error in failed.items():
+            session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id)
+                            .values(attempts=OutboxEvent.attempts + 1, last_error=error[:2000]))
+        return len(done), failed
+
+
 def _perform(effects: list[Callable[[], None]]) -> None:
     for effect in effects:
         effect()
@@ -129,6 +171,16 @@ def undelivered(limit: int = 500) -> list[tuple[int, str]]:
     )
     with transaction() as session:
         return [(row.id, row.topic) for row in session.execute(query)]
+
+
+def pending_of(topic: str, limit: int) -> list[tuple[int, str]]:
+    """(id, topic) of this topic's events that no job has been given yet."""
+    query = (sa.select(OutboxEvent.id)
+             .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
+                    OutboxEvent.enqueued_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS)
+             .order_by(OutboxEvent.id).limit(limit))
+    with transaction() as session:
+        return [(event_id, topic) for event_id in session.scalars(query)]
 
 
 def mark_enqueued(event_ids: list[int]) -> None:

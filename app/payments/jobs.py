@@ -1,8 +1,9 @@
 """Thin job entry points: each takes ids and runs one service call.
 
 The outbox hands `payments.*` events to the "payments" RQ queue (or runs them
-in-process on the embedded default); OUTBOX_HANDLERS below is what create_app
-merges into app.extensions["outbox_handlers"].
+in-process on the embedded default); OUTBOX_HANDLERS and OUTBOX_BATCH_HANDLERS
+below are what create_app merges into app.extensions["outbox_handlers"] and
+["outbox_batch_handlers"].
 """
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ def on_execute(payload: dict) -> None:
     payouts.execute_payout(payload["payout_id"])
 
 
+def on_execute_batch(events: list[tuple[int, dict]]) -> dict[int, str]:
+    outcomes = payouts.execute_payouts(sorted({payload["payout_id"] for _event_id, payload in events}))
+    return {event_id: str(outcomes[payload["payout_id"]]) for event_id, payload in events
+            if isinstance(outcomes.get(payload["payout_id"]), Exception)}
+
+
 def on_refresh(payload: dict) -> None:
     payouts.refresh_payout(payload["payout_id"])
 
@@ -23,6 +30,12 @@ OUTBOX_HANDLERS = {
     "payments.refresh": on_refresh,
     "notify.payments.claim": notifications.on_claim_event,
     "notify.payments.payout": notifications.on_payout_event,
+}
+# Topics that come by the thousand when a quarter's claims are approved, run many at a time on RQ.
+OUTBOX_BATCH_HANDLERS = {
+    "payments.execute": on_execute_batch,
+    "notify.payments.claim": notifications.on_claim_events,
+    "notify.payments.payout": notifications.on_payout_events,
 }
 
 

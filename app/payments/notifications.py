@@ -1,4 +1,9 @@
-"""Who hears about claims and payouts: outbox handlers that send e-mails."""
+"""Who hears about claims and payouts: outbox handlers that send e-mails.
+
+One event, one e-mail. Run as a batch (see app.outbox.dispatch), the events of
+one partner and one kind become one e-mail listing them: a partner whose
+quarter's rebates are approved at once gets a digest, not a thousand messages.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -41,36 +46,68 @@ def _url(path: str) -> str:
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}{path}"
 
 
+def _claim_text(claim: Claim, event: str) -> str:
+    amount = format_amount(claim.amount, claim.currency)
+    text = f"Claim {claim.id} ({claim.type.value}, {amount}, {claim.period}) {CLAIM_SENTENCES.get(event, event)}.\n"
+    if claim.rejection_reason and event == "rejected":
+        text += f"\nReason: {claim.rejection_reason}\n"
+    return text + f"\n{_url(f'/payments/claims/{claim.id}')}\n"
+
+
+def _payout_text(payout: Payout, status: str) -> str:
+    text = (f"Payment {payout.reference} of {format_amount(payout.amount, payout.currency)} "
+            f"for claim {payout.claim_id} {PAYOUT_SENTENCES.get(status, status)}.\n")
+    reason = payout.failure_reason or payout.return_reason
+    if reason and status in ("failed", "returned"):
+        text += f"\nReason: {reason}\n"
+    return text + f"\n{_url(f'/payments/payouts/{payout.id}')}\n"
+
+
+def _send(partner_id: int, with_programmes: bool, subject_one: str, subject_many: str, texts: list[str]) -> None:
+    recipients = _partner_admins(partner_id) + (_programmes() if with_programmes else [])
+    if len(texts) == 1:
+        send_email(recipients, subject_one, texts[0])
+    else:
+        send_email(recipients, subject_many, "\n".join(texts))
+
+
 def on_claim_event(payload: dict) -> None:
     """Tell the partner (and, for a submission, the programmes team) what happened to a claim."""
-    claim = db.session.get(Claim, payload["claim_id"])
-    if claim is None:
-        return
-    what = CLAIM_SENTENCES.get(payload["event"], payload["event"])
-    amount = format_amount(claim.amount, claim.currency)
-    body = f"Claim {claim.id} ({claim.type.value}, {amount}, {claim.period}) {what}.\n"
-    if claim.rejection_reason and payload["event"] == "rejected":
-        body += f"\nReason: {claim.rejection_reason}\n"
-    body += f"\n{_url(f'/payments/claims/{claim.id}')}\n"
-    recipients = _partner_admins(claim.partner_id)
-    if payload["event"] in ("submitted", "first_approval"):
-        recipients += _programmes()
-    send_email(recipients, f"[Claim {claim.id}] {what}", body)
+    on_claim_events([(0, payload)])
+
+
+def on_claim_events(events: list[tuple[int, dict]]) -> dict[int, str]:
+    """The batch form: one e-mail per partner and kind of event."""
+    wanted = {payload["claim_id"] for _event_id, payload in events}
+    claims = {claim.id: claim for claim in db.session.scalars(sa.select(Claim).where(Claim.id.in_(wanted)))}
+    groups: dict[tuple[int, str], list[Claim]] = {}
+    for _event_id, payload in events:
+        claim = claims.get(payload["claim_id"])
+        if claim is not None:
+            groups.setdefault((claim.partner_id, payload["event"]), []).append(claim)
+    for (partner_id, event), group in groups.items():
+        what = CLAIM_SENTENCES.get(event, event)
+        _send(partner_id, event in ("submitted", "first_approval"), f"[Claim {group[0].id}] {what}",
+              f"[Claims] {len(group)} claims: each {what}", [_claim_text(claim, event) for claim in group])
+    return {}
 
 
 def on_payout_event(payload: dict) -> None:
     """Tell the partner about its payment: paid, failed, returned, or waiting for funds."""
-    payout = db.session.get(Payout, payload["payout_id"])
-    if payout is None:
-        return
-    what = PAYOUT_SENTENCES.get(payload["status"], payload["status"])
-    body = (f"Payment {payout.reference} of {format_amount(payout.amount, payout.currency)} "
-            f"for claim {payout.claim_id} {what}.\n")
-    reason = payout.failure_reason or payout.return_reason
-    if reason and payload["status"] in ("failed", "returned"):
-        body += f"\nReason: {reason}\n"
-    body += f"\n{_url(f'/payments/payouts/{payout.id}')}\n"
-    recipients = _partner_admins(payout.partner_id)
-    if payload["status"] in ("failed", "returned"):
-        recipients += _programmes()
-    send_email(recipients, f"[Payment {payout.reference}] {what}", body)
+    on_payout_events([(0, payload)])
+
+
+def on_payout_events(events: list[tuple[int, dict]]) -> dict[int, str]:
+    """The batch form: one e-mail per partner and payout status."""
+    wanted = {payload["payout_id"] for _event_id, payload in events}
+    found = {payout.id: payout for payout in db.session.scalars(sa.select(Payout).where(Payout.id.in_(wanted)))}
+    groups: dict[tuple[int, str], list[Payout]] = {}
+    for _event_id, payload in events:
+        payout = found.get(payload["payout_id"])
+        if payout is not None:
+            groups.setdefault((payout.partner_id, payload["status"]), []).append(payout)
+    for (partner_id, status), group in groups.items():
+        what = PAYOUT_SENTENCES.get(status, status)
+        _send(partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
+              f"[Payments] {len(group)} payments: each {what}", [_payout_text(payout, status) for payout in group])
+    return {}

@@ -1,0 +1,117 @@
+"""Batched topics on RQ: the events of a busy topic run many to a job, and nothing is lost.
+
+Real redis-server, RQ work-horses forked per job, a real SMTP server. The claims
+of a quarter approved at once reach the partner as one digest per kind of
+event, and their payouts go to the provider (here the bank-file adapter) in one
+call, whether the hand-off happened at commit or, with Redis down, by the relay.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from redis import Redis
+from rq import Queue
+
+from app.extensions import db
+from app.outbox.dispatch import queue_for
+from app.outbox.models import OutboxEvent
+from app.payments.models import Payout, PayoutStatus
+from tests.jobs.conftest import relay_once, work_queues
+
+CLAIM = {"type": "rebate", "currency": "USD", "period": "2026-Q3", "description": "Q3 rebate"}
+
+
+def _bulk_approved_claims(application, tokens, n: int) -> list[int]:
+    client = application.test_client()
+    claim_ids = []
+    for k in range(n):
+        created = client.post("/api/v1/claims", json={**CLAIM, "amount": 10_000 + k}, headers=tokens["admin"])
+        assert created.status_code == 201, created.json
+        claim_ids.append(created.json["id"])
+        assert client.post(f"/api/v1/claims/{claim_ids[-1]}/submit", headers=tokens["admin"]).status_code == 200
+    approved = client.post("/api/v1/claims/approvals", json={"claim_ids": claim_ids}, headers=tokens["programs"])
+    assert approved.status_code == 200, approved.json
+    return claim_ids
+
+
+def _batch_app(jobs_app, redis_url):
+    application = jobs_app(redis_url)
+    application.config.update(PAYMENTS_PROVIDER="pain001", PAYMENTS_SECOND_APPROVAL_ABOVE=10**12,
+                              OUTBOX_BATCH_LINGER_MS=0)
+    return application
+
+
+def _queued_jobs(redis_url: str) -> list[str]:
+    connection = Redis.from_url(redis_url)
+    return [job.func_name for name in {queue_for("notify.payments.claim"), queue_for("payments.execute")}
+            for job in Queue(name, connection=connection).jobs]
+
+
+def _digests(mailbox, subject_part: str) -> list:
+    return [m for m in mailbox.messages if subject_part in m["Subject"]]
+
+
+def _payout_statuses(application) -> set[PayoutStatus]:
+    with application.app_context():
+        return set(db.session.scalars(sa.select(Payout.status)))
+
+
+def test_a_quarter_approved_at_once_is_one_job_per_topic_and_one_digest_per_kind(
+        jobs_app, redis_server, mailbox, tokens):
+    application = _batch_app(jobs_app, redis_server.url)
+    claim_ids = _bulk_approved_claims(application, tokens, 4)
+
+    # Eight claim e-mails and four payouts to send, yet one job per topic was queued.
+    assert sorted(_queued_jobs(redis_server.url)) == ["app.outbox.jobs.run_outbox_batch"] * 2
+    work_queues(application)
+
+    [submitted] = _digests(mailbox, "4 claims: each was submitted for approval")
+    [approved] = _digests(mailbox, "4 claims: each was approved; its payout has started")
+    for claim_id in claim_ids:
+        assert f"/payments/claims/{claim_id}" in approved.get_content()
+    assert "admin@northwind.example" in approved["X-Envelope-To"]
+    assert "programs@vendor.example" in submitted["X-Envelope-To"]
+    assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
+    with application.app_context():
+        unprocessed = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)
+                                        .where(OutboxEvent.processed_at.is_(None)))
+    assert unprocessed == 0
+    work_queues(application)
+    assert len(mailbox.messages) == 2  # nothing ran twice
+
+
+def test_with_redis_down_the_relay_hands_the_batch_over_once_redis_is_back(jobs_app, redis_server, mailbox, tokens):
+    application = _batch_app(jobs_app, redis_server.url)
+    redis_server.stop()
+    _bulk_approved_claims(application, tokens, 3)
+    redis_server.start()
+    work_queues(application)
+    assert mailbox.messages == [] and _payout_statuses(application) == {PayoutStatus.PENDING}
+
+    assert relay_once(application).startswith("relayed ")
+    work_queues(application)
+
+    assert len(_digests(mailbox, "3 claims: each was approved")) == 1
+    assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
+
+
+def test_a_batch_whose_mail_fails_is_handed_over_event_by_event_and_each_mail_goes_once(
+        jobs_app, redis_server, mailbox, tokens):
+    application = _batch_app(jobs_app, redis_server.url)
+    mailbox.refuse_next = 1  # the first digest is refused: that batch fails as a whole
+    with application.app_context():
+        seeded = db.session.scalar(sa.select(sa.func.max(OutboxEvent.id)))
+    claim_ids = _bulk_approved_claims(application, tokens, 2)
+    work_queues(application)  # the failed batch's events get a job each, which this burst runs too
+
+    assert _digests(mailbox, "claims: each") == []
+    singles = sorted(m["Subject"] for m in mailbox.messages)
+    assert singles == sorted([f"[Claim {claim_id}] {what}" for claim_id in claim_ids
+                              for what in ("was submitted for approval", "was approved; its payout has started")])
+    with application.app_context():
+        events = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.topic == "notify.payments.claim",
+                                                                 OutboxEvent.id > seeded)).all()
+        assert len(events) == 4
+        assert all(event.enqueued_at is not None and event.processed_at is not None for event in events)
+    work_queues(application)
+    assert len(mailbox.messages) == 4
+    assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
