@@ -1,21 +1,25 @@
 """Benchmark of the payments pipeline: approval -> payout -> provider -> paid webhook.
 
-    .venv/bin/python -m bench.payments_bench                 # 10,000 claims, concurrency 8
-    .venv/bin/python -m bench.payments_bench --claims 1000   # a quick look
+    .venv/bin/python -m bench.payments_bench --worker-class simple                     # one claim per request
+    .venv/bin/python -m bench.payments_bench --worker-class simple --approve-batch 100 # 100 per request
+    .venv/bin/python -m bench.payments_bench --claims 1000                             # a quick look
 
 Everything runs on this machine, on loopback: PostgreSQL (database
 `payments_bench`, dropped and recreated), Redis (db 12, flushed), gunicorn in
-production mode, two `flask worker` RQ workers, `flask outbox relay` and the
-sandbox provider (`python -m app.payments.sandbox`) settling each payout after
-0.2 s and posting signed webhooks back to gunicorn.
+production mode, two RQ workers, `flask outbox relay` and the sandbox provider
+(`python -m app.payments.sandbox`) settling each payout after 0.2 s and posting
+signed webhooks back to gunicorn, up to `--webhook-batch` events per delivery
+over two delivery connections.
 
 It loads N submitted claims, funds the pre-funding balance, then approves the
-claims through POST /api/v1/claims/{id}/approve from `--concurrency` threads,
-and waits until every payout is paid. It reports the time from the first
-approval to the last payout marked paid (from the rows' own timestamps),
-payouts per second, approval latencies, duplicates at the provider and in the
-ledger, and the exit status of `flask ledger check`; the JSON goes to
-bench/results/payments-<date>.json. Target: 10,000 paid in under 60 s, no duplicate.
+claims from `--concurrency` threads, one per POST /api/v1/claims/{id}/approve
+or `--approve-batch` per POST /api/v1/claims/approvals, and waits until every
+payout is paid. It reports the time from the first approval to the last payout
+marked paid (from the rows' own timestamps), payouts per second, approval
+latencies, duplicates at the provider and in the ledger, and the exit status of
+`flask ledger check`; a 10,000-claim run writes
+bench/results/payments-<date>-<worker class>-<single|batchN>.json.
+Target: 10,000 paid in under 60 s, no duplicate.
 """
 from __future__ import annotations
 
@@ -110,10 +114,12 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def approve_all(base_url: str, token: str, claim_ids: list[int], concurrency: int) -> dict:
-    work: queue.Queue[int] = queue.Queue()
-    for claim_id in claim_ids:
-        work.put(claim_id)
+def approve_all(base_url: str, token: str, claim_ids: list[int], concurrency: int, batch: int) -> dict:
+    """Approve every claim from `concurrency` threads: one request per claim (POST .../approve),
+    or `batch` claims per POST /api/v1/claims/approvals. Latencies are per request."""
+    work: queue.Queue[list[int]] = queue.Queue()
+    for start in range(0, len(claim_ids), batch):
+        work.put(claim_ids[start:start + batch])
     latencies: list[float] = []
     statuses: Counter = Counter()
     lock = threading.Lock()
@@ -123,11 +129,15 @@ def approve_all(base_url: str, token: str, claim_ids: list[int], concurrency: in
         headers = {"Authorization": f"Bearer {token}"}
         while True:
             try:
-                claim_id = work.get_nowait()
+                chunk = work.get_nowait()
             except queue.Empty:
                 return
             began = time.perf_counter()
-            answer = session.post(f"{base_url}/api/v1/claims/{claim_id}/approve", headers=headers, timeout=60)
+            if batch == 1:
+                answer = session.post(f"{base_url}/api/v1/claims/{chunk[0]}/approve", headers=headers, timeout=60)
+            else:
+                answer = session.post(f"{base_url}/api/v1/claims/approvals", json={"claim_ids": chunk},
+                                      headers=headers, timeout=120)
             spent = time.perf_counter() - began
             with lock:
                 latencies.append(spent)
@@ -141,8 +151,8 @@ def approve_all(base_url: str, token: str, claim_ids: list[int], concurrency: in
         thread.join()
     elapsed = time.perf_counter() - began
     latencies.sort()
-    return {"seconds": round(elapsed, 3), "per_second": round(len(claim_ids) / elapsed, 1),
-            "status_codes": dict(statuses),
+    return {"claims_per_request": batch, "requests": len(latencies), "seconds": round(elapsed, 3),
+            "per_second": round(len(claim_ids) / elapsed, 1), "status_codes": dict(statuses),
             "latency_ms": {"p50": round(1000 * statistics.median(latencies), 1),
                            "p95": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1),
                            "max": round(1000 * latencies[-1], 1)}}
@@ -166,6 +176,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--worker-class", choices=["fork", "simple"], default="fork",
                         help="fork: `flask worker` (a work-horse process per job, as deployed); "
                              "simple: RQ's SimpleWorker, jobs in the worker process itself")
+    parser.add_argument("--approve-batch", type=int, default=1, choices=range(1, 101), metavar="1..100",
+                        help="claims per approval request: 1 is POST /claims/{id}/approve, more is "
+                             "POST /claims/approvals")
+    parser.add_argument("--webhook-batch", type=int, default=50,
+                        help="the sandbox sends up to this many status events per webhook delivery")
     args = parser.parse_args(argv)
 
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / "payments-bench"
@@ -190,7 +205,8 @@ def main(argv: list[str] | None = None) -> dict:
                                     "--webhook-url", f"{server.base_url}/webhooks/payments/sandbox",
                                     "--secret", env["PAYMENTS_WEBHOOK_SECRET"],
                                     "--api-key", env["PAYMENTS_SANDBOX_API_KEY"], "--settle-after", "0.2",
-                                    "--webhook-concurrency", "8"], env, logs / "sandbox.log"))
+                                    "--webhook-concurrency", "2", "--webhook-batch", str(args.webhook_batch)],
+                                   env, logs / "sandbox.log"))
             for n in range(args.rq_workers):
                 if args.worker_class == "fork":
                     command = [sys.executable, "-m", "flask", "worker", "--queues", "payments,notifications,default"]
@@ -210,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
             funded.raise_for_status()
 
             print(f"approving {len(claim_ids)} claims at concurrency {args.concurrency} ...", flush=True)
-            approvals = approve_all(server.base_url, token, claim_ids, args.concurrency)
+            approvals = approve_all(server.base_url, token, claim_ids, args.concurrency, args.approve_batch)
             print(f"approvals done in {approvals['seconds']} s; waiting for the payouts ...", flush=True)
             expected = len(claim_ids)
             wait_for(lambda: paid_count(args.database_url) >= expected, args.timeout, "every payout paid", 0.5)
@@ -232,7 +248,7 @@ def main(argv: list[str] | None = None) -> dict:
         "benchmark": "payments_pipeline",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "claims": expected, "concurrency": args.concurrency, "rq_workers": args.rq_workers,
-        "rq_worker_class": args.worker_class,
+        "rq_worker_class": args.worker_class, "sandbox_webhook_batch": args.webhook_batch,
         "gunicorn": settings.describe(),
         "first_approval_to_last_paid_s": round(seconds, 3),
         "payouts_per_second": round(paid / seconds, 1) if seconds else None,
@@ -250,7 +266,8 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": describe_machine(args.database_url, args.concurrency),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"payments-{datetime.now(timezone.utc).date().isoformat()}-{args.worker_class}.json"
+    mode = "single" if args.approve_batch == 1 else f"batch{args.approve_batch}"
+    out = RESULTS / f"payments-{datetime.now(timezone.utc).date().isoformat()}-{args.worker_class}-{mode}.json"
     if expected == 10_000:
         out.write_text(json.dumps(result, indent=2, default=str) + "\n")
         print(f"wrote {out}")
