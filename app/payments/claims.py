@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from app import access
 from app.accounts.models import Organisation, OrgKind, Role, User
@@ -119,7 +120,7 @@ def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
         access.require(actor, "claim.decide")
         claim = _locked(session, claim.id)
         payout = _decide(session, actor, claim)
-        payouts.start(session, [payout] if payout else [], optimistic=optimistic)
+        _approved(session, actor, [payout] if payout else [], optimistic)
         return claim
 
 
@@ -136,7 +137,8 @@ def approve_claims(actor: User, claim_ids: list[int]) -> list[Claim]:
 def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[Claim]:
     with transaction() as session:
         found = {claim.id: claim for claim in lock_all(
-            session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id))}
+            session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id)
+            .options(selectinload(Claim.payout), selectinload(Claim.attachments)))}
         refused, new_payouts = [], []
         for claim_id in claim_ids:
             claim = found.get(claim_id)
@@ -152,13 +154,24 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
         if refused:
             raise RuleViolation(f"{len(refused)} of the {len(claim_ids)} claims cannot be approved; "
                                 "none was.", code="claims_not_approved", details={"refused": refused})
-        payouts.start(session, new_payouts, optimistic=optimistic)
+        _approved(session, actor, new_payouts, optimistic)
         return [found[claim_id] for claim_id in claim_ids]
 
 
+def _approved(session, actor: User, new_payouts: list, optimistic: bool) -> None:
+    """Audit the approvals that created these payouts, then start them (after one flush for all)."""
+    session.flush()
+    for payout in new_payouts:
+        record(actor, "claim", payout.claim_id, "claim.approved",
+               before={**_snapshot(payout.claim), "status": ClaimStatus.SUBMITTED.value},
+               after={**_snapshot(payout.claim), "payout_id": payout.id})
+    payouts.start(session, new_payouts, optimistic=optimistic)
+
+
 def _decide(session, actor: User, claim: Claim):
-    """Approve one locked claim in the caller's transaction: its new payout, or None when the
-    claim now waits for a second approver. Raises the DomainError that refuses it."""
+    """Approve one locked claim in the caller's transaction: its new payout (audited by
+    _approved()), or None when the claim now waits for a second approver. Raises the
+    DomainError that refuses it."""
     if claim.status is not ClaimStatus.SUBMITTED:
         raise _illegal(claim, "approved")
     before = _snapshot(claim)
@@ -177,11 +190,8 @@ def _decide(session, actor: User, claim: Claim):
         _check_allocation(session, claim, lock=True)
     claim.approved_by_id, claim.approved_at = actor.id, now()
     claim.status = ClaimStatus.PAYOUT_PENDING
-    payout = payouts.create_payout(session, claim)
-    record(actor, "claim", claim.id, "claim.approved", before=before,
-           after={**_snapshot(claim), "payout_id": payout.id})
     _notify(claim, "approved")
-    return payout
+    return payouts.create_payout(session, claim)
 
 
 def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:

@@ -66,15 +66,12 @@ def _lock(session, payout_id: int) -> Payout | None:
 
 
 def create_payout(session, claim: Claim) -> Payout:
-    """The payout of a claim being approved, in the approval's transaction; start() sends it."""
-    payout = Payout(claim_id=claim.id, partner_id=claim.partner_id, amount=claim.amount,
+    """The payout of a claim being approved, added to the approval's transaction (not yet
+    flushed, so that a batch of approvals inserts its payouts together); start() sends it."""
+    payout = Payout(claim=claim, partner_id=claim.partner_id, amount=claim.amount,
                     currency=claim.currency, status=PayoutStatus.PENDING,
                     provider=current_app.config["PAYMENTS_PROVIDER"], attempt=1, approved_at=claim.approved_at)
     session.add(payout)
-    session.flush()
-    payout.claim = claim
-    record(None, "payout", payout.id, "payout.created", after={"claim_id": claim.id, "amount": claim.amount,
-                                                                "currency": claim.currency})
     return payout
 
 
@@ -85,6 +82,10 @@ def start(session, new_payouts: list[Payout], *, optimistic: bool) -> None:
     currency takes them all; otherwise each is reserved or queued in turn under the lock."""
     if not new_payouts:
         return
+    session.flush()
+    for payout in new_payouts:
+        record(None, "payout", payout.id, "payout.created",
+               after={"claim_id": payout.claim_id, "amount": payout.amount, "currency": payout.currency})
     currencies = sorted({payout.currency for payout in new_payouts})
     if optimistic and not session.scalar(sa.select(sa.exists().where(
             Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency.in_(currencies),
