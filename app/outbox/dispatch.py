@@ -69,7 +69,7 @@ class RQDispatcher:
 
     def __call__(self, events: list[tuple[int, str]]) -> int:
         """Enqueue events; returns how many were handed over. Never raises: the change is committed."""
-        batched = current_app.extensions.get("outbox_batch_handlers", {})
+        batched = services.batch_handlers()
         handed = 0
         for topic in sorted({topic for _event_id, topic in events if topic in batched}):
             try:
@@ -80,9 +80,9 @@ class RQDispatcher:
             handed += sum(1 for _event_id, event_topic in events if event_topic == topic)
         return handed + self._enqueue([(event_id, topic) for event_id, topic in events if topic not in batched])
 
-    def queue_batch(self, topic: str, *, force: bool = False) -> bool:
+    def queue_batch(self, topic: str) -> bool:
         """Make sure a batch job of the topic is queued; True if this call queued it."""
-        if not self.redis.set(BATCH_FLAG.format(topic=topic), "1", nx=not force, ex=BATCH_FLAG_TTL):
+        if not self.redis.set(BATCH_FLAG.format(topic=topic), "1", nx=True, ex=BATCH_FLAG_TTL):
             return False
         Queue(queue_for(topic), connection=self.redis).enqueue(
             "app.outbox.jobs.run_outbox_batch", topic, job_timeout=JOB_TIMEOUT, result_ttl=0)

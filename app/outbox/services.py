@@ -120,6 +120,9 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
     batch holds are skipped, so two workers split the work instead of queueing.
     A failed event is left pending for the caller to hand over on its own (with
     the single-event retries); a handler that raises fails the whole batch.
+    The deferred effects run before the commit, under the rows' locks, as
+    run_event does on PostgreSQL (batches run on RQ, which production pairs
+    with PostgreSQL; on SQLite they would hold the write lock meanwhile).
     """
     handler = batch_handlers()[topic]
     effects: list[Callable[[], None]] = []

@@ -10,8 +10,9 @@ from app.errors import InvalidInput
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import PayoutStatus
 from app.payments.schemas import (AllocationQuerySchema, AllocationSchema, AllocationSetSchema,
-                                  ClaimApprovalsSchema, ClaimApprovedSchema, ClaimProofSchema, BalancesSchema, ClaimCreateSchema,
-                                  ClaimListQuerySchema, ClaimPageSchema, ClaimRejectSchema, ClaimSchema,
+                                  BalancesSchema, ClaimApprovalsSchema, ClaimApprovedSchema, ClaimCreateSchema,
+                                  ClaimListQuerySchema, ClaimPageSchema, ClaimProofSchema, ClaimRejectSchema,
+                                  ClaimSchema,
                                   FundingCreateSchema, FundingSchema, PayeeQuerySchema, PayeeSchema,
                                   PayeeSetSchema, PayoutListQuerySchema, PayoutPageSchema, PayoutSchema,
                                   StatementImportSchema)

@@ -63,6 +63,18 @@ def _payout_text(payout: Payout, status: str) -> str:
     return text + f"\n{_url(f'/payments/payouts/{payout.id}')}\n"
 
 
+def _by_partner_and_kind(model, events: list[tuple[int, dict]], id_key: str, kind_key: str) -> dict:
+    """{(partner id, kind of event): [rows]} of the events' claims or payouts, in event order."""
+    wanted = {payload[id_key] for _event_id, payload in events}
+    rows = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(wanted)))}
+    groups: dict[tuple[int, str], list] = {}
+    for _event_id, payload in events:
+        row = rows.get(payload[id_key])
+        if row is not None:
+            groups.setdefault((row.partner_id, payload[kind_key]), []).append(row)
+    return groups
+
+
 def _send(partner_id: int, with_programmes: bool, subject_one: str, subject_many: str, texts: list[str]) -> None:
     recipients = _partner_admins(partner_id) + (_programmes() if with_programmes else [])
     if len(texts) == 1:
@@ -78,14 +90,7 @@ def on_claim_event(payload: dict) -> None:
 
 def on_claim_events(events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and kind of event."""
-    wanted = {payload["claim_id"] for _event_id, payload in events}
-    claims = {claim.id: claim for claim in db.session.scalars(sa.select(Claim).where(Claim.id.in_(wanted)))}
-    groups: dict[tuple[int, str], list[Claim]] = {}
-    for _event_id, payload in events:
-        claim = claims.get(payload["claim_id"])
-        if claim is not None:
-            groups.setdefault((claim.partner_id, payload["event"]), []).append(claim)
-    for (partner_id, event), group in groups.items():
+    for (partner_id, event), group in _by_partner_and_kind(Claim, events, "claim_id", "event").items():
         what = CLAIM_SENTENCES.get(event, event)
         _send(partner_id, event in ("submitted", "first_approval"), f"[Claim {group[0].id}] {what}",
               f"[Claims] {len(group)} claims: each {what}", [_claim_text(claim, event) for claim in group])
@@ -99,14 +104,7 @@ def on_payout_event(payload: dict) -> None:
 
 def on_payout_events(events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and payout status."""
-    wanted = {payload["payout_id"] for _event_id, payload in events}
-    found = {payout.id: payout for payout in db.session.scalars(sa.select(Payout).where(Payout.id.in_(wanted)))}
-    groups: dict[tuple[int, str], list[Payout]] = {}
-    for _event_id, payload in events:
-        payout = found.get(payload["payout_id"])
-        if payout is not None:
-            groups.setdefault((payout.partner_id, payload["status"]), []).append(payout)
-    for (partner_id, status), group in groups.items():
+    for (partner_id, status), group in _by_partner_and_kind(Payout, events, "payout_id", "status").items():
         what = PAYOUT_SENTENCES.get(status, status)
         _send(partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
               f"[Payments] {len(group)} payments: each {what}", [_payout_text(payout, status) for payout in group])

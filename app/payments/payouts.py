@@ -178,10 +178,11 @@ def execute_payouts(payout_ids: list[int]) -> dict[int, str | ProviderUnavailabl
 
     Returns per payout what happened, or the ProviderUnavailable that leaves its
     outcome unknown (it stays pending, to be asked again under the same key).
-    The provider is called between two transactions, holding no lock and no
-    connection: the first reads the payouts and the payees (an audited read),
-    the second locks the payouts and applies each answer if it is still the
-    attempt sent.
+    The provider is called between two transactions that hold no payout lock
+    meanwhile: the first reads the payouts and the payees (an audited read), the
+    second locks the payouts and applies each answer if it is still the attempt
+    sent. (Run from the outbox, both join the event's transaction, which holds
+    only the outbox rows.)
     """
     with transaction() as session:
         pending = list(session.scalars(
@@ -299,7 +300,8 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
         received = now()
         new = insert_absent(session, ProviderEvent.__table__, [
             {"provider": provider_name, "event_id": event.event_id, "type": event.type,
-             "payout_id": payout_of[event.event_id].id if payout_of[event.event_id] else None, "payload": event.payload, "outcome": "received", "received_at": received}
+             "payout_id": payout_of[event.event_id].id if payout_of[event.event_id] else None,
+             "payload": event.payload, "outcome": "received", "received_at": received}
             for event in first_copies.values()], ["provider", "event_id"], "event_id")
         outcomes = []
         for event in events:
