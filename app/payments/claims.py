@@ -116,9 +116,10 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
 
 def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
     with transaction() as session:
-        claim = access.get_claim(actor, claim_id)
+        claim = lock_one(session, access.visible_claims(actor).where(Claim.id == claim_id))
+        if claim is None:
+            raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
         access.require(actor, "claim.decide")
-        claim = _locked(session, claim.id)
         payout = _decide(session, actor, claim)
         _approved(session, actor, [payout] if payout else [], optimistic)
         return claim
@@ -138,7 +139,7 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
     with transaction() as session:
         found = {claim.id: claim for claim in lock_all(
             session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id)
-            .options(selectinload(Claim.payout), selectinload(Claim.attachments)))}
+            .options(selectinload(Claim.attachments)))}
         refused, new_payouts = [], []
         for claim_id in claim_ids:
             claim = found.get(claim_id)
@@ -160,6 +161,9 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
 
 def _approved(session, actor: User, new_payouts: list, optimistic: bool) -> None:
     """Audit the approvals that created these payouts, then start them (after one flush for all)."""
+    if not new_payouts:
+        return
+    optimistic = optimistic and payouts.nobody_waiting(session, new_payouts)
     session.flush()
     for payout in new_payouts:
         record(actor, "claim", payout.claim_id, "claim.approved",

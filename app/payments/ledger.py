@@ -103,6 +103,16 @@ def account(session: Session, kind: AccountKind, currency: str, partner_id: int 
     return found
 
 
+def preload_accounts(session: Session, keys: list[str]) -> None:
+    """Fetch the existing accounts among these keys in one statement (account() creates the rest)."""
+    known = session.info.setdefault(_ACCOUNTS, {})
+    missing = sorted(set(keys) - set(known))
+    if missing:
+        with session.no_autoflush:  # account rows are never pending in the session
+            known.update((found.key, found) for found in
+                         session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key.in_(missing))))
+
+
 def lock_prefunding(session: Session, currency: str) -> LedgerAccount:
     """The pre-funding account of a currency, locked: the serialisation point of reservations."""
     account(session, AccountKind.PREFUNDING, currency)
@@ -240,6 +250,9 @@ def reserve_all(session: Session, payouts: list[Payout], on_success=None, *,
     again locked (where the caller has checked the balance itself).
     """
     apply_deferred(session)  # this transaction's own earlier movements count
+    preload_accounts(session, [key for payout in payouts for key in (
+        account_key(AccountKind.PREFUNDING, payout.currency),
+        account_key(AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id))])
     taking: dict[int, int] = {}
     transfers = []
     for payout in payouts:

@@ -19,6 +19,7 @@ from typing import Callable, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access
 from app.accounts.models import User
@@ -68,28 +69,33 @@ def _lock(session, payout_id: int) -> Payout | None:
 def create_payout(session, claim: Claim) -> Payout:
     """The payout of a claim being approved, added to the approval's transaction (not yet
     flushed, so that a batch of approvals inserts its payouts together); start() sends it."""
-    payout = Payout(claim=claim, partner_id=claim.partner_id, amount=claim.amount,
+    payout = Payout(claim_id=claim.id, partner_id=claim.partner_id, amount=claim.amount,
                     currency=claim.currency, status=PayoutStatus.PENDING,
                     provider=current_app.config["PAYMENTS_PROVIDER"], attempt=1, approved_at=claim.approved_at)
+    # Both sides of the new one-to-one, set without loading the claim's (absent) payout first.
+    set_committed_value(payout, "claim", claim)
+    set_committed_value(claim, "payout", payout)
     session.add(payout)
     return payout
 
 
+def nobody_waiting(session, new_payouts: list[Payout]) -> bool:
+    """No payout waits for funds in these new payouts' currencies (asked before they are written)."""
+    with session.no_autoflush:
+        return not session.scalar(sa.select(sa.exists().where(
+            Payout.status == PayoutStatus.AWAITING_FUNDS,
+            Payout.currency.in_(sorted({payout.currency for payout in new_payouts})))))
+
+
 def start(session, new_payouts: list[Payout], *, optimistic: bool) -> None:
-    """Reserve the funds of just-approved payouts (or queue them); the last step of an approval,
-    as it touches the shared pre-funding balance and so should hold its row for as short a time
-    as possible. Optimistic, with nobody queued in their currencies, one conditional UPDATE per
-    currency takes them all; otherwise each is reserved or queued in turn under the lock."""
-    if not new_payouts:
-        return
-    session.flush()
+    """Reserve the funds of just-approved, flushed payouts (or queue them); the last step of an
+    approval, as it touches the shared pre-funding balance and so should hold its row for as
+    short a time as possible. Optimistic (the caller found nobody_waiting()), one conditional
+    UPDATE per currency takes them all; otherwise each is reserved or queued in turn under the lock."""
     for payout in new_payouts:
         record(None, "payout", payout.id, "payout.created",
                after={"claim_id": payout.claim_id, "amount": payout.amount, "currency": payout.currency})
-    currencies = sorted({payout.currency for payout in new_payouts})
-    if optimistic and not session.scalar(sa.select(sa.exists().where(
-            Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency.in_(currencies),
-            Payout.id.not_in([payout.id for payout in new_payouts])))):
+    if optimistic:
         ledger.reserve_all(session, new_payouts, on_success=_started)
         return
     for payout in sorted(new_payouts, key=lambda p: (p.approved_at, p.id)):
