@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -15,9 +16,11 @@ from wtforms.validators import DataRequired, Length, Regexp
 from app import access
 from app.accounts.models import Role
 from app.errors import DomainError, NotFound
+from app.pagination import MAX_ID
 from app.payments import claims, funding, payees, payouts, reconciliation
-from app.payments.models import PayeeKind
+from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, exponent, format_amount, is_currency
+from app.payments.schemas import MAX_BULK_APPROVALS
 
 blp = Blueprint("payments_web", __name__, template_folder="templates")
 PAGE = 50
@@ -197,6 +200,74 @@ def approve(claim_id: int):
     return _act(claim_id, lambda: claims.approve_claim(current_user, claim_id), f"Claim {claim_id} approved.")
 
 
+def selected_claim_ids(values: list[str]) -> list[int]:
+    """The claim ids ticked in a form, in their order and each once; ValueError says what is wrong."""
+    if not values:
+        raise ValueError("Select at least one claim to approve.")
+    ids: list[int] = []
+    for value in values:
+        text = value.strip()
+        if not re.fullmatch(r"[0-9]{1,10}", text) or not 1 <= int(text) <= MAX_ID:
+            raise ValueError(f"\u201c{value[:20]}\u201d is not a claim number; nothing was approved.")
+        if int(text) not in ids:
+            ids.append(int(text))
+    if len(ids) > MAX_BULK_APPROVALS:
+        raise ValueError(f"At most {MAX_BULK_APPROVALS} claims can be approved at once; {len(ids)} were selected. "
+                         "Nothing was approved.")
+    return ids
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _refusals(refused: list[dict]) -> str:
+    """Each refused claim with its reason, one sentence each, without saying "Claim 7: Claim 7 ..."."""
+    parts = []
+    for item in refused:
+        reason = item["message"].rstrip(".")
+        name = f"Claim {item['claim_id']}"
+        parts.append(reason if reason.startswith(name + " ") else f"{name}: {reason}")
+    return ". ".join(parts) + "."
+
+
+@blp.post("/payments/claims/approvals")
+@login_required
+def approve_selected():
+    """Approve the claims ticked on the programmes page, all or none."""
+    access.require(current_user, "claim.decide")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    back = redirect(url_for("payments_web.programmes"))
+    try:
+        ids = selected_claim_ids(request.form.getlist("claim_id"))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return back
+    try:
+        decided = claims.approve_claims(current_user, ids)
+    except DomainError as exc:
+        refused = exc.details.get("refused") if exc.code == "claims_not_approved" else None
+        if refused:
+            which = "the selected claim" if len(ids) == 1 else f"{len(refused)} of the {len(ids)} selected claims"
+            flash(f"Nothing was approved: {which} cannot be. {_refusals(refused)}", "error")
+        else:
+            flash(exc.message, "error")
+        return back
+    approved = [c for c in decided if c.status is not ClaimStatus.SUBMITTED]
+    waiting = [c for c in decided if c.status is ClaimStatus.SUBMITTED]
+    messages = []
+    if approved:
+        messages.append(f"Approved {_plural(len(approved), 'claim', 'claims')}; "
+                        f"{'its payout has' if len(approved) == 1 else 'their payouts have'} started.")
+    if waiting:
+        names = ", ".join(str(c.id) for c in waiting)
+        messages.append(f"First approval recorded for {_plural(len(waiting), 'claim', 'claims')} ({names}); "
+                        f"{'it needs' if len(waiting) == 1 else 'they need'} a second approver.")
+    flash(" ".join(messages), "info")
+    return back
+
+
 @blp.post("/payments/claims/<int:claim_id>/reject")
 @login_required
 def reject(claim_id: int):
@@ -243,7 +314,7 @@ def programmes():
     recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
                            recent=recent, funding_form=funding_form, statement_form=statement_form,
-                           report=reconciliation.latest_import(current_user))
+                           report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS)
 
 
 @blp.post("/payments/programmes/funding")
