@@ -80,30 +80,43 @@ class RQDispatcher:
             handed += sum(1 for _event_id, event_topic in events if event_topic == topic)
         return handed + self._enqueue([(event_id, topic) for event_id, topic in events if topic not in batched])
 
-    def queue_batch(self, topic: str) -> bool:
-        """Make sure a batch job of the topic is queued; True if this call queued it."""
-        if not self.redis.set(BATCH_FLAG.format(topic=topic), "1", nx=True, ex=BATCH_FLAG_TTL):
+    def queue_batch(self, topic: str, *, again: bool = False) -> bool:
+        """Make sure a batch job of the topic is queued (`again`: queue one even if one is);
+        True if this call queued it."""
+        flag = BATCH_FLAG.format(topic=topic)
+        if not self.redis.set(flag, "1", nx=not again, ex=BATCH_FLAG_TTL):
             return False
-        Queue(queue_for(topic), connection=self.redis).enqueue(
-            "app.outbox.jobs.run_outbox_batch", topic, job_timeout=JOB_TIMEOUT, result_ttl=0)
+        try:
+            Queue(queue_for(topic), connection=self.redis).enqueue(
+                "app.outbox.jobs.run_outbox_batch", topic, job_timeout=JOB_TIMEOUT, result_ttl=0)
+        except RedisError:
+            self.redis.delete(flag)  # so that the relay's next pass queues it, not in 30 s
+            raise
         return True
 
     def run_batches(self, topic: str) -> int:
-        """The batch job: run the topic's pending events until none is left; returns how many ran."""
+        """The batch job: run the topic's pending events until none is left; returns how many ran.
+
+        It stops after half its job timeout and queues its successor, so a quarter's
+        backlog is never cut off mid-batch; and after a pass with failures, which it
+        hands over one by one rather than take them up again at once.
+        """
         time.sleep(current_app.config["OUTBOX_BATCH_LINGER_MS"] / 1000)
         self.redis.delete(BATCH_FLAG.format(topic=topic))
+        deadline = time.monotonic() + JOB_TIMEOUT / 2
         ran = 0
         while True:
-            try:
-                done, failed = services.run_batch(topic, BATCH_SIZE)
-            except Exception:
-                log.exception("outbox: a batch of %s failed; its events are handed over one by one", topic)
-                self._enqueue(services.pending_of(topic, BATCH_SIZE))
-                return ran
+            done, failed = services.run_batch(topic, BATCH_SIZE)
             ran += done
             if failed:
+                log.warning("outbox: %d event(s) of %s failed in a batch; handed over one by one",
+                            len(failed), topic)
                 self._enqueue([(event_id, topic) for event_id in failed])
-            if done + len(failed) < BATCH_SIZE:
+                return ran
+            if done < BATCH_SIZE:
+                return ran
+            if time.monotonic() > deadline:
+                self.queue_batch(topic, again=True)
                 return ran
 
     def _enqueue(self, events: list[tuple[int, str]]) -> int:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,8 +24,10 @@ BatchHandler = Callable[[list[tuple[int, dict[str, Any]]]], dict[int, str]]
 # An event handed to RQ but still unprocessed after this long is handed over again.
 REDELIVER_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
-# Where a running handler's deferred effects wait (in the session's info).
+# Where a running handler's deferred effects wait (in the session's info), and, in a
+# batch, the events on whose behalf they are being deferred.
 _EFFECTS = "outbox_effects"
+_OWNERS = "outbox_effect_owners"
 # Re-entrant: a handler whose change emits events runs them eagerly from inside its own run.
 _sqlite_runs = threading.RLock()
 
@@ -61,7 +64,7 @@ def defer(effect: Callable[[], None]) -> bool:
     effects = db.session.info.get(_EFFECTS)
     if effects is None:
         return False
-    effects.append(effect)
+    effects.append((db.session.info.get(_OWNERS), effect))
     return True
 
 
@@ -87,7 +90,7 @@ def run_event(event_id: int) -> bool:
 
 
 def _run(event_id: int, effects_under_lock: bool) -> bool:
-    effects: list[Callable[[], None]] = []
+    effects: list[tuple[tuple[int, ...] | None, Callable[[], None]]] = []
     with transaction() as session:
         query = sa.select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
         outbox_event = session.scalars(query).one_or_none()
@@ -115,43 +118,78 @@ def _run(event_id: int, effects_under_lock: bool) -> bool:
 def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
     """Run up to `limit` pending events of a batched topic in one transaction.
 
-    Returns (how many ran, {event id: error} of those that failed). Only events
-    never handed to a job of their own are taken, and on PostgreSQL rows another
-    batch holds are skipped, so two workers split the work instead of queueing.
-    A failed event is left pending for the caller to hand over on its own (with
-    the single-event retries); a handler that raises fails the whole batch.
-    The deferred effects run before the commit, under the rows' locks, as
-    run_event does on PostgreSQL (batches run on RQ, which production pairs
-    with PostgreSQL; on SQLite they would hold the write lock meanwhile).
+    Returns (how many ran, {event id: error} of those that failed). It takes the
+    events never handed to a job of their own, and those handed over long ago and
+    still not processed; on PostgreSQL rows another batch holds are skipped, so two
+    workers split the work instead of queueing. An event fails alone when the
+    handler says so or when an effect done on its behalf (on_behalf_of()) fails;
+    a handler that raises, or an effect on nobody's behalf, fails the whole batch
+    (rolled back). Failed events are left pending, their attempt counted, for the
+    caller to hand over one by one. Effects run before the commit, under the rows'
+    locks, as run_event does on PostgreSQL (batches run on RQ, which production
+    pairs with PostgreSQL; on SQLite they would hold the write lock meanwhile).
     """
     handler = batch_handlers()[topic]
-    effects: list[Callable[[], None]] = []
-    with transaction() as session:
-        rows = session.execute(
-            sa.select(OutboxEvent.id, OutboxEvent.payload)
-            .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
-                   OutboxEvent.enqueued_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS)
-            .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
-        if not rows:
-            return 0, {}
-        session.info[_EFFECTS] = effects
-        try:
-            failed = handler([(row.id, row.payload) for row in rows])
-        finally:
-            session.info.pop(_EFFECTS, None)
-        _perform(effects)
-        done = [row.id for row in rows if row.id not in failed]
-        if done:
-            session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
-                            .values(processed_at=now(), attempts=OutboxEvent.attempts + 1))
-        for event_id, error in failed.items():
-            session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id)
-                            .values(attempts=OutboxEvent.attempts + 1, last_error=error[:2000]))
-        return len(done), failed
+    effects: list[tuple[tuple[int, ...] | None, Callable[[], None]]] = []
+    event_ids: list[int] = []
+    try:
+        with transaction() as session:
+            rows = session.execute(
+                sa.select(OutboxEvent.id, OutboxEvent.payload)
+                .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
+                       OutboxEvent.attempts < MAX_ATTEMPTS,
+                       sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER))
+                .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
+            event_ids = [row.id for row in rows]
+            if not rows:
+                return 0, {}
+            session.info[_EFFECTS] = effects
+            try:
+                failed = dict(handler([(row.id, row.payload) for row in rows]))
+            finally:
+                session.info.pop(_EFFECTS, None)
+            for owners, effect in effects:
+                try:
+                    effect()
+                except Exception as exc:
+                    if owners is None:
+                        raise
+                    failed.update(dict.fromkeys(owners, f"{type(exc).__name__}: {exc}"))
+            done = [event_id for event_id in event_ids if event_id not in failed]
+            if done:
+                session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
+                                .values(processed_at=now(), attempts=OutboxEvent.attempts + 1))
+            for event_id, error in failed.items():
+                _count_failure(session, [event_id], error)
+            return len(done), failed
+    except Exception as exc:
+        if not event_ids:
+            raise
+        log.exception("outbox: a batch of %s failed as a whole", topic)
+        error = f"{type(exc).__name__}: {exc}"
+        with transaction() as session:
+            _count_failure(session, event_ids, error)
+        return 0, dict.fromkeys(event_ids, error)
 
 
-def _perform(effects: list[Callable[[], None]]) -> None:
-    for effect in effects:
+@contextmanager
+def on_behalf_of(event_ids: list[int]) -> Iterator[None]:
+    """Inside a batch handler: effects deferred in this block fail only these events."""
+    previous = db.session.info.get(_OWNERS)
+    db.session.info[_OWNERS] = tuple(event_ids)
+    try:
+        yield
+    finally:
+        db.session.info[_OWNERS] = previous
+
+
+def _count_failure(session, event_ids: list[int], error: str) -> None:
+    session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                    .values(attempts=OutboxEvent.attempts + 1, last_error=error[:2000]))
+
+
+def _perform(effects: list[tuple[tuple[int, ...] | None, Callable[[], None]]]) -> None:
+    for _owners, effect in effects:
         effect()
 
 
@@ -174,16 +212,6 @@ def undelivered(limit: int = 500) -> list[tuple[int, str]]:
     )
     with transaction() as session:
         return [(row.id, row.topic) for row in session.execute(query)]
-
-
-def pending_of(topic: str, limit: int) -> list[tuple[int, str]]:
-    """(id, topic) of this topic's events that no job has been given yet."""
-    query = (sa.select(OutboxEvent.id)
-             .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
-                    OutboxEvent.enqueued_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS)
-             .order_by(OutboxEvent.id).limit(limit))
-    with transaction() as session:
-        return [(event_id, topic) for event_id in session.scalars(query)]
 
 
 def mark_enqueued(event_ids: list[int]) -> None:

@@ -140,6 +140,13 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
         found = {claim.id: claim for claim in lock_all(
             session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id)
             .options(selectinload(Claim.attachments)))}
+        # The allocations too are locked in one fixed order, whatever order the claims
+        # were named in, so that two bulk approvals cannot deadlock on them.
+        for partner_id, period, currency in sorted({(claim.partner_id, claim.period, claim.currency)
+                                                    for claim in found.values() if claim.type is ClaimType.MDF}):
+            lock_one(session, sa.select(MdfAllocation).where(MdfAllocation.partner_id == partner_id,
+                                                             MdfAllocation.period == period,
+                                                             MdfAllocation.currency == currency))
         refused, new_payouts = [], []
         for claim_id in claim_ids:
             claim = found.get(claim_id)

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from app.payments.locking import insert_if_absent, lock_one
+from app.payments.locking import insert_if_absent, lock_all, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
                                  TransferKind)
 
@@ -111,6 +111,12 @@ def preload_accounts(session: Session, keys: list[str]) -> None:
         with session.no_autoflush:  # account rows are never pending in the session
             known.update((found.key, found) for found in
                          session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key.in_(missing))))
+
+
+def lock_prefundings(session: Session, currencies: list[str]) -> None:
+    """Lock the pre-funding accounts of several currencies, in id order (as reserve_all updates them)."""
+    ids = sorted(account(session, AccountKind.PREFUNDING, currency).id for currency in set(currencies))
+    lock_all(session, sa.select(LedgerAccount).where(LedgerAccount.id.in_(ids)).order_by(LedgerAccount.id))
 
 
 def lock_prefunding(session: Session, currency: str) -> LedgerAccount:

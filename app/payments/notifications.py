@@ -12,6 +12,7 @@ from flask import current_app
 from app.accounts.models import Role, User
 from app.extensions import db
 from app.notifications.mail import send_email
+from app.outbox.services import on_behalf_of
 from app.payments.models import Claim, Payout
 from app.payments.money import format_amount
 
@@ -64,14 +65,16 @@ def _payout_text(payout: Payout, status: str) -> str:
 
 
 def _by_partner_and_kind(model, events: list[tuple[int, dict]], id_key: str, kind_key: str) -> dict:
-    """{(partner id, kind of event): [rows]} of the events' claims or payouts, in event order."""
+    """{(partner id, kind of event): ([event ids], [rows])} of the events' claims or payouts, in event order."""
     wanted = {payload[id_key] for _event_id, payload in events}
     rows = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(wanted)))}
-    groups: dict[tuple[int, str], list] = {}
-    for _event_id, payload in events:
+    groups: dict[tuple[int, str], tuple[list[int], list]] = {}
+    for event_id, payload in events:
         row = rows.get(payload[id_key])
         if row is not None:
-            groups.setdefault((row.partner_id, payload[kind_key]), []).append(row)
+            event_ids, group = groups.setdefault((row.partner_id, payload[kind_key]), ([], []))
+            event_ids.append(event_id)
+            group.append(row)
     return groups
 
 
@@ -90,10 +93,11 @@ def on_claim_event(payload: dict) -> None:
 
 def on_claim_events(events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and kind of event."""
-    for (partner_id, event), group in _by_partner_and_kind(Claim, events, "claim_id", "event").items():
+    for (partner_id, event), (event_ids, group) in _by_partner_and_kind(Claim, events, "claim_id", "event").items():
         what = CLAIM_SENTENCES.get(event, event)
-        _send(partner_id, event in ("submitted", "first_approval"), f"[Claim {group[0].id}] {what}",
-              f"[Claims] {len(group)} claims: each {what}", [_claim_text(claim, event) for claim in group])
+        with on_behalf_of(event_ids):  # a refused digest fails its own events, not the others'
+            _send(partner_id, event in ("submitted", "first_approval"), f"[Claim {group[0].id}] {what}",
+                  f"[Claims] {len(group)} claims: each {what}", [_claim_text(claim, event) for claim in group])
     return {}
 
 
@@ -104,8 +108,10 @@ def on_payout_event(payload: dict) -> None:
 
 def on_payout_events(events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and payout status."""
-    for (partner_id, status), group in _by_partner_and_kind(Payout, events, "payout_id", "status").items():
+    for (partner_id, status), (event_ids, group) in _by_partner_and_kind(Payout, events, "payout_id", "status").items():
         what = PAYOUT_SENTENCES.get(status, status)
-        _send(partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
-              f"[Payments] {len(group)} payments: each {what}", [_payout_text(payout, status) for payout in group])
+        with on_behalf_of(event_ids):
+            _send(partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
+                  f"[Payments] {len(group)} payments: each {what}",
+                  [_payout_text(payout, status) for payout in group])
     return {}

@@ -98,6 +98,7 @@ def start(session, new_payouts: list[Payout], *, optimistic: bool) -> None:
     if optimistic:
         ledger.reserve_all(session, new_payouts, on_success=_started)
         return
+    ledger.lock_prefundings(session, [payout.currency for payout in new_payouts])
     for payout in sorted(new_payouts, key=lambda p: (p.approved_at, p.id)):
         _reserve_or_wait(session, payout, optimistic=False)
 
@@ -295,20 +296,26 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
     deliveries cannot deadlock), then the new events applied in the order sent.
     """
     with transaction() as session:
-        targets: dict[str, tuple[int, int] | None] = {event.event_id: parse_reference(event.reference)
-                                                      for event in events}
+        first_copies = {event.event_id: event for event in reversed(events)}
+        targets = {event_id: parse_reference(event.reference) for event_id, event in first_copies.items()}
         wanted = sorted({target[0] for target in targets.values() if target is not None})
-        locked = {payout.id: payout for payout in
-                  lock_all(session, sa.select(Payout).where(Payout.id.in_(wanted)).order_by(Payout.id))}
+        # A payout waiting for funds was never sent in its current attempt, so any event
+        # for it is stale: it is not locked, as a deposit releasing it locks the
+        # pre-funding balance first and the payout after (the other order would deadlock).
+        locked = {payout.id: payout for payout in lock_all(session, sa.select(Payout).where(
+            Payout.id.in_(wanted), Payout.status != PayoutStatus.AWAITING_FUNDS).order_by(Payout.id))}
+        waiting = set(session.scalars(sa.select(Payout.id).where(
+            Payout.id.in_([payout_id for payout_id in wanted if payout_id not in locked]))))
         ledger.preload_open(session, list(locked.values()))
         payout_of = {event_id: locked.get(target[0]) if target else None for event_id, target in targets.items()}
-        first_copies = {event.event_id: event for event in reversed(events)}
+        known = {event_id: target[0] for event_id, target in targets.items()
+                 if target and (target[0] in locked or target[0] in waiting)}
         received = now()
         new = insert_absent(session, ProviderEvent.__table__, [
-            {"provider": provider_name, "event_id": event.event_id, "type": event.type,
-             "payout_id": payout_of[event.event_id].id if payout_of[event.event_id] else None,
+            {"provider": provider_name, "event_id": event_id, "type": event.type, "payout_id": known.get(event_id),
              "payload": event.payload, "outcome": "received", "received_at": received}
-            for event in first_copies.values()], ["provider", "event_id"], "event_id")
+            for event_id, event in sorted(first_copies.items())],  # in a fixed order: no deadlock
+            ["provider", "event_id"], "event_id")
         outcomes = []
         for event in events:
             if event.event_id not in new:
@@ -317,7 +324,7 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
             new.discard(event.event_id)  # a second copy in this delivery is a duplicate too
             payout = payout_of[event.event_id]
             if payout is None:
-                outcome = "unknown_payout"
+                outcome = "stale_attempt" if event.event_id in known else "unknown_payout"
             elif targets[event.event_id][1] != payout.attempt:
                 outcome = "stale_attempt"
             else:

@@ -7,10 +7,13 @@ call, whether the hand-off happened at commit or, with Redis down, by the relay.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
 
+from app.clock import now
 from app.extensions import db
 from app.outbox.dispatch import queue_for
 from app.outbox.models import OutboxEvent
@@ -94,24 +97,40 @@ def test_with_redis_down_the_relay_hands_the_batch_over_once_redis_is_back(jobs_
     assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
 
 
-def test_a_batch_whose_mail_fails_is_handed_over_event_by_event_and_each_mail_goes_once(
+def test_a_refused_digest_fails_only_its_own_events_which_then_go_one_by_one(
         jobs_app, redis_server, mailbox, tokens):
     application = _batch_app(jobs_app, redis_server.url)
-    mailbox.refuse_next = 1  # the first digest is refused: that batch fails as a whole
     with application.app_context():
         seeded = db.session.scalar(sa.select(sa.func.max(OutboxEvent.id)))
+    mailbox.refuse_next = 1  # the first digest (the submissions) is refused
     claim_ids = _bulk_approved_claims(application, tokens, 2)
-    work_queues(application)  # the failed batch's events get a job each, which this burst runs too
+    work_queues(application)  # the refused events get a job each, which this burst runs too
 
-    assert _digests(mailbox, "claims: each") == []
-    singles = sorted(m["Subject"] for m in mailbox.messages)
-    assert singles == sorted([f"[Claim {claim_id}] {what}" for claim_id in claim_ids
-                              for what in ("was submitted for approval", "was approved; its payout has started")])
+    assert len(_digests(mailbox, "2 claims: each was approved")) == 1  # sent once, not again one by one
+    assert _digests(mailbox, "claims: each was submitted") == []
+    singles = sorted(m["Subject"] for m in mailbox.messages if m["Subject"].startswith("[Claim "))
+    assert singles == sorted(f"[Claim {claim_id}] was submitted for approval" for claim_id in claim_ids)
     with application.app_context():
         events = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.topic == "notify.payments.claim",
                                                                  OutboxEvent.id > seeded)).all()
-        assert len(events) == 4
-        assert all(event.enqueued_at is not None and event.processed_at is not None for event in events)
+        assert len(events) == 4 and all(event.processed_at is not None for event in events)
+        retried = [event for event in events if event.attempts == 2]
+        assert len(retried) == 2 and all("451" in event.last_error for event in retried)
     work_queues(application)
-    assert len(mailbox.messages) == 4
+    assert len(mailbox.messages) == 3
     assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
+
+
+def test_an_event_whose_own_job_was_lost_long_ago_is_taken_up_by_a_batch(jobs_app, redis_server, mailbox, tokens):
+    application = _batch_app(jobs_app, redis_server.url)
+    _bulk_approved_claims(application, tokens, 1)
+    redis_server.stop()  # the queued jobs are lost with it
+    redis_server.start()
+    with application.app_context():
+        db.session.execute(sa.update(OutboxEvent).where(OutboxEvent.processed_at.is_(None))
+                           .values(enqueued_at=now() - timedelta(hours=1)))
+        db.session.commit()
+    assert relay_once(application).startswith("relayed ")
+    work_queues(application)
+    assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
+    assert len(_digests(mailbox, "was approved; its payout has started")) == 1

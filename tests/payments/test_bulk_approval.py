@@ -2,6 +2,8 @@
 rules, all or none, and the payouts started together."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from app.audit.models import AuditEvent
@@ -108,3 +110,31 @@ def test_mdf_claims_in_one_batch_cannot_together_exceed_the_allocation(payments,
          "message": answer.json["error"]["details"]["refused"][0]["message"]}]
     assert count(app, Claim, Claim.status == ClaimStatus.PAYOUT_PENDING) == 0
     assert approve_all(payments, [first]).status_code == 200
+
+
+def test_bulk_approvals_naming_allocations_in_opposite_orders_all_succeed(payments, sandbox, app, tokens,
+                                                                          one_approver):
+    answer = payments.client.put("/api/v1/mdf-allocations", headers=tokens["programs"], json={
+        "partner_id": payments.get_claim(payments.claim())["partner"]["id"], "period": "2026-Q4",
+        "currency": "USD", "amount": ALLOCATION})
+    assert answer.status_code in (200, 201), answer.json
+    statuses = []
+    for _ in range(5):
+        q3 = [payments.claim(type="mdf", amount=1_000, proof=True) for _ in range(2)]
+        q4 = [payments.claim(type="mdf", amount=1_000, period="2026-Q4", proof=True) for _ in range(2)]
+        barrier = threading.Barrier(2)
+
+        def approve(claim_ids):
+            barrier.wait()
+            answer = app.test_client().post("/api/v1/claims/approvals", json={"claim_ids": claim_ids},
+                                            headers=tokens["programs"])
+            statuses.append(answer.status_code)
+
+        threads = [threading.Thread(target=approve, args=([q4[0], q3[0]],)),
+                   threading.Thread(target=approve, args=([q3[1], q4[1]],))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert statuses == [200] * 10
+    assert ledger_violations(app) == []

@@ -271,3 +271,22 @@ def test_the_sandbox_batching_its_webhooks_settles_every_payout_once(payments, s
     assert count(app, ProviderEvent) == 6
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 6
     assert ledger_violations(app) == []
+
+
+def test_an_event_for_a_payout_waiting_for_funds_is_stale_and_the_rest_of_the_delivery_applies(
+        payments, sandbox, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAYMENTS_SECOND_APPROVAL_ABOVE", 10**12)
+    paid_id, paid = _approved(payments, amount=14_000)
+    failed_id, failed = _approved(payments, amount=15_000)
+    assert payments.webhook("payout.failed", failed["reference"], "evt_w1").json["outcome"] == "failed"
+    available = payments.balance()["prefunding"]["available"]
+    assert payments.approve(payments.claim(amount=available)).json["payout_status"] == "in_transit"
+    assert payments.balance()["prefunding"]["available"] == 0  # nothing left for the retry
+    retried = payments.client.post(f"/api/v1/payouts/{failed['id']}/retry", headers=payments.tokens["programs"])
+    assert retried.status_code == 200 and retried.json["status"] == "awaiting_funds", retried.json
+    answer = _delivery(payments, [("payout.paid", failed["reference"] + "-2", "evt_w2"),
+                                  ("payout.paid", paid["reference"], "evt_w3")])
+    assert [r["outcome"] for r in answer.json["results"]] == ["stale_attempt", "paid"]
+    assert payments.payout_of(failed_id)["status"] == "awaiting_funds"
+    assert payments.get_claim(paid_id)["status"] == "paid"
+    assert ledger_violations(app) == []

@@ -88,6 +88,11 @@ def create_payouts(provider: PaymentProvider,
     batch = getattr(provider, "create_payouts", None)
     if batch is not None:
         return batch(instructions)
+    return create_payouts_one_by_one(provider, instructions)
+
+
+def create_payouts_one_by_one(provider: PaymentProvider, instructions: list[PayoutInstruction]
+                              ) -> dict[str, ProviderResult | ProviderUnavailable]:
     results: dict[str, ProviderResult | ProviderUnavailable] = {}
     for instruction in instructions:
         try:

@@ -15,7 +15,7 @@ import requests
 
 from app.payments import signing
 from app.payments.providers import (InvalidWebhook, PayoutInstruction, ProviderRejected, ProviderResult,
-                                    ProviderUnavailable, WebhookEvent, refused)
+                                    ProviderUnavailable, WebhookEvent, create_payouts_one_by_one, refused)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ def _http() -> requests.Session:
     session = getattr(_connections, "session", None)
     if session is None:
         session = _connections.session = requests.Session()
-        session.trust_env = False  # the provider is called directly, never through an env proxy
     return session
 
 
@@ -87,16 +86,24 @@ class HttpProvider:
         return self._result(response.json())
 
     def create_payouts(self, instructions: list[PayoutInstruction]) -> dict[str, ProviderResult | ProviderUnavailable]:
-        """POST many instructions at once; each keeps its own idempotency key, answered item by item."""
+        """POST many instructions at once; each keeps its own idempotency key, answered item by item.
+
+        A lone instruction goes to the single-payout endpoint. A refusal of the
+        whole batch (4xx) fails every payout in it, as it would fail a single one.
+        """
+        if len(instructions) == 1:
+            return create_payouts_one_by_one(self, instructions)
         items = [{**self._body(i), "idempotency_key": i.idempotency_key} for i in instructions]
         try:
             response = self._request("POST", "/v1/payout-batches", json={"payouts": items})
             if response.status_code >= 400:
-                raise ProviderUnavailable(f"batch refused: HTTP {response.status_code}: {response.text[:300]}")
+                failed = refused(f"HTTP {response.status_code}: {response.text[:300]}")
+                return {i.idempotency_key: failed for i in instructions}
             answers = {str(a.get("idempotency_key")): a for a in response.json()["results"]}
-        except (ProviderUnavailable, ValueError, KeyError, TypeError, AttributeError) as exc:
-            error = exc if isinstance(exc, ProviderUnavailable) else ProviderUnavailable(f"bad batch answer: {exc}")
-            return {i.idempotency_key: error for i in instructions}
+        except ProviderUnavailable as exc:
+            return {i.idempotency_key: exc for i in instructions}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return {i.idempotency_key: ProviderUnavailable(f"bad batch answer: {exc}") for i in instructions}
         results: dict[str, ProviderResult | ProviderUnavailable] = {}
         for instruction in instructions:
             answer = answers.get(instruction.idempotency_key)
