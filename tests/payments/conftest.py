@@ -176,6 +176,20 @@ class Payments:
 
 
 @pytest.fixture
+def signed_in(app, demo):
+    """signed_in("admin") is a test client with that demo user's web session."""
+
+    def sign(who):
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(demo[who].id)
+            session["_fresh"] = True
+        return client
+
+    return sign
+
+
+@pytest.fixture
 def payments(client, tokens, app):
     return Payments(client, tokens, app)
 

@@ -25,6 +25,13 @@ def chromium():
         browser.close()
 
 
+def sign_in(page, who: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(DEMO_EMAILS[who])
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+
+
 def test_programmes_approve_a_claim_and_it_reaches_paid(chromium, live_server, sandbox, payments, demo):
     sandbox.faults(settle_after=0.5)
     claim_id = payments.claim(amount=42_000)
@@ -32,10 +39,7 @@ def test_programmes_approve_a_claim_and_it_reaches_paid(chromium, live_server, s
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.get_by_label("E-mail").fill(DEMO_EMAILS["programs"])
-        page.get_by_label("Password").fill("demo-password")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "programs")
         page.goto("/payments/programmes")
         assert page.locator("svg.pipeline").count() == 0 or page.locator("svg.pipeline").first.is_visible()
         page.get_by_role("button", name=f"Approve claim {claim_id}").click()

@@ -8,9 +8,8 @@ import pytest
 
 from app.payments.models import Payout
 from app.payments.schemas import MAX_BULK_APPROVALS
-from tests.conftest import DEMO_EMAILS
 from tests.payments.conftest import count
-from tests.payments.test_browser import chromium  # noqa: F401  (the fixture, shared with the single approval)
+from tests.payments.test_browser import chromium, sign_in  # noqa: F401  (the fixture, shared with the single approval)
 
 PAGE = "/payments/programmes"
 ACTION = "/payments/claims/approvals"
@@ -19,20 +18,6 @@ ACTION = "/payments/claims/approvals"
 @pytest.fixture
 def one_approver(app, monkeypatch):
     monkeypatch.setitem(app.config, "PAYMENTS_SECOND_APPROVAL_ABOVE", 10**12)
-
-
-@pytest.fixture
-def signed_in(app, demo):
-    """signed_in("programs") is a test client with that demo user's web session."""
-
-    def sign(who):
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(demo[who].id)
-            session["_fresh"] = True
-        return client
-
-    return sign
 
 
 def csrf_token(client, page=PAGE) -> str:
@@ -203,10 +188,7 @@ def test_programmes_tick_two_claims_approve_them_and_both_reach_paid(
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.get_by_label("E-mail").fill(DEMO_EMAILS["programs"])
-        page.get_by_label("Password").fill("demo-password")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "programs")
         page.goto(PAGE)
         select_all = page.get_by_label("Select all claims")
         boxes = page.locator('input[type="checkbox"][name="claim_id"]')

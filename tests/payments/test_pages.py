@@ -7,20 +7,6 @@ import io
 import pytest
 
 
-@pytest.fixture
-def signed_in(app, demo):
-    """signed_in("admin") is a test client with that demo user's web session."""
-
-    def sign(who):
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(demo[who].id)
-            session["_fresh"] = True
-        return client
-
-    return sign
-
-
 def test_partner_page_lists_payments_with_claims_and_masked_bank_details(payments, sandbox, signed_in, app,
                                                                          monkeypatch):
     monkeypatch.setitem(app.config, "PAYMENTS_SECOND_APPROVAL_ABOVE", 10**12)
