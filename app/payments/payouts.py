@@ -50,6 +50,8 @@ CLAIM_STATUS = {
 REFERENCE = re.compile(r"^PO(\d{10})(?:-(\d{1,10}))?$")
 MAX_ID = 2**31 - 1  # the integer primary keys
 OPEN = (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT)
+# The provider's status events this service applies; others are stored and acknowledged.
+WEBHOOK_TYPES = ("payout.paid", "payout.failed", "payout.returned")
 
 
 def _set_status(payout: Payout, status: PayoutStatus, actor: User | None = None, **audit) -> None:
@@ -323,7 +325,9 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
                 continue
             new.discard(event.event_id)  # a second copy in this delivery is a duplicate too
             payout = payout_of[event.event_id]
-            if payout is None:
+            if event.type not in WEBHOOK_TYPES:
+                outcome = "ignored_type"  # a kind of event this service does not act on (yet): acknowledged
+            elif payout is None:
                 outcome = "stale_attempt" if event.event_id in known else "unknown_payout"
             elif targets[event.event_id][1] != payout.attempt:
                 outcome = "stale_attempt"

@@ -214,8 +214,12 @@ def test_a_webhook_for_a_reference_we_never_issued_is_acknowledged_and_changes_n
 
 def _delivery(payments, events, secret=None):
     """One signed webhook delivery carrying several events, as a batching provider sends them."""
-    body = json.dumps({"events": [{"id": event_id, "type": type, "data": {"id": "sbx_b", "reference": reference}}
-                                  for type, reference, event_id in events]}).encode()
+    return _signed(payments, {"events": [{"id": event_id, "type": type, "data": {"id": "sbx_b", "reference": reference}}
+                                         for type, reference, event_id in events]}, secret)
+
+
+def _signed(payments, delivery: dict, secret=None):
+    body = json.dumps(delivery).encode()
     header = signing.sign(secret or payments.app.config["PAYMENTS_WEBHOOK_SECRET"], body)
     return payments.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
                                 headers={signing.HEADER: header, "Accept": "application/json"})
@@ -250,14 +254,27 @@ def test_a_delivery_with_a_bad_signature_or_one_malformed_event_changes_nothing(
     claim_id, payout = _approved(payments, amount=13_000)
     forged = _delivery(payments, [("payout.paid", payout["reference"], "evt_f1")], secret="not-the-secret")
     assert forged.status_code == 401
-    body = json.dumps({"events": [{"id": "evt_f2", "type": "payout.paid", "data": {"reference": payout["reference"]}},
-                                  {"id": "evt_f3", "type": "payout.exploded", "data": {"reference": "x"}}]}).encode()
-    mixed = payments.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
-                                 headers={signing.HEADER: signing.sign(app.config["PAYMENTS_WEBHOOK_SECRET"], body),
-                                          "Accept": "application/json"})
-    assert mixed.status_code == 401 and mixed.json["error"]["code"] == "invalid_signature"
+    for broken in ({"id": "evt_f3", "type": "payout.paid"}, {"id": "e" * 101, "type": "payout.paid", "data": {}},
+                   {"id": "evt_f4", "type": "", "data": {"reference": "x"}}):
+        answer = _signed(payments, {"events": [
+            {"id": "evt_f2", "type": "payout.paid", "data": {"reference": payout["reference"]}}, broken]})
+        assert answer.status_code == 401 and answer.json["error"]["code"] == "invalid_signature"
     assert payments.get_claim(claim_id)["status"] == "payout_pending"
     assert count(app, ProviderEvent) == 0
+
+
+def test_an_event_of_a_kind_not_acted_on_is_acknowledged_and_the_rest_of_the_delivery_applies(
+        payments, sandbox, app):
+    claim_id, payout = _approved(payments, amount=16_000)
+    answer = _delivery(payments, [("payout.created", payout["reference"], "evt_k1"),
+                                  ("payout.paid", payout["reference"], "evt_k2")])
+    assert answer.status_code == 200, answer.json
+    assert [r["outcome"] for r in answer.json["results"]] == ["ignored_type", "paid"]
+    single = payments.webhook("payout.updated", payout["reference"], "evt_k3")
+    assert single.status_code == 200 and single.json["outcome"] == "ignored_type"
+    assert payments.get_claim(claim_id)["status"] == "paid"
+    assert count(app, ProviderEvent) == 3
+    assert ledger_violations(app) == []
 
 
 def test_the_sandbox_batching_its_webhooks_settles_every_payout_once(payments, sandbox, app):
