@@ -61,8 +61,13 @@ def write_bank_files(execution_date: date | None = None) -> list[BankFile]:
             Payout.provider == "pain001", Payout.status == PayoutStatus.IN_TRANSIT,
             Payout.provider_payout_id.is_(None)).order_by(Payout.currency, Payout.id))
         for currency in sorted({p.currency for p in waiting}):
-            pairs = [(p, payees.payee_for_instruction(p.partner_id, f"bank file {p.reference}"))
-                     for p in waiting if p.currency == currency]
+            in_file = [p for p in waiting if p.currency == currency]
+            references: dict[int, list[str]] = {}
+            for payout in in_file:
+                references.setdefault(payout.partner_id, []).append(payout.reference)
+            found = payees.payees_for_instructions(
+                {partner_id: f"bank file {', '.join(refs)}" for partner_id, refs in references.items()})
+            pairs = [(p, found[p.partner_id]) for p in in_file]
             # A partner who removed its details in the meantime waits for new ones.
             pairs = [(p, payee) for p, payee in pairs if payee is not None and payee.iban]
             if not pairs:

@@ -67,6 +67,7 @@ class PlannedTransfer:
     kind: TransferKind
     row: dict
     legs: list[tuple[LedgerAccount, int]]
+    pending: bool
     written_id: int | None = field(default=None)
 
     @property
@@ -138,9 +139,9 @@ def _transfer(session: Session, kind: TransferKind, key: str, amount: int, curre
             raise ValueError("an entry's account must be in the transfer's currency")
         if leg_account.id not in cached:
             _defer(session, leg_account, leg_amount, pending=pending)
-    planned = PlannedTransfer(session=session, key=key, kind=kind, legs=legs, row={
+    planned = PlannedTransfer(session=session, key=key, kind=kind, legs=legs, pending=pending, row={
         "key": key, "kind": kind, "amount": amount, "currency": currency, "memo": memo, "payout_id": payout_id,
-        "pending_id": resolves.id if resolves is not None else None, "pending": pending})
+        "pending_id": resolves.id if resolves is not None else None})
     session.info.setdefault(_PLANNED, []).append(planned)
     opened = session.info.setdefault(_OPEN, {})
     if pending:
@@ -156,14 +157,13 @@ def write_planned(session: Session) -> None:
     if not planned:
         return
     session.flush()  # the payouts they name
-    rows = [{name: value for name, value in p.row.items() if name != "pending"} for p in planned]
     ids = session.scalars(sa.insert(LedgerTransfer).returning(LedgerTransfer.id, sort_by_parameter_order=True),
-                          rows).all()
+                          [p.row for p in planned]).all()
     entries = []
     for transfer, transfer_id in zip(planned, ids):
         transfer.written_id = transfer_id
         entries.extend({"transfer_id": transfer_id, "account_id": leg_account.id, "amount": leg_amount,
-                        "currency": transfer.row["currency"], "pending": transfer.row["pending"]}
+                        "currency": transfer.row["currency"], "pending": transfer.pending}
                        for leg_account, leg_amount in transfer.legs)
     if entries:
         session.execute(sa.insert(LedgerEntry), entries)

@@ -306,8 +306,8 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
         # pre-funding balance first and the payout after (the other order would deadlock).
         locked = {payout.id: payout for payout in lock_all(session, sa.select(Payout).where(
             Payout.id.in_(wanted), Payout.status != PayoutStatus.AWAITING_FUNDS).order_by(Payout.id))}
-        waiting = set(session.scalars(sa.select(Payout.id).where(
-            Payout.id.in_([payout_id for payout_id in wanted if payout_id not in locked]))))
+        unlocked = [payout_id for payout_id in wanted if payout_id not in locked]
+        waiting = set(session.scalars(sa.select(Payout.id).where(Payout.id.in_(unlocked)))) if unlocked else set()
         ledger.preload_open(session, list(locked.values()))
         payout_of = {event_id: locked.get(target[0]) if target else None for event_id, target in targets.items()}
         known = {event_id: target[0] for event_id, target in targets.items()
