@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from app.errors import NotFound, Unauthorized
 from app.extensions import csrf
 from app.payments import payouts
-from app.payments.providers import InvalidWebhook, get_provider, parse_delivery
+from app.payments.providers import InvalidWebhook, get_provider
 
 blp = Blueprint("payments_webhooks", __name__)
 WEBHOOK_PROVIDERS = {"sandbox"}
@@ -24,7 +24,7 @@ def receive(provider: str):
         raise NotFound(f"No webhook endpoint for provider {provider!r}.", code="unknown_provider")
     body = request.get_data(cache=False)
     try:
-        events = parse_delivery(get_provider(provider), request.headers, body)
+        events = get_provider(provider).parse_webhooks(request.headers, body)
     except InvalidWebhook as exc:
         raise Unauthorized(f"Webhook refused: {exc}.", code="invalid_signature") from None
     outcomes = payouts.apply_webhooks(provider, events)

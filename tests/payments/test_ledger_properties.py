@@ -48,7 +48,7 @@ class ScriptedProvider:
     def payout_status(self, idempotency_key):
         return None
 
-    def parse_webhook(self, headers, body):
+    def parse_webhooks(self, headers, body):
         raise InvalidWebhook("scripted provider sends no webhooks")
 
 

@@ -75,7 +75,7 @@ class PaymentProvider(Protocol):
 
     def payout_status(self, idempotency_key: str) -> ProviderResult | None: ...
 
-    def parse_webhook(self, headers, body: bytes) -> WebhookEvent: ...
+    def parse_webhooks(self, headers, body: bytes) -> list[WebhookEvent]: ...
 
 
 def create_payouts(provider: PaymentProvider,
@@ -102,12 +102,6 @@ def create_payouts_one_by_one(provider: PaymentProvider, instructions: list[Payo
         except ProviderUnavailable as exc:
             results[instruction.idempotency_key] = exc
     return results
-
-
-def parse_delivery(provider: PaymentProvider, headers, body: bytes) -> list[WebhookEvent]:
-    """The verified events of one webhook delivery (a provider may batch them), or InvalidWebhook."""
-    parse_many = getattr(provider, "parse_webhooks", None)
-    return parse_many(headers, body) if parse_many else [provider.parse_webhook(headers, body)]
 
 
 def refused(exc: Exception) -> ProviderResult:

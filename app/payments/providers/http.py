@@ -132,13 +132,6 @@ class HttpProvider:
             raise ProviderUnavailable(f"status read refused: HTTP {response.status_code}")
         return self._result(response.json())
 
-    def parse_webhook(self, headers, body: bytes) -> WebhookEvent:
-        """The verified event, or InvalidWebhook before anything is touched."""
-        events = self.parse_webhooks(headers, body)
-        if len(events) != 1:
-            raise InvalidWebhook("expected one event")
-        return events[0]
-
     def parse_webhooks(self, headers, body: bytes) -> list[WebhookEvent]:
         """The verified events of a delivery (one event, or {"events": [...]}), or InvalidWebhook."""
         if not signing.verify(self.webhook_secret, body, headers.get(signing.HEADER)):

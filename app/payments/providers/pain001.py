@@ -24,5 +24,5 @@ class BankFileProvider:
     def payout_status(self, idempotency_key: str) -> ProviderResult | None:
         return None  # the bank answers through statements, not an API
 
-    def parse_webhook(self, headers, body: bytes):
+    def parse_webhooks(self, headers, body: bytes):
         raise InvalidWebhook("bank files have no webhooks")
