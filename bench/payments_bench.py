@@ -7,7 +7,7 @@
 Everything runs on this machine, on loopback: PostgreSQL (database
 `payments_bench`, dropped and recreated), Redis (db 12, flushed), gunicorn in
 production mode, two RQ workers, `flask outbox relay` and the sandbox provider
-(`python -m app.payments.sandbox`) settling each payout after 0.2 s and posting
+(`python -m sandbox`) settling each payout after 0.2 s and posting
 signed webhooks back to gunicorn, up to `--webhook-batch` events per delivery
 over two delivery connections.
 
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
     processes: list[subprocess.Popen] = []
     with Gunicorn(settings, args.database_url, REPO, env={**env, "GTAC_ENV": "production"}) as server:
         try:
-            processes.append(start([sys.executable, "-m", "app.payments.sandbox", "--port", str(sandbox_port),
+            processes.append(start([sys.executable, "-m", "sandbox", "--port", str(sandbox_port),
                                     "--webhook-url", f"{server.base_url}/webhooks/payments/sandbox",
                                     "--secret", env["PAYMENTS_WEBHOOK_SECRET"],
                                     "--api-key", env["PAYMENTS_SANDBOX_API_KEY"], "--settle-after", "0.2",

@@ -9,8 +9,10 @@ payees.py          partners' bank details, validated and encrypted at rest
 reconciliation.py  provider statements (CSV) matched against our payouts
 bankfile.py        ISO 20022 pain.001.001.09 files for the bank-file adapter
 providers/         the adapter interface, the HTTP payments-API adapter, the bank-file adapter
-sandbox/           a stand-alone sandbox payments provider for the tests and the demo
 locking.py         row locks and insert-if-absent on PostgreSQL and SQLite
 api.py, views.py, webhooks.py   JSON API, web pages, provider webhooks
 jobs.py            outbox handlers and RQ entry points; notifications.py the e-mails
+
+The sandbox payments provider, a stand-in for the outside service, lives outside the
+application package (`sandbox/` at the top of the repository, `python -m sandbox`).
 """

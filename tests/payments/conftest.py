@@ -76,7 +76,7 @@ def start_sandbox(webhook_url: str, secret: str, api_key: str,
                   settle_after: float = 3600) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.payments.sandbox", "--port", str(port), "--webhook-url", webhook_url,
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--webhook-url", webhook_url,
          "--secret", secret, "--api-key", api_key, "--settle-after", str(settle_after),
          "--webhook-concurrency", "4"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=None)

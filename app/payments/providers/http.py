@@ -1,7 +1,7 @@
 """The payments-API adapter: create a payout under an idempotency key, read its
 status, verify the provider's signed status webhooks.
 
-The sandbox provider (app.payments.sandbox) speaks this protocol, so the
+The sandbox provider (sandbox) speaks this protocol, so the
 integration is exercised over real HTTP in the tests and the demo.
 """
 from __future__ import annotations

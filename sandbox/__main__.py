@@ -1,4 +1,4 @@
-"""`python -m app.payments.sandbox --port 5055 --webhook-url http://127.0.0.1:5000/webhooks/payments/sandbox`"""
+"""`python -m sandbox --port 5055 --webhook-url http://127.0.0.1:5000/webhooks/payments/sandbox`"""
 from __future__ import annotations
 
 import argparse
@@ -7,11 +7,11 @@ import os
 
 from werkzeug.serving import make_server
 
-from app.payments.sandbox.app import Sandbox, create_sandbox_app
+from sandbox.app import Sandbox, create_sandbox_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.payments.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m sandbox",
                                      description="Sandbox payments provider (loopback only).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5055)
