@@ -33,7 +33,7 @@ SANDBOX_PORT ?= 5055
 ## run: migrate the embedded SQLite database, seed the demo data, serve on 127.0.0.1:$PORT,
 ## with the sandbox payments provider beside it (stopped when the server stops)
 run: seed
-	$(BIN)/python -m sandbox --port $(SANDBOX_PORT) \
+	PAYMENTS_WEBHOOK_SECRET=$$($(BIN)/flask payments webhook-secret) $(BIN)/python -m sandbox --port $(SANDBOX_PORT) \
 		--webhook-url http://127.0.0.1:$(PORT)/webhooks/payments/sandbox & \
 	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)

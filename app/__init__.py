@@ -22,7 +22,8 @@ from app.checklists.definitions import load_directory
 from app.escalation import api as escalation_api
 from app.escalation import views as escalation_views
 from app.escalation.events import HANDLERS as ESCALATION_HANDLERS
-from app.escalation.policy import load_routing, load_sla
+from app.escalation.policy import load_routing
+from app.srs.policy import load_sla
 from app.cases import api as cases_api
 from app.cases import views as cases_views
 from app.cli import register_cli
@@ -43,15 +44,23 @@ from app.payments import views as payments_views
 from app.payments import webhooks as payments_webhooks
 from app.payments.jobs import OUTBOX_BATCH_HANDLERS as PAYMENT_BATCH_HANDLERS
 from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
+from app.live.broker import make_broker
+from app.rma import api as rma_api
 from app.srs import api as srs_api
+from app.srs import attachments_api as sr_attachments_api
+from app.srs import notifications as sr_notifications
 from app.srs import setup as srs_setup
 from app.srs import views as srs_views
+from app.uow import LIVE_BROKER
+from app.webhooks import api as webhooks_api
+from app.webhooks.services import HANDLERS as WEBHOOK_HANDLERS
 from app.triage import views as triage_views
-from app.srs.handlers import HANDLERS as SR_HANDLERS
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
-                  escalation_api.blp, payments_api.blp, triage_api.blp, *srs_api.BLUEPRINTS)
+                  escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
+                  sr_attachments_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
                     "srs_web.upload_attachment"}
@@ -74,7 +83,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["triage"] = TriageSeam()
     app.extensions["log_scanner"] = lambda stream: scan_log(stream).to_dict()
     srs_setup.init_app(app)
+    app.extensions[LIVE_BROKER] = make_broker(app.config["REDIS_URL"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _announce_environment(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
@@ -110,11 +121,23 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.extensions["clock"] = SystemClock()
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
-                                         **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS, **SR_HANDLERS}
+                                         **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
+                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     register_cli(app)
     return app
+
+
+def _announce_environment(app: Flask) -> None:
+    """Say which GTAC_ENV is in force, so that a production install that forgot it is noticed."""
+    mode = app.config["GTAC_ENV"]
+    if mode == "production":
+        log.info("GTAC Triage starting in production mode")
+    elif mode == "development":
+        log.warning("GTAC Triage starting in DEVELOPMENT mode (GTAC_ENV unset or 'development'): secrets are "
+                    "derived from this installation's instance folder and demo data may be seeded; "
+                    "set GTAC_ENV=production for a real deployment")
 
 
 def _limit_body_size() -> None:

@@ -14,7 +14,7 @@ from app.attachments.models import Attachment, AttachmentVisibility
 from app.cases.models import Case, Channel
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.errors import Forbidden, NotFound, RuleViolation
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.payments.models import Claim, Payout
 

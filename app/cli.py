@@ -6,7 +6,7 @@ from flask import Flask
 from app.accounts.cli import certifications_cli
 from app.checklists.cli import checklist_cli
 from app.demo.cli import demo_cli
-from app.escalation.cli import idempotency_cli
+from app.idempotency.cli import idempotency_cli
 from app.outbox.cli import outbox_cli, worker_command
 from app.payments.cli import ledger_cli, payments_cli
 from app.srs.cli import srs_cli

@@ -6,6 +6,8 @@ refuses to start without a secret key and a database URL.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -86,18 +88,20 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_FROM": env.get("MAIL_FROM", "GTAC Triage <noreply@gtac-triage.example>"),
+        # The whole SMTP conversation, not each read: a server that trickles cannot hold a worker longer.
+        "MAIL_DEADLINE_SECONDS": _int(env, "MAIL_DEADLINE_SECONDS", 60),
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # Largest JSON or form body; uploads have their own limit.
         "MAX_BODY_BYTES": _int(env, "MAX_BODY_BYTES", 1024 * 1024),
         "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 2 * 1024**3),
         "CHECKLISTS_DIR": env.get("CHECKLISTS_DIR") or str(project / "checklists"),
         "ROUTING_FILE": env.get("ROUTING_FILE") or str(project / "app" / "escalation" / "routing.yaml"),
-        "SLA_FILE": env.get("SLA_FILE") or str(project / "app" / "escalation" / "sla.yaml"),
+        "SLA_FILE": env.get("SLA_FILE") or str(project / "app" / "srs" / "sla.yaml"),
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(instance / "attachments"),
         # SPEC §5: PW partners escalate only S1, if at all.
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
         **_srs(env, project, production),
-        **_payments(env, instance, production),
+        **_payments(env, instance, production, secret),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
         # Argon2id cost; tests lower it, production keeps the library's defaults.
@@ -141,21 +145,32 @@ def _engine_options(database_url: str, env: dict) -> dict:
     }
 
 
-def _payments(env: dict, instance: Path, production: bool) -> dict:
-    """Settings of the payments module (SPEC §8); secrets have no production default."""
+def derived_secret(secret_key: str, purpose: str) -> str:
+    """A secret of its own for `purpose`, derived from this installation's SECRET_KEY (outside production)."""
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def fernet_keys(raw: str | None, setting: str) -> list[str]:
+    """The comma-separated Fernet keys of a setting; ConfigError at start-up for a malformed one."""
     from cryptography.fernet import Fernet
 
-    webhook_secret = env.get("PAYMENTS_WEBHOOK_SECRET")
-    keys = [k.strip() for k in (env.get("PAYEE_ENCRYPTION_KEYS") or "").split(",") if k.strip()]
-    if production and not webhook_secret:
-        raise ConfigError("PAYMENTS_WEBHOOK_SECRET must be set in production")
-    if production and not keys:
-        raise ConfigError("PAYEE_ENCRYPTION_KEYS must be set in production (flask payments generate-key)")
+    keys = [key.strip() for key in (raw or "").split(",") if key.strip()]
     for key in keys:
         try:
             Fernet(key)
         except ValueError as exc:
-            raise ConfigError("PAYEE_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+            raise ConfigError(f"{setting} holds a key that is not a Fernet key") from exc
+    return keys
+
+
+def _payments(env: dict, instance: Path, production: bool, secret_key: str) -> dict:
+    """Settings of the payments module (SPEC §8); secrets have no production default."""
+    webhook_secret = env.get("PAYMENTS_WEBHOOK_SECRET")
+    keys = fernet_keys(env.get("PAYEE_ENCRYPTION_KEYS"), "PAYEE_ENCRYPTION_KEYS")
+    if production and not webhook_secret:
+        raise ConfigError("PAYMENTS_WEBHOOK_SECRET must be set in production")
+    if production and not keys:
+        raise ConfigError("PAYEE_ENCRYPTION_KEYS must be set in production (flask payments generate-key)")
     try:
         timeout = float(env.get("PAYMENTS_PROVIDER_TIMEOUT") or 5)
     except ValueError as exc:
@@ -164,7 +179,8 @@ def _payments(env: dict, instance: Path, production: bool) -> dict:
         "PAYMENTS_PROVIDER": env.get("PAYMENTS_PROVIDER") or "sandbox",
         "PAYMENTS_SANDBOX_URL": env.get("PAYMENTS_SANDBOX_URL") or "http://127.0.0.1:5055",
         "PAYMENTS_SANDBOX_API_KEY": env.get("PAYMENTS_SANDBOX_API_KEY") or "sandbox-key",
-        "PAYMENTS_WEBHOOK_SECRET": webhook_secret or "sandbox-webhook-secret",
+        # Never a published constant: a forgotten GTAC_ENV must not make forged webhooks verify.
+        "PAYMENTS_WEBHOOK_SECRET": webhook_secret or derived_secret(secret_key, "payments-webhook"),
         "PAYMENTS_PROVIDER_TIMEOUT": timeout,
         # Claims above this many minor units need a second, different approver.
         "PAYMENTS_SECOND_APPROVAL_ABOVE": _int(env, "PAYMENTS_SECOND_APPROVAL_ABOVE", 1_000_000),
@@ -179,9 +195,7 @@ def _payments(env: dict, instance: Path, production: bool) -> dict:
 
 def _srs(env: dict, project: Path, production: bool) -> dict:
     """Settings of GTAC's SR work (SPEC §6)."""
-    from app.crypto import parse_keys
-
-    webhook_keys = parse_keys(env.get("SR_WEBHOOK_SECRET_KEYS"), "SR_WEBHOOK_SECRET_KEYS")
+    webhook_keys = fernet_keys(env.get("SR_WEBHOOK_SECRET_KEYS"), "SR_WEBHOOK_SECRET_KEYS")
     if production and not webhook_keys:
         raise ConfigError("SR_WEBHOOK_SECRET_KEYS must be set in production (flask srs generate-key)")
     return {

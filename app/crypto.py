@@ -16,19 +16,6 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
-from app.config import ConfigError
-
-
-def parse_keys(raw: str | None, setting: str) -> list[str]:
-    """The comma-separated Fernet keys of a setting; ConfigError at start-up for a malformed one."""
-    keys = [key.strip() for key in (raw or "").split(",") if key.strip()]
-    for key in keys:
-        try:
-            Fernet(key)
-        except ValueError as exc:
-            raise ConfigError(f"{setting} holds a key that is not a Fernet key") from exc
-    return keys
-
 
 def keys(setting: str, purpose: str) -> list[str]:
     """The configured keys of `setting`, or the demo's key for `purpose` derived from SECRET_KEY."""

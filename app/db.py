@@ -1,16 +1,10 @@
-"""Database seams: the unit of work, column helpers and SQLite settings."""
+"""Database seams: column helpers and SQLite settings (the unit of work is app.uow)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
-
-from app.extensions import db
 
 
 class UTCDateTime(TypeDecorator):
@@ -36,35 +30,6 @@ def str_enum(enum_cls, name: str) -> sa.Enum:
     """An enum stored as its string values with a CHECK constraint: portable and readable in SQL."""
     return sa.Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=32,
                    values_callable=lambda members: [m.value for m in members])
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """One use case, one transaction: commit on success, roll back on error.
-
-    Nested calls join the outer transaction. After the outermost commit the
-    outbox events written inside it are handed to the dispatcher.
-    """
-    session = db.session
-    if session.info.get("in_transaction"):
-        yield session
-        return
-    session.info["in_transaction"] = True
-    try:
-        yield session
-        session.flush()
-        events = [(e.id, e.topic) for e in session.info.pop("outbox_events", [])]
-        session.commit()
-    except BaseException:
-        session.info.pop("outbox_events", None)
-        session.rollback()
-        raise
-    finally:
-        session.info.pop("in_transaction", None)
-    if events:
-        # The dispatcher is injected by create_app, which keeps this module free of
-        # the outbox's imports (the outbox itself runs its handlers in transactions).
-        current_app.extensions["outbox_dispatch"](events)
 
 
 def sqlite_begin_immediate(connection) -> None:

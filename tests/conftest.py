@@ -48,6 +48,7 @@ def app(tmp_path_factory):
     os.environ.pop("REDIS_URL", None)
     os.environ["JOBS_EAGER"] = "1"
     application = create_app(instance_path=str(tmp_path_factory.mktemp("instance")))
+    application.extensions["outbound_refusals"] = []  # see _no_outside_call_inside_a_transaction
     with application.app_context():
         reset_schema(url)
         from flask_migrate import upgrade
@@ -70,6 +71,16 @@ def reset_schema(url: str) -> None:
         path = url.removeprefix("sqlite:///")
         if os.path.exists(path):
             os.remove(path)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_call_inside_a_transaction(app):
+    """Every test fails if the service called the outside world (provider, webhook, SMTP) while a
+    database transaction was open, even where the caller swallowed the refusal (app.outbound.guard)."""
+    refusals = app.extensions["outbound_refusals"]
+    refusals.clear()
+    yield
+    assert refusals == [], f"calls to the outside world made inside a transaction: {refusals}"
 
 
 @pytest.fixture(autouse=True)

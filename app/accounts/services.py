@@ -13,7 +13,7 @@ from app.accounts.models import ApiToken, Certification, LoginFailure, User
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.audit.services import record
 from app.clock import now
-from app.db import transaction
+from app.uow import unit_of_work
 from app.errors import NotFound, TooManyAttempts, Unauthorized
 from app.extensions import db
 
@@ -33,8 +33,8 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
     email = (email or "").strip().lower()
     config = current_app.config
     window_start = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    with transaction() as session:
-        by_email, by_addr = session.execute(
+    with unit_of_work() as uow:
+        by_email, by_addr = uow.session.execute(
             sa.select(
                 sa.func.count().filter(LoginFailure.email == email),
                 sa.func.count().filter(LoginFailure.remote_addr == remote_addr),
@@ -47,13 +47,13 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
                 "Too many failed sign-in attempts. Try again later.",
                 details={"retry_after_seconds": config["LOGIN_FAILURE_WINDOW_SECONDS"]},
             )
-        user = session.scalars(sa.select(User).where(User.email == email)).one_or_none()
+        user = uow.session.scalars(sa.select(User).where(User.email == email)).one_or_none()
         if user is not None and verify_password(user.password_hash, password) and user.active:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
-            session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email))
+            uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email))
             return user
-        session.add(LoginFailure(email=email[:254], remote_addr=remote_addr))
+        uow.session.add(LoginFailure(email=email[:254], remote_addr=remote_addr))
     raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
 
 
@@ -61,23 +61,23 @@ def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
     """A new personal token; the secret is returned once and stored only as a digest."""
     access.require(user, "token.issue")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with transaction() as session:
+    with unit_of_work() as uow:
         token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token")
-        session.add(token)
-        session.flush()
+        uow.session.add(token)
+        uow.session.flush()
         record(user, "api_token", token.id, "token.issued", after={"name": token.name})
     return secret, token
 
 
 def list_tokens(user: User) -> list[ApiToken]:
     query = sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
-    with transaction() as session:
-        return list(session.scalars(query))
+    with unit_of_work() as uow:
+        return list(uow.session.scalars(query))
 
 
 def revoke_token(user: User, token_id: int) -> ApiToken:
-    with transaction() as session:
-        token = session.scalars(sa.select(ApiToken).where(
+    with unit_of_work() as uow:
+        token = uow.session.scalars(sa.select(ApiToken).where(
             ApiToken.id == token_id, ApiToken.user_id == user.id)).one_or_none()
         if token is None:
             raise NotFound(f"Token {token_id} not found.", code="token_not_found")
@@ -108,14 +108,14 @@ def extend_certifications(product_family: str | None, days: int,
     """Programme-wide extension of certification expiry dates; returns how many moved."""
     if days <= 0:
         raise ValueError("days must be positive")
-    with transaction() as session:
+    with unit_of_work() as uow:
         query = sa.select(Certification)
         if product_family:
             query = query.where(Certification.product_family == product_family)
         if expiring_before:
             query = query.where(Certification.expires_on < expiring_before)
         moved = 0
-        for certification in session.scalars(query):
+        for certification in uow.session.scalars(query):
             before = certification.expires_on
             certification.expires_on = before + timedelta(days=days)
             record(None, "certification", certification.id, "certification.extended",

@@ -16,10 +16,9 @@ from app.attachments.storage import IncomingFile
 from app.audit.services import record
 from app.cases.models import Case
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.outbox.services import emit
 
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 UploadReader = Callable[[], tuple[str | None, FileStorage | None]]
@@ -47,56 +46,60 @@ def upload(actor: User, case_id: int, read_upload: UploadReader) -> Attachment:
 
 
 def receive(actor: User, authorise: Callable[[], Case], read_upload: UploadReader,
-            visibility: AttachmentVisibility) -> Attachment:
-    """Store one upload on the case `authorise` returns (or refuses), in one transaction.
+            visibility: AttachmentVisibility,
+            on_stored: Callable[[UnitOfWork, Attachment], None] | None = None) -> Attachment:
+    """Store one upload on the case `authorise` returns (or refuses).
 
-    `authorise` runs first, inside the transaction; the body is read only after it.
-    Whatever fails after the bytes were kept removes them again.
+    `authorise` runs before a byte of the body is read, and again in the unit of
+    work that records the file, since things may change while a large body
+    arrives; the body itself is read with no transaction open, so a slow upload
+    holds no lock. `on_stored` adds to that unit. Whatever fails after the bytes
+    were kept removes them again.
     """
-    kept_key = None
+    with unit_of_work():
+        authorise()
+    kind, file = read_upload()
+    if file is None or not isinstance(file.stream, IncomingFile):
+        raise InvalidInput("Send the file as multipart/form-data in the field 'file'.", code="file_missing")
     try:
-        with transaction() as session:
+        attachment_kind = AttachmentKind(kind or "")
+    except ValueError:
+        raise InvalidInput("Field 'kind' must be one of: " + ", ".join(k.value for k in AttachmentKind) + ".",
+                           code="invalid_kind", details={"kind": kind}) from None
+    if file.stream.size == 0:
+        raise InvalidInput("The file is empty.", code="file_empty")
+    name = display_name(file.filename)
+    content_type = (file.mimetype or "").lower()
+    if not CONTENT_TYPE.match(content_type) or content_type == "application/octet-stream":
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    kept_key = storage().keep(file.stream)
+    try:
+        with unit_of_work() as uow:
             case = authorise()
-            kind, file = read_upload()
-            if file is None or not isinstance(file.stream, IncomingFile):
-                raise InvalidInput("Send the file as multipart/form-data in the field 'file'.",
-                                   code="file_missing")
-            try:
-                attachment_kind = AttachmentKind(kind or "")
-            except ValueError:
-                raise InvalidInput("Field 'kind' must be one of: "
-                                   + ", ".join(k.value for k in AttachmentKind) + ".",
-                                   code="invalid_kind", details={"kind": kind}) from None
-            if file.stream.size == 0:
-                raise InvalidInput("The file is empty.", code="file_empty")
-            name = display_name(file.filename)
-            content_type = (file.mimetype or "").lower()
-            if not CONTENT_TYPE.match(content_type) or content_type == "application/octet-stream":
-                content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            kept_key = storage().keep(file.stream)
             attachment = Attachment(
                 case_id=case.id, kind=attachment_kind, filename=name, storage_key=kept_key,
                 content_type=content_type, size=file.stream.size, sha256=file.stream.sha256,
                 uploaded_by_id=actor.id, visibility=visibility,
             )
-            session.add(attachment)
-            session.flush()
+            uow.session.add(attachment)
+            uow.session.flush()
             record(actor, "case", case.id, "attachment.added",
                    after={"attachment_id": attachment.id, "kind": attachment_kind.value,
                           "filename": name, "size": attachment.size, "sha256": attachment.sha256,
                           "visibility": visibility.value})
             if attachment_kind in SCANNABLE_KINDS:
-                emit("attachments.scan", {"attachment_id": attachment.id})
+                uow.emit("attachments.scan", {"attachment_id": attachment.id})
+            if on_stored is not None:
+                on_stored(uow, attachment)
             return attachment
     except BaseException:
-        if kept_key:
-            storage().delete(kept_key)
+        storage().delete(kept_key)
         raise
 
 
 def list_attachments(actor: User, case_id: int) -> list[Attachment]:
     """The case's files the caller may see, oldest first."""
-    with transaction():
+    with unit_of_work():
         access.get_case(actor, case_id)
         return case_attachments(actor, case_id)
 
@@ -109,7 +112,7 @@ def case_attachments(actor: User, case_id: int) -> list[Attachment]:
 
 def get_attachment(actor: User, case_id: int, attachment_id: int) -> Attachment:
     """One file of the case; a file the caller's role may not see is not found, like another case's."""
-    with transaction():
+    with unit_of_work():
         access.get_case(actor, case_id)
         return case_attachment(actor, case_id, attachment_id)
 
@@ -129,10 +132,16 @@ def open_content(actor: User, case_id: int, attachment_id: int) -> tuple[Attachm
 
 
 def scan(attachment_id: int, scanner: Callable[[BinaryIO], dict]) -> None:
-    """Outbox handler body: read a text log once and store what it shows."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.scanned_at is not None:
-        return
-    with storage().open(attachment.storage_key) as stream:
-        attachment.findings = scanner(stream)
-    attachment.scanned_at = now()
+    """Read a text log once and store what it shows. The reading (seconds for a large log) holds
+    no transaction: the file never changes, and a second scan of the same file stores the same."""
+    with unit_of_work() as uow:
+        attachment = uow.session.get(Attachment, attachment_id)
+        if attachment is None or attachment.scanned_at is not None:
+            return
+        key = attachment.storage_key
+    with storage().open(key) as stream:
+        findings = scanner(stream)
+    with unit_of_work() as uow:
+        attachment = uow.session.get(Attachment, attachment_id)
+        if attachment is not None and attachment.scanned_at is None:
+            attachment.findings, attachment.scanned_at = findings, now()

@@ -14,9 +14,9 @@ from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists import services as checklists
 from app.checklists.models import ChecklistResponse
 from app.contracts.models import CoveredSerial
-from app.db import transaction
+from app.uow import unit_of_work
+from app.extensions import db
 from app.errors import InvalidInput, RuleViolation
-from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.srs import services as sr_services
 
@@ -37,7 +37,7 @@ def snapshot(case: Case) -> dict[str, Any]:
 def open_case(actor: User, data: dict[str, Any]) -> Case:
     """Open a case on a serial the caller's contracts cover; the customer follows from it."""
     access.require(actor, "case.open")
-    with transaction() as session:
+    with unit_of_work() as uow:
         covered = access.covered_serial(actor, data["serial_number"])
         if covered is None:
             raise RuleViolation(
@@ -55,15 +55,15 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
         )
         # Already loaded with the coverage: no reload when the answer is rendered.
         case.customer, case.product = customer, covered.product
-        session.add(case)
-        session.flush()
+        uow.session.add(case)
+        uow.session.flush()
         record(actor, "case", case.id, "case.opened", after=snapshot(case))
         # The scope may come with the case; it is kept as the answers to the scope items.
         for code in SCOPE_FIELDS:
             if data.get(code) and checklist.item(code):
-                session.add(ChecklistResponse(case_id=case.id, item_code=code, value=data[code],
+                uow.session.add(ChecklistResponse(case_id=case.id, item_code=code, value=data[code],
                                               responded_by_id=actor.id))
-        emit("notify.case_opened", {"case_id": case.id})
+        uow.emit("notify.case_opened", {"case_id": case.id})
         return case
 
 
@@ -79,8 +79,8 @@ def list_cases(actor: User, *, status: str | None = None, severity: str | None =
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(sa.or_(Case.title.ilike(pattern, escape="\\"),
                                    Case.serial_number.ilike(pattern, escape="\\")))
-    with transaction() as session:
-        return paginate(session, query, Case.id, limit, cursor)
+    with unit_of_work() as uow:
+        return paginate(uow.session, query, Case.id, limit, cursor)
 
 
 @dataclass
@@ -98,18 +98,22 @@ class CaseDetail:
 
 
 def get_case(actor: User, case_id: int) -> CaseDetail:
-    with transaction():
-        case = access.get_case(actor, case_id)
-        responses = checklists.responses_for(case)
-        summary = None
-        if access.allowed(actor, "checklist.read"):
-            evaluation = checklists.evaluate_case(case)
-            summary = {"checklist": case.checklist_name, "version": case.checklist_version,
-                       "complete": evaluation.complete, "unmet": [r.item.code for r in evaluation.unmet]}
-        scope = {code.removeprefix("scope_"): responses[code].value if code in responses else None
-                 for code in SCOPE_FIELDS} if access.allowed(actor, "checklist.read") else None
-        service_request = case.service_request
-        return CaseDetail(case, service_request.number if service_request else None, scope, summary)
+    with unit_of_work():
+        return _detail(actor, case_id)
+
+
+def _detail(actor: User, case_id: int) -> CaseDetail:
+    case = access.get_case(actor, case_id)
+    responses = checklists.responses_for(case)
+    summary = None
+    if access.allowed(actor, "checklist.read"):
+        evaluation = checklists.evaluate_case(case)
+        summary = {"checklist": case.checklist_name, "version": case.checklist_version,
+                   "complete": evaluation.complete, "unmet": [r.item.code for r in evaluation.unmet]}
+    scope = {code.removeprefix("scope_"): responses[code].value if code in responses else None
+             for code in SCOPE_FIELDS} if access.allowed(actor, "checklist.read") else None
+    service_request = case.service_request
+    return CaseDetail(case, service_request.number if service_request else None, scope, summary)
 
 
 @dataclass
@@ -123,22 +127,22 @@ class CasePage:
 
 
 def case_page(actor: User, case_id: int) -> CasePage:
-    with transaction():
-        detail = get_case(actor, case_id)
-        messages = list_messages(actor, case_id)
+    with unit_of_work():
+        detail = _detail(actor, case_id)
+        messages = _thread(actor, case_id)
         audit = trail("case", case_id) if access.allowed(actor, "case.audit.read") else None
         return CasePage(detail, messages, audit, access.writable_channels(actor))
 
 
 def covered_serials(actor: User) -> list[CoveredSerial]:
     """The serials the caller may open a case on, for pickers."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         query = access.covered_serials_query(actor).order_by(CoveredSerial.serial_number)
-        return list(session.scalars(query))
+        return list(uow.session.scalars(query))
 
 
 def case_audit_trail(actor: User, case_id: int) -> list[AuditEvent]:
-    with transaction():
+    with unit_of_work():
         access.get_case(actor, case_id)
         access.require(actor, "case.audit.read")
         return trail("case", case_id)
@@ -153,32 +157,36 @@ def _channel(value: str) -> Channel:
 
 
 def post_message(actor: User, case_id: int, channel: str, body: str) -> Message:
-    with transaction() as session:
+    with unit_of_work() as uow:
         case = access.get_case(actor, case_id)
         access.require_channel_write(actor, case, _channel(channel))
         if _channel(channel) is Channel.GTAC and case.service_request is not None:
             # The GTAC channel is the SR's thread: GTAC's posts count as updates on the SR clock
             # and a partner's answer hands an SR awaiting it back to GTAC.
-            return sr_services.post_message(actor, case.service_request.number, body)
+            return sr_services.post_on_thread(uow, actor, case.service_request.number, body)
         message = Message(case_id=case.id, channel=Channel(channel), author_id=actor.id, body=body)
-        session.add(message)
-        session.flush()
+        uow.session.add(message)
+        uow.session.flush()
         record(actor, "case", case.id, "message.posted",
                after={"message_id": message.id, "channel": channel})
-        emit("notify.message_posted", {"case_id": case.id, "message_id": message.id})
+        uow.emit("notify.message_posted", {"case_id": case.id, "message_id": message.id})
         return message
 
 
 def list_messages(actor: User, case_id: int, channel: str | None = None) -> list[Message]:
     """The thread the caller may read, oldest first, optionally one channel."""
-    with transaction() as session:
-        access.get_case(actor, case_id)
-        if channel:
-            access.require_channel_read(actor, _channel(channel))
-            channels = [Channel(channel)]
-        else:
-            channels = access.readable_channels(actor)
-        query = (sa.select(Message)
-                 .where(Message.case_id == case_id, Message.channel.in_(channels))
-                 .order_by(Message.id))
-        return list(session.scalars(query))
+    with unit_of_work():
+        return _thread(actor, case_id, channel)
+
+
+def _thread(actor: User, case_id: int, channel: str | None = None) -> list[Message]:
+    access.get_case(actor, case_id)
+    if channel:
+        access.require_channel_read(actor, _channel(channel))
+        channels = [Channel(channel)]
+    else:
+        channels = access.readable_channels(actor)
+    query = (sa.select(Message)
+             .where(Message.case_id == case_id, Message.channel.in_(channels))
+             .order_by(Message.id))
+    return list(db.session.scalars(query))

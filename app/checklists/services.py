@@ -16,7 +16,7 @@ from app.checklists.definitions import CaseFacts, ChecklistDefinition, Checklist
 from app.checklists.evaluation import Evaluation, ResponseView, evaluate
 from app.checklists.models import ChecklistResponse
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
 
@@ -80,7 +80,7 @@ class ChecklistView:
 
 
 def get_checklist(actor: User, case_id: int) -> ChecklistView:
-    with transaction():
+    with unit_of_work():
         case = access.get_case(actor, case_id)
         access.require(actor, "checklist.read")
         return ChecklistView(evaluate_case(case), responses_for(case),
@@ -89,7 +89,7 @@ def get_checklist(actor: User, case_id: int) -> ChecklistView:
 
 def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) -> ChecklistResponse:
     """Record the answer to one item; the value must fit the item's kind."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         case = access.get_case(actor, case_id, for_update=True)
         access.require(actor, "checklist.respond")
         if case.status is not CaseStatus.OPEN:
@@ -98,13 +98,13 @@ def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) 
         item = definition_for(case).item(code)
         if item is None:
             raise NotFound(f"The checklist of this case has no item {code!r}.", code="checklist_item_not_found")
-        value, not_applicable, reason = _validated(item, case, body, actor)
-        response = session.scalars(sa.select(ChecklistResponse).where(
+        value, not_applicable, reason = _validated(uow, item, case, body, actor)
+        response = uow.session.scalars(sa.select(ChecklistResponse).where(
             ChecklistResponse.case_id == case.id, ChecklistResponse.item_code == code)).one_or_none()
         before = _as_dict(response) if response else None
         if response is None:
             response = ChecklistResponse(case_id=case.id, item_code=code, responded_by_id=actor.id)
-            session.add(response)
+            uow.session.add(response)
         response.value, response.not_applicable, response.reason = value, not_applicable, reason
         response.responded_by_id, response.responded_at = actor.id, now()
         case.updated_at = now()
@@ -117,7 +117,7 @@ def _as_dict(response: ChecklistResponse) -> dict[str, Any]:
     return {"value": response.value, "not_applicable": response.not_applicable, "reason": response.reason}
 
 
-def _validated(item: ItemDefinition, case: Case, body: dict[str, Any], actor: User
+def _validated(uow: UnitOfWork, item: ItemDefinition, case: Case, body: dict[str, Any], actor: User
                ) -> tuple[Any, bool, str | None]:
     has_value = "value" in body
     if body.get("not_applicable"):
@@ -138,7 +138,7 @@ def _validated(item: ItemDefinition, case: Case, body: dict[str, Any], actor: Us
     value, reason = body["value"], body.get("reason")
     if item.kind != "choice" and reason is not None:
         raise InvalidInput("A reason goes only with not_applicable or a choice.", code="invalid_response")
-    return _check_value(item, case, value, actor), False, (reason.strip() if isinstance(reason, str) else None)
+    return _check_value(uow, item, case, value, actor), False, (reason.strip() if isinstance(reason, str) else None)
 
 
 def _bad(item: ItemDefinition, expected: str) -> InvalidInput:
@@ -146,7 +146,7 @@ def _bad(item: ItemDefinition, expected: str) -> InvalidInput:
                         details={"item": item.code, "kind": item.kind})
 
 
-def _check_value(item: ItemDefinition, case: Case, value: Any, actor: User) -> Any:
+def _check_value(uow: UnitOfWork, item: ItemDefinition, case: Case, value: Any, actor: User) -> Any:
     if item.kind == "attestation":
         if value is not True:
             raise _bad(item, "true")
@@ -162,7 +162,7 @@ def _check_value(item: ItemDefinition, case: Case, value: Any, actor: User) -> A
     if item.kind == "attachments":
         return _check_attachments(item, case, value)
     if item.kind == "triage_ruling":
-        return _check_rulings(item, case, value, actor)
+        return _check_rulings(uow, item, case, value, actor)
     raise ValueError(item.kind)
 
 
@@ -184,7 +184,7 @@ def _check_attachments(item: ItemDefinition, case: Case, value: Any) -> dict:
     return {"attachment_ids": sorted(set(ids))}
 
 
-def _check_rulings(item: ItemDefinition, case: Case, value: Any, actor: User) -> Any:
+def _check_rulings(uow: UnitOfWork, item: ItemDefinition, case: Case, value: Any, actor: User) -> Any:
     if value is True:
         if triage().suggestions_needing_ruling(case):
             raise RuleViolation("Known anomalies are suggested for this case: rule on each of them.",
@@ -198,7 +198,7 @@ def _check_rulings(item: ItemDefinition, case: Case, value: Any, actor: User) ->
         raise _bad(item, 'true, or {"rulings": [{"anomaly_id": ..., "ruling": "matches" | "not_relevant"}]}')
     triage().validate_rulings(case, rulings)
     # Triage keeps the rulings too: they drive the upgrade advice and what GTAC sees on the SR.
-    triage().record_rulings(actor, case, rulings)
+    triage().record_rulings(uow, actor, case, rulings)
     return {"rulings": [{"anomaly_id": str(r["anomaly_id"]), "ruling": r["ruling"]} for r in rulings]}
 
 
@@ -207,12 +207,12 @@ def migrate_open_cases(to_version: int, case_ids: list[int] | None = None) -> in
     target = registry().get(CHECKLIST_NAME, to_version)
     if target is None:
         raise RuleViolation(f"{CHECKLIST_NAME} v{to_version} is not published.", code="checklist_version_unknown")
-    with transaction() as session:
+    with unit_of_work() as uow:
         query = sa.select(Case).where(Case.status == CaseStatus.OPEN, Case.checklist_version != to_version)
         if case_ids:
             query = query.where(Case.id.in_(case_ids))
         moved = 0
-        for case in session.scalars(query):
+        for case in uow.session.scalars(query):
             record(None, "case", case.id, "checklist.migrated",
                    before={"checklist": case.checklist_name, "version": case.checklist_version},
                    after={"checklist": target.name, "version": target.version})

@@ -5,12 +5,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.accounts.models import GTAC_ROLES, User
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.notifications.mail import send_email
+from app.uow import UnitOfWork
 
 
-def on_sr_created(payload: dict) -> None:
+def on_sr_created(uow: UnitOfWork, payload: dict) -> None:
     """E-mail GTAC staff that a new SR waits in its queue."""
     service_request = db.session.get(ServiceRequest, payload["sr_id"])
     if service_request is None:
@@ -20,7 +21,7 @@ def on_sr_created(payload: dict) -> None:
         .order_by(User.id)))
     case = service_request.case
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    send_email(
+    send_email(uow, 
         recipients,
         f"[{service_request.number}] {service_request.severity.value} in {service_request.queue}: {case.title}",
         f"{case.partner.name} escalated case {case.id} for {case.customer.name}.\n"

@@ -1,21 +1,13 @@
-"""Routing rules and SLA targets, read from data files at start-up and validated there."""
+"""Routing rules: which GTAC queue an escalated case goes to, read from a data file at start-up."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-import yaml
+from app.policy_files import SEVERITIES, PolicyFileError, load_yaml
 
-SEVERITIES = ("S1", "S2", "S3", "S4")
-HERE = Path(__file__).resolve().parent
-DEFAULT_ROUTING_FILE = HERE / "routing.yaml"
-DEFAULT_SLA_FILE = HERE / "sla.yaml"
-
-
-class PolicyFileError(Exception):
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path}: {reason}")
+DEFAULT_ROUTING_FILE = Path(__file__).resolve().parent / "routing.yaml"
 
 
 @dataclass(frozen=True)
@@ -53,22 +45,6 @@ class Routing:
         raise AssertionError("the last routing rule matches everything")  # checked at load
 
 
-@dataclass(frozen=True)
-class SLATargets:
-    initial_response: dict[str, timedelta]
-    update_cadence: dict[str, timedelta]
-
-
-def _load_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyFileError(path, f"cannot be read: {exc}") from None
-    if not isinstance(data, dict):
-        raise PolicyFileError(path, "must hold a mapping")
-    return data
-
-
 def _strings(path: Path, index: int, raw: dict, key: str) -> tuple[str, ...] | None:
     if key not in raw:
         return None
@@ -79,7 +55,7 @@ def _strings(path: Path, index: int, raw: dict, key: str) -> tuple[str, ...] | N
 
 
 def load_routing(path: Path = DEFAULT_ROUTING_FILE) -> Routing:
-    data = _load_yaml(path)
+    data = load_yaml(path)
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise PolicyFileError(path, "rules must be a non-empty list")
@@ -103,21 +79,3 @@ def load_routing(path: Path = DEFAULT_ROUTING_FILE) -> Routing:
     if set(raw_rules[-1]) != {"queue"}:
         raise PolicyFileError(path, "the last rule must name only a queue, so that every SR has one")
     return Routing(tuple(rules))
-
-
-def load_sla(path: Path = DEFAULT_SLA_FILE) -> SLATargets:
-    data = _load_yaml(path)
-    targets = data.get("targets")
-    if not isinstance(targets, dict) or set(targets) != set(SEVERITIES):
-        raise PolicyFileError(path, "targets must give S1, S2, S3 and S4")
-    initial, cadence = {}, {}
-    for severity, target in targets.items():
-        try:
-            initial[severity] = timedelta(minutes=int(target["initial_response_minutes"]))
-            cadence[severity] = timedelta(minutes=int(target["update_cadence_minutes"]))
-        except (KeyError, TypeError, ValueError):
-            raise PolicyFileError(path, f"{severity}: needs initial_response_minutes and "
-                                        "update_cadence_minutes as whole numbers") from None
-        if initial[severity] <= timedelta(0) or cadence[severity] <= timedelta(0):
-            raise PolicyFileError(path, f"{severity}: targets must be positive")
-    return SLATargets(initial, cadence)

@@ -1,9 +1,6 @@
 """Escalating a case to GTAC: every rule of SPEC §5 at once, then one SR, exactly once."""
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,19 +14,12 @@ from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists.services import evaluate_case
 from app.clock import now
 from app.contracts.models import CoveredSerial, ServiceContract
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, RuleViolation
-from app.escalation.models import IdempotencyRecord, ServiceRequest
-from app.escalation.numbers import next_sr_number
+from app.idempotency import services as idempotency
+from app.srs import opening
+from app.srs.models import ServiceRequest
 from app.extensions import db
-from app.outbox.services import emit
-
-IDEMPOTENCY_TTL = timedelta(hours=48)  # SPEC asks for at least 24 h
-
-
-def request_fingerprint(case_id: int, body: dict[str, Any]) -> str:
-    canonical = json.dumps({"case_id": case_id, "body": body}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def refusal_reasons(actor: User, case: Case) -> list[dict[str, Any]]:
@@ -78,20 +68,15 @@ def escalate(actor: User, case_id: int, body: dict[str, Any], idempotency_key: s
     The case row is locked for the whole decision, so concurrent escalations of
     one case are serialised; the unique SR-per-case constraint backs that up.
     """
-    fingerprint = request_fingerprint(case_id, body)
+    request_hash = idempotency.fingerprint(case_id, body)
     try:
-        with transaction() as session:
+        with unit_of_work() as uow:
             case = access.get_case(actor, case_id, for_update=True)
             access.require(actor, "case.escalate")
             if idempotency_key:
-                previous = session.scalars(sa.select(IdempotencyRecord).where(
-                    IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == idempotency_key,
-                    IdempotencyRecord.created_at >= now() - IDEMPOTENCY_TTL)).one_or_none()
+                previous = idempotency.replay(uow, actor.id, idempotency_key, request_hash)
                 if previous is not None:
-                    if previous.request_hash != fingerprint:
-                        raise Conflict("This Idempotency-Key was already used for another request.",
-                                       code="idempotency_key_reused")
-                    return previous.response, False
+                    return previous, False
             existing = case.service_request
             if case.status is not CaseStatus.OPEN or existing is not None:
                 raise Conflict("The case has already been escalated." if existing else
@@ -102,45 +87,30 @@ def escalate(actor: User, case_id: int, body: dict[str, Any], idempotency_key: s
             if reasons:
                 raise RuleViolation("The case cannot be escalated yet.", code="escalation_refused",
                                     details={"reasons": reasons})
-            service_request = _open_service_request(session, actor, case)
+            service_request = _escalate(uow, actor, case)
             if body.get("note"):
-                session.add(Message(case_id=case.id, channel=Channel.GTAC, author_id=actor.id,
-                                    body=body["note"]))
+                uow.session.add(Message(case_id=case.id, channel=Channel.GTAC, author_id=actor.id, body=body["note"]))
             answer = sr_answer(service_request)
             if idempotency_key:
-                session.execute(sa.delete(IdempotencyRecord).where(
-                    IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == idempotency_key))
-                session.add(IdempotencyRecord(user_id=actor.id, key=idempotency_key,
-                                              request_hash=fingerprint, status_code=201, response=answer))
+                idempotency.remember(uow, actor.id, idempotency_key, request_hash, 201, answer)
             return answer, True
     except IntegrityError:
         # Lost a race the row lock could not prevent (SQLite, or the same key on two cases).
-        db.session.rollback()
         raise Conflict("Another escalation of this case or with this Idempotency-Key won the race; "
                        "retry to see its result.", code="escalation_conflict") from None
 
 
-def _open_service_request(session, actor: User, case: Case) -> ServiceRequest:
+def _escalate(uow: UnitOfWork, actor: User, case: Case) -> ServiceRequest:
+    """Open the SR in the queue the routing rules name, and mark the case escalated."""
     at = now()
-    routing = current_app.extensions["routing"]
-    sla = current_app.extensions["sla_targets"]
-    severity = case.severity.value
-    service_request = ServiceRequest(
-        number=next_sr_number(session), case_id=case.id, partner_id=case.partner_id,
-        severity=case.severity, product_family=case.product.family, region=case.partner.region,
-        queue=routing.queue_for(case.product.family, severity, case.partner.region, at),
-        escalated_by_id=actor.id, created_at=at,
-        response_due_at=at + sla.initial_response[severity],
-        update_due_at=at + sla.update_cadence[severity],
-    )
-    session.add(service_request)
+    queue = current_app.extensions["routing"].queue_for(case.product.family, case.severity.value,
+                                                        case.partner.region, at)
+    service_request = opening.open_service_request(uow, case, actor, queue)
     before_status = case.status.value
     case.status, case.escalated_at, case.updated_at = CaseStatus.ESCALATED, at, at
-    session.flush()
     record(actor, "case", case.id, "case.escalated", before={"status": before_status},
-           after={"status": case.status.value, "sr_number": service_request.number,
-                  "queue": service_request.queue})
-    emit("notify.sr_created", {"sr_id": service_request.id})
+           after={"status": case.status.value, "sr_number": service_request.number, "queue": service_request.queue})
+    uow.emit("notify.sr_created", {"sr_id": service_request.id})
     return service_request
 
 
@@ -155,11 +125,3 @@ def sr_answer(service_request: ServiceRequest) -> dict[str, Any]:
         "response_due_at": service_request.response_due_at.isoformat(),
         "update_due_at": service_request.update_due_at.isoformat(),
     }
-
-
-def purge_idempotency_records() -> int:
-    """Forget idempotency keys older than the retention window; returns how many."""
-    with transaction() as session:
-        result = session.execute(sa.delete(IdempotencyRecord).where(
-            IdempotencyRecord.created_at < now() - IDEMPOTENCY_TTL))
-        return result.rowcount or 0

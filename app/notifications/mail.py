@@ -8,17 +8,15 @@ from functools import partial
 
 from flask import current_app
 
-from app.outbox.services import defer
+from app import outbound
+from app.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def send_email(to: list[str], subject: str, body: str) -> None:
-    """Send one plain-text e-mail; without MAIL_SERVER it is only logged (embedded demo).
-
-    From an outbox handler the SMTP conversation is deferred until the handler
-    has read what it needs (see app.outbox.services.defer).
-    """
+def send_email(uow: UnitOfWork, to: list[str], subject: str, body: str) -> None:
+    """Send one plain-text e-mail once the unit of work commits; without MAIL_SERVER it is only
+    logged (embedded demo). The SMTP conversation runs with no transaction open."""
     if not to:
         return
     config = current_app.config
@@ -31,16 +29,23 @@ def send_email(to: list[str], subject: str, body: str) -> None:
         log.info("e-mail (no MAIL_SERVER set) to %s: %s", message["To"], subject)
         return
     settings = {key: config[key] for key in
-                ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD")}
-    deliver = partial(_deliver, settings, message)
-    if not defer(deliver):
-        deliver()
+                ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEADLINE_SECONDS")}
+    uow.after_commit(partial(_deliver, settings, message))
 
 
 def _deliver(settings: dict, message: EmailMessage) -> None:
-    with smtplib.SMTP(settings["MAIL_SERVER"], settings["MAIL_PORT"], timeout=30) as smtp:
-        if settings["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if settings["MAIL_USERNAME"]:
-            smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
-        smtp.send_message(message)
+    what = f"SMTP {settings['MAIL_SERVER']}:{settings['MAIL_PORT']}"
+    outbound.guard(what)
+    smtp = smtplib.SMTP(timeout=settings["MAIL_DEADLINE_SECONDS"])
+    with outbound.deadline(settings["MAIL_DEADLINE_SECONDS"], what) as watch:
+        watch.add(lambda: smtp.sock)
+        try:
+            smtp.connect(settings["MAIL_SERVER"], settings["MAIL_PORT"])
+            if settings["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if settings["MAIL_USERNAME"]:
+                smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+            smtp.quit()
+        finally:
+            smtp.close()

@@ -8,6 +8,7 @@ from app.accounts.models import PARTNER_ROLES, Role, User
 from app.cases.models import Case, Channel, Message
 from app.extensions import db
 from app.notifications.mail import send_email
+from app.uow import UnitOfWork
 
 
 def _emails(org_id: int, roles) -> list[str]:
@@ -21,12 +22,12 @@ def _case_url(case_id: int) -> str:
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/cases/{case_id}"
 
 
-def on_case_opened(payload: dict) -> None:
+def on_case_opened(uow: UnitOfWork, payload: dict) -> None:
     """Tell the partner's engineers that a case was opened for one of their customers."""
     case = db.session.get(Case, payload["case_id"])
     if case is None:
         return
-    send_email(
+    send_email(uow, 
         _emails(case.partner_id, PARTNER_ROLES),
         f"[Case {case.id}] {case.severity.value} opened for {case.customer.name}: {case.title}",
         f"{case.customer.name} has a new {case.severity.value} case on serial "
@@ -35,7 +36,7 @@ def on_case_opened(payload: dict) -> None:
     )
 
 
-def on_message_posted(payload: dict) -> None:
+def on_message_posted(uow: UnitOfWork, payload: dict) -> None:
     """A customer-channel message reaches the other side; other channels notify nobody by mail yet."""
     message = db.session.get(Message, payload["message_id"])
     if message is None or message.channel is not Channel.CUSTOMER:
@@ -45,7 +46,7 @@ def on_message_posted(payload: dict) -> None:
         recipients = _emails(case.partner_id, PARTNER_ROLES)
     else:
         recipients = _emails(case.customer_id, {Role.CUSTOMER})
-    send_email(recipients, f"[Case {case.id}] New message: {case.title}",
+    send_email(uow, recipients, f"[Case {case.id}] New message: {case.title}",
                f"{message.author.name} wrote:\n\n{message.body}\n\n{_case_url(case.id)}\n")
 
 

@@ -1,45 +1,38 @@
-"""Writing events, running one event's handler, and finding undelivered events."""
+"""Running one event's handler, or a batch of one topic's, and finding undelivered events.
+
+A handler is `handler(uow, payload)`; it reads and writes through the unit of
+work the runner opened, and defers any call to the outside world with
+`uow.after_commit(effect)`. The runner commits the handler's changes together
+with a lease on the event, runs the effects with no transaction open, and only
+then marks the event processed. A failed effect (or handler) leaves the event
+pending, its attempt counted, for the next hand-over; while the lease runs
+nobody else takes it. So an effect repeats only if the process dies between
+the effect and marking the event processed, or the effect outlives the lease.
+"""
 from __future__ import annotations
 
 import logging
-import threading
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.clock import now
-from app.db import transaction
-from app.extensions import db
 from app.outbox.models import OutboxEvent
+from app.uow import Effect, UnitOfWork, begin, unit_of_work
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any]], None]
+Handler = Callable[[UnitOfWork, dict[str, Any]], None]
 # Runs many events of one topic at once; returns {event id: error} for those that failed.
-BatchHandler = Callable[[list[tuple[int, dict[str, Any]]]], dict[int, str]]
+BatchHandler = Callable[[UnitOfWork, list[tuple[int, dict[str, Any]]]], dict[int, str]]
 
 # An event handed to RQ but still unprocessed after this long is handed over again.
 REDELIVER_AFTER = timedelta(minutes=10)
+# Longer than any effect may take: every outgoing call has a total deadline well below it.
+LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
-# Where a running handler's deferred effects wait (in the session's info), and, in a
-# batch, the events on whose behalf they are being deferred.
-_EFFECTS = "outbox_effects"
-_OWNERS = "outbox_effect_owners"
-# Re-entrant: a handler whose change emits events runs them eagerly from inside its own run.
-_sqlite_runs = threading.RLock()
-
-
-def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Record an event in the current transaction; it is dispatched after commit."""
-    if topic not in handlers():
-        raise KeyError(f"no outbox handler for topic {topic!r}")
-    outbox_event = OutboxEvent(topic=topic, payload=payload)
-    db.session.add(outbox_event)
-    db.session.info.setdefault("outbox_events", []).append(outbox_event)
-    return outbox_event
 
 
 def handlers() -> dict[str, Handler]:
@@ -52,153 +45,138 @@ def batch_handlers() -> dict[str, BatchHandler]:
     return current_app.extensions.get("outbox_batch_handlers", {})
 
 
-def defer(effect: Callable[[], None]) -> bool:
-    """From inside a handler: call the outside world (SMTP, HTTP) once the handler has read its data.
-
-    The event is marked processed only after the effect succeeded; a failing
-    effect leaves it pending like a failing handler. Returns False outside a
-    handler, where the caller should act at once. On SQLite the effect runs
-    after the handler's transaction commits, so a handler that defers should
-    only read: its writes would stay even when the effect fails.
-    """
-    effects = db.session.info.get(_EFFECTS)
-    if effects is None:
-        return False
-    effects.append((db.session.info.get(_OWNERS), effect))
-    return True
+def _free():
+    """Events no runner holds: never leased, or their lease has run out."""
+    return sa.or_(OutboxEvent.leased_until.is_(None), OutboxEvent.leased_until < now())
 
 
 def run_event(event_id: int) -> bool:
-    """Run the handler of one event unless it already ran. True if it ran now.
-
-    On PostgreSQL the event's row stays locked until its deferred effects are
-    done, so a concurrent run of the same event waits and then finds it
-    processed. SQLite can only lock the whole database, and nobody may write
-    while a mail server takes its time: there the effects run after the
-    handler's transaction, and runs are serialised within the process (the
-    embedded default has one drain thread per process).
-    """
+    """Run the handler of one event unless it already ran or another runner holds it. True if it ran now."""
     try:
-        if db.session.get_bind().dialect.name == "sqlite":
-            with _sqlite_runs:
-                return _run(event_id, effects_under_lock=False)
-        return _run(event_id, effects_under_lock=True)
+        uow = begin()
+        try:
+            event = uow.session.scalars(
+                sa.select(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None), _free())
+                .with_for_update(skip_locked=True)).one_or_none()
+            if event is None:
+                uow.rollback()
+                return False
+            handlers()[event.topic](uow, event.payload)
+            if uow.effects:
+                event.leased_until = now() + LEASE
+            else:
+                event.processed_at, event.attempts = now(), event.attempts + 1
+            effects = list(uow.effects)
+            uow.commit()
+        except BaseException:
+            if not uow.committed:
+                uow.rollback()
+            raise
+        if not effects:
+            return True
+        for effect in effects:  # a raising effect fails the event with its own error
+            partial = _failures(effect.call())
+            if event_id in partial:
+                raise EffectFailed(partial[event_id])
+        with unit_of_work() as done:
+            done.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id,
+                                                               OutboxEvent.processed_at.is_(None))
+                                 .values(processed_at=now(), attempts=OutboxEvent.attempts + 1, leased_until=None))
+        return True
     except Exception as exc:
         log.exception("outbox event %s failed", event_id)
-        _record_failure(event_id, exc)
+        _count_failure([event_id], f"{type(exc).__name__}: {exc}")
         raise
 
 
-def _run(event_id: int, effects_under_lock: bool) -> bool:
-    effects: list[tuple[tuple[int, ...] | None, Callable[[], None]]] = []
-    with transaction() as session:
-        query = sa.select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
-        outbox_event = session.scalars(query).one_or_none()
-        if outbox_event is None or outbox_event.processed_at is not None:
-            return False
-        session.info[_EFFECTS] = effects
-        try:
-            handlers()[outbox_event.topic](outbox_event.payload)
-        finally:
-            session.info.pop(_EFFECTS, None)
-        if effects_under_lock or not effects:
-            _perform(effects)
-            outbox_event.processed_at = now()
-            outbox_event.attempts += 1
-            return True
-    _perform(effects)
-    with transaction() as session:
-        session.execute(
-            sa.update(OutboxEvent)
-            .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
-            .values(processed_at=now(), attempts=OutboxEvent.attempts + 1))
-    return True
+class EffectFailed(RuntimeError):
+    """An effect of the handler (an e-mail, an HTTP call) failed; the event stays pending."""
 
 
 def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
-    """Run up to `limit` pending events of a batched topic in one transaction.
+    """Run up to `limit` pending events of a batched topic; returns (how many ran, {event id: error}).
 
-    Returns (how many ran, {event id: error} of those that failed). It takes the
-    events never handed to a job of their own, and those handed over long ago and
-    still not processed; on PostgreSQL rows another batch holds are skipped, so two
-    workers split the work instead of queueing. An event fails alone when the
-    handler says so or when an effect done on its behalf (on_behalf_of()) fails;
-    a handler that raises, or an effect on nobody's behalf, fails the whole batch
-    (rolled back). Failed events are left pending, their attempt counted, for the
-    caller to hand over one by one. Effects run before the commit, under the rows'
-    locks, as run_event does on PostgreSQL (batches run on RQ, which production
-    pairs with PostgreSQL; on SQLite they would hold the write lock meanwhile).
+    It takes the events never handed to a job of their own, and those handed over
+    long ago and still not processed; on PostgreSQL rows another batch holds are
+    skipped, so two workers split the work. The handler's changes and the leases
+    commit together, the effects run after (with no transaction open), then the
+    events are marked. An event fails alone when the handler says so or when an
+    effect done on its behalf (uow.on_behalf_of()) fails; a handler that raises, or
+    a failing effect on nobody's behalf, fails the whole batch. Failed events are
+    left pending, their attempt counted, for the caller to hand over one by one.
     """
     handler = batch_handlers()[topic]
-    effects: list[tuple[tuple[int, ...] | None, Callable[[], None]]] = []
     event_ids: list[int] = []
     try:
-        with transaction() as session:
-            rows = session.execute(
+        uow = begin()
+        try:
+            rows = uow.session.execute(
                 sa.select(OutboxEvent.id, OutboxEvent.payload)
                 .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
-                       OutboxEvent.attempts < MAX_ATTEMPTS,
+                       OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
                        sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER))
                 .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
             event_ids = [row.id for row in rows]
             if not rows:
+                uow.rollback()
                 return 0, {}
-            session.info[_EFFECTS] = effects
-            try:
-                failed = dict(handler([(row.id, row.payload) for row in rows]))
-            finally:
-                session.info.pop(_EFFECTS, None)
-            for owners, effect in effects:
-                try:
-                    effect()
-                except Exception as exc:
-                    if owners is None:
-                        raise
-                    failed.update(dict.fromkeys(owners, f"{type(exc).__name__}: {exc}"))
-            done = [event_id for event_id in event_ids if event_id not in failed]
+            failed = dict(handler(uow, [(row.id, row.payload) for row in rows]))
+            uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                                .values(leased_until=now() + LEASE))
+            effects = list(uow.effects)
+            uow.commit()
+        except BaseException:
+            if not uow.committed:
+                uow.rollback()
+            raise
+        failed.update((event_id, error) for event_id, error in _perform(effects, event_ids).items()
+                      if event_id not in failed)
+        done = [event_id for event_id in event_ids if event_id not in failed]
+        with unit_of_work() as marking:
             if done:
-                session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
-                                .values(processed_at=now(), attempts=OutboxEvent.attempts + 1))
+                marking.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
+                                        .values(processed_at=now(), attempts=OutboxEvent.attempts + 1,
+                                                leased_until=None))
             for event_id, error in failed.items():
-                _count_failure(session, [event_id], error)
-            return len(done), failed
+                _count(marking, [event_id], error)
+        return len(done), failed
     except Exception as exc:
         if not event_ids:
             raise
         log.exception("outbox: a batch of %s failed as a whole", topic)
         error = f"{type(exc).__name__}: {exc}"
-        with transaction() as session:
-            _count_failure(session, event_ids, error)
+        _count_failure(event_ids, error)
         return 0, dict.fromkeys(event_ids, error)
 
 
-@contextmanager
-def on_behalf_of(event_ids: list[int]) -> Iterator[None]:
-    """Inside a batch handler: effects deferred in this block fail only these events."""
-    previous = db.session.info.get(_OWNERS)
-    db.session.info[_OWNERS] = tuple(event_ids)
-    try:
-        yield
-    finally:
-        db.session.info[_OWNERS] = previous
+def _perform(effects: list[Effect], event_ids: list[int]) -> dict[int, str]:
+    """Run the effects (no transaction open); {event id: error} of the events they failed."""
+    failed: dict[int, str] = {}
+    for effect in effects:
+        owners = effect.owners or tuple(event_ids)
+        try:
+            partial = _failures(effect.call())
+        except Exception as exc:
+            log.exception("outbox: an effect failed")
+            failed.update(dict.fromkeys(owners, f"{type(exc).__name__}: {exc}"))
+            continue
+        failed.update((event_id, error) for event_id, error in partial.items() if event_id in owners)
+    return failed
 
 
-def _count_failure(session, event_ids: list[int], error: str) -> None:
-    session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
-                    .values(attempts=OutboxEvent.attempts + 1, last_error=error[:2000]))
+def _failures(result: object) -> dict[int, str]:
+    """What an effect said it failed: {event id: error}; any other answer means nothing failed."""
+    return result if isinstance(result, dict) else {}
 
 
-def _perform(effects: list[tuple[tuple[int, ...] | None, Callable[[], None]]]) -> None:
-    for _owners, effect in effects:
-        effect()
+def _count(uow: UnitOfWork, event_ids: list[int], error: str) -> None:
+    uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:2000], leased_until=None))
 
 
-def _record_failure(event_id: int, exc: Exception) -> None:
-    with transaction() as session:
-        session.execute(
-            sa.update(OutboxEvent).where(OutboxEvent.id == event_id)
-            .values(attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
-        )
+def _count_failure(event_ids: list[int], error: str) -> None:
+    with unit_of_work() as uow:
+        _count(uow, event_ids, error)
 
 
 def undelivered(limit: int = 500) -> list[tuple[int, str]]:
@@ -206,16 +184,15 @@ def undelivered(limit: int = 500) -> list[tuple[int, str]]:
     stale = now() - REDELIVER_AFTER
     query = (
         sa.select(OutboxEvent.id, OutboxEvent.topic)
-        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS,
+        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
                sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < stale))
         .order_by(OutboxEvent.id).limit(limit)
     )
-    with transaction() as session:
-        return [(row.id, row.topic) for row in session.execute(query)]
+    with unit_of_work() as uow:
+        return [(row.id, row.topic) for row in uow.session.execute(query)]
 
 
 def mark_enqueued(event_ids: list[int]) -> None:
     """Record that these events were handed to RQ; the relay leaves them alone until stale."""
-    with transaction() as session:
-        session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
-                        .values(enqueued_at=now()))
+    with unit_of_work() as uow:
+        uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(enqueued_at=now()))

@@ -17,7 +17,7 @@ from sepaxml import SepaTransfer
 
 from app.audit.services import record
 from app.clock import now
-from app.db import transaction
+from app.uow import unit_of_work
 from app.payments import payees
 from app.payments.locking import lock_all
 from app.payments.models import Payout, PayoutStatus
@@ -56,8 +56,8 @@ def write_bank_files(execution_date: date | None = None) -> list[BankFile]:
     folder = Path(current_app.config["PAYMENTS_BANK_FILE_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with transaction() as session:
-        waiting = lock_all(session, sa.select(Payout).where(
+    with unit_of_work() as uow:
+        waiting = lock_all(uow.session, sa.select(Payout).where(
             Payout.provider == "pain001", Payout.status == PayoutStatus.IN_TRANSIT,
             Payout.provider_payout_id.is_(None)).order_by(Payout.currency, Payout.id))
         for currency in sorted({p.currency for p in waiting}):

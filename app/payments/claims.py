@@ -17,9 +17,8 @@ from app import access
 from app.accounts.models import Organisation, OrgKind, Role, User
 from app.audit.services import record
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, DomainError, NotFound, RuleViolation
-from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import payouts
 from app.payments.locking import lock_all, lock_one
@@ -33,8 +32,8 @@ def _snapshot(claim: Claim) -> dict[str, Any]:
             "currency": claim.currency, "period": claim.period}
 
 
-def _notify(claim: Claim, what: str) -> None:
-    emit("notify.payments.claim", {"claim_id": claim.id, "event": what})
+def _notify(uow: UnitOfWork, claim: Claim, what: str) -> None:
+    uow.emit("notify.payments.claim", {"claim_id": claim.id, "event": what})
 
 
 def _illegal(claim: Claim, action: str) -> Conflict:
@@ -49,13 +48,13 @@ def _locked(session, claim_id: int) -> Claim:
 def create_claim(actor: User, data: dict[str, Any]) -> Claim:
     """A draft claim of the caller's partner organisation."""
     access.require(actor, "claim.file")
-    with transaction() as session:
+    with unit_of_work() as uow:
         claim = Claim(partner_id=actor.organisation_id, created_by_id=actor.id,
                       type=ClaimType(data["type"]), amount=data["amount"], currency=data["currency"],
                       period=data["period"], description=data["description"].strip(),
                       status=ClaimStatus.DRAFT)
-        session.add(claim)
-        session.flush()
+        uow.session.add(claim)
+        uow.session.flush()
         record(actor, "claim", claim.id, "claim.created", after=_snapshot(claim))
         return claim
 
@@ -63,10 +62,10 @@ def create_claim(actor: User, data: dict[str, Any]) -> Claim:
 def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: str) -> ClaimAttachment:
     """Attach a proof-of-performance file (already streamed to storage) to a draft MDF claim."""
     storage = current_app.extensions["attachment_storage"]
-    with transaction() as session:
+    with unit_of_work() as uow:
         claim = access.get_claim(actor, claim_id)
         access.require(actor, "claim.file")
-        claim = _locked(session, claim.id)
+        claim = _locked(uow.session, claim.id)
         if claim.status is not ClaimStatus.DRAFT:
             raise _illegal(claim, "given new proof")
         if claim.type is not ClaimType.MDF:
@@ -77,8 +76,8 @@ def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: s
         attachment = ClaimAttachment(claim_id=claim.id, filename=filename[:255], size_bytes=upload.size,
                                      content_type=(content_type or "application/octet-stream")[:100],
                                      sha256=upload.sha256, storage_name=key, uploaded_by_id=actor.id)
-        session.add(attachment)
-        session.flush()
+        uow.session.add(attachment)
+        uow.session.flush()
         record(actor, "claim", claim.id, "claim.proof_added",
                after={"attachment_id": attachment.id, "sha256": attachment.sha256})
         return attachment
@@ -86,22 +85,22 @@ def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: s
 
 def submit_claim(actor: User, claim_id: int) -> Claim:
     """Send a draft to the programmes team; an MDF claim needs proof and allocation left."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         claim = access.get_claim(actor, claim_id)
         access.require(actor, "claim.file")
-        claim = _locked(session, claim.id)
+        claim = _locked(uow.session, claim.id)
         if claim.status is not ClaimStatus.DRAFT:
             raise _illegal(claim, "submitted")
         if claim.type is ClaimType.MDF:
             if not claim.attachments:
                 raise RuleViolation("An MDF claim needs at least one proof-of-performance file.",
                                     code="proof_required")
-            _check_allocation(session, claim, lock=False)
+            _check_allocation(uow.session, claim, lock=False)
         before = _snapshot(claim)
         claim.status = ClaimStatus.SUBMITTED
         claim.submitted_at = now()
         record(actor, "claim", claim.id, "claim.submitted", before=before, after=_snapshot(claim))
-        _notify(claim, "submitted")
+        _notify(uow, claim, "submitted")
         return claim
 
 
@@ -115,13 +114,13 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
 
 
 def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
-    with transaction() as session:
-        claim = lock_one(session, access.visible_claims(actor).where(Claim.id == claim_id))
+    with unit_of_work() as uow:
+        claim = lock_one(uow.session, access.visible_claims(actor).where(Claim.id == claim_id))
         if claim is None:
             raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
         access.require(actor, "claim.decide")
-        payout = _decide(session, actor, claim)
-        _approved(session, actor, [payout] if payout else [], optimistic)
+        payout = _decide(uow, actor, claim)
+        _approved(uow, actor, [payout] if payout else [], optimistic)
         return claim
 
 
@@ -136,15 +135,15 @@ def approve_claims(actor: User, claim_ids: list[int]) -> list[Claim]:
 
 
 def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[Claim]:
-    with transaction() as session:
+    with unit_of_work() as uow:
         found = {claim.id: claim for claim in lock_all(
-            session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id)
+            uow.session, access.visible_claims(actor).where(Claim.id.in_(claim_ids)).order_by(Claim.id)
             .options(selectinload(Claim.attachments)))}
         # The allocations too are locked in one fixed order, whatever order the claims
         # were named in, so that two bulk approvals cannot deadlock on them.
         for partner_id, period, currency in sorted({(claim.partner_id, claim.period, claim.currency)
                                                     for claim in found.values() if claim.type is ClaimType.MDF}):
-            lock_one(session, sa.select(MdfAllocation).where(MdfAllocation.partner_id == partner_id,
+            lock_one(uow.session, sa.select(MdfAllocation).where(MdfAllocation.partner_id == partner_id,
                                                              MdfAllocation.period == period,
                                                              MdfAllocation.currency == currency))
         refused, new_payouts = [], []
@@ -153,7 +152,7 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
             try:
                 if claim is None:
                     raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
-                payout = _decide(session, actor, claim)
+                payout = _decide(uow, actor, claim)
             except DomainError as exc:
                 refused.append({"claim_id": claim_id, "code": exc.code, "message": exc.message})
                 continue
@@ -162,24 +161,24 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
         if refused:
             raise RuleViolation(f"{len(refused)} of the {len(claim_ids)} claims cannot be approved; "
                                 "none was.", code="claims_not_approved", details={"refused": refused})
-        _approved(session, actor, new_payouts, optimistic)
+        _approved(uow, actor, new_payouts, optimistic)
         return [found[claim_id] for claim_id in claim_ids]
 
 
-def _approved(session, actor: User, new_payouts: list, optimistic: bool) -> None:
+def _approved(uow: UnitOfWork, actor: User, new_payouts: list, optimistic: bool) -> None:
     """Audit the approvals that created these payouts, then start them (after one flush for all)."""
     if not new_payouts:
         return
-    optimistic = optimistic and payouts.nobody_waiting(session, new_payouts)
-    session.flush()
+    optimistic = optimistic and payouts.nobody_waiting(uow, new_payouts)
+    uow.session.flush()
     for payout in new_payouts:
         record(actor, "claim", payout.claim_id, "claim.approved",
                before={**_snapshot(payout.claim), "status": ClaimStatus.SUBMITTED.value},
                after={**_snapshot(payout.claim), "payout_id": payout.id})
-    payouts.start(session, new_payouts, optimistic=optimistic)
+    payouts.start(uow, new_payouts, optimistic=optimistic)
 
 
-def _decide(session, actor: User, claim: Claim):
+def _decide(uow: UnitOfWork, actor: User, claim: Claim):
     """Approve one locked claim in the caller's transaction: its new payout (audited by
     _approved()), or None when the claim now waits for a second approver. Raises the
     DomainError that refuses it."""
@@ -191,26 +190,26 @@ def _decide(session, actor: User, claim: Claim):
         claim.first_approved_by_id, claim.first_approved_at = actor.id, now()
         record(actor, "claim", claim.id, "claim.first_approval", before=before,
                after={**_snapshot(claim), "first_approved_by": actor.id})
-        _notify(claim, "first_approval")
+        _notify(uow, claim, "first_approval")
         return None
     if needs_two and claim.first_approved_by_id == actor.id:
         raise RuleViolation("This claim needs a second approval by a different approver.",
                             code="second_approver_required",
                             details={"first_approved_by": actor.id})
     if claim.type is ClaimType.MDF:
-        _check_allocation(session, claim, lock=True)
+        _check_allocation(uow.session, claim, lock=True)
     claim.approved_by_id, claim.approved_at = actor.id, now()
     claim.status = ClaimStatus.PAYOUT_PENDING
-    _notify(claim, "approved")
-    return payouts.create_payout(session, claim)
+    _notify(uow, claim, "approved")
+    return payouts.create_payout(uow, claim)
 
 
 def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
     """Refuse a submitted claim, with the reason the partner will read."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         claim = access.get_claim(actor, claim_id)
         access.require(actor, "claim.decide")
-        claim = _locked(session, claim.id)
+        claim = _locked(uow.session, claim.id)
         if claim.status is not ClaimStatus.SUBMITTED:
             raise _illegal(claim, "rejected")
         before = _snapshot(claim)
@@ -218,7 +217,7 @@ def reject_claim(actor: User, claim_id: int, reason: str) -> Claim:
         claim.rejected_by_id, claim.rejected_at, claim.rejection_reason = actor.id, now(), reason.strip()
         record(actor, "claim", claim.id, "claim.rejected", before=before,
                after={**_snapshot(claim), "reason": claim.rejection_reason})
-        _notify(claim, "rejected")
+        _notify(uow, claim, "rejected")
         return claim
 
 
@@ -250,24 +249,24 @@ def _check_allocation(session, claim: Claim, *, lock: bool) -> None:
 def set_allocation(actor: User, partner_id: int, period: str, currency: str, amount: int) -> MdfAllocation:
     """Create or change a partner's MDF allocation; it may not drop below what is already approved."""
     access.require(actor, "mdf.manage")
-    with transaction() as session:
-        partner = session.get(Organisation, partner_id)
+    with unit_of_work() as uow:
+        partner = uow.session.get(Organisation, partner_id)
         if partner is None or partner.kind is not OrgKind.PARTNER:
             raise NotFound(f"Partner {partner_id} not found.", code="partner_not_found")
         query = sa.select(MdfAllocation).where(MdfAllocation.partner_id == partner_id,
                                                MdfAllocation.period == period,
                                                MdfAllocation.currency == currency)
-        allocation = lock_one(session, query)
-        used = mdf_used(session, partner_id, period, currency)
+        allocation = lock_one(uow.session, query)
+        used = mdf_used(uow.session, partner_id, period, currency)
         if amount < used:
             raise RuleViolation("An allocation cannot drop below what approved claims already use.",
                                 code="allocation_below_usage", details={"used": used})
         before = {"amount": allocation.amount} if allocation else None
         if allocation is None:
             allocation = MdfAllocation(partner_id=partner_id, period=period, currency=currency, amount=amount)
-            session.add(allocation)
+            uow.session.add(allocation)
         allocation.amount = amount
-        session.flush()
+        uow.session.flush()
         record(actor, "mdf_allocation", allocation.id, "mdf_allocation.set", before=before,
                after={"partner_id": partner_id, "period": period, "currency": currency, "amount": amount})
         return allocation
@@ -276,13 +275,13 @@ def set_allocation(actor: User, partner_id: int, period: str, currency: str, amo
 def list_allocations(actor: User, partner_id: int | None = None) -> list[tuple[MdfAllocation, int]]:
     """Allocations with what each has used; a partner sees only its own."""
     access.require(actor, "claim.read")
-    with transaction() as session:
+    with unit_of_work() as uow:
         query = sa.select(MdfAllocation).order_by(MdfAllocation.period.desc(), MdfAllocation.id)
         if actor.role is not Role.PROGRAMS:
             query = query.where(MdfAllocation.partner_id == actor.organisation_id)
         elif partner_id:
             query = query.where(MdfAllocation.partner_id == partner_id)
-        return [(a, mdf_used(session, a.partner_id, a.period, a.currency)) for a in session.scalars(query)]
+        return [(a, mdf_used(uow.session, a.partner_id, a.period, a.currency)) for a in uow.session.scalars(query)]
 
 
 def list_claims(actor: User, *, status: str | None = None, type: str | None = None,
@@ -294,12 +293,12 @@ def list_claims(actor: User, *, status: str | None = None, type: str | None = No
         query = query.where(Claim.status == ClaimStatus(status))
     if type:
         query = query.where(Claim.type == ClaimType(type))
-    with transaction() as session:
-        return paginate(session, query, Claim.id, limit, cursor)
+    with unit_of_work() as uow:
+        return paginate(uow.session, query, Claim.id, limit, cursor)
 
 
 def get_claim(actor: User, claim_id: int) -> Claim:
-    with transaction():
+    with unit_of_work():
         claim = access.get_claim(actor, claim_id)
         access.require(actor, "claim.read")
         return claim

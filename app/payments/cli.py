@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from app.db import transaction
+from app.uow import unit_of_work
 from app.payments import bankfile, checks, payees, payouts
 
 ledger_cli = AppGroup("ledger", help="The payments ledger.")
@@ -16,9 +17,9 @@ payments_cli = AppGroup("payments", help="Payouts and payee details.")
 @ledger_cli.command("check")
 def check_command() -> None:
     """Verify every ledger invariant; exits 1 and lists the violations if any fails."""
-    with transaction() as session:
-        violations = checks.check_ledger(session)
-        counts = checks.summary(session)
+    with unit_of_work() as uow:
+        violations = checks.check_ledger(uow.session)
+        counts = checks.summary(uow.session)
     click.echo("checked " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     if violations:
         for violation in violations:
@@ -41,6 +42,12 @@ def sweep_command(stalled_after: int, refresh_after: int) -> None:
 def rotate_command() -> None:
     """Re-encrypt all bank details under the first key of PAYEE_ENCRYPTION_KEYS."""
     click.echo(f"re-encrypted {payees.rotate_keys()} payee record(s)")
+
+
+@payments_cli.command("webhook-secret")
+def webhook_secret_command() -> None:
+    """Print the secret the provider signs its webhooks with (the sandbox provider needs it)."""
+    click.echo(current_app.config["PAYMENTS_WEBHOOK_SECRET"])
 
 
 @payments_cli.command("generate-key")

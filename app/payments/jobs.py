@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from app.jobs import job_context
 from app.payments import notifications, payouts
+from app.uow import UnitOfWork
 
 
-def on_execute(payload: dict) -> None:
-    payouts.execute_payout(payload["payout_id"])
+def on_execute(uow: UnitOfWork, payload: dict) -> None:
+    # The provider is called after the event's commit, with no transaction open.
+    uow.after_commit(lambda: payouts.execute_payout(payload["payout_id"]))
 
 
-def on_execute_batch(events: list[tuple[int, dict]]) -> dict[int, str]:
-    outcomes = payouts.execute_payouts(sorted({payload["payout_id"] for _event_id, payload in events}))
-    return {event_id: str(outcomes[payload["payout_id"]]) for event_id, payload in events
-            if isinstance(outcomes.get(payload["payout_id"]), Exception)}
+def on_execute_batch(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[int, str]:
+    def execute() -> dict[int, str]:
+        outcomes = payouts.execute_payouts(sorted({payload["payout_id"] for _event_id, payload in events}))
+        return {event_id: str(outcomes[payload["payout_id"]]) for event_id, payload in events
+                if isinstance(outcomes.get(payload["payout_id"]), Exception)}
+
+    uow.after_commit(execute)
+    return {}
 
 
-def on_refresh(payload: dict) -> None:
-    payouts.refresh_payout(payload["payout_id"])
+def on_refresh(uow: UnitOfWork, payload: dict) -> None:
+    uow.after_commit(lambda: payouts.refresh_payout(payload["payout_id"]))
 
 
 OUTBOX_HANDLERS = {

@@ -20,14 +20,17 @@ as the entries and `flask ledger check` proves it equal to them. Every other
 balance is summed from the entries when asked for (balances()): a cached
 partner, in-transit or paid total would be one more row that every payout
 updates and so queues on. Every function here runs inside the caller's
-transaction and takes the session.
+unit of work and takes it; what a unit plans is kept on its LedgerBatch and
+written by the unit's commit, before anything else.
 
 The pre-funding row is the serialisation point, so it is locked last and
 held for as short a time as possible: a reservation writes all of its rows
 first and then one conditional UPDATE checks and takes the funds; nothing
 but the commit follows it. If the funds look short, the UPDATE changes
 nothing and FundsShort asks the caller to redo the use case with the row
-locked from the start (payouts.reserving()). Other changes to the cached
+locked from the start (payouts.reserving()). A reservation is planned
+(plan_reservations()) and its funds taken (take_funds()) in two steps, so that
+the caller records the payouts' new status in between. Other changes to the cached
 totals (posts, voids, returns, deposits) are collected during the
 transaction and applied just before it commits.
 
@@ -43,26 +46,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.payments.locking import insert_if_absent, lock_all, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
                                  TransferKind)
+from app.uow import UnitOfWork
 
 PENDING_KINDS = (TransferKind.RESERVATION, TransferKind.HANDOVER)
 CACHED_KIND = AccountKind.PREFUNDING
-# What a transaction keeps in session.info, dropped when it ends.
-_PLANNED = "ledger_planned"  # transfers to write
-_ACCOUNTS = "ledger_accounts"  # accounts by key
-_OPEN = "ledger_open"  # pending transfers by key: open, or None once resolved (or never made)
+
+
+@dataclass
+class LedgerBatch:
+    """What one unit of work has planned and met in the ledger; its commit writes it first."""
+
+    planned: list[PlannedTransfer] = field(default_factory=list)  # transfers to write
+    accounts: dict[str, LedgerAccount] = field(default_factory=dict)  # accounts by key
+    # Pending transfers by key: open, or None once resolved (or never made).
+    open: dict[str, LedgerTransfer | PlannedTransfer | None] = field(default_factory=dict)
+    # Cached-balance changes by account id: [posted, pending debits, pending credits].
+    deltas: dict[int, list[int]] = field(default_factory=dict)
+
+    def write(self, uow: UnitOfWork) -> None:
+        write_planned(uow)
+        apply_deferred(uow)
+
+
+def _batch(uow: UnitOfWork) -> LedgerBatch:
+    return uow.batch(LedgerBatch)
 
 
 @dataclass(eq=False)
 class PlannedTransfer:
-    """A transfer decided in this transaction, written with the others by write_planned()."""
+    """A transfer decided in this unit of work, written with the others by write_planned()."""
 
-    session: Session
+    uow: UnitOfWork
     key: str
     kind: TransferKind
     row: dict
@@ -73,7 +92,7 @@ class PlannedTransfer:
     @property
     def id(self) -> int:
         if self.written_id is None:
-            write_planned(self.session)
+            write_planned(self.uow)
         return self.written_id
 
 
@@ -87,47 +106,47 @@ def account_key(kind: AccountKind, currency: str, partner_id: int | None = None)
     return f"{kind.value}:{currency}"
 
 
-def account(session: Session, kind: AccountKind, currency: str, partner_id: int | None = None) -> LedgerAccount:
+def account(uow: UnitOfWork, kind: AccountKind, currency: str, partner_id: int | None = None) -> LedgerAccount:
     """The account, created on first use (safely when two transactions race to create it)."""
     key = account_key(kind, currency, partner_id)
-    known = session.info.setdefault(_ACCOUNTS, {})
+    known = _batch(uow).accounts
     if key in known:
         return known[key]
-    found = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one_or_none()
+    found = uow.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one_or_none()
     if found is None:
-        insert_if_absent(session, LedgerAccount.__table__,
+        insert_if_absent(uow.session, LedgerAccount.__table__,
                          {"key": key, "kind": kind.value, "partner_id": partner_id, "currency": currency,
                           "posted": 0, "pending_debits": 0, "pending_credits": 0},
                          index_elements=["key"])
-        found = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
+        found = uow.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
     known[key] = found
     return found
 
 
-def preload_accounts(session: Session, keys: list[str]) -> None:
+def preload_accounts(uow: UnitOfWork, keys: list[str]) -> None:
     """Fetch the existing accounts among these keys in one statement (account() creates the rest)."""
-    known = session.info.setdefault(_ACCOUNTS, {})
+    known = _batch(uow).accounts
     missing = sorted(set(keys) - set(known))
     if missing:
-        with session.no_autoflush:  # account rows are never pending in the session
+        with uow.session.no_autoflush:  # account rows are never pending in the session
             known.update((found.key, found) for found in
-                         session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key.in_(missing))))
+                         uow.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key.in_(missing))))
 
 
-def lock_prefundings(session: Session, currencies: list[str]) -> None:
+def lock_prefundings(uow: UnitOfWork, currencies: list[str]) -> None:
     """Lock the pre-funding accounts of several currencies, in id order (as reserve_all updates them)."""
-    ids = sorted(account(session, AccountKind.PREFUNDING, currency).id for currency in set(currencies))
-    lock_all(session, sa.select(LedgerAccount).where(LedgerAccount.id.in_(ids)).order_by(LedgerAccount.id))
+    ids = sorted(account(uow, AccountKind.PREFUNDING, currency).id for currency in set(currencies))
+    lock_all(uow.session, sa.select(LedgerAccount).where(LedgerAccount.id.in_(ids)).order_by(LedgerAccount.id))
 
 
-def lock_prefunding(session: Session, currency: str) -> LedgerAccount:
+def lock_prefunding(uow: UnitOfWork, currency: str) -> LedgerAccount:
     """The pre-funding account of a currency, locked: the serialisation point of reservations."""
-    account(session, AccountKind.PREFUNDING, currency)
+    account(uow, AccountKind.PREFUNDING, currency)
     key = account_key(AccountKind.PREFUNDING, currency)
-    return lock_one(session, sa.select(LedgerAccount).where(LedgerAccount.key == key))
+    return lock_one(uow.session, sa.select(LedgerAccount).where(LedgerAccount.key == key))
 
 
-def _transfer(session: Session, kind: TransferKind, key: str, amount: int, currency: str,
+def _transfer(uow: UnitOfWork, kind: TransferKind, key: str, amount: int, currency: str,
               legs: list[tuple[LedgerAccount, int]], *, pending: bool = False,
               resolves: LedgerTransfer | PlannedTransfer | None = None, payout_id: int | None = None,
               memo: str | None = None, cached: frozenset[int] = frozenset()) -> PlannedTransfer:
@@ -138,12 +157,12 @@ def _transfer(session: Session, kind: TransferKind, key: str, amount: int, curre
         if leg_account.currency != currency:
             raise ValueError("an entry's account must be in the transfer's currency")
         if leg_account.id not in cached:
-            _defer(session, leg_account, leg_amount, pending=pending)
-    planned = PlannedTransfer(session=session, key=key, kind=kind, legs=legs, pending=pending, row={
+            _defer(uow, leg_account, leg_amount, pending=pending)
+    planned = PlannedTransfer(uow=uow, key=key, kind=kind, legs=legs, pending=pending, row={
         "key": key, "kind": kind, "amount": amount, "currency": currency, "memo": memo, "payout_id": payout_id,
         "pending_id": resolves.id if resolves is not None else None})
-    session.info.setdefault(_PLANNED, []).append(planned)
-    opened = session.info.setdefault(_OPEN, {})
+    _batch(uow).planned.append(planned)
+    opened = _batch(uow).open
     if pending:
         opened[key] = planned
     if resolves is not None:
@@ -151,13 +170,14 @@ def _transfer(session: Session, kind: TransferKind, key: str, amount: int, curre
     return planned
 
 
-def write_planned(session: Session) -> None:
+def write_planned(uow: UnitOfWork) -> None:
     """Write the transfers planned so far and their entries: one INSERT for each table."""
-    planned = session.info.pop(_PLANNED, None)
+    batch = _batch(uow)
+    planned, batch.planned = batch.planned, []
     if not planned:
         return
-    session.flush()  # the payouts they name
-    ids = session.scalars(sa.insert(LedgerTransfer).returning(LedgerTransfer.id, sort_by_parameter_order=True),
+    uow.session.flush()  # the payouts they name
+    ids = uow.session.scalars(sa.insert(LedgerTransfer).returning(LedgerTransfer.id, sort_by_parameter_order=True),
                           [p.row for p in planned]).all()
     entries = []
     for transfer, transfer_id in zip(planned, ids):
@@ -166,15 +186,15 @@ def write_planned(session: Session) -> None:
                         "currency": transfer.row["currency"], "pending": transfer.pending}
                        for leg_account, leg_amount in transfer.legs)
     if entries:
-        session.execute(sa.insert(LedgerEntry), entries)
+        uow.session.execute(sa.insert(LedgerEntry), entries)
 
 
-def _defer(session: Session, account: LedgerAccount, amount: int, *, pending: bool,
+def _defer(uow: UnitOfWork, account: LedgerAccount, amount: int, *, pending: bool,
            release: bool = False) -> None:
     """Note how one entry moves a cached balance; applied by apply_deferred(). Uncached: nothing."""
     if account.kind is not CACHED_KIND:
         return
-    deltas = session.info.setdefault("ledger_deltas", {})
+    deltas = _batch(uow).deltas
     delta = deltas.setdefault(account.id, [0, 0, 0])
     if pending or release:
         sign = -1 if release else 1
@@ -186,38 +206,26 @@ def _defer(session: Session, account: LedgerAccount, amount: int, *, pending: bo
         delta[0] += amount
 
 
-def apply_deferred(session: Session) -> None:
+def apply_deferred(uow: UnitOfWork) -> None:
     """Write the collected balance changes, by account id (a fixed order: no deadlock)."""
-    deltas = session.info.pop("ledger_deltas", None)
+    batch = _batch(uow)
+    deltas, batch.deltas = batch.deltas, {}
     if not deltas:
         return
     for account_id, (posted, pending_debits, pending_credits) in sorted(deltas.items()):
         if posted or pending_debits or pending_credits:
-            session.execute(sa.update(LedgerAccount).where(LedgerAccount.id == account_id).values(
+            uow.session.execute(sa.update(LedgerAccount).where(LedgerAccount.id == account_id).values(
                 posted=LedgerAccount.posted + posted,
                 pending_debits=LedgerAccount.pending_debits + pending_debits,
                 pending_credits=LedgerAccount.pending_credits + pending_credits,
             ).execution_options(synchronize_session=False))
 
 
-@event.listens_for(Session, "before_commit")
-def _write_before_commit(session: Session) -> None:
-    write_planned(session)
-    apply_deferred(session)
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_when_done(session: Session) -> None:
-    for name in ("ledger_deltas", _PLANNED, _ACCOUNTS, _OPEN):
-        session.info.pop(name, None)
-
-
-def record_funding(session: Session, reference: str, amount: int, currency: str) -> PlannedTransfer:
+def record_funding(uow: UnitOfWork, reference: str, amount: int, currency: str) -> PlannedTransfer:
     """Money in: from the vendor's bank to the pre-funding balance (posted at once)."""
-    source = account(session, AccountKind.FUNDING_SOURCE, currency)
-    prefunding = lock_prefunding(session, currency)
-    return _transfer(session, TransferKind.FUNDING, f"funding:{reference}", amount, currency,
+    source = account(uow, AccountKind.FUNDING_SOURCE, currency)
+    prefunding = lock_prefunding(uow, currency)
+    return _transfer(uow, TransferKind.FUNDING, f"funding:{reference}", amount, currency,
                      [(source, -amount), (prefunding, amount)], memo=f"deposit {reference}"[:200])
 
 
@@ -227,55 +235,55 @@ def _payout_key(kind: TransferKind, payout: Payout, of: TransferKind | None = No
     return f"{prefix}:payout:{payout.id}:{payout.attempt}"
 
 
-def reserve(session: Session, payout: Payout, on_success=None, *, locked: bool) -> PlannedTransfer | None:
-    """Earmark the payout's amount on the pre-funding balance.
+def available(uow: UnitOfWork, currency: str) -> int:
+    """What the pre-funding balance can still pay out, this unit's own movements counted.
 
-    locked=True: the caller holds the pre-funding row (lock_prefunding()); the
-    balance is read under it and None returned when it would be overdrawn,
-    with nothing written. locked=False: as reserve_all().
+    Read under the caller's lock (lock_prefunding()) when the answer decides a reservation.
     """
-    if locked:
-        apply_deferred(session)  # this transaction's own earlier movements count
-        prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
-        available = session.scalar(sa.select(LedgerAccount.posted - LedgerAccount.pending_debits)
-                                   .where(LedgerAccount.id == prefunding.id))
-        if available < payout.amount:
-            return None
-    return reserve_all(session, [payout], on_success, locked=locked)[0]
+    apply_deferred(uow)
+    prefunding = account(uow, AccountKind.PREFUNDING, currency)
+    return uow.session.scalar(sa.select(LedgerAccount.posted - LedgerAccount.pending_debits)
+                              .where(LedgerAccount.id == prefunding.id))
 
 
-def reserve_all(session: Session, payouts: list[Payout], on_success=None, *,
-                locked: bool = False) -> list[PlannedTransfer]:
-    """Earmark every payout's amount on its currency's pre-funding balance, all or none.
+@dataclass
+class Reservation:
+    """Planned reservations of some payouts and what they take from each pre-funding account."""
 
-    The rows, and whatever `on_success(payout)` adds, are written first; then one
-    conditional UPDATE per currency both checks the available balance and takes
-    the amounts, so two reservations can never both take the last funds. They
-    must be the transaction's last statements before the commit; when one finds
-    too little money it raises FundsShort and the caller rolls back and tries
-    again locked (where the caller has checked the balance itself).
-    """
-    apply_deferred(session)  # this transaction's own earlier movements count
-    preload_accounts(session, [key for payout in payouts for key in (
+    transfers: list[PlannedTransfer]
+    taking: dict[int, int]  # pre-funding account id -> amount
+
+
+def plan_reservations(uow: UnitOfWork, payouts: list[Payout]) -> Reservation:
+    """Plan the transfers that earmark every payout's amount; take_funds() then takes the money."""
+    apply_deferred(uow)  # this unit's own earlier movements count
+    preload_accounts(uow, [key for payout in payouts for key in (
         account_key(AccountKind.PREFUNDING, payout.currency),
         account_key(AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id))])
-    taking: dict[int, int] = {}
-    transfers = []
+    reservation = Reservation(transfers=[], taking={})
     for payout in payouts:
-        prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
-        payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
-        transfers.append(_transfer(session, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout),
-                                   payout.amount, payout.currency,
-                                   [(prefunding, -payout.amount), (payable, payout.amount)],
-                                   pending=True, payout_id=payout.id, memo=f"claim {payout.claim_id}",
-                                   cached=frozenset({prefunding.id})))
-        taking[prefunding.id] = taking.get(prefunding.id, 0) + payout.amount
-    if on_success is not None:
-        for payout in payouts:
-            on_success(payout)
-    write_planned(session)
-    for prefunding_id, amount in sorted(taking.items()):
-        taken = session.execute(
+        prefunding = account(uow, AccountKind.PREFUNDING, payout.currency)
+        payable = account(uow, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+        reservation.transfers.append(_transfer(
+            uow, TransferKind.RESERVATION, _payout_key(TransferKind.RESERVATION, payout), payout.amount,
+            payout.currency, [(prefunding, -payout.amount), (payable, payout.amount)], pending=True,
+            payout_id=payout.id, memo=f"claim {payout.claim_id}", cached=frozenset({prefunding.id})))
+        reservation.taking[prefunding.id] = reservation.taking.get(prefunding.id, 0) + payout.amount
+    return reservation
+
+
+def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> None:
+    """Write the planned rows, then take the money: one conditional UPDATE per currency, all or none.
+
+    The UPDATE both checks the available balance and takes the amounts, so two
+    reservations can never both take the last funds. It must be the unit's last
+    statement before the commit (so the pre-funding row is held only for the
+    commit); when it finds too little money it raises FundsShort and the caller
+    rolls back and tries again locked, having checked available() itself.
+    """
+    write_planned(uow)
+    for prefunding_id, amount in sorted(reservation.taking.items()):
+        taken = uow.session.execute(
             sa.update(LedgerAccount)
             .where(LedgerAccount.id == prefunding_id, LedgerAccount.posted - LedgerAccount.pending_debits >= amount)
             .values(pending_debits=LedgerAccount.pending_debits + amount)
@@ -284,31 +292,30 @@ def reserve_all(session: Session, payouts: list[Payout], on_success=None, *,
             if locked:  # read under the lock a moment ago: only a bug gets here
                 raise RuntimeError(f"pre-funding account {prefunding_id} changed under its lock")
             raise FundsShort(str(prefunding_id))
-    return transfers
 
 
-def _open(session: Session, kind: TransferKind, payout: Payout) -> LedgerTransfer | PlannedTransfer | None:
+def _open(uow: UnitOfWork, kind: TransferKind, payout: Payout) -> LedgerTransfer | PlannedTransfer | None:
     """The payout's current pending transfer of this kind, if no post or void resolved it yet."""
     key = _payout_key(kind, payout)
-    known = session.info.setdefault(_OPEN, {})
+    known = _batch(uow).open
     if key not in known:
-        preload_open(session, [payout])
+        preload_open(uow, [payout])
     return known[key]
 
 
-def preload_open(session: Session, payouts: list[Payout]) -> None:
+def preload_open(uow: UnitOfWork, payouts: list[Payout]) -> None:
     """Fetch the open pending transfers of these payouts' current attempts, in one statement."""
-    known = session.info.setdefault(_OPEN, {})
+    known = _batch(uow).open
     keys = [k for payout in payouts for k in (_payout_key(kind, payout) for kind in PENDING_KINDS) if k not in known]
     if not keys:
         return
-    write_planned(session)
+    write_planned(uow)
     resolution = aliased(LedgerTransfer)
     query = (sa.select(LedgerTransfer)
              .where(LedgerTransfer.key.in_(keys))
              .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id))
              .options(selectinload(LedgerTransfer.entries).joinedload(LedgerEntry.account)))
-    found = {transfer.key: transfer for transfer in session.scalars(query)}
+    found = {transfer.key: transfer for transfer in uow.session.scalars(query)}
     for key in keys:
         known[key] = found.get(key)
 
@@ -319,65 +326,65 @@ def _legs(transfer: LedgerTransfer | PlannedTransfer) -> list[tuple[LedgerAccoun
     return [(entry.account, entry.amount) for entry in transfer.entries]
 
 
-def open_reservation(session: Session, payout: Payout) -> LedgerTransfer | PlannedTransfer | None:
+def open_reservation(uow: UnitOfWork, payout: Payout) -> LedgerTransfer | PlannedTransfer | None:
     """The reservation of the payout's current attempt, if no post or void resolved it yet."""
-    return _open(session, TransferKind.RESERVATION, payout)
+    return _open(uow, TransferKind.RESERVATION, payout)
 
 
-def hand_over(session: Session, payout: Payout) -> PlannedTransfer:
+def hand_over(uow: UnitOfWork, payout: Payout) -> PlannedTransfer:
     """The provider accepted the payout: its money moves, pending, from payable to in transit."""
-    if open_reservation(session, payout) is None:
+    if open_reservation(uow, payout) is None:
         raise LookupError(f"payout {payout.id} has no open reservation to hand over")
-    payable = account(session, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
-    in_transit = account(session, AccountKind.IN_TRANSIT, payout.currency)
-    return _transfer(session, TransferKind.HANDOVER, _payout_key(TransferKind.HANDOVER, payout),
+    payable = account(uow, AccountKind.PARTNER_PAYABLE, payout.currency, payout.partner_id)
+    in_transit = account(uow, AccountKind.IN_TRANSIT, payout.currency)
+    return _transfer(uow, TransferKind.HANDOVER, _payout_key(TransferKind.HANDOVER, payout),
                      payout.amount, payout.currency, [(payable, -payout.amount), (in_transit, payout.amount)],
                      pending=True, payout_id=payout.id, memo=payout.reference)
 
 
-def _post(session: Session, pending: LedgerTransfer | PlannedTransfer, payout: Payout) -> None:
+def _post(uow: UnitOfWork, pending: LedgerTransfer | PlannedTransfer, payout: Payout) -> None:
     legs = _legs(pending)
     for leg_account, leg_amount in legs:
-        _defer(session, leg_account, leg_amount, pending=False, release=True)
-    _transfer(session, TransferKind.POST, _payout_key(TransferKind.POST, payout, of=pending.kind),
+        _defer(uow, leg_account, leg_amount, pending=False, release=True)
+    _transfer(uow, TransferKind.POST, _payout_key(TransferKind.POST, payout, of=pending.kind),
               payout.amount, payout.currency, legs, resolves=pending, payout_id=payout.id)
 
 
-def settle(session: Session, payout: Payout) -> None:
+def settle(uow: UnitOfWork, payout: Payout) -> None:
     """The provider paid: post the reservation and the handover, and move in transit to paid."""
-    reservation = open_reservation(session, payout)
+    reservation = open_reservation(uow, payout)
     if reservation is None:
         raise LookupError(f"payout {payout.id} has no open reservation to post")
-    handover = _open(session, TransferKind.HANDOVER, payout) or hand_over(session, payout)
-    _post(session, reservation, payout)
-    _post(session, handover, payout)
-    in_transit = account(session, AccountKind.IN_TRANSIT, payout.currency)
-    paid = account(session, AccountKind.PAID, payout.currency)
-    _transfer(session, TransferKind.SETTLEMENT, _payout_key(TransferKind.SETTLEMENT, payout),
+    handover = _open(uow, TransferKind.HANDOVER, payout) or hand_over(uow, payout)
+    _post(uow, reservation, payout)
+    _post(uow, handover, payout)
+    in_transit = account(uow, AccountKind.IN_TRANSIT, payout.currency)
+    paid = account(uow, AccountKind.PAID, payout.currency)
+    _transfer(uow, TransferKind.SETTLEMENT, _payout_key(TransferKind.SETTLEMENT, payout),
               payout.amount, payout.currency, [(in_transit, -payout.amount), (paid, payout.amount)],
               payout_id=payout.id, memo=payout.reference)
 
 
-def void(session: Session, payout: Payout, reason: str | None = None) -> bool:
+def void(uow: UnitOfWork, payout: Payout, reason: str | None = None) -> bool:
     """The attempt failed: release its handover and reservation. False if neither was open."""
     voided = False
     for kind in (TransferKind.HANDOVER, TransferKind.RESERVATION):
-        pending = _open(session, kind, payout)
+        pending = _open(uow, kind, payout)
         if pending is None:
             continue
         for leg_account, leg_amount in _legs(pending):
-            _defer(session, leg_account, leg_amount, pending=False, release=True)
-        _transfer(session, TransferKind.VOID, _payout_key(TransferKind.VOID, payout, of=kind), payout.amount,
+            _defer(uow, leg_account, leg_amount, pending=False, release=True)
+        _transfer(uow, TransferKind.VOID, _payout_key(TransferKind.VOID, payout, of=kind), payout.amount,
                   payout.currency, [], resolves=pending, payout_id=payout.id, memo=(reason or "")[:200] or None)
         voided = True
     return voided
 
 
-def record_return(session: Session, payout: Payout, reason: str | None = None) -> PlannedTransfer:
+def record_return(uow: UnitOfWork, payout: Payout, reason: str | None = None) -> PlannedTransfer:
     """A paid payout came back: a compensating transfer from `paid` to the pre-funding balance."""
-    paid = account(session, AccountKind.PAID, payout.currency)
-    prefunding = account(session, AccountKind.PREFUNDING, payout.currency)
-    return _transfer(session, TransferKind.RETURN, _payout_key(TransferKind.RETURN, payout),
+    paid = account(uow, AccountKind.PAID, payout.currency)
+    prefunding = account(uow, AccountKind.PREFUNDING, payout.currency)
+    return _transfer(uow, TransferKind.RETURN, _payout_key(TransferKind.RETURN, payout),
                      payout.amount, payout.currency, [(prefunding, payout.amount), (paid, -payout.amount)],
                      payout_id=payout.id, memo=(reason or "returned")[:200])
 
@@ -418,15 +425,15 @@ class CurrencyBalance:
     funded: int
 
 
-def balances(session: Session) -> list[CurrencyBalance]:
+def balances(uow: UnitOfWork) -> list[CurrencyBalance]:
     """Per currency: the pre-funding balance, what is reserved, owed, in transit and paid.
 
     Summed from the entries in one statement (one snapshot), so the figures agree
     with each other; `flask ledger check` proves the pre-funding cache equal to them.
     """
-    write_planned(session)
+    write_planned(uow)
     totals = derived_totals()
-    rows = session.execute(
+    rows = uow.session.execute(
         sa.select(LedgerAccount.currency, LedgerAccount.kind, sa.func.sum(totals.c.posted),
                   sa.func.sum(totals.c.pending_debits), sa.func.sum(totals.c.pending_credits))
         .outerjoin(totals, totals.c.account_id == LedgerAccount.id)

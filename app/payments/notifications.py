@@ -12,9 +12,9 @@ from flask import current_app
 from app.accounts.models import Role, User
 from app.extensions import db
 from app.notifications.mail import send_email
-from app.outbox.services import on_behalf_of
 from app.payments.models import Claim, Payout
 from app.payments.money import format_amount
+from app.uow import UnitOfWork
 
 CLAIM_SENTENCES = {
     "submitted": "was submitted for approval",
@@ -78,40 +78,40 @@ def _by_partner_and_kind(model, events: list[tuple[int, dict]], id_key: str, kin
     return groups
 
 
-def _send(partner_id: int, with_programmes: bool, subject_one: str, subject_many: str, texts: list[str]) -> None:
+def _send(uow: UnitOfWork, partner_id: int, with_programmes: bool, subject_one: str, subject_many: str, texts: list[str]) -> None:
     recipients = _partner_admins(partner_id) + (_programmes() if with_programmes else [])
     if len(texts) == 1:
-        send_email(recipients, subject_one, texts[0])
+        send_email(uow, recipients, subject_one, texts[0])
     else:
-        send_email(recipients, subject_many, "\n".join(texts))
+        send_email(uow, recipients, subject_many, "\n".join(texts))
 
 
-def on_claim_event(payload: dict) -> None:
+def on_claim_event(uow: UnitOfWork, payload: dict) -> None:
     """Tell the partner (and, for a submission, the programmes team) what happened to a claim."""
-    on_claim_events([(0, payload)])
+    on_claim_events(uow, [(0, payload)])
 
 
-def on_claim_events(events: list[tuple[int, dict]]) -> dict[int, str]:
+def on_claim_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and kind of event."""
     for (partner_id, event), (event_ids, group) in _by_partner_and_kind(Claim, events, "claim_id", "event").items():
         what = CLAIM_SENTENCES.get(event, event)
-        with on_behalf_of(event_ids):  # a refused digest fails its own events, not the others'
-            _send(partner_id, event in ("submitted", "first_approval"), f"[Claim {group[0].id}] {what}",
+        with uow.on_behalf_of(event_ids):  # a refused digest fails its own events, not the others'
+            _send(uow, partner_id, event in ("submitted", "first_approval"), f"[Claim {group[0].id}] {what}",
                   f"[Claims] {len(group)} claims: each {what}", [_claim_text(claim, event) for claim in group])
     return {}
 
 
-def on_payout_event(payload: dict) -> None:
+def on_payout_event(uow: UnitOfWork, payload: dict) -> None:
     """Tell the partner about its payment: paid, failed, returned, or waiting for funds."""
-    on_payout_events([(0, payload)])
+    on_payout_events(uow, [(0, payload)])
 
 
-def on_payout_events(events: list[tuple[int, dict]]) -> dict[int, str]:
+def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and payout status."""
     for (partner_id, status), (event_ids, group) in _by_partner_and_kind(Payout, events, "payout_id", "status").items():
         what = PAYOUT_SENTENCES.get(status, status)
-        with on_behalf_of(event_ids):
-            _send(partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
+        with uow.on_behalf_of(event_ids):
+            _send(uow, partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
                   f"[Payments] {len(group)} payments: each {what}",
                   [_payout_text(payout, status) for payout in group])
     return {}

@@ -21,10 +21,9 @@ from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.clock import now
-from app.db import transaction
+from app.uow import unit_of_work
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.payments.locking import is_postgres
 from app.payments.models import PayeeAccount, PayeeKind
 from app.payments.providers import Payee
 
@@ -86,17 +85,17 @@ def set_payee(actor: User, data: dict[str, Any]) -> PayeeAccount:
     access.require(actor, "payee.manage")
     kind, details, masked = validate(data)
     token = cipher().encrypt(json.dumps(details).encode()).decode()
-    with transaction() as session:
-        payee = session.scalars(sa.select(PayeeAccount)
+    with unit_of_work() as uow:
+        payee = uow.session.scalars(sa.select(PayeeAccount)
                                 .where(PayeeAccount.partner_id == actor.organisation_id)).one_or_none()
         before = {"kind": payee.kind.value, "masked": payee.masked} if payee else None
         if payee is None:
             payee = PayeeAccount(partner_id=actor.organisation_id)
-            session.add(payee)
+            uow.session.add(payee)
         payee.kind, payee.holder_name, payee.ciphertext, payee.masked = (
             kind, data["holder_name"].strip(), token, masked)
         payee.updated_by_id = actor.id
-        session.flush()
+        uow.session.flush()
         record(actor, "payee", payee.partner_id, "payee.updated", before=before,
                after={"kind": kind.value, "masked": masked})
         return payee
@@ -106,8 +105,8 @@ def get_payee(actor: User, partner_id: int | None = None) -> PayeeAccount:
     """The masked details of the caller's partner (programmes: any partner). Audited."""
     access.require(actor, "payee.read")
     target = access.payee_partner(actor, partner_id)
-    with transaction() as session:
-        payee = session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id == target)).one_or_none()
+    with unit_of_work() as uow:
+        payee = uow.session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id == target)).one_or_none()
         if payee is None:
             raise NotFound("No bank details on file.", code="payee_not_found")
         record(actor, "payee", payee.partner_id, "payee.viewed_masked")
@@ -122,8 +121,8 @@ def payee_for_instruction(partner_id: int, purpose: str) -> Payee | None:
 def payees_for_instructions(purposes: dict[int, str]) -> dict[int, Payee | None]:
     """Clear details per partner for provider instructions, one audit event per partner read.
 
-    On PostgreSQL the events are written on their own connection, so they survive
-    whatever happens to the caller's transaction (a provider timeout rolls that back).
+    The audit rows are written in the caller's unit of work, which commits before
+    any instruction leaves for the provider.
     """
     rows = db.session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id.in_(list(purposes))))
     found: dict[int, Payee | None] = dict.fromkeys(purposes)
@@ -134,18 +133,13 @@ def payees_for_instructions(purposes: dict[int, str]) -> dict[int, Payee | None]
                "action": "payee.decrypted", "before": None, "after": {"purpose": purposes[partner_id]}}
               for partner_id, payee in found.items() if payee is not None]
     if audits:
-        if is_postgres(db.session):
-            with db.engine.begin() as connection:
-                connection.execute(sa.insert(AuditEvent.__table__), audits)
-        else:
-            # SQLite has one writer: this transaction already holds the lock another connection would wait for.
-            db.session.execute(sa.insert(AuditEvent.__table__), audits)
+        db.session.execute(sa.insert(AuditEvent.__table__), audits)
     return found
 
 
 def rotate_keys() -> int:
     """Re-encrypt every record under the first configured key; returns how many."""
-    with transaction() as session:
-        rotated = crypto.rotate_column(session, PayeeAccount, "ciphertext", cipher(), "payee")
+    with unit_of_work() as uow:
+        rotated = crypto.rotate_column(uow.session, PayeeAccount, "ciphertext", cipher(), "payee")
         record(None, "payee", "*", "payee.keys_rotated", after={"records": rotated})
     return rotated

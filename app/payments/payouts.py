@@ -25,16 +25,14 @@ from app import access
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
-from app.db import transaction
 from app.errors import Conflict
-from app.extensions import db
-from app.outbox.services import emit
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import ledger, payees
 from app.payments.locking import insert_absent, lock_all, lock_one
 from app.payments.models import Claim, ClaimStatus, Payout, PayoutStatus, ProviderEvent
 from app.payments.providers import (PayoutInstruction, ProviderResult, ProviderUnavailable, WebhookEvent,
                                     create_payouts, get_provider)
+from app.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,21 +52,21 @@ OPEN = (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT)
 WEBHOOK_TYPES = ("payout.paid", "payout.failed", "payout.returned")
 
 
-def _set_status(payout: Payout, status: PayoutStatus, actor: User | None = None, **audit) -> None:
+def _set_status(uow: UnitOfWork, payout: Payout, status: PayoutStatus, actor: User | None = None, **audit) -> None:
     before = payout.status.value if payout.status else None
     payout.status = status
     payout.claim.status = CLAIM_STATUS[status]
     record(actor, "payout", payout.id, f"payout.{status.value}",
            before={"status": before}, after={"status": status.value, "attempt": payout.attempt, **audit})
     if status in (PayoutStatus.PAID, PayoutStatus.FAILED, PayoutStatus.RETURNED, PayoutStatus.AWAITING_FUNDS):
-        emit("notify.payments.payout", {"payout_id": payout.id, "status": status.value})
+        uow.emit("notify.payments.payout", {"payout_id": payout.id, "status": status.value})
 
 
 def _lock(session, payout_id: int) -> Payout | None:
     return lock_one(session, sa.select(Payout).where(Payout.id == payout_id))
 
 
-def create_payout(session, claim: Claim) -> Payout:
+def create_payout(uow: UnitOfWork, claim: Claim) -> Payout:
     """The payout of a claim being approved, added to the approval's transaction (not yet
     flushed, so that a batch of approvals inserts its payouts together); start() sends it."""
     payout = Payout(claim_id=claim.id, partner_id=claim.partner_id, amount=claim.amount,
@@ -77,19 +75,19 @@ def create_payout(session, claim: Claim) -> Payout:
     # Both sides of the new one-to-one, set without loading the claim's (absent) payout first.
     set_committed_value(payout, "claim", claim)
     set_committed_value(claim, "payout", payout)
-    session.add(payout)
+    uow.session.add(payout)
     return payout
 
 
-def nobody_waiting(session, new_payouts: list[Payout]) -> bool:
+def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
     """No payout waits for funds in these new payouts' currencies (asked before they are written)."""
-    with session.no_autoflush:
-        return not session.scalar(sa.select(sa.exists().where(
+    with uow.session.no_autoflush:
+        return not uow.session.scalar(sa.select(sa.exists().where(
             Payout.status == PayoutStatus.AWAITING_FUNDS,
             Payout.currency.in_(sorted({payout.currency for payout in new_payouts})))))
 
 
-def start(session, new_payouts: list[Payout], *, optimistic: bool) -> None:
+def start(uow: UnitOfWork, new_payouts: list[Payout], *, optimistic: bool) -> None:
     """Reserve the funds of just-approved, flushed payouts (or queue them); the last step of an
     approval, as it touches the shared pre-funding balance and so should hold its row for as
     short a time as possible. Optimistic (the caller found nobody_waiting()), one conditional
@@ -98,73 +96,77 @@ def start(session, new_payouts: list[Payout], *, optimistic: bool) -> None:
         record(None, "payout", payout.id, "payout.created",
                after={"claim_id": payout.claim_id, "amount": payout.amount, "currency": payout.currency})
     if optimistic:
-        ledger.reserve_all(session, new_payouts, on_success=_started)
+        _reserve(uow, new_payouts, locked=False)
         return
-    ledger.lock_prefundings(session, [payout.currency for payout in new_payouts])
+    ledger.lock_prefundings(uow, [payout.currency for payout in new_payouts])
     for payout in sorted(new_payouts, key=lambda p: (p.approved_at, p.id)):
-        _reserve_or_wait(session, payout, optimistic=False)
+        _reserve_or_wait(uow, payout, optimistic=False)
 
 
 def reserving(use_case: Callable[[bool], T]) -> T:
     """Run a use case that ends by reserving funds: optimistically first, locked if funds look short.
 
-    use_case(optimistic) runs in its own transaction. Optimistic, its reservation
+    use_case(optimistic) opens its own unit of work. Optimistic, its reservation
     is the last statement before the commit, so the pre-funding row is held only
     for the commit; if the money looked short (ledger.FundsShort) everything is
     rolled back and the use case runs again with the row locked, to queue the
-    payout as awaiting funds. Nested in a caller's transaction, which could not
-    be redone alone, it runs locked at once.
+    payout as awaiting funds. (Inside a caller's unit, which could not be redone
+    alone, reserve locked instead: start(uow, ..., optimistic=False).)
     """
-    if db.session.info.get("in_transaction"):
-        return use_case(False)
     try:
         return use_case(True)
     except ledger.FundsShort:
         return use_case(False)
 
 
-def _reserve_or_wait(session, payout: Payout, *, optimistic: bool) -> None:
+def _reserve(uow: UnitOfWork, payouts: list[Payout], *, locked: bool) -> None:
+    """Plan the reservations, start the payouts, then take the funds (the unit's last statement)."""
+    reservation = ledger.plan_reservations(uow, payouts)
+    for payout in payouts:
+        _set_status(uow, payout, PayoutStatus.PENDING)
+        uow.emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
+    ledger.take_funds(uow, reservation, locked=locked)
+
+
+def _reserve_or_wait(uow: UnitOfWork, payout: Payout, *, optimistic: bool) -> None:
     """Reserve the funds and start the payout, or queue it behind earlier approvals.
 
     Optimistic: no lock but the balance row's own, for its one statement and the
-    commit (ledger.reserve raises FundsShort when the money is short). Otherwise,
+    commit (take_funds raises FundsShort when the money is short). Otherwise,
     and whenever payouts are queued, the pre-funding account is locked and the
     question asked under it: a deposit being recorded at that moment either
     finishes first (and its money is seen) or waits for this payout to be queued
     (and releases it).
     """
-    if optimistic and not _queued_ahead(session, payout):
-        ledger.reserve(session, payout, on_success=_started, locked=False)
+    if optimistic and not _queued_ahead(uow, payout):
+        _reserve(uow, [payout], locked=False)
         return
-    ledger.lock_prefunding(session, payout.currency)
-    if _queued_ahead(session, payout) or ledger.reserve(
-            session, payout, on_success=_started, locked=True) is None:
-        _set_status(payout, PayoutStatus.AWAITING_FUNDS)
+    ledger.lock_prefunding(uow, payout.currency)
+    if _queued_ahead(uow, payout) or ledger.available(uow, payout.currency) < payout.amount:
+        _set_status(uow, payout, PayoutStatus.AWAITING_FUNDS)
+    else:
+        _reserve(uow, [payout], locked=True)
 
 
-def _started(payout: Payout) -> None:
-    _set_status(payout, PayoutStatus.PENDING)
-    emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
-
-
-def _queued_ahead(session, payout: Payout) -> bool:
-    return bool(session.scalar(sa.select(sa.exists().where(
+def _queued_ahead(uow: UnitOfWork, payout: Payout) -> bool:
+    return bool(uow.session.scalar(sa.select(sa.exists().where(
         Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency == payout.currency,
         Payout.id != payout.id,
         sa.or_(Payout.approved_at < payout.approved_at,
                sa.and_(Payout.approved_at == payout.approved_at, Payout.id < payout.id))))))
 
 
-def release_waiting(session, currency: str) -> list[Payout]:
+def release_waiting(uow: UnitOfWork, currency: str) -> list[Payout]:
     """After money came in: start waiting payouts, oldest approval first, while funds last."""
-    ledger.lock_prefunding(session, currency)
-    waiting = lock_all(session, sa.select(Payout)
+    ledger.lock_prefunding(uow, currency)
+    waiting = lock_all(uow.session, sa.select(Payout)
                        .where(Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency == currency)
                        .order_by(Payout.approved_at, Payout.id))
     released = []
     for payout in waiting:
-        if ledger.reserve(session, payout, on_success=_started, locked=True) is None:
+        if ledger.available(uow, currency) < payout.amount:
             break  # strictly in order: a large old payout is not overtaken by small new ones
+        _reserve(uow, [payout], locked=True)
         released.append(payout)
     return released
 
@@ -187,14 +189,13 @@ def execute_payouts(payout_ids: list[int]) -> dict[int, str | ProviderUnavailabl
 
     Returns per payout what happened, or the ProviderUnavailable that leaves its
     outcome unknown (it stays pending, to be asked again under the same key).
-    The provider is called between two transactions that hold no payout lock
+    The provider is called between two units of work, with no transaction open
     meanwhile: the first reads the payouts and the payees (an audited read), the
     second locks the payouts and applies each answer if it is still the attempt
-    sent. (Run from the outbox, both join the event's transaction, which holds
-    only the outbox rows.)
+    sent. (From the outbox, this runs as an effect after the event's own commit.)
     """
-    with transaction() as session:
-        pending = list(session.scalars(
+    with unit_of_work() as uow:
+        pending = list(uow.session.scalars(
             sa.select(Payout).where(Payout.id.in_(payout_ids), Payout.status == PayoutStatus.PENDING)
             .options(joinedload(Payout.claim)).order_by(Payout.id).execution_options(populate_existing=True)))
         references: dict[int, list[str]] = {}
@@ -219,9 +220,9 @@ def execute_payouts(payout_ids: list[int]) -> dict[int, str | ProviderUnavailabl
     outcomes: dict[int, str | ProviderUnavailable] = {}
     if not sent:
         return outcomes
-    with transaction() as session:
-        locked = lock_all(session, sa.select(Payout).where(Payout.id.in_(list(sent))).order_by(Payout.id))
-        ledger.preload_open(session, locked)
+    with unit_of_work() as uow:
+        locked = lock_all(uow.session, sa.select(Payout).where(Payout.id.in_(list(sent))).order_by(Payout.id))
+        ledger.preload_open(uow, locked)
         for payout in locked:
             attempt, instruction = sent[payout.id]
             result = (ProviderResult(status="failed", reason="No bank details on file for this partner.")
@@ -231,45 +232,45 @@ def execute_payouts(payout_ids: list[int]) -> dict[int, str | ProviderUnavailabl
             elif isinstance(result, ProviderUnavailable):
                 outcomes[payout.id] = result
             else:
-                outcomes[payout.id] = _apply(session, payout, result.status, result.provider_payout_id,
+                outcomes[payout.id] = _apply(uow, payout, result.status, result.provider_payout_id,
                                              result.reason)
     return outcomes
 
 
-def _apply(session, payout: Payout, status: str, provider_payout_id: str | None, reason: str | None) -> str:
+def _apply(uow, payout: Payout, status: str, provider_payout_id: str | None, reason: str | None) -> str:
     """Move a locked payout to what the provider reports; returns what happened."""
     if provider_payout_id and not payout.provider_payout_id:
         payout.provider_payout_id = provider_payout_id
     if status == "in_transit":
         if payout.status is PayoutStatus.PENDING:
-            ledger.hand_over(session, payout)
+            ledger.hand_over(uow, payout)
             payout.sent_at = now()
-            _set_status(payout, PayoutStatus.IN_TRANSIT)
+            _set_status(uow, payout, PayoutStatus.IN_TRANSIT)
             return "in_transit"
         return "unchanged"
     if status == "failed":
         if payout.status not in OPEN:
             return "ignored"
-        ledger.void(session, payout, reason)
+        ledger.void(uow, payout, reason)
         payout.failed_at, payout.failure_reason = now(), reason or "Failed at the provider."
-        _set_status(payout, PayoutStatus.FAILED, reason=payout.failure_reason)
+        _set_status(uow, payout, PayoutStatus.FAILED, reason=payout.failure_reason)
         return "failed"
     if status in ("paid", "returned"):
         outcome = "already_paid"
         if payout.status in OPEN:
             payout.sent_at = payout.sent_at or now()
-            ledger.settle(session, payout)
+            ledger.settle(uow, payout)
             payout.paid_at = now()
-            _set_status(payout, PayoutStatus.PAID)
+            _set_status(uow, payout, PayoutStatus.PAID)
             outcome = "paid"
         if status == "paid":
             return outcome if payout.status is PayoutStatus.PAID else "ignored"
         if payout.status is not PayoutStatus.PAID:
             return "ignored"
-        ledger.record_return(session, payout, reason)
+        ledger.record_return(uow, payout, reason)
         payout.returned_at, payout.return_reason = now(), reason or "Returned by the beneficiary's bank."
         payout.claim.return_reason = payout.return_reason
-        _set_status(payout, PayoutStatus.RETURNED, reason=payout.return_reason)
+        _set_status(uow, payout, PayoutStatus.RETURNED, reason=payout.return_reason)
         return "returned"
     raise ValueError(f"unknown provider status {status!r}")
 
@@ -297,23 +298,23 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
     stored, so a redelivery is recognised), the payouts locked in id order (two
     deliveries cannot deadlock), then the new events applied in the order sent.
     """
-    with transaction() as session:
+    with unit_of_work() as uow:
         first_copies = {event.event_id: event for event in reversed(events)}
         targets = {event_id: parse_reference(event.reference) for event_id, event in first_copies.items()}
         wanted = sorted({target[0] for target in targets.values() if target is not None})
         # A payout waiting for funds was never sent in its current attempt, so any event
         # for it is stale: it is not locked, as a deposit releasing it locks the
         # pre-funding balance first and the payout after (the other order would deadlock).
-        locked = {payout.id: payout for payout in lock_all(session, sa.select(Payout).where(
+        locked = {payout.id: payout for payout in lock_all(uow.session, sa.select(Payout).where(
             Payout.id.in_(wanted), Payout.status != PayoutStatus.AWAITING_FUNDS).order_by(Payout.id))}
         unlocked = [payout_id for payout_id in wanted if payout_id not in locked]
-        waiting = set(session.scalars(sa.select(Payout.id).where(Payout.id.in_(unlocked)))) if unlocked else set()
-        ledger.preload_open(session, list(locked.values()))
+        waiting = set(uow.session.scalars(sa.select(Payout.id).where(Payout.id.in_(unlocked)))) if unlocked else set()
+        ledger.preload_open(uow, list(locked.values()))
         payout_of = {event_id: locked.get(target[0]) if target else None for event_id, target in targets.items()}
         known = {event_id: target[0] for event_id, target in targets.items()
                  if target and (target[0] in locked or target[0] in waiting)}
         received = now()
-        new = insert_absent(session, ProviderEvent.__table__, [
+        new = insert_absent(uow.session, ProviderEvent.__table__, [
             {"provider": provider_name, "event_id": event_id, "type": event.type, "payout_id": known.get(event_id),
              "payload": event.payload, "outcome": "received", "received_at": received}
             for event_id, event in sorted(first_copies.items())],  # in a fixed order: no deadlock
@@ -332,14 +333,14 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
             elif targets[event.event_id][1] != payout.attempt:
                 outcome = "stale_attempt"
             else:
-                outcome = _apply(session, payout, event.type.removeprefix("payout."), event.provider_payout_id,
+                outcome = _apply(uow, payout, event.type.removeprefix("payout."), event.provider_payout_id,
                                  event.reason)
             outcomes.append(outcome)
         recorded = [{"b_event_id": event.event_id, "b_outcome": outcome}
                     for event, outcome in zip(events, outcomes) if outcome != "duplicate"]
         if recorded:
             table = ProviderEvent.__table__
-            session.execute(sa.update(table).where(table.c.provider == provider_name,
+            uow.session.execute(sa.update(table).where(table.c.provider == provider_name,
                                                    table.c.event_id == sa.bindparam("b_event_id"))
                             .values(outcome=sa.bindparam("b_outcome")), recorded)
         return outcomes
@@ -347,27 +348,28 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
 
 def refresh_payout(payout_id: int) -> str:
     """Ask the provider for an in-transit payout's status (a webhook may have been lost)."""
-    with transaction() as session:
-        payout = session.get(Payout, payout_id)
+    with unit_of_work() as uow:
+        payout = uow.session.get(Payout, payout_id)
         if payout is None or payout.status not in OPEN:
             return "skipped"
-        attempt, key = payout.attempt, payout.idempotency_key
-        result = get_provider(payout.provider).payout_status(key)
-        payout = _lock(session, payout_id)
+        attempt, key, provider = payout.attempt, payout.idempotency_key, payout.provider
+    result = get_provider(provider).payout_status(key)  # between two units: nothing held meanwhile
+    with unit_of_work() as uow:
+        payout = _lock(uow.session, payout_id)
         if result is None or payout.attempt != attempt or payout.status not in OPEN:
             return "unchanged"
-        return _apply(session, payout, result.status, result.provider_payout_id, result.reason)
+        return _apply(uow, payout, result.status, result.provider_payout_id, result.reason)
 
 
 def record_bank_outcome(payout_id: int, attempt: int, status: str, reason: str | None = None) -> str:
     """What the bank reported for a payout sent by file: paid, failed or returned."""
-    with transaction() as session:
-        payout = _lock(session, payout_id)
+    with unit_of_work() as uow:
+        payout = _lock(uow.session, payout_id)
         if payout is None:
             return "unknown_payout"
         if payout.attempt != attempt:
             return "stale_attempt"
-        outcome = _apply(session, payout, status, None, reason)
+        outcome = _apply(uow, payout, status, None, reason)
         record(None, "payout", payout.id, "payout.bank_outcome", after={"status": status, "outcome": outcome})
         return outcome
 
@@ -378,10 +380,10 @@ def retry_payout(actor: User, payout_id: int) -> Payout:
 
 
 def _retry(actor: User, payout_id: int, optimistic: bool) -> Payout:
-    with transaction() as session:
+    with unit_of_work() as uow:
         payout = access.get_payout(actor, payout_id)
         access.require(actor, "payout.retry")
-        payout = _lock(session, payout.id)
+        payout = _lock(uow.session, payout.id)
         if payout.status not in (PayoutStatus.FAILED, PayoutStatus.RETURNED):
             raise Conflict(f"Payout {payout.id} is {payout.status.value}; only a failed or returned "
                            "payout can be retried.", code="illegal_transition",
@@ -390,22 +392,22 @@ def _retry(actor: User, payout_id: int, optimistic: bool) -> Payout:
         payout.provider_payout_id = None
         payout.failure_reason = None
         record(actor, "payout", payout.id, "payout.retried", after={"attempt": payout.attempt})
-        _reserve_or_wait(session, payout, optimistic=optimistic)
+        _reserve_or_wait(uow, payout, optimistic=optimistic)
         return payout
 
 
 def sweep(stalled_after: timedelta, refresh_after: timedelta) -> dict[str, int]:
     """Restart pending payouts nobody is working on and poll long in-transit ones."""
     moment = now()
-    with transaction() as session:
-        stalled = list(session.scalars(sa.select(Payout.id).where(
+    with unit_of_work() as uow:
+        stalled = list(uow.session.scalars(sa.select(Payout.id).where(
             Payout.status == PayoutStatus.PENDING, Payout.updated_at < moment - stalled_after)))
         for payout_id in stalled:
-            emit("payments.execute", {"payout_id": payout_id, "attempt": None})
-        in_transit = list(session.scalars(sa.select(Payout.id).where(
+            uow.emit("payments.execute", {"payout_id": payout_id, "attempt": None})
+        in_transit = list(uow.session.scalars(sa.select(Payout.id).where(
             Payout.status == PayoutStatus.IN_TRANSIT, Payout.sent_at < moment - refresh_after)))
         for payout_id in in_transit:
-            emit("payments.refresh", {"payout_id": payout_id})
+            uow.emit("payments.refresh", {"payout_id": payout_id})
     return {"restarted": len(stalled), "polled": len(in_transit)}
 
 
@@ -417,12 +419,12 @@ def list_payouts(actor: User, *, status: str | None = None, claim_id: int | None
         query = query.where(Payout.status == PayoutStatus(status))
     if claim_id:
         query = query.where(Payout.claim_id == claim_id)
-    with transaction() as session:
-        return paginate(session, query, Payout.id, limit, cursor)
+    with unit_of_work() as uow:
+        return paginate(uow.session, query, Payout.id, limit, cursor)
 
 
 def get_payout(actor: User, payout_id: int) -> Payout:
-    with transaction():
+    with unit_of_work():
         payout = access.get_payout(actor, payout_id)
         access.require(actor, "payout.read")
         return payout

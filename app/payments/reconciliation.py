@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
-from app.db import transaction
+from app.uow import unit_of_work
 from app.errors import InvalidInput, NotFound
 from app.payments.models import Payout, PayoutStatus, StatementImport
 from app.payments.payouts import parse_reference
@@ -55,13 +55,13 @@ def reconcile(actor: User, filename: str, data: bytes, provider: str = "sandbox"
     """Match a statement against the provider's payouts; the result is stored and returned."""
     access.require(actor, "reconciliation.run")
     lines = parse_statement(data)
-    with transaction() as session:
-        ours = {p.idempotency_key: p for p in session.scalars(
+    with unit_of_work() as uow:
+        ours = {p.idempotency_key: p for p in uow.session.scalars(
             sa.select(Payout).where(Payout.provider == provider, Payout.status.in_(list(SENT))))}
         seen = Counter(line["reference"] for line in lines)
         exceptions, matched = [], 0
         for line in lines:
-            problem = _compare(session, line, ours.get(line["reference"]), seen[line["reference"]])
+            problem = _compare(uow.session, line, ours.get(line["reference"]), seen[line["reference"]])
             if problem:
                 exceptions.append({"line": line["line"], "reference": line["reference"], **problem})
             else:
@@ -72,8 +72,8 @@ def reconcile(actor: User, filename: str, data: bytes, provider: str = "sandbox"
                                    "message": f"Payout {payout.id} ({payout.status.value}) is not on the statement."})
         result = StatementImport(filename=filename[:255], imported_by_id=actor.id, lines=len(lines),
                                  matched=matched, exceptions=exceptions)
-        session.add(result)
-        session.flush()
+        uow.session.add(result)
+        uow.session.flush()
         record(actor, "statement_import", result.id, "reconciliation.imported",
                after={"lines": len(lines), "matched": matched, "exceptions": len(exceptions)})
         return result
@@ -100,8 +100,8 @@ def _compare(session, line: dict, payout: Payout | None, occurrences: int) -> di
 
 def get_import(actor: User, import_id: int) -> StatementImport:
     access.require(actor, "reconciliation.run")
-    with transaction() as session:
-        found = session.get(StatementImport, import_id)
+    with unit_of_work() as uow:
+        found = uow.session.get(StatementImport, import_id)
         if found is None:
             raise NotFound(f"Statement import {import_id} not found.", code="statement_not_found")
         return found
@@ -109,5 +109,5 @@ def get_import(actor: User, import_id: int) -> StatementImport:
 
 def latest_import(actor: User) -> StatementImport | None:
     access.require(actor, "reconciliation.run")
-    with transaction() as session:
-        return session.scalars(sa.select(StatementImport).order_by(StatementImport.id.desc()).limit(1)).first()
+    with unit_of_work() as uow:
+        return uow.session.scalars(sa.select(StatementImport).order_by(StatementImport.id.desc()).limit(1)).first()

@@ -15,9 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.clock import now
-from app.db import transaction
-from app.escalation.models import ServiceRequest
-from app.outbox.services import emit
+from app.uow import UnitOfWork, unit_of_work
+from app.srs.models import ServiceRequest
 from app.srs.models import AlertKind, SLAAlert
 
 SR = ServiceRequest.__table__
@@ -52,24 +51,24 @@ def record_alerts(session: Session, at: datetime, batch: str, sr_id: int | None 
     return session.scalar(sa.select(sa.func.count()).select_from(SLAAlert).where(SLAAlert.batch == batch))
 
 
-def _announce(session: Session, batch: str) -> None:
-    queues = session.scalars(sa.select(SLAAlert.queue).where(SLAAlert.batch == batch).distinct())
+def _announce(uow: UnitOfWork, batch: str) -> None:
+    queues = uow.session.scalars(sa.select(SLAAlert.queue).where(SLAAlert.batch == batch).distinct())
     for queue in sorted(queues):
-        emit("notify.sr_sla_alerts", {"batch": batch, "queue": queue})
+        uow.emit("notify.sr_sla_alerts", {"batch": batch, "queue": queue})
 
 
 def scan(at: datetime | None = None) -> int:
     """The breach job: record and announce every warning and breach now due; returns how many are new."""
     at = at or now()
     batch = uuid.uuid4().hex
-    with transaction() as session:
-        inserted = record_alerts(session, at, batch)
+    with unit_of_work() as uow:
+        inserted = record_alerts(uow.session, at, batch)
         if inserted:
-            _announce(session, batch)
+            _announce(uow, batch)
         return inserted
 
 
-def catch_up(session: Session, sr: ServiceRequest, at: datetime) -> None:
+def catch_up(uow: UnitOfWork, sr: ServiceRequest, at: datetime) -> None:
     """Before a change re-plans an SR, record the alerts its current plan owes, job or no job.
 
     Without this, a breach that a change ends before the next scan (a late response)
@@ -77,6 +76,6 @@ def catch_up(session: Session, sr: ServiceRequest, at: datetime) -> None:
     """
     batch = uuid.uuid4().hex
     if sr.sla_due_at is not None and sr.sla_warn_at is not None and sr.sla_warn_at <= at:
-        session.flush()
-        if record_alerts(session, at, batch, sr_id=sr.id):
-            _announce(session, batch)
+        uow.session.flush()
+        if record_alerts(uow.session, at, batch, sr_id=sr.id):
+            _announce(uow, batch)

@@ -6,7 +6,7 @@ from flask import jsonify
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.clock import now
-from app.srs import attachments_api, queries, rma_api, services, streams, webhooks_api
+from app.srs import queries, services, streams
 from app.srs.schemas import (AssignmentSchema, EventsQuerySchema, HistoryEventSchema, HistoryQuerySchema,
                              ManagementEscalationInSchema, ManagementEscalationSchema, SeverityChangeSchema,
                              SRDetailSchema, SRListQuerySchema, SRMessageInSchema, SRMessageSchema, SRPageSchema,
@@ -115,7 +115,3 @@ def history(args, sr_number):
 def sr_events(args, sr_number):
     """Server-sent events of the SR; send Last-Event-ID (or ?after=) to replay what was missed."""
     return streams.event_stream(api_user(), sr_number, args.get("after"))
-
-
-# Every API blueprint of the package, for create_app's API_BLUEPRINTS.
-BLUEPRINTS = (blp, rma_api.blp, webhooks_api.blp, attachments_api.blp)

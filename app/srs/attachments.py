@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from sqlalchemy.orm import Session
 
 from app import access
 from app.accounts.models import GTAC_ROLES, User
@@ -21,12 +20,10 @@ from app.attachments import services as attachments
 from app.attachments.models import Attachment, AttachmentVisibility
 from app.attachments.services import UploadReader
 from app.cases.models import Case
-from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict
-from app.escalation.models import ServiceRequest, SRStatus
-from app.outbox.services import emit
-from app.srs import events
+from app.srs.models import ServiceRequest, SRStatus
+from app.srs import timeline
 from app.srs.models import HistoryKind, SRHistory
 
 
@@ -43,48 +40,34 @@ def upload(actor: User, number: str, read_upload: UploadReader) -> Attachment:
         _refuse_closed(sr)
         return sr.case
 
-    kept_key = None
-    try:
-        with transaction() as session:
-            attachment = attachments.receive(actor, authorise, read_upload, AttachmentVisibility.GTAC_THREAD)
-            kept_key = attachment.storage_key
-            # Locked only once the body is in, so a slow upload does not hold up the SR's other changes;
-            # the lock keeps the SR's timeline ids in commit order, which live streams rely on.
-            sr = access.get_sr(actor, number, for_update=True)
-            session.refresh(sr)  # as it is now, not as authorise() read it before the lock
-            _refuse_closed(sr)  # closed while the file was arriving
-            _announce(session, sr, actor, attachment)
-        return attachment
-    except BaseException:
-        # receive() cleans up after its own failures; this is for whatever fails after it kept the file.
-        if kept_key:
-            attachments.storage().delete(kept_key)
-        raise
+    def announce(uow: UnitOfWork, attachment: Attachment) -> None:
+        # Locked only once the body is in, so a slow upload does not hold up the SR's other changes;
+        # the lock keeps the SR's timeline ids in commit order, which live streams rely on.
+        sr = access.get_sr(actor, number, for_update=True)
+        uow.session.refresh(sr)  # as it is now, not as authorise() read it before the lock
+        _refuse_closed(sr)  # closed while the file was arriving
+        _announce(uow, sr, actor, attachment)
+
+    return attachments.receive(actor, authorise, read_upload, AttachmentVisibility.GTAC_THREAD, announce)
 
 
-def _announce(session: Session, sr: ServiceRequest, actor: User, attachment: Attachment) -> SRHistory:
-    row = SRHistory(sr_id=sr.id, at=now(), actor_id=actor.id, kind=HistoryKind.ATTACHMENT,
-                    data={"attachment_id": attachment.id, "filename": attachment.filename,
-                          "kind": attachment.kind.value, "size": attachment.size,
-                          "side": "gtac" if actor.role in GTAC_ROLES else "partner"})
-    session.add(row)
-    session.flush()
-    events.queue_event(session, sr, row)
-    emit("notify.sr_event", {"history_id": row.id})
-    emit("webhooks.sr_event", {"history_id": row.id})
-    return row
+def _announce(uow: UnitOfWork, sr: ServiceRequest, actor: User, attachment: Attachment) -> SRHistory:
+    return timeline.write(uow, sr, actor, HistoryKind.ATTACHMENT,
+                          data={"attachment_id": attachment.id, "filename": attachment.filename,
+                                "kind": attachment.kind.value, "size": attachment.size,
+                                "side": "gtac" if actor.role in GTAC_ROLES else "partner"})
 
 
 def list_attachments(actor: User, number: str) -> list[Attachment]:
     """The case's files the caller may see (GTAC and the partner: all of them), oldest first."""
-    with transaction():
+    with unit_of_work():
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
         return attachments.case_attachments(actor, sr.case_id)
 
 
 def get_attachment(actor: User, number: str, attachment_id: int) -> Attachment:
-    with transaction():
+    with unit_of_work():
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
         return attachments.case_attachment(actor, sr.case_id, attachment_id)

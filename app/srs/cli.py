@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.srs import jobs, webhooks
+from app.srs import jobs
+from app.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 

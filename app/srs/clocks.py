@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.srs import sla
 from app.srs.models import HistoryKind, SRHistory
 from app.srs.policy import clock_policy

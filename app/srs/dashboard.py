@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from app import access
 from app.accounts.models import User
 from app.clock import now
-from app.db import transaction
-from app.escalation.models import ServiceRequest, SRStatus
+from app.uow import unit_of_work
+from app.srs.models import ServiceRequest, SRStatus
 from app.srs.models import AlertKind, HistoryKind, SLAAlert, SRHistory
 from app.srs.queries import OPEN_STATUSES
 
@@ -66,45 +66,45 @@ def dashboard(actor: User) -> Dashboard:
     access.require(actor, "sr.dashboard")
     at = now()
     midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
-    with transaction() as session:
+    with unit_of_work() as uow:
         rows: dict[str, QueueRow] = {}
 
         def row(queue: str) -> QueueRow:
             return rows.setdefault(queue, QueueRow(queue))
 
-        for queue, severity, count, oldest in session.execute(
+        for queue, severity, count, oldest in uow.session.execute(
                 sa.select(SR.queue, SR.severity, sa.func.count(), sa.func.min(SR.created_at))
                 .where(SR.status.in_(OPEN_STATUSES)).group_by(SR.queue, SR.severity)):
             entry = row(queue)
             entry.by_severity[severity.value] = count
             if oldest is not None and (entry.oldest is None or oldest < entry.oldest):
                 entry.oldest = oldest
-        for queue, count in session.execute(sa.select(SR.queue, sa.func.count()).where(SR.sla_due_at <= at)
+        for queue, count in uow.session.execute(sa.select(SR.queue, sa.func.count()).where(SR.sla_due_at <= at)
                                             .group_by(SR.queue)):
             row(queue).breached_now = count
         recorded = (sa.select(SLAAlert.queue, sa.func.count(sa.distinct(SLAAlert.sr_id)))
                     .where(SLAAlert.kind == AlertKind.BREACH, SLAAlert.due_at >= midnight, SLAAlert.due_at <= at)
                     .group_by(SLAAlert.queue))
-        for queue, count in session.execute(recorded):
+        for queue, count in uow.session.execute(recorded):
             row(queue).breaches_today += count
         unrecorded = (sa.select(SR.queue, sa.func.count())
                       .where(SR.sla_due_at >= midnight, SR.sla_due_at <= at,
                              ~sa.exists().where(SLAAlert.sr_id == SR.id, SLAAlert.kind == AlertKind.BREACH,
                                                 SLAAlert.due_at == SR.sla_due_at))
                       .group_by(SR.queue))
-        for queue, count in session.execute(unrecorded):
+        for queue, count in uow.session.execute(unrecorded):
             row(queue).breaches_today += count
-        levels = dict(session.execute(
+        levels = dict(uow.session.execute(
             sa.select(SR.management_level, sa.func.count())
             .where(SR.status.in_(OPEN_STATUSES), SR.management_level > 0).group_by(SR.management_level)).all())
 
         first_day = (midnight - timedelta(days=CHART_DAYS - 1)).date()
         days = [first_day + timedelta(days=n) for n in range(CHART_DAYS)]
         since = midnight - timedelta(days=CHART_DAYS - 1)
-        inflow = _per_day(session, sa.select(_day(session, SR.created_at), sa.func.count())
-                          .where(SR.created_at >= since).group_by(_day(session, SR.created_at)), days)
-        closed_day = _day(session, SRHistory.at)
-        closures = _per_day(session, sa.select(closed_day, sa.func.count())
+        inflow = _per_day(uow.session, sa.select(_day(uow.session, SR.created_at), sa.func.count())
+                          .where(SR.created_at >= since).group_by(_day(uow.session, SR.created_at)), days)
+        closed_day = _day(uow.session, SRHistory.at)
+        closures = _per_day(uow.session, sa.select(closed_day, sa.func.count())
                             .where(SRHistory.kind == HistoryKind.STATUS, SRHistory.to_status == SRStatus.CLOSED.value,
                                    SRHistory.at >= since).group_by(closed_day), days)
         return Dashboard(at, sorted(rows.values(), key=lambda r: r.queue), levels, days, inflow, closures)

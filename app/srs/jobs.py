@@ -1,7 +1,8 @@
 """Periodic SR work, thin: each step is a service that is safe to run twice or on two machines at once."""
 from __future__ import annotations
 
-from app.srs import alerts, webhooks
+from app.srs import alerts
+from app.webhooks import services as webhooks
 
 
 def periodic_pass() -> dict[str, int]:

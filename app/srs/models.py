@@ -1,19 +1,96 @@
-"""Tables of GTAC's work on SRs: the SR timeline, solutions, SLA alerts, management escalations,
-RMAs and partners' webhooks. The SR itself is app.escalation.models.ServiceRequest."""
+"""Service requests (SRs) at GTAC and their work: the timeline, solutions, SLA alerts, management escalations."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.cases.models import Case, Severity
 from app.db import UTCDateTime, str_enum, utcnow
-from app.escalation.models import ServiceRequest
 from app.extensions import db
 from app.srs.workflow import SolutionKind
+
+if TYPE_CHECKING:
+    from app.rma.models import RMA  # mapped by name: an RMA belongs to an SR, not the other way round
+
+
+class SRStatus(str, enum.Enum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    AWAITING_PARTNER = "awaiting_partner"
+    SOLUTION_PROVIDED = "solution_provided"
+    CLOSED = "closed"
+
+
+# SRs GTAC still works on (the clocks run or wait for the partner), as SQL for partial indexes.
+OPEN_SQL = "('new', 'assigned', 'in_progress', 'awaiting_partner')"
+
+# PostgreSQL numbers SRs from this sequence (created by the migrations); SQLite from SRNumberCounter.
+SR_NUMBER_SEQUENCE = "sr_number_seq"
+
+
+class ServiceRequest(db.Model):
+    __tablename__ = "service_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(10), unique=True)
+    # One SR per case, whatever the retries: the last line of defence under concurrency.
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), unique=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    status: Mapped[SRStatus] = mapped_column(str_enum(SRStatus, "sr_status"), default=SRStatus.NEW)
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity, "sr_severity"))
+    queue: Mapped[str] = mapped_column(sa.String(64))
+    product_family: Mapped[str] = mapped_column(sa.String(32))
+    region: Mapped[str | None] = mapped_column(sa.String(16))
+    escalated_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    update_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # GTAC's work on the SR (app/srs): who has it, and the moments its clocks depend on.
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    solution_provided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    management_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The earliest pending SLA due time and its near-breach point; NULL while no clock runs
+    # (awaiting the partner, solution provided, closed). Re-planned on every change, so that
+    # "breached" is `sla_due_at <= now` in SQL, right whether or not the breach job has run.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case] = relationship(backref=sa.orm.backref("service_request", uselist=False))
+    escalated_by: Mapped[User] = relationship(foreign_keys=[escalated_by_id], lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    __table_args__ = (
+        sa.Index("ix_service_requests_queue_page", "queue", "status", "id"),
+        sa.Index("ix_service_requests_partner_page", "partner_id", "id"),
+        # GTAC's queue pages: open SRs of a queue, most urgent first (paused ones, NULL, last).
+        sa.Index("ix_service_requests_queue_urgency", "queue", "sla_due_at", "id",
+                 postgresql_where=sa.text(f"status IN {OPEN_SQL}"), sqlite_where=sa.text(f"status IN {OPEN_SQL}")),
+        # Every queue at once, the breached filter and the breach job.
+        sa.Index("ix_service_requests_due", "sla_due_at", "id",
+                 postgresql_where=sa.text("sla_due_at IS NOT NULL"), sqlite_where=sa.text("sla_due_at IS NOT NULL")),
+        sa.Index("ix_service_requests_warn", "sla_warn_at",
+                 postgresql_where=sa.text("sla_warn_at IS NOT NULL"), sqlite_where=sa.text("sla_warn_at IS NOT NULL")),
+        sa.Index("ix_service_requests_assignee", "assignee_id", "sla_due_at"),
+    )
+
+
+class SRNumberCounter(db.Model):
+    """SQLite's stand-in for a sequence: one row, bumped inside the escalating transaction."""
+
+    __tablename__ = "sr_number_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 class HistoryKind(str, enum.Enum):
@@ -62,7 +139,7 @@ class SRSolution(db.Model):
     provided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     provided_by: Mapped[User] = relationship(lazy="joined")
-    rma: Mapped[RMA | None] = relationship()
+    rma: Mapped[RMA | None] = relationship("RMA")
 
 
 class AlertKind(str, enum.Enum):
@@ -112,110 +189,4 @@ class ManagementEscalation(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("sr_id", "level"),
         sa.CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),
-    )
-
-
-class RMAStatus(str, enum.Enum):
-    REQUESTED = "requested"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SHIPPED = "shipped"
-    RECEIVED = "received"
-
-
-# PostgreSQL numbers RMAs from this sequence; SQLite from RMANumberCounter.
-RMA_NUMBER_SEQUENCE = "rma_number_seq"
-
-
-class RMA(db.Model):
-    """A return of up to five failed products of a hardware SR, with its own number."""
-
-    __tablename__ = "rmas"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(sa.String(11), unique=True)
-    sr_id: Mapped[int] = mapped_column(sa.ForeignKey("service_requests.id"), index=True)
-    status: Mapped[RMAStatus] = mapped_column(str_enum(RMAStatus, "rma_status"), default=RMAStatus.REQUESTED)
-    ship_to: Mapped[str] = mapped_column(sa.Text)
-    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decision_note: Mapped[str | None] = mapped_column(sa.Text)
-    tracking: Mapped[str | None] = mapped_column(sa.String(100))
-    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    service_request: Mapped[ServiceRequest] = relationship()
-    items: Mapped[list[RMAItem]] = relationship(back_populates="rma", order_by="RMAItem.id")
-
-
-class RMAItem(db.Model):
-    __tablename__ = "rma_items"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    rma_id: Mapped[int] = mapped_column(sa.ForeignKey("rmas.id"))
-    serial_number: Mapped[str] = mapped_column(sa.String(64))
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
-    failure_description: Mapped[str] = mapped_column(sa.Text)
-
-    rma: Mapped[RMA] = relationship(back_populates="items")
-
-    __table_args__ = (sa.UniqueConstraint("rma_id", "serial_number"),)
-
-
-class RMANumberCounter(db.Model):
-    """SQLite's stand-in for the RMA number sequence."""
-
-    __tablename__ = "rma_number_counter"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(sa.BigInteger)
-
-
-class Webhook(db.Model):
-    """A partner's endpoint for SR events, signed with a secret shared with that partner."""
-
-    __tablename__ = "partner_webhooks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    url: Mapped[str] = mapped_column(sa.String(2000))
-    # The signing secret, encrypted (app.srs.webhooks.seal): in clear only in the registration's answer.
-    secret_ciphertext: Mapped[str] = mapped_column(sa.Text)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class DeliveryStatus(str, enum.Enum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"  # gave up after the last retry
-
-
-class WebhookDelivery(db.Model):
-    """One event for one webhook: its attempts and outcome. (webhook, event id) is unique."""
-
-    __tablename__ = "webhook_deliveries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_id: Mapped[int] = mapped_column(sa.ForeignKey("partner_webhooks.id"))
-    event_id: Mapped[str] = mapped_column(sa.String(64))
-    topic: Mapped[str] = mapped_column(sa.String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "webhook_delivery_status"),
-                                                   default=DeliveryStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_status_code: Mapped[int | None]
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    webhook: Mapped[Webhook] = relationship()
-
-    __table_args__ = (
-        sa.UniqueConstraint("webhook_id", "event_id"),
-        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     )

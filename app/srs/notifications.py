@@ -7,10 +7,11 @@ from flask import current_app
 
 from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Role, User
 from app.attachments.forms import human_size
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.notifications.mail import send_email
 from app.srs.models import AlertKind, HistoryKind, SLAAlert, SRHistory
+from app.uow import UnitOfWork
 
 ALERT_LIST_MAX = 50
 
@@ -36,7 +37,7 @@ def _gtac_side(sr: ServiceRequest) -> list[str]:
     return [sr.assignee.email] if sr.assignee and sr.assignee.active else duty_managers()
 
 
-def on_sr_event(payload: dict) -> None:
+def on_sr_event(uow: UnitOfWork, payload: dict) -> None:
     """E-mail whoever did not make the change: the partner for GTAC's moves, GTAC for the partner's."""
     row = db.session.get(SRHistory, payload["history_id"])
     if row is None:
@@ -65,7 +66,7 @@ def on_sr_event(payload: dict) -> None:
         body += (f"\n{row.actor.name if row.actor else 'Someone'} added a file to the SR's thread:\n\n"
                  f"{row.data['filename']} ({row.data['kind'].replace('_', ' ')}, {human_size(row.data['size'])})\n"
                  "\nIt is listed with the SR's files; the customer does not see it.\n")
-    send_email(recipients, subject, body + f"\n{sr_url(sr.number)}\n")
+    send_email(uow, recipients, subject, body + f"\n{sr_url(sr.number)}\n")
 
 
 def _what(row: SRHistory, side: str) -> str:
@@ -87,7 +88,7 @@ def queue_recipients(queue: str, assignees: list[str]) -> list[str]:
     return sorted(set(mailbox) | set(duty_managers()) | set(assignees))
 
 
-def on_sla_alerts(payload: dict) -> None:
+def on_sla_alerts(uow: UnitOfWork, payload: dict) -> None:
     """One e-mail per queue per scan, listing its new warnings and breaches."""
     query = (sa.select(SLAAlert, ServiceRequest).join(ServiceRequest, SLAAlert.sr_id == ServiceRequest.id)
              .where(SLAAlert.batch == payload["batch"], SLAAlert.queue == payload["queue"]))
@@ -102,7 +103,7 @@ def on_sla_alerts(payload: dict) -> None:
     if total > len(rows):
         lines.append(f"... and {total - len(rows)} more")
     assignees = [sr.assignee.email for _, sr in rows if sr.assignee is not None]
-    send_email(queue_recipients(payload["queue"], assignees),
+    send_email(uow, queue_recipients(payload["queue"], assignees),
                f"[{payload['queue']}] {breaches} SLA breach(es), {total - breaches} near breach",
                "\n".join(lines) + "\n")
 

@@ -1,19 +1,43 @@
-"""SLA calendars from their data file, validated at start-up, and the clock policy of one SR."""
+"""SLA targets and calendars from their data files, validated at start-up, and the clock policy of one SR."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from app.escalation.policy import SEVERITIES, PolicyFileError, SLATargets
+from app.policy_files import SEVERITIES, PolicyFileError, load_yaml
 from app.srs.sla import AlwaysOpen, BusinessHours, Calendar, Policy, Targets
 
-DEFAULT_CALENDARS_FILE = Path(__file__).resolve().parent / "calendars.yaml"
+HERE = Path(__file__).resolve().parent
+DEFAULT_CALENDARS_FILE = HERE / "calendars.yaml"
+DEFAULT_SLA_FILE = HERE / "sla.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = AlwaysOpen()
+
+
+@dataclass(frozen=True)
+class SLATargets:
+    initial_response: dict[str, timedelta]
+    update_cadence: dict[str, timedelta]
+
+
+def load_sla(path: Path = DEFAULT_SLA_FILE) -> SLATargets:
+    data = load_yaml(path)
+    targets = data.get("targets")
+    if not isinstance(targets, dict) or set(targets) != set(SEVERITIES):
+        raise PolicyFileError(path, "targets must give S1, S2, S3 and S4")
+    initial, cadence = {}, {}
+    for severity, target in targets.items():
+        try:
+            initial[severity] = timedelta(minutes=int(target["initial_response_minutes"]))
+            cadence[severity] = timedelta(minutes=int(target["update_cadence_minutes"]))
+        except (KeyError, TypeError, ValueError):
+            raise PolicyFileError(path, f"{severity}: needs initial_response_minutes and "
+                                        "update_cadence_minutes as whole numbers") from None
+        if initial[severity] <= timedelta(0) or cadence[severity] <= timedelta(0):
+            raise PolicyFileError(path, f"{severity}: targets must be positive")
+    return SLATargets(initial, cadence)
 
 
 @dataclass(frozen=True)
@@ -81,11 +105,8 @@ def _business_hours(path: Path, name: str, raw) -> BusinessHours:
 
 def load_calendars(path: Path = DEFAULT_CALENDARS_FILE) -> CalendarBook:
     """Read and check the calendars file; a mistake stops the start-up with file and reason."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyFileError(path, f"cannot be read: {exc}") from None
-    if not isinstance(data, dict) or set(data) - {"calendars", "apply"}:
+    data = load_yaml(path)
+    if set(data) - {"calendars", "apply"}:
         raise PolicyFileError(path, "must hold a mapping with calendars and apply")
     raw_calendars = data.get("calendars") or {}
     if not isinstance(raw_calendars, dict):

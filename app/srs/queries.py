@@ -20,9 +20,9 @@ from app import access
 from app.accounts.models import Organisation, User
 from app.cases.models import Case, Severity
 from app.clock import now
-from app.db import transaction
+from app.uow import unit_of_work
 from app.errors import InvalidInput
-from app.escalation.models import ServiceRequest, SRStatus
+from app.srs.models import ServiceRequest, SRStatus
 from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from app.srs import workflow
 
@@ -125,10 +125,10 @@ def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, c
     # partner or one engineer are planned for their own values: their SR counts differ widely,
     # and a plan right for the largest would walk a whole index for the smallest.
     generic = isinstance(scope, sa.True_) and filters.get("assignee_id") is None
-    with transaction() as session:
+    with unit_of_work() as uow:
         if sort != "urgency":
             conditions = _conditions(scope, **filters) + _breached(breached, at)
-            return _newest(session, conditions, _page_limit(limit + 1, generic), limit, cursor)
+            return _newest(uow.session, conditions, _page_limit(limit + 1, generic), limit, cursor)
         conditions = _conditions(scope, open_only=True, **filters)
         after = UrgencyCursor.decode(cursor) if cursor else None
         rows: list[Row] = []
@@ -142,13 +142,13 @@ def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, c
             if after is not None:
                 running.append(sa.tuple_(SR.sla_due_at, SR.id) > sa.tuple_(
                     sa.literal(after.due, type_=SR.sla_due_at.type), sa.literal(after.last_id)))
-            rows = list(session.execute(_ROWS.where(*running).order_by(SR.sla_due_at, SR.id)
+            rows = list(uow.session.execute(_ROWS.where(*running).order_by(SR.sla_due_at, SR.id)
                                         .limit(_page_limit(limit + 1, generic))))
         if len(rows) <= limit and not breached:
             waiting = [*conditions, SR.sla_due_at.is_(None)]
             if after is not None and after.due is None:
                 waiting.append(SR.id > after.last_id)
-            rows += session.execute(_ROWS.where(*waiting).order_by(SR.id).limit(limit + 1 - len(rows)))
+            rows += uow.session.execute(_ROWS.where(*waiting).order_by(SR.id).limit(limit + 1 - len(rows)))
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = UrgencyCursor(rows[-1].sla_due_at, rows[-1].id).encode() if has_more else None

@@ -1,8 +1,6 @@
 """API shapes of SRs, their clocks, transitions, thread and timeline."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -79,7 +77,8 @@ class OrgRefSchema(ma.Schema):
     name = fields.String()
 
 
-def _value(attr):
+def value_of(attr):
+    """A field showing an enum attribute's value."""
     return fields.Function(lambda obj: getattr(obj, attr).value)
 
 
@@ -88,8 +87,8 @@ class SRSummarySchema(ma.Schema):
     sr_number = fields.String(attribute="number")
     case_id = fields.Integer()
     title = fields.Function(lambda sr: sr.case.title)
-    status = _value("status")
-    severity = _value("severity")
+    status = value_of("status")
+    severity = value_of("severity")
     queue = fields.String()
     product_family = fields.String()
     region = fields.String(allow_none=True)
@@ -125,7 +124,7 @@ class ClocksSchema(ma.Schema):
 
 class SolutionSchema(ma.Schema):
     id = fields.Integer()
-    kind = _value("kind")
+    kind = value_of("kind")
     content = fields.String()
     rma_number = fields.Function(lambda s: s.rma.number if s.rma else None)
     provided_by = fields.Nested(UserRefSchema)
@@ -142,7 +141,7 @@ class ManagementEscalationSchema(ma.Schema):
 
 class RMARefSchema(ma.Schema):
     rma_number = fields.String(attribute="number")
-    status = _value("status")
+    status = value_of("status")
 
 
 class SRDetailSchema(SRSummarySchema):
@@ -185,83 +184,3 @@ class SRMessageSchema(ma.Schema):
     body = fields.String()
     author = fields.Nested(UserRefSchema)
     created_at = fields.DateTime()
-
-
-class RMAItemInSchema(ma.Schema):
-    serial_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    failure_description = fields.String(required=True, validate=validate.Length(min=10, max=5000))
-
-
-def _distinct_serials(items):
-    serials = [item["serial_number"] for item in items]
-    if len(set(serials)) != len(serials):
-        raise ma.ValidationError("Each serial number once.")
-
-
-class RMARequestSchema(ma.Schema):
-    ship_to = fields.String(required=True, validate=validate.Length(min=10, max=2000),
-                            metadata={"description": "address, contact and phone for the replacement"})
-    items = fields.List(fields.Nested(RMAItemInSchema), required=True,
-                        validate=[validate.Length(min=1, max=5), _distinct_serials])
-
-
-class RMATransitionSchema(ma.Schema):
-    to = fields.String(required=True, validate=validate.OneOf(["approved", "rejected", "shipped", "received"]))
-    note = NOTE
-    tracking = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "with to=shipped"})
-
-
-class RMAItemSchema(ma.Schema):
-    serial_number = fields.String()
-    failure_description = fields.String()
-
-
-class RMASchema(ma.Schema):
-    id = fields.Integer()
-    rma_number = fields.String(attribute="number")
-    sr_number = fields.Function(lambda rma: rma.service_request.number)
-    status = _value("status")
-    ship_to = fields.String()
-    items = fields.List(fields.Nested(RMAItemSchema))
-    requested_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
-    decision_note = fields.String(allow_none=True)
-    tracking = fields.String(allow_none=True)
-    shipped_at = fields.DateTime(allow_none=True)
-    received_at = fields.DateTime(allow_none=True)
-
-
-def _absolute_url(value: str) -> None:
-    parts = urlsplit(value)
-    if not parts.scheme or not parts.netloc or any(ch.isspace() for ch in value):
-        raise ma.ValidationError("Not an absolute URL.")
-
-
-class WebhookInSchema(ma.Schema):
-    # Well-formed here (else 400); http(s) to a public address is the service's rule (422).
-    url = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _absolute_url],
-                        metadata={"description": "http(s) URL whose host resolves to public addresses only"})
-
-
-class WebhookSchema(ma.Schema):
-    id = fields.Integer()
-    url = fields.String()
-    active = fields.Boolean()
-    created_at = fields.DateTime()
-
-
-class NewWebhookSchema(WebhookSchema):
-    secret = fields.String(metadata={"description": "signs every delivery; shown only in this answer"})
-
-
-class DeliverySchema(ma.Schema):
-    id = fields.Integer()
-    event_id = fields.String()
-    topic = fields.String()
-    status = _value("status")
-    attempts = fields.Integer()
-    next_attempt_at = fields.DateTime(allow_none=True)
-    last_status_code = fields.Integer(allow_none=True)
-    last_error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    delivered_at = fields.DateTime(allow_none=True)

@@ -7,59 +7,32 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from app import access
 from app.accounts.models import GTAC_ROLES, User
 from app.audit.services import record
 from app.cases.models import Channel, Message, Severity
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, InvalidInput, RuleViolation
-from app.escalation.models import ServiceRequest, SRStatus
-from app.outbox.services import emit
-from app.srs import alerts, clocks, events, workflow
-from app.srs.models import HistoryKind, ManagementEscalation, RMA, RMAStatus, SRHistory, SRSolution
+from app.srs.models import ServiceRequest, SRStatus
+from app.srs import alerts, clocks, timeline, workflow
+from app.srs.timeline import snapshot
+from app.rma.models import RMA, RMAStatus
+from app.srs.models import HistoryKind, ManagementEscalation, SRHistory, SRSolution
 from app.srs.sla import Plan
 from app.srs.workflow import SolutionKind
 
 
-def snapshot(sr: ServiceRequest) -> dict[str, Any]:
-    """The audited fields of an SR as plain JSON values."""
-    return {"status": sr.status.value, "severity": sr.severity.value, "assignee_id": sr.assignee_id,
-            "management_level": sr.management_level,
-            "sla_due_at": sr.sla_due_at.isoformat() if sr.sla_due_at else None}
-
-
-def _append(session: Session, sr: ServiceRequest, actor: User | None, kind: HistoryKind, **fields) -> SRHistory:
-    row = SRHistory(sr_id=sr.id, at=now(), actor_id=actor.id if actor else None, kind=kind,
-                    data=fields.pop("data", None) or {}, **fields)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _changed(session: Session, sr: ServiceRequest, actor: User | None, row: SRHistory, action: str,
-             before: dict[str, Any]) -> Plan:
-    """What every change does last: re-plan the clocks, audit, announce live and by e-mail."""
-    session.expire(sr, ["assignee"])  # assignee_id may have changed under the loaded relationship
-    plan, _ = clocks.replan(session, sr)
-    record(actor, "service_request", sr.id, action, before=before, after=snapshot(sr))
-    events.queue_event(session, sr, row)
-    emit("notify.sr_event", {"history_id": row.id})
-    emit("webhooks.sr_event", {"history_id": row.id})
-    return plan
-
-
-def _lock(actor: User, number: str, session: Session) -> ServiceRequest:
+def _lock(uow: UnitOfWork, actor: User, number: str) -> ServiceRequest:
     sr = access.get_sr(actor, number, for_update=True)
     # Alerts the current plan owes are recorded before the change re-plans it away.
-    alerts.catch_up(session, sr, now())
+    alerts.catch_up(uow, sr, now())
     return sr
 
 
-def _gtac_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+def _gtac_user(uow: UnitOfWork, user_id: int) -> User:
+    user = uow.session.get(User, user_id)
     if user is None or user.role not in GTAC_ROLES or not user.active:
         raise RuleViolation("SRs are assigned to active GTAC engineers and managers only.",
                             code="not_gtac_staff", details={"assignee_id": user_id})
@@ -73,8 +46,8 @@ def reopen_window() -> timedelta:
 def transition(actor: User, number: str, to: str, *, note: str | None = None,
                solution: dict[str, Any] | None = None, assignee_id: int | None = None) -> ServiceRequest:
     """Move an SR to another state: 409 when SPEC §6 has no such move, 403 when the caller may not."""
-    with transaction() as session:
-        sr = _lock(actor, number, session)
+    with unit_of_work() as uow:
+        sr = _lock(uow, actor, number)
         source = sr.status.value
         move = workflow.move_between(source, to)
         if move is None:
@@ -94,7 +67,7 @@ def transition(actor: User, number: str, to: str, *, note: str | None = None,
         if move.name == "take":
             if assignee_id is not None and assignee_id != actor.id:
                 access.require(actor, "sr.assign")
-                assignee = _gtac_user(session, assignee_id)
+                assignee = _gtac_user(uow, assignee_id)
             else:
                 assignee = actor
             sr.assignee_id = assignee.id
@@ -108,24 +81,23 @@ def transition(actor: User, number: str, to: str, *, note: str | None = None,
             sr.reopen_count += 1
             sr.closed_at = sr.solution_provided_at = None
         if move.needs_solution:
-            data["solution"] = _record_solution(session, sr, actor, solution)
+            data["solution"] = _record_solution(uow, sr, actor, solution)
         sr.status = SRStatus(move.target)
         sr.paused_at = at if move.target == workflow.AWAITING_PARTNER else None
         if move.target == workflow.SOLUTION_PROVIDED:
             sr.solution_provided_at = at
         if move.target == workflow.CLOSED:
             sr.closed_at = at
-        row = _append(session, sr, actor, HistoryKind.STATUS, move=move.name, from_status=source,
-                      to_status=move.target, note=note, data=data)
-        _changed(session, sr, actor, row, f"sr.{move.name}", before)
+        timeline.write(uow, sr, actor, HistoryKind.STATUS, move=move.name, from_status=source,
+                       to_status=move.target, note=note, data=data, audit=(f"sr.{move.name}", before))
         return sr
 
 
-def _record_solution(session: Session, sr: ServiceRequest, actor: User, solution: dict[str, Any]) -> dict:
+def _record_solution(uow: UnitOfWork, sr: ServiceRequest, actor: User, solution: dict[str, Any]) -> dict:
     kind = SolutionKind(solution["kind"])
     rma_id = None
     if kind is SolutionKind.RMA:
-        rma = session.scalars(sa.select(RMA).where(
+        rma = uow.session.scalars(sa.select(RMA).where(
             RMA.sr_id == sr.id, RMA.status.in_([RMAStatus.APPROVED, RMAStatus.SHIPPED, RMAStatus.RECEIVED]))
             .order_by(RMA.id.desc())).first()
         if rma is None:
@@ -134,21 +106,21 @@ def _record_solution(session: Session, sr: ServiceRequest, actor: User, solution
         rma_id = rma.id
     entry = SRSolution(sr_id=sr.id, kind=kind, content=solution["content"], rma_id=rma_id,
                        provided_by_id=actor.id, provided_at=now())
-    session.add(entry)
-    session.flush()
+    uow.session.add(entry)
+    uow.session.flush()
     return {"id": entry.id, "kind": kind.value, "content": entry.content,
             "rma_number": entry.rma.number if entry.rma else None}
 
 
 def assign(actor: User, number: str, assignee_id: int, note: str | None = None) -> ServiceRequest:
     """A manager gives an open SR to a GTAC engineer (a new SR becomes assigned)."""
-    with transaction() as session:
-        sr = _lock(actor, number, session)
+    with unit_of_work() as uow:
+        sr = _lock(uow, actor, number)
         access.require(actor, "sr.assign")
         if sr.status.value not in workflow.OPEN_STATES:
             raise Conflict(f"A {sr.status.value} SR is not assigned any more.", code="sr_not_open",
                            details={"status": sr.status.value})
-        assignee = _gtac_user(session, assignee_id)
+        assignee = _gtac_user(uow, assignee_id)
         if sr.assignee_id == assignee.id:
             return sr
         before = snapshot(sr)
@@ -158,18 +130,18 @@ def assign(actor: User, number: str, assignee_id: int, note: str | None = None) 
                 "previous": {"id": previous.id, "name": previous.name} if previous else None}
         if sr.status is SRStatus.NEW:
             sr.status = SRStatus.ASSIGNED
-            row = _append(session, sr, actor, HistoryKind.STATUS, move="take", from_status=workflow.NEW,
-                          to_status=workflow.ASSIGNED, note=note, data=data)
+            timeline.write(uow, sr, actor, HistoryKind.STATUS, move="take", from_status=workflow.NEW,
+                           to_status=workflow.ASSIGNED, note=note, data=data, audit=("sr.assigned", before))
         else:
-            row = _append(session, sr, actor, HistoryKind.ASSIGNMENT, note=note, data=data)
-        _changed(session, sr, actor, row, "sr.assigned", before)
+            timeline.write(uow, sr, actor, HistoryKind.ASSIGNMENT, note=note, data=data,
+                           audit=("sr.assigned", before))
         return sr
 
 
 def change_severity(actor: User, number: str, severity: str, note: str | None = None) -> ServiceRequest:
     """GTAC re-rates an open SR; its clocks are re-planned (see app/srs/sla.py)."""
-    with transaction() as session:
-        sr = _lock(actor, number, session)
+    with unit_of_work() as uow:
+        sr = _lock(uow, actor, number)
         access.require(actor, "sr.severity")
         if sr.status.value not in workflow.OPEN_STATES:
             raise Conflict("Only an open SR changes severity.", code="sr_not_open",
@@ -178,45 +150,46 @@ def change_severity(actor: User, number: str, severity: str, note: str | None = 
         if new is sr.severity:
             return sr
         before = snapshot(sr)
-        row = _append(session, sr, actor, HistoryKind.SEVERITY, note=note,
-                      data={"from": sr.severity.value, "to": new.value})
+        data = {"from": sr.severity.value, "to": new.value}
         sr.severity = new
-        _changed(session, sr, actor, row, "sr.severity_changed", before)
+        timeline.write(uow, sr, actor, HistoryKind.SEVERITY, note=note, data=data,
+                       audit=("sr.severity_changed", before))
         return sr
 
 
 def post_message(actor: User, number: str, body: str) -> Message:
     """A message on the SR's partner<->GTAC thread. GTAC's count as updates; a partner's
     answer to an SR awaiting it hands the SR back to GTAC."""
-    with transaction() as session:
-        sr = _lock(actor, number, session)
-        access.require(actor, "sr.message")
-        if sr.status is SRStatus.CLOSED:
-            raise Conflict("The SR is closed; reopen it to write again.", code="sr_closed")
-        message = Message(case_id=sr.case_id, channel=Channel.GTAC, author_id=actor.id, body=body,
-                          created_at=now())
-        session.add(message)
-        session.flush()
+    with unit_of_work() as uow:
+        return post_on_thread(uow, actor, number, body)
+
+
+def post_on_thread(uow: UnitOfWork, actor: User, number: str, body: str) -> Message:
+    """post_message() inside the caller's unit (the case thread's GTAC channel is the SR's thread)."""
+    sr = _lock(uow, actor, number)
+    access.require(actor, "sr.message")
+    if sr.status is SRStatus.CLOSED:
+        raise Conflict("The SR is closed; reopen it to write again.", code="sr_closed")
+    message = Message(case_id=sr.case_id, channel=Channel.GTAC, author_id=actor.id, body=body, created_at=now())
+    uow.session.add(message)
+    uow.session.flush()
+    before = snapshot(sr)
+    side = "gtac" if actor.role in GTAC_ROLES else "partner"
+    record(actor, "case", sr.case_id, "message.posted", after={"message_id": message.id, "channel": "gtac"})
+    timeline.write(uow, sr, actor, HistoryKind.MESSAGE, data={"message_id": message.id, "side": side, "body": body},
+                   audit=("sr.message_posted", before))
+    if side == "partner" and sr.status is SRStatus.AWAITING_PARTNER:
         before = snapshot(sr)
-        side = "gtac" if actor.role in GTAC_ROLES else "partner"
-        row = _append(session, sr, actor, HistoryKind.MESSAGE,
-                      data={"message_id": message.id, "side": side, "body": body})
-        record(actor, "case", sr.case_id, "message.posted", after={"message_id": message.id, "channel": "gtac"})
-        _changed(session, sr, actor, row, "sr.message_posted", before)
-        if side == "partner" and sr.status is SRStatus.AWAITING_PARTNER:
-            before = snapshot(sr)
-            sr.status, sr.paused_at = SRStatus.IN_PROGRESS, None
-            resumed = _append(session, sr, actor, HistoryKind.STATUS, move="resume",
-                              from_status=workflow.AWAITING_PARTNER, to_status=workflow.IN_PROGRESS,
-                              note="The partner answered.")
-            _changed(session, sr, actor, resumed, "sr.resume", before)
-        return message
+        sr.status, sr.paused_at = SRStatus.IN_PROGRESS, None
+        timeline.write(uow, sr, actor, HistoryKind.STATUS, move="resume", from_status=workflow.AWAITING_PARTNER,
+                       to_status=workflow.IN_PROGRESS, note="The partner answered.", audit=("sr.resume", before))
+    return message
 
 
 def request_management_escalation(actor: User, number: str, level: int, reason: str) -> ManagementEscalation:
     """The partner raises an open SR to GTAC management, one level at a time or more (1 to 3)."""
-    with transaction() as session:
-        sr = _lock(actor, number, session)
+    with unit_of_work() as uow:
+        sr = _lock(uow, actor, number)
         access.require(actor, "sr.management_escalation")
         if sr.status.value not in workflow.OPEN_STATES:
             raise Conflict("Only an open SR can be escalated to management.", code="sr_not_open",
@@ -227,11 +200,11 @@ def request_management_escalation(actor: User, number: str, level: int, reason: 
         before = snapshot(sr)
         escalation = ManagementEscalation(sr_id=sr.id, level=level, reason=reason, requested_by_id=actor.id,
                                           requested_at=now())
-        session.add(escalation)
+        uow.session.add(escalation)
         sr.management_level = level
-        row = _append(session, sr, actor, HistoryKind.MANAGEMENT_ESCALATION, note=reason,
-                      data={"from": before["management_level"], "level": level})
-        _changed(session, sr, actor, row, "sr.management_escalated", before)
+        timeline.write(uow, sr, actor, HistoryKind.MANAGEMENT_ESCALATION, note=reason,
+                       data={"from": before["management_level"], "level": level},
+                       audit=("sr.management_escalated", before))
         return escalation
 
 
@@ -264,25 +237,25 @@ def allowed_targets(actor: User, sr: ServiceRequest) -> list[str]:
 
 def get_sr(actor: User, number: str) -> SRDetail:
     """One SR with its clocks as of now, solutions, management escalations and RMAs."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
-        plan = clocks.compute(session, sr)
+        plan = clocks.compute(uow.session, sr)
         at = now()
-        solutions = list(session.scalars(sa.select(SRSolution).where(SRSolution.sr_id == sr.id)
+        solutions = list(uow.session.scalars(sa.select(SRSolution).where(SRSolution.sr_id == sr.id)
                                          .order_by(SRSolution.id)))
-        escalations = list(session.scalars(sa.select(ManagementEscalation)
+        escalations = list(uow.session.scalars(sa.select(ManagementEscalation)
                                            .where(ManagementEscalation.sr_id == sr.id)
                                            .order_by(ManagementEscalation.level)))
-        rmas = list(session.scalars(sa.select(RMA).where(RMA.sr_id == sr.id).order_by(RMA.id)))
+        rmas = list(uow.session.scalars(sa.select(RMA).where(RMA.sr_id == sr.id).order_by(RMA.id)))
         return SRDetail(sr, plan, plan.breached(at), allowed_targets(actor, sr), solutions, escalations, rmas)
 
 
 def history(actor: User, number: str, after_id: int = 0, limit: int = 500) -> tuple[ServiceRequest, list[dict]]:
     """The SR's timeline after `after_id`, oldest first, as live events carry it."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
-        rows = session.scalars(sa.select(SRHistory).where(SRHistory.sr_id == sr.id, SRHistory.id > after_id)
+        rows = uow.session.scalars(sa.select(SRHistory).where(SRHistory.sr_id == sr.id, SRHistory.id > after_id)
                                .order_by(SRHistory.id).limit(limit))
-        return sr, [events.event_payload(sr, row) for row in rows]
+        return sr, [timeline.event_payload(sr, row) for row in rows]

@@ -17,10 +17,12 @@ from app.clock import now
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.srs import attachments as sr_attachments
+from app.live import streams as live_streams
+from app.rma import services as rma
+from app.rma.schemas import RMARequestSchema, RMATransitionSchema
 from app.srs import dashboard as dashboards
-from app.srs import events, queries, rma, services, streams
-from app.srs.schemas import (ManagementEscalationInSchema, RMARequestSchema, RMATransitionSchema, SRListQuerySchema,
-                             TransitionSchema)
+from app.srs import queries, services, streams, timeline
+from app.srs.schemas import ManagementEscalationInSchema, SRListQuerySchema, TransitionSchema
 from app.srs.workflow import SolutionKind
 from app.triage import services as triage
 from app.web.views import format_when
@@ -265,8 +267,8 @@ def sr_events(number: str):
 def feed():
     """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
     access.require(current_user, "sr.list")
-    channel = events.GTAC_CHANNEL if _gtac() else events.partner_channel(current_user.organisation_id)
-    return streams.feed_stream(channel)
+    channel = timeline.GTAC_CHANNEL if _gtac() else timeline.partner_channel(current_user.organisation_id)
+    return live_streams.feed_stream(channel)
 
 
 @blp.get("/gtac/dashboard")

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.clock import now
-from app.db import transaction
+from app.uow import unit_of_work
 from app.triage.models import (AnomalyCatalogue, AnomalySeverity, EntrySection, KnownAnomaly, Release,
                                ReleaseEntry)
 from app.triage.notes_file import Problem, ReleaseNotes, ReleaseNotesError, notes_files, read_notes
@@ -80,15 +80,15 @@ def import_path(path: Path) -> ImportReport:
 def import_notes(all_notes: list[ReleaseNotes]) -> ImportReport:
     """Store checked release notes; importing the same notes again changes nothing."""
     report = ImportReport()
-    with transaction() as session:
+    with unit_of_work() as uow:
         touched_families: set[str] = set()
         for notes in all_notes:
-            result = _import_release(session, notes)
+            result = _import_release(uow.session, notes)
             report.releases.append(result)
             if result.status != "unchanged":
                 touched_families.add(notes.product_family)
         for family in touched_families:
-            _bump_revision(session, family)
+            _bump_revision(uow.session, family)
     return report
 
 

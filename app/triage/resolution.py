@@ -15,10 +15,8 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.cases.models import Case, CaseStatus, Channel, Message
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, RuleViolation
-from app.extensions import db
-from app.outbox.services import emit
 from app.triage.models import AppliedFix, FixAction
 from app.triage.services import Advice, applied_fixes, rulings_for, upgrade_advice
 
@@ -37,7 +35,7 @@ def _advice_for(case: Case, anomaly_code: str) -> tuple[int, Advice]:
     return matching[0].anomaly_id, advice[0]
 
 
-def _tell_customer(actor: User, case: Case, advice: Advice, note: str | None) -> None:
+def _tell_customer(uow: UnitOfWork, actor: User, case: Case, advice: Advice, note: str | None) -> None:
     if advice.fixed_in:
         body = f"Resolved: upgrade to {advice.fixed_in} or later. It fixes {advice.anomaly_id}, {advice.title}."
     else:
@@ -45,9 +43,9 @@ def _tell_customer(actor: User, case: Case, advice: Advice, note: str | None) ->
     if note:
         body += "\n\n" + note
     message = Message(case_id=case.id, channel=Channel.CUSTOMER, author_id=actor.id, body=body)
-    db.session.add(message)
-    db.session.flush()
-    emit("notify.message_posted", {"case_id": case.id, "message_id": message.id})
+    uow.session.add(message)
+    uow.session.flush()
+    uow.emit("notify.message_posted", {"case_id": case.id, "message_id": message.id})
 
 
 def resolve_with_known_fix(actor: User, case_id: int, anomaly_code: str, note: str | None = None) -> AppliedFix:
@@ -57,7 +55,7 @@ def resolve_with_known_fix(actor: User, case_id: int, anomaly_code: str, note: s
     SR); 422 when the anomaly was not ruled 'matches' or has no fix or
     workaround for the case's version.
     """
-    with transaction() as session:
+    with unit_of_work() as uow:
         case = access.get_case(actor, case_id, for_update=True)
         access.require(actor, "triage.resolve")
         if case.status is not CaseStatus.OPEN:
@@ -68,10 +66,10 @@ def resolve_with_known_fix(actor: User, case_id: int, anomaly_code: str, note: s
         fix = AppliedFix(case_id=case.id, anomaly_id=anomaly_id,
                          action=FixAction.UPGRADE if advice.fixed_in else FixAction.WORKAROUND,
                          target_release=advice.fixed_in, note=note, resolved_by_id=actor.id, resolved_at=at)
-        session.add(fix)
+        uow.session.add(fix)
         case.status, case.updated_at = CaseStatus.RESOLVED, at
-        _tell_customer(actor, case, advice, note)
-        session.flush()
+        _tell_customer(uow, actor, case, advice, note)
+        uow.session.flush()
         record(actor, "case", case.id, "case.resolved_with_known_fix", before={"status": "open"},
                after={"status": "resolved", "anomaly_id": anomaly_code, "action": fix.action.value,
                       "target_release": fix.target_release})
@@ -80,7 +78,7 @@ def resolve_with_known_fix(actor: User, case_id: int, anomaly_code: str, note: s
 
 def reopen_case(actor: User, case_id: int, reason: str) -> Case:
     """Reopen a case resolved with a known fix that did not help; it can then be escalated. 409 otherwise."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         case = access.get_case(actor, case_id, for_update=True)
         access.require(actor, "triage.resolve")
         current = next((f for f in reversed(applied_fixes(case.id)) if f.reopened_at is None), None)
@@ -90,7 +88,7 @@ def reopen_case(actor: User, case_id: int, reason: str) -> Case:
         at = now()
         current.reopened_at, current.reopen_reason = at, reason
         case.status, case.updated_at = CaseStatus.OPEN, at
-        session.flush()
+        uow.session.flush()
         record(actor, "case", case.id, "case.reopened", before={"status": "resolved"},
                after={"status": "open", "reason": reason, "anomaly_id": current.anomaly.code})
         return case
@@ -107,7 +105,7 @@ class ResolutionPanel:
 
 
 def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
-    with transaction():
+    with unit_of_work():
         case = access.get_case(actor, case_id)
         access.require(actor, "triage.read")
         fixes = applied_fixes(case.id)

@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.cases.models import Case
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import RuleViolation
 from app.extensions import db
 from app.triage.duplicates import Duplicate, find_duplicates
@@ -99,39 +99,41 @@ def validate_rulings(case: Case, rulings: list[dict]) -> dict[str, KnownAnomaly]
     return {a.code: a for a in anomalies}
 
 
-def record_rulings(actor: User, case_id: int, rulings: list[dict]) -> list[Ruling]:
+def record_rulings(actor: User, case_id: int, rulings: list[dict], uow: UnitOfWork | None = None) -> list[Ruling]:
     """Record the engineer's rulings ({"anomaly_id", "ruling"}); a new ruling replaces an earlier one.
 
     Refused with 422 when an anomaly is not a current suggestion for the case,
     or the ruling is neither "matches" nor "not_relevant".
     """
-    with transaction() as session:
-        case = access.get_case(actor, case_id, for_update=True)
-        access.require(actor, "triage.rule")
-        bad = [r.get("ruling") for r in rulings if r.get("ruling") not in {k.value for k in RulingKind}]
-        if bad:
-            raise RuleViolation("A ruling is 'matches' or 'not_relevant'.", code="invalid_ruling",
-                                details={"rulings": bad})
-        anomalies = validate_rulings(case, rulings)
-        existing = {r.anomaly_id: r for r in rulings_for(case.id)}
-        recorded = []
-        for item in rulings:
-            anomaly = anomalies[str(item["anomaly_id"])]
-            ruling = existing.get(anomaly.id)
-            before = ruling.ruling.value if ruling else None
-            if ruling is None:
-                ruling = Ruling(case_id=case.id, anomaly_id=anomaly.id, ruled_by_id=actor.id,
-                                ruling=RulingKind(item["ruling"]))
-                session.add(ruling)
-            else:
-                ruling.ruling, ruling.ruled_by_id = RulingKind(item["ruling"]), actor.id
-            ruling.ruled_at = now()
-            record(actor, "case", case.id, "triage.ruled",
-                   before={"anomaly_id": anomaly.code, "ruling": before},
-                   after={"anomaly_id": anomaly.code, "ruling": item["ruling"]})
-            recorded.append(ruling)
-        session.flush()
-        return recorded
+    if uow is None:  # a use case of its own, or part of the caller's (a checklist answer)
+        with unit_of_work() as uow:
+            return record_rulings(actor, case_id, rulings, uow)
+    case = access.get_case(actor, case_id, for_update=True)
+    access.require(actor, "triage.rule")
+    bad = [r.get("ruling") for r in rulings if r.get("ruling") not in {k.value for k in RulingKind}]
+    if bad:
+        raise RuleViolation("A ruling is 'matches' or 'not_relevant'.", code="invalid_ruling",
+                            details={"rulings": bad})
+    anomalies = validate_rulings(case, rulings)
+    existing = {r.anomaly_id: r for r in rulings_for(case.id)}
+    recorded = []
+    for item in rulings:
+        anomaly = anomalies[str(item["anomaly_id"])]
+        ruling = existing.get(anomaly.id)
+        before = ruling.ruling.value if ruling else None
+        if ruling is None:
+            ruling = Ruling(case_id=case.id, anomaly_id=anomaly.id, ruled_by_id=actor.id,
+                            ruling=RulingKind(item["ruling"]))
+            uow.session.add(ruling)
+        else:
+            ruling.ruling, ruling.ruled_by_id = RulingKind(item["ruling"]), actor.id
+        ruling.ruled_at = now()
+        record(actor, "case", case.id, "triage.ruled",
+               before={"anomaly_id": anomaly.code, "ruling": before},
+               after={"anomaly_id": anomaly.code, "ruling": item["ruling"]})
+        recorded.append(ruling)
+    uow.session.flush()
+    return recorded
 
 
 @dataclass
@@ -190,12 +192,12 @@ class TriageReport:
 
 def triage_case(actor: User, case_id: int) -> TriageReport:
     """GET /cases/{id}/triage: ranked anomalies with evidence and rulings, duplicates, severity flags."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         case = access.get_case(actor, case_id)
         access.require(actor, "triage.read")
         findings = case_findings(case.id)
         ranked = suggestions(case, findings)
-        details = {a.id: a for a in session.scalars(
+        details = {a.id: a for a in uow.session.scalars(
             sa.select(KnownAnomaly).where(KnownAnomaly.id.in_([s.anomaly_pk for s in ranked])))}
         ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
         report = TriageReport(case=case, threshold=THRESHOLD, log_findings=findings)
@@ -221,8 +223,8 @@ class TriageSeam:
     def validate_rulings(self, case: Case, rulings: list[dict]) -> None:
         validate_rulings(case, rulings)
 
-    def record_rulings(self, actor: User, case: Case, rulings: list[dict]) -> list[Ruling]:
-        return record_rulings(actor, case.id, rulings)
+    def record_rulings(self, uow: UnitOfWork, actor: User, case: Case, rulings: list[dict]) -> list[Ruling]:
+        return record_rulings(actor, case.id, rulings, uow)
 
     def rulings_complete(self, case: Case) -> tuple[bool, str]:
         return rulings_complete(case)

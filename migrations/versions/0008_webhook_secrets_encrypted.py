@@ -8,8 +8,13 @@ Existing secrets are encrypted in place with the application's configured key
 (the first of SR_WEBHOOK_SECRET_KEYS, or the embedded demo's derived key), so
 partners keep verifying deliveries with the secret they were given.
 """
+import base64
+import hashlib
+
 from alembic import op
 import sqlalchemy as sa
+from cryptography.fernet import Fernet, MultiFernet
+from flask import current_app
 
 
 # revision identifiers, used by Alembic.
@@ -23,9 +28,13 @@ webhooks = sa.table('partner_webhooks', sa.column('id', sa.Integer()), sa.column
 
 
 def _cipher():
-    from app import crypto
-
-    return crypto.cipher('SR_WEBHOOK_SECRET_KEYS', 'webhook-secret')
+    # As app.crypto derived keys when this revision was written, copied here so that later changes
+    # to the application cannot change what this revision does.
+    keys = list(current_app.config.get('SR_WEBHOOK_SECRET_KEYS') or [])
+    if not keys:
+        digest = hashlib.sha256(b'webhook-secret:' + current_app.config['SECRET_KEY'].encode()).digest()
+        keys = [base64.urlsafe_b64encode(digest).decode()]
+    return MultiFernet([Fernet(key) for key in keys])
 
 
 def upgrade():

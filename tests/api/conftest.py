@@ -19,7 +19,7 @@ from app.cases.models import Case, CaseStatus, Severity
 from app.cases.services import open_case, post_message
 from app.clock import now
 from app.contracts.models import CoveredSerial, Product, ServiceContract
-from app.db import transaction
+from app.uow import unit_of_work
 from app.extensions import db
 
 # The tables a refused request is most likely to touch; count_rows() counts every table and
@@ -145,28 +145,30 @@ def case_book(app, demo) -> CaseBook:
         # Set-up data notifies nobody: its events are written but not run (each run commits).
         app.extensions["outbox_dispatch"] = lambda events: 0
         try:
-            with transaction() as session:
-                _add_globex(session, users["engineer"].organisation_id)
-                names = {}
-                for name, (customer, serial, severity, status, escalated, title) in CASES.items():
-                    case = open_case(users[OPENER[customer]], {
-                        "serial_number": serial, "software_version": "32.6.1.4",
-                        "severity": severity, "title": title,
-                        "description": f"{title}. Seen since the last maintenance window.",
-                    })
+            with unit_of_work() as uow:
+                _add_globex(uow.session, users["engineer"].organisation_id)
+            names, states = {}, {}
+            for name, (customer, serial, severity, status, escalated, title) in CASES.items():
+                case = open_case(users[OPENER[customer]], {
+                    "serial_number": serial, "software_version": "32.6.1.4",
+                    "severity": severity, "title": title,
+                    "description": f"{title}. Seen since the last maintenance window.",
+                })
+                names[case.id], states[case.id] = name, (status, escalated)
+            with unit_of_work() as uow:
+                for case_id, (status, escalated) in states.items():
                     # Escalation, written directly (see the module docstring).
+                    case = uow.session.get(Case, case_id)
                     case.status = CaseStatus(status)
                     case.escalated_at = now() if escalated else None
-                    names[case.id] = name
-                session.flush()
-                book = _read_book(names)
-                for name, record in book.cases.items():
-                    for author, channel in THREAD if name in CASES else ():
-                        if channel == "gtac" and not record.escalated:
-                            continue
-                        actor = users[OPENER[record.customer] if author == "opener" else author]
-                        message = post_message(actor, record.id, channel, f"{channel} note by {author}")
-                        book.messages.setdefault(name, []).append((message.id, channel))
+            book = _read_book(names)
+            for name, record in book.cases.items():
+                for author, channel in THREAD if name in CASES else ():
+                    if channel == "gtac" and not record.escalated:
+                        continue
+                    actor = users[OPENER[record.customer] if author == "opener" else author]
+                    message = post_message(actor, record.id, channel, f"{channel} note by {author}")
+                    book.messages.setdefault(name, []).append((message.id, channel))
         finally:
             app.extensions["outbox_dispatch"] = dispatch
         db.session.remove()

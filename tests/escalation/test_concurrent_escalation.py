@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from tests.case_helpers import complete_checklist, new_case
 

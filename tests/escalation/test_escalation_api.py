@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.cases.models import Case
 from app.clock import FixedClock
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from tests.case_helpers import complete_checklist, new_case

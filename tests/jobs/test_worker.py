@@ -6,15 +6,14 @@ import json
 import sqlalchemy as sa
 from redis import Redis
 
-from app.db import transaction
 from app.extensions import db
 from app.outbox.dispatch import DEFAULT_QUEUE, queue_for
 from app.outbox.models import OutboxEvent
-from app.outbox.services import emit
 from app.outbox.worker import AppWorker
+from app.uow import unit_of_work
 
 
-def record_connection(payload: dict) -> None:
+def record_connection(uow, payload: dict) -> None:
     """Probe handler: which database connection (by identity) the job's session uses."""
     connection = db.session.connection().connection.dbapi_connection
     with open(payload["path"], "w") as out:
@@ -35,8 +34,8 @@ def test_work_horse_opens_its_own_connection_and_the_parent_keeps_working(
     with application.app_context():
         parent_connection = id(db.session.connection().connection.dbapi_connection)
         db.session.commit()  # back to the pool, where a careless child would pick it up
-        with transaction():
-            event = emit(PROBE, {"path": str(report)})
+        with unit_of_work() as uow:
+            event = uow.emit(PROBE, {"path": str(report)})
 
         worker = AppWorker([DEFAULT_QUEUE], connection=Redis.from_url(redis_server.url))
         assert worker.work(burst=True) is True

@@ -22,6 +22,7 @@ from app.payments.checks import check_ledger
 from app.payments.models import Payout, PayoutStatus
 from app.payments.providers import (InvalidWebhook, ProviderRejected, ProviderResult, ProviderUnavailable,
                                     WebhookEvent)
+from app.uow import unit_of_work
 
 PAYMENT_TABLES = ["payment_provider_events", "ledger_entries", "funding_deposits", "ledger_transfers",
                   "payouts", "claim_attachments", "claims", "mdf_allocations", "ledger_accounts", "outbox_events"]
@@ -165,7 +166,8 @@ def test_ledger_invariants_hold_under_random_operations(machine_env):
             rows = list(db.session.scalars(sa.select(Payout).execution_options(populate_existing=True)))
             reserved = sum(p.amount for p in rows if p.status in (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT))
             paid = sum(p.amount for p in rows if p.status is PayoutStatus.PAID)
-            balances = {b.currency: b for b in ledger.balances(db.session)}
+            with unit_of_work() as uow:
+                balances = {b.currency: b for b in ledger.balances(uow)}
             usd = balances.get("USD")
             available = usd.prefunding_available if usd else 0
             assert available == self.funded - reserved - paid

@@ -1,14 +1,17 @@
 """Putting SRs in a given state: through the API as users do, or straight in the tables for wide sweeps."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from app.accounts.models import Organisation, User
 from app.cases.models import Case, CaseStatus, Severity
 from app.clock import now
 from app.contracts.models import CoveredSerial
-from app.escalation.models import ServiceRequest, SRStatus
-from app.escalation.numbers import next_sr_number
+from app.srs.models import SRHistory, SRStatus
+from app.srs.opening import open_service_request
+from app.uow import unit_of_work
 from app.extensions import db
 from tests.case_helpers import complete_checklist, new_case
 
@@ -37,15 +40,27 @@ def user_id(app, email: str) -> int:
         return db.session.scalars(sa.select(User.id).filter_by(email=email)).one()
 
 
+@contextmanager
+def _undispatched(app):
+    dispatch = app.extensions["outbox_dispatch"]
+    app.extensions["outbox_dispatch"] = lambda events: 0
+    try:
+        yield
+    finally:
+        app.extensions["outbox_dispatch"] = dispatch
+
+
 def make_sr(app, status: str = "new", *, assignee_email: str | None = "gtac@vendor.example",
             severity: str = "S2", serial: str = "ACME-0002", queue: str = "EXOS-EMEA") -> str:
     """An escalated Northwind case and its SR in `status`, written directly (no API round trips).
 
-    The SR's clocks are started by the same insert hook escalation uses; its
-    timeline is empty, as if GTAC had moved it there at creation time.
+    The SR is opened as escalation opens it (app.srs.opening: clocks started, an
+    `opened` entry); then it is put in `status` as if GTAC had moved it there at
+    creation time, with no entry for the move. Set-up data notifies nobody: the opening's
+    events are written but not handed over.
     """
-    with app.app_context():
-        session = db.session
+    with app.app_context(), _undispatched(app), unit_of_work() as uow:
+        session = uow.session
         covered = session.scalars(sa.select(CoveredSerial).filter_by(serial_number=serial)).first()
         customer = session.get(Organisation, covered.contract.customer_id)
         opener = session.scalars(sa.select(User).filter_by(email="engineer@northwind.example")).one()
@@ -58,13 +73,11 @@ def make_sr(app, status: str = "new", *, assignee_email: str | None = "gtac@vend
         session.flush()
         assignee = (session.scalars(sa.select(User).filter_by(email=assignee_email)).one()
                     if assignee_email and status != "new" else None)
-        sr = ServiceRequest(number=next_sr_number(session), case_id=case.id, partner_id=case.partner_id,
-                            status=SRStatus(status), severity=Severity(severity), queue=queue,
-                            product_family="EXOS", region="EMEA", escalated_by_id=opener.id, created_at=at,
-                            assignee_id=assignee.id if assignee else None,
-                            solution_provided_at=at if status in ("solution_provided", "closed") else None,
-                            closed_at=at if status == "closed" else None,
-                            paused_at=at if status == "awaiting_partner" else None)
-        session.add(sr)
-        session.commit()
+        sr = open_service_request(uow, case, opener, queue)
+        sr.status = SRStatus(status)
+        sr.assignee_id = assignee.id if assignee else None
+        sr.solution_provided_at = at if status in ("solution_provided", "closed") else None
+        sr.closed_at = at if status == "closed" else None
+        sr.paused_at = at if status == "awaiting_partner" else None
+        session.scalars(sa.select(SRHistory).filter_by(sr_id=sr.id)).one().to_status = status
         return sr.number

@@ -12,11 +12,10 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 from werkzeug.wrappers import Request, Response
 
-from app.attachments import services as attachment_services
 from app.attachments.models import Attachment
 from app.extensions import db
 from app.outbox.models import OutboxEvent
-from app.srs import events, notifications
+from app.srs import notifications, timeline
 from app.srs.models import SRHistory
 from tests.integration.test_migrations import empty_database  # noqa: F401  (a database of its own)
 from tests.srs.conftest import T0, serve
@@ -33,7 +32,7 @@ PARTNER_LOG = b"show tech-support\nslot 1: fan tray 2 failed\n"
 def mails(monkeypatch):
     """The e-mails the SR notifications send: (recipients, subject, body)."""
     sent: list[tuple[list[str], str, str]] = []
-    monkeypatch.setattr(notifications, "send_email", lambda to, subject, body: sent.append((to, subject, body)))
+    monkeypatch.setattr(notifications, "send_email", lambda uow, to, subject, body: sent.append((to, subject, body)))
     return sent
 
 
@@ -173,20 +172,22 @@ def test_a_gtac_file_is_neither_the_response_nor_an_update(client, tokens, clock
 def test_an_sr_closed_while_the_file_arrived_keeps_neither_file_nor_entry(app, client, tokens, monkeypatch):
     number = make_sr(app, "in_progress")
     before = stored_files(app)
-    real_receive = attachment_services.receive
+    storage = app.extensions["attachment_storage"]
+    real_keep = storage.keep
 
-    def receive_then_closed_elsewhere(*args, **kwargs):
-        attachment = real_receive(*args, **kwargs)
-        db.session.execute(sa.text("UPDATE service_requests SET status = 'closed' WHERE number = :n"),
-                           {"n": number})
-        return attachment
+    def keep_while_gtac_closes_the_sr(stream):
+        key = real_keep(stream)
+        with db.engine.begin() as elsewhere:  # another request, committed while this body arrived
+            elsewhere.execute(sa.text("UPDATE service_requests SET status = 'closed' WHERE number = :n"),
+                              {"n": number})
+        return key
 
-    monkeypatch.setattr(attachment_services, "receive", receive_then_closed_elsewhere)
+    monkeypatch.setattr(storage, "keep", keep_while_gtac_closes_the_sr)
     refused = sr_upload(client, tokens["gtac"], number)
     assert (refused.status_code, refused.json["error"]["code"]) == (409, "sr_closed")
     assert stored_files(app) == before
     assert history_rows(app, "attachment") == 0
-    assert get_sr(client, tokens["gtac"], number)["status"] == "in_progress"
+    assert get_sr(client, tokens["gtac"], number)["status"] == "closed"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
 
@@ -197,10 +198,10 @@ def test_a_failure_after_the_file_was_kept_removes_it_with_everything_else(app, 
     with app.app_context():
         outbox_before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent))
 
-    def broken(session, sr, row):
-        raise RuntimeError("the broker's queue is gone")
+    def broken(sr, row):
+        raise RuntimeError("the timeline entry cannot be announced")
 
-    monkeypatch.setattr(events, "queue_event", broken)
+    monkeypatch.setattr(timeline, "event_payload", broken)
     with pytest.raises(RuntimeError):
         sr_upload(client, tokens["gtac"], number)
     assert stored_files(app) == before

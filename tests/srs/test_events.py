@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.srs.broker import InProcessBroker, RedisBroker
+from app.live.broker import InProcessBroker, RedisBroker
 from tests.srs.conftest import serve
 from tests.srs.helpers import make_sr, move
 from tests.srs.sse_client import EventReader
@@ -90,8 +90,8 @@ def test_a_change_made_on_one_web_process_reaches_a_stream_on_another(app, clien
                        instance_path=str(tmp_path / "other"))
     other.extensions["clock"] = app.extensions["clock"]
     url, stop = serve(other)
-    saved = app.extensions["sr_broker"]
-    app.extensions["sr_broker"] = RedisBroker(redis_url)  # this process publishes through Redis too
+    saved = app.extensions["live_broker"]
+    app.extensions["live_broker"] = RedisBroker(redis_url)  # this process publishes through Redis too
     reader = EventReader(f"{url}/api/v1/srs/{number}/events", tokens["engineer"])
     try:
         assert reader.status_code == 200
@@ -100,7 +100,7 @@ def test_a_change_made_on_one_web_process_reaches_a_stream_on_another(app, clien
         assert reader.next(timeout=2)["json"]["to"] == "in_progress"
     finally:
         reader.close()
-        app.extensions["sr_broker"] = saved
+        app.extensions["live_broker"] = saved
         stop()
         with other.app_context():
             db.engine.dispose()

@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.srs.schemas import SRSummarySchema
 from tests.srs.helpers import make_sr, move

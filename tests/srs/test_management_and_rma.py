@@ -6,7 +6,7 @@ import logging
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.srs.models import RMA
+from app.rma.models import RMA
 from tests.srs.helpers import escalate, get_sr, make_sr, move
 
 ITEM = {"serial_number": "ACME-0003", "failure_description": "Port 1:49 fails link negotiation."}

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.escalation.policy import load_sla
+from app.srs.policy import load_sla
 from app.srs.policy import CalendarBook, clock_policy
 from app.srs.sla import AlwaysOpen, BusinessHours, ClockEvent, plan
 

@@ -15,8 +15,9 @@ from flask_migrate import downgrade, upgrade
 
 from app.config import ConfigError, load_config
 from app.extensions import db
-from app.srs import webhook_urls, webhooks
-from app.srs.models import Webhook, WebhookDelivery
+from app.webhooks import services as webhooks
+from app.webhooks import urls as webhook_urls
+from app.webhooks.models import Webhook, WebhookDelivery
 from tests.integration.test_migrations import empty_database  # noqa: F401  (a database of its own)
 from tests.srs.conftest import serve
 from tests.srs.helpers import make_sr, move

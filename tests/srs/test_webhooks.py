@@ -13,7 +13,8 @@ from werkzeug.wrappers import Request, Response
 
 from app.extensions import db
 from app.outbox.models import OutboxEvent
-from app.srs import webhooks
+from app.webhooks import services as webhooks
+from app.uow import unit_of_work
 from tests.srs.conftest import serve
 from tests.case_helpers import new_case
 from tests.srs.helpers import escalate, make_sr, move
@@ -112,8 +113,9 @@ def test_an_event_handed_over_twice_makes_one_delivery(app, client, tokens, rece
         # The move's event (the SR's opening wrote one before it).
         payload = db.session.scalars(sa.select(OutboxEvent.payload).where(OutboxEvent.topic == "webhooks.sr_event")
                                      .order_by(OutboxEvent.id.desc())).first()
-        webhooks.on_sr_event(payload)  # the outbox relay handing the same event over again
         db.session.commit()
+        with unit_of_work() as uow:
+            webhooks.on_sr_event(uow, payload)  # the outbox relay handing the same event over again
     assert len(receiver.received) == 1
 
 

@@ -1,4 +1,5 @@
-"""The outbox services: events share their change's transaction and run at most once."""
+"""The unit of work and the outbox: events share their change's transaction, run at most once, and
+their effects on the outside world run after the commit."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,11 +9,11 @@ import sqlalchemy as sa
 
 from app.accounts.models import Organisation, OrgKind
 from app.clock import FixedClock
-from app.db import transaction
 from app.extensions import db
 from app.outbox import services
 from app.outbox.dispatch import queue_for
 from app.outbox.models import OutboxEvent
+from app.uow import NestedUnitOfWork, unit_of_work
 
 TOPIC = "test.recorded"
 
@@ -38,7 +39,7 @@ class RecordingDispatcher:
 def handled(app, ctx, monkeypatch):
     """A test topic whose handler records its payloads; events are handed to a recorder."""
     calls: list[dict] = []
-    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, calls.append)
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, lambda uow, payload: calls.append(payload))
     dispatcher = RecordingDispatcher()
     monkeypatch.setitem(app.extensions, "outbox_dispatch", dispatcher)
     return calls, dispatcher
@@ -56,9 +57,9 @@ def organisation_names() -> list[str]:
 def test_emit_refuses_a_topic_without_handler(handled):
     _, dispatcher = handled
     with pytest.raises(KeyError, match="no.such.topic"):
-        with transaction() as session:
-            session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
-            services.emit("no.such.topic", {"x": 1})
+        with unit_of_work() as uow:
+            uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+            uow.emit("no.such.topic", {"x": 1})
     assert event_rows() == []
     assert organisation_names() == []
     assert dispatcher.handed == []
@@ -66,10 +67,9 @@ def test_emit_refuses_a_topic_without_handler(handled):
 
 def test_event_is_committed_with_its_change_and_handed_over_after_commit(handled):
     _, dispatcher = handled
-    with transaction() as session:
-        session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
-        with transaction():  # a nested use case joins the outer transaction
-            event = services.emit(TOPIC, {"n": 1})
+    with unit_of_work() as uow:
+        uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+        event = uow.emit(TOPIC, {"n": 1})
         assert dispatcher.handed == []  # nothing leaves before the commit
 
     assert organisation_names() == ["Probe Vendor"]
@@ -82,25 +82,25 @@ def test_event_is_committed_with_its_change_and_handed_over_after_commit(handled
 def test_event_vanishes_with_the_rollback_of_its_change(handled):
     _, dispatcher = handled
     with pytest.raises(RuntimeError):
-        with transaction() as session:
-            session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
-            services.emit(TOPIC, {"n": 1})
-            session.flush()
+        with unit_of_work() as uow:
+            uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+            uow.emit(TOPIC, {"n": 1})
+            uow.session.flush()
             assert len(event_rows()) == 1  # written, inside the transaction
             raise RuntimeError("the change fails after the event was written")
     assert event_rows() == []
     assert organisation_names() == []
     assert dispatcher.handed == []
     # The next transaction does not inherit the rolled-back event either.
-    with transaction() as session:
-        session.add(Organisation(name="Other Vendor", kind=OrgKind.VENDOR))
+    with unit_of_work() as uow:
+        uow.session.add(Organisation(name="Other Vendor", kind=OrgKind.VENDOR))
     assert dispatcher.handed == []
 
 
 def test_run_event_runs_the_handler_once(handled):
     calls, _ = handled
-    with transaction():
-        event = services.emit(TOPIC, {"n": 7})
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {"n": 7})
     assert services.run_event(event.id) is True
     assert services.run_event(event.id) is False
     assert calls == [{"n": 7}]
@@ -111,14 +111,14 @@ def test_run_event_runs_the_handler_once(handled):
 
 def test_failing_handler_is_recorded_its_writes_undone_and_the_event_stays_pending(app, handled,
                                                                                    monkeypatch):
-    def fails(payload):
-        db.session.add(Organisation(name="Half-done Vendor", kind=OrgKind.VENDOR))
-        db.session.flush()
+    def fails(uow, payload):
+        uow.session.add(Organisation(name="Half-done Vendor", kind=OrgKind.VENDOR))
+        uow.session.flush()
         raise ConnectionRefusedError("mail server down")
 
     monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, fails)
-    with transaction():
-        event = services.emit(TOPIC, {})
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {})
     for attempt in (1, 2):
         with pytest.raises(ConnectionRefusedError):
             services.run_event(event.id)
@@ -130,40 +130,89 @@ def test_failing_handler_is_recorded_its_writes_undone_and_the_event_stays_pendi
     assert services.undelivered() == [(event.id, TOPIC)]
 
 
-def test_deferred_effect_runs_once_before_the_event_counts_as_processed(app, handled, monkeypatch):
+def test_effect_runs_once_after_the_commit_and_before_the_event_counts_as_processed(app, handled, monkeypatch):
     effects = []
 
-    def handler(payload):
-        assert services.defer(lambda: effects.append(processed_now(event_id)))
+    def handler(uow, payload):
+        uow.after_commit(lambda: effects.append((processed_now(event_id), db.session().in_transaction())))
 
     monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, handler)
-    with transaction():
-        event = services.emit(TOPIC, {})
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {})
     event_id = event.id
     assert services.run_event(event_id) is True
     assert services.run_event(event_id) is False
-    assert effects == [False]  # ran once, and while the event was still unprocessed
+    # Ran once, while the event was still unprocessed, and with no transaction open.
+    assert effects == [(False, False)]
     [row] = event_rows()
-    assert row.processed_at is not None and row.attempts == 1
+    assert row.processed_at is not None and row.attempts == 1 and row.leased_until is None
 
 
-def test_failing_deferred_effect_leaves_the_event_pending(app, handled, monkeypatch):
+def test_an_event_whose_effect_is_under_way_is_left_alone_by_other_runners(app, handled, monkeypatch):
+    seen = []
+
+    def handler(uow, payload):
+        # Another runner, while this one's effect is under way (its handler's commit is done).
+        uow.after_commit(lambda: seen.append(services.run_event(event_id)))
+
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, handler)
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {})
+    event_id = event.id
+    assert services.run_event(event_id) is True
+    assert seen == [False]
+    assert services.undelivered() == []
+
+
+def test_failing_effect_leaves_the_event_pending(app, handled, monkeypatch):
     def refuse():
         raise OSError("connection refused by mail server")
 
-    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, lambda payload: services.defer(refuse))
-    with transaction():
-        event = services.emit(TOPIC, {})
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, lambda uow, payload: uow.after_commit(refuse))
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {})
     with pytest.raises(OSError):
         services.run_event(event.id)
     [row] = event_rows()
-    assert row.processed_at is None and row.attempts == 1
+    assert row.processed_at is None and row.attempts == 1 and row.leased_until is None
     assert row.last_error == "OSError: connection refused by mail server"
     assert services.undelivered() == [(event.id, TOPIC)]
 
 
-def test_defer_outside_a_handler_asks_the_caller_to_act_now(ctx):
-    assert services.defer(lambda: None) is False
+def test_a_unit_of_work_never_joins_another(handled):
+    with unit_of_work() as uow:
+        uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+        with pytest.raises(NestedUnitOfWork):
+            with unit_of_work():
+                pass
+    assert organisation_names() == ["Probe Vendor"]
+
+
+def test_live_events_are_published_after_the_commit_and_never_after_a_rollback(app, handled, monkeypatch):
+    published = []
+
+    class Broker:
+        def publish(self, channel, message):
+            published.append((channel, message, processed_now_org()))
+
+    monkeypatch.setitem(app.extensions, "live_broker", Broker())
+    with unit_of_work() as uow:
+        uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+        uow.publish(("a", "b"), {"n": 1})
+        assert published == []
+    assert published == [("a", '{"n": 1}', True), ("b", '{"n": 1}', True)]
+    with pytest.raises(RuntimeError):
+        with unit_of_work() as uow:
+            uow.publish(("a",), {"n": 2})
+            raise RuntimeError("the change fails")
+    assert len(published) == 2
+
+
+def processed_now_org() -> bool:
+    """Whether another connection already sees the probe organisation."""
+    with db.engine.connect() as other:
+        return other.scalar(sa.select(sa.func.count()).select_from(Organisation)
+                            .where(Organisation.name == "Probe Vendor")) == 1
 
 
 def processed_now(event_id: int) -> bool:
@@ -176,11 +225,11 @@ def test_undelivered_skips_recent_hand_overs_and_gives_up_after_max_attempts(app
                                                                            monkeypatch):
     clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
     monkeypatch.setitem(app.extensions, "clock", clock)
-    with transaction():
-        handed, fresh, exhausted = (services.emit(TOPIC, {"n": n}) for n in range(3))
+    with unit_of_work() as uow:
+        handed, fresh, exhausted = (uow.emit(TOPIC, {"n": n}) for n in range(3))
     services.mark_enqueued([handed.id])
-    with transaction() as session:
-        session.get(OutboxEvent, exhausted.id).attempts = services.MAX_ATTEMPTS
+    with unit_of_work() as uow:
+        uow.session.get(OutboxEvent, exhausted.id).attempts = services.MAX_ATTEMPTS
 
     assert services.undelivered() == [(fresh.id, TOPIC)]
     clock.advance(seconds=services.REDELIVER_AFTER.total_seconds() + 1)

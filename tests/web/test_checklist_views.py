@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.checklists.models import ChecklistResponse
-from app.escalation.models import IdempotencyRecord, ServiceRequest
+from app.idempotency.models import IdempotencyRecord
+from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from tests.case_helpers import TEXT_ANSWERS, complete_checklist, new_case, upload

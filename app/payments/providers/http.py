@@ -13,6 +13,7 @@ import time
 
 import requests
 
+from app import outbound
 from app.payments import signing
 from app.payments.providers import (InvalidWebhook, PayoutInstruction, ProviderRejected, ProviderResult,
                                     ProviderUnavailable, WebhookEvent, create_payouts_one_by_one, refused)
@@ -30,7 +31,7 @@ _connections = threading.local()
 def _http() -> requests.Session:
     session = getattr(_connections, "session", None)
     if session is None:
-        session = _connections.session = requests.Session()
+        session = _connections.session = outbound.http_session()
     return session
 
 
@@ -48,8 +49,9 @@ class HttpProvider:
         for pause in (0.0, *BACKOFF_SECONDS):
             time.sleep(pause)
             try:
-                response = _http().request(method, self.base_url + path, headers=headers,
-                                           timeout=self.timeout, **kwargs)
+                # PAYMENTS_PROVIDER_TIMEOUT bounds each call in total, not each read.
+                response = outbound.request(_http(), method, self.base_url + path, headers=headers,
+                                            total_seconds=self.timeout, **kwargs)
             except requests.RequestException as exc:
                 last_error = exc
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.escalation.services import purge_idempotency_records
+from app.idempotency.services import purge
 
 idempotency_cli = AppGroup("idempotency", help="Idempotency keys of retried requests.")
 
@@ -12,4 +12,4 @@ idempotency_cli = AppGroup("idempotency", help="Idempotency keys of retried requ
 @idempotency_cli.command("purge")
 def purge_command() -> None:
     """Forget idempotency keys past their retention window (run daily)."""
-    click.echo(f"purged {purge_idempotency_records()} idempotency record(s)")
+    click.echo(f"purged {purge()} idempotency record(s)")

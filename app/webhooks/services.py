@@ -11,7 +11,7 @@ The secret is stored encrypted with SR_WEBHOOK_SECRET_KEYS (app.crypto) and is
 shown in clear once, in the registration's answer. Only http(s) URLs to public
 addresses are accepted, checked at registration, before every attempt and
 again by the attempt's own connection, which connects only to an address it
-checked (app.srs.webhook_urls). Redirects are not followed.
+checked (app.webhooks.urls). Redirects are not followed.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import secrets
+from functools import partial
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -28,17 +29,18 @@ import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 from flask import current_app
 
-from app import access, crypto
+from app import access, crypto, outbound
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import DomainError, InvalidInput, NotFound
-from app.escalation.models import ServiceRequest
+from app.srs.models import ServiceRequest
 from app.extensions import db
-from app.srs import webhook_urls
-from app.srs.events import event_payload
-from app.srs.models import DeliveryStatus, SRHistory, Webhook, WebhookDelivery
+from app.webhooks import urls as webhook_urls
+from app.srs.timeline import event_payload
+from app.srs.models import SRHistory
+from app.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +72,8 @@ def unseal(ciphertext: str) -> str:
 
 def rotate_keys() -> int:
     """Re-encrypt every webhook's secret under the first configured key; returns how many."""
-    with transaction() as session:
-        rotated = crypto.rotate_column(session, Webhook, "secret_ciphertext", _cipher(), "webhook")
+    with unit_of_work() as uow:
+        rotated = crypto.rotate_column(uow.session, Webhook, "secret_ciphertext", _cipher(), "webhook")
         record(None, "webhook", "*", "webhook.keys_rotated", after={"records": rotated})
     return rotated
 
@@ -89,8 +91,8 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
         raise InvalidInput("Webhook URLs must use https.", code="invalid_input",
                            details={"fields": {"url": ["Must use https."]}})
     webhook_urls.check(url)
-    with transaction() as session:
-        count = session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
+    with unit_of_work() as uow:
+        count = uow.session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
             Webhook.partner_id == actor.organisation_id, Webhook.active.is_(True)))
         if count >= MAX_WEBHOOKS_PER_PARTNER:
             raise InvalidInput(f"A partner may have {MAX_WEBHOOKS_PER_PARTNER} active webhooks.",
@@ -98,8 +100,8 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
         secret = secrets.token_urlsafe(32)
         webhook = Webhook(partner_id=actor.organisation_id, url=url, secret_ciphertext=seal(secret), active=True,
                           created_by_id=actor.id, created_at=now())
-        session.add(webhook)
-        session.flush()
+        uow.session.add(webhook)
+        uow.session.flush()
         record(actor, "webhook", webhook.id, "webhook.registered", after={"url": url})
         return webhook, secret
 
@@ -115,13 +117,13 @@ def _own(actor: User, webhook_id: int) -> Webhook:
 
 def list_webhooks(actor: User) -> list[Webhook]:
     access.require(actor, "webhook.manage")
-    with transaction() as session:
-        return list(session.scalars(sa.select(Webhook).where(Webhook.partner_id == actor.organisation_id)
+    with unit_of_work() as uow:
+        return list(uow.session.scalars(sa.select(Webhook).where(Webhook.partner_id == actor.organisation_id)
                                     .order_by(Webhook.id)))
 
 
 def deactivate(actor: User, webhook_id: int) -> Webhook:
-    with transaction():
+    with unit_of_work():
         webhook = _own(actor, webhook_id)
         if webhook.active:
             webhook.active = False
@@ -132,43 +134,49 @@ def deactivate(actor: User, webhook_id: int) -> Webhook:
 
 def deliveries(actor: User, webhook_id: int, limit: int = 100) -> list[WebhookDelivery]:
     """The latest deliveries to one of the caller's webhooks, with their outcome."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         webhook = _own(actor, webhook_id)
-        return list(session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+        return list(uow.session.scalars(sa.select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
                                     .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
-def on_sr_event(payload: dict) -> None:
-    """Outbox handler: one delivery per active webhook of the SR's partner, attempted at once."""
-    row = db.session.get(SRHistory, payload["history_id"])
+def on_sr_event(uow: UnitOfWork, payload: dict) -> None:
+    """Outbox handler: one delivery per active webhook of the SR's partner, attempted after the commit."""
+    session = uow.session
+    row = session.get(SRHistory, payload["history_id"])
     if row is None:
         return
-    sr = db.session.get(ServiceRequest, row.sr_id)
+    sr = session.get(ServiceRequest, row.sr_id)
     event_id = f"sr-event-{row.id}"
     created = []
-    for webhook in db.session.scalars(sa.select(Webhook).where(
+    for webhook in session.scalars(sa.select(Webhook).where(
             Webhook.partner_id == sr.partner_id, Webhook.active.is_(True)).order_by(Webhook.id)):
-        exists = db.session.scalar(sa.select(WebhookDelivery.id).where(
+        exists = session.scalar(sa.select(WebhookDelivery.id).where(
             WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.event_id == event_id))
         if exists is not None:
             continue  # this event was handed over before: never a second id
         delivery = WebhookDelivery(webhook_id=webhook.id, event_id=event_id, topic=f"sr.{row.kind.value}",
                                    payload=event_payload(sr, row), status=DeliveryStatus.PENDING,
                                    next_attempt_at=now(), created_at=now())
-        db.session.add(delivery)
-        db.session.flush()
+        session.add(delivery)
+        session.flush()
         created.append(delivery.id)
     for delivery_id in created:
-        attempt(delivery_id)
+        uow.after_commit(partial(_first_attempt, delivery_id))
+
+
+def _first_attempt(delivery_id: int) -> None:
+    # A failed attempt is the delivery's own business (retried on its schedule), not the event's.
+    attempt(delivery_id)
 
 
 def attempt(delivery_id: int) -> bool | None:
     """One attempt at one due delivery; True delivered, False failed, None not due or taken elsewhere."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         query = (sa.select(WebhookDelivery).where(
             WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= now()).with_for_update(skip_locked=True))
-        delivery = session.scalars(query).one_or_none()
+        delivery = uow.session.scalars(query).one_or_none()
         if delivery is None:
             return None
         delivery.attempts += 1
@@ -186,9 +194,10 @@ def attempt(delivery_id: int) -> bool | None:
                    "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic,
                    "X-GTAC-Signature": f"t={timestamp},v1={sign(unseal(sealed), timestamp, body)}"}
         # The session connects only to addresses it checked itself: the name may change after the check above.
+        # SR_WEBHOOK_TIMEOUT_SECONDS bounds the whole call: a receiver that trickles cannot hold a worker.
         with webhook_urls.session() as http:
-            answer = http.post(url, data=body, headers=headers, allow_redirects=False,
-                               timeout=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
+            answer = outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
+                                      total_seconds=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
         status_code = answer.status_code
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
@@ -198,8 +207,8 @@ def attempt(delivery_id: int) -> bool | None:
         error = "no key of SR_WEBHOOK_SECRET_KEYS decrypts this webhook's secret"
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-    with transaction() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
+    with unit_of_work() as uow:
+        delivery = uow.session.get(WebhookDelivery, delivery_id)
         delivery.last_status_code, delivery.last_error = status_code, error
         if error is None:
             delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now(), None
@@ -214,8 +223,8 @@ def attempt(delivery_id: int) -> bool | None:
 
 def deliver_due(limit: int = 200) -> int:
     """Retry the deliveries whose back-off has passed; returns how many were attempted."""
-    with transaction() as session:
-        due = list(session.scalars(sa.select(WebhookDelivery.id).where(
+    with unit_of_work() as uow:
+        due = list(uow.session.scalars(sa.select(WebhookDelivery.id).where(
             WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now())
             .order_by(WebhookDelivery.next_attempt_at).limit(limit)))
     return sum(1 for delivery_id in due if attempt(delivery_id) is not None)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
-from app.srs import rma
-from app.srs.schemas import RMARequestSchema, RMASchema, RMATransitionSchema
+from app.rma import services as rma
+from app.rma.schemas import RMARequestSchema, RMASchema, RMATransitionSchema
 
 blp = Blueprint("rmas", __name__, url_prefix="/api/v1", description="RMAs of hardware SRs")
 

@@ -24,12 +24,13 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
 from app.errors import RuleViolation
+from app.outbound import WatchedConnection
 
 ALLOWED_SCHEMES = ("http", "https")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -98,7 +99,7 @@ def connectable(host: str, port: int) -> list[Address]:
     return addresses
 
 
-class _PinnedConnection(HTTPConnection):
+class _PinnedConnection(WatchedConnection):
     """A connection that opens its socket only to an address `connectable` approved, resolved here.
 
     `host` (and so the Host header, SNI and the certificate's name check) stays

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
-from app.srs import webhooks
-from app.srs.schemas import DeliverySchema, NewWebhookSchema, WebhookInSchema, WebhookSchema
+from app.webhooks import services as webhooks
+from app.webhooks.schemas import DeliverySchema, NewWebhookSchema, WebhookInSchema, WebhookSchema
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Partner webhooks for SR events")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.escalation.models import SR_NUMBER_SEQUENCE, SRNumberCounter
+from app.srs.models import SR_NUMBER_SEQUENCE, SRNumberCounter
 
 
 def next_sr_number(session: Session) -> str:

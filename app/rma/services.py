@@ -17,13 +17,13 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
 from app.contracts.models import CoveredSerial, ServiceContract
-from app.db import transaction
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, NotFound, RuleViolation
-from app.escalation.models import ServiceRequest, SRStatus
+from app.srs.models import ServiceRequest, SRStatus
 from app.extensions import db
-from app.outbox.services import emit
-from app.srs import events
-from app.srs.models import RMA, RMA_NUMBER_SEQUENCE, HistoryKind, RMAItem, RMANumberCounter, RMAStatus, SRHistory
+from app.srs import timeline
+from app.rma.models import RMA, RMA_NUMBER_SEQUENCE, RMAItem, RMANumberCounter, RMAStatus
+from app.srs.models import HistoryKind
 
 MAX_ITEMS = 5
 
@@ -80,19 +80,13 @@ def uncovered_serials(sr: ServiceRequest, serials: list[str]) -> list[dict[str, 
     return refused
 
 
-def _announce(session: Session, sr: ServiceRequest, rma: RMA, actor: User, note: str | None) -> None:
-    row = SRHistory(sr_id=sr.id, at=now(), actor_id=actor.id, kind=HistoryKind.RMA, note=note,
-                    data={"rma_number": rma.number, "status": rma.status.value})
-    session.add(row)
-    session.flush()
-    events.queue_event(session, sr, row)
-    emit("notify.sr_event", {"history_id": row.id})
-    emit("webhooks.sr_event", {"history_id": row.id})
+def _announce(uow: UnitOfWork, sr: ServiceRequest, rma: RMA, actor: User, note: str | None) -> None:
+    timeline.write(uow, sr, actor, HistoryKind.RMA, note=note, data={"rma_number": rma.number, "status": rma.status.value})
 
 
 def request_rma(actor: User, number: str, ship_to: str, items: list[dict[str, Any]]) -> RMA:
     """The partner asks for an RMA on a hardware SR; it waits for GTAC's approval."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         sr = access.get_sr(actor, number, for_update=True)
         access.require(actor, "rma.request")
         if not sr.case.hardware_issue:
@@ -104,18 +98,18 @@ def request_rma(actor: User, number: str, ship_to: str, items: list[dict[str, An
         if refused:
             raise RuleViolation("Some products are not covered by the customer's contract.",
                                 code="serials_not_covered", details={"serials": refused})
-        covered = {c.serial_number: c for c in session.scalars(
+        covered = {c.serial_number: c for c in uow.session.scalars(
             sa.select(CoveredSerial).join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
             .where(CoveredSerial.serial_number.in_(serials), ServiceContract.customer_id == sr.case.customer_id))}
-        rma = RMA(number=next_rma_number(session), sr_id=sr.id, status=RMAStatus.REQUESTED, ship_to=ship_to,
+        rma = RMA(number=next_rma_number(uow.session), sr_id=sr.id, status=RMAStatus.REQUESTED, ship_to=ship_to,
                   requested_by_id=actor.id, requested_at=now())
         rma.items = [RMAItem(serial_number=item["serial_number"], product_id=covered[item["serial_number"]].product_id,
                              failure_description=item["failure_description"]) for item in items]
-        session.add(rma)
-        session.flush()
+        uow.session.add(rma)
+        uow.session.flush()
         record(actor, "rma", rma.id, "rma.requested",
                after={"number": rma.number, "sr_number": sr.number, "serials": serials})
-        _announce(session, sr, rma, actor, None)
+        _announce(uow, sr, rma, actor, None)
         return rma
 
 
@@ -132,13 +126,13 @@ def visible_rma(actor: User, number: str, *, for_update: bool = False) -> RMA:
 
 def get_rma(actor: User, number: str) -> RMA:
     """One RMA of an SR the caller can see (GTAC, or the SR's partner)."""
-    with transaction():
+    with unit_of_work():
         return visible_rma(actor, number)
 
 
 def move_rma(actor: User, number: str, to: str, note: str | None = None, tracking: str | None = None) -> RMA:
     """Approve, reject, ship or receive: 409 for a move the RMA's status does not allow."""
-    with transaction() as session:
+    with unit_of_work() as uow:
         rma = visible_rma(actor, number, for_update=True)
         target = RMAStatus(to)
         move = next((m for m in RMA_MOVES if m.source is rma.status and m.target is target), None)
@@ -159,5 +153,5 @@ def move_rma(actor: User, number: str, to: str, note: str | None = None, trackin
             rma.received_at = at
         record(actor, "rma", rma.id, f"rma.{target.value}", before={"status": before},
                after={"status": target.value})
-        _announce(session, rma.service_request, rma, actor, note)
+        _announce(uow, rma.service_request, rma, actor, note)
         return rma

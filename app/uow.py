@@ -1,0 +1,186 @@
+"""The unit of work: one use case, one transaction, and everything the change causes.
+
+A use case opens one with `with unit_of_work() as uow:` and works through
+`uow.session`. What the change causes is collected on the unit, never in
+hidden session state, and written or sent by `commit()` in one fixed order:
+
+1. the batches (the ledger's planned transfers and cached balances: see batch()),
+2. the session's pending rows, outbox events included, then the COMMIT;
+3. after the commit, with no transaction open: the live events are published,
+   the outbox events handed to the dispatcher, and the effects on the outside
+   world (an e-mail, an HTTP call: after_commit()) are run.
+
+Nothing joins a unit silently: opening a second one while one is active on the
+session raises NestedUnitOfWork. Code that works inside a caller's unit takes
+the unit as a parameter. A failure before the commit rolls everything back,
+the outbox events, live events and effects included.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Protocol, TypeVar
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app.clock import now
+from app.extensions import db
+from app.outbox.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+# Where the one active unit of a session is found (the only key this module keeps in session.info).
+_ACTIVE = "unit_of_work"
+LIVE_BROKER = "live_broker"
+
+
+class NestedUnitOfWork(RuntimeError):
+    """A unit was opened while another one was active on the same session: pass the unit instead."""
+
+
+class Batch(Protocol):
+    """Work collected during a unit and written just before its commit (see UnitOfWork.batch)."""
+
+    def write(self, uow: UnitOfWork) -> None: ...
+
+
+B = TypeVar("B", bound=Batch)
+# An effect may name the events on whose behalf it runs (a batch of outbox events) and may
+# return {event id: error} for those of them it failed (any other answer: none); raising fails them all.
+EffectResult = object
+
+
+@dataclass
+class Effect:
+    call: Callable[[], EffectResult]
+    owners: tuple[int, ...] | None = None
+
+
+class UnitOfWork:
+    """One transaction on `session` and the events, batches and effects it causes."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.outbox: list[OutboxEvent] = []
+        self.live: list[tuple[tuple[str, ...], str]] = []
+        self.effects: list[Effect] = []
+        self._batches: dict[type, Batch] = {}
+        self._owners: tuple[int, ...] | None = None
+        self.committed = False
+
+    # -- what the change causes ---------------------------------------------------------
+    def emit(self, topic: str, payload: dict[str, Any]) -> OutboxEvent:
+        """An outbox event, written with the change and handed to its handler after the commit."""
+        if topic not in current_app.extensions["outbox_handlers"]:
+            raise KeyError(f"no outbox handler for topic {topic!r}")
+        event = OutboxEvent(topic=topic, payload=payload, created_at=now(), attempts=0)
+        self.session.add(event)
+        self.outbox.append(event)
+        return event
+
+    def publish(self, channels: tuple[str, ...], payload: dict[str, Any]) -> None:
+        """A live event for these channels' streams, published once the change is committed."""
+        self.live.append((channels, json.dumps(payload)))
+
+    def batch(self, kind: type[B]) -> B:
+        """This unit's one batch of a kind (created on first use), written just before the commit."""
+        found = self._batches.get(kind)
+        if found is None:
+            found = self._batches[kind] = kind()
+        return found  # type: ignore[return-value]
+
+    def after_commit(self, call: Callable[[], EffectResult]) -> None:
+        """A call to the outside world, made after the commit with no transaction open."""
+        self.effects.append(Effect(call, self._owners))
+
+    @contextmanager
+    def on_behalf_of(self, event_ids: list[int]) -> Iterator[None]:
+        """Effects deferred in this block fail only these outbox events when they fail."""
+        previous, self._owners = self._owners, tuple(event_ids)
+        try:
+            yield
+        finally:
+            self._owners = previous
+
+    # -- the end of the unit ------------------------------------------------------------
+    def commit(self) -> None:
+        """Write the batches and the session's rows, commit, then publish and dispatch.
+
+        The effects are left on the unit for whoever opened it (unit_of_work() runs
+        them; the outbox runner runs them itself to know which events they failed).
+        """
+        for batch in list(self._batches.values()):
+            batch.write(self)
+        self.session.flush()
+        events = [(event.id, event.topic) for event in self.outbox]
+        self.session.commit()
+        self.committed = True
+        self.session.info.pop(_ACTIVE, None)
+        self._publish()
+        if events:
+            current_app.extensions["outbox_dispatch"](events)
+
+    def rollback(self) -> None:
+        self.session.info.pop(_ACTIVE, None)
+        self.session.rollback()
+        self.outbox.clear()
+        self.live.clear()
+        self.effects.clear()
+        self._batches.clear()
+
+    def _publish(self) -> None:
+        broker = current_app.extensions.get(LIVE_BROKER)
+        if broker is None or not self.live:
+            return
+        for channels, message in self.live:
+            for channel in channels:
+                try:
+                    broker.publish(channel, message)
+                except Exception:  # committed already; streams catch up from the stored timeline
+                    log.exception("live events: publishing to %s failed", channel)
+
+
+def begin(session: Session | None = None) -> UnitOfWork:
+    """Start a unit on the session (the application context's by default); see unit_of_work()."""
+    session = session if session is not None else db.session()
+    if session.info.get(_ACTIVE) is not None:
+        raise NestedUnitOfWork("a unit of work is already active on this session; pass it instead")
+    uow = UnitOfWork(session)
+    session.info[_ACTIVE] = uow
+    return uow
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    """One use case: commit on success (then run its effects), roll back on any error."""
+    uow = begin()
+    try:
+        yield uow
+        uow.commit()
+    except BaseException:
+        if not uow.committed:
+            uow.rollback()
+        raise
+    run_effects(uow.effects)
+
+
+def run_effects(effects: list[Effect]) -> None:
+    """Run effects outside any transaction; the first failure propagates after the rest ran."""
+    failure: BaseException | None = None
+    for effect in effects:
+        try:
+            effect.call()
+        except Exception as exc:
+            log.exception("an effect after the commit failed")
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+def active(session: Session | None = None) -> UnitOfWork | None:
+    """The unit active on the session, if any (for guards, not for joining it)."""
+    session = session if session is not None else db.session()
+    return session.info.get(_ACTIVE)
