@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
         "paid": paid, "payouts": payouts, "settlement_transfers": settlements,
         "provider_payouts": len(state["payouts"]),
         "provider_duplicates": sum(n - 1 for n in by_key.values() if n > 1),
-        "provider_create_calls": sum(state["create_calls"].values()),
+        "provider_create_calls": state["attempts"],
         "webhooks_sent": state["webhooks_sent"], "webhooks_failed": state["webhooks_failed"],
         "ledger_check": {"exit_code": check.returncode, "output": check.stdout.strip()[-500:]},
         "target": {"all_paid_under_s": TARGET_SECONDS, "zero_duplicates": True},
