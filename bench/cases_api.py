@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import cpu, dataset, loadgen, machine, probe
+from bench import cpu, dataset, loadgen, machine, probe, provenance
 from bench.cases_checks import (TARGETS, probe_after_writes, probe_requests, shared_machine_load,
                                  verdicts)
 from bench.server import Gunicorn, GunicornSettings, production_env
@@ -157,15 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(timezone.utc)
     output = args.output or RESULTS / f"cases_api-{started:%Y-%m-%d}.json"
 
+    tracked = provenance.start(REPO, [dataset.database_name(args.database_url)], args.revision)
     app_dir = machine.export_revision(REPO, args.revision) if args.revision else REPO
     try:
-        return run(args, app_dir, started, output)
+        return run(args, app_dir, started, output, tracked)
     finally:
         if app_dir != REPO:
             shutil.rmtree(app_dir, ignore_errors=True)
 
 
-def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path) -> int:
+def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path,
+        tracked: provenance.Run) -> int:
     """Prepare, serve, probe, measure and write the results file."""
     if args.reuse_database:
         data = {"reused": True}
@@ -215,7 +217,6 @@ def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path
         "date": started.isoformat(timespec="seconds"),
         "command": args.command,
         "machine": machine.describe(args.database_url),
-        "source": machine.source_revision(REPO, args.revision),
         "deployment": {"gunicorn": settings.describe(), "redis": bool(args.redis_url),
                        "redis_why": None if args.redis_url else NO_REDIS_WHY,
                        "database": dataset.database_name(args.database_url) + " on 127.0.0.1"},
@@ -231,6 +232,7 @@ def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path
         "results": results,
         "verdicts": verdicts(results),
         "shared_machine": shared_machine_load(results),
+        **tracked.finish(),
         "elapsed_s": round((datetime.now(timezone.utc) - started).total_seconds()),
     }
     output.parent.mkdir(parents=True, exist_ok=True)

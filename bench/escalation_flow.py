@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import dataset, machine
+from bench import dataset, machine, provenance
 from bench.server import Gunicorn, GunicornSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = datetime.now(timezone.utc)
     output = args.output or RESULTS / f"escalation_flow-{started:%Y-%m-%d}.json"
+    tracked = provenance.start(REPO, [dataset.database_name(args.database_url)])
 
     dataset.reset_database(args.database_url)
     dataset.flask(args.database_url, REPO, "db", "upgrade")
@@ -212,7 +213,6 @@ def main(argv: list[str] | None = None) -> int:
         "date": started.isoformat(timespec="seconds"),
         "command": "python -m bench.escalation_flow " + " ".join(argv or sys.argv[1:]),
         "machine": machine.describe(args.database_url),
-        "source": machine.source_revision(REPO, None),
         "deployment": {"gunicorn": settings.describe(), "database": "PostgreSQL on 127.0.0.1",
                        "jobs": "in-process (no REDIS_URL): log scans and notifications run in the web workers"},
         "settings": {"cases": args.cases, "concurrency": args.concurrency,
@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             "latency_ms": {step: percentiles(values) for step, values in timings.items()},
         },
         "large_upload": upload,
+        **tracked.finish(),
     }
     report["verdicts"] = {"escalation_p95_under_50ms": report["results"]["latency_ms"]["escalate"]["p95"] < 50}
     output.parent.mkdir(parents=True, exist_ok=True)

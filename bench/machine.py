@@ -51,21 +51,6 @@ def wrk_version() -> str:
     return (result.stdout or result.stderr).splitlines()[0].split(" Copyright")[0].strip()
 
 
-def _git(repo: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
-    return result.stdout.strip() if result.returncode == 0 else ""
-
-
-def source_revision(repo: Path, revision: str | None) -> dict:
-    """The commit measured: `revision` exactly, or the working tree and whether it differed from HEAD."""
-    if revision:
-        return {"commit": _git(repo, "rev-parse", revision) or None, "served_from": "git archive",
-                "uncommitted_changes": False}
-    changed = _git(repo, "status", "--porcelain", "--", "app", "migrations", "wsgi.py", "pyproject.toml")
-    return {"commit": _git(repo, "rev-parse", "HEAD") or None, "served_from": "working tree",
-            "uncommitted_changes": bool(changed)}
-
-
 def export_revision(repo: Path, revision: str) -> Path:
     """The files of `revision` in a new temporary folder (git archive: the repository is untouched)."""
     target = Path(tempfile.mkdtemp(prefix="gtac-bench-src-"))

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench import cpu, dataset, machine, probe
+from bench import cpu, dataset, machine, probe, provenance
 from bench.cases_api import issue_token, log, measure, postgres_pids
 from bench.server import Gunicorn, GunicornSettings, free_port, production_env
 from bench import srs_dataset
@@ -296,6 +296,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     started = datetime.now(timezone.utc)
     output = args.output or RESULTS / f"srs-{started:%Y-%m-%d}.json"
+    tracked = provenance.start(REPO, [dataset.database_name(args.database_url)])
     data = {"reused": True}
     if not args.reuse_database:
         log(f"preparing {dataset.database_name(args.database_url)} with {args.srs} SRs")
@@ -351,7 +352,6 @@ def main(argv=None) -> int:
         "date": started.isoformat(timespec="seconds"),
         "command": args.command,
         "machine": machine.describe(args.database_url),
-        "source": machine.source_revision(REPO, None),
         "deployment": {"gunicorn": settings.describe(), "redis": "private redis-server on loopback",
                        "database": dataset.database_name(args.database_url) + " on 127.0.0.1"},
         "settings": {"srs": args.srs, "queue": QUEUE, "queues": QUEUES, "duration_s": args.duration,
@@ -364,6 +364,7 @@ def main(argv=None) -> int:
         "breach_job": job,
         "sse": sse,
         "verdicts": verdicts(results, job, sse),
+        **tracked.finish(),
         "elapsed_s": round((datetime.now(timezone.utc) - started).total_seconds()),
     }
     output.parent.mkdir(parents=True, exist_ok=True)

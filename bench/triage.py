@@ -28,8 +28,12 @@ import tracemalloc
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import provenance
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -169,6 +173,8 @@ def main() -> None:
     started = datetime.now(timezone.utc)
     database = (args.database_url or "sqlite").split(":", 1)[0].split("+", 1)[0]
     args.output = args.output or RESULTS / f"triage-{database}-{started:%Y-%m-%d}.json"
+    # SQLite runs inside this process; a PostgreSQL database's backends are counted as the benchmark's.
+    tracked = provenance.start(REPO, [urlsplit(args.database_url).path.lstrip("/")] if args.database_url else [])
 
     from app import create_app
 
@@ -190,6 +196,7 @@ def main() -> None:
             print("triage", result["triage"], flush=True)
     result["targets"] = {"triage_p95_under_50_ms": result["triage"]["p95_ms"] < 50,
                          "scan_under_10_s": result["scan"]["seconds"] < 10}
+    result.update(tracked.finish())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["targets"]))

@@ -5,6 +5,11 @@ a delay and reports it with signed webhooks. Faults can be switched on over
 HTTP (POST /v1/_faults) so that tests exercise the integration for real:
 5xx answers, answers slower than the client's timeout (after the payout was
 created), failed payouts, duplicate webhooks and late returns.
+
+Every payout-creating request is recorded as it arrives, item by item for a
+batch, with what it was answered, refusals included (GET /v1/_attempts): so
+that tests can assert on what the service really sent, not only on the
+payouts the provider kept after merging repeats of a key.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 import requests
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 from app.payments.signing import HEADER, sign
 
@@ -30,7 +35,7 @@ log = logging.getLogger("sandbox")
 
 @dataclass
 class Faults:
-    error_next_creates: int = 0  # answer 500 without creating anything
+    error_next_creates: int = 0  # answer 503 without creating anything
     slow_next_creates: int = 0  # create, then answer after `slow_seconds` (client times out)
     slow_seconds: float = 3.0
     fail_next_payouts: int = 0  # the payout fails instead of paying
@@ -66,6 +71,20 @@ class SandboxPayout:
         return data
 
 
+@dataclass
+class Attempt:
+    """One payout instruction as received (a batch item is one), and the answer it got."""
+
+    sequence: int
+    endpoint: str  # "/v1/payouts" or "/v1/payout-batches"
+    idempotency_key: str
+    body: object  # the request's JSON (a batch: this item), as sent
+    received_at: float = field(default_factory=time.time)
+    status: int | None = None  # HTTP status answered (a batch item: its own); None while not yet answered
+    answer: object = None  # the JSON answered (a batch item: its result)
+    answered_at: float | None = None
+
+
 class Sandbox:
     """State and behaviour of the provider, separate from its HTTP surface."""
 
@@ -80,7 +99,7 @@ class Sandbox:
         self.lock = threading.Lock()
         self.payouts: dict[str, SandboxPayout] = {}
         self.by_reference: dict[str, str] = {}
-        self.create_calls: dict[str, int] = {}
+        self.attempts: list[Attempt] = []
         self.webhooks_sent = 0
         self.webhooks_failed = 0
         self.generation = 0
@@ -114,7 +133,6 @@ class Sandbox:
             return self._create(key, body)
 
     def _create(self, key: str, body: dict) -> tuple[SandboxPayout, bool, float]:
-        self.create_calls[key] = self.create_calls.get(key, 0) + 1
         existing_id = self.by_reference.get(key)
         if existing_id is not None:
             existing = self.payouts[existing_id]
@@ -134,6 +152,22 @@ class Sandbox:
         heapq.heappush(self._due, (payout.settle_at, next(self._sequence), payout.id))
         delay = self.faults.slow_seconds if self._take("slow_next_creates") else 0.0
         return payout, True, delay
+
+    def receive(self, endpoint: str, instructions: list[tuple[str, object]]) -> list[Attempt]:
+        """Record instructions (key, body) on arrival, before anything may refuse them."""
+        with self.lock:
+            received = [Attempt(sequence=len(self.attempts) + n, endpoint=endpoint, idempotency_key=key, body=body)
+                        for n, (key, body) in enumerate(instructions)]
+            self.attempts.extend(received)
+            return received
+
+    def answered(self, attempt: Attempt, status: int, answer: object) -> None:
+        with self.lock:
+            attempt.status, attempt.answer, attempt.answered_at = status, answer, time.time()
+
+    def attempts_seen(self, key: str | None = None) -> list[dict]:
+        with self.lock:
+            return [asdict(a) for a in self.attempts if key is None or a.idempotency_key == key]
 
     def _settle_loop(self) -> None:
         while not self._stop.wait(0.02):
@@ -228,13 +262,13 @@ class Sandbox:
             self.payouts.clear()
             self.by_reference.clear()
             self._due.clear()
-            self.create_calls.clear()
+            self.attempts.clear()
             self.webhooks_sent = self.webhooks_failed = 0
 
     def state(self) -> dict:
         with self.lock:
             return {"payouts": [p.public() for p in self.payouts.values()],
-                    "create_calls": dict(self.create_calls), "webhooks_sent": self.webhooks_sent,
+                    "attempts": len(self.attempts), "webhooks_sent": self.webhooks_sent,
                     "webhooks_failed": self.webhooks_failed, "faults": asdict(self.faults)}
 
     def stop(self) -> None:
@@ -247,12 +281,33 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
     def _error(status: int, code: str, message: str):
         return jsonify({"error": {"code": code, "message": message}}), status
 
+    def _instructions() -> list[tuple[str, object]]:
+        """(idempotency key, body) of each instruction in this request, however malformed."""
+        body = request.get_json(silent=True)
+        if request.path == "/v1/payouts":
+            return [(request.headers.get("Idempotency-Key", "").strip(), body)]
+        items = body.get("payouts") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return [("", body)]
+        return [(str(item.get("idempotency_key", "")).strip() if isinstance(item, dict) else "", item)
+                for item in items]
+
     @app.before_request
-    def _authenticate():
+    def _receive_and_authenticate():
+        if request.method == "POST" and request.path in ("/v1/payouts", "/v1/payout-batches"):
+            g.attempts = sandbox.receive(request.path, _instructions())
         if request.path.startswith("/v1/") and not request.path.startswith("/v1/_"):
             if request.headers.get("Authorization") != f"Bearer {sandbox.api_key}":
                 return _error(401, "unauthorized", "bad API key")
         return None
+
+    @app.after_request
+    def _record_answer(response):
+        """Whatever the request as a whole was answered, for each of its instructions not answered alone."""
+        for attempt in g.get("attempts", ()):
+            if attempt.status is None:
+                sandbox.answered(attempt, response.status_code, response.get_json(silent=True))
+        return response
 
     def _invalid(key: str, body) -> tuple[int, str, str] | None:
         if not key or len(key) > 100:
@@ -289,7 +344,7 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
             return _error(400, "invalid_request", "payouts must be a list of 1 to 1000 payouts")
         if sandbox._take_locked("error_next_creates"):
             return _error(503, "unavailable", "injected fault: try again")
-        results, delay = [], 0.0
+        results, statuses, delay = [], [], 0.0
         with sandbox.lock:
             for item in items:
                 key = str(item.get("idempotency_key", "")).strip() if isinstance(item, dict) else ""
@@ -298,17 +353,22 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
                     status, code, message = invalid
                     results.append({"idempotency_key": key, "error": {"status": status, "code": code,
                                                                       "message": message}})
+                    statuses.append(status)
                     continue
                 try:
-                    payout, _created, slow = sandbox._create(key, item)
+                    payout, created, slow = sandbox._create(key, item)
                 except LookupError as exc:
                     results.append({"idempotency_key": key, "error": {"status": 409, "code": "idempotency_conflict",
                                                                       "message": str(exc)}})
+                    statuses.append(409)
                     continue
                 delay = max(delay, slow)
                 results.append({"idempotency_key": key, "payout": payout.public()})
+                statuses.append(201 if created else 200)
         if delay:
             time.sleep(delay)
+        for attempt, status, result in zip(g.attempts, statuses, results):
+            sandbox.answered(attempt, status, result)
         return jsonify({"results": results})
 
     @app.get("/v1/payouts")
@@ -354,6 +414,11 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
     def reset():
         sandbox.reset()
         return jsonify({"reset": True})
+
+    @app.get("/v1/_attempts")
+    def get_attempts():
+        """Every payout instruction received since the last reset, in order (?idempotency_key= for one key)."""
+        return jsonify({"attempts": sandbox.attempts_seen(request.args.get("idempotency_key"))})
 
     @app.get("/v1/_state")
     def get_state():

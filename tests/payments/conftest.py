@@ -52,7 +52,7 @@ def live_server(app):
 
 
 class SandboxClient:
-    """Talks to the sandbox's control endpoints (faults, state, reset)."""
+    """Talks to the sandbox's control endpoints (faults, state, attempts, reset)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -70,6 +70,14 @@ class SandboxClient:
 
     def payouts_for(self, key: str) -> list[dict]:
         return [p for p in self.state()["payouts"] if p["reference"] == key]
+
+    def attempts(self, key: str | None = None) -> list[dict]:
+        """Every payout instruction the sandbox received, in order, refused ones too: its
+        idempotency_key, body, and the status and answer it got (None while unanswered)."""
+        params = {} if key is None else {"idempotency_key": key}
+        answer = requests.get(f"{self.url}/v1/_attempts", params=params, timeout=5)
+        answer.raise_for_status()
+        return answer.json()["attempts"]
 
 
 def start_sandbox(webhook_url: str, secret: str, api_key: str,

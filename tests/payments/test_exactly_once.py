@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 import pytest
@@ -96,10 +96,22 @@ def _settled(app, n) -> bool:
     return len(rows) == n and all(p.status in final for p in rows)
 
 
-def _one_provider_payout_per_key(sandbox, rows):
-    by_key = Counter(p["reference"] for p in sandbox.state()["payouts"])
-    assert set(by_key) == {p.idempotency_key for p in rows}
-    assert set(by_key.values()) == {1}
+def _each_claim_sent_under_its_key_and_paid_out_once(sandbox, rows):
+    """What the provider really received and made, claim by claim.
+
+    Each claim here has its own amount, so an instruction's amount names its claim
+    whatever key it carried: a second key for a claim shows, and so does a second
+    provider payout, which the sandbox would otherwise keep under that other key.
+    """
+    assert len({p.amount for p in rows}) == len(rows)
+    keys_sent = defaultdict(set)
+    for attempt in sandbox.attempts():  # refused tries included
+        keys_sent[attempt["body"]["amount"]].add(attempt["idempotency_key"])
+    assert keys_sent == {p.amount: {p.idempotency_key} for p in rows}
+    made = sandbox.state()["payouts"]
+    assert Counter(p["amount"] for p in made) == {p.amount: 1 for p in rows}
+    assert {(p["amount"], p["reference"], p["id"]) for p in made} == {
+        (p.amount, p.idempotency_key, p.provider_payout_id) for p in rows}
 
 
 def test_a_retried_job_pays_once(app, rq_app, tokens, payments, sandbox, workers, redis_url):
@@ -112,7 +124,7 @@ def test_a_retried_job_pays_once(app, rq_app, tokens, payments, sandbox, workers
         queue.enqueue("app.payments.jobs.execute_payout", payout.id)
     wait_until(lambda: _settled(app, 1), timeout=60, what="the payout to be paid")
     assert _payouts(app)[0].status is PayoutStatus.PAID
-    _one_provider_payout_per_key(sandbox, _payouts(app))
+    _each_claim_sent_under_its_key_and_paid_out_once(sandbox, _payouts(app))
     wait_until(lambda: queue.count == 0, timeout=30, what="the extra jobs to run")
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 1
     assert ledger_violations(app) == []
@@ -126,7 +138,7 @@ def test_duplicated_webhooks_settle_once(app, rq_app, tokens, payments, sandbox,
     wait_until(lambda: sandbox.state()["webhooks_sent"] >= 10, timeout=30, what="every duplicate delivery")
     assert count(app, ProviderEvent) == 5  # a duplicate is recognised by its event id and not stored again
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 5
-    _one_provider_payout_per_key(sandbox, _payouts(app))
+    _each_claim_sent_under_its_key_and_paid_out_once(sandbox, _payouts(app))
     assert ledger_violations(app) == []
 
 
@@ -141,11 +153,12 @@ def test_two_workers_racing_on_the_same_payouts_with_failures_and_late_returns(
         for _ in range(3):
             queue.enqueue("app.payments.jobs.execute_payout", payout.id)
     wait_until(lambda: _settled(app, 20), timeout=120, what="twenty payouts to settle")
+    assert any(a["status"] == 503 for a in sandbox.attempts())  # the refused tries are among those checked
+    _each_claim_sent_under_its_key_and_paid_out_once(sandbox, _payouts(app))
     wait_until(lambda: Counter(p.status for p in _payouts(app))[PayoutStatus.RETURNED] == 2, timeout=30,
                what="the two late returns")
     statuses = Counter(p.status for p in _payouts(app))
     assert statuses == {PayoutStatus.PAID: 15, PayoutStatus.FAILED: 3, PayoutStatus.RETURNED: 2}
-    _one_provider_payout_per_key(sandbox, _payouts(app))
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 17
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.RETURN) == 2
     assert ledger_violations(app) == []
@@ -160,18 +173,24 @@ def test_a_worker_killed_between_the_provider_call_and_the_commit(app, rq_app, t
     (claim_id,) = _approve(rq_app, tokens, payments, 1)
     (payout,) = _payouts(app)
     key = payout.idempotency_key
-    wait_until(lambda: sandbox.payouts_for(key), timeout=60, what="the provider to receive the payout")
+    wait_until(lambda: sandbox.state()["payouts"], timeout=60, what="the provider to make the payout")
+    # The call reached the provider, which made the payout and is still to answer: the kill
+    # falls between the provider call and our commit.
+    (sent,) = sandbox.attempts()
+    assert sent["idempotency_key"] == key and sent["status"] is None
+    assert [p["reference"] for p in sandbox.state()["payouts"]] == [key]
     workers.kill(workers.processes[0])
     assert _payouts(app)[0].status is PayoutStatus.PENDING  # nothing was committed on our side
     workers.start(1)
     with rq_app.app_context():
         assert payouts.sweep(timedelta(0), timedelta(hours=1))["restarted"] == 1
         db.session.remove()
-    wait_until(lambda: _settled(app, 1), timeout=60, what="the payout to be paid after the restart")
+    # Until the payout is paid, or the provider has made a second payout (which the check below names).
+    wait_until(lambda: _settled(app, 1) or len(sandbox.state()["payouts"]) > 1, timeout=60,
+               what="the payout to be paid after the restart")
+    # Whatever the restarted job asked, it asked under the key of the call cut short, and the
+    # provider's one payout is the one we recorded.
+    _each_claim_sent_under_its_key_and_paid_out_once(sandbox, _payouts(app))
     assert _payouts(app)[0].status is PayoutStatus.PAID
-    # The restarted job asks again under the same key (or learns the outcome from the provider's
-    # status of that key, when the killed request was already recorded there) ...
-    assert sandbox.state()["create_calls"][key] >= 1
-    assert len(sandbox.payouts_for(key)) == 1  # ... and the provider paid once
     assert count(app, Payout) == 1
     assert ledger_violations(app) == []

@@ -151,8 +151,13 @@ def test_provider_5xx_is_retried_with_the_same_key(payments, sandbox, app):
     sandbox.faults(error_next_creates=2)
     claim_id, payout = _approved(payments, amount=7_000)
     assert payout["status"] == "in_transit"
-    assert sandbox.state()["create_calls"][payout["reference"]] == 1
-    assert len(sandbox.payouts_for(payout["reference"])) == 1
+    # What the provider received: two tries it refused, then the one it took, all under one key.
+    sent = sandbox.attempts()
+    key = payout["reference"]
+    assert [(a["idempotency_key"], a["status"]) for a in sent] == [(key, 503), (key, 503), (key, 201)]
+    assert all(a["body"]["amount"] == 7_000 and a["body"]["reference"] == key for a in sent)
+    (made,) = sandbox.state()["payouts"]
+    assert made["reference"] == key and made["id"] == payout["provider_payout_id"]
 
 
 def test_a_provider_timeout_is_asked_again_under_the_same_key_and_pays_once(payments, sandbox, app):
@@ -163,11 +168,14 @@ def test_a_provider_timeout_is_asked_again_under_the_same_key_and_pays_once(paym
     finally:
         app.config["PAYMENTS_PROVIDER_TIMEOUT"] = 5.0
     key = payout["reference"]
-    # The first call created the payout but answered too late; the second got the same one.
-    assert sandbox.state()["create_calls"][key] == 2
-    assert len(sandbox.payouts_for(key)) == 1
+    # The first call created the payout but answered too late; the second, under the same key,
+    # was answered at once with that same payout.
+    first, second = sandbox.attempts()
+    assert first["idempotency_key"] == second["idempotency_key"] == key
+    assert second["status"] == 200 and second["answer"]["id"] == payout["provider_payout_id"]
+    (made,) = sandbox.state()["payouts"]
+    assert made["reference"] == key and made["id"] == payout["provider_payout_id"]
     assert payout["status"] == "in_transit"
-    assert payout["provider_payout_id"] == sandbox.payouts_for(key)[0]["id"]
     assert ledger_violations(app) == []
 
 
@@ -184,7 +192,7 @@ def test_a_payout_the_provider_never_answered_stays_pending_until_the_sweep(paym
     finally:
         app.extensions["outbox_dispatch"] = eager
     assert payments.payout_of(claim_id)["status"] == "pending"
-    assert sandbox.state()["create_calls"] == {}
+    assert sandbox.attempts() == []  # the provider was never asked
     with app.app_context():
         assert payouts.sweep(timedelta(0), timedelta(hours=1))["restarted"] == 1
     assert payments.payout_of(claim_id)["status"] == "in_transit"
@@ -201,7 +209,7 @@ def test_payout_without_bank_details_fails_with_a_reason(payments, sandbox, app)
     claim_id, payout = _approved(payments, amount=9_000)
     assert payout["status"] == "failed"
     assert "bank details" in payout["failure_reason"]
-    assert sandbox.state()["create_calls"] == {}
+    assert sandbox.attempts() == []  # the provider was never asked
     assert ledger_violations(app) == []
 
 
