@@ -212,7 +212,7 @@ SWEEP_PARAMETERS = {"case_id": "1", "attachment_id": "1", "code": "scope_what", 
 
 def test_openapi_document_and_authentication(recorder, demo):
     """The OpenAPI document and every operation it lists, called without credentials; then tokens:
-    issued by password, used, listed, revoked, and the ways a caller is not recognised."""
+    issued by password, used, listed, revoked, the ways a caller is not recognised, and throttling."""
     rec = recorder("openapi")
     document = expect(rec.call("anonymous", "GET", "/api/v1/openapi.json"), 200).json
     for path, operations in sorted(document["paths"].items()):
@@ -250,6 +250,13 @@ def test_openapi_document_and_authentication(recorder, demo):
     expect(rec.call("engineer", "GET", "/api/v1/no-such-thing"), 404)
     expect(rec.call("anonymous", "GET", "/healthz"), 200)
     expect(rec.call("anonymous", "GET", "/readyz"), 200)
+    # Guessing a password: five failures, then no more tries for a while, even with the right one.
+    rec.add_caller("guesser", basic("customer@fabrikam.example", "guess"))
+    for _ in range(5):
+        expect(rec.call("guesser", "POST", "/api/v1/tokens"), 401)
+    expect(rec.call("guesser", "POST", "/api/v1/tokens"), 429)
+    rec.add_caller("fabrikam by password", basic("customer@fabrikam.example"))
+    expect(rec.call("fabrikam by password", "POST", "/api/v1/tokens"), 429)
     rec.finish()
 
 
