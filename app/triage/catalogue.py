@@ -66,7 +66,7 @@ def read_path(path: Path) -> list[ReleaseNotes]:
 def _duplicate_releases(notes: list[ReleaseNotes]):
     seen: dict[tuple[str, object], str] = {}
     for item in notes:
-        key = (item.product_family, parse_version(item.release))
+        key = (item.product_family.casefold(), parse_version(item.release))
         if key in seen:
             yield Problem(item.source, None, f"{item.product_family} {item.release} is also described by {seen[key]}")
         seen[key] = item.source
@@ -82,18 +82,33 @@ def import_notes(all_notes: list[ReleaseNotes]) -> ImportReport:
     report = ImportReport()
     with transaction() as session:
         touched_families: set[str] = set()
+        spellings: dict[str, str] = {}
         for notes in all_notes:
-            result = _import_release(session, notes)
+            family = _family_spelling(session, notes.product_family, spellings)
+            result = _import_release(session, notes, family)
             report.releases.append(result)
             if result.status != "unchanged":
-                touched_families.add(notes.product_family)
+                touched_families.add(family)
         for family in touched_families:
             _bump_revision(session, family)
     return report
 
 
-def _import_release(session, notes: ReleaseNotes) -> ReleaseImport:
-    family = notes.product_family
+def _family_spelling(session, family: str, known: dict[str, str]) -> str:
+    """The family as the catalogue already spells it, matched without regard to case; else as written.
+
+    Vendors spell families their own way ("WiNG"); a file written "WING" is
+    the same family and must not start a second catalogue.
+    """
+    key = family.casefold()
+    if key not in known:
+        existing = session.scalars(sa.select(AnomalyCatalogue.product_family).where(
+            sa.func.lower(AnomalyCatalogue.product_family) == family.lower())).first()
+        known[key] = existing or family
+    return known[key]
+
+
+def _import_release(session, notes: ReleaseNotes, family: str) -> ReleaseImport:
     release = _find_release(session, family, notes.release)
     result = ReleaseImport(notes.source, family, notes.release, "new" if release is None else "updated",
                            entries=len(notes.entries))

@@ -132,10 +132,17 @@ def build_index(revision: str, rows: list, vocab: Vocabulary | None = None) -> F
         retriever=retriever, vocab=vocab)
 
 
+def _catalogue(session, family: str) -> tuple[str, str]:
+    """(spelling, revision) of the family's catalogue, matched without regard to case; ("", "") if none."""
+    row = session.execute(sa.select(AnomalyCatalogue.product_family, AnomalyCatalogue.revision).where(
+        sa.func.lower(AnomalyCatalogue.product_family) == family.lower())).first()
+    return (row[0], row[1]) if row else ("", "")
+
+
 def load_index(session, family: str, vocab: Vocabulary | None = None) -> FamilyIndex:
-    """Build the index of one family from the database."""
-    revision = session.scalar(sa.select(AnomalyCatalogue.revision).where(
-        AnomalyCatalogue.product_family == family)) or ""
+    """Build the index of one family from the database (the family's spelling does not matter: WiNG is WING)."""
+    spelling, revision = _catalogue(session, family)
+    family = spelling or family
     rows = session.execute(
         sa.select(KnownAnomaly.id, KnownAnomaly.code, KnownAnomaly.title, KnownAnomaly.description,
                   KnownAnomaly.signatures, KnownAnomaly.affected, KnownAnomaly.fixed_in)
@@ -152,16 +159,16 @@ class IndexCache:
         self._lock = threading.Lock()
 
     def get(self, session, family: str) -> FamilyIndex:
-        current = session.scalar(sa.select(AnomalyCatalogue.revision).where(
-            AnomalyCatalogue.product_family == family)) or ""
-        index = self._indexes.get(family)
+        _, current = _catalogue(session, family)
+        key = family.casefold()
+        index = self._indexes.get(key)
         if index is not None and index.revision == current:
             return index
         with self._lock:  # one build at a time; the others wait and reuse it
-            index = self._indexes.get(family)
+            index = self._indexes.get(key)
             if index is None or index.revision != current:
                 index = load_index(session, family)
-                self._indexes[family] = index
+                self._indexes[key] = index
         return index
 
 
