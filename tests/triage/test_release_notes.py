@@ -150,7 +150,7 @@ def test_cli_imports_the_sample_set_twice_without_duplicates(app, ctx):
     second = runner.invoke(args=["releasenotes", "import", "app/triage/sample"])
     assert second.exit_code == 0 and second.output.count("unchanged") == before[0]
     assert counts() == before
-    assert before[0] == 19 and before[1] >= 100
+    assert before[0] == 19 and before[1] >= 85
 
 
 def test_families_keep_the_vendors_spelling_and_match_without_case(tmp_path, ctx):
