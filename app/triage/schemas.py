@@ -61,6 +61,9 @@ def _log_summary(report):
         "software_versions": sorted({f.software_version for f in findings if f.software_version}),
         "crash_signatures": sum(len(f.crash_signatures) for f in findings),
         "error_lines": sum(len(f.error_lines) for f in findings),
+        "other_lines": sum(len(f.other_lines) for f in findings),
+        "formats": sorted({name for f in findings for name in f.formats}),
+        "fault_kinds": sorted({kind for f in findings for kind in f.fault_kinds}),
     }
 
 

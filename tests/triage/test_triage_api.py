@@ -43,7 +43,8 @@ def test_log_signatures_answer_a_vague_case(app, client, tokens, demo):
     assert top["log_score"] > top["text_score"]
     assert any("mcmgr not responding" in line for line in top["log_evidence"])
     assert body["log_findings"] == {"scanned_logs": 1, "software_versions": ["32.6.1.4"],
-                                    "crash_signatures": 2, "error_lines": 1}
+                                    "crash_signatures": 1, "error_lines": 2, "other_lines": 1,
+                                    "formats": ["exos"], "fault_kinds": ["restart_reason", "task_hung", "watchdog"]}
 
 
 def test_duplicates_within_the_partner(client, tokens):
