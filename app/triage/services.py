@@ -20,7 +20,8 @@ from app.triage.findings import case_findings
 from app.triage.flags import SeverityFlag, severity_flags
 from app.triage.logscan import Findings
 from app.triage.models import AppliedFix, KnownAnomaly, Ruling, RulingKind
-from app.triage.ranking import THRESHOLD, IndexCache, Suggestion, rank
+from app.triage import calibration
+from app.triage.ranking import IndexCache, Suggestion, rank
 from app.triage.versions import VersionError, first_fix_after, parse_version
 
 SUGGESTION_LIMIT = 10
@@ -44,8 +45,11 @@ def suggestions(case: Case, findings: list[Findings] | None = None) -> list[Sugg
 
 
 def suggestions_needing_ruling(case: Case) -> list[str]:
-    """IDs of the suggested anomalies above the threshold: checklist item 5 needs a ruling on each."""
-    return [s.code for s in suggestions(case) if s.above_threshold]
+    """IDs of the findings (suggestions confident enough to matter): checklist item 5 needs a ruling on each.
+
+    Weaker matches are shown but ask for nothing.
+    """
+    return [s.code for s in suggestions(case) if s.finding]
 
 
 def rulings_for(case_id: int) -> list[Ruling]:
@@ -61,7 +65,7 @@ def applied_fixes(case_id: int) -> list[AppliedFix]:
 
 
 def rulings_complete(case: Case) -> tuple[bool, str]:
-    """Whether the engineer has ruled on every suggestion above the threshold (checklist item 5).
+    """Whether the engineer has ruled on every finding (checklist item 5).
 
     Returns (True, reason) when complete, else (False, reason) where the
     reason names the anomalies still waiting for a ruling. Suggestions change
@@ -77,7 +81,7 @@ def _completeness(needed: list[str], rulings: list[Ruling]) -> tuple[bool, str]:
     if missing:
         return False, "Rule on each suggested known anomaly: " + ", ".join(missing) + "."
     if not needed:
-        return True, "No known anomaly of this product and version scores above the threshold."
+        return True, "No known anomaly of this product and version matches confidently enough to need a ruling."
     return True, f"Every suggested known anomaly has a ruling ({len(needed)})."
 
 
@@ -198,12 +202,12 @@ def triage_case(actor: User, case_id: int) -> TriageReport:
         details = {a.id: a for a in session.scalars(
             sa.select(KnownAnomaly).where(KnownAnomaly.id.in_([s.anomaly_pk for s in ranked])))}
         ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
-        report = TriageReport(case=case, threshold=THRESHOLD, log_findings=findings)
+        report = TriageReport(case=case, threshold=calibration.shipped().cut, log_findings=findings)
         for suggestion in ranked:
             anomaly = details[suggestion.anomaly_pk]
             report.anomalies.append({"suggestion": suggestion, "anomaly": anomaly,
                                      "ruling": ruled.get(anomaly.id)})
-        report.needs_ruling = [s.code for s in ranked if s.above_threshold]
+        report.needs_ruling = [s.code for s in ranked if s.finding]
         report.rulings_complete, report.rulings_reason = _completeness(report.needs_ruling, list(ruled.values()))
         report.duplicates = find_duplicates(actor, case)
         report.severity_flags = severity_flags(case, findings)

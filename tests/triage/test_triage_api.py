@@ -14,7 +14,7 @@ def test_ranks_the_anomaly_the_case_describes_with_its_fix(client, tokens):
     body = answer.json
     top = body["anomalies"][0]
     assert top["anomaly_id"] == "EXOS-31207"
-    assert top["above_threshold"] and top["score"] >= body["threshold"]
+    assert top["finding"] and top["confidence"] >= body["threshold"]
     assert top["first_fixed_in"] == "32.6.2.1"
     assert {"IGMP", "groups"} <= set(top["matched_terms"])
     assert top["ruling"] is None
@@ -39,9 +39,13 @@ def test_log_signatures_answer_a_vague_case(app, client, tokens, demo):
     attach_scanned_log(app, case["id"], demo["engineer"].id)
     body = triage(client, tokens["engineer"], case["id"]).json
     top = body["anomalies"][0]
-    assert top["anomaly_id"] == "EXOS-31207" and top["above_threshold"]
+    assert top["anomaly_id"] == "EXOS-31207" and top["finding"] and top["above_threshold"]
+    assert top["confidence"] >= body["threshold"]
     assert top["log_score"] > top["text_score"]
-    assert any("mcmgr not responding" in line for line in top["log_evidence"])
+    # The explanation: the log lines that matched, as the partner's log wrote them, and the crash kind.
+    assert any("Process mcmgr not responding" in line and line.startswith("11/22/2026")
+               for line in top["log_evidence"])
+    assert "watchdog" in top["signature_kinds"]
     assert body["log_findings"] == {"scanned_logs": 1, "software_versions": ["32.6.1.4"],
                                     "crash_signatures": 1, "error_lines": 2, "other_lines": 1,
                                     "formats": ["exos"], "fault_kinds": ["restart_reason", "task_hung", "watchdog"]}
