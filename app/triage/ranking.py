@@ -286,6 +286,7 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
     log_kinds = {kind for line in lines for kind in line.finding.kinds}
     case_level = {"not_a_fault": not_a_fault(case_text), "has_log": 1.0 if lines else 0.0}
     top = float(total[best[0]])
+    max_idf = math.log1p(len(index.pks))
     out = []
     for position, doc in enumerate(best):
         doc = int(doc)
@@ -300,7 +301,9 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
         line_scores = _line_matches(index, lines, token_set)
         signature_match, sig_kinds = _signature_match(index, doc, lines, log_kinds, vocab)
         values = {
-            "score": math.log1p(score),
+            # BM25 scores grow with the catalogue (rarer terms weigh more among more anomalies): divided by
+            # the largest IDF the family can give, a confidence learned on a small catalogue holds on a large one.
+            "score": math.log1p(score / max_idf),
             "score_ratio_top": score / top,
             "margin_next": (score - next_score) / score,
             "inv_rank": 1.0 / (position + 1),
