@@ -295,7 +295,10 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
         doc_terms = {t for t in set(text_weights) | set(log_weights) if index.token(t) in token_set}
         matched_tokens = {index.token(t) for t in doc_terms}
         doc_idf = idf[doc_tokens]
-        rarest = doc_tokens[np.argsort(-doc_idf, kind="stable")[:DISTINCTIVE_TERMS]]
+        # Its distinctive wording: its rarest terms, all of those tied with the last one included (token
+        # ids differ from process to process, so a tie must not be broken by them).
+        floor = np.sort(doc_idf)[::-1][:DISTINCTIVE_TERMS][-1] if len(doc_idf) else 0.0
+        rarest = doc_tokens[doc_idf >= floor]
         score = float(total[doc])
         next_score = float(total[following[position]]) if position < len(following) else 0.0
         line_scores = _line_matches(index, lines, token_set)
