@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from app import access
 from app.accounts.models import User
@@ -37,11 +37,22 @@ def case_text(case: Case) -> str:
 
 
 def suggestions(case: Case, findings: list[Findings] | None = None) -> list[Suggestion]:
-    """The known anomalies affecting the case's product and version, best first."""
+    """The known anomalies affecting the case's product and version, best first.
+
+    One page asks several times (checklist, ruling form, triage panel): within a request the ranking of
+    the same case, text, logs and catalogue revision is computed once.
+    """
     if findings is None:
         findings = case_findings(case.id)
     index = _index_cache().get(db.session, case.product.family)
-    return rank(index, case.software_version, case_text(case), findings, limit=SUGGESTION_LIMIT)
+    text = case_text(case)
+    key = (case.id, case.software_version, text, index.revision,
+           tuple((f.bytes, f.lines, f.software_version, len(f.crash_signatures), len(f.error_lines),
+                  len(f.other_lines), sum(line.count for line in f.all_lines())) for f in findings))
+    memo = g.setdefault("triage_rankings", {}) if has_request_context() else {}
+    if key not in memo:
+        memo[key] = rank(index, case.software_version, text, findings, limit=SUGGESTION_LIMIT)
+    return memo[key]
 
 
 def suggestions_needing_ruling(case: Case) -> list[str]:
@@ -192,6 +203,13 @@ class TriageReport:
     rulings_reason: str = ""
 
 
+def ranked_entries(ranked: list[Suggestion], ruled: dict[int, Ruling]) -> list[dict[str, Any]]:
+    """Each suggestion with its anomaly and the ruling on it, if any, in ranking order."""
+    details = {a.id: a for a in db.session.scalars(
+        sa.select(KnownAnomaly).where(KnownAnomaly.id.in_([s.anomaly_pk for s in ranked])))}
+    return [{"suggestion": s, "anomaly": details[s.anomaly_pk], "ruling": ruled.get(s.anomaly_pk)} for s in ranked]
+
+
 def triage_case(actor: User, case_id: int) -> TriageReport:
     """GET /cases/{id}/triage: ranked anomalies with evidence and rulings, duplicates, severity flags."""
     with transaction() as session:
@@ -199,14 +217,9 @@ def triage_case(actor: User, case_id: int) -> TriageReport:
         access.require(actor, "triage.read")
         findings = case_findings(case.id)
         ranked = suggestions(case, findings)
-        details = {a.id: a for a in session.scalars(
-            sa.select(KnownAnomaly).where(KnownAnomaly.id.in_([s.anomaly_pk for s in ranked])))}
         ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
         report = TriageReport(case=case, threshold=calibration.shipped().cut, log_findings=findings)
-        for suggestion in ranked:
-            anomaly = details[suggestion.anomaly_pk]
-            report.anomalies.append({"suggestion": suggestion, "anomaly": anomaly,
-                                     "ruling": ruled.get(anomaly.id)})
+        report.anomalies = ranked_entries(ranked, ruled)
         report.needs_ruling = [s.code for s in ranked if s.finding]
         report.rulings_complete, report.rulings_reason = _completeness(report.needs_ruling, list(ruled.values()))
         report.duplicates = find_duplicates(actor, case)
