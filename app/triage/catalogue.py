@@ -46,15 +46,19 @@ class ImportReport:
         return any(r.status != "unchanged" for r in self.releases)
 
 
-def read_path(path: Path) -> list[ReleaseNotes]:
-    """Read and check every release-notes file at `path`; raises ReleaseNotesError listing all problems."""
+def read_path(path: Path, family: str | None = None, release: str | None = None) -> list[ReleaseNotes]:
+    """Read and check every release-notes file at `path`; raises ReleaseNotesError listing all problems.
+
+    `family` and `release` stand in for what a vendor's PDF or HTML document does not say in its title.
+    """
     files = notes_files(path)
     if not files:
-        raise ReleaseNotesError([Problem(str(path), None, "no .yaml, .yml or .json release-notes file here")])
+        raise ReleaseNotesError([Problem(str(path), None, "no release-notes file here (.yaml, .yml, .json, "
+                                                          ".pdf, .html or .htm)")])
     problems, notes = [], []
     for file in files:
         try:
-            notes.append(read_notes(file))
+            notes.append(read_notes(file, family, release))
         except ReleaseNotesError as exc:
             problems.extend(exc.problems)
     problems.extend(_duplicate_releases(notes))
@@ -72,9 +76,9 @@ def _duplicate_releases(notes: list[ReleaseNotes]):
         seen[key] = item.source
 
 
-def import_path(path: Path) -> ImportReport:
+def import_path(path: Path, family: str | None = None, release: str | None = None) -> ImportReport:
     """Import every release-notes file at `path` in one transaction (nothing is written if any is bad)."""
-    return import_notes(read_path(path))
+    return import_notes(read_path(path, family, release))
 
 
 def import_notes(all_notes: list[ReleaseNotes]) -> ImportReport:
