@@ -98,6 +98,7 @@ class FamilyIndex:
     doc_indptr: np.ndarray | None = None
     doc_tokens: np.ndarray | None = None
     idf: np.ndarray | None = None
+    rare_idf: float = 0.0  # an IDF this high makes one shared term telling (an identifier, a process name)
     _masks: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -160,7 +161,8 @@ def build_index(revision: str, rows: list, vocab: Vocabulary | None = None) -> F
         fixes=[[parse_version(text) for text in r.fixed_in] for r in rows],
         retriever=retriever, vocab=vocab, titles=[r.title for r in rows],
         signatures=[tuple(r.signatures or ()) for r in rows],
-        doc_indptr=doc_indptr, doc_tokens=doc_tokens, idf=idf)
+        doc_indptr=doc_indptr, doc_tokens=doc_tokens, idf=idf,
+        rare_idf=float(np.percentile(idf, 75)) if idf is not None and len(idf) else 0.0)
 
 
 def _catalogue(session, family: str) -> tuple[str, str]:
@@ -343,8 +345,7 @@ def _line_matches(index: FamilyIndex, lines: list[_LogLine], token_set: set[int]
     """
     if not lines:
         return []
-    idf, scored = index.idf, []
-    rare = float(np.percentile(idf, 75)) if len(idf) else 0.0
+    idf, scored, rare = index.idf, [], index.rare_idf
     for position, line in enumerate(lines):
         shared = [index.token(t) for t in line.terms]
         shared = [t for t in shared if t is not None and t in token_set]

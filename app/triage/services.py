@@ -48,7 +48,7 @@ def suggestions(case: Case, findings: list[Findings] | None = None) -> list[Sugg
     text = case_text(case)
     key = (case.id, case.software_version, text, index.revision,
            tuple((f.bytes, f.lines, f.software_version, len(f.crash_signatures), len(f.error_lines),
-                  len(f.other_lines), sum(line.count for line in f.all_lines())) for f in findings))
+                  len(f.other_lines)) for f in findings))
     memo = g.setdefault("triage_rankings", {}) if has_request_context() else {}
     if key not in memo:
         memo[key] = rank(index, case.software_version, text, findings, limit=SUGGESTION_LIMIT)

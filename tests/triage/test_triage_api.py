@@ -141,3 +141,28 @@ def test_gtac_sees_escalated_triage_and_duplicates_across_partners(app, client, 
 
     partner = {d["case_id"] for d in triage(client, tokens["engineer"], mine["id"]).json["duplicates"]}
     assert not_escalated["id"] in partner and theirs["id"] not in partner
+
+
+def test_a_rescanned_log_is_read_afresh(app, client, tokens, demo):
+    """Parsed findings are kept per process; a new scan (a new scanned_at) replaces them."""
+    import io
+
+    import sqlalchemy as sa
+
+    from app.attachments.models import Attachment
+    from app.clock import now
+    from app.extensions import db
+    from app.triage.logscan import scan_log
+    from tests.triage.helpers import CRASH_LOG
+
+    case = open_case(client, tokens["engineer"])
+    attach_scanned_log(app, case["id"], demo["engineer"].id, content=b"11/22/2026 07:45:01.02 <Info:X> nothing\n")
+    first = triage(client, tokens["engineer"], case["id"]).json
+    assert first["log_findings"]["crash_signatures"] == 0 and not first["rulings"]["needed"]
+    with app.app_context():
+        attachment = db.session.scalars(sa.select(Attachment).filter_by(case_id=case["id"])).one()
+        attachment.findings, attachment.scanned_at = scan_log(io.BytesIO(CRASH_LOG)).to_dict(), now()
+        db.session.commit()
+    second = triage(client, tokens["engineer"], case["id"]).json
+    assert second["log_findings"]["crash_signatures"] == 1
+    assert second["rulings"]["needed"] == ["EXOS-31207"]
