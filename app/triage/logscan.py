@@ -173,6 +173,8 @@ class Findings:
                                            kinds=log_language().kinds(item)))
                 elif isinstance(item, dict) and isinstance(item.get("text"), str):
                     kinds = item.get("kinds")
+                    if "kinds" not in item:  # stored by an earlier scanner: read the signatures again
+                        kinds = log_language().kinds(str(item.get("sample") or item["text"]))
                     out.append(LineFinding(
                         item["text"], int(item.get("count") or 1), str(item.get("sample") or item["text"]),
                         int(item.get("first_line") or 0), str(item.get("severity") or ""),

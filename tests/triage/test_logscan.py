@@ -226,3 +226,12 @@ def test_findings_round_trip_and_accept_plain_line_lists():
     assert [c.text for c in simple.crash_signatures] == ["Process hal died #"]
     assert simple.crash_signatures[0].kinds == ["process_died"]
     assert Findings.from_dict({}) == Findings()
+
+
+def test_findings_stored_by_the_earlier_scanner_still_show_their_signatures():
+    stored = {"software_version": "32.6.1.4", "lines": 4,
+              "crash_signatures": [{"text": "Crit:EPM.Process.Died> Process hal died with signal #", "count": 1,
+                                    "sample": "11/22/2026 07:45:31.90 <Crit:EPM.Process.Died> Process hal died "
+                                              "with signal 6", "first_line": 3}]}
+    [line] = Findings.from_dict(stored).crash_signatures
+    assert line.kinds == ["abort", "process_died"] and line.count == 1 and line.first_line == 3
