@@ -76,6 +76,19 @@ def vocabulary() -> Vocabulary:
 NO_VOCABULARY = Vocabulary()
 
 
+@lru_cache(maxsize=1)
+def _not_a_fault_phrases() -> tuple[re.Pattern, ...]:
+    data = yaml.safe_load(VOCABULARY_PATH.read_text())
+    return tuple(re.compile(pattern, re.I) for pattern in data.get("not_a_fault") or ())
+
+
+@lru_cache(maxsize=4096)
+def not_a_fault(text: str) -> float:
+    """How much a case reads as a question, an order, physical damage or a solved problem: 0, 0.5 or 1."""
+    hits = sum(1 for pattern in _not_a_fault_phrases() if pattern.search(text))
+    return min(hits, 2) / 2
+
+
 def _word_stems(text: str) -> list[tuple[str, str]]:
     """(stem, surface word) for each word, identifiers expanded into their parts."""
     out: list[tuple[str, str]] = []

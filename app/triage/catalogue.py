@@ -46,15 +46,19 @@ class ImportReport:
         return any(r.status != "unchanged" for r in self.releases)
 
 
-def read_path(path: Path) -> list[ReleaseNotes]:
-    """Read and check every release-notes file at `path`; raises ReleaseNotesError listing all problems."""
+def read_path(path: Path, family: str | None = None, release: str | None = None) -> list[ReleaseNotes]:
+    """Read and check every release-notes file at `path`; raises ReleaseNotesError listing all problems.
+
+    `family` and `release` stand in for what a vendor's PDF or HTML document does not say in its title.
+    """
     files = notes_files(path)
     if not files:
-        raise ReleaseNotesError([Problem(str(path), None, "no .yaml, .yml or .json release-notes file here")])
+        raise ReleaseNotesError([Problem(str(path), None, "no release-notes file here (.yaml, .yml, .json, "
+                                                          ".pdf, .html or .htm)")])
     problems, notes = [], []
     for file in files:
         try:
-            notes.append(read_notes(file))
+            notes.append(read_notes(file, family, release))
         except ReleaseNotesError as exc:
             problems.extend(exc.problems)
     problems.extend(_duplicate_releases(notes))
@@ -66,15 +70,15 @@ def read_path(path: Path) -> list[ReleaseNotes]:
 def _duplicate_releases(notes: list[ReleaseNotes]):
     seen: dict[tuple[str, object], str] = {}
     for item in notes:
-        key = (item.product_family, parse_version(item.release))
+        key = (item.product_family.casefold(), parse_version(item.release))
         if key in seen:
             yield Problem(item.source, None, f"{item.product_family} {item.release} is also described by {seen[key]}")
         seen[key] = item.source
 
 
-def import_path(path: Path) -> ImportReport:
+def import_path(path: Path, family: str | None = None, release: str | None = None) -> ImportReport:
     """Import every release-notes file at `path` in one transaction (nothing is written if any is bad)."""
-    return import_notes(read_path(path))
+    return import_notes(read_path(path, family, release))
 
 
 def import_notes(all_notes: list[ReleaseNotes]) -> ImportReport:
@@ -82,18 +86,33 @@ def import_notes(all_notes: list[ReleaseNotes]) -> ImportReport:
     report = ImportReport()
     with unit_of_work() as uow:
         touched_families: set[str] = set()
+        spellings: dict[str, str] = {}
         for notes in all_notes:
-            result = _import_release(uow.session, notes)
+            family = _family_spelling(uow.session, notes.product_family, spellings)
+            result = _import_release(uow.session, notes, family)
             report.releases.append(result)
             if result.status != "unchanged":
-                touched_families.add(notes.product_family)
+                touched_families.add(family)
         for family in touched_families:
             _bump_revision(uow.session, family)
     return report
 
 
-def _import_release(session, notes: ReleaseNotes) -> ReleaseImport:
-    family = notes.product_family
+def _family_spelling(session, family: str, known: dict[str, str]) -> str:
+    """The family as the catalogue already spells it, matched without regard to case; else as written.
+
+    Vendors spell families their own way ("WiNG"); a file written "WING" is
+    the same family and must not start a second catalogue.
+    """
+    key = family.casefold()
+    if key not in known:
+        existing = session.scalars(sa.select(AnomalyCatalogue.product_family).where(
+            sa.func.lower(AnomalyCatalogue.product_family) == family.lower())).first()
+        known[key] = existing or family
+    return known[key]
+
+
+def _import_release(session, notes: ReleaseNotes, family: str) -> ReleaseImport:
     release = _find_release(session, family, notes.release)
     result = ReleaseImport(notes.source, family, notes.release, "new" if release is None else "updated",
                            entries=len(notes.entries))

@@ -1,4 +1,4 @@
-"""Reading one release-notes file (YAML or JSON) into checked, plain data.
+"""Reading one release-notes file (YAML or JSON, or a vendor's PDF or HTML document) into checked, plain data.
 
 Every refusal names the file, the line and the reason, so that whoever wrote
 the file can fix it without guessing. The structure is checked against
@@ -22,17 +22,22 @@ from app.triage.versions import VersionError, is_affected, parse_range, parse_ve
 
 SCHEMA_PATH = Path(__file__).with_name("release-notes.schema.json")
 SUFFIXES = (".yaml", ".yml", ".json")
+DOCUMENT_SUFFIXES = (".pdf", ".html", ".htm")  # vendors' own release-notes documents
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Problem:
     path: str
-    line: int | None
+    line: int | None  # the line of a text file or HTML document; the page of a PDF (see unit)
     reason: str
+    unit: str = "line"  # "line" or "page"
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        if not self.line:
+            where = self.path
+        else:
+            where = f"{self.path}:page {self.line}" if self.unit == "page" else f"{self.path}:{self.line}"
         return f"{where}: {self.reason}"
 
 
@@ -157,12 +162,22 @@ def _schema_problems(data: Any, lines: dict[tuple, int], source: str) -> list[Pr
 def parse_notes(text: str, source: str = "<release notes>") -> ReleaseNotes:
     """Parse and check the text of one release-notes file; raises ReleaseNotesError."""
     data, lines = _load(text, source)
-    problems = _schema_problems(data, lines, source)
+    return notes_from_data(data, lines, source, hashlib.sha256(text.encode()).hexdigest())
+
+
+def notes_from_data(data: Any, lines: dict[tuple, int], source: str, digest: str,
+                    unit: str = "line") -> ReleaseNotes:
+    """Check release-notes data (as a file of the project's format holds it) and turn it into ReleaseNotes.
+
+    `lines` maps paths into the data to where they were written (lines, or pages when `unit` is "page"),
+    so that every refusal says where; raises ReleaseNotesError listing every problem.
+    """
+    problems = [Problem(p.path, p.line, p.reason, unit) for p in _schema_problems(data, lines, source)]
     if problems:
         raise ReleaseNotesError(problems)
 
     def problem(path: tuple, reason: str) -> None:
-        problems.append(Problem(source, _line_of(lines, path), reason))
+        problems.append(Problem(source, _line_of(lines, path), reason, unit))
 
     release_text = data["release"]  # the schema's pattern guarantees it parses as a version
     released_on = None
@@ -172,8 +187,7 @@ def parse_notes(text: str, source: str = "<release notes>") -> ReleaseNotes:
         except ValueError:
             problem(("released_on",), f"released_on: {data['released_on']!r} is not a date")
     notes = ReleaseNotes(product_family=data["product_family"], release=release_text,
-                         released_on=released_on, summary=data.get("summary"), source=source,
-                         digest=hashlib.sha256(text.encode()).hexdigest())
+                         released_on=released_on, summary=data.get("summary"), source=source, digest=digest)
     seen: dict[str, int | None] = {}
     for section, key in (("known", "known_anomalies"), ("fixed", "fixed_issues")):
         for index, item in enumerate(data.get(key, [])):
@@ -227,17 +241,26 @@ def _affects(entry: Entry, release: str) -> bool:
                        [parse_version(f) for f in entry.fixed_in])
 
 
-def read_notes(path: Path) -> ReleaseNotes:
-    """Read one file from disk; raises ReleaseNotesError (also for unreadable or oversized files)."""
+def read_notes(path: Path, family: str | None = None, release: str | None = None) -> ReleaseNotes:
+    """Read one file from disk; raises ReleaseNotesError (also for unreadable or oversized files).
+
+    A vendor's PDF or HTML document is read for its issue tables (vendor_notes.py); `family` and
+    `release` then stand in for what its title does not say.
+    """
     source = str(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise ReleaseNotesError([Problem(source, None, "not a .yaml, .yml or .json file")])
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES + DOCUMENT_SUFFIXES:
+        raise ReleaseNotesError([Problem(source, None, "not a .yaml, .yml, .json, .pdf, .html or .htm file")])
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ReleaseNotesError([Problem(source, None, f"larger than {MAX_FILE_BYTES} bytes")])
         raw = path.read_bytes()
     except OSError as exc:
         raise ReleaseNotesError([Problem(source, None, f"cannot read: {exc.strerror}")]) from exc
+    if suffix in DOCUMENT_SUFFIXES:
+        from app.triage.vendor_notes import read_document
+
+        return read_document(raw, source, suffix, family, release)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -249,5 +272,5 @@ def read_notes(path: Path) -> ReleaseNotes:
 def notes_files(path: Path) -> list[Path]:
     """The release-notes files at `path`: the file itself, or every one under a folder."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES + DOCUMENT_SUFFIXES)
     return [path]

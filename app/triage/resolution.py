@@ -8,7 +8,7 @@ applied fix stays on record for GTAC to see.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app import access
 from app.accounts.models import User
@@ -18,7 +18,7 @@ from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, RuleViolation
 from app.triage.models import AppliedFix, FixAction
-from app.triage.services import Advice, applied_fixes, rulings_for, upgrade_advice
+from app.triage.services import Advice, applied_fixes, ranked_entries, rulings_for, suggestions, upgrade_advice
 
 
 def _advice_for(case: Case, anomaly_code: str) -> tuple[int, Advice]:
@@ -96,12 +96,15 @@ def reopen_case(actor: User, case_id: int, reason: str) -> Case:
 
 @dataclass
 class ResolutionPanel:
-    """What the case page offers after triage: the advice of each 'matches' ruling, and what was tried."""
+    """What the case page shows of triage: the known anomalies suggested for the case (findings first, then
+    weaker matches, each with why), the advice of each 'matches' ruling, and the fixes already tried."""
 
     advice: list[Advice]
     applied_fixes: list[AppliedFix]
     may_resolve: bool
     may_reopen: bool
+    findings: list[dict] = field(default_factory=list)
+    weaker: list[dict] = field(default_factory=list)
 
 
 def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
@@ -110,8 +113,12 @@ def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
         access.require(actor, "triage.read")
         fixes = applied_fixes(case.id)
         may_act = access.allowed(actor, "triage.resolve")
-        advice = upgrade_advice(case)
+        rulings = rulings_for(case.id)
+        advice = upgrade_advice(case, rulings)
+        entries = ranked_entries(suggestions(case), {r.anomaly_id: r for r in rulings})
         return ResolutionPanel(
+            findings=[e for e in entries if e["suggestion"].finding],
+            weaker=[e for e in entries if not e["suggestion"].finding],
             advice=advice, applied_fixes=fixes,
             may_resolve=may_act and case.status is CaseStatus.OPEN and any(a.fixed_in or a.workaround
                                                                            for a in advice),

@@ -17,11 +17,18 @@ class AnomalySuggestionSchema(ma.Schema):
     score = fields.Function(lambda item: item["suggestion"].score)
     text_score = fields.Function(lambda item: item["suggestion"].text_score)
     log_score = fields.Function(lambda item: item["suggestion"].log_score)
-    above_threshold = fields.Function(lambda item: item["suggestion"].above_threshold,
-                                      metadata={"description": "a ruling is needed for checklist item 5"})
-    matched_terms = fields.Function(lambda item: item["suggestion"].matched_terms)
+    confidence = fields.Function(lambda item: item["suggestion"].confidence, metadata={
+        "description": "how likely this is the right anomaly (0 to 1), calibrated on labelled cases"})
+    finding = fields.Function(lambda item: item["suggestion"].finding, metadata={
+        "description": "confident enough to need a ruling for checklist item 5; otherwise a weaker match"})
+    above_threshold = fields.Function(lambda item: item["suggestion"].finding,
+                                      metadata={"description": "the same as finding (kept for older clients)"})
+    matched_terms = fields.Function(lambda item: item["suggestion"].matched_terms,
+                                    metadata={"description": "words of the case and its logs the anomaly shares"})
     log_evidence = fields.Function(lambda item: item["suggestion"].log_evidence,
-                                   metadata={"description": "log signatures and error lines that match"})
+                                   metadata={"description": "log lines that match, as written, most telling first"})
+    signature_kinds = fields.Function(lambda item: item["suggestion"].signature_kinds, metadata={
+        "description": "crash or fault kinds (segfault, out_of_memory...) both the logs and the anomaly show"})
     affected = fields.Function(lambda item: item["anomaly"].affected)
     fixed_in = fields.Function(lambda item: item["anomaly"].fixed_in)
     first_fixed_in = fields.Function(lambda item: item["suggestion"].first_fix,
@@ -61,6 +68,9 @@ def _log_summary(report):
         "software_versions": sorted({f.software_version for f in findings if f.software_version}),
         "crash_signatures": sum(len(f.crash_signatures) for f in findings),
         "error_lines": sum(len(f.error_lines) for f in findings),
+        "other_lines": sum(len(f.other_lines) for f in findings),
+        "formats": sorted({name for f in findings for name in f.formats}),
+        "fault_kinds": sorted({kind for f in findings for kind in f.fault_kinds}),
     }
 
 
@@ -106,7 +116,7 @@ class TriageSchema(ma.Schema):
     case_id = fields.Function(lambda r: r.case.id)
     product_family = fields.Function(lambda r: r.case.product.family)
     software_version = fields.Function(lambda r: r.case.software_version)
-    threshold = fields.Float()
+    threshold = fields.Float(metadata={"description": "the confidence from which a suggestion is a finding"})
     anomalies = fields.List(fields.Nested(AnomalySuggestionSchema))
     rulings = fields.Function(lambda r: {"needed": r.needs_ruling, "complete": r.rulings_complete,
                                          "reason": r.rulings_reason})

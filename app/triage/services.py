@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from app import access
 from app.accounts.models import User
@@ -20,7 +20,8 @@ from app.triage.findings import case_findings
 from app.triage.flags import SeverityFlag, severity_flags
 from app.triage.logscan import Findings
 from app.triage.models import AppliedFix, KnownAnomaly, Ruling, RulingKind
-from app.triage.ranking import THRESHOLD, IndexCache, Suggestion, rank
+from app.triage import calibration
+from app.triage.ranking import IndexCache, Suggestion, rank
 from app.triage.versions import VersionError, first_fix_after, parse_version
 
 SUGGESTION_LIMIT = 10
@@ -36,16 +37,30 @@ def case_text(case: Case) -> str:
 
 
 def suggestions(case: Case, findings: list[Findings] | None = None) -> list[Suggestion]:
-    """The known anomalies affecting the case's product and version, best first."""
+    """The known anomalies affecting the case's product and version, best first.
+
+    One page asks several times (checklist, ruling form, triage panel): within a request the ranking of
+    the same case, text, logs and catalogue revision is computed once.
+    """
     if findings is None:
         findings = case_findings(case.id)
     index = _index_cache().get(db.session, case.product.family)
-    return rank(index, case.software_version, case_text(case), findings, limit=SUGGESTION_LIMIT)
+    text = case_text(case)
+    key = (case.id, case.software_version, text, index.revision,
+           tuple((f.bytes, f.lines, f.software_version, len(f.crash_signatures), len(f.error_lines),
+                  len(f.other_lines)) for f in findings))
+    memo = g.setdefault("triage_rankings", {}) if has_request_context() else {}
+    if key not in memo:
+        memo[key] = rank(index, case.software_version, text, findings, limit=SUGGESTION_LIMIT)
+    return memo[key]
 
 
 def suggestions_needing_ruling(case: Case) -> list[str]:
-    """IDs of the suggested anomalies above the threshold: checklist item 5 needs a ruling on each."""
-    return [s.code for s in suggestions(case) if s.above_threshold]
+    """IDs of the findings (suggestions confident enough to matter): checklist item 5 needs a ruling on each.
+
+    Weaker matches are shown but ask for nothing.
+    """
+    return [s.code for s in suggestions(case) if s.finding]
 
 
 def rulings_for(case_id: int) -> list[Ruling]:
@@ -61,7 +76,7 @@ def applied_fixes(case_id: int) -> list[AppliedFix]:
 
 
 def rulings_complete(case: Case) -> tuple[bool, str]:
-    """Whether the engineer has ruled on every suggestion above the threshold (checklist item 5).
+    """Whether the engineer has ruled on every finding (checklist item 5).
 
     Returns (True, reason) when complete, else (False, reason) where the
     reason names the anomalies still waiting for a ruling. Suggestions change
@@ -77,7 +92,7 @@ def _completeness(needed: list[str], rulings: list[Ruling]) -> tuple[bool, str]:
     if missing:
         return False, "Rule on each suggested known anomaly: " + ", ".join(missing) + "."
     if not needed:
-        return True, "No known anomaly of this product and version scores above the threshold."
+        return True, "No known anomaly of this product and version matches confidently enough to need a ruling."
     return True, f"Every suggested known anomaly has a ruling ({len(needed)})."
 
 
@@ -190,22 +205,24 @@ class TriageReport:
     rulings_reason: str = ""
 
 
+def ranked_entries(ranked: list[Suggestion], ruled: dict[int, Ruling]) -> list[dict[str, Any]]:
+    """Each suggestion with its anomaly and the ruling on it, if any, in ranking order."""
+    details = {a.id: a for a in db.session.scalars(
+        sa.select(KnownAnomaly).where(KnownAnomaly.id.in_([s.anomaly_pk for s in ranked])))}
+    return [{"suggestion": s, "anomaly": details[s.anomaly_pk], "ruling": ruled.get(s.anomaly_pk)} for s in ranked]
+
+
 def triage_case(actor: User, case_id: int) -> TriageReport:
     """GET /cases/{id}/triage: ranked anomalies with evidence and rulings, duplicates, severity flags."""
-    with unit_of_work() as uow:
+    with unit_of_work():
         case = access.get_case(actor, case_id)
         access.require(actor, "triage.read")
         findings = case_findings(case.id)
         ranked = suggestions(case, findings)
-        details = {a.id: a for a in uow.session.scalars(
-            sa.select(KnownAnomaly).where(KnownAnomaly.id.in_([s.anomaly_pk for s in ranked])))}
         ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
-        report = TriageReport(case=case, threshold=THRESHOLD, log_findings=findings)
-        for suggestion in ranked:
-            anomaly = details[suggestion.anomaly_pk]
-            report.anomalies.append({"suggestion": suggestion, "anomaly": anomaly,
-                                     "ruling": ruled.get(anomaly.id)})
-        report.needs_ruling = [s.code for s in ranked if s.above_threshold]
+        report = TriageReport(case=case, threshold=calibration.shipped().cut, log_findings=findings)
+        report.anomalies = ranked_entries(ranked, ruled)
+        report.needs_ruling = [s.code for s in ranked if s.finding]
         report.rulings_complete, report.rulings_reason = _completeness(report.needs_ruling, list(ruled.values()))
         report.duplicates = find_duplicates(actor, case)
         report.severity_flags = severity_flags(case, findings)

@@ -76,9 +76,29 @@ def synthetic_notes(families: int = 20, releases: int = 2000, anomalies: int = 1
                                digest=digest)
 
 
-def write_synthetic_log(out: BinaryIO, size: int, seed: int = 11, signature: str | None = None) -> int:
-    """Write about `size` bytes of EXOS-style log (mostly routine, some errors, a crash); returns bytes written."""
+def _varied_lines(rng: random.Random, count: int) -> list[bytes]:
+    """`count` distinct EXOS-style event lines, differing in words (not only numbers), of every severity."""
+    severities = [b"Info", b"Info", b"Noti", b"Warn", b"Erro"]
+    lines = []
+    for n in range(count):
+        process, feature = PROCESSES[n % len(PROCESSES)], FEATURES[(n // len(PROCESSES)) % len(FEATURES)]
+        symptom = SYMPTOMS[(n // 7) % len(SYMPTOMS)]
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+        lines.append(b"<%s:%s.%s> %s %s %s in %s (port %%d)" % (
+            severities[n % len(severities)], process.encode(), word.encode(), feature.encode(), symptom.encode(),
+            word.encode(), process.encode()))
+    return lines
+
+
+def write_synthetic_log(out: BinaryIO, size: int, seed: int = 11, signature: str | None = None,
+                        variety: int = 0) -> int:
+    """Write about `size` bytes of EXOS-style log (mostly routine, some errors, a crash); returns bytes written.
+
+    With `variety`, a tenth of the lines come from that many distinct events, so that the log holds more
+    kinds of line than a scan keeps.
+    """
     rng = random.Random(seed)
+    varied = _varied_lines(rng, variety)
     routine = [b"<Info:vlan.msgs.portLinkStateUp> Port 1:%d link UP at speed 1 Gbps",
                b"<Info:AAA.authPass> Login passed for user admin through ssh (10.0.%d.5)",
                b"<Noti:DM.Notice> Slot-1: fan speed %d RPM within range",
@@ -91,7 +111,8 @@ def write_synthetic_log(out: BinaryIO, size: int, seed: int = 11, signature: str
     while written < size:
         n += 1
         stamp = b"11/19/2026 %02d:%02d:%02d.%02d " % (n // 360000 % 24, n // 6000 % 60, n // 100 % 60, n % 100)
-        pick = errors if rng.random() < 0.05 else routine
+        draw = rng.random()
+        pick = errors if draw < 0.05 else varied if varied and draw < 0.15 else routine
         line = stamp + rng.choice(pick) % (n % 48 + 1) + b"\n"
         if signature and n % 50_000 == 0:
             line = stamp + signature.encode() + b"\n"

@@ -150,4 +150,31 @@ def test_cli_imports_the_sample_set_twice_without_duplicates(app, ctx):
     second = runner.invoke(args=["releasenotes", "import", "app/triage/sample"])
     assert second.exit_code == 0 and second.output.count("unchanged") == before[0]
     assert counts() == before
-    assert before[0] == 9 and before[1] >= 40
+    assert before[0] == 19 and before[1] >= 85
+
+
+def test_families_keep_the_vendors_spelling_and_match_without_case(tmp_path, ctx):
+    from app.triage.models import AnomalyCatalogue
+    from app.triage.ranking import IndexCache, rank
+
+    wing = GOOD.replace("product_family: EXOS", "product_family: WiNG").replace("EXOS-", "WING-")
+    (tmp_path / "wing-a.yaml").write_text(wing)
+    (tmp_path / "wing-b.yaml").write_text(wing.replace("product_family: WiNG", "product_family: WING")
+                                          .replace("release: 32.6.1.4", "release: 32.6.2.1"))
+    assert [r.status for r in import_path(tmp_path).releases] == ["new", "new"]
+    # One family, spelled as the first file that named it; its anomalies are not duplicated.
+    assert db.session.scalars(sa.select(AnomalyCatalogue.product_family)).all() == ["WiNG"]
+    assert set(db.session.scalars(sa.select(KnownAnomaly.product_family))) == {"WiNG"}
+    assert counts() == (2, 2, 4)
+    # A product whose family is written in other letters still finds them.
+    for spelling in ("wing", "WING", "WiNG"):
+        index = IndexCache().get(db.session, spelling)
+        assert [s.code for s in rank(index, "32.6.1.4", "stack node reboots multicast group table")][:1] == ["WING-1"]
+
+
+def test_the_same_release_under_two_spellings_is_refused(tmp_path, ctx):
+    (tmp_path / "a.yaml").write_text(GOOD.replace("product_family: EXOS", "product_family: WiNG"))
+    (tmp_path / "b.yaml").write_text(GOOD.replace("product_family: EXOS", "product_family: WING"))
+    with pytest.raises(ReleaseNotesError) as refused:
+        import_path(tmp_path)
+    assert "is also described by" in str(refused.value)

@@ -48,7 +48,7 @@ def test_a_case_with_nothing_to_rule_on_is_complete(client, tokens, ctx, demo):
                       description="How many licences come with the unit?")
     assert services.suggestions_needing_ruling(case(quiet["id"])) == []
     assert services.rulings_complete(case(quiet["id"])) == (
-        True, "No known anomaly of this product and version scores above the threshold.")
+        True, "No known anomaly of this product and version matches confidently enough to need a ruling.")
 
 
 def test_refuses_anomalies_that_are_not_suggested_and_writes_nothing(ctx, demo, case_id):

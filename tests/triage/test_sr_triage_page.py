@@ -25,3 +25,10 @@ def test_gtac_sees_the_partners_rulings_on_the_sr(app, client, tokens):
         assert row, anomaly
         assert "not relevant" in row.group(1) and "Nadia Engineer" in row.group(1)
     assert "Every suggested known anomaly has a ruling" in section
+    # GTAC sees how sure triage was of each, and the weaker matches folded away.
+    top = next(a for a in report["anomalies"] if a["anomaly_id"] == "EXOS-31207")
+    row = re.search(r'<tr id="triage-EXOS-31207">(.*?)</tr>', section, re.S).group(1)
+    assert f"<td>{int(top['confidence'] * 100)}%</td>" in row
+    weaker = [a for a in report["anomalies"] if not a["finding"] and not a["ruling"]]
+    assert weaker and f"Weaker matches ({len(weaker)})" in section
+    assert all(a["anomaly_id"] in section for a in weaker)

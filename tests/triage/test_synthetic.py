@@ -39,5 +39,5 @@ def test_synthetic_log_has_the_planted_signature():
     assert size >= 6_000_000
     findings = scan_log(io.BytesIO(out.getvalue()))
     assert findings.software_version == "32.6.1.4"
-    assert [c.text for c in findings.crash_signatures] == ["Crit:EPM.Process.Died> Process hal died with signal #"]
+    assert [c.text for c in findings.crash_signatures] == ["EPM.Process.Died Process hal died with signal #"]
     assert findings.crash_signatures[0].count == findings.lines // 50_000

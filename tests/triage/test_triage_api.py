@@ -14,7 +14,7 @@ def test_ranks_the_anomaly_the_case_describes_with_its_fix(client, tokens):
     body = answer.json
     top = body["anomalies"][0]
     assert top["anomaly_id"] == "EXOS-31207"
-    assert top["above_threshold"] and top["score"] >= body["threshold"]
+    assert top["finding"] and top["confidence"] >= body["threshold"]
     assert top["first_fixed_in"] == "32.6.2.1"
     assert {"IGMP", "groups"} <= set(top["matched_terms"])
     assert top["ruling"] is None
@@ -39,11 +39,16 @@ def test_log_signatures_answer_a_vague_case(app, client, tokens, demo):
     attach_scanned_log(app, case["id"], demo["engineer"].id)
     body = triage(client, tokens["engineer"], case["id"]).json
     top = body["anomalies"][0]
-    assert top["anomaly_id"] == "EXOS-31207" and top["above_threshold"]
+    assert top["anomaly_id"] == "EXOS-31207" and top["finding"] and top["above_threshold"]
+    assert top["confidence"] >= body["threshold"]
     assert top["log_score"] > top["text_score"]
-    assert any("mcmgr not responding" in line for line in top["log_evidence"])
+    # The explanation: the log lines that matched, as the partner's log wrote them, and the crash kind.
+    assert any("Process mcmgr not responding" in line and line.startswith("11/22/2026")
+               for line in top["log_evidence"])
+    assert "watchdog" in top["signature_kinds"]
     assert body["log_findings"] == {"scanned_logs": 1, "software_versions": ["32.6.1.4"],
-                                    "crash_signatures": 2, "error_lines": 1}
+                                    "crash_signatures": 1, "error_lines": 2, "other_lines": 1,
+                                    "formats": ["exos"], "fault_kinds": ["restart_reason", "task_hung", "watchdog"]}
 
 
 def test_duplicates_within_the_partner(client, tokens):
@@ -136,3 +141,28 @@ def test_gtac_sees_escalated_triage_and_duplicates_across_partners(app, client, 
 
     partner = {d["case_id"] for d in triage(client, tokens["engineer"], mine["id"]).json["duplicates"]}
     assert not_escalated["id"] in partner and theirs["id"] not in partner
+
+
+def test_a_rescanned_log_is_read_afresh(app, client, tokens, demo):
+    """Parsed findings are kept per process; a new scan (a new scanned_at) replaces them."""
+    import io
+
+    import sqlalchemy as sa
+
+    from app.attachments.models import Attachment
+    from app.clock import now
+    from app.extensions import db
+    from app.triage.logscan import scan_log
+    from tests.triage.helpers import CRASH_LOG
+
+    case = open_case(client, tokens["engineer"])
+    attach_scanned_log(app, case["id"], demo["engineer"].id, content=b"11/22/2026 07:45:01.02 <Info:X> nothing\n")
+    first = triage(client, tokens["engineer"], case["id"]).json
+    assert first["log_findings"]["crash_signatures"] == 0 and not first["rulings"]["needed"]
+    with app.app_context():
+        attachment = db.session.scalars(sa.select(Attachment).filter_by(case_id=case["id"])).one()
+        attachment.findings, attachment.scanned_at = scan_log(io.BytesIO(CRASH_LOG)).to_dict(), now()
+        db.session.commit()
+    second = triage(client, tokens["engineer"], case["id"]).json
+    assert second["log_findings"]["crash_signatures"] == 1
+    assert second["rulings"]["needed"] == ["EXOS-31207"]
