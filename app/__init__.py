@@ -44,6 +44,7 @@ from app.payments import views as payments_views
 from app.payments import webhooks as payments_webhooks
 from app.payments.jobs import OUTBOX_BATCH_HANDLERS as PAYMENT_BATCH_HANDLERS
 from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
+from app.live import streams as live_streams
 from app.live.broker import make_broker
 from app.rma import api as rma_api
 from app.srs import api as srs_api
@@ -84,6 +85,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["log_scanner"] = lambda stream: scan_log(stream).to_dict()
     srs_setup.init_app(app)
     app.extensions[LIVE_BROKER] = make_broker(app.config["REDIS_URL"])
+    app.extensions[live_streams.LIMITS] = live_streams.make_limiter(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce_environment(app)
 

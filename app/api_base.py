@@ -190,7 +190,9 @@ def http_error(error: HTTPException):
 
 
 def domain_error(error: DomainError):
-    return error_response(error.status, error.code, error.message, error.details)
+    retry_after = (error.details or {}).get("retry_after_seconds")
+    headers = {"Retry-After": str(retry_after)} if error.status in (429, 503) and retry_after else None
+    return error_response(error.status, error.code, error.message, error.details, headers=headers)
 
 
 def _flatten(messages: dict) -> dict:

@@ -210,6 +210,10 @@ def _srs(env: dict, project: Path, production: bool) -> dict:
         "SR_EVENTS_HEARTBEAT_SECONDS": _int(env, "SR_EVENTS_HEARTBEAT_SECONDS", 15),
         # A stream ends after this long; the browser reconnects with Last-Event-ID and misses nothing.
         "SR_EVENTS_MAX_SECONDS": _int(env, "SR_EVENTS_MAX_SECONDS", 300),
+        # Live streams a user may hold at once (across processes with Redis), and a web process may
+        # serve: keep the latter well below its threads, so ordinary requests always find one.
+        "SR_EVENTS_MAX_PER_USER": _int(env, "SR_EVENTS_MAX_PER_USER", 5),
+        "SR_EVENTS_MAX_PER_PROCESS": _int(env, "SR_EVENTS_MAX_PER_PROCESS", 16),
         "SR_WEBHOOK_TIMEOUT_SECONDS": _int(env, "SR_WEBHOOK_TIMEOUT_SECONDS", 5),
         "SR_WEBHOOK_MAX_ATTEMPTS": _int(env, "SR_WEBHOOK_MAX_ATTEMPTS", 8),
         # Webhooks to loopback and private addresses: off, except for test suites and demos that

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 def sse(event_id: int | None, name: str, data: str) -> str:
@@ -21,7 +21,7 @@ def sse(event_id: int | None, name: str, data: str) -> str:
 
 
 def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int, *,
-           heartbeat: float, max_seconds: float) -> Iterator[str]:
+           heartbeat: float, max_seconds: float, on_close: Callable[[], None] | None = None) -> Iterator[str]:
     """The body of an event stream: the backlog, then live events, with keep-alive comments.
 
     It holds no database session: the backlog was read before streaming began. After
@@ -45,3 +45,5 @@ def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int, *,
             yield sse(payload["id"], payload["kind"], message)
     finally:
         subscription.close()
+        if on_close is not None:
+            on_close()

@@ -31,10 +31,15 @@ def event_stream(actor: User, number: str, after: int | None = None) -> Response
         sr_id = sr.id
         if last_id is None:  # a fresh stream starts from now
             last_id = uow.session.scalar(sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == sr_id)) or 0
-    subscription = streams.subscribe((timeline.sr_channel(sr_id),))
+    slot = streams.take_slot(actor.id)
     try:
-        _, backlog = services.history(actor, number, after_id=last_id)
+        subscription = streams.subscribe((timeline.sr_channel(sr_id),))
+        try:
+            _, backlog = services.history(actor, number, after_id=last_id)
+        except BaseException:
+            subscription.close()
+            raise
+        return streams.respond(slot, subscription, backlog, last_id)
     except BaseException:
-        subscription.close()
+        slot.release()
         raise
-    return streams.respond(subscription, backlog, last_id)

@@ -268,7 +268,7 @@ def feed():
     """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
     access.require(current_user, "sr.list")
     channel = timeline.GTAC_CHANNEL if _gtac() else timeline.partner_channel(current_user.organisation_id)
-    return live_streams.feed_stream(channel)
+    return live_streams.feed_stream(current_user.id, channel)
 
 
 @blp.get("/gtac/dashboard")

@@ -1,0 +1,125 @@
+"""Live streams cannot starve ordinary requests: caps per user and per process, on a real gunicorn."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.live.limits import StreamLimiter, StreamsBusy, TooManyStreams
+from tests.srs.helpers import make_sr
+
+ROOT = Path(__file__).resolve().parents[2]
+THREADS, PER_PROCESS, PER_USER = 6, 3, 2
+
+
+def test_a_user_holds_at_most_its_share_and_a_process_its_cap():
+    limits = StreamLimiter(per_user=2, per_process=3, max_seconds=60)
+    first, second = limits.acquire(1), limits.acquire(1)
+    with pytest.raises(TooManyStreams):
+        limits.acquire(1)
+    third = limits.acquire(2)
+    with pytest.raises(StreamsBusy):
+        limits.acquire(3)
+    first.release()
+    first.release()  # a second release of the same slot gives back nothing more
+    assert limits.open_streams == 2
+    limits.acquire(3)
+    with pytest.raises(StreamsBusy):
+        limits.acquire(4)
+    second.release(), third.release()
+    assert limits.open_streams == 1
+
+
+def test_a_users_share_holds_across_processes_through_redis(redis_url):
+    one, two = (StreamLimiter(per_user=2, per_process=10, max_seconds=60, redis_url=redis_url) for _ in range(2))
+    slot = one.acquire(7)
+    two.acquire(7)
+    with pytest.raises(TooManyStreams):
+        one.acquire(7)
+    with pytest.raises(TooManyStreams):
+        two.acquire(7)
+    slot.release()
+    one.acquire(7)  # given back to every process at once
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(app):
+    """The test database served as in production: gunicorn, one gthread worker with few threads."""
+    port = free_port()
+    env = {**os.environ, "GTAC_ENV": "testing", "SECRET_KEY": app.config["SECRET_KEY"],
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://"),
+           "JOBS_EAGER": "1", "SR_EVENTS_MAX_PER_USER": str(PER_USER),
+           "SR_EVENTS_MAX_PER_PROCESS": str(PER_PROCESS), "SR_EVENTS_HEARTBEAT_SECONDS": "1"}
+    env.pop("REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1", "--threads", str(THREADS),
+         "--graceful-timeout", "2",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert process.poll() is None, "gunicorn exited at start-up"
+        assert time.monotonic() < deadline, "gunicorn did not start"
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=15)
+
+
+def test_streams_leave_threads_for_ordinary_requests(app, tokens, gunicorn):
+    number = make_sr(app, "assigned")
+    events = f"{gunicorn}/api/v1/srs/{number}/events"
+
+    def open_stream(who):
+        return requests.get(events, headers=tokens[who], stream=True, timeout=10)
+
+    held = [open_stream("engineer"), open_stream("engineer")]
+    assert [r.status_code for r in held] == [200, 200]
+    refused = open_stream("engineer")
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_streams"
+    assert refused.headers["Retry-After"] == "30"
+    held.append(open_stream("gtac"))
+    assert held[-1].status_code == 200
+    busy = open_stream("manager")
+    assert busy.status_code == 503 and busy.json()["error"]["code"] == "streams_busy"
+
+    def ordinary(path_and_who):
+        path, who = path_and_who
+        started = time.monotonic()
+        answer = requests.get(f"{gunicorn}{path}", headers=tokens[who], timeout=10)
+        return answer.status_code, time.monotonic() - started
+
+    # Every stream slot is taken; the worker's other threads still answer everything else at once.
+    asked = [("/healthz", "customer"), ("/api/v1/cases", "customer"), ("/api/v1/srs", "gtac"),
+             ("/api/v1/me", "contoso")] * 2
+    with ThreadPoolExecutor(max_workers=len(asked)) as pool:
+        answers = list(pool.map(ordinary, asked))
+    assert [status for status, _ in answers] == [200] * len(asked)
+    assert max(seconds for _, seconds in answers) < 2, answers
+
+    held.pop(0).close()  # the engineer closes a tab: its slot comes back
+    deadline = time.monotonic() + 5
+    while (again := open_stream("engineer")).status_code in (429, 503) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the server notices the closed connection at its next heartbeat
+    assert again.status_code == 200
+    for stream in [*held, again]:
+        stream.close()
