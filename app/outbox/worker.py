@@ -15,6 +15,18 @@ class AppWorker(Worker):
     (without closing them, which would close the parent's) and opens its own.
     """
 
+    def subscribe(self):
+        """RQ's command channel, listened to with a one-second poll instead of RQ's sixty.
+
+        The listening thread waits that long for a message once the worker has
+        unsubscribed, and the worker's shutdown waits for the thread: with RQ's
+        default every `flask worker` took up to a minute to stop.
+        """
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)
+
     def main_work_horse(self, job, queue):
         """Entry point of the forked child: forget inherited connections, then run the job."""
         if has_app_context():
