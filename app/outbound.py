@@ -22,6 +22,9 @@ from flask import current_app, has_app_context
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from app.extensions import db
+from app.uow import active
+
 
 class OpenTransaction(RuntimeError):
     """A call to the outside world was about to be made inside a database transaction."""
@@ -40,9 +43,6 @@ def guard(what: str) -> None:
     """
     if not has_app_context():
         return
-    from app.extensions import db  # the session registry of this application context
-    from app.uow import active
-
     if db.session.registry.has() and (active() is not None or db.session().in_transaction()):
         refusals = current_app.extensions.get("outbound_refusals")
         if refusals is not None:
