@@ -1,28 +1,19 @@
 """In a real browser: a programmes user approves a claim and watches it get paid."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from tests.conftest import DEMO_EMAILS, need
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
+from tests.conftest import DEMO_EMAILS, launched_chromium
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def sign_in(page, who: str) -> None:
