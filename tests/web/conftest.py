@@ -25,8 +25,10 @@ def live_server(app):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module, like the other browser fixtures: Playwright's sync API cannot run twice at once in
+    # one thread, so a session-wide browser here would break a later module's own.
     with launched_chromium() as chromium:
         yield chromium
 
