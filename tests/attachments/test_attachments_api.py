@@ -7,7 +7,9 @@ import os
 import sqlalchemy as sa
 
 from app.attachments.models import Attachment
+from app.audit.models import AuditEvent
 from app.extensions import db
+from app.outbox.models import OutboxEvent
 from tests.case_helpers import LOG_TEXT, new_case, upload
 
 
@@ -86,8 +88,28 @@ def test_attachments_are_tenant_scoped(client, tokens):
     for outsider in ("contoso", "fabrikam", "gtac", "programs"):
         assert client.get(path, headers=tokens[outsider]).status_code == 404, outsider
         assert client.get(path + "/content", headers=tokens[outsider]).status_code == 404, outsider
-        assert upload(client, tokens[outsider], case["id"]).status_code == 404, outsider
     assert upload(client, tokens["customer"], case["id"]).status_code == 201
     other_case = new_case(client, tokens["engineer"])
     wrong_case = f"/api/v1/cases/{other_case['id']}/attachments/{attachment['id']}"
     assert client.get(wrong_case, headers=tokens["engineer"]).status_code == 404
+
+
+def written(app) -> tuple:
+    """Everything an upload leaves behind: stored files, attachment rows, audit and outbox events."""
+    with app.app_context():
+        counts = tuple(db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                       for model in (Attachment, AuditEvent, OutboxEvent))
+        db.session.remove()
+    return stored_files(app), counts
+
+
+def test_an_outsiders_upload_is_404_and_stores_nothing(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    assert upload(client, tokens["engineer"], case["id"]).status_code == 201
+    before = written(app)
+    assert before[1][0] == 1  # the engineer's own file, to compare against
+    for outsider in ("contoso", "fabrikam", "gtac", "programs"):
+        answer = upload(client, tokens[outsider], case["id"])
+        assert answer.status_code == 404, outsider
+        assert answer.json["error"]["code"] == "case_not_found", outsider
+        assert written(app) == before, outsider

@@ -55,10 +55,24 @@ def test_invalid_bank_details_are_refused_by_field(client, tokens, app, body, fi
         db.session.remove()
 
 
+def stored_details(app) -> tuple[list[tuple], int]:
+    """Every payee row, whole, and how many audit events there are."""
+    with app.app_context():
+        rows = [tuple(row) for row in db.session.execute(sa.select(PayeeAccount.__table__).order_by(PayeeAccount.id))]
+        audited = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+        db.session.remove()
+    return rows, audited
+
+
 @pytest.mark.parametrize("who", ["programs", "gtac", "engineer"])
-def test_staff_and_engineers_can_never_enter_bank_details(client, tokens, who):
+def test_staff_and_engineers_can_never_enter_bank_details(client, tokens, app, who):
+    before = stored_details(app)
+    assert len(before[0]) == 1  # Northwind's own, entered by its admin; the engineer is Northwind's too
     answer = client.put("/api/v1/payee", json=IBAN, headers=tokens[who])
     assert answer.status_code == 403
+    assert answer.json["error"]["code"] == "role_not_allowed"
+    # Nothing written: no payee for the caller's organisation, Northwind's unchanged, nothing audited.
+    assert stored_details(app) == before
 
 
 def test_programmes_see_a_partners_details_masked_and_every_read_is_audited(client, tokens, demo, app):

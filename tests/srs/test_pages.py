@@ -2,30 +2,20 @@
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_EMAILS, need
+from tests.conftest import DEMO_EMAILS, launched_chromium
 from tests.srs.helpers import escalate, make_sr, move
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
 def browser():
-    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -144,36 +145,74 @@ def test_the_watch_command_runs_a_pass(app, demo, clock):
     assert [kind for kind, _, _ in alert_rows(app)] == ["breach"]
 
 
-def test_two_jobs_at_the_same_moment_notify_each_alert_once(app, demo, postgres, clock):
-    """PostgreSQL: the concurrent inserts of the same alert meet on the unique key; one wins."""
+def test_two_jobs_at_the_same_moment_notify_each_alert_once(app, demo, postgres, clock, monkeypatch):
+    """PostgreSQL: the concurrent inserts of the same alerts meet on the unique key; one wins.
+
+    The first scan is held inside its transaction, its alerts inserted but not committed,
+    until the second scan is seen waiting on it in the database: the two really overlap.
+    """
     for _ in range(40):
         make_sr(app, "new", severity="S1")
     clock.advance(hours=2)
-    start = threading.Barrier(2)
-    counts, errors = [], []
+    record_alerts = alerts.record_alerts
+    first_inserted = threading.Event()
+    roles = iter(["first", "second"])
+    seen: dict[str, object] = {}
 
-    def run():
+    def held_record_alerts(session, at, batch, sr_id=None):
+        role = next(roles)
+        seen[f"{role} batch"] = batch
+        if role == "second":
+            return record_alerts(session, at, batch, sr_id)
+        inserted = record_alerts(session, at, batch, sr_id)
+        pid = session.scalar(sa.text("SELECT pg_backend_pid()"))
+        first_inserted.set()
+        seen["second waited on the first"] = waited_on(pid)
+        return inserted
+
+    def waited_on(pid: int) -> bool:
+        """Whether, within 10 s, another connection waits for a lock held by this one."""
+        for _ in range(200):
+            # A transaction sees one snapshot of pg_stat_activity: each look is a transaction of its own.
+            with db.engine.connect() as observer:
+                if observer.scalar(sa.text("SELECT count(*) FROM pg_stat_activity "
+                                           "WHERE :pid = ANY(pg_blocking_pids(pid))"), {"pid": pid}):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    monkeypatch.setattr(alerts, "record_alerts", held_record_alerts)
+    counts, errors = {}, []
+
+    def run(name):
         try:
             with app.app_context():
-                start.wait(timeout=10)
-                counts.append(alerts.scan())
+                counts[name] = alerts.scan()
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
-    workers = [threading.Thread(target=run) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert first_inserted.wait(timeout=30), "the first scan did not get to its inserts"
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    for worker in (first, second):
         worker.join(timeout=60)
     assert errors == []
-    assert sorted(counts)[1] >= 0 and sum(counts) == 40
+    assert seen["second waited on the first"] is True, "the second scan never overlapped the first"
+    # Every alert is recorded once, by the scan that got there first; the other found them all taken.
+    assert counts == {"first": 40, "second": 0}
     assert len(alert_rows(app)) == 40
     with app.app_context():
-        batches = db.session.execute(sa.select(SLAAlert.batch, sa.func.count()).group_by(SLAAlert.batch)).all()
+        per_sr = db.session.execute(sa.select(SLAAlert.sr_id, SLAAlert.kind, sa.func.count())
+                                    .group_by(SLAAlert.sr_id, SLAAlert.kind)).all()
+        batches = set(db.session.scalars(sa.select(SLAAlert.batch).distinct()))
         events = db.session.scalars(sa.select(OutboxEvent.payload)
                                     .where(OutboxEvent.topic == "notify.sr_sla_alerts")).all()
-    # Each event names the batch that inserted its alerts: no alert is announced by two events.
-    assert sorted(e["batch"] for e in events) == sorted(batch for batch, _ in batches)
+    assert len(per_sr) == 40 and {(kind.value, n) for _, kind, n in per_sr} == {("breach", 1)}
+    assert batches == {seen["first batch"]}
+    # One notification, from the scan that recorded the alerts; none from the one that found nothing.
+    assert [e["batch"] for e in events] == [seen["first batch"]]
 
 
 def test_alerts_are_mailed_to_the_queue_its_manager_and_the_engineer_once(app, demo, clock, caplog):

@@ -1,7 +1,6 @@
 """Real-browser fixtures: the test app behind a real HTTP server, driven by Debian's headless chromium."""
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,11 +8,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import DEMO_EMAILS, need
+from tests.conftest import DEMO_EMAILS, launched_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -29,17 +25,12 @@ def live_server(app):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("browser", False, "needs Playwright's Python package (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    # Per module, like the other browser fixtures: Playwright's sync API cannot run twice at once in
+    # one thread, so a session-wide browser here would break a later module's own.
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @contextmanager

@@ -2,9 +2,12 @@
 escalating, the customer sees the advice; then the engineer reopens the case when the fix did not help."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import open_page
+
+pytestmark = pytest.mark.browser
 
 MULTICAST = {"serial_number": "ACME-0002", "software_version": "32.6.1.4", "severity": "S2",
              "title": "Stack unit restarts when many multicast groups join",
