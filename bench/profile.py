@@ -1,0 +1,194 @@
+"""Where the time of each hot path goes: pyinstrument over the request in-process, on PostgreSQL.
+
+    .venv/bin/python -m bench.profile [--database-url postgresql://postgres@127.0.0.1:5432/gtac_profile]
+                                      [--repeat 200] [--path open_case ...]
+
+Creates the database afresh, migrates it, seeds the demo data and a few hundred
+cases, then runs each hot path --repeat times through the Flask test client
+(no HTTP server, so what is measured is the application's own CPU), with
+pyinstrument sampling. Prints, per path: CPU milliseconds per request (process
+time), SQL statements per request, and the share of samples by where the time
+is spent (our code by package, SQLAlchemy, marshmallow, Flask/Werkzeug, the
+database driver, JSON). The account in bench/README.md is read off its output.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parent.parent
+PATHS = ("open_case", "list_cases", "escalate", "approve_claim", "case_page", "sr_queue_page")
+BUCKETS = (("app/", None), ("sqlalchemy/", "SQLAlchemy"), ("marshmallow/", "marshmallow"),
+           ("flask_smorest/", "flask-smorest"), ("apispec/", "flask-smorest"), ("webargs/", "marshmallow"),
+           ("psycopg/", "psycopg (driver)"), ("jinja2/", "Jinja2"), ("werkzeug/", "Flask/Werkzeug"),
+           ("flask/", "Flask/Werkzeug"), ("flask_login/", "Flask/Werkzeug"), ("flask_wtf/", "Flask/Werkzeug"),
+           ("wtforms/", "Flask/Werkzeug"), ("json/", "JSON"), ("argon2", "password hashing"))
+
+
+# Leaf functions where a sample is the process waiting for the server, not using the CPU.
+WAITING = {"wait", "wait_c", "wait_conn", "_wait", "recv", "recv_into", "poll", "select"}
+
+
+def bucket(filename: str) -> str:
+    for marker, name in BUCKETS:
+        if marker in filename:
+            if name is None:  # ours: by package
+                part = filename.split("app/", 1)[1]
+                return "app." + part.split("/", 1)[0].removesuffix(".py")
+            return name
+    return "other (stdlib, ...)"
+
+
+def fresh_database(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def build_app(url: str):
+    os.environ.update({"GTAC_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "profile",
+                       "JOBS_EAGER": "1", "PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "8192"})
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(REPO))
+    from app import create_app
+
+    app = create_app(instance_path=tempfile.mkdtemp(prefix="gtac-profile-"))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=str(REPO / "migrations"))
+        from app.demo.seed import seed_demo
+
+        seed_demo()
+    # Payouts would call the sandbox provider; profiling measures the approval, not the payout.
+    app.extensions["outbox_handlers"]["payments.execute"] = lambda uow, payload: None
+    return app
+
+
+def basic(email: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{email}:demo-password".encode()).decode()}
+
+
+def token(client, email: str) -> dict:
+    answer = client.post("/api/v1/tokens", headers=basic(email))
+    return {"Authorization": f"Bearer {answer.json['token']}"}
+
+
+def complete_checklist(client, headers, case_id: int) -> None:
+    sys.path.insert(0, str(REPO))
+    from tests.case_helpers import complete_checklist as complete
+
+    complete(client, headers, case_id)
+
+
+def new_case(client, headers, n: int) -> int:
+    answer = client.post("/api/v1/cases", headers=headers, json={
+        "serial_number": f"ACME-{(n % 10) + 1:04d}", "software_version": "32.6.1.4", "severity": "S2",
+        "title": f"Uplink flaps on core switch {n}", "description": "Port 1:49 flaps every few minutes."})
+    assert answer.status_code == 201, answer.json
+    return answer.json["id"]
+
+
+def prepare(app, repeat: int) -> dict:
+    """Tokens, a case book, escalation-ready cases, submitted claims and a signed-in page client."""
+    client = app.test_client()
+    engineer, gtac = token(client, "engineer@northwind.example"), token(client, "gtac@vendor.example")
+    admin, programs = token(client, "admin@northwind.example"), token(client, "programs@vendor.example")
+    for n in range(300):
+        new_case(client, engineer, n)
+    ready = []
+    for n in range(repeat):
+        case_id = new_case(client, engineer, 1000 + n)
+        complete_checklist(client, engineer, case_id)
+        ready.append(case_id)
+    claims = []
+    for n in range(repeat):
+        claim = client.post("/api/v1/claims", headers=admin, json={
+            "type": "rebate", "amount": 1000 + n, "currency": "USD", "period": "2026-Q3",
+            "description": "Profiling rebate"}).json
+        assert client.post(f"/api/v1/claims/{claim['id']}/submit", headers=admin).status_code == 200
+        claims.append(claim["id"])
+    pages = app.test_client()
+    pages.post("/login", data={"email": "engineer@northwind.example", "password": "demo-password"})
+    queue_pages = app.test_client()
+    queue_pages.post("/login", data={"email": "gtac@vendor.example", "password": "demo-password"})
+    app.config["WTF_CSRF_ENABLED"] = False
+    return {"client": client, "engineer": engineer, "gtac": gtac, "programs": programs, "ready": ready,
+            "claims": claims, "pages": pages, "queue_pages": queue_pages}
+
+
+def operations(ctx: dict) -> dict:
+    client, counter = ctx["client"], iter(range(10**6))
+    return {
+        "open_case": lambda: new_case(client, ctx["engineer"], 5000 + next(counter)),
+        "list_cases": lambda: client.get("/api/v1/cases", headers=ctx["engineer"]),
+        "escalate": lambda: client.post(f"/api/v1/cases/{ctx['ready'].pop()}/escalation", json={},
+                                        headers=ctx["engineer"]),
+        "approve_claim": lambda: client.post(f"/api/v1/claims/{ctx['claims'].pop()}/approve",
+                                             headers=ctx["programs"]),
+        "case_page": lambda: ctx["pages"].get(f"/cases/{ctx['ready'][0]}"),
+        "sr_queue_page": lambda: ctx["queue_pages"].get("/srs"),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/gtac_profile")
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--path", action="append", choices=PATHS)
+    args = parser.parse_args(argv)
+    from pyinstrument import Profiler
+
+    fresh_database(args.database_url)
+    app = build_app(args.database_url)
+    ctx = prepare(app, args.repeat)
+    statements = Counter()
+    with app.app_context():
+        from app.extensions import db
+
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda *a, **k: statements.update(["n"]))
+    ops = operations(ctx)
+    for name in args.path or PATHS:
+        op = ops[name]
+        for _ in range(5):  # warm-up: plans, caches, first-use imports
+            op()
+        statements.clear()
+        profiler = Profiler(interval=0.0005)
+        cpu_started = time.process_time()
+        profiler.start()
+        for _ in range(args.repeat - 5 if name == "escalate" or name == "approve_claim" else args.repeat):
+            op()
+        profiler.stop()
+        runs = args.repeat - 5 if name in ("escalate", "approve_claim") else args.repeat
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
+        shares, leaves = Counter(), Counter()
+        for stack, seconds in profiler.last_session.frame_records:
+            leaf = stack[-1].split("\x00")
+            function, filename = leaf[0], leaf[1] if len(leaf) > 1 else ""
+            waiting = function in WAITING or (filename.endswith("selectors.py") and "select" in function)
+            shares["waiting for PostgreSQL (not CPU)" if waiting else bucket(filename)] += seconds
+            if os.environ.get("PROFILE_LEAVES") and "psycopg" in filename:
+                leaves[(function, filename.rsplit("/", 2)[-1])] += seconds
+        total = sum(shares.values()) or 1
+        print(f"\n{name}: {cpu_ms:.2f} ms CPU per request (profiled), "
+              f"{statements['n'] / runs:.1f} SQL statements per request")
+        for where, seconds in shares.most_common(12):
+            print(f"  {100 * seconds / total:5.1f}%  {where}")
+        for where, seconds in leaves.most_common(8):
+            print(f"      {100 * seconds / total:5.1f}%  {where}")
+
+
+if __name__ == "__main__":
+    main()
