@@ -10,21 +10,30 @@ database session of their own, retried and registered as RQ does.
 
 A job that fails is re-raised in the committing thread once the queues are empty,
 as the eager dispatcher raises from the commit: a test that does not expect the
-failure fails.
+failure fails. So does an event that failed inside a batch job, which production
+hands over alone and logs rather than fail the job (an EventsFailed then).
 """
 from __future__ import annotations
 
 import threading
 import time
 
+import sqlalchemy as sa
 from rq import Queue, SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
+from app.extensions import db
+from app.outbox import services
 from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX, RQDispatcher
+from app.outbox.models import OutboxEvent
 
 QUEUES = [DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values()]
 # How long a commit waits for jobs another thread's worker is running (concurrency tests).
 SETTLE_TIMEOUT = 120.0
+
+
+class EventsFailed(RuntimeError):
+    """Outbox events failed during a burst although no job raised (in a batch job)."""
 
 
 class InThreadWorker(SimpleWorker):
@@ -55,17 +64,18 @@ class DrainingDispatcher(RQDispatcher):
         self._local = threading.local()
 
     def __call__(self, events: list[tuple[int, str]]) -> int:
-        handed = super().__call__(events)
         if getattr(self._local, "draining", False):
-            return handed  # a job's own commit: the burst under way runs its jobs next
+            return super().__call__(events)  # a job's own commit: the burst under way runs its jobs next
+        failed_before = failed_events()
+        handed = super().__call__(events)
         self._local.draining = True
         try:
-            self.drain()
+            self.drain(failed_before)
         finally:
             self._local.draining = False
         return handed
 
-    def drain(self) -> None:
+    def drain(self, failed_before: dict[int, tuple[int, str, str]]) -> None:
         """Work the queues until they are empty and no other thread is still running a job of them."""
         failures: list[BaseException] = []
 
@@ -84,6 +94,14 @@ class DrainingDispatcher(RQDispatcher):
             time.sleep(0.01)
         if failures:
             raise failures[0]
+        # A failed job has been raised above; this is for failures a batch job only logs.
+        batched = services.batch_handlers()
+        newly_failed = sorted(failure for failure in failed_events().items() - failed_before.items()
+                              if failure[1][1] in batched)
+        if newly_failed:
+            raise EventsFailed("outbox events failed in a batch job: " + "; ".join(
+                f"event {event_id} ({topic}): {error}"
+                for event_id, (_attempts, topic, error) in newly_failed))
 
     def settled(self) -> bool:
         """No job waits in, is being taken from, or is running from any queue."""
@@ -97,3 +115,11 @@ class DrainingDispatcher(RQDispatcher):
     def flush(self) -> None:
         """Forget every queue, job and flag (between tests)."""
         self.redis.flushdb()
+
+
+def failed_events() -> dict[int, tuple[int, str, str]]:
+    """Events that ever failed: id -> (attempts, topic, last error); read on a connection of its own."""
+    query = sa.select(OutboxEvent.id, OutboxEvent.attempts, OutboxEvent.topic, OutboxEvent.last_error).where(
+        OutboxEvent.last_error.is_not(None))
+    with db.engine.connect() as connection:
+        return {row.id: (row.attempts, row.topic, row.last_error) for row in connection.execute(query)}

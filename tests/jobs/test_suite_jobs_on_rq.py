@@ -19,7 +19,7 @@ from app.extensions import db
 from app.outbox.dispatch import queue_for
 from app.outbox.models import OutboxEvent
 from tests.conftest import need
-from tests.rq_path import DrainingDispatcher
+from tests.rq_path import DrainingDispatcher, EventsFailed
 
 NEW_CASE = {"serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S2",
             "title": "Port flaps on uplink", "description": "Uplink 1:49 flaps every few minutes."}
@@ -70,3 +70,24 @@ def test_a_failing_job_fails_the_request_that_committed_its_event(app, client, t
     assert "mail server down" in event.last_error
     retries = ScheduledJobRegistry(queue_for("notify.case_opened"), connection=rq_path.redis)
     assert retries.get_job_ids() == [f"outbox-{event.id}"]  # RQ tries it again later, as in production
+
+
+def test_an_event_failing_in_a_batch_job_fails_the_request_although_alone_it_then_succeeds(
+        app, client, tokens, rq_path, monkeypatch):
+    def refuse_all(events):
+        raise ConnectionRefusedError("digest refused")
+
+    monkeypatch.setitem(app.extensions["outbox_batch_handlers"], "notify.payments.claim", refuse_all)
+    created = client.post("/api/v1/claims", headers=tokens["admin"], json={
+        "type": "rebate", "amount": 50_000, "currency": "USD", "period": "2026-Q3", "description": "Q3 rebate"})
+    assert created.status_code == 201, created.json
+    with pytest.raises(EventsFailed, match="notify.payments.claim.*digest refused"):
+        client.post(f"/api/v1/claims/{created.json['id']}/submit", headers=tokens["admin"])
+
+    with app.app_context():
+        (event,) = [event for event in db.session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.topic == "notify.payments.claim"))
+            if event.payload == {"claim_id": created.json["id"], "event": "submitted"}]
+        db.session.remove()
+    # Production logs the batch's failure and hands the event over alone, where it succeeds.
+    assert event.processed_at is not None and event.attempts == 2 and "digest refused" in event.last_error
