@@ -1,7 +1,9 @@
 """Test set-up: a real database built by the migrations, emptied after every test.
 
 The database is SQLite in a temporary folder, or PostgreSQL when
-TEST_DATABASE_URL is set (CI runs the suite both ways).
+TEST_DATABASE_URL is set (CI runs the suite both ways). Outbox events run
+eagerly after each commit, or, when TEST_REDIS_URL names a Redis that answers,
+through real RQ on it (tests/rq_path.py); that Redis database is emptied after every test.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.extensions import db
+from tests.rq_path import DrainingDispatcher
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,17 +50,45 @@ def is_postgres(url: str) -> bool:
     return url.startswith("postgres")
 
 
+def queue_redis_url() -> str | None:
+    """The Redis the suite's jobs go through: TEST_REDIS_URL if it answers, else none (eager jobs).
+
+    Under REQUIRE_REDIS=1 a Redis that does not answer fails the run instead.
+    """
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return None
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except RedisError as exc:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(f"TEST_REDIS_URL {url} does not answer ({exc}) and REQUIRE_REDIS is set")
+        return None
+    return url
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = database_url(tmp_path_factory)
     env = {"GTAC_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "test-secret",
-           "PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "8192"}
+           "PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_COST": "8192",
+           # On RQ a batch job takes its topic's pending events at once rather than wait for more.
+           "OUTBOX_BATCH_LINGER_MS": "0"}
     saved = {key: os.environ.get(key) for key in [*env, "REDIS_URL", "JOBS_EAGER"]}
     os.environ.update(env)
+    # REDIS_URL stays unset: it would also move the SR event streams onto Redis.
     os.environ.pop("REDIS_URL", None)
     os.environ["JOBS_EAGER"] = "1"
     application = create_app(instance_path=str(tmp_path_factory.mktemp("instance")))
     application.extensions["outbound_refusals"] = []  # see _no_outside_call_inside_a_transaction
+    jobs_redis = queue_redis_url()
+    if jobs_redis:
+        application.config["JOBS_EAGER"] = False
+        application.extensions["outbox_dispatch"] = DrainingDispatcher(jobs_redis)
+        application.extensions["outbox_dispatch"].flush()  # nothing left by an earlier run
     with application.app_context():
         reset_schema(url)
         from flask_migrate import upgrade
@@ -95,6 +126,9 @@ def _no_outside_call_inside_a_transaction(app):
 @pytest.fixture(autouse=True)
 def _clean_database(request, app):
     yield
+    dispatcher = app.extensions["outbox_dispatch"]
+    if isinstance(dispatcher, DrainingDispatcher):
+        dispatcher.flush()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -17,6 +17,7 @@ from rq import Queue, Worker
 
 from app import create_app
 from app.extensions import db
+from app.outbox.dispatch import RQDispatcher
 from app.payments import payouts
 from app.payments.models import LedgerTransfer, Payout, PayoutStatus, ProviderEvent, TransferKind
 from tests.payments.conftest import ROOT, count, env_for_subprocess, ledger_violations, wait_until
@@ -26,8 +27,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 @pytest.fixture
 def rq_app(app, postgres, redis_url, sandbox, tmp_path, monkeypatch):
-    """The application as production runs it: outbox events go to RQ on Redis."""
+    """The application as production runs it: outbox events go to RQ on Redis.
+
+    The suite's application, which takes the sandbox's webhooks, hands its events to the
+    same queues and leaves them to these tests' workers (it runs no jobs itself).
+    """
     monkeypatch.setitem(app.config, "PAYMENTS_SECOND_APPROVAL_ABOVE", 10**12)
+    monkeypatch.setitem(app.extensions, "outbox_dispatch", RQDispatcher(redis_url))
     return create_app(config={"REDIS_URL": redis_url, "PAYMENTS_SANDBOX_URL": app.config["PAYMENTS_SANDBOX_URL"],
                               "PAYMENTS_SECOND_APPROVAL_ABOVE": 10**12},
                       instance_path=str(tmp_path / "instance"))

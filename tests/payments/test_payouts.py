@@ -305,7 +305,9 @@ def test_an_event_for_a_payout_waiting_for_funds_is_stale_and_the_rest_of_the_de
     failed_id, failed = _approved(payments, amount=15_000)
     assert payments.webhook("payout.failed", failed["reference"], "evt_w1").json["outcome"] == "failed"
     available = payments.balance()["prefunding"]["available"]
-    assert payments.approve(payments.claim(amount=available)).json["payout_status"] == "in_transit"
+    last_id = payments.claim(amount=available)
+    assert payments.approve(last_id).status_code == 200
+    assert payments.payout_of(last_id)["status"] == "in_transit"
     assert payments.balance()["prefunding"]["available"] == 0  # nothing left for the retry
     retried = payments.client.post(f"/api/v1/payouts/{failed['id']}/retry", headers=payments.tokens["programs"])
     assert retried.status_code == 200 and retried.json["status"] == "awaiting_funds", retried.json
