@@ -39,11 +39,38 @@ DEMO_EMAILS = {
 }
 
 
+def worker_index() -> int:
+    """Which pytest-xdist worker runs this process (0 for gw0 and without xdist)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
 def database_url(tmp_path_factory) -> str:
+    """The suite's database: SQLite in this worker's temporary folder, or TEST_DATABASE_URL
+    (under xdist each worker gets a database of its own beside it, named <name>_gw<n>)."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
         return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as server:
+        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,)).fetchone():
+            server.execute(f'CREATE DATABASE "{own}"')
+    return f"{base}/{own}"
+
+
+def worker_redis_url(default: str | None = None) -> str | None:
+    """TEST_REDIS_URL (or `default`), moved to a database number of this xdist worker's own:
+    queue names are fixed, so two workers on one Redis database would take each other's jobs."""
+    url = os.environ.get("TEST_REDIS_URL", default)
+    if not url or worker_index() == 0:
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - worker_index()}"
 
 
 def is_postgres(url: str) -> bool:
@@ -58,7 +85,7 @@ def queue_redis_url() -> str | None:
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = os.environ.get("TEST_REDIS_URL")
+    url = worker_redis_url()
     if not url:
         return None
     try:
@@ -208,7 +235,7 @@ def redis_url():
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    url = worker_redis_url("redis://127.0.0.1:6379/15")
     try:
         connection = Redis.from_url(url, socket_connect_timeout=1)
         connection.ping()

@@ -55,7 +55,7 @@ def test_a_request_returns_once_rq_has_run_its_jobs(app, client, tokens, rq_path
 
 
 def test_a_failing_job_fails_the_request_that_committed_its_event(app, client, tokens, rq_path, monkeypatch):
-    def refuse(payload):
+    def refuse(uow, payload):
         raise ConnectionRefusedError("mail server down")
 
     monkeypatch.setitem(app.extensions["outbox_handlers"], "notify.case_opened", refuse)
@@ -71,7 +71,7 @@ def test_a_failing_job_fails_the_request_that_committed_its_event(app, client, t
 
 def test_an_event_failing_in_a_batch_job_fails_the_request_although_alone_it_then_succeeds(
         app, client, tokens, rq_path, monkeypatch):
-    def refuse_all(events):
+    def refuse_all(uow, events):
         raise ConnectionRefusedError("digest refused")
 
     monkeypatch.setitem(app.extensions["outbox_batch_handlers"], "notify.payments.claim", refuse_all)
