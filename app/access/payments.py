@@ -1,4 +1,4 @@
-"""Payments (SPEC §8): claims, payouts, funding, payee details.
+"""Payments (SPEC §8): claims, MDF allocations, payouts, funding, payee details.
 
 Partners see their own organisation's rows; the programmes team sees all.
 """
@@ -10,7 +10,7 @@ from app.access.roles import PERMISSIONS
 from app.accounts.models import PARTNER_ROLES, Role, User
 from app.errors import NotFound
 from app.extensions import db
-from app.payments.models import Claim, Payout
+from app.payments.models import Claim, MdfAllocation, Payout
 
 PAYMENTS_STAFF = frozenset({Role.PROGRAMS})
 PERMISSIONS.update({
@@ -46,6 +46,14 @@ def get_claim(user: User, claim_id: int) -> Claim:
     if claim is None:
         raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
     return claim
+
+
+def visible_allocations(user: User, partner_id: int | None = None) -> sa.Select:
+    """MDF allocations: a partner's own; staff all of them, or the one partner it names."""
+    query = sa.select(MdfAllocation).where(_partner_rows(user, MdfAllocation.partner_id))
+    if user.role in PAYMENTS_STAFF and partner_id:
+        query = query.where(MdfAllocation.partner_id == partner_id)
+    return query
 
 
 def visible_payouts(user: User) -> sa.Select:

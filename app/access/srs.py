@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.access.roles import PERMISSIONS, require
+from app.access.roles import PERMISSIONS, allowed, require
 from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Role, User
 from app.errors import Forbidden, NotFound
 from app.extensions import db
@@ -59,10 +59,25 @@ def get_sr(user: User, number: str, *, for_update: bool = False) -> ServiceReque
     return service_request
 
 
+def sr_feed_partner(user: User) -> int | None:
+    """Whose SRs' live events this user hears: None for GTAC (every SR), else its own partner's."""
+    require(user, "sr.list")
+    return None if user.role in GTAC_ROLES else user.organisation_id
+
+
+def _works_on(user: User, service_request: ServiceRequest, move: str) -> bool:
+    return not (user.role is Role.GTAC_ENGINEER and move in ASSIGNEE_ONLY_MOVES
+                and service_request.assignee_id != user.id)
+
+
+def may_move_sr(user: User, service_request: ServiceRequest, move: str) -> bool:
+    """Whether require_sr_move() would let this caller make this move now."""
+    return allowed(user, f"sr.move.{move}") and _works_on(user, service_request, move)
+
+
 def require_sr_move(user: User, service_request: ServiceRequest, move: str) -> None:
     """403 unless the caller's role may make this move, and a GTAC engineer works this SR."""
     require(user, f"sr.move.{move}")
-    if (user.role is Role.GTAC_ENGINEER and move in ASSIGNEE_ONLY_MOVES
-            and service_request.assignee_id != user.id):
+    if not _works_on(user, service_request, move):
         raise Forbidden("Only the assigned engineer or a GTAC manager may move this SR.",
                         code="not_assignee", details={"move": move})

@@ -38,3 +38,9 @@ def event_stream(actor: User, number: str, after: int | None = None) -> Response
         subscription.close()
         raise
     return streams.respond(subscription, backlog, last_id)
+
+
+def feed_stream(actor: User) -> Response:
+    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
+    partner_id = access.sr_feed_partner(actor)
+    return streams.feed_stream(timeline.GTAC_CHANNEL if partner_id is None else timeline.partner_channel(partner_id))
