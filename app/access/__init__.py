@@ -7,7 +7,7 @@ Two questions, always in this order:
 
 One module per domain; each adds its actions to the one table of roles.py.
 Nothing outside this package compares a row's tenant with the caller's
-organisation.
+organisation (tests/unit/test_tenancy_rules.py holds the code to that).
 """
 from app.access.roles import ALL_ROLES, CASE_WORKERS, PERMISSIONS, allowed, require
 from app.access.accounts import acting_partner
