@@ -38,8 +38,9 @@ run: seed
 	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-## test: install the dev dependencies and run the whole suite
+## test: install the dev dependencies, check the import contracts (pyproject.toml), run the whole suite
 test: install-dev
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## check: models and migrations agree on the configured database

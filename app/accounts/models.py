@@ -78,15 +78,6 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    @property
-    def partner_id(self) -> int | None:
-        """The partner whose cases this user works (or, for a customer, is served by)."""
-        if self.role in PARTNER_ROLES:
-            return self.organisation_id
-        if self.role is Role.CUSTOMER:
-            return self.organisation.partner_id
-        return None
-
 
 class ApiToken(db.Model):
     """A personal API token, stored only as the SHA-256 digest of its secret."""

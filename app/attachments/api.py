@@ -6,16 +6,10 @@ from flask import request
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.attachments import services
-from app.attachments.http import download_response
-from app.attachments.models import AttachmentKind
+from app.attachments.http import UPLOAD_DOC, download_response
 from app.attachments.schemas import AttachmentSchema
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/cases", description="Case attachments")
-
-UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file", "kind"],
-    "properties": {"file": {"type": "string", "format": "binary"},
-                   "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}}}}}}}
 
 
 @blp.route("/<int:case_id>/attachments", methods=["POST"], endpoint="upload")

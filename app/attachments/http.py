@@ -1,9 +1,17 @@
-"""Attachments over HTTP: the request class that streams multipart file parts into storage, and downloads."""
+"""Attachments over HTTP: the request class that streams multipart file parts into storage, the upload's
+OpenAPI description (the case's and the SR thread's APIs take the same body), and downloads."""
 from __future__ import annotations
 
 from typing import BinaryIO
 
 from flask import Request, Response, current_app, send_file
+
+from app.attachments.models import AttachmentKind
+
+UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file", "kind"],
+    "properties": {"file": {"type": "string", "format": "binary"},
+                   "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}}}}}}}
 
 
 class StreamingUploadRequest(Request):

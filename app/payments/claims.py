@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from app import access
-from app.accounts.models import Organisation, OrgKind, Role, User
+from app.accounts.models import Organisation, OrgKind, User
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
@@ -49,7 +49,7 @@ def create_claim(actor: User, data: dict[str, Any]) -> Claim:
     """A draft claim of the caller's partner organisation."""
     access.require(actor, "claim.file")
     with unit_of_work() as uow:
-        claim = Claim(partner_id=actor.organisation_id, created_by_id=actor.id,
+        claim = Claim(partner_id=access.acting_partner(actor), created_by_id=actor.id,
                       type=ClaimType(data["type"]), amount=data["amount"], currency=data["currency"],
                       period=data["period"], description=data["description"].strip(),
                       status=ClaimStatus.DRAFT)
@@ -276,11 +276,7 @@ def list_allocations(actor: User, partner_id: int | None = None) -> list[tuple[M
     """Allocations with what each has used; a partner sees only its own."""
     access.require(actor, "claim.read")
     with unit_of_work() as uow:
-        query = sa.select(MdfAllocation).order_by(MdfAllocation.period.desc(), MdfAllocation.id)
-        if actor.role is not Role.PROGRAMS:
-            query = query.where(MdfAllocation.partner_id == actor.organisation_id)
-        elif partner_id:
-            query = query.where(MdfAllocation.partner_id == partner_id)
+        query = access.visible_allocations(actor, partner_id).order_by(MdfAllocation.period.desc(), MdfAllocation.id)
         return [(a, mdf_used(uow.session, a.partner_id, a.period, a.currency)) for a in uow.session.scalars(query)]
 
 

@@ -85,12 +85,12 @@ def set_payee(actor: User, data: dict[str, Any]) -> PayeeAccount:
     access.require(actor, "payee.manage")
     kind, details, masked = validate(data)
     token = cipher().encrypt(json.dumps(details).encode()).decode()
+    partner_id = access.acting_partner(actor)
     with unit_of_work() as uow:
-        payee = uow.session.scalars(sa.select(PayeeAccount)
-                                .where(PayeeAccount.partner_id == actor.organisation_id)).one_or_none()
+        payee = uow.session.scalars(sa.select(PayeeAccount).where(PayeeAccount.partner_id == partner_id)).one_or_none()
         before = {"kind": payee.kind.value, "masked": payee.masked} if payee else None
         if payee is None:
-            payee = PayeeAccount(partner_id=actor.organisation_id)
+            payee = PayeeAccount(partner_id=partner_id)
             uow.session.add(payee)
         payee.kind, payee.holder_name, payee.ciphertext, payee.masked = (
             kind, data["holder_name"].strip(), token, masked)

@@ -18,7 +18,7 @@ from app.audit.services import record
 from app.clock import now
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import Conflict, NotFound, RuleViolation
+from app.errors import Conflict, RuleViolation
 from app.srs.models import ServiceRequest, SRStatus
 from app.extensions import db
 from app.srs import timeline
@@ -113,27 +113,16 @@ def request_rma(actor: User, number: str, ship_to: str, items: list[dict[str, An
         return rma
 
 
-def visible_rma(actor: User, number: str, *, for_update: bool = False) -> RMA:
-    query = (sa.select(RMA).join(ServiceRequest, RMA.sr_id == ServiceRequest.id)
-             .where(RMA.number == number, access.sr_scope(actor)))
-    if for_update:
-        query = query.with_for_update(of=RMA)
-    rma = db.session.scalars(query).one_or_none()
-    if rma is None:
-        raise NotFound(f"RMA {number} not found.", code="rma_not_found")
-    return rma
-
-
 def get_rma(actor: User, number: str) -> RMA:
     """One RMA of an SR the caller can see (GTAC, or the SR's partner)."""
     with unit_of_work():
-        return visible_rma(actor, number)
+        return access.get_rma(actor, number)
 
 
 def move_rma(actor: User, number: str, to: str, note: str | None = None, tracking: str | None = None) -> RMA:
     """Approve, reject, ship or receive: 409 for a move the RMA's status does not allow."""
     with unit_of_work() as uow:
-        rma = visible_rma(actor, number, for_update=True)
+        rma = access.get_rma(actor, number, for_update=True)
         target = RMAStatus(to)
         move = next((m for m in RMA_MOVES if m.source is rma.status and m.target is target), None)
         if move is None:

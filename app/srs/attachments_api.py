@@ -5,8 +5,7 @@ from flask import request
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
-from app.attachments.api import UPLOAD_DOC
-from app.attachments.http import download_response
+from app.attachments.http import UPLOAD_DOC, download_response
 from app.attachments.schemas import AttachmentSchema
 from app.srs import attachments
 

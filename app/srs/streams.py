@@ -43,3 +43,10 @@ def event_stream(actor: User, number: str, after: int | None = None) -> Response
     except BaseException:
         slot.release()
         raise
+
+
+def feed_stream(actor: User) -> Response:
+    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
+    partner_id = access.sr_feed_partner(actor)
+    channel = timeline.GTAC_CHANNEL if partner_id is None else timeline.partner_channel(partner_id)
+    return streams.feed_stream(actor.id, channel)

@@ -17,11 +17,10 @@ from app.clock import now
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.srs import attachments as sr_attachments
-from app.live import streams as live_streams
 from app.rma import services as rma
 from app.rma.schemas import RMARequestSchema, RMATransitionSchema
 from app.srs import dashboard as dashboards
-from app.srs import queries, services, streams, timeline
+from app.srs import queries, services, streams
 from app.srs.schemas import ManagementEscalationInSchema, SRListQuerySchema, TransitionSchema
 from app.srs.workflow import SolutionKind
 from app.triage import services as triage
@@ -266,9 +265,7 @@ def sr_events(number: str):
 @login_required
 def feed():
     """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
-    access.require(current_user, "sr.list")
-    channel = timeline.GTAC_CHANNEL if _gtac() else timeline.partner_channel(current_user.organisation_id)
-    return live_streams.feed_stream(current_user.id, channel)
+    return streams.feed_stream(current_user)
 
 
 @blp.get("/gtac/dashboard")

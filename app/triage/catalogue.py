@@ -13,7 +13,8 @@ from app.clock import now
 from app.uow import unit_of_work
 from app.triage.models import (AnomalyCatalogue, AnomalySeverity, EntrySection, KnownAnomaly, Release,
                                ReleaseEntry)
-from app.triage.notes_file import Problem, ReleaseNotes, ReleaseNotesError, notes_files, read_notes
+from app.triage.notes_file import Problem, ReleaseNotes, ReleaseNotesError
+from app.triage.notes_reader import notes_files, read_notes
 from app.triage.versions import parse_version, sort_versions
 
 SAMPLE_NOTES = Path(__file__).with_name("sample")

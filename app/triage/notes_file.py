@@ -1,4 +1,4 @@
-"""Reading one release-notes file (YAML or JSON, or a vendor's PDF or HTML document) into checked, plain data.
+"""Release notes as checked, plain data: a YAML or JSON text, or what vendor_notes reads from a document.
 
 Every refusal names the file, the line and the reason, so that whoever wrote
 the file can fix it without guessing. The structure is checked against
@@ -21,9 +21,6 @@ import yaml
 from app.triage.versions import VersionError, is_affected, parse_range, parse_version
 
 SCHEMA_PATH = Path(__file__).with_name("release-notes.schema.json")
-SUFFIXES = (".yaml", ".yml", ".json")
-DOCUMENT_SUFFIXES = (".pdf", ".html", ".htm")  # vendors' own release-notes documents
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -239,38 +236,3 @@ def _entry(section: str, item: dict, release: str, path: tuple, problem) -> Entr
 def _affects(entry: Entry, release: str) -> bool:
     return is_affected(parse_version(release), [parse_range(r) for r in entry.affected],
                        [parse_version(f) for f in entry.fixed_in])
-
-
-def read_notes(path: Path, family: str | None = None, release: str | None = None) -> ReleaseNotes:
-    """Read one file from disk; raises ReleaseNotesError (also for unreadable or oversized files).
-
-    A vendor's PDF or HTML document is read for its issue tables (vendor_notes.py); `family` and
-    `release` then stand in for what its title does not say.
-    """
-    source = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES + DOCUMENT_SUFFIXES:
-        raise ReleaseNotesError([Problem(source, None, "not a .yaml, .yml, .json, .pdf, .html or .htm file")])
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ReleaseNotesError([Problem(source, None, f"larger than {MAX_FILE_BYTES} bytes")])
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ReleaseNotesError([Problem(source, None, f"cannot read: {exc.strerror}")]) from exc
-    if suffix in DOCUMENT_SUFFIXES:
-        from app.triage.vendor_notes import read_document
-
-        return read_document(raw, source, suffix, family, release)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ReleaseNotesError([Problem(source, line, "not UTF-8 text")]) from exc
-    return parse_notes(text, source)
-
-
-def notes_files(path: Path) -> list[Path]:
-    """The release-notes files at `path`: the file itself, or every one under a folder."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES + DOCUMENT_SUFFIXES)
-    return [path]

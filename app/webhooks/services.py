@@ -34,9 +34,8 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput
 from app.srs.models import ServiceRequest
-from app.extensions import db
 from app.webhooks import urls as webhook_urls
 from app.srs.timeline import event_payload
 from app.srs.models import SRHistory
@@ -93,13 +92,13 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
     webhook_urls.check(url)
     with unit_of_work() as uow:
         count = uow.session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
-            Webhook.partner_id == actor.organisation_id, Webhook.active.is_(True)))
+            access.webhook_scope(actor), Webhook.active.is_(True)))
         if count >= MAX_WEBHOOKS_PER_PARTNER:
             raise InvalidInput(f"A partner may have {MAX_WEBHOOKS_PER_PARTNER} active webhooks.",
                                code="too_many_webhooks")
         secret = secrets.token_urlsafe(32)
-        webhook = Webhook(partner_id=actor.organisation_id, url=url, secret_ciphertext=seal(secret), active=True,
-                          created_by_id=actor.id, created_at=now())
+        webhook = Webhook(partner_id=access.acting_partner(actor), url=url, secret_ciphertext=seal(secret),
+                          active=True, created_by_id=actor.id, created_at=now())
         uow.session.add(webhook)
         uow.session.flush()
         record(actor, "webhook", webhook.id, "webhook.registered", after={"url": url})
@@ -108,18 +107,13 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
 
 def _own(actor: User, webhook_id: int) -> Webhook:
     access.require(actor, "webhook.manage")
-    webhook = db.session.scalars(sa.select(Webhook).where(
-        Webhook.id == webhook_id, Webhook.partner_id == actor.organisation_id)).one_or_none()
-    if webhook is None:
-        raise NotFound(f"Webhook {webhook_id} not found.", code="webhook_not_found")
-    return webhook
+    return access.get_webhook(actor, webhook_id)
 
 
 def list_webhooks(actor: User) -> list[Webhook]:
     access.require(actor, "webhook.manage")
     with unit_of_work() as uow:
-        return list(uow.session.scalars(sa.select(Webhook).where(Webhook.partner_id == actor.organisation_id)
-                                    .order_by(Webhook.id)))
+        return list(uow.session.scalars(access.visible_webhooks(actor).order_by(Webhook.id)))
 
 
 def deactivate(actor: User, webhook_id: int) -> Webhook:

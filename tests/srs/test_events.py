@@ -1,11 +1,13 @@
 """GET /api/v1/srs/{sr}/events: status changes and messages as server-sent events,
-in-process on the embedded default and across processes through Redis pub/sub."""
+in-process on the embedded default and across processes through Redis pub/sub; and the
+pages' feed of every SR the signed-in user sees (GET /srs/feed)."""
 from __future__ import annotations
 
 import queue
 import time
 
 import pytest
+import requests
 
 from app import create_app
 from app.extensions import db
@@ -13,6 +15,7 @@ from app.live.broker import InProcessBroker, RedisBroker
 from tests.srs.conftest import serve
 from tests.srs.helpers import make_sr, move
 from tests.srs.sse_client import EventReader
+from tests.web.helpers import csrf_token
 
 
 def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, tokens, live_url):
@@ -35,6 +38,47 @@ def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, to
         assert int(message["id"]) > int(event["id"])
     finally:
         reader.close()
+
+
+def _feed(live_url: str, email: str) -> EventReader:
+    """The pages' feed, read as `email` signed in through the form."""
+    browser = requests.Session()
+    token = csrf_token(browser.get(f"{live_url}/login", timeout=5).text)
+    signed_in = browser.post(f"{live_url}/login", data={"email": email, "password": "demo-password",
+                                                         "csrf_token": token}, allow_redirects=False, timeout=5)
+    assert signed_in.status_code == 302
+    cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
+    return EventReader(f"{live_url}/srs/feed", {"Cookie": cookies})
+
+
+def _heard(reader: EventReader) -> set[str]:
+    numbers = set()
+    while True:
+        try:
+            numbers.add(reader.next(timeout=0.7)["json"]["sr_number"])
+        except queue.Empty:
+            return numbers
+
+
+def test_the_pages_feed_carries_every_sr_to_gtac_and_a_partners_own_srs_to_it(app, client, tokens, live_url):
+    northwind, contoso = make_sr(app, "assigned"), make_sr(app, "assigned", serial="FAB-0002")
+    readers = {who: _feed(live_url, email) for who, email in (
+        ("gtac", "gtac@vendor.example"), ("northwind", "engineer@northwind.example"),
+        ("contoso", "engineer@contoso.example"))}
+    try:
+        assert all(reader.status_code == 200 for reader in readers.values())
+        time.sleep(0.2)
+        for number in (northwind, contoso):
+            assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+        assert _heard(readers["gtac"]) == {northwind, contoso}
+        assert _heard(readers["northwind"]) == {northwind}
+        assert _heard(readers["contoso"]) == {contoso}
+    finally:
+        for reader in readers.values():
+            reader.close()
+    refused = _feed(live_url, "customer@acme.example")
+    refused.close()
+    assert refused.status_code == 403  # a customer never hears of SRs
 
 
 def test_reconnecting_with_last_event_id_replays_what_was_missed(app, client, tokens, live_url):

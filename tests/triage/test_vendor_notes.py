@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.triage.catalogue import import_path
 from app.triage.models import KnownAnomaly, Release, ReleaseEntry
-from app.triage.notes_file import ReleaseNotesError, read_notes
+from app.triage.notes_file import ReleaseNotesError
+from app.triage.notes_reader import read_notes
 from app.triage.ranking import load_index, rank
 from app.triage.vendor_notes import Document, RawTable, notes_from_document
 from tests.triage.vendor_documents import FILLER, OPEN, RESOLVED, vendor_html, vendor_pdf

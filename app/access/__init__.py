@@ -1,0 +1,34 @@
+"""Tenant scoping and role rules: the one place every feature asks (`from app import access`).
+
+Two questions, always in this order:
+1. Can the caller see the object? Queries start from the scopes here, so an
+   object of another tenant is simply not found (404, no existence leak).
+2. May the caller's role do this to an object it can see? If not, 403.
+
+One module per domain; each adds its actions to the one table of roles.py.
+Nothing outside this package compares a row's tenant with the caller's
+organisation (tests/unit/test_tenancy_rules.py holds the code to that).
+"""
+from app.access.roles import ALL_ROLES, CASE_WORKERS, PERMISSIONS, allowed, require
+from app.access.accounts import acting_partner
+from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, covered_serial,
+                              covered_serials_query, get_case, readable_channels, require_channel_read,
+                              require_channel_write, visible_cases, writable_channels)
+from app.access.attachments import ATTACHMENT_READERS, attachment_scope
+from app.access import triage  # noqa: F401  (its actions join the table; it has no functions)
+from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_partner, visible_allocations,
+                                 visible_claims, visible_payouts)
+from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
+                            sr_feed_partner, sr_scope, visible_srs)
+from app.access.rma import get_rma
+from app.access.webhooks import get_webhook, visible_webhooks, webhook_scope
+
+__all__ = [
+    "ALL_ROLES", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
+    "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS",
+    "acting_partner", "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
+    "get_case", "get_claim", "get_payout", "get_rma", "get_sr", "get_webhook", "may_move_sr", "payee_partner",
+    "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
+    "sr_feed_partner", "sr_scope", "visible_allocations", "visible_cases", "visible_claims", "visible_payouts",
+    "visible_srs", "visible_webhooks", "webhook_scope", "writable_channels",
+]

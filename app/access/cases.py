@@ -1,0 +1,97 @@
+"""Cases (SPEC §4-5): a partner sees its customers' cases, a customer its own, GTAC the escalated
+ones; the case thread's channels; the serials a case may be opened on; checklists on a case."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.access.roles import CASE_WORKERS, PERMISSIONS
+from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Organisation, Role, User
+from app.cases.models import Case, Channel
+from app.contracts.models import CoveredSerial, ServiceContract
+from app.errors import Forbidden, NotFound, RuleViolation
+from app.extensions import db
+
+PERMISSIONS.update({
+    "case.open": PARTNER_ROLES | {Role.CUSTOMER},
+    "case.list": CASE_WORKERS | {Role.CUSTOMER},
+    "case.audit.read": PARTNER_ROLES,
+    "case.escalate": PARTNER_ROLES,
+    "checklist.read": PARTNER_ROLES | GTAC_ROLES,
+    "checklist.respond": PARTNER_ROLES,
+})
+
+# Who may read and write each channel of a case thread.
+CHANNEL_READERS: dict[Channel, frozenset[Role]] = {
+    Channel.INTERNAL: PARTNER_ROLES,
+    Channel.CUSTOMER: PARTNER_ROLES | {Role.CUSTOMER},
+    Channel.GTAC: PARTNER_ROLES | GTAC_ROLES,
+}
+CHANNEL_WRITERS = CHANNEL_READERS
+
+
+def case_scope(user: User) -> sa.ColumnElement[bool]:
+    """The rows of `cases` this user can see at all."""
+    if user.role in PARTNER_ROLES:
+        return Case.partner_id == user.organisation_id
+    if user.role is Role.CUSTOMER:
+        return Case.customer_id == user.organisation_id
+    if user.role in GTAC_ROLES:
+        return Case.escalated_at.is_not(None)
+    return sa.false()
+
+
+def visible_cases(user: User) -> sa.Select:
+    return sa.select(Case).where(case_scope(user))
+
+
+def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
+    query = visible_cases(user).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update(of=Case)
+    case = db.session.scalars(query).one_or_none()
+    if case is None:
+        raise NotFound(f"Case {case_id} not found.", code="case_not_found")
+    return case
+
+
+def readable_channels(user: User) -> list[Channel]:
+    return [channel for channel, roles in CHANNEL_READERS.items() if user.role in roles]
+
+
+def writable_channels(user: User) -> list[Channel]:
+    return [channel for channel, roles in CHANNEL_WRITERS.items() if user.role in roles]
+
+
+def require_channel_read(user: User, channel: Channel) -> None:
+    if user.role not in CHANNEL_READERS[channel]:
+        raise Forbidden(f"Your role may not read the {channel.value} channel.",
+                        code="channel_not_allowed", details={"channel": channel.value})
+
+
+def require_channel_write(user: User, case: Case, channel: Channel) -> None:
+    if user.role not in CHANNEL_WRITERS[channel]:
+        raise Forbidden(f"Your role may not write to the {channel.value} channel.",
+                        code="channel_not_allowed", details={"channel": channel.value})
+    if channel is Channel.GTAC and case.escalated_at is None:
+        raise RuleViolation("The GTAC channel opens once the case is escalated.",
+                            code="gtac_channel_closed", details={"channel": channel.value})
+
+
+def covered_serials_query(user: User) -> sa.Select:
+    """The serials the caller may open cases on (partner: its customers'; customer: its own)."""
+    query = (sa.select(CoveredSerial)
+             .join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
+             .join(Organisation, ServiceContract.customer_id == Organisation.id))
+    if user.role in PARTNER_ROLES:
+        return query.where(Organisation.partner_id == user.organisation_id)
+    if user.role is Role.CUSTOMER:
+        return query.where(Organisation.id == user.organisation_id)
+    return query.where(sa.false())
+
+
+def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
+    """The caller's covered serial (latest-ending contract first), or None if not the caller's."""
+    query = (covered_serials_query(user).where(CoveredSerial.serial_number == serial_number)
+             .options(sa.orm.contains_eager(CoveredSerial.contract).contains_eager(ServiceContract.customer))
+             .order_by(ServiceContract.ends_on.desc()).limit(1))
+    return db.session.scalars(query).first()

@@ -1,0 +1,83 @@
+"""GTAC service requests (SPEC §6): GTAC sees every SR, a partner its own.
+
+Customers and the programmes team never see SRs: to them an SR does not exist (404).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.access.roles import PERMISSIONS, allowed, require
+from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Role, User
+from app.errors import Forbidden, NotFound
+from app.extensions import db
+from app.srs.models import ServiceRequest
+
+GTAC_MANAGERS = frozenset({Role.GTAC_MANAGER})
+PERMISSIONS.update({
+    "sr.list": PARTNER_ROLES | GTAC_ROLES,
+    "sr.read": PARTNER_ROLES | GTAC_ROLES,
+    "sr.message": PARTNER_ROLES | GTAC_ROLES,
+    "sr.severity": GTAC_ROLES,
+    "sr.assign": GTAC_MANAGERS,  # assign to someone else, reassign
+    "sr.queue": GTAC_ROLES,
+    "sr.dashboard": GTAC_MANAGERS,
+    "sr.management_escalation": PARTNER_ROLES,
+    "sr.attachment.upload": PARTNER_ROLES | GTAC_ROLES,  # files on the thread: never the customer's
+    # Moves of the SR workflow (app/srs/workflow.py), one permission per move.
+    "sr.move.take": GTAC_ROLES,
+    "sr.move.start": GTAC_ROLES,
+    "sr.move.request_info": GTAC_ROLES,
+    "sr.move.resume": GTAC_ROLES | PARTNER_ROLES,  # the partner has answered what GTAC asked
+    "sr.move.provide_solution": GTAC_ROLES,
+    "sr.move.close": GTAC_ROLES | PARTNER_ROLES,  # the partner accepts the solution
+    "sr.move.reopen": PARTNER_ROLES,  # within the reopen window
+})
+# Moves a GTAC engineer may make only on SRs assigned to them (a manager on any SR).
+ASSIGNEE_ONLY_MOVES = frozenset({"start", "request_info", "resume", "provide_solution", "close"})
+
+
+def sr_scope(user: User) -> sa.ColumnElement[bool]:
+    """The rows of `service_requests` this user can see at all."""
+    if user.role in GTAC_ROLES:
+        return sa.true()
+    if user.role in PARTNER_ROLES:
+        return ServiceRequest.partner_id == user.organisation_id
+    return sa.false()
+
+
+def visible_srs(user: User) -> sa.Select:
+    return sa.select(ServiceRequest).where(sr_scope(user))
+
+
+def get_sr(user: User, number: str, *, for_update: bool = False) -> ServiceRequest:
+    query = visible_srs(user).where(ServiceRequest.number == number)
+    if for_update:
+        query = query.with_for_update(of=ServiceRequest)
+    service_request = db.session.scalars(query).one_or_none()
+    if service_request is None:
+        raise NotFound(f"SR {number} not found.", code="sr_not_found")
+    return service_request
+
+
+def sr_feed_partner(user: User) -> int | None:
+    """Whose SRs' live events this user hears: None for GTAC (every SR), else its own partner's."""
+    require(user, "sr.list")
+    return None if user.role in GTAC_ROLES else user.organisation_id
+
+
+def _works_on(user: User, service_request: ServiceRequest, move: str) -> bool:
+    return not (user.role is Role.GTAC_ENGINEER and move in ASSIGNEE_ONLY_MOVES
+                and service_request.assignee_id != user.id)
+
+
+def may_move_sr(user: User, service_request: ServiceRequest, move: str) -> bool:
+    """Whether require_sr_move() would let this caller make this move now."""
+    return allowed(user, f"sr.move.{move}") and _works_on(user, service_request, move)
+
+
+def require_sr_move(user: User, service_request: ServiceRequest, move: str) -> None:
+    """403 unless the caller's role may make this move, and a GTAC engineer works this SR."""
+    require(user, f"sr.move.{move}")
+    if not _works_on(user, service_request, move):
+        raise Forbidden("Only the assigned engineer or a GTAC manager may move this SR.",
+                        code="not_assignee", details={"move": move})
