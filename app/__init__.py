@@ -13,9 +13,10 @@ from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
 from app.api_base import domain_error, http_error
 from app.attachments import api as attachments_api
+from app.attachments import services as attachment_services
 from app.attachments.events import HANDLERS as ATTACHMENT_HANDLERS
-from app.attachments.http import StreamingUploadRequest
-from app.attachments.storage import LocalStorage
+from app.files.settings import make_storage
+from app.files.uploads import StreamingUploadRequest
 from app.checklists import api as checklists_api
 from app.checklists import views as checklists_views
 from app.checklists.definitions import load_directory
@@ -35,10 +36,12 @@ from app.extensions import api, csrf, db, login_manager, migrate
 from app.health import blp as health_blp
 from app.notifications.services import HANDLERS as NOTIFICATION_HANDLERS
 from app.outbox.dispatch import make_dispatcher
+from app.scheduling.in_process import InProcessScheduler
 from app.triage.logscan import scan_log
 from app.triage.services import TriageSeam
 from app.web import views as web_views
 from app.payments import api as payments_api
+from app.payments import claims
 from app.triage import api as triage_api
 from app.payments import views as payments_views
 from app.payments import webhooks as payments_webhooks
@@ -80,7 +83,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["checklists"] = load_directory(Path(app.config["CHECKLISTS_DIR"]))
     app.extensions["routing"] = load_routing(Path(app.config["ROUTING_FILE"]))
     app.extensions["sla_targets"] = load_sla(Path(app.config["SLA_FILE"]))
-    app.extensions["attachment_storage"] = LocalStorage(app.config["ATTACHMENTS_DIR"])
+    app.extensions["attachment_storage"] = make_storage(app.config)
+    # What `flask attachments migrate` moves: each feature names the files its rows keep.
+    app.extensions["kept_files"] = (attachment_services.kept_files, claims.kept_files)
     app.extensions["triage"] = TriageSeam()
     app.extensions["log_scanner"] = lambda stream: scan_log(stream).to_dict()
     srs_setup.init_app(app)
@@ -127,6 +132,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
                                          **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
+    if app.config["SCHEDULER_IN_PROCESS"]:
+        app.extensions["scheduler"] = InProcessScheduler(app)
+        app.before_request(_start_scheduler)
     register_cli(app)
     return app
 
@@ -140,6 +148,11 @@ def _announce_environment(app: Flask) -> None:
         log.warning("GTAC Triage starting in DEVELOPMENT mode (GTAC_ENV unset or 'development'): secrets are "
                     "derived from this installation's instance folder and demo data may be seeded; "
                     "set GTAC_ENV=production for a real deployment")
+
+
+def _start_scheduler() -> None:
+    # With the first request a process serves: CLI commands (migrations, imports) run no jobs.
+    current_app.extensions["scheduler"].start()
 
 
 def _limit_body_size() -> None:

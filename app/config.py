@@ -80,6 +80,17 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         # Outbox events run on RQ when Redis is configured, else in-process.
         "JOBS_EAGER": _bool(env.get("JOBS_EAGER"), default=False),
         "OUTBOX_RELAY_INTERVAL": _int(env, "OUTBOX_RELAY_INTERVAL", 5),
+        # The periodic jobs (app/schedule.py) run in the web process on the embedded default; with
+        # REDIS_URL, `flask scheduler` enqueues them on RQ instead.
+        "SCHEDULER_IN_PROCESS": _bool(env.get("SCHEDULER_IN_PROCESS"),
+                                      default=not env.get("REDIS_URL") and mode != "testing"),
+        "WEBHOOK_RETRY_INTERVAL": _int(env, "WEBHOOK_RETRY_INTERVAL", 30),
+        "PAYMENTS_SWEEP_INTERVAL": _int(env, "PAYMENTS_SWEEP_INTERVAL", 60),
+        "PAYMENTS_SWEEP_STALLED_AFTER": _int(env, "PAYMENTS_SWEEP_STALLED_AFTER", 300),
+        "PAYMENTS_SWEEP_REFRESH_AFTER": _int(env, "PAYMENTS_SWEEP_REFRESH_AFTER", 900),
+        "IDEMPOTENCY_PURGE_INTERVAL": _int(env, "IDEMPOTENCY_PURGE_INTERVAL", 3600),
+        "ATTACHMENTS_SWEEP_INTERVAL": _int(env, "ATTACHMENTS_SWEEP_INTERVAL", 3600),
+        "ATTACHMENTS_STALE_UPLOAD_HOURS": _int(env, "ATTACHMENTS_STALE_UPLOAD_HOURS", 24),
         # How long a batch job waits for more of its topic's events before it takes them (on RQ).
         "OUTBOX_BATCH_LINGER_MS": _int(env, "OUTBOX_BATCH_LINGER_MS", 200),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
@@ -98,6 +109,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "ROUTING_FILE": env.get("ROUTING_FILE") or str(project / "app" / "escalation" / "routing.yaml"),
         "SLA_FILE": env.get("SLA_FILE") or str(project / "app" / "srs" / "sla.yaml"),
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR") or str(instance / "attachments"),
+        **_attachments(env),
         # SPEC §5: PW partners escalate only S1, if at all.
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
         **_srs(env, project, production),
@@ -190,6 +202,38 @@ def _payments(env: dict, instance: Path, production: bool, secret_key: str) -> d
         "PAYMENTS_DEBTOR_IBAN": env.get("PAYMENTS_DEBTOR_IBAN") or "DE89370400440532013000",
         "PAYMENTS_DEBTOR_BIC": env.get("PAYMENTS_DEBTOR_BIC") or "COBADEFFXXX",
         "PAYEE_ENCRYPTION_KEYS": keys,
+    }
+
+
+def _attachments(env: dict) -> dict:
+    """Where attachments are kept: the local folder (the embedded default) or an S3-compatible bucket."""
+    storage = env.get("ATTACHMENTS_STORAGE") or "local"
+    if storage not in ("local", "s3"):
+        raise ConfigError(f"ATTACHMENTS_STORAGE must be local or s3, got {storage!r}")
+    bucket = env.get("S3_BUCKET") or None
+    if storage == "s3" and not bucket:
+        raise ConfigError("ATTACHMENTS_STORAGE=s3 needs S3_BUCKET")
+    downloads = env.get("S3_DOWNLOADS") or "stream"
+    if downloads not in ("stream", "redirect"):
+        raise ConfigError(f"S3_DOWNLOADS must be stream or redirect, got {downloads!r}")
+    part_size = _int(env, "S3_PART_SIZE", 8 * 1024 * 1024)
+    if part_size < 5 * 1024 * 1024:
+        raise ConfigError("S3_PART_SIZE must be at least 5 MiB (5242880), the smallest part S3 takes")
+    return {
+        "ATTACHMENTS_STORAGE": storage,
+        "S3_BUCKET": bucket,
+        # Another S3-compatible service (MinIO, Ceph, ...); unset for AWS itself.
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": env.get("S3_REGION") or None,
+        "S3_PREFIX": env.get("S3_PREFIX", "attachments/"),
+        # A buffer of this size per upload in flight is all the memory an upload takes.
+        "S3_PART_SIZE": part_size,
+        # stream: downloads pass through the application; redirect: to a signed address valid
+        # S3_PRESIGN_SECONDS, once the application has authorised the download.
+        "S3_DOWNLOADS": downloads,
+        "S3_PRESIGN_SECONDS": _int(env, "S3_PRESIGN_SECONDS", 60),
+        "S3_TIMEOUT_SECONDS": _int(env, "S3_TIMEOUT_SECONDS", 30),
+        "S3_ADDRESSING_STYLE": env.get("S3_ADDRESSING_STYLE") or "auto",
     }
 
 

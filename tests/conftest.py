@@ -270,3 +270,36 @@ def pytest_collection_modifyitems(config, items):
     if unmarked:
         raise pytest.UsageError("these tests drive chromium but are not marked `browser` "
                                 "(add pytestmark = pytest.mark.browser): " + ", ".join(unmarked))
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3 API on loopback (moto in server mode, its own process), for the whole run."""
+    from tests.attachment_store import CREDENTIALS, MotoServer
+
+    saved = {key: os.environ.get(key) for key in CREDENTIALS}
+    os.environ.update(CREDENTIALS)  # the application's boto3 finds them as it would AWS's
+    server = MotoServer()
+    yield server
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(params=["local", "s3"])
+def attachment_store(request, app, monkeypatch):
+    """The test runs once on the local folder and once on a fresh bucket of the S3 API."""
+    from tests.attachment_store import Store, s3_storage
+
+    if request.param == "local":
+        store = Store(app.extensions["attachment_storage"])
+    else:
+        server = request.getfixturevalue("s3_server")
+        storage = s3_storage(server)
+        monkeypatch.setitem(app.extensions, "attachment_storage", storage)
+        store = Store(storage, server)
+    monkeypatch.setitem(app.extensions, "attachment_store", store)
+    return store

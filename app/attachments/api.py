@@ -39,5 +39,4 @@ def get_attachment(case_id, attachment_id):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
 def download(case_id, attachment_id):
     """The file itself, with its content type and a download file name."""
-    attachment, stream = services.open_content(api_user(), case_id, attachment_id)
-    return download_response(attachment, stream)
+    return download_response(services.get_attachment(api_user(), case_id, attachment_id))

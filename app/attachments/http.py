@@ -1,10 +1,8 @@
-"""Attachments over HTTP: the request class that streams multipart file parts into storage, the upload's
-OpenAPI description (the case's and the SR thread's APIs take the same body), and downloads."""
+"""Attachments over HTTP: the upload's OpenAPI description (the case's and the SR thread's APIs take
+the same body), and downloads."""
 from __future__ import annotations
 
-from typing import BinaryIO
-
-from flask import Request, Response, current_app, send_file
+from flask import Response, current_app, redirect, send_file
 
 from app.attachments.models import AttachmentKind
 
@@ -14,18 +12,24 @@ UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data
                    "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}}}}}}}
 
 
-class StreamingUploadRequest(Request):
-    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        # Werkzeug writes each file part in small chunks to what this returns: straight to storage.
-        return current_app.extensions["attachment_storage"].new_upload()
-
-
-def download_response(attachment, stream: BinaryIO) -> Response:
+def download_response(attachment) -> Response:
     """The file itself, always as a download with its own name: never rendered in the page's origin,
-    never sniffed into another type, and kept out of shared caches."""
+    never sniffed into another type, and kept out of shared caches. The caller has authorised it;
+    a bucket may answer it instead, through a short-lived signed address (S3_DOWNLOADS=redirect)."""
+    storage = current_app.extensions["attachment_storage"]
+    url = storage.download_url(attachment.storage_key, attachment.filename, attachment.content_type)
+    if url is not None:
+        response = redirect(url, 303)
+        response.cache_control.private = True
+        response.cache_control.no_store = True
+        return response
+    stream = storage.open(attachment.storage_key)
     response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.filename, etag=attachment.sha256, conditional=True,
                          max_age=0)
+    size = getattr(stream, "size", None)
+    if size is not None and response.status_code == 200 and response.content_length is None:
+        response.content_length = size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.private = True
     return response

@@ -1,6 +1,7 @@
 """Uploading, listing, reading and scanning case attachments."""
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 from typing import BinaryIO, Callable
@@ -12,15 +13,18 @@ from werkzeug.datastructures import FileStorage
 from app import access
 from app.accounts.models import User
 from app.attachments.models import SCANNABLE_KINDS, Attachment, AttachmentKind, AttachmentVisibility
-from app.attachments.storage import IncomingFile
 from app.audit.services import record
 from app.cases.models import Case
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.files import moving
+from app.files.storage import Incoming
+from app.files.uploads import forget, release_uploads
 
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+log = logging.getLogger(__name__)
 UploadReader = Callable[[], tuple[str | None, FileStorage | None]]
 
 
@@ -58,21 +62,24 @@ def receive(actor: User, authorise: Callable[[], Case], read_upload: UploadReade
     """
     with unit_of_work():
         authorise()
-    kind, file = read_upload()
-    if file is None or not isinstance(file.stream, IncomingFile):
-        raise InvalidInput("Send the file as multipart/form-data in the field 'file'.", code="file_missing")
     try:
-        attachment_kind = AttachmentKind(kind or "")
-    except ValueError:
-        raise InvalidInput("Field 'kind' must be one of: " + ", ".join(k.value for k in AttachmentKind) + ".",
-                           code="invalid_kind", details={"kind": kind}) from None
-    if file.stream.size == 0:
-        raise InvalidInput("The file is empty.", code="file_empty")
-    name = display_name(file.filename)
-    content_type = (file.mimetype or "").lower()
-    if not CONTENT_TYPE.match(content_type) or content_type == "application/octet-stream":
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    kept_key = storage().keep(file.stream)
+        kind, file = read_upload()
+        if file is None or not isinstance(file.stream, Incoming):
+            raise InvalidInput("Send the file as multipart/form-data in the field 'file'.", code="file_missing")
+        try:
+            attachment_kind = AttachmentKind(kind or "")
+        except ValueError:
+            raise InvalidInput("Field 'kind' must be one of: " + ", ".join(k.value for k in AttachmentKind) + ".",
+                               code="invalid_kind", details={"kind": kind}) from None
+        if file.stream.size == 0:
+            raise InvalidInput("The file is empty.", code="file_empty")
+        name = display_name(file.filename)
+        content_type = (file.mimetype or "").lower()
+        if not CONTENT_TYPE.match(content_type) or content_type == "application/octet-stream":
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        kept_key = storage().keep(file.stream)
+    finally:
+        release_uploads()  # whatever was received and not kept, this one on failure
     try:
         with unit_of_work() as uow:
             case = authorise()
@@ -93,8 +100,13 @@ def receive(actor: User, authorise: Callable[[], Case], read_upload: UploadReade
                 on_stored(uow, attachment)
             return attachment
     except BaseException:
-        storage().delete(kept_key)
+        forget(kept_key)
         raise
+
+
+def kept_files():
+    """Every attachment's (key, sha256, size), for moving them to another store."""
+    return moving.named_files(Attachment.id, Attachment.storage_key, Attachment.sha256, Attachment.size)
 
 
 def list_attachments(actor: User, case_id: int) -> list[Attachment]:
@@ -124,11 +136,6 @@ def case_attachment(actor: User, case_id: int, attachment_id: int) -> Attachment
     if attachment is None:
         raise NotFound(f"Attachment {attachment_id} not found.", code="attachment_not_found")
     return attachment
-
-
-def open_content(actor: User, case_id: int, attachment_id: int) -> tuple[Attachment, BinaryIO]:
-    attachment = get_attachment(actor, case_id, attachment_id)
-    return attachment, storage().open(attachment.storage_key)
 
 
 def scan(attachment_id: int, scanner: Callable[[BinaryIO], dict]) -> None:

@@ -298,8 +298,7 @@ def attachments_section(case_id: int):
 @login_required
 def download_attachment(case_id: int, attachment_id: int):
     """The file itself, always as a download: never rendered in the page's origin."""
-    attachment, stream = attachments.open_content(current_user, case_id, attachment_id)
-    return download_response(attachment, stream)
+    return download_response(attachments.get_attachment(current_user, case_id, attachment_id))
 
 
 # Pages show byte counts as people read them.

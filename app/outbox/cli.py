@@ -2,14 +2,15 @@
 
 With REDIS_URL set, run beside the web processes:
 
-    flask outbox relay    # one per deployment (a second one only queues duplicate
-                          # jobs, which run once): hands over the events whose
-                          # hand-off after commit failed or went stale
+    flask scheduler       # one per deployment: enqueues the periodic jobs, the
+                          # outbox relay among them (app/scheduling)
     flask worker          # any number: runs the jobs of the queues default,
                           # notifications and payments, a forked work-horse per job
 
-`rq worker -u $REDIS_URL default notifications payments` works as well, but
-each work-horse then builds the application itself, once per job. Without
+`flask outbox relay` is the relay as a loop of its own (or one pass with
+--once): it hands over the events whose hand-off after commit failed or went
+stale. `rq worker -u $REDIS_URL default notifications payments` works as well,
+but each work-horse then builds the application itself, once per job. Without
 REDIS_URL (the embedded default) neither is needed: jobs run on a background
 thread of the web process.
 """

@@ -7,6 +7,7 @@ from app import access
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.errors import InvalidInput
+from app.files.uploads import release_uploads
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import PayoutStatus
 from app.payments.schemas import (AllocationQuerySchema, AllocationSchema, AllocationSetSchema,
@@ -52,11 +53,19 @@ def add_proof(claim_id):
     claims.get_claim(user, claim_id)  # 404 before reading an upload for someone else's claim
     # Proof files may be larger than a JSON body; the limit is set before the body is read.
     request.max_content_length = current_app.config["PAYMENTS_PROOF_MAX_BYTES"] + 64 * 1024
-    upload = request.files.get("file")
+    try:
+        upload = request.files.get("file")
+    except BaseException:
+        release_uploads()
+        raise
     if upload is None or not upload.filename:
+        release_uploads()
         raise InvalidInput("Send the file as multipart field `file`.", code="file_missing",
                            details={"fields": {"file": ["Missing."]}})
-    return claims.add_proof(user, claim_id, upload.stream, upload.filename, upload.mimetype)
+    try:
+        return claims.add_proof(user, claim_id, upload.stream, upload.filename, upload.mimetype)
+    finally:
+        release_uploads()
 
 
 @blp.route("/claims/<int:claim_id>/submit", methods=["POST"], endpoint="submit_claim")
@@ -206,8 +215,13 @@ def import_statement():
     user = api_user()
     access.require(user, "reconciliation.run")  # before reading anyone's upload
     request.max_content_length = STATEMENT_MAX_BYTES
-    upload = request.files.get("file")
+    try:
+        upload = request.files.get("file")
+    except BaseException:
+        release_uploads()
+        raise
     if upload is None or not upload.filename:
+        release_uploads()
         raise InvalidInput("Send the statement as multipart field `file`.", code="file_missing",
                            details={"fields": {"file": ["Missing."]}})
     return reconciliation.reconcile(user, upload.filename, _read_all(upload))

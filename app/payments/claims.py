@@ -17,6 +17,8 @@ from app import access
 from app.accounts.models import Organisation, OrgKind, User
 from app.audit.services import record
 from app.clock import now
+from app.files import moving
+from app.files.uploads import forget
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, DomainError, NotFound, RuleViolation
 from app.pagination import DEFAULT_LIMIT, Page, paginate
@@ -60,27 +62,47 @@ def create_claim(actor: User, data: dict[str, Any]) -> Claim:
 
 
 def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: str) -> ClaimAttachment:
-    """Attach a proof-of-performance file (already streamed to storage) to a draft MDF claim."""
-    storage = current_app.extensions["attachment_storage"]
+    """Attach a proof-of-performance file (already streamed to storage) to a draft MDF claim.
+
+    The bytes are kept before the unit of work and removed again if it fails: keeping
+    may call the object store, which never happens with a transaction open.
+    """
     with unit_of_work() as uow:
-        claim = access.get_claim(actor, claim_id)
-        access.require(actor, "claim.file")
-        claim = _locked(uow.session, claim.id)
-        if claim.status is not ClaimStatus.DRAFT:
-            raise _illegal(claim, "given new proof")
-        if claim.type is not ClaimType.MDF:
-            raise RuleViolation("Only MDF claims carry proof of performance.", code="proof_not_applicable")
-        if upload.size == 0:
-            raise RuleViolation("The file is empty.", code="empty_file")
-        key = storage.keep(upload)
-        attachment = ClaimAttachment(claim_id=claim.id, filename=filename[:255], size_bytes=upload.size,
-                                     content_type=(content_type or "application/octet-stream")[:100],
-                                     sha256=upload.sha256, storage_name=key, uploaded_by_id=actor.id)
-        uow.session.add(attachment)
-        uow.session.flush()
-        record(actor, "claim", claim.id, "claim.proof_added",
-               after={"attachment_id": attachment.id, "sha256": attachment.sha256})
-        return attachment
+        _proof_allowed(uow.session, actor, claim_id)
+    if upload.size == 0:
+        raise RuleViolation("The file is empty.", code="empty_file")
+    key = current_app.extensions["attachment_storage"].keep(upload)
+    try:
+        with unit_of_work() as uow:
+            claim = _proof_allowed(uow.session, actor, claim_id)
+            attachment = ClaimAttachment(claim_id=claim.id, filename=filename[:255], size_bytes=upload.size,
+                                         content_type=(content_type or "application/octet-stream")[:100],
+                                         sha256=upload.sha256, storage_name=key, uploaded_by_id=actor.id)
+            uow.session.add(attachment)
+            uow.session.flush()
+            record(actor, "claim", claim.id, "claim.proof_added",
+                   after={"attachment_id": attachment.id, "sha256": attachment.sha256})
+            return attachment
+    except BaseException:
+        forget(key)
+        raise
+
+
+def kept_files():
+    """Every proof's (key, sha256, size), for moving them to another store."""
+    return moving.named_files(ClaimAttachment.id, ClaimAttachment.storage_name, ClaimAttachment.sha256,
+                              ClaimAttachment.size_bytes)
+
+
+def _proof_allowed(session, actor: User, claim_id: int) -> Claim:
+    claim = access.get_claim(actor, claim_id)
+    access.require(actor, "claim.file")
+    claim = _locked(session, claim.id)
+    if claim.status is not ClaimStatus.DRAFT:
+        raise _illegal(claim, "given new proof")
+    if claim.type is not ClaimType.MDF:
+        raise RuleViolation("Only MDF claims carry proof of performance.", code="proof_not_applicable")
+    return claim
 
 
 def submit_claim(actor: User, claim_id: int) -> Claim:

@@ -7,6 +7,10 @@ below are what create_app merges into app.extensions["outbox_handlers"] and
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
+
 from app.jobs import job_context
 from app.payments import notifications, payouts
 from app.uow import UnitOfWork
@@ -55,3 +59,11 @@ def refresh_payout(payout_id: int) -> str:
     """RQ entry point for polling one in-transit payout's status."""
     with job_context():
         return payouts.refresh_payout(payout_id)
+
+
+def sweep_payouts() -> dict[str, int]:
+    """Scheduled: restart stalled pending payouts and poll long in-transit ones (`flask payments sweep`)."""
+    with job_context():
+        config = current_app.config
+        return payouts.sweep(timedelta(seconds=config["PAYMENTS_SWEEP_STALLED_AFTER"]),
+                             timedelta(seconds=config["PAYMENTS_SWEEP_REFRESH_AFTER"]))

@@ -11,7 +11,6 @@ clocks (app.srs.clocks says why).
 """
 from __future__ import annotations
 
-from typing import BinaryIO
 
 
 from app import access
@@ -71,8 +70,3 @@ def get_attachment(actor: User, number: str, attachment_id: int) -> Attachment:
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
         return attachments.case_attachment(actor, sr.case_id, attachment_id)
-
-
-def open_content(actor: User, number: str, attachment_id: int) -> tuple[Attachment, BinaryIO]:
-    attachment = get_attachment(actor, number, attachment_id)
-    return attachment, attachments.storage().open(attachment.storage_key)

@@ -41,5 +41,4 @@ def get_attachment(sr_number, attachment_id):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
 def download(sr_number, attachment_id):
     """The file itself, always as a download."""
-    attachment, stream = attachments.open_content(api_user(), sr_number, attachment_id)
-    return download_response(attachment, stream)
+    return download_response(attachments.get_attachment(api_user(), sr_number, attachment_id))

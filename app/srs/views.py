@@ -182,8 +182,7 @@ def upload_attachment(number: str):
 @login_required
 def download_attachment(number: str, attachment_id: int):
     """The file itself, always as a download: never rendered in the page's origin."""
-    attachment, stream = sr_attachments.open_content(current_user, number, attachment_id)
-    return download_response(attachment, stream)
+    return download_response(sr_attachments.get_attachment(current_user, number, attachment_id))
 
 
 def _rma_form() -> dict:

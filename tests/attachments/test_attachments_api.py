@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
+import pytest
 import sqlalchemy as sa
 
 from app.attachments.models import Attachment
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.outbox.models import OutboxEvent
+from tests.attachment_store import current_store
 from tests.case_helpers import LOG_TEXT, new_case, upload
 
+# Every test here runs on the local folder and on the S3 API.
+pytestmark = pytest.mark.usefixtures("attachment_store")
 
-def stored_files(app) -> list[str]:
-    root = app.config["ATTACHMENTS_DIR"]
-    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files)
+
+def stored_files(app):
+    return current_store(app).everything()
 
 
 def test_upload_records_size_and_sha256_and_downloads_back(app, client, tokens):
@@ -41,15 +44,14 @@ def test_upload_records_size_and_sha256_and_downloads_back(app, client, tokens):
     assert [a["id"] for a in listed.json] == [attachment["id"]]
 
 
-def test_client_paths_are_never_used_for_storage(app, client, tokens):
+def test_client_paths_are_never_used_for_storage(app, client, tokens, attachment_store):
     case = new_case(client, tokens["engineer"])
     answer = upload(client, tokens["engineer"], case["id"], filename="../../../etc/passwd")
     assert answer.status_code == 201
     assert answer.json["filename"] == "passwd"
     with app.app_context():
         key = db.session.get(Attachment, answer.json["id"]).storage_key
-    objects = os.path.join(app.config["ATTACHMENTS_DIR"], "objects")
-    assert any(path.endswith(key) and path.startswith(objects) for path in stored_files(app))
+    assert key in attachment_store.kept() and len(key) == 32  # a generated name, nothing of the client's
 
 
 def test_too_large_upload_is_413_and_leaves_nothing_behind(app, client, tokens):

@@ -1,6 +1,7 @@
 """GET/PUT /api/v1/cases/{id}/checklist: evaluation, kinds, conditions and pinning."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from app.checklists.definitions import ChecklistRegistry, load_file
@@ -48,6 +49,7 @@ def test_hardware_crash_case_requires_rma_and_core_file(client, tokens):
         assert by_code[code]["required"] is True, code
 
 
+@pytest.mark.usefixtures("attachment_store")  # uploads: on both stores
 def test_crash_signature_in_a_log_makes_the_core_file_required(client, tokens):
     case = new_case(client, tokens["engineer"])
     crash_log = b"<Crit:Kernel> Process hal crashed with signal 11 (SIGSEGV)\n"
@@ -106,6 +108,7 @@ def test_values_must_fit_the_item_kind(client, tokens, app):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ChecklistResponse)) == 0
 
 
+@pytest.mark.usefixtures("attachment_store")  # uploads: on both stores
 def test_attachment_items_take_only_the_cases_attachments_of_allowed_kinds(client, tokens):
     headers = tokens["engineer"]
     case, other = new_case(client, headers), new_case(client, headers)
@@ -179,6 +182,7 @@ def test_a_new_version_changes_no_open_case_until_migrated(app, client, tokens, 
         app.extensions["checklists"] = published
 
 
+@pytest.mark.usefixtures("attachment_store")  # uploads: on both stores
 def test_complete_checklist_reports_complete(client, tokens):
     case = new_case(client, tokens["engineer"])
     complete_checklist(client, tokens["engineer"], case["id"])

@@ -169,6 +169,7 @@ def test_a_gtac_file_is_neither_the_response_nor_an_update(client, tokens, clock
     assert detail["clocks"]["update"]["due_at"] == (T0 + 3 * H + 24 * H).isoformat()
 
 
+@pytest.mark.usefixtures("attachment_store")  # on both stores
 def test_an_sr_closed_while_the_file_arrived_keeps_neither_file_nor_entry(app, client, tokens, monkeypatch):
     number = make_sr(app, "in_progress")
     before = stored_files(app)
@@ -192,6 +193,7 @@ def test_an_sr_closed_while_the_file_arrived_keeps_neither_file_nor_entry(app, c
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
 
 
+@pytest.mark.usefixtures("attachment_store")  # on both stores
 def test_a_failure_after_the_file_was_kept_removes_it_with_everything_else(app, client, tokens, monkeypatch):
     number = make_sr(app, "in_progress")
     before = stored_files(app)

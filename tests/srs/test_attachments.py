@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 
 import pytest
 import sqlalchemy as sa
 
 from app.attachments.models import Attachment
 from app.extensions import db
+from tests.attachment_store import current_store
 from tests.case_helpers import LOG_TEXT, upload
 from tests.srs.helpers import escalate, get_sr, make_sr
 from tests.web.helpers import sign_in, text
@@ -24,9 +24,13 @@ def sr_upload(client, headers, number, content=GTAC_LOG, kind="other", filename=
                        content_type="multipart/form-data")
 
 
-def stored_files(app) -> list[str]:
-    root = app.config["ATTACHMENTS_DIR"]
-    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files)
+# Every test here runs on the local folder and on the S3 API.
+pytestmark = pytest.mark.usefixtures("attachment_store")
+
+
+def stored_files(app):
+    """What the store holds: kept files, and uploads in flight."""
+    return current_store(app).everything()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from app.attachments.models import Attachment
 from app.audit.models import AuditEvent
+from tests.attachment_store import current_store
 from tests.case_helpers import LOG_TEXT, new_case, upload
 from tests.web.helpers import count, sign_in, text
 
@@ -26,16 +27,19 @@ class CountingStorage:
         return getattr(self.storage, name)
 
 
+# Every test here runs on the local folder and on the S3 API.
+pytestmark = pytest.mark.usefixtures("attachment_store")
+
+
 @pytest.fixture
-def storage(app, monkeypatch):
+def storage(app, monkeypatch, attachment_store):
     counting = CountingStorage(app.extensions["attachment_storage"])
     monkeypatch.setitem(app.extensions, "attachment_storage", counting)
     return counting
 
 
-def kept_files(app) -> set[str]:
-    objects = app.extensions["attachment_storage"].objects
-    return {str(path) for path in objects.rglob("*") if path.is_file()} if objects.exists() else set()
+def kept_files(app):
+    return current_store(app).everything()
 
 
 def picker(html: str) -> str:

@@ -1,7 +1,10 @@
 """In a real browser: the case page shows triage's findings and keeps the weaker matches folded away."""
 import re
 
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
 
 CASE = {"serial_number": "ACME-0002", "software_version": "32.6.1.4", "severity": "S2",
         "title": "Stack unit restarts when many multicast groups join",

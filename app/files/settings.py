@@ -1,0 +1,11 @@
+"""The store the settings ask for: a local folder or an S3-compatible bucket (ATTACHMENTS_STORAGE)."""
+from __future__ import annotations
+
+from app.files import s3
+from app.files.storage import LocalStorage, Storage
+
+
+def make_storage(config: dict) -> Storage:
+    if config["ATTACHMENTS_STORAGE"] == "s3":
+        return s3.from_config(config)
+    return LocalStorage(config["ATTACHMENTS_DIR"])

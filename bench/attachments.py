@@ -1,0 +1,198 @@
+"""Benchmark: one very large upload to the local folder and to an S3 API, in the same run.
+
+    .venv/bin/python -m bench.attachments                      # 1 GiB to each store
+    .venv/bin/python -m bench.attachments --size-mib 64 --output /tmp/attachments.json   # a quick look
+
+Target (issue 17): a 1 GiB upload to the S3 back end with the worker's resident
+memory flat, and its throughput at least half of the local back end's.
+
+Starts moto's S3 API (`python -m moto.server`) on a free loopback port with a
+fresh bucket, then, for each store in turn, gunicorn in production mode (one
+gthread worker, PostgreSQL database gtac_bench_attachments, recreated) and
+streams one multipart upload of --size-mib MiB to POST /api/v1/cases/{id}/attachments
+from this process, sampling the worker's RSS every 0.1 s meanwhile. The figures
+for S3 include moto's own work on the same machine (it keeps the parts in
+memory and hashes them), so they are pessimistic for a real store. Results:
+bench/results/attachments-<date>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import dataset, machine, provenance
+from bench.escalation_flow import CASE, issue_token, vm_hwm_kib
+from bench.server import Gunicorn, GunicornSettings, free_port, production_env
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+TARGETS = {"s3_throughput_share_of_local_min": 0.5, "worker_rss_growth_mib_max": 64}
+PART_SIZE = 8 * 1024 * 1024
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def vm_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Moto:
+    """moto's S3 API on a free loopback port, with one bucket."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.bucket = f"bench-{uuid.uuid4().hex[:8]}"
+
+    def __enter__(self) -> "Moto":
+        import boto3
+
+        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        env={**os.environ, **CREDENTIALS})
+        deadline = time.monotonic() + 30
+        client = boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")
+        while True:
+            try:
+                client.create_bucket(Bucket=self.bucket)
+                return self
+            except Exception:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise SystemExit("moto's S3 API did not start")
+                time.sleep(0.2)
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def stream_upload(port: int, token: str, worker: int, size: int) -> dict:
+    """One multipart upload of `size` bytes, sent as it is made; the worker's RSS sampled meanwhile."""
+    boundary = uuid.uuid4().hex
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nsupport_bundle\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bundle.tgz\"\r\n"
+            f"Content-Type: application/gzip\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    chunk = os.urandom(1024 * 1024)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1800)
+    connection.request("POST", "/api/v1/cases", body=json.dumps(CASE).encode(),
+                       headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    case_id = json.loads(connection.getresponse().read())["id"]
+    rss_before = vm_rss_kib(worker)
+    samples: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            samples.append(vm_rss_kib(worker))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    digest = hashlib.sha256()
+    connection.putrequest("POST", f"/api/v1/cases/{case_id}/attachments")
+    connection.putheader("Authorization", f"Bearer {token}")
+    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    connection.putheader("Content-Length", str(len(head) + size + len(tail)))
+    connection.endheaders()
+    started = time.perf_counter()
+    connection.send(head)
+    sent = 0
+    while sent < size:
+        piece = chunk[: min(len(chunk), size - sent)]
+        digest.update(piece)
+        connection.send(piece)
+        sent += len(piece)
+    connection.send(tail)
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    peak = max(samples or [rss_before])
+    return {"bytes": size, "status": response.status, "seconds": round(elapsed, 2),
+            "mib_per_s": round(size / 1024**2 / elapsed, 1),
+            "stored_size": answer.get("size"), "sha256_matches": answer.get("sha256") == digest.hexdigest(),
+            "worker_rss_mib_before": round(rss_before / 1024, 1),
+            "worker_rss_mib_peak_during": round(peak / 1024, 1),
+            "worker_rss_growth_mib": round((peak - rss_before) / 1024, 1),
+            "worker_rss_samples": len(samples),
+            "worker_peak_rss_mib_lifetime": round(vm_hwm_kib(worker) / 1024, 1)}
+
+
+def measure(store: str, database_url: str, size: int, extra_env: dict[str, str], secret_env: dict[str, str]) -> dict:
+    settings = GunicornSettings(workers=1, worker_class="gthread", threads=4, extra_env=extra_env)
+    env = production_env(database_url, {**extra_env, **secret_env})
+    with Gunicorn(settings, database_url, REPO, env=env) as server:
+        token = issue_token(server.port)
+        result = stream_upload(server.port, token, server.worker_pids()[0], size)
+    print(f"{store}: {json.dumps(result)}", flush=True)
+    return {"gunicorn": settings.describe(), **result}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/gtac_bench_attachments")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    started = datetime.now(timezone.utc)
+    output = args.output or RESULTS / f"attachments-{started:%Y-%m-%d}.json"
+    tracked = provenance.start(REPO, [dataset.database_name(args.database_url)])
+    size = args.size_mib * 1024 * 1024
+
+    dataset.reset_database(args.database_url)
+    dataset.flask(args.database_url, REPO, "db", "upgrade")
+    dataset.flask(args.database_url, REPO, "demo", "seed")
+    runs = {}
+    with tempfile.TemporaryDirectory(prefix="gtac-bench-attachments-") as folder:
+        runs["local"] = measure("local", args.database_url, size,
+                                {"ATTACHMENTS_STORAGE": "local", "ATTACHMENTS_DIR": folder}, {})
+    with Moto() as s3:
+        runs["s3"] = measure("s3", args.database_url, size,
+                             {"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": s3.bucket, "S3_ENDPOINT_URL": s3.url,
+                              "S3_REGION": "us-east-1", "S3_PART_SIZE": str(PART_SIZE)}, CREDENTIALS)
+
+    share = runs["s3"]["mib_per_s"] / runs["local"]["mib_per_s"]
+    report = {
+        "benchmark": "attachments",
+        "date": started.isoformat(timespec="seconds"),
+        "command": "python -m bench.attachments " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine.describe(args.database_url),
+        "deployment": {"database": "PostgreSQL on 127.0.0.1", "s3": "moto server on 127.0.0.1 (same machine)",
+                       "s3_part_size": PART_SIZE},
+        "settings": {"size_mib": args.size_mib},
+        "targets": TARGETS,
+        "results": runs,
+        "s3_throughput_share_of_local": round(share, 2),
+        **tracked.finish(),
+    }
+    report["verdicts"] = {
+        "both_stored_whole": all(r["status"] == 201 and r["stored_size"] == size and r["sha256_matches"]
+                                 for r in runs.values()),
+        "s3_at_least_half_of_local": share >= TARGETS["s3_throughput_share_of_local_min"],
+        "s3_worker_rss_flat": runs["s3"]["worker_rss_growth_mib"] <= TARGETS["worker_rss_growth_mib_max"],
+        "full_size": args.size_mib >= 1024,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({"results": runs, "share": report["s3_throughput_share_of_local"],
+                      "verdicts": report["verdicts"]}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
