@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from base64 import b64encode
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -19,13 +18,7 @@ from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.extensions import db
 from tests.rq_path import DrainingDispatcher
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# The fixtures that start chromium (through launched_chromium()). A test that uses one must be
-# marked `browser`, or `-m "not browser"` would still start a browser: pytest_collection_modifyitems
-# stops the run when one is not.
-CHROMIUM_FIXTURES = frozenset({"browser", "chromium"})
+pytest_plugins = ["tests.browser"]
 
 DEMO_EMAILS = {
     "engineer": "engineer@northwind.example",
@@ -244,32 +237,6 @@ def redis_url():
     connection.flushdb()
     yield url
     connection.flushdb()
-
-
-@contextmanager
-def launched_chromium():
-    """Debian's headless chromium through Playwright. Skips when either is absent; under CI's
-    REQUIRE_BROWSER=1 the test fails instead, so a missing browser cannot pass as green."""
-    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("browser", False, "needs Playwright's Python package (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def pytest_collection_modifyitems(config, items):
-    unmarked = [item.nodeid for item in items
-                if CHROMIUM_FIXTURES & set(getattr(item, "fixturenames", ()))
-                and item.get_closest_marker("browser") is None]
-    if unmarked:
-        raise pytest.UsageError("these tests drive chromium but are not marked `browser` "
-                                "(add pytestmark = pytest.mark.browser): " + ", ".join(unmarked))
 
 
 @pytest.fixture(scope="session")

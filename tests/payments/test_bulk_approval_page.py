@@ -8,8 +8,8 @@ import pytest
 
 from app.payments.models import Payout
 from app.payments.schemas import MAX_BULK_APPROVALS
+from tests.browser import sign_in
 from tests.payments.conftest import count
-from tests.payments.test_browser import chromium, sign_in  # noqa: F401  (the fixture, shared with the single approval)
 
 PAGE = "/payments/programmes"
 ACTION = "/payments/claims/approvals"
@@ -179,42 +179,36 @@ def test_a_post_without_the_pages_token_is_refused(payments, signed_in, app, one
 
 
 @pytest.mark.browser
-def test_programmes_tick_two_claims_approve_them_and_both_reach_paid(
-        chromium, live_server, sandbox, payments, demo):  # noqa: F811
+def test_programmes_tick_two_claims_approve_them_and_both_reach_paid(page, sandbox, payments):
     sandbox.faults(settle_after=0.5)
     first, second, left = (payments.claim(amount=11_000), payments.claim(amount=12_000),
                            payments.claim(amount=13_000))
-    context = chromium.new_context(base_url=live_server)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    try:
-        sign_in(page, "programs")
-        page.goto(PAGE)
-        select_all = page.get_by_label("Select all claims")
-        boxes = page.locator('input[type="checkbox"][name="claim_id"]')
-        assert boxes.count() >= 3
-        select_all.check()
-        assert all(boxes.nth(n).is_checked() for n in range(boxes.count()))
-        select_all.uncheck()
-        assert not any(boxes.nth(n).is_checked() for n in range(boxes.count()))
-        page.get_by_label(f"Select claim {first}", exact=True).check()
-        assert select_all.evaluate("box => box.indeterminate")
-        page.get_by_label(f"Select claim {second}", exact=True).check()
-        page.get_by_role("button", name="Approve selected").click()
-        page.get_by_text("Approved 2 claims; their payouts have started.").wait_for()
-        for claim_id in (first, second):
-            page.goto(f"/payments/claims/{claim_id}")
-            deadline = time.monotonic() + 20
-            # innerText follows the CSS capitalisation of status badges: compare case-insensitively.
-            while page.locator("#payout-status").inner_text().strip().lower() != "paid":
-                assert time.monotonic() < deadline, f"claim {claim_id} did not reach paid in the browser"
-                time.sleep(0.3)
-                page.reload()
-        page.goto(f"/payments/claims/{left}")
-        assert page.locator("h1").inner_text().strip().lower().endswith("submitted")
-        assert payments.get_claim(left)["status"] == "submitted" and payments.payout_of(left) is None
-        page.goto(PAGE)
-        assert page.get_by_label(f"Select claim {left}", exact=True).is_visible()
-        assert page.get_by_label(f"Select claim {first}", exact=True).count() == 0
-    finally:
-        context.close()
+    page.set_default_timeout(15_000)
+    sign_in(page, "programs")
+    page.goto(PAGE)
+    select_all = page.get_by_label("Select all claims")
+    boxes = page.locator('input[type="checkbox"][name="claim_id"]')
+    assert boxes.count() >= 3
+    select_all.check()
+    assert all(boxes.nth(n).is_checked() for n in range(boxes.count()))
+    select_all.uncheck()
+    assert not any(boxes.nth(n).is_checked() for n in range(boxes.count()))
+    page.get_by_label(f"Select claim {first}", exact=True).check()
+    assert select_all.evaluate("box => box.indeterminate")
+    page.get_by_label(f"Select claim {second}", exact=True).check()
+    page.get_by_role("button", name="Approve selected").click()
+    page.get_by_text("Approved 2 claims; their payouts have started.").wait_for()
+    for claim_id in (first, second):
+        page.goto(f"/payments/claims/{claim_id}")
+        deadline = time.monotonic() + 20
+        # innerText follows the CSS capitalisation of status badges: compare case-insensitively.
+        while page.locator("#payout-status").inner_text().strip().lower() != "paid":
+            assert time.monotonic() < deadline, f"claim {claim_id} did not reach paid in the browser"
+            time.sleep(0.3)
+            page.reload()
+    page.goto(f"/payments/claims/{left}")
+    assert page.locator("h1").inner_text().strip().lower().endswith("submitted")
+    assert payments.get_claim(left)["status"] == "submitted" and payments.payout_of(left) is None
+    page.goto(PAGE)
+    assert page.get_by_label(f"Select claim {left}", exact=True).is_visible()
+    assert page.get_by_label(f"Select claim {first}", exact=True).count() == 0

@@ -12,7 +12,7 @@ import requests
 from app import create_app
 from app.extensions import db
 from app.live.broker import InProcessBroker, RedisBroker
-from tests.srs.conftest import serve
+from tests.browser import serve
 from tests.srs.helpers import make_sr, move
 from tests.srs.sse_client import EventReader
 from tests.web.helpers import csrf_token

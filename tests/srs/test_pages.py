@@ -6,44 +6,11 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_EMAILS, launched_chromium
+from tests.browser import sign_in
 from tests.srs.helpers import escalate, make_sr, move
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser, live_url, demo):
-    context = browser.new_context(base_url=live_url)
-    context.set_default_timeout(10_000)
-    outside: list[str] = []
-
-    def guard(route):
-        if route.request.url.startswith(live_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    tab = context.new_page()
-    yield tab
-    context.close()
-    assert not outside, f"pages loaded resources from outside the machine: {outside}"
-
-
-def sign_in(page, who: str):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(DEMO_EMAILS[who])
-    page.get_by_label("Password").fill("demo-password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+# Short stream heartbeats (live_url) for the pages that update without a reload.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("live_url")]
 
 
 def mark_page(page):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import sign_in
 from tests.srs.helpers import escalate, get_sr, make_sr
-from tests.srs.test_pages import browser, page, sign_in  # noqa: F401  (the SR pages' browser fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.webhooks import services as webhooks
 from app.uow import unit_of_work
-from tests.srs.conftest import serve
+from tests.browser import serve
 from tests.case_helpers import new_case
 from tests.srs.helpers import escalate, make_sr, move
 

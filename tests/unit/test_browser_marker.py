@@ -8,7 +8,7 @@ pytest_plugins = ["pytester"]
 CONFTEST = '''
 import pytest
 
-from tests.conftest import pytest_collection_modifyitems  # the rule under test
+from tests.browser import pytest_collection_modifyitems  # the rule under test
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import open_page
+from tests.browser import open_page
 
 pytestmark = pytest.mark.browser
 

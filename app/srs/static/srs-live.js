@@ -100,7 +100,7 @@
           '<td data-field="severity"></td><td>New SR</td>' +
           (table.querySelectorAll("thead th").length > 7 ?
             '<td data-field="queue"></td><td></td>' : "") +
-          '<td data-field="status"></td><td data-field="assignee"></td><td data-field="sla_due_at"></td>' +
+          '<td data-field="status"></td><td data-field="assignee" data-label="Engineer"></td><td data-field="sla_due_at"></td>' +
           '<td data-field="management_level"></td>';
         body.insertBefore(row, body.firstChild);
       }

@@ -1,0 +1,173 @@
+"""The one browser plugin: the test app behind a real HTTP server, Debian's headless chromium through
+Playwright, a signed-in page, and the checks every page must pass (axe-core, a 390 px screen).
+
+Registered from tests/conftest.py, so every package's browser tests share one live server, one way
+to launch chromium and one `sign_in`.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.demo.seed import DEMO_PASSWORD
+from tests.conftest import DEMO_EMAILS, need
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The fixture that starts chromium. A test that uses it must be marked `browser`, or
+# `-m "not browser"` would still start a browser: pytest_collection_modifyitems stops the run.
+CHROMIUM_FIXTURE = "browser"
+PHONE = {"width": 390, "height": 844}
+
+
+def serve(application, ssl_context=None):
+    """Serve an application on a free loopback port from a thread (over TLS with `ssl_context`);
+    returns (base url, stop)."""
+    server = make_server("127.0.0.1", 0, application, threaded=True, ssl_context=ssl_context)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+    return f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}", stop
+
+
+@contextmanager
+def launched_chromium():
+    """Debian's headless chromium through Playwright. Skips when either is absent; under CI's
+    REQUIRE_BROWSER=1 the test fails instead, so a missing browser cannot pass as green."""
+    need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("browser", False, "needs Playwright's Python package (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app on 127.0.0.1 and a free port, served from a background thread."""
+    url, stop = serve(app)
+    yield url
+    stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Per module: Playwright's sync API cannot run twice at once in one thread, so a session-wide
+    # browser would break a module that starts its own event loop (or Playwright) later.
+    with launched_chromium() as chromium:
+        yield chromium
+
+
+@contextmanager
+def open_page(browser, base_url, **options):
+    """A fresh browser context (no cookies) on `base_url`; fails fast rather than hangs, and fails
+    the test when a page loads anything from outside this machine."""
+    context = browser.new_context(base_url=base_url, **options)
+    context.set_default_timeout(10_000)
+    outside: list[str] = []
+
+    def guard(route):
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    yield context.new_page()
+    context.close()
+    assert not outside, f"pages loaded resources from outside the machine: {outside}"
+
+
+@pytest.fixture
+def page(browser, live_server, demo):
+    """A page on the seeded demo data."""
+    with open_page(browser, live_server) as tab:
+        yield tab
+
+
+@pytest.fixture
+def phone(browser, live_server, demo):
+    """A page on the seeded demo data, on a 390 px wide touch screen."""
+    with open_page(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True) as tab:
+        yield tab
+
+
+@pytest.fixture
+def page_without_js(browser, live_server, demo):
+    """A page on the seeded demo data with JavaScript off: every form must still work."""
+    with open_page(browser, live_server, java_script_enabled=False) as tab:
+        yield tab
+
+
+def sign_in(page, who: str, password: str = DEMO_PASSWORD):
+    """Sign a demo user in through the login form."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(DEMO_EMAILS[who])
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    return page
+
+
+@pytest.fixture(name="sign_in")
+def sign_in_fixture():
+    """sign_in(page, "engineer") signs a demo user in through the login form."""
+    return sign_in
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def accessibility_violations(page) -> list[str]:
+    """What axe-core finds wrong on the page as it stands, one line per rule and element."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}"
+            for v in results.response["violations"] for node in v["nodes"]]
+
+
+def overflow(page) -> list[str]:
+    """Elements that stick out of the viewport to the right (nothing should need sideways scrolling)."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth <= width) return [];
+        return [...document.querySelectorAll('body *')]
+          .filter(e => e.getBoundingClientRect().right > width + 1
+                    && getComputedStyle(e).position !== 'fixed'
+)
+          .slice(0, 5)
+          .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                    (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')
+                    + ' right=' + Math.round(e.getBoundingClientRect().right));
+    }""")
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [item.nodeid for item in items
+                if CHROMIUM_FIXTURE in getattr(item, "fixturenames", ())
+                and item.get_closest_marker("browser") is None]
+    if unmarked:
+        raise pytest.UsageError("these tests drive chromium but are not marked `browser` "
+                                "(add pytestmark = pytest.mark.browser): " + ", ".join(unmarked))
