@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from swagger_ui_bundle import swagger_ui_path
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -110,5 +111,11 @@ def logout():
 
 @blp.get("/api/v1/docs")
 def api_docs():
-    """Interactive API reference rendered from the OpenAPI document."""
+    """Interactive API reference (Swagger UI) rendered from the OpenAPI document."""
     return render_template("api_docs.html")
+
+
+@blp.get("/api-reference/<path:filename>")
+def api_docs_asset(filename: str):
+    """Swagger UI's files, from the installed swagger-ui-bundle package: nothing comes from the internet."""
+    return send_from_directory(swagger_ui_path, filename, max_age=86_400)
