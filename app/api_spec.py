@@ -67,6 +67,14 @@ class DocumentConverter(OpenAPIConverter):
         # In OpenAPI 3.0 keywords beside a $ref are ignored: allOf keeps them.
         return {"allOf": [reference], **kept} if kept else reference
 
+    def _field2parameter(self, field: fields.Field, *, name: str, location: str) -> dict:
+        parameter = super()._field2parameter(field, name=name, location=location)
+        schema = parameter.get("schema", {})
+        if list(schema) == ["allOf"] and len(schema["allOf"]) == 1:
+            # The description went to the parameter: the reference alone is left.
+            parameter["schema"] = schema["allOf"][0]
+        return parameter
+
     def _register(self, name: str, component: dict) -> None:
         schemas = self.spec.components.schemas
         if name not in schemas:
