@@ -20,7 +20,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from app.api_spec import REFUSALS, EnumMarshmallowPlugin, OperationContract, response_name
+from app.api_spec import REFUSALS, DocumentMarshmallowPlugin, OperationContract, response_name
 from app.errors import DomainError, error_body
 from app.pagination import MAX_ID
 
@@ -222,7 +222,7 @@ class Api(flask_smorest.Api):
     def init_app(self, app, *, spec_kwargs=None):
         # Before any blueprint is registered: a rule picks its converter when it is added.
         app.url_map.converters["int"] = RecordIdConverter
-        spec_kwargs = {"marshmallow_plugin": EnumMarshmallowPlugin(), "extra_plugins": [OperationContract()],
+        spec_kwargs = {"marshmallow_plugin": DocumentMarshmallowPlugin(), "extra_plugins": [OperationContract()],
                        **(spec_kwargs or {})}
         super().init_app(app, spec_kwargs=spec_kwargs)
 

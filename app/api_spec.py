@@ -102,7 +102,7 @@ def _enum_name(field: fields.Field) -> str | None:
     return None
 
 
-class EnumMarshmallowPlugin(MarshmallowPlugin):
+class DocumentMarshmallowPlugin(MarshmallowPlugin):
     Converter = DocumentConverter
 
 
