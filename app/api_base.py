@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import flask_smorest
+from flask_smorest.utils import prepare_response
 import marshmallow as ma
 from flask import render_template, request
 from webargs import core
@@ -19,6 +20,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from app.api_spec import REFUSALS, DocumentMarshmallowPlugin, OperationContract, response_name
 from app.errors import DomainError, error_body
 from app.pagination import MAX_ID
 
@@ -138,6 +140,16 @@ class RecordIdConverter(IntegerConverter):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def operation(self, operation_id: str, *, refuses: tuple[int, ...] = ()):
+        """Name an operation in the OpenAPI document, and list the refusals its own rules give
+        (403, 409, 422...) beyond those every operation documents (app.api_spec)."""
+        def decorator(func):
+            func = self.doc(operationId=operation_id)(func)
+            for status in refuses:
+                func = self.alt_response(status, response_name(status))(func)
+            return func
+        return decorator
+
 
 class ErrorDetailSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "snake_case error code"})
@@ -210,10 +222,24 @@ class Api(flask_smorest.Api):
     def init_app(self, app, *, spec_kwargs=None):
         # Before any blueprint is registered: a rule picks its converter when it is added.
         app.url_map.converters["int"] = RecordIdConverter
+        spec_kwargs = {"marshmallow_plugin": DocumentMarshmallowPlugin(), "extra_plugins": [OperationContract()],
+                       **(spec_kwargs or {})}
         super().init_app(app, spec_kwargs=spec_kwargs)
 
     def handle_http_exception(self, error):
         return http_error(error)
+
+    def _register_responses(self):
+        super()._register_responses()
+        # flask-smorest's say only the status phrase; these replace them with what the refusal means here.
+        for status, description in REFUSALS.items():
+            response = {"description": description, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(response_name(status), response, lazy=True)
+        response = {"description": "An unexpected failure (500), or a store the request needs is unavailable "
+                                   "(503): nothing was changed.", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 class StrictBoolean(ma.fields.Boolean):

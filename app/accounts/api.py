@@ -13,7 +13,8 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Authentic
 
 
 @blp.route("/tokens", methods=["POST"], endpoint="issue")
-@blp.arguments(TokenRequestSchema, required=False)
+@blp.operation("issue_token", refuses=(429,))
+@blp.arguments(TokenRequestSchema, required=False, example={"name": "PSA integration"})
 @blp.response(201, IssuedTokenSchema)
 @blp.doc(security=[{"basicAuth": []}])
 def issue_token(body):
@@ -33,6 +34,7 @@ def issue_token(body):
 
 
 @blp.route("/tokens", methods=["GET"], endpoint="list")
+@blp.operation("list_tokens")
 @blp.response(200, TokenSchema(many=True))
 def list_tokens():
     """The caller's tokens (never their secrets)."""
@@ -40,6 +42,7 @@ def list_tokens():
 
 
 @blp.route("/tokens/<int:token_id>", methods=["DELETE"], endpoint="revoke")
+@blp.operation("revoke_token")
 @blp.response(204)
 def revoke_token(token_id):
     """Revoke one of the caller's tokens."""
@@ -47,6 +50,7 @@ def revoke_token(token_id):
 
 
 @blp.route("/me", methods=["GET"], endpoint="me")
+@blp.operation("get_current_user")
 @blp.response(200, MeSchema)
 def me():
     """The caller: id, e-mail, role and organisation."""

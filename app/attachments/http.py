@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import Response, current_app, redirect, send_file
 
+from app.api_spec import component, file_upload
 from app.attachments.models import AttachmentKind
 
-UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file", "kind"],
-    "properties": {"file": {"type": "string", "format": "binary"},
-                   "kind": {"type": "string", "enum": [k.value for k in AttachmentKind]}}}}}}}
+UPLOAD_DOC = file_upload("the file, up to MAX_UPLOAD_BYTES", kind=component(AttachmentKind.__name__))
+# A download answers the file (200), or where a bucket serves it, a redirect to it; a client that
+# sends the ETag it has back in If-None-Match is told that it has not changed.
+DOWNLOAD_DOC = {"responses": {
+    "303": {"description": "the file at a short-lived signed address of the bucket (S3_DOWNLOADS=redirect)"},
+    "304": {"description": "not modified since the ETag sent in If-None-Match"}}}
 
 
 def download_response(attachment) -> Response:

@@ -11,6 +11,7 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Supp
 
 
 @blp.route("", methods=["GET"], endpoint="list")
+@blp.operation("list_cases", refuses=(403,))
 @blp.arguments(CaseListQuerySchema, location="query")
 @blp.response(200, CasePageSchema)
 def list_cases(args):
@@ -19,7 +20,11 @@ def list_cases(args):
 
 
 @blp.route("", methods=["POST"], endpoint="open")
-@blp.arguments(CaseCreateSchema)
+@blp.operation("open_case", refuses=(403, 422))
+@blp.arguments(CaseCreateSchema, example={
+    "serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S2",
+    "title": "Uplink flaps on core switch", "description": "Port 1:49 to the core flaps every few minutes.",
+    "hardware_issue": False, "crash": False})
 @blp.response(201, CaseSchema)
 def open_case(body):
     """Open a case; product and customer follow from the serial's contract."""
@@ -27,6 +32,7 @@ def open_case(body):
 
 
 @blp.route("/<int:case_id>", methods=["GET"], endpoint="get")
+@blp.operation("get_case")
 @blp.response(200, CaseDetailSchema)
 def get_case(case_id):
     """One case, with its scope, checklist summary and SR number once escalated."""
@@ -34,7 +40,8 @@ def get_case(case_id):
 
 
 @blp.route("/<int:case_id>/messages", methods=["POST"], endpoint="post_message")
-@blp.arguments(MessageCreateSchema)
+@blp.operation("post_case_message", refuses=(403, 422))
+@blp.arguments(MessageCreateSchema, example={"channel": "customer", "body": "We are looking at port 1:49 now."})
 @blp.response(201, MessageSchema)
 def post_message(body, case_id):
     """Post to one channel of the case thread."""
@@ -42,6 +49,7 @@ def post_message(body, case_id):
 
 
 @blp.route("/<int:case_id>/messages", methods=["GET"], endpoint="messages")
+@blp.operation("list_case_messages", refuses=(403,))
 @blp.arguments(MessageQuerySchema, location="query")
 @blp.response(200, MessageSchema(many=True))
 def list_messages(args, case_id):

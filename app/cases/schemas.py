@@ -3,14 +3,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api_base import StrictBoolean
+from app.api_spec import choice_of
 from app.accounts.schemas import UserRefSchema
 from app.cases.models import CaseStatus, Channel, Severity
 from app.pagination import PageQuerySchema
 
-
-
-def _values(enum_cls):
-    return [member.value for member in enum_cls]
 
 
 class CaseCreateSchema(ma.Schema):
@@ -19,7 +16,7 @@ class CaseCreateSchema(ma.Schema):
         validate.Length(min=1, max=64),
         validate.Regexp(r"^[0-9A-Za-z][0-9A-Za-z.\-_]*$", error="Not a software version."),
     ])
-    severity = fields.String(required=True, validate=validate.OneOf(_values(Severity)))
+    severity = fields.String(required=True, validate=choice_of(Severity))
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))
     description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     hardware_issue = StrictBoolean(load_default=False)
@@ -30,9 +27,9 @@ class CaseCreateSchema(ma.Schema):
 
 
 class CaseListQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(_values(CaseStatus)),
+    status = fields.String(validate=choice_of(CaseStatus),
                            metadata={"description": "only cases in this status"})
-    severity = fields.String(validate=validate.OneOf(_values(Severity)),
+    severity = fields.String(validate=choice_of(Severity),
                              metadata={"description": "only cases of this severity"})
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "text in the title or serial number"})
@@ -102,12 +99,12 @@ class CasePageSchema(ma.Schema):
 
 
 class MessageCreateSchema(ma.Schema):
-    channel = fields.String(required=True, validate=validate.OneOf(_values(Channel)))
+    channel = fields.String(required=True, validate=choice_of(Channel))
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
 
 
 class MessageQuerySchema(ma.Schema):
-    channel = fields.String(validate=validate.OneOf(_values(Channel)),
+    channel = fields.String(validate=choice_of(Channel),
                             metadata={"description": "only this channel (one the caller may read)"})
 
 

@@ -10,6 +10,7 @@ blp = Blueprint("checklists", __name__, url_prefix="/api/v1/cases", description=
 
 
 @blp.route("/<int:case_id>/checklist", methods=["GET"], endpoint="get")
+@blp.operation("get_checklist", refuses=(403,))
 @blp.response(200, ChecklistSchema)
 def get_checklist(case_id):
     """Every item of the case's pinned checklist with met, reason and what its kind needs."""
@@ -18,7 +19,8 @@ def get_checklist(case_id):
 
 
 @blp.route("/<int:case_id>/checklist/<string:code>", methods=["PUT"], endpoint="respond")
-@blp.arguments(ResponseBodySchema)
+@blp.operation("answer_checklist_item", refuses=(403, 409, 422))
+@blp.arguments(ResponseBodySchema, example={"value": "Uplink 1:49 flaps every few minutes; users lose sessions."})
 @blp.response(200, ItemResponseSchema)
 def respond(body, case_id, code):
     """Record the response to one item: {"value": V} or {"not_applicable": true, "reason": "..."}."""

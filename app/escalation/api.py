@@ -17,7 +17,8 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 @blp.route("/<int:case_id>/escalation", methods=["POST"], endpoint="escalate")
-@blp.arguments(EscalationRequestSchema, required=False)
+@blp.operation("escalate_case", refuses=(403, 409, 422))
+@blp.arguments(EscalationRequestSchema, required=False, example={"note": "Please check the known defect EXOS-31207."})
 @blp.response(201, ServiceRequestSchema)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                       "schema": {"type": "string", "maxLength": 255},

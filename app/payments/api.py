@@ -6,6 +6,7 @@ from flask import current_app, request
 from app import access
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
+from app.api_spec import file_upload
 from app.errors import InvalidInput
 from app.files.uploads import release_uploads
 from app.payments import claims, funding, payees, payouts, reconciliation
@@ -23,7 +24,10 @@ STATEMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
 @blp.route("/claims", methods=["POST"], endpoint="create_claim")
-@blp.arguments(ClaimCreateSchema)
+@blp.operation("create_claim", refuses=(403, 422))
+@blp.arguments(ClaimCreateSchema, example={
+    "type": "rebate", "amount": 50000, "currency": "USD", "period": "2026-Q3",
+    "description": "Q3 rebate on the X465 deal"})
 @blp.response(201, ClaimSchema)
 def create_claim(body):
     """File a draft rebate or MDF claim (partner admin); amount in minor units."""
@@ -31,6 +35,7 @@ def create_claim(body):
 
 
 @blp.route("/claims", methods=["GET"], endpoint="list_claims")
+@blp.operation("list_claims", refuses=(403,))
 @blp.arguments(ClaimListQuerySchema, location="query")
 @blp.response(200, ClaimPageSchema)
 def list_claims(args):
@@ -39,6 +44,7 @@ def list_claims(args):
 
 
 @blp.route("/claims/<int:claim_id>", methods=["GET"], endpoint="get_claim")
+@blp.operation("get_claim", refuses=(403,))
 @blp.response(200, ClaimSchema)
 def get_claim(claim_id):
     """One claim with its payout status."""
@@ -46,7 +52,9 @@ def get_claim(claim_id):
 
 
 @blp.route("/claims/<int:claim_id>/attachments", methods=["POST"], endpoint="claim_proof")
+@blp.operation("add_claim_proof", refuses=(403, 409, 422))
 @blp.response(201, ClaimProofSchema)
+@blp.doc(**file_upload("proof of performance, up to PAYMENTS_PROOF_MAX_BYTES"))
 def add_proof(claim_id):
     """Attach a proof-of-performance file to a draft MDF claim (multipart, field `file`)."""
     user = api_user()
@@ -69,6 +77,7 @@ def add_proof(claim_id):
 
 
 @blp.route("/claims/<int:claim_id>/submit", methods=["POST"], endpoint="submit_claim")
+@blp.operation("submit_claim", refuses=(403, 409, 422))
 @blp.response(200, ClaimSchema)
 def submit_claim(claim_id):
     """Send a draft to the programmes team (partner admin)."""
@@ -76,6 +85,7 @@ def submit_claim(claim_id):
 
 
 @blp.route("/claims/<int:claim_id>/approve", methods=["POST"], endpoint="approve_claim")
+@blp.operation("approve_claim", refuses=(403, 409, 422))
 @blp.response(200, ClaimSchema)
 def approve_claim(claim_id):
     """Approve (programmes); above the threshold the first approval waits for a second approver."""
@@ -83,7 +93,8 @@ def approve_claim(claim_id):
 
 
 @blp.route("/claims/approvals", methods=["POST"], endpoint="approve_claims")
-@blp.arguments(ClaimApprovalsSchema)
+@blp.operation("approve_claims", refuses=(403, 422))
+@blp.arguments(ClaimApprovalsSchema, example={"claim_ids": [12, 13]})
 @blp.response(200, ClaimApprovedSchema)
 def approve_claims(body):
     """Approve up to 100 submitted claims at once (programmes), all or none.
@@ -96,7 +107,8 @@ def approve_claims(body):
 
 
 @blp.route("/claims/<int:claim_id>/reject", methods=["POST"], endpoint="reject_claim")
-@blp.arguments(ClaimRejectSchema)
+@blp.operation("reject_claim", refuses=(403, 409))
+@blp.arguments(ClaimRejectSchema, example={"reason": "The invoice does not match the period."})
 @blp.response(200, ClaimSchema)
 def reject_claim(body, claim_id):
     """Reject with a reason the partner will read (programmes)."""
@@ -104,6 +116,7 @@ def reject_claim(body, claim_id):
 
 
 @blp.route("/payouts", methods=["GET"], endpoint="list_payouts")
+@blp.operation("list_payouts", refuses=(403,))
 @blp.arguments(PayoutListQuerySchema, location="query")
 @blp.response(200, PayoutPageSchema)
 def list_payouts(args):
@@ -112,6 +125,7 @@ def list_payouts(args):
 
 
 @blp.route("/payouts/<int:payout_id>", methods=["GET"], endpoint="get_payout")
+@blp.operation("get_payout", refuses=(403,))
 @blp.response(200, PayoutSchema)
 def get_payout(payout_id):
     """One payment (remittance detail)."""
@@ -119,6 +133,7 @@ def get_payout(payout_id):
 
 
 @blp.route("/payouts/<int:payout_id>/retry", methods=["POST"], endpoint="retry_payout")
+@blp.operation("retry_payout", refuses=(403, 409))
 @blp.response(200, PayoutSchema)
 def retry_payout(payout_id):
     """Send a failed or returned payout again, as a new attempt (programmes)."""
@@ -126,8 +141,11 @@ def retry_payout(payout_id):
 
 
 @blp.route("/funding", methods=["POST"], endpoint="record_funding")
-@blp.arguments(FundingCreateSchema)
+@blp.operation("record_funding", refuses=(403, 409))
+@blp.arguments(FundingCreateSchema, example={"amount": 1000000, "currency": "USD", "reference": "DEP-2026-11-0042"})
 @blp.response(201, FundingSchema)
+@blp.alt_response(200, schema=FundingSchema, success=True,
+                  description="a deposit recorded before under this reference, unchanged")
 def record_funding(body):
     """Record a pre-funding deposit (programmes); waiting payouts go out, oldest approval first."""
     user = api_user()
@@ -142,6 +160,7 @@ def record_funding(body):
 
 
 @blp.route("/ledger/balances", methods=["GET"], endpoint="ledger_balances")
+@blp.operation("get_ledger_balances", refuses=(403,))
 @blp.response(200, BalancesSchema)
 def ledger_balances():
     """Pre-funding balance, what is reserved, owed, in transit and paid, and the payout pipeline, per currency."""
@@ -164,7 +183,8 @@ def ledger_balances():
 
 
 @blp.route("/mdf-allocations", methods=["PUT"], endpoint="set_allocation")
-@blp.arguments(AllocationSetSchema)
+@blp.operation("set_mdf_allocation", refuses=(403, 404, 422))
+@blp.arguments(AllocationSetSchema, example={"partner_id": 2, "period": "2026-Q3", "currency": "USD", "amount": 250000})
 @blp.response(200, AllocationSchema)
 def set_allocation(body):
     """Set a partner's MDF allocation for a period and currency (programmes)."""
@@ -174,6 +194,7 @@ def set_allocation(body):
 
 
 @blp.route("/mdf-allocations", methods=["GET"], endpoint="list_allocations")
+@blp.operation("list_mdf_allocations", refuses=(403,))
 @blp.arguments(AllocationQuerySchema, location="query")
 @blp.response(200, AllocationSchema(many=True))
 def list_allocations(args):
@@ -193,7 +214,10 @@ def _allocation(allocation, rows):
 
 
 @blp.route("/payee", methods=["PUT"], endpoint="set_payee")
-@blp.arguments(PayeeSetSchema)
+@blp.operation("set_payee", refuses=(403,))
+@blp.arguments(PayeeSetSchema, example={
+    "kind": "iban", "holder_name": "Northwind Networks GmbH", "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX"})
 @blp.response(200, PayeeSchema)
 def set_payee(body):
     """Enter or replace the caller's organisation's bank details (partner admin only)."""
@@ -201,6 +225,7 @@ def set_payee(body):
 
 
 @blp.route("/payee", methods=["GET"], endpoint="get_payee")
+@blp.operation("get_payee", refuses=(403, 404))
 @blp.arguments(PayeeQuerySchema, location="query")
 @blp.response(200, PayeeSchema)
 def get_payee(args):
@@ -209,7 +234,9 @@ def get_payee(args):
 
 
 @blp.route("/reconciliation/statements", methods=["POST"], endpoint="import_statement")
+@blp.operation("import_statement", refuses=(403,))
 @blp.response(201, StatementImportSchema)
+@blp.doc(**file_upload("the provider's statement as CSV, up to 20 MiB"))
 def import_statement():
     """Match a provider statement (CSV, multipart field `file`) against our payouts (programmes)."""
     user = api_user()
@@ -228,6 +255,7 @@ def import_statement():
 
 
 @blp.route("/reconciliation/statements/<int:import_id>", methods=["GET"], endpoint="get_statement")
+@blp.operation("get_statement_import", refuses=(403,))
 @blp.response(200, StatementImportSchema)
 def get_statement(import_id):
     """One reconciliation result with its exceptions."""

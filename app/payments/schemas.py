@@ -5,12 +5,9 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 from app.payments.models import ClaimStatus, ClaimType, PayeeKind, PayoutStatus
+from app.api_spec import choice_of
 from app.payments.money import MAX_AMOUNT, PERIOD, is_currency
 from app.pagination import PageQuerySchema
-
-
-def _values(enum_cls):
-    return [member.value for member in enum_cls]
 
 
 class MinorUnits(fields.Integer):
@@ -33,11 +30,10 @@ def _currency(value: str) -> None:
 Currency = lambda **kw: fields.String(validate=_currency, **kw)  # noqa: E731
 Period = lambda **kw: fields.String(  # noqa: E731
     validate=validate.Regexp(PERIOD, error="A programme period such as 2026-Q3."), **kw)
-_enum = lambda attr: fields.Function(lambda obj: getattr(obj, attr).value)  # noqa: E731
 
 
 class ClaimCreateSchema(ma.Schema):
-    type = fields.String(required=True, validate=validate.OneOf(_values(ClaimType)))
+    type = fields.String(required=True, validate=choice_of(ClaimType))
     amount = MinorUnits(required=True)
     currency = Currency(required=True)
     period = Period(required=True)
@@ -62,8 +58,8 @@ class ClaimApprovalsSchema(ma.Schema):
 
 
 class ClaimListQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(_values(ClaimStatus)))
-    type = fields.String(validate=validate.OneOf(_values(ClaimType)))
+    status = fields.String(validate=choice_of(ClaimStatus))
+    type = fields.String(validate=choice_of(ClaimType))
 
 
 class PartnerRefSchema(ma.Schema):
@@ -82,7 +78,7 @@ class ClaimProofSchema(ma.Schema):
 
 class PayoutRefSchema(ma.Schema):
     id = fields.Integer()
-    status = _enum("status")
+    status = fields.Enum(PayoutStatus, by_value=True)
     reference = fields.String()
     attempt = fields.Integer()
     paid_at = fields.DateTime(allow_none=True)
@@ -90,8 +86,8 @@ class PayoutRefSchema(ma.Schema):
 
 class ClaimSchema(ma.Schema):
     id = fields.Integer()
-    status = _enum("status")
-    type = _enum("type")
+    status = fields.Enum(ClaimStatus, by_value=True)
+    type = fields.Enum(ClaimType, by_value=True)
     amount = fields.Integer()
     currency = fields.String()
     period = fields.String()
@@ -123,7 +119,7 @@ class ClaimApprovedSchema(ma.Schema):
 
 class ClaimRefSchema(ma.Schema):
     id = fields.Integer()
-    type = _enum("type")
+    type = fields.Enum(ClaimType, by_value=True)
     period = fields.String()
     amount = fields.Integer()
     currency = fields.String()
@@ -132,7 +128,7 @@ class ClaimRefSchema(ma.Schema):
 
 class PayoutSchema(ma.Schema):
     id = fields.Integer()
-    status = _enum("status")
+    status = fields.Enum(PayoutStatus, by_value=True)
     reference = fields.String(metadata={"description": "as the partner's bank statement shows it"})
     amount = fields.Integer()
     currency = fields.String()
@@ -152,7 +148,7 @@ class PayoutSchema(ma.Schema):
 
 
 class PayoutListQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(_values(PayoutStatus)))
+    status = fields.String(validate=choice_of(PayoutStatus))
     claim_id = fields.Integer(validate=validate.Range(min=1))
 
 
@@ -231,7 +227,7 @@ class AllocationQuerySchema(ma.Schema):
 
 
 class PayeeSetSchema(ma.Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(_values(PayeeKind)))
+    kind = fields.String(required=True, validate=choice_of(PayeeKind))
     holder_name = fields.String(required=True, validate=validate.Length(min=2, max=140))
     iban = fields.String(validate=validate.Length(max=42))
     bic = fields.String(validate=validate.Length(max=11))
@@ -240,7 +236,7 @@ class PayeeSetSchema(ma.Schema):
 
 
 class PayeeSchema(ma.Schema):
-    kind = _enum("kind")
+    kind = fields.Enum(PayeeKind, by_value=True)
     holder_name = fields.String()
     masked = fields.String(metadata={"description": "the account, masked; never shown in clear"})
     updated_at = fields.DateTime()

@@ -10,7 +10,10 @@ blp = Blueprint("rmas", __name__, url_prefix="/api/v1", description="RMAs of har
 
 
 @blp.route("/srs/<sr_number>/rmas", methods=["POST"], endpoint="request")
-@blp.arguments(RMARequestSchema)
+@blp.operation("request_rma", refuses=(403, 422))
+@blp.arguments(RMARequestSchema, example={
+    "ship_to": "Acme Corp, Dock 4, 1 Main Street, Springfield, +1 555 0100",
+    "items": [{"serial_number": "ACME-0003", "failure_description": "Port 1:49 fails link negotiation repeatedly."}]})
 @blp.response(201, RMASchema)
 def request_rma(body, sr_number):
     """Request an RMA for up to 5 products; serials outside the customer's contract are refused (422)."""
@@ -18,6 +21,7 @@ def request_rma(body, sr_number):
 
 
 @blp.route("/rmas/<rma_number>", methods=["GET"], endpoint="get")
+@blp.operation("get_rma")
 @blp.response(200, RMASchema)
 def get_rma(rma_number):
     """One RMA with its products and status."""
@@ -25,7 +29,8 @@ def get_rma(rma_number):
 
 
 @blp.route("/rmas/<rma_number>/transitions", methods=["POST"], endpoint="transition")
-@blp.arguments(RMATransitionSchema)
+@blp.operation("transition_rma", refuses=(403, 409, 422))
+@blp.arguments(RMATransitionSchema, example={"to": "shipped", "tracking": "1Z999AA10123456784"})
 @blp.response(200, RMASchema)
 def move_rma(body, rma_number):
     """GTAC approves, rejects or ships (with tracking); the partner or GTAC confirms receipt."""

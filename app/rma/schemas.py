@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api_spec import Choice
+from app.rma.models import RMAStatus
 from app.srs.schemas import NOTE, value_of
 
 
@@ -26,7 +28,7 @@ class RMARequestSchema(ma.Schema):
 
 
 class RMATransitionSchema(ma.Schema):
-    to = fields.String(required=True, validate=validate.OneOf(["approved", "rejected", "shipped", "received"]))
+    to = fields.String(required=True, validate=Choice(["approved", "rejected", "shipped", "received"], name="RMADecision"))
     note = NOTE
     tracking = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "with to=shipped"})
 
@@ -40,7 +42,7 @@ class RMASchema(ma.Schema):
     id = fields.Integer()
     rma_number = fields.String(attribute="number")
     sr_number = fields.Function(lambda rma: rma.service_request.number)
-    status = value_of("status")
+    status = value_of(RMAStatus)
     ship_to = fields.String()
     items = fields.List(fields.Nested(RMAItemSchema))
     requested_at = fields.DateTime()

@@ -16,6 +16,7 @@ blp = Blueprint("srs", __name__, url_prefix="/api/v1/srs", description="GTAC ser
 
 
 @blp.route("", methods=["GET"], endpoint="list")
+@blp.operation("list_srs", refuses=(403,))
 @blp.arguments(SRListQuerySchema, location="query")
 @blp.response(200, SRPageSchema)
 def list_srs(args):
@@ -46,6 +47,7 @@ def summary(row, at) -> dict:
 
 
 @blp.route("/<sr_number>", methods=["GET"], endpoint="get")
+@blp.operation("get_sr")
 @blp.response(200, SRDetailSchema)
 def get_sr(sr_number):
     """One SR with its SLA clocks, solutions, management escalations and RMAs."""
@@ -53,9 +55,11 @@ def get_sr(sr_number):
 
 
 @blp.route("/<sr_number>/transitions", methods=["POST"], endpoint="transition")
-@blp.arguments(TransitionSchema)
+@blp.operation("transition_sr", refuses=(403, 409, 422))
+@blp.arguments(TransitionSchema, example={
+    "to": "solution_provided", "note": "Fixed in 32.7.1.",
+    "solution": {"kind": "fix", "content": "Upgrade to 32.7.1, which fixes EXOS-31207."}})
 @blp.response(200, SRDetailSchema)
-@blp.alt_response(409, description="no such transition from the SR's state")
 def transition(body, sr_number):
     """Move the SR (SPEC §6); 409 on an illegal transition, 403 when the caller's role may not make it."""
     user = api_user()
@@ -65,7 +69,8 @@ def transition(body, sr_number):
 
 
 @blp.route("/<sr_number>/assignment", methods=["POST"], endpoint="assign")
-@blp.arguments(AssignmentSchema)
+@blp.operation("assign_sr", refuses=(403, 409, 422))
+@blp.arguments(AssignmentSchema, example={"assignee_id": 7, "note": "Fabric specialist takes over."})
 @blp.response(200, SRDetailSchema)
 def assign(body, sr_number):
     """A GTAC manager assigns or reassigns the SR."""
@@ -75,7 +80,8 @@ def assign(body, sr_number):
 
 
 @blp.route("/<sr_number>/severity", methods=["POST"], endpoint="severity")
-@blp.arguments(SeverityChangeSchema)
+@blp.operation("change_sr_severity", refuses=(403, 409))
+@blp.arguments(SeverityChangeSchema, example={"severity": "S1", "note": "The whole site is down now."})
 @blp.response(200, SRDetailSchema)
 def change_severity(body, sr_number):
     """GTAC changes the SR's severity; the SLA targets are re-planned."""
@@ -85,7 +91,8 @@ def change_severity(body, sr_number):
 
 
 @blp.route("/<sr_number>/messages", methods=["POST"], endpoint="post_message")
-@blp.arguments(SRMessageInSchema)
+@blp.operation("post_sr_message", refuses=(403, 409))
+@blp.arguments(SRMessageInSchema, example={"body": "Please send the output of show log during a flap."})
 @blp.response(201, SRMessageSchema)
 def post_message(body, sr_number):
     """Write on the partner<->GTAC thread of the SR."""
@@ -93,7 +100,8 @@ def post_message(body, sr_number):
 
 
 @blp.route("/<sr_number>/management-escalations", methods=["POST"], endpoint="management_escalation")
-@blp.arguments(ManagementEscalationInSchema)
+@blp.operation("escalate_sr_to_management", refuses=(403, 409))
+@blp.arguments(ManagementEscalationInSchema, example={"level": 1, "reason": "Production site down for four hours."})
 @blp.response(201, ManagementEscalationSchema)
 def management_escalation(body, sr_number):
     """The partner asks GTAC management to look at the SR (level 1 to 3, higher than now)."""
@@ -101,6 +109,7 @@ def management_escalation(body, sr_number):
 
 
 @blp.route("/<sr_number>/history", methods=["GET"], endpoint="history")
+@blp.operation("list_sr_history")
 @blp.arguments(HistoryQuerySchema, location="query")
 @blp.response(200, HistoryEventSchema(many=True))
 def history(args, sr_number):
@@ -109,6 +118,7 @@ def history(args, sr_number):
 
 
 @blp.route("/<sr_number>/events", methods=["GET"], endpoint="events")
+@blp.operation("stream_sr_events", refuses=(429,))
 @blp.arguments(EventsQuerySchema, location="query")
 @blp.doc(responses={"200": {"description": "server-sent events: status changes, messages, assignments",
                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}})

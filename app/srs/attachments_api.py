@@ -5,7 +5,7 @@ from flask import request
 
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
-from app.attachments.http import UPLOAD_DOC, download_response
+from app.attachments.http import DOWNLOAD_DOC, UPLOAD_DOC, download_response
 from app.attachments.schemas import AttachmentSchema
 from app.srs import attachments
 
@@ -14,6 +14,7 @@ blp = Blueprint("sr_attachments", __name__, url_prefix="/api/v1/srs",
 
 
 @blp.route("/<sr_number>/attachments", methods=["POST"], endpoint="upload")
+@blp.operation("upload_sr_attachment", refuses=(403, 409))
 @blp.response(201, AttachmentSchema)
 @blp.doc(**UPLOAD_DOC)
 def upload(sr_number):
@@ -24,6 +25,7 @@ def upload(sr_number):
 
 
 @blp.route("/<sr_number>/attachments", methods=["GET"], endpoint="list")
+@blp.operation("list_sr_attachments")
 @blp.response(200, AttachmentSchema(many=True))
 def list_attachments(sr_number):
     """The case's files, the partner's and the thread's, oldest first."""
@@ -31,6 +33,7 @@ def list_attachments(sr_number):
 
 
 @blp.route("/<sr_number>/attachments/<int:attachment_id>", methods=["GET"], endpoint="get")
+@blp.operation("get_sr_attachment")
 @blp.response(200, AttachmentSchema)
 def get_attachment(sr_number, attachment_id):
     """One file's metadata and scan findings."""
@@ -38,7 +41,9 @@ def get_attachment(sr_number, attachment_id):
 
 
 @blp.route("/<sr_number>/attachments/<int:attachment_id>/content", methods=["GET"], endpoint="content")
+@blp.operation("download_sr_attachment")
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+@blp.doc(**DOWNLOAD_DOC)
 def download(sr_number, attachment_id):
     """The file itself, always as a download."""
     return download_response(attachments.get_attachment(api_user(), sr_number, attachment_id))

@@ -7,26 +7,25 @@ from marshmallow import fields, validate
 from app.accounts.schemas import UserRefSchema
 from app.cases.models import Severity
 from app.clock import now
+from app.api_spec import Choice, choice_of
 from app.pagination import PageQuerySchema
-from app.srs.workflow import STATES, SolutionKind
+from app.rma.models import RMAStatus
+from app.srs.models import SRStatus
+from app.srs.workflow import SolutionKind
 
 STRICT_BOOL = {"truthy": {True}, "falsy": {False}}
 NOTE = fields.String(validate=validate.Length(max=5000), allow_none=True,
                      metadata={"description": "why; shown to GTAC and the partner"})
 
 
-def _values(enum_cls):
-    return [member.value for member in enum_cls]
-
-
 class SolutionInSchema(ma.Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(_values(SolutionKind)))
+    kind = fields.String(required=True, validate=choice_of(SolutionKind))
     content = fields.String(required=True, validate=validate.Length(min=1, max=20000),
                             metadata={"description": "the fix, patch reference, workaround steps or RMA note"})
 
 
 class TransitionSchema(ma.Schema):
-    to = fields.String(required=True, validate=validate.OneOf(STATES))
+    to = fields.String(required=True, validate=choice_of(SRStatus))
     note = NOTE
     solution = fields.Nested(SolutionInSchema, metadata={"description": "required with to=solution_provided"})
     assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1),
@@ -39,7 +38,7 @@ class AssignmentSchema(ma.Schema):
 
 
 class SeverityChangeSchema(ma.Schema):
-    severity = fields.String(required=True, validate=validate.OneOf(_values(Severity)))
+    severity = fields.String(required=True, validate=choice_of(Severity))
     note = NOTE
 
 
@@ -54,11 +53,11 @@ class ManagementEscalationInSchema(ma.Schema):
 
 class SRListQuerySchema(PageQuerySchema):
     queue = fields.String(validate=validate.Length(min=1, max=64))
-    status = fields.String(validate=validate.OneOf(STATES))
-    severity = fields.String(validate=validate.OneOf(_values(Severity)))
+    status = fields.String(validate=choice_of(SRStatus))
+    severity = fields.String(validate=choice_of(Severity))
     breached = fields.Boolean(metadata={"description": "true: an SLA clock is overdue now"})
     assignee_id = fields.Integer(validate=validate.Range(min=1))
-    sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "urgency"]),
+    sort = fields.String(load_default="newest", validate=Choice(["newest", "urgency"], name="SRSortOrder"),
                          metadata={"description": "urgency: open SRs (unless status is given), "
                                                   "earliest SLA due time first, paused ones last"})
 
@@ -77,9 +76,9 @@ class OrgRefSchema(ma.Schema):
     name = fields.String()
 
 
-def value_of(attr):
-    """A field showing an enum attribute's value."""
-    return fields.Function(lambda obj: getattr(obj, attr).value)
+def value_of(enum_cls):
+    """A field showing an enum attribute's value, typed as that enum in the OpenAPI document."""
+    return fields.Enum(enum_cls, by_value=True)
 
 
 class SRSummarySchema(ma.Schema):
@@ -87,8 +86,8 @@ class SRSummarySchema(ma.Schema):
     sr_number = fields.String(attribute="number")
     case_id = fields.Integer()
     title = fields.Function(lambda sr: sr.case.title)
-    status = value_of("status")
-    severity = value_of("severity")
+    status = value_of(SRStatus)
+    severity = value_of(Severity)
     queue = fields.String()
     product_family = fields.String()
     region = fields.String(allow_none=True)
@@ -124,7 +123,7 @@ class ClocksSchema(ma.Schema):
 
 class SolutionSchema(ma.Schema):
     id = fields.Integer()
-    kind = value_of("kind")
+    kind = value_of(SolutionKind)
     content = fields.String()
     rma_number = fields.Function(lambda s: s.rma.number if s.rma else None)
     provided_by = fields.Nested(UserRefSchema)
@@ -141,7 +140,7 @@ class ManagementEscalationSchema(ma.Schema):
 
 class RMARefSchema(ma.Schema):
     rma_number = fields.String(attribute="number")
-    status = value_of("status")
+    status = value_of(RMAStatus)
 
 
 class SRDetailSchema(SRSummarySchema):

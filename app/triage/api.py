@@ -4,13 +4,14 @@ from __future__ import annotations
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.triage import resolution, services
-from app.triage.schemas import (CaseStatusSchema, ReopeningInSchema, ResolutionInSchema, ResolutionSchema,
+from app.triage.schemas import (ReopenedCaseSchema, ReopeningInSchema, ResolutionInSchema, ResolutionSchema,
                                 TriageSchema)
 
 blp = Blueprint("triage", __name__, url_prefix="/api/v1/cases", description="Known anomalies, duplicates, severity")
 
 
 @blp.route("/<int:case_id>/triage", methods=["GET"], endpoint="triage")
+@blp.operation("get_triage", refuses=(403,))
 @blp.response(200, TriageSchema)
 def triage(case_id):
     """Known anomalies ranked for the case, with evidence and rulings; duplicates; severity flags."""
@@ -18,7 +19,8 @@ def triage(case_id):
 
 
 @blp.route("/<int:case_id>/resolution", methods=["POST"], endpoint="resolution")
-@blp.arguments(ResolutionInSchema)
+@blp.operation("resolve_case", refuses=(403, 409, 422))
+@blp.arguments(ResolutionInSchema, example={"anomaly_id": "EXOS-31207", "note": "Upgrade to 32.7.1 during the next window."})
 @blp.response(201, ResolutionSchema)
 def resolve(body, case_id):
     """Resolve an open case with the fix of an anomaly ruled 'matches'; the customer is told what to do.
@@ -30,8 +32,9 @@ def resolve(body, case_id):
 
 
 @blp.route("/<int:case_id>/reopening", methods=["POST"], endpoint="reopening")
-@blp.arguments(ReopeningInSchema)
-@blp.response(200, CaseStatusSchema)
+@blp.operation("reopen_case", refuses=(403, 409))
+@blp.arguments(ReopeningInSchema, example={"reason": "The flaps came back after the upgrade."})
+@blp.response(200, ReopenedCaseSchema)
 def reopen(body, case_id):
     """Reopen a case resolved with a known fix that did not help; it may then be escalated."""
     return resolution.reopen_case(api_user(), case_id, body["reason"])

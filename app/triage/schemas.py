@@ -2,6 +2,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.cases.models import CaseStatus
+
 
 class RulingSchema(ma.Schema):
     ruling = fields.Function(lambda r: r.ruling.value)
@@ -107,9 +109,9 @@ class ReopeningInSchema(ma.Schema):
                            metadata={"description": "why the fix did not help"})
 
 
-class CaseStatusSchema(ma.Schema):
+class ReopenedCaseSchema(ma.Schema):
     id = fields.Integer()
-    status = fields.Function(lambda c: c.status.value)
+    status = fields.Enum(CaseStatus, by_value=True)
 
 
 class TriageSchema(ma.Schema):

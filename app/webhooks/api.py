@@ -10,7 +10,8 @@ blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description
 
 
 @blp.route("", methods=["POST"], endpoint="register")
-@blp.arguments(WebhookInSchema)
+@blp.operation("register_webhook", refuses=(403, 422))
+@blp.arguments(WebhookInSchema, example={"url": "https://psa.northwind.example/hooks/gtac"})
 @blp.response(201, NewWebhookSchema)
 def register(body):
     """Register an endpoint; the answer carries its signing secret, shown only once."""
@@ -20,6 +21,7 @@ def register(body):
 
 
 @blp.route("", methods=["GET"], endpoint="list")
+@blp.operation("list_webhooks", refuses=(403,))
 @blp.response(200, WebhookSchema(many=True))
 def list_webhooks():
     """The caller's partner's endpoints."""
@@ -27,6 +29,7 @@ def list_webhooks():
 
 
 @blp.route("/<int:webhook_id>", methods=["DELETE"], endpoint="deactivate")
+@blp.operation("deactivate_webhook", refuses=(403,))
 @blp.response(200, WebhookSchema)
 def deactivate(webhook_id):
     """Stop sending to this endpoint (its deliveries stay on record)."""
@@ -34,6 +37,7 @@ def deactivate(webhook_id):
 
 
 @blp.route("/<int:webhook_id>/deliveries", methods=["GET"], endpoint="deliveries")
+@blp.operation("list_webhook_deliveries", refuses=(403,))
 @blp.response(200, DeliverySchema(many=True))
 def deliveries(webhook_id):
     """The latest deliveries to this endpoint, with attempts and outcome."""

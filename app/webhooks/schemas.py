@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.srs.schemas import value_of
+from app.webhooks.models import DeliveryStatus
 
 
 def _absolute_url(value: str) -> None:
@@ -36,7 +37,7 @@ class DeliverySchema(ma.Schema):
     id = fields.Integer()
     event_id = fields.String()
     topic = fields.String()
-    status = value_of("status")
+    status = value_of(DeliveryStatus)
     attempts = fields.Integer()
     next_attempt_at = fields.DateTime(allow_none=True)
     last_status_code = fields.Integer(allow_none=True)
