@@ -32,7 +32,6 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
-from werkzeug.serving import make_server
 
 from app.demo.seed import DEMO_PASSWORD
 from tests.api.openapi_compat import breaking_changes, operations
@@ -242,20 +241,8 @@ def generated_client(document, tmp_path_factory):
             del sys.modules[name]
 
 
-@pytest.fixture(scope="module")
-def served(app):
-    """The test application over real HTTP, as an integrator's client reaches it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="openapi-contract-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-
-
 @pytest.fixture
-def payments_provider(app, served, monkeypatch):
+def payments_provider(app, live_server, monkeypatch):
     """The sandbox payments provider in a process of its own, as `make run` starts it; it pays
     nothing during the test, so payouts it accepts stay in transit."""
     with socket.socket() as probe:
@@ -263,7 +250,7 @@ def payments_provider(app, served, monkeypatch):
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--port", str(port), "--webhook-url",
-         f"{served}/webhooks/payments/sandbox", "--secret", app.config["PAYMENTS_WEBHOOK_SECRET"],
+         f"{live_server}/webhooks/payments/sandbox", "--secret", app.config["PAYMENTS_WEBHOOK_SECRET"],
          "--api-key", app.config["PAYMENTS_SANDBOX_API_KEY"], "--settle-after", "3600"],
         cwd=ROOT, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -294,7 +281,7 @@ def typed(client_package, response, model: type):
     return response.parsed
 
 
-def test_generated_client_drives_a_whole_journey(generated_client, served, payments_provider, demo):
+def test_generated_client_drives_a_whole_journey(generated_client, live_server, payments_provider, demo):
     gtac = generated_client
     api, models = gtac.api, gtac.models
     from gtac_triage_client.types import File  # noqa: PLC0415 -- generated at run time
@@ -302,11 +289,11 @@ def test_generated_client_drives_a_whole_journey(generated_client, served, payme
     def signed_in(who: str):
         """Signs in as a demo user with email and password, the way an integration starts."""
         credentials = b64encode(f"{DEMO_EMAILS[who]}:{DEMO_PASSWORD}".encode()).decode()
-        by_password = gtac.AuthenticatedClient(base_url=served, token=credentials, prefix="Basic",
+        by_password = gtac.AuthenticatedClient(base_url=live_server, token=credentials, prefix="Basic",
                                                raise_on_unexpected_status=True, timeout=30)
         issued = typed(gtac, api.tokens.issue_token.sync_detailed(
             client=by_password, body=models.TokenRequest(name="PSA integration")), models.IssuedToken)
-        caller = gtac.AuthenticatedClient(base_url=served, token=issued.token, raise_on_unexpected_status=True,
+        caller = gtac.AuthenticatedClient(base_url=live_server, token=issued.token, raise_on_unexpected_status=True,
                                           timeout=30)
         me = typed(gtac, api.tokens.get_current_user.sync_detailed(client=caller), models.Me)
         assert me.email == DEMO_EMAILS[who]
