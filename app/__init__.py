@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app, request
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.accounts import api as accounts_api
 from app.accounts.api_auth import authenticate_api_request
@@ -79,6 +80,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (sign-in throttling) and scheme (secure cookies, HSTS) as the
+        # trusted proxies saw them; without it those headers are ignored, as any client could forge them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     # Malformed checklist, routing or SLA files stop the start-up with file, line and reason.
     app.extensions["checklists"] = load_directory(Path(app.config["CHECKLISTS_DIR"]))
     app.extensions["routing"] = load_routing(Path(app.config["ROUTING_FILE"]))
