@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.accounts import api as accounts_api
+from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
 from app.api_base import domain_error, http_error
@@ -107,6 +108,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
             event.listen(db.engine, "connect", sqlite_pragmas)
             event.listen(db.engine, "begin", sqlite_begin_immediate)
 
+    web_sessions.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "web.login"

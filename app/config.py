@@ -129,6 +129,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PASSWORD_MEMORY_COST": _int(env, "PASSWORD_MEMORY_COST", 65536),
         "PAGE_SIZE_DEFAULT": 25,
         "PAGE_SIZE_MAX": 100,
+        # Web sessions are kept server-side (app/accounts/sessions.py) this long from sign-in.
+        "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

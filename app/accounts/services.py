@@ -10,15 +10,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app import access
-from app.accounts.models import ApiToken, Certification, LoginFailure, User
+from app.accounts.models import ApiToken, Certification, LoginFailure, User, WebSession
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.audit.services import record
 from app.clock import now
-from app.uow import unit_of_work
-from app.errors import NotFound, TooManyAttempts, Unauthorized
+from app.uow import UnitOfWork, unit_of_work
+from app.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from app.extensions import db
 
 TOKEN_PREFIX = "gtac_"
+MIN_PASSWORD_LENGTH = 12
 log = logging.getLogger(__name__)
 
 
@@ -88,6 +89,45 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
                     "proxy whose clients all look alike (see TRUSTED_PROXIES)", from_address + 1,
                     address, config["LOGIN_FAILURE_WINDOW_SECONDS"])
     raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
+
+
+def end_sessions(uow: UnitOfWork, user_id: int) -> int:
+    """End every web session of the user, in the caller's unit; returns how many ended."""
+    return uow.session.execute(sa.delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+
+
+def deactivate_user(email: str) -> User:
+    """The user can no longer sign in or use a token, and every web session of theirs ends."""
+    with unit_of_work() as uow:
+        user = _user_by_email(uow, email)
+        if user.active:
+            user.active = False
+            record(None, "user", user.id, "user.deactivated", before={"active": True},
+                   after={"active": False})
+        end_sessions(uow, user.id)
+        return user
+
+
+def set_password(email: str, password: str) -> User:
+    """A new password for the user; every web session of theirs ends (API tokens stay)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.",
+                           details={"fields": {"password": ["Too short."]}})
+    password_hash = hash_password(password)  # before the transaction: it takes a while
+    with unit_of_work() as uow:
+        user = _user_by_email(uow, email)
+        user.password_hash = password_hash
+        record(None, "user", user.id, "user.password_changed")
+        end_sessions(uow, user.id)
+        return user
+
+
+def _user_by_email(uow: UnitOfWork, email: str) -> User:
+    email = (email or "").strip().lower()
+    user = uow.session.scalars(sa.select(User).where(User.email == email)).one_or_none()
+    if user is None:
+        raise NotFound(f"No user has the e-mail {email}.", code="user_not_found")
+    return user
 
 
 def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
