@@ -41,6 +41,7 @@ from app.outbox.dispatch import make_dispatcher
 from app.scheduling.in_process import InProcessScheduler
 from app.triage.logscan import scan_log
 from app.triage.services import TriageSeam
+from app.web import headers as security_headers
 from app.web import views as web_views
 from app.payments import api as payments_api
 from app.payments import claims
@@ -131,6 +132,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.before_request(_limit_body_size)
     app.before_request(authenticate_api_request)
+    security_headers.init_app(app)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(HTTPException, http_error)
 

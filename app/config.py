@@ -131,6 +131,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PAGE_SIZE_MAX": 100,
         # Web sessions are kept server-side (app/accounts/sessions.py) this long from sign-in.
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # Strict-Transport-Security on every answer in production (0: none); the proxy serves HTTPS.
+        "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 365 * 24 * 3600 if production else 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
