@@ -104,3 +104,19 @@ def test_session_cookies_are_secure_in_production(app, client, demo, monkeypatch
         monkeypatch.setitem(app.config, key, production[key])
     cookie = client.get("/login").headers["Set-Cookie"]
     assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in cookie.split(";")}
+
+
+def test_the_users_commands_end_sessions(app, client, demo):
+    sign_in(client, "engineer")
+    copied = session_cookie(client)
+    runner = app.test_cli_runner()
+
+    answer = runner.invoke(args=["users", "set-password", DEMO_EMAILS["engineer"], "--password", "short"])
+    assert answer.exit_code != 0 and "at least 12 characters" in answer.output
+    assert opens_cases(app, copied)
+    answer = runner.invoke(args=["users", "deactivate", "nobody@northwind.example"])
+    assert answer.exit_code != 0 and "No user has the e-mail" in answer.output
+
+    answer = runner.invoke(args=["users", "deactivate", DEMO_EMAILS["engineer"]])
+    assert answer.exit_code == 0, answer.output
+    assert not opens_cases(app, copied)

@@ -37,14 +37,15 @@ def test_pages_forbid_framing_and_inline_script_and_are_not_stored(client, demo)
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_api_answers_forbid_framing_and_load_nothing(client, tokens):
+def test_api_and_other_answers_forbid_framing_and_load_nothing(client, tokens):
     for answer in (client.get("/api/v1/me", headers=tokens["engineer"]), client.get("/api/v1/me"),
-                   client.get("/api/v1/openapi.json")):
+                   client.get("/api/v1/openapi.json"), client.get("/healthz")):
         assert_not_framable(answer)
         assert directives(answer)["default-src"] == "default-src 'none'"
 
 
-def test_static_files_stay_cacheable(client):
+def test_static_files_stay_cacheable(client, demo):
+    sign_in(client, "engineer")
     answer = client.get("/static/app.css")
     assert answer.status_code == 200
     assert answer.headers.get("Cache-Control") != "no-store"
