@@ -134,3 +134,18 @@ def test_forwarded_addresses_count_only_behind_trusted_proxies(app, client, demo
     finally:
         with behind_proxy.app_context():
             db.engine.dispose()
+
+
+def test_every_web_process_counts_the_same_failures(app, client, demo, tmp_path):
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+                       instance_path=str(tmp_path))
+    other.extensions["outbox_dispatch"] = app.extensions["outbox_dispatch"]
+    processes = [client, other.test_client()]
+    try:
+        for n in range(app.config["LOGIN_MAX_FAILURES"]):
+            assert sign_in(processes[n % 2], ENGINEER, "guess").status_code == 401
+        for process in processes:
+            assert_error(sign_in(process, ENGINEER), 429, "too_many_attempts")
+    finally:
+        with other.app_context():
+            db.engine.dispose()

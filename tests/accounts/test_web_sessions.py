@@ -1,9 +1,11 @@
 """Web sessions live on the server: signing out, a password change or a deactivation ends them."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from app import create_app
 from app.accounts.models import WebSession
 from app.accounts.services import deactivate_user, set_password
 from app.config import load_config
@@ -119,4 +121,27 @@ def test_the_users_commands_end_sessions(app, client, demo):
 
     answer = runner.invoke(args=["users", "deactivate", DEMO_EMAILS["engineer"]])
     assert answer.exit_code == 0, answer.output
+    assert not opens_cases(app, copied)
+
+
+@pytest.fixture
+def second_process(app, tmp_path):
+    """Another web process of the same installation: its own application, the same database."""
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+                       instance_path=str(tmp_path))
+    other.extensions["outbox_dispatch"] = app.extensions["outbox_dispatch"]
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_a_session_is_the_same_in_every_web_process(app, client, demo, second_process):
+    sign_in(client, "engineer")
+    copied = session_cookie(client)
+    elsewhere = second_process.test_client()
+    elsewhere.set_cookie("session", copied)
+    page = elsewhere.get("/cases")
+    assert page.status_code == 200
+
+    assert elsewhere.post("/logout", data={"csrf_token": csrf_token(text(page))}).status_code == 302
     assert not opens_cases(app, copied)
