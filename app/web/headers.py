@@ -55,7 +55,8 @@ def add_security_headers(response: Response) -> Response:
 def _signed_in_browser() -> bool:
     if (request.endpoint or "").endswith("static"):
         return False
-    return "_user_id" in session
+    # Only a browser sends the cookie; asking the session otherwise would add Vary: Cookie.
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies and "_user_id" in session
 
 
 def init_app(app: Flask) -> None:
