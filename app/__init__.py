@@ -7,8 +7,10 @@ from pathlib import Path
 from flask import Flask, current_app, request
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.accounts import api as accounts_api
+from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
 from app.api_base import domain_error, http_error
@@ -39,6 +41,7 @@ from app.outbox.dispatch import make_dispatcher
 from app.scheduling.in_process import InProcessScheduler
 from app.triage.logscan import scan_log
 from app.triage.services import TriageSeam
+from app.web import headers as security_headers
 from app.web import views as web_views
 from app.payments import api as payments_api
 from app.payments import claims
@@ -79,6 +82,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (sign-in throttling) and scheme (secure cookies, HSTS) as the
+        # trusted proxies saw them; without it those headers are ignored, as any client could forge them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     # Malformed checklist, routing or SLA files stop the start-up with file, line and reason.
     app.extensions["checklists"] = load_directory(Path(app.config["CHECKLISTS_DIR"]))
     app.extensions["routing"] = load_routing(Path(app.config["ROUTING_FILE"]))
@@ -101,6 +109,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
             event.listen(db.engine, "connect", sqlite_pragmas)
             event.listen(db.engine, "begin", sqlite_begin_immediate)
 
+    web_sessions.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.login_view = "web.login"
@@ -123,6 +132,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.before_request(_limit_body_size)
     app.before_request(authenticate_api_request)
+    security_headers.init_app(app)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(HTTPException, http_error)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.accounts.cli import certifications_cli
+from app.accounts.cli import certifications_cli, users_cli
 from app.files.cli import attachments_cli
 from app.checklists.cli import checklist_cli
 from app.demo.cli import demo_cli
@@ -17,5 +17,5 @@ from app.triage.cli import releasenotes_cli
 
 def register_cli(app: Flask) -> None:
     for command in (attachments_cli, certifications_cli, checklist_cli, demo_cli, idempotency_cli, outbox_cli,
-                    worker_command, ledger_cli, payments_cli, releasenotes_cli, scheduler_command, srs_cli):
+                    worker_command, ledger_cli, payments_cli, releasenotes_cli, scheduler_command, srs_cli, users_cli):
         app.cli.add_command(command)

@@ -116,11 +116,23 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         **_payments(env, instance, production, secret),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
+        # Sign-in throttling (app/accounts/services.py authenticate): LOGIN_MAX_FAILURES per e-mail
+        # and client address, this many per e-mail from all addresses, and a warning (never a
+        # refusal) past LOGIN_ADDRESS_MAX_FAILURES from one address over all e-mails.
+        "LOGIN_ACCOUNT_MAX_FAILURES": _int(env, "LOGIN_ACCOUNT_MAX_FAILURES", 50),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int(env, "LOGIN_ADDRESS_MAX_FAILURES", 100),
+        # Proxies in front of the service that set X-Forwarded-For and X-Forwarded-Proto (0: none;
+        # then those headers are ignored, since any client could send them).
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         # Argon2id cost; tests lower it, production keeps the library's defaults.
         "PASSWORD_TIME_COST": _int(env, "PASSWORD_TIME_COST", 3),
         "PASSWORD_MEMORY_COST": _int(env, "PASSWORD_MEMORY_COST", 65536),
         "PAGE_SIZE_DEFAULT": 25,
         "PAGE_SIZE_MAX": 100,
+        # Web sessions are kept server-side (app/accounts/sessions.py) this long from sign-in.
+        "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # Strict-Transport-Security on every answer in production (0: none); the proxy serves HTTPS.
+        "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 365 * 24 * 3600 if production else 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

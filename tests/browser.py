@@ -42,10 +42,42 @@ def serve(application, ssl_context=None):
     return f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}", stop
 
 
+# How chromium reports, on the console, what the Content-Security-Policy refused.
+POLICY_VIOLATION = "Content Security Policy"
+
+
+def _fail_on_policy_violations(browser) -> None:
+    """Every context this browser opens fails when it is closed if one of its pages broke the
+    Content-Security-Policy (an inline script or style, a resource from elsewhere): a page that
+    only works without the policy would otherwise pass here and break for users."""
+    new_context = browser.new_context
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        violations: list[str] = []
+
+        def listen(message):
+            if POLICY_VIOLATION in message.text:
+                violations.append(f"{message.location.get('url', '?')}: {message.text}")
+
+        context.on("console", listen)
+        close = context.close
+
+        def close_and_check(*close_args, **close_kwargs):
+            close(*close_args, **close_kwargs)
+            assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+        context.close = close_and_check
+        return context
+
+    browser.new_context = watched_context
+
+
 @contextmanager
 def launched_chromium():
     """Debian's headless chromium through Playwright. Skips when either is absent; under CI's
-    REQUIRE_BROWSER=1 the test fails instead, so a missing browser cannot pass as green."""
+    REQUIRE_BROWSER=1 the test fails instead, so a missing browser cannot pass as green.
+    A page that breaks the Content-Security-Policy fails its test (_fail_on_policy_violations)."""
     need("browser", os.access(CHROMIUM, os.X_OK), f"needs Debian's chromium at {CHROMIUM}")
     try:
         from playwright.sync_api import sync_playwright
@@ -53,6 +85,7 @@ def launched_chromium():
         need("browser", False, "needs Playwright's Python package (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        _fail_on_policy_violations(browser)
         try:
             yield browser
         finally:

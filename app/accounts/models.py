@@ -118,3 +118,19 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class WebSession(db.Model):
+    """A browser's server-side session: its cookie holds only a random id, stored here as a digest.
+
+    Deleting the row ends the session wherever its cookie was copied to (app/accounts/sessions.py).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # The signed-in user, so that all of one user's sessions can be ended at once.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    data: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

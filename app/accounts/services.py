@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import date, timedelta
 
@@ -9,15 +10,17 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app import access
-from app.accounts.models import ApiToken, Certification, LoginFailure, User
+from app.accounts.models import ApiToken, Certification, LoginFailure, User, WebSession
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.audit.services import record
 from app.clock import now
-from app.uow import unit_of_work
-from app.errors import NotFound, TooManyAttempts, Unauthorized
+from app.uow import UnitOfWork, unit_of_work
+from app.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from app.extensions import db
 
 TOKEN_PREFIX = "gtac_"
+MIN_PASSWORD_LENGTH = 12
+log = logging.getLogger(__name__)
 
 
 def token_digest(secret: str) -> str:
@@ -27,34 +30,104 @@ def token_digest(secret: str) -> str:
 def authenticate(email: str, password: str, remote_addr: str | None) -> User:
     """The active user with these credentials, or Unauthorized / TooManyAttempts.
 
-    Throttled per e-mail and per client address, counted over a sliding window.
-    A refused attempt is recorded even though the caller gets an error.
+    Sign-in throttling, designed so that nobody can lock out people they do not share a
+    browser with. Failed sign-ins are rows of `login_failures` (e-mail, client address, time),
+    so every web process and every worker sees the same counts, on SQLite and PostgreSQL
+    alike; only the last LOGIN_FAILURE_WINDOW_SECONDS count, and older rows are purged.
+
+    - Per account and client address: after LOGIN_MAX_FAILURES failures on one e-mail from one
+      address, that address is refused for that e-mail (429, even with the right password,
+      or guessing would go on) until the failures age out of the window. The same person at
+      another address, and everyone else at this one, are untouched.
+    - Per account, from every address: LOGIN_ACCOUNT_MAX_FAILURES failures on one e-mail
+      refuse it everywhere until they age out, against guessing spread over many addresses.
+      Refused attempts are not failures, so one address adds at most LOGIN_MAX_FAILURES to
+      this count: locking an account takes many addresses, and lasts one window at most.
+    - Per client address, across e-mails: never a refusal. One address failing on many
+      e-mails is either password spraying or a proxy many users share; refusing it would
+      refuse every correct password behind that proxy, so it is logged once it passes
+      LOGIN_ADDRESS_MAX_FAILURES instead. Behind a proxy, set TRUSTED_PROXIES so that the
+      address is the client's own.
+
+    A sign-in resets only its own account-and-address count. Unknown e-mails cost the same
+    password hash as known ones and are counted the same way, so neither the time taken nor
+    the answer tells whether an account exists.
     """
-    email = (email or "").strip().lower()
+    email = (email or "").strip().lower()[:254]
+    address = (remote_addr or "")[:64] or None
     config = current_app.config
     window_start = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    same_address = (LoginFailure.remote_addr == address if address is not None
+                    else LoginFailure.remote_addr.is_(None))
     with unit_of_work() as uow:
-        by_email, by_addr = uow.session.execute(
+        pair, account, from_address = uow.session.execute(
             sa.select(
+                sa.func.count().filter(LoginFailure.email == email, same_address),
                 sa.func.count().filter(LoginFailure.email == email),
-                sa.func.count().filter(LoginFailure.remote_addr == remote_addr),
-            ).where(LoginFailure.at >= window_start,
-                    sa.or_(LoginFailure.email == email, LoginFailure.remote_addr == remote_addr))
+                sa.func.count().filter(same_address),
+            ).where(LoginFailure.at >= window_start, sa.or_(LoginFailure.email == email, same_address))
         ).one()
-        limit = config["LOGIN_MAX_FAILURES"]
-        if by_email >= limit or (remote_addr and by_addr >= limit * 10):
+        if pair >= config["LOGIN_MAX_FAILURES"] or account >= config["LOGIN_ACCOUNT_MAX_FAILURES"]:
             raise TooManyAttempts(
                 "Too many failed sign-in attempts. Try again later.",
                 details={"retry_after_seconds": config["LOGIN_FAILURE_WINDOW_SECONDS"]},
             )
         user = uow.session.scalars(sa.select(User).where(User.email == email)).one_or_none()
-        if user is not None and verify_password(user.password_hash, password) and user.active:
+    # Always hash, outside any transaction (it takes a while): an unknown e-mail is checked
+    # against a dummy hash, as slow as a real one.
+    matches = verify_password(user.password_hash if user is not None else None, password)
+    with unit_of_work() as uow:
+        if user is not None and matches and user.active:
             if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email))
+                uow.session.get(User, user.id).password_hash = hash_password(password)
+            uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email, same_address))
             return user
-        uow.session.add(LoginFailure(email=email[:254], remote_addr=remote_addr))
+        uow.session.add(LoginFailure(email=email, remote_addr=address, at=now()))
+        uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < window_start))
+    if from_address + 1 == config["LOGIN_ADDRESS_MAX_FAILURES"]:
+        log.warning("sign-in: %s failures from %s in %s s over many e-mails: password spraying, or a "
+                    "proxy whose clients all look alike (see TRUSTED_PROXIES)", from_address + 1,
+                    address, config["LOGIN_FAILURE_WINDOW_SECONDS"])
     raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
+
+
+def end_sessions(uow: UnitOfWork, user_id: int) -> int:
+    """End every web session of the user, in the caller's unit; returns how many ended."""
+    return uow.session.execute(sa.delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+
+
+def deactivate_user(email: str) -> User:
+    """The user can no longer sign in or use a token, and every web session of theirs ends."""
+    with unit_of_work() as uow:
+        user = _user_by_email(uow, email)
+        if user.active:
+            user.active = False
+            record(None, "user", user.id, "user.deactivated", before={"active": True},
+                   after={"active": False})
+        end_sessions(uow, user.id)
+        return user
+
+
+def set_password(email: str, password: str) -> User:
+    """A new password for the user; every web session of theirs ends (API tokens stay)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.",
+                           details={"fields": {"password": ["Too short."]}})
+    password_hash = hash_password(password)  # before the transaction: it takes a while
+    with unit_of_work() as uow:
+        user = _user_by_email(uow, email)
+        user.password_hash = password_hash
+        record(None, "user", user.id, "user.password_changed")
+        end_sessions(uow, user.id)
+        return user
+
+
+def _user_by_email(uow: UnitOfWork, email: str) -> User:
+    email = (email or "").strip().lower()
+    user = uow.session.scalars(sa.select(User).where(User.email == email)).one_or_none()
+    if user is None:
+        raise NotFound(f"No user has the e-mail {email}.", code="user_not_found")
+    return user
 
 
 def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:

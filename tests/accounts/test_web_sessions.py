@@ -1,0 +1,147 @@
+"""Web sessions live on the server: signing out, a password change or a deactivation ends them."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from app import create_app
+from app.accounts.models import WebSession
+from app.accounts.services import deactivate_user, set_password
+from app.config import load_config
+from app.extensions import db
+from tests.conftest import DEMO_EMAILS, basic
+from tests.web.helpers import csrf_token, sign_in, text
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def opens_cases(app, cookie: str) -> bool:
+    """Whether a browser holding only this cookie gets the case list (not the sign-in page)."""
+    stranger = app.test_client()
+    stranger.set_cookie("session", cookie)
+    return stranger.get("/cases").status_code == 200
+
+
+def sessions_of(app, user_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(WebSession)
+                                 .where(WebSession.user_id == user_id))
+
+
+def test_a_cookie_copied_before_signing_out_opens_nothing_after(app, client, demo):
+    token = sign_in(client, "engineer")
+    copied = session_cookie(client)
+    assert opens_cases(app, copied)
+
+    answer = client.post("/logout", data={"csrf_token": token})
+    assert answer.status_code == 302
+    assert not opens_cases(app, copied)
+    assert client.get("/cases").status_code == 302
+    assert sessions_of(app, demo["engineer"].id) == 0
+
+
+def test_signing_in_moves_the_session_to_a_new_id(app, client, demo):
+    client.get("/login")
+    planted = session_cookie(client)  # e.g. set in the victim's browser by someone else
+    sign_in(client, "engineer")
+    assert session_cookie(client) != planted
+    assert not opens_cases(app, planted)
+    assert opens_cases(app, session_cookie(client))
+
+
+def test_the_cookie_holds_only_an_id_kept_as_a_digest(app, client, demo):
+    sign_in(client, "engineer")
+    cookie = session_cookie(client)
+    assert len(cookie) < 64 and "." not in cookie  # not a signed payload
+    with app.app_context():
+        ids = db.session.scalars(sa.select(WebSession.id)).all()
+    assert cookie not in ids and len(ids) == 1
+
+
+def test_deactivating_a_user_ends_every_session_and_token(app, demo, tokens):
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        sign_in(browser, "engineer")
+    other = app.test_client()
+    sign_in(other, "admin")
+    assert sessions_of(app, demo["engineer"].id) == 2
+
+    with app.app_context():
+        deactivate_user(DEMO_EMAILS["engineer"].upper())
+    for browser in browsers:
+        assert not opens_cases(app, session_cookie(browser))
+        assert browser.get("/cases").status_code == 302
+    assert sessions_of(app, demo["engineer"].id) == 0
+    assert opens_cases(app, session_cookie(other))
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=tokens["engineer"]).status_code == 401
+    assert client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["engineer"])).status_code == 401
+
+
+def test_a_password_change_ends_the_users_sessions(app, client, demo):
+    sign_in(client, "engineer")
+    copied = session_cookie(client)
+    with app.app_context():
+        set_password(DEMO_EMAILS["engineer"], "a-new-long-password")
+    assert not opens_cases(app, copied)
+
+    token = csrf_token(text(client.get("/login")))
+    answer = client.post("/login", data={"email": DEMO_EMAILS["engineer"],
+                                         "password": "a-new-long-password", "csrf_token": token})
+    assert answer.status_code == 302 and opens_cases(app, session_cookie(client))
+
+
+def test_session_cookies_are_secure_in_production(app, client, demo, monkeypatch, tmp_path):
+    env = {"GTAC_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/gtac",
+           "PAYMENTS_WEBHOOK_SECRET": "w" * 40, "PAYEE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "SR_WEBHOOK_SECRET_KEYS": Fernet.generate_key().decode()}
+    production = load_config(str(tmp_path), env)
+    assert (production["SESSION_COOKIE_SECURE"], production["SESSION_COOKIE_HTTPONLY"],
+            production["SESSION_COOKIE_SAMESITE"]) == (True, True, "Lax")
+
+    for key in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE"):
+        monkeypatch.setitem(app.config, key, production[key])
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in cookie.split(";")}
+
+
+def test_the_users_commands_end_sessions(app, client, demo):
+    sign_in(client, "engineer")
+    copied = session_cookie(client)
+    runner = app.test_cli_runner()
+
+    answer = runner.invoke(args=["users", "set-password", DEMO_EMAILS["engineer"], "--password", "short"])
+    assert answer.exit_code != 0 and "at least 12 characters" in answer.output
+    assert opens_cases(app, copied)
+    answer = runner.invoke(args=["users", "deactivate", "nobody@northwind.example"])
+    assert answer.exit_code != 0 and "No user has the e-mail" in answer.output
+
+    answer = runner.invoke(args=["users", "deactivate", DEMO_EMAILS["engineer"]])
+    assert answer.exit_code == 0, answer.output
+    assert not opens_cases(app, copied)
+
+
+@pytest.fixture
+def second_process(app, tmp_path):
+    """Another web process of the same installation: its own application, the same database."""
+    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+                       instance_path=str(tmp_path))
+    other.extensions["outbox_dispatch"] = app.extensions["outbox_dispatch"]
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_a_session_is_the_same_in_every_web_process(app, client, demo, second_process):
+    sign_in(client, "engineer")
+    copied = session_cookie(client)
+    elsewhere = second_process.test_client()
+    elsewhere.set_cookie("session", copied)
+    page = elsewhere.get("/cases")
+    assert page.status_code == 200
+
+    assert elsewhere.post("/logout", data={"csrf_token": csrf_token(text(page))}).status_code == 302
+    assert not opens_cases(app, copied)
