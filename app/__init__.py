@@ -36,6 +36,7 @@ from app.db import sqlite_begin_immediate, sqlite_pragmas
 from app.errors import DomainError
 from app.extensions import api, csrf, db, login_manager, migrate
 from app.health import blp as health_blp
+from app.metrics import http as metrics_http
 from app.notifications.services import HANDLERS as NOTIFICATION_HANDLERS
 from app.outbox.dispatch import make_dispatcher
 from app.scheduling.in_process import InProcessScheduler
@@ -121,6 +122,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens only, never cookies: nothing to forge
     app.register_blueprint(health_blp)
+    metrics_http.init_app(app)
     app.register_blueprint(web_views.blp)
     app.register_blueprint(cases_views.blp)
     app.register_blueprint(checklists_views.blp)

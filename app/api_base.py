@@ -163,7 +163,7 @@ class ErrorSchema(ma.Schema):
 
 def wants_json() -> bool:
     path = request.path
-    if path.startswith("/api/") or path in {"/healthz", "/readyz"}:
+    if path.startswith("/api/") or path in {"/healthz", "/readyz", "/metrics"}:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

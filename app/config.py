@@ -77,6 +77,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, env),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Bearer token for GET /metrics (app/metrics/http.py); unset: loopback only, never in production.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # Outbox events run on RQ when Redis is configured, else in-process.
         "JOBS_EAGER": _bool(env.get("JOBS_EAGER"), default=False),
         "OUTBOX_RELAY_INTERVAL": _int(env, "OUTBOX_RELAY_INTERVAL", 5),

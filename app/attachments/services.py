@@ -22,6 +22,7 @@ from app.extensions import db
 from app.files import moving
 from app.files.storage import Incoming
 from app.files.uploads import forget, release_uploads
+from app.telemetry import LOG_SCAN_SECONDS
 
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def scan(attachment_id: int, scanner: Callable[[BinaryIO], dict]) -> None:
         if attachment is None or attachment.scanned_at is not None:
             return
         key = attachment.storage_key
-    with storage().open(key) as stream:
+    with storage().open(key) as stream, LOG_SCAN_SECONDS.time():
         findings = scanner(stream)
     with unit_of_work() as uow:
         attachment = uow.session.get(Attachment, attachment_id)

@@ -12,7 +12,7 @@ the effect and marking the event processed, or the effect outlives the lease.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -177,6 +177,11 @@ def _count(uow: UnitOfWork, event_ids: list[int], error: str) -> None:
 def _count_failure(event_ids: list[int], error: str) -> None:
     with unit_of_work() as uow:
         _count(uow, event_ids, error)
+
+
+def oldest_unprocessed(session) -> datetime | None:
+    """When the oldest event still waiting to be processed was written (None when none waits)."""
+    return session.scalar(sa.select(sa.func.min(OutboxEvent.created_at)).where(OutboxEvent.processed_at.is_(None)))
 
 
 def undelivered(limit: int = 500) -> list[tuple[int, str]]:

@@ -20,6 +20,7 @@ from app.errors import InvalidInput, NotFound
 from app.payments.models import Payout, PayoutStatus, StatementImport
 from app.payments.payouts import parse_reference
 from app.payments.providers.http import STATUSES
+from app.telemetry import IMPORT_SECONDS
 
 COLUMNS = ("provider_payout_id", "reference", "amount", "currency", "status")
 MAX_LINES = 200_000
@@ -54,6 +55,11 @@ def parse_statement(data: bytes) -> list[dict]:
 def reconcile(actor: User, filename: str, data: bytes, provider: str = "sandbox") -> StatementImport:
     """Match a statement against the provider's payouts; the result is stored and returned."""
     access.require(actor, "reconciliation.run")
+    with IMPORT_SECONDS.labels("statement").time():
+        return _reconcile(actor, filename, data, provider)
+
+
+def _reconcile(actor: User, filename: str, data: bytes, provider: str) -> StatementImport:
     lines = parse_statement(data)
     with unit_of_work() as uow:
         ours = {p.idempotency_key: p for p in uow.session.scalars(
