@@ -127,7 +127,9 @@ def retry_payout(payout_id):
 
 @blp.route("/funding", methods=["POST"], endpoint="record_funding")
 @blp.arguments(FundingCreateSchema)
-@blp.response(201, FundingSchema)
+@blp.response(201, FundingSchema, description="the deposit, recorded now")
+@blp.alt_response(200, schema=FundingSchema, success=True,
+                  description="a repeat of a recorded deposit's reference: that deposit, nothing recorded again")
 def record_funding(body):
     """Record a pre-funding deposit (programmes); waiting payouts go out, oldest approval first."""
     user = api_user()

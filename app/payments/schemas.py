@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
+from app.bounds import RecordId, WholeMatch
 from app.payments.models import ClaimStatus, ClaimType, PayeeKind, PayoutStatus
 from app.payments.money import MAX_AMOUNT, PERIOD, is_currency
 from app.pagination import PageQuerySchema
@@ -32,7 +33,7 @@ def _currency(value: str) -> None:
 
 Currency = lambda **kw: fields.String(validate=_currency, **kw)  # noqa: E731
 Period = lambda **kw: fields.String(  # noqa: E731
-    validate=validate.Regexp(PERIOD, error="A programme period such as 2026-Q3."), **kw)
+    validate=WholeMatch(PERIOD, error="A programme period such as 2026-Q3."), **kw)
 _enum = lambda attr: fields.Function(lambda obj: getattr(obj, attr).value)  # noqa: E731
 
 
@@ -57,7 +58,7 @@ def _unique(values: list) -> None:
 
 
 class ClaimApprovalsSchema(ma.Schema):
-    claim_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+    claim_ids = fields.List(RecordId(strict=True),
                             required=True, validate=[validate.Length(min=1, max=MAX_BULK_APPROVALS), _unique])
 
 
@@ -153,7 +154,7 @@ class PayoutSchema(ma.Schema):
 
 class PayoutListQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(_values(PayoutStatus)))
-    claim_id = fields.Integer(validate=validate.Range(min=1))
+    claim_id = RecordId()
 
 
 class PayoutPageSchema(ma.Schema):
@@ -166,7 +167,7 @@ class FundingCreateSchema(ma.Schema):
     currency = Currency(required=True)
     reference = fields.String(required=True, validate=[
         validate.Length(min=1, max=140),
-        validate.Regexp(r"^[\w.\-/: ]+$", error="Letters, digits and . - / : _ only.")],
+        WholeMatch(r"[\w.\-/: ]+", error="Letters, digits and . - / : _ only.")],
         metadata={"description": "the bank's reference of the deposit; repeating it is idempotent"})
 
 
@@ -210,7 +211,7 @@ class BalancesSchema(ma.Schema):
 
 
 class AllocationSetSchema(ma.Schema):
-    partner_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    partner_id = RecordId(required=True, strict=True)
     period = Period(required=True)
     currency = Currency(required=True)
     amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_AMOUNT))
@@ -227,7 +228,7 @@ class AllocationSchema(ma.Schema):
 
 
 class AllocationQuerySchema(ma.Schema):
-    partner_id = fields.Integer(validate=validate.Range(min=1))
+    partner_id = RecordId()
 
 
 class PayeeSetSchema(ma.Schema):
@@ -247,7 +248,7 @@ class PayeeSchema(ma.Schema):
 
 
 class PayeeQuerySchema(ma.Schema):
-    partner_id = fields.Integer(validate=validate.Range(min=1))
+    partner_id = RecordId()
 
 
 class StatementExceptionSchema(ma.Schema):

@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.accounts.schemas import UserRefSchema
+from app.bounds import Count, RecordId
 from app.cases.models import Severity
 from app.clock import now
 from app.pagination import PageQuerySchema
@@ -29,12 +30,11 @@ class TransitionSchema(ma.Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATES))
     note = NOTE
     solution = fields.Nested(SolutionInSchema, metadata={"description": "required with to=solution_provided"})
-    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1),
-                                 metadata={"description": "to=assigned only: a manager assigns someone else"})
+    assignee_id = RecordId(strict=True, metadata={"description": "to=assigned only: a manager assigns someone else"})
 
 
 class AssignmentSchema(ma.Schema):
-    assignee_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    assignee_id = RecordId(required=True, strict=True)
     note = NOTE
 
 
@@ -48,7 +48,7 @@ class SRMessageInSchema(ma.Schema):
 
 
 class ManagementEscalationInSchema(ma.Schema):
-    level = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3))
+    level = Count(required=True, strict=True, minimum=1, maximum=3)
     reason = fields.String(required=True, validate=validate.Length(min=10, max=5000))
 
 
@@ -57,19 +57,18 @@ class SRListQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATES))
     severity = fields.String(validate=validate.OneOf(_values(Severity)))
     breached = fields.Boolean(metadata={"description": "true: an SLA clock is overdue now"})
-    assignee_id = fields.Integer(validate=validate.Range(min=1))
+    assignee_id = RecordId()
     sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "urgency"]),
                          metadata={"description": "urgency: open SRs (unless status is given), "
                                                   "earliest SLA due time first, paused ones last"})
 
 
 class HistoryQuerySchema(ma.Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = Count(load_default=0)
 
 
 class EventsQuerySchema(ma.Schema):
-    after = fields.Integer(validate=validate.Range(min=0),
-                           metadata={"description": "replay events after this id (as Last-Event-ID)"})
+    after = Count(metadata={"description": "replay events after this id (as Last-Event-ID)"})
 
 
 class OrgRefSchema(ma.Schema):
