@@ -6,6 +6,7 @@ from flask import current_app, request
 from app import access
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
+from app.bounds import UNSTORABLE, unstorable_text
 from app.errors import InvalidInput
 from app.files.uploads import release_uploads
 from app.payments import claims, funding, payees, payouts, reconciliation
@@ -62,6 +63,7 @@ def add_proof(claim_id):
         release_uploads()
         raise InvalidInput("Send the file as multipart field `file`.", code="file_missing",
                            details={"fields": {"file": ["Missing."]}})
+    _refuse_unstorable_names(upload)
     try:
         return claims.add_proof(user, claim_id, upload.stream, upload.filename, upload.mimetype)
     finally:
@@ -226,6 +228,7 @@ def import_statement():
         release_uploads()
         raise InvalidInput("Send the statement as multipart field `file`.", code="file_missing",
                            details={"fields": {"file": ["Missing."]}})
+    _refuse_unstorable_names(upload)
     return reconciliation.reconcile(user, upload.filename, _read_all(upload))
 
 
@@ -234,6 +237,14 @@ def import_statement():
 def get_statement(import_id):
     """One reconciliation result with its exceptions."""
     return reconciliation.get_import(api_user(), import_id)
+
+
+def _refuse_unstorable_names(upload) -> None:
+    """The part's file name and type are stored as given: a NUL in either is a 400, not a 500."""
+    if unstorable_text(upload.filename or "") or unstorable_text(upload.mimetype or ""):
+        release_uploads()
+        raise InvalidInput("The file's name or type contains a NUL character or invalid Unicode.",
+                           details={"fields": {"file": [UNSTORABLE]}})
 
 
 def _read_all(upload) -> bytes:

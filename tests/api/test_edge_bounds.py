@@ -314,3 +314,15 @@ def test_a_repeated_deposit_answers_200_and_the_openapi_document_lists_it(client
     assert again.json["id"] == first.json["id"]
     documented = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/funding"]["post"]["responses"]
     assert {"200", "201"} <= set(documented)
+
+
+def test_a_nul_in_an_uploaded_file_name_is_400(client, tokens, row_counts):
+    from io import BytesIO
+
+    before = row_counts()
+    answer = client.post("/api/v1/reconciliation/statements", headers=tokens["programs"],
+                         data={"file": (BytesIO(HEADER.encode()), "statement\x00.csv")},
+                         content_type="multipart/form-data")
+    error = assert_error(answer, 400, "invalid_input")
+    assert "file" in error["details"]["fields"]
+    assert row_counts() == before
