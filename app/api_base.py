@@ -4,12 +4,12 @@ Validation failures are 400 (SPEC §10: "400 malformed body"), not webargs'
 default 422, which this API keeps for business-rule refusals. Input that the
 JSON decoder cannot take (nesting or integers beyond its limits) or that the
 database cannot store (a NUL character, half a UTF-16 surrogate pair) is
-refused here as bad input, before any service runs.
+refused here as bad input, before any service runs (the bounds themselves are
+app.bounds).
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import flask_smorest
 import marshmallow as ma
@@ -62,7 +62,6 @@ class Parser(FlaskParser):
         if is_json_request(req):
             return self.load_json(req, schema)
         return self.load_form(req, schema)
-
 
 
 def refuse_unstorable_request() -> None:
