@@ -13,7 +13,7 @@ from app.accounts import api as accounts_api
 from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
-from app.api_base import domain_error, http_error
+from app.api_base import domain_error, http_error, refuse_unstorable_request
 from app.attachments import api as attachments_api
 from app.attachments import services as attachment_services
 from app.attachments.events import HANDLERS as ATTACHMENT_HANDLERS
@@ -135,6 +135,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.before_request(_limit_body_size)
     app.before_request(authenticate_api_request)
     security_headers.init_app(app)
+    app.before_request(refuse_unstorable_request)
     app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(HTTPException, http_error)
 

@@ -4,12 +4,12 @@ Validation failures are 400 (SPEC §10: "400 malformed body"), not webargs'
 default 422, which this API keeps for business-rule refusals. Input that the
 JSON decoder cannot take (nesting or integers beyond its limits) or that the
 database cannot store (a NUL character, half a UTF-16 surrogate pair) is
-refused here as bad input, before any service runs.
+refused here as bad input, before any service runs (the bounds themselves are
+app.bounds).
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import flask_smorest
 from flask_smorest.utils import prepare_response
@@ -21,8 +21,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from app.api_spec import REFUSALS, DocumentMarshmallowPlugin, OperationContract, response_name
-from app.errors import DomainError, error_body
-from app.pagination import MAX_ID
+from app.bounds import MAX_ID, UNSTORABLE, refuse_unstorable, unstorable_messages, unstorable_text
+from app.errors import DomainError, InvalidInput, error_body
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,6 @@ HTTP_CODES = {
     429: "too_many_requests",
     500: "internal_error",
 }
-
-
-UNSTORABLE = "Contains a NUL character or invalid Unicode."
-TOO_DEEP = "Nested too deeply."
-# No body of this API nests more than a few levels; the check stops well short of the stack.
-MAX_BODY_DEPTH = 32
 
 
 class Parser(FlaskParser):
@@ -71,46 +65,24 @@ class Parser(FlaskParser):
             return self.load_json(req, schema)
         return self.load_form(req, schema)
 
-    def load_querystring(self, req, schema):
-        refuse_unstorable(req.args.to_dict(flat=False))
-        return super().load_querystring(req, schema)
 
-
-def _unstorable_text(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _unstorable_messages(value: Any, depth: int = 0) -> Any:
-    """Field errors shaped like marshmallow's ({field: [message]}, list items by index)."""
-    if isinstance(value, str):
-        return [UNSTORABLE] if _unstorable_text(value) else None
-    if not isinstance(value, (dict, list)):
-        return None
-    if depth >= MAX_BODY_DEPTH:
-        return [TOO_DEEP]
-    items = value.items() if isinstance(value, dict) else enumerate(value)
+def refuse_unstorable_request() -> None:
+    """Every text a request carries outside its JSON body (path, query, form fields) may be stored
+    or compared by the database: one that PostgreSQL refuses is a 400 here, for every endpoint.
+    (The JSON body gets the same check when the Parser loads it.)"""
     found: dict = {}
-    for key, item in items:
-        if isinstance(key, str) and _unstorable_text(key):
-            found["_schema"] = [UNSTORABLE]
-        elif messages := _unstorable_messages(item, depth + 1):
-            found[key] = messages
-    return found or None
-
-
-def refuse_unstorable(data: Any) -> None:
-    """Raise field errors for strings PostgreSQL would refuse to store or compare."""
-    messages = _unstorable_messages(data)
-    if messages:
-        if not isinstance(messages, dict):
-            messages = {"_schema": messages}
-        raise ma.ValidationError(messages)
+    sources = [request.view_args or {}, request.args.to_dict(flat=False)]
+    # The pages' forms; an API body is JSON (a form there is refused with 415, so it stays unread).
+    if request.mimetype == "application/x-www-form-urlencoded" and not request.path.startswith("/api/"):
+        sources.append(request.form.to_dict(flat=False))
+    for source in sources:
+        for name, value in source.items():
+            if unstorable_text(name):
+                found["_schema"] = [UNSTORABLE]
+            elif messages := unstorable_messages(value):
+                found[name] = messages if isinstance(messages, list) else [UNSTORABLE]
+    if found:
+        raise InvalidInput("The request has invalid or missing fields.", details={"fields": found})
 
 
 # No record has id 0: SQLite rowids and PostgreSQL sequences both start at 1.
@@ -163,7 +135,8 @@ class ErrorSchema(ma.Schema):
 
 def wants_json() -> bool:
     path = request.path
-    if path.startswith("/api/") or path in {"/healthz", "/readyz", "/metrics"}:
+    # The API, the health checks, the metrics and the providers' webhooks have machines for clients.
+    if path.startswith(("/api/", "/webhooks/")) or path in {"/healthz", "/readyz", "/metrics"}:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -28,7 +28,7 @@ from marshmallow import fields, validate
 
 # Schema keywords that describe the field, not the enum: they stay beside the reference.
 _FIELD_KEYWORDS = ("description", "readOnly", "writeOnly", "default", "example", "nullable", "deprecated")
-OPERATION_ID = re.compile(r"^[a-z]+(_[a-z0-9]+)*$")
+OPERATION_ID = re.compile(r"[a-z]+(_[a-z0-9]+)*")
 
 
 class Choice(validate.OneOf):
@@ -127,7 +127,7 @@ class OperationContract(BasePlugin):
             operation["responses"] = dict(sorted(responses.items(), key=lambda item: str(item[0])))
 
     def _check_name(self, where: str, operation_id: str | None) -> None:
-        if not operation_id or not OPERATION_ID.match(operation_id):
+        if not operation_id or not OPERATION_ID.fullmatch(operation_id):
             raise ValueError(f"{where} needs an operationId in snake_case that names the action, "
                              f"such as open_case (has {operation_id!r})")
         if self.operation_ids.setdefault(operation_id, where) != where:

@@ -10,13 +10,12 @@ from typing import Any, Generic, TypeVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.bounds import MAX_ID, Count
 from app.errors import InvalidInput
 
 T = TypeVar("T")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
-# Ids are INTEGER columns (32-bit on PostgreSQL): nothing larger names a record.
-MAX_ID = 2**31 - 1
 
 
 def encode_cursor(last_id: int) -> str:
@@ -61,7 +60,7 @@ def paginate(session, query, id_column, limit: int, cursor: str | None) -> Page[
 
 
 class PageQuerySchema(ma.Schema):
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT),
-                           metadata={"description": f"page size, 1 to {MAX_LIMIT}"})
+    limit = Count(minimum=1, maximum=MAX_LIMIT, load_default=DEFAULT_LIMIT,
+                  metadata={"description": f"page size, 1 to {MAX_LIMIT}"})
     cursor = fields.String(validate=validate.Length(min=1, max=200),
                            metadata={"description": "next_cursor of the previous page"})

@@ -24,7 +24,7 @@ from app.files.storage import Incoming
 from app.files.uploads import forget, release_uploads
 from app.telemetry import LOG_SCAN_SECONDS
 
-CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\Z")
 log = logging.getLogger(__name__)
 UploadReader = Callable[[], tuple[str | None, FileStorage | None]]
 

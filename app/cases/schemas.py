@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 
 from app.api_base import StrictBoolean
 from app.api_spec import choice_of
+from app.bounds import WholeMatch
 from app.accounts.schemas import UserRefSchema
 from app.cases.models import CaseStatus, Channel, Severity
 from app.pagination import PageQuerySchema
@@ -14,7 +15,7 @@ class CaseCreateSchema(ma.Schema):
     serial_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
     software_version = fields.String(required=True, validate=[
         validate.Length(min=1, max=64),
-        validate.Regexp(r"^[0-9A-Za-z][0-9A-Za-z.\-_]*$", error="Not a software version."),
+        WholeMatch(r"[0-9A-Za-z][0-9A-Za-z.\-_]*", error="Not a software version."),
     ])
     severity = fields.String(required=True, validate=choice_of(Severity))
     title = fields.String(required=True, validate=validate.Length(min=3, max=200))

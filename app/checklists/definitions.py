@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-FILE_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9-]*)-v(?P<version>[0-9]+)\.ya?ml$")
+FILE_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9-]*)-v(?P<version>[0-9]+)\.ya?ml\Z")
 
 
 class ChecklistFileError(Exception):

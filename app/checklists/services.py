@@ -11,6 +11,7 @@ from app import access
 from app.accounts.models import User
 from app.attachments.models import Attachment
 from app.audit.services import record
+from app.bounds import MAX_ID, is_record_id
 from app.cases.models import Case, CaseStatus
 from app.checklists.definitions import CaseFacts, ChecklistDefinition, ChecklistRegistry, ItemDefinition
 from app.checklists.evaluation import Evaluation, ResponseView, evaluate
@@ -168,8 +169,8 @@ def _check_value(uow: UnitOfWork, item: ItemDefinition, case: Case, value: Any, 
 
 def _check_attachments(item: ItemDefinition, case: Case, value: Any) -> dict:
     ids = value.get("attachment_ids") if isinstance(value, dict) and set(value) == {"attachment_ids"} else None
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise _bad(item, '{"attachment_ids": [integers]}')
+    if not isinstance(ids, list) or not all(is_record_id(i) for i in ids):
+        raise _bad(item, f'{{"attachment_ids": [ids from 1 to {MAX_ID}]}}')
     kinds = dict(db.session.execute(sa.select(Attachment.id, Attachment.kind).where(
         Attachment.case_id == case.id, Attachment.id.in_(ids))).all())
     unknown = [i for i in ids if i not in kinds]

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app import access
+from app.bounds import ascii_digits
 from app.cases.views import render_case
 from app.checklists import services
 from app.errors import Conflict, InvalidInput, RuleViolation
@@ -52,7 +53,7 @@ def _attachments(form: MultiDict) -> dict:
     chosen = form.getlist("attachment_id")
     if not chosen:
         raise InvalidInput("Choose at least one attachment, then save.", code="answer_missing")
-    if not all(value.isascii() and value.isdigit() and len(value) < 19 for value in chosen):
+    if not all(ascii_digits(value, 18) for value in chosen):
         raise InvalidInput("Choose attachments from the list.", code="invalid_value")
     return {"value": {"attachment_ids": [int(value) for value in chosen]}}
 

@@ -13,7 +13,7 @@ from app.escalation.schemas import EscalationRequestSchema, ServiceRequestSchema
 
 blp = Blueprint("escalation", __name__, url_prefix="/api/v1/cases", description="Escalation to GTAC")
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 
 @blp.route("/<int:case_id>/escalation", methods=["POST"], endpoint="escalate")

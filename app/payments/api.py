@@ -7,6 +7,7 @@ from app import access
 from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.api_spec import file_upload
+from app.bounds import UNSTORABLE, unstorable_text
 from app.errors import InvalidInput
 from app.files.uploads import release_uploads
 from app.payments import claims, funding, payees, payouts, reconciliation
@@ -70,6 +71,7 @@ def add_proof(claim_id):
         release_uploads()
         raise InvalidInput("Send the file as multipart field `file`.", code="file_missing",
                            details={"fields": {"file": ["Missing."]}})
+    _refuse_unstorable_names(upload)
     try:
         return claims.add_proof(user, claim_id, upload.stream, upload.filename, upload.mimetype)
     finally:
@@ -143,9 +145,9 @@ def retry_payout(payout_id):
 @blp.route("/funding", methods=["POST"], endpoint="record_funding")
 @blp.operation("record_funding", refuses=(403, 409))
 @blp.arguments(FundingCreateSchema, example={"amount": 1000000, "currency": "USD", "reference": "DEP-2026-11-0042"})
-@blp.response(201, FundingSchema)
+@blp.response(201, FundingSchema, description="the deposit, recorded now")
 @blp.alt_response(200, schema=FundingSchema, success=True,
-                  description="a deposit recorded before under this reference, unchanged")
+                  description="a repeat of a recorded deposit's reference: that deposit, nothing recorded again")
 def record_funding(body):
     """Record a pre-funding deposit (programmes); waiting payouts go out, oldest approval first."""
     user = api_user()
@@ -251,6 +253,7 @@ def import_statement():
         release_uploads()
         raise InvalidInput("Send the statement as multipart field `file`.", code="file_missing",
                            details={"fields": {"file": ["Missing."]}})
+    _refuse_unstorable_names(upload)
     return reconciliation.reconcile(user, upload.filename, _read_all(upload))
 
 
@@ -260,6 +263,14 @@ def import_statement():
 def get_statement(import_id):
     """One reconciliation result with its exceptions."""
     return reconciliation.get_import(api_user(), import_id)
+
+
+def _refuse_unstorable_names(upload) -> None:
+    """The part's file name and type are stored as given: a NUL in either is a 400, not a 500."""
+    if unstorable_text(upload.filename or "") or unstorable_text(upload.mimetype or ""):
+        release_uploads()
+        raise InvalidInput("The file's name or type contains a NUL character or invalid Unicode.",
+                           details={"fields": {"file": [UNSTORABLE]}})
 
 
 def _read_all(upload) -> bytes:

@@ -12,7 +12,7 @@ _EXPONENTS = {
 }
 # Funds, precious metals and test codes are not money a partner is paid in.
 _NOT_PAYABLE = {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
-PERIOD = re.compile(r"^(20[0-9]{2})-Q([1-4])$")
+PERIOD = re.compile(r"(20[0-9]{2})-Q([1-4])\Z")
 # Far above any claim, far below 2**63: sums of many amounts cannot overflow a BIGINT.
 MAX_AMOUNT = 10**13
 

@@ -20,6 +20,7 @@ from app import access, crypto
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.services import record
+from app.bounds import ascii_digits
 from app.clock import now
 from app.uow import unit_of_work
 from app.errors import InvalidInput, NotFound
@@ -40,7 +41,7 @@ def cipher() -> MultiFernet:
 
 def aba_checksum_ok(routing: str) -> bool:
     """The ABA routing-number check digit: 3-7-1 weights, sum divisible by 10."""
-    if len(routing) != 9 or not routing.isdigit():
+    if len(routing) != 9 or not ascii_digits(routing):
         return False
     weights = (3, 7, 1) * 3
     return sum(int(d) * w for d, w in zip(routing, weights)) % 10 == 0
@@ -69,7 +70,7 @@ def validate(data: dict[str, Any]) -> tuple[PayeeKind, dict[str, str], str]:
     else:
         account_number = (data.get("account_number") or "").replace(" ", "")
         routing = (data.get("routing_number") or "").replace(" ", "")
-        if not (account_number.isdigit() and 4 <= len(account_number) <= 17):
+        if not (ascii_digits(account_number) and 4 <= len(account_number) <= 17):
             errors["account_number"] = ["An account number is 4 to 17 digits."]
         if not aba_checksum_ok(routing):
             errors["routing_number"] = ["Not a valid ABA routing number (checksum)."]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access
+from app.bounds import MAX_ID
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
@@ -45,8 +46,7 @@ CLAIM_STATUS = {
     PayoutStatus.FAILED: ClaimStatus.FAILED,
     PayoutStatus.RETURNED: ClaimStatus.RETURNED,
 }
-REFERENCE = re.compile(r"^PO(\d{10})(?:-(\d{1,10}))?$")
-MAX_ID = 2**31 - 1  # the integer primary keys
+REFERENCE = re.compile(r"PO([0-9]{10})(?:-([0-9]{1,10}))?\Z")
 OPEN = (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT)
 # The provider's status events this service applies; others are stored and acknowledged.
 WEBHOOK_TYPES = ("payout.paid", "payout.failed", "payout.returned")

@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
+from app.bounds import ascii_digits
 from app.uow import unit_of_work
 from app.errors import InvalidInput, NotFound
 from app.payments.models import Payout, PayoutStatus, StatementImport
+from app.payments.money import MAX_AMOUNT
 from app.payments.payouts import parse_reference
 from app.payments.providers.http import STATUSES
 from app.telemetry import IMPORT_SECONDS
@@ -27,29 +29,58 @@ MAX_LINES = 200_000
 SENT = (PayoutStatus.IN_TRANSIT, PayoutStatus.PAID, PayoutStatus.RETURNED)
 
 
+# No field of a statement line is anywhere near this long; csv refuses longer ones (csv.Error).
+MAX_FIELD_CHARS = 1000
+
+
+def _bad_line(number: int, message: str) -> InvalidInput:
+    return InvalidInput(f"Line {number}: {message}", code="invalid_statement", details={"line": number})
+
+
 def parse_statement(data: bytes) -> list[dict]:
-    """Statement lines, or InvalidInput naming the first bad line."""
+    """Statement lines, or InvalidInput naming the first bad line (a 400, whatever the bytes)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("The statement is not UTF-8 text.", code="invalid_statement") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"The statement lacks the column(s) {', '.join(missing)}.", code="invalid_statement",
-                           details={"missing_columns": missing})
-    lines = []
-    for number, row in enumerate(reader, start=2):
-        if len(lines) >= MAX_LINES:
-            raise InvalidInput(f"A statement holds at most {MAX_LINES} lines.", code="invalid_statement")
-        amount = (row.get("amount") or "").strip()
-        if not amount.isdigit() or row.get("status") not in STATUSES:
-            raise InvalidInput(f"Line {number}: amount must be minor units and status one of "
-                               f"{', '.join(STATUSES)}.", code="invalid_statement", details={"line": number})
-        lines.append({"line": number, "provider_payout_id": row["provider_payout_id"].strip(),
-                      "reference": row["reference"].strip(), "amount": int(amount),
-                      "currency": row["currency"].strip().upper(), "status": STATUSES[row["status"]]})
+    if "\x00" in text:
+        number = text.count("\n", 0, text.index("\x00")) + 1
+        raise _bad_line(number, "a NUL character; a statement is plain text.")
+    # newline="" as the csv module wants: line breaks inside quoted fields stay in the field.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    lines: list[dict] = []
+    try:
+        header = next(reader, None)
+        missing = [c for c in COLUMNS if c not in (header or [])]
+        if missing:
+            raise InvalidInput(f"The statement lacks the column(s) {', '.join(missing)}.",
+                               code="invalid_statement", details={"missing_columns": missing})
+        position = {column: header.index(column) for column in COLUMNS}
+        for row in reader:
+            number = reader.line_num
+            if not row:
+                continue  # a blank line
+            if len(lines) >= MAX_LINES:
+                raise _bad_line(number, f"a statement holds at most {MAX_LINES} lines.")
+            lines.append(_statement_line(number, row, position))
+    except csv.Error as exc:
+        raise _bad_line(reader.line_num, f"not CSV the statement format allows ({exc}).") from None
     return lines
+
+
+def _statement_line(number: int, row: list[str], position: dict[str, int]) -> dict:
+    if len(row) < len(position) or len(row) < max(position.values()) + 1:
+        raise _bad_line(number, f"{len(row)} fields; every line has {', '.join(COLUMNS)}.")
+    if any(len(value) > MAX_FIELD_CHARS for value in row):
+        raise _bad_line(number, f"a field longer than {MAX_FIELD_CHARS} characters.")
+    field = {column: row[index].strip() for column, index in position.items()}
+    amount = field["amount"]
+    if not ascii_digits(amount, len(str(MAX_AMOUNT))) or int(amount) > MAX_AMOUNT:
+        raise _bad_line(number, f"amount must be minor units, digits 0-9, at most {MAX_AMOUNT}.")
+    if field["status"] not in STATUSES:
+        raise _bad_line(number, f"status must be one of {', '.join(STATUSES)}.")
+    return {"line": number, "provider_payout_id": field["provider_payout_id"], "reference": field["reference"],
+            "amount": int(amount), "currency": field["currency"].upper(), "status": STATUSES[field["status"]]}
 
 
 def reconcile(actor: User, filename: str, data: bytes, provider: str = "sandbox") -> StatementImport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
+from app.bounds import RecordId, WholeMatch
 from app.payments.models import ClaimStatus, ClaimType, PayeeKind, PayoutStatus
 from app.api_spec import choice_of
 from app.payments.money import MAX_AMOUNT, PERIOD, is_currency
@@ -29,7 +30,7 @@ def _currency(value: str) -> None:
 
 Currency = lambda **kw: fields.String(validate=_currency, **kw)  # noqa: E731
 Period = lambda **kw: fields.String(  # noqa: E731
-    validate=validate.Regexp(PERIOD, error="A programme period such as 2026-Q3."), **kw)
+    validate=WholeMatch(PERIOD, error="A programme period such as 2026-Q3."), **kw)
 
 
 class ClaimCreateSchema(ma.Schema):
@@ -53,7 +54,7 @@ def _unique(values: list) -> None:
 
 
 class ClaimApprovalsSchema(ma.Schema):
-    claim_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+    claim_ids = fields.List(RecordId(strict=True),
                             required=True, validate=[validate.Length(min=1, max=MAX_BULK_APPROVALS), _unique])
 
 
@@ -149,7 +150,7 @@ class PayoutSchema(ma.Schema):
 
 class PayoutListQuerySchema(PageQuerySchema):
     status = fields.String(validate=choice_of(PayoutStatus))
-    claim_id = fields.Integer(validate=validate.Range(min=1))
+    claim_id = RecordId()
 
 
 class PayoutPageSchema(ma.Schema):
@@ -162,7 +163,7 @@ class FundingCreateSchema(ma.Schema):
     currency = Currency(required=True)
     reference = fields.String(required=True, validate=[
         validate.Length(min=1, max=140),
-        validate.Regexp(r"^[\w.\-/: ]+$", error="Letters, digits and . - / : _ only.")],
+        WholeMatch(r"[\w.\-/: ]+", error="Letters, digits and . - / : _ only.")],
         metadata={"description": "the bank's reference of the deposit; repeating it is idempotent"})
 
 
@@ -206,7 +207,7 @@ class BalancesSchema(ma.Schema):
 
 
 class AllocationSetSchema(ma.Schema):
-    partner_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    partner_id = RecordId(required=True, strict=True)
     period = Period(required=True)
     currency = Currency(required=True)
     amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_AMOUNT))
@@ -223,7 +224,7 @@ class AllocationSchema(ma.Schema):
 
 
 class AllocationQuerySchema(ma.Schema):
-    partner_id = fields.Integer(validate=validate.Range(min=1))
+    partner_id = RecordId()
 
 
 class PayeeSetSchema(ma.Schema):
@@ -243,7 +244,7 @@ class PayeeSchema(ma.Schema):
 
 
 class PayeeQuerySchema(ma.Schema):
-    partner_id = fields.Integer(validate=validate.Range(min=1))
+    partner_id = RecordId()
 
 
 class StatementExceptionSchema(ma.Schema):

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from app import access
 from app.accounts.models import Role
 from app.errors import DomainError, NotFound
-from app.pagination import MAX_ID
+from app.bounds import MAX_ID
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, exponent, format_amount, is_currency
@@ -58,7 +58,7 @@ class FundingForm(FlaskForm):
     amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     reference = StringField("Bank reference", validators=[
-        DataRequired(), Length(max=140), Regexp(r"^[\w.\-/: ]+$", message="Letters, digits, . - / : _")])
+        DataRequired(), Length(max=140), Regexp(r"[\w.\-/: ]+\Z", message="Letters, digits, . - / : _")])
 
 
 class StatementForm(FlaskForm):

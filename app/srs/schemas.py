@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.accounts.schemas import UserRefSchema
+from app.bounds import Count, RecordId
 from app.cases.models import Severity
 from app.clock import now
 from app.api_spec import Choice, choice_of
@@ -28,12 +29,11 @@ class TransitionSchema(ma.Schema):
     to = fields.String(required=True, validate=choice_of(SRStatus))
     note = NOTE
     solution = fields.Nested(SolutionInSchema, metadata={"description": "required with to=solution_provided"})
-    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1),
-                                 metadata={"description": "to=assigned only: a manager assigns someone else"})
+    assignee_id = RecordId(strict=True, metadata={"description": "to=assigned only: a manager assigns someone else"})
 
 
 class AssignmentSchema(ma.Schema):
-    assignee_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    assignee_id = RecordId(required=True, strict=True)
     note = NOTE
 
 
@@ -47,7 +47,7 @@ class SRMessageInSchema(ma.Schema):
 
 
 class ManagementEscalationInSchema(ma.Schema):
-    level = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3))
+    level = Count(required=True, strict=True, minimum=1, maximum=3)
     reason = fields.String(required=True, validate=validate.Length(min=10, max=5000))
 
 
@@ -56,19 +56,18 @@ class SRListQuerySchema(PageQuerySchema):
     status = fields.String(validate=choice_of(SRStatus))
     severity = fields.String(validate=choice_of(Severity))
     breached = fields.Boolean(metadata={"description": "true: an SLA clock is overdue now"})
-    assignee_id = fields.Integer(validate=validate.Range(min=1))
+    assignee_id = RecordId()
     sort = fields.String(load_default="newest", validate=Choice(["newest", "urgency"], name="SRSortOrder"),
                          metadata={"description": "urgency: open SRs (unless status is given), "
                                                   "earliest SLA due time first, paused ones last"})
 
 
 class HistoryQuerySchema(ma.Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = Count(load_default=0)
 
 
 class EventsQuerySchema(ma.Schema):
-    after = fields.Integer(validate=validate.Range(min=0),
-                           metadata={"description": "replay events after this id (as Last-Event-ID)"})
+    after = Count(metadata={"description": "replay events after this id (as Last-Event-ID)"})
 
 
 class OrgRefSchema(ma.Schema):

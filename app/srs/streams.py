@@ -6,6 +6,7 @@ from flask import Response, request
 
 from app import access
 from app.accounts.models import User
+from app.bounds import MAX_COUNT, ascii_digits
 from app.errors import InvalidInput
 from app.live import streams
 from app.srs import services, timeline
@@ -16,8 +17,11 @@ from app.uow import unit_of_work
 def _last_event_id(after: int | None) -> int | None:
     raw = request.headers.get("Last-Event-ID")
     if raw is None:
+        if after is not None and not 0 <= after <= MAX_COUNT:
+            raise InvalidInput(f"after must be an event id from 0 to {MAX_COUNT}.", code="invalid_input",
+                               details={"fields": {"after": ["Not an event id."]}})
         return after
-    if not raw.isdigit() or len(raw) > 18:
+    if not ascii_digits(raw, len(str(MAX_COUNT))) or int(raw) > MAX_COUNT:
         raise InvalidInput("Last-Event-ID must be an event id this stream sent.", code="invalid_last_event_id")
     return int(raw)
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import access
+from app.bounds import ascii_digits
 from app.accounts.models import GTAC_ROLES
 from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.attachments.http import download_response
@@ -149,7 +150,7 @@ def post_message(number: str):
 def management_escalation(number: str):
     def act():
         level = request.form.get("level", "")
-        if not level.isdigit():
+        if not ascii_digits(level, 1):
             raise ma.ValidationError({"level": ["Choose a level from 1 to 3."]})
         data = ManagementEscalationInSchema().load({"level": int(level), "reason": request.form.get("reason", "")})
         services.request_management_escalation(current_user, number, data["level"], data["reason"])

@@ -24,6 +24,8 @@ from typing import BinaryIO, Iterable
 
 import yaml
 
+from app.bounds import ascii_digits
+
 LANGUAGE_PATH = Path(__file__).with_name("logformats.yaml")
 MAX_LINE = 8192  # bytes kept of one line; the rest of an over-long line is skipped
 BLOCK = 1024 * 1024  # bytes read at a time
@@ -226,7 +228,7 @@ def _severity(fmt: LogFormat, groups: dict) -> str:
         return fmt.severities.get(groups["severity"].lower(), "")
     for key in ("pri", "sevnum"):
         value = groups.get(key)
-        if value and value.isdigit():
+        if value and ascii_digits(value, 6):
             return _SYSLOG_SEVERITY[int(value) % 8]
     return ""
 
@@ -255,7 +257,7 @@ def _read_json(fmt: LogFormat, text: str) -> ReadLine | None:
     if not parts.get("message"):
         return None
     raw = parts.get("severity", "")
-    severity = (_SYSLOG_SEVERITY[int(raw) % 8] if raw.isdigit() else fmt.severities.get(raw.lower(), "")) if raw else ""
+    severity = (_SYSLOG_SEVERITY[int(raw) % 8] if ascii_digits(raw, 6) else fmt.severities.get(raw.lower(), "")) if raw else ""
     return ReadLine(fmt.name, severity, parts.get("component", ""), parts["message"])
 
 

@@ -33,7 +33,7 @@ VOCABULARY_PATH = Path(__file__).with_name("vendor_notes.yaml")
 TITLE_LIMIT = 300
 _SPACES = re.compile(r"\s+")
 _RELEASE = r"v?(?P<release>\d+(?:\.\d+)+(?:r\d+)?(?:[-_.][A-Za-z0-9]+)*)"
-_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|\Z)")
 
 
 @dataclass(frozen=True)

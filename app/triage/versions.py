@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-_VERSION = re.compile(r"^v?(?P<core>\d+(?:\.\d+)*)(?:[-_.]?(?P<suffix>[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*))?$")
+_VERSION = re.compile(r"^v?(?P<core>\d+(?:\.\d+)*)(?:[-_.]?(?P<suffix>[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*))?\Z")
 _SUFFIX_PART = re.compile(r"\d+|[A-Za-z]+")
-_COMPARISON = re.compile(r"^(?P<op><=|>=|<|>|==|=)?\s*(?P<version>\S+)$")
+_COMPARISON = re.compile(r"^(?P<op><=|>=|<|>|==|=)?\s*(?P<version>\S+)\Z")
 TRAIN_DEPTH = 2  # 32.6.x.y belongs to the 32.6 release train
 
 

@@ -11,7 +11,11 @@ from app.webhooks.models import DeliveryStatus
 
 
 def _absolute_url(value: str) -> None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a port that is no number raises here
+    except ValueError:  # an unclosed "[" of an IPv6 host, a bracketed host that is no address
+        raise ma.ValidationError("Not a valid URL.") from None
     if not parts.scheme or not parts.netloc or any(ch.isspace() for ch in value):
         raise ma.ValidationError("Not an absolute URL.")
 

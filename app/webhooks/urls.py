@@ -29,7 +29,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
-from app.errors import RuleViolation
+from app.errors import InvalidInput, RuleViolation
 from app.outbound import WatchedConnection
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -41,10 +41,35 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, which a relay or translator may deliver to:
+    IPv4-mapped (::ffff:a.b.c.d), 6to4 (2002:AABB:CCDD::/48), Teredo (server and client),
+    NAT64's well-known prefix (64:ff9b::a.b.c.d) and the deprecated IPv4-compatible ::a.b.c.d."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if address in NAT64 or (int(address) >> 32 == 0 and int(address) > 0xFFFF):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [a for a in found if a is not None]
+
+
 def refusal(address: Address) -> str | None:
-    """Why an address is no place for a webhook, or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """Why an address is no place for a webhook, or None for a public one.
+
+    An IPv6 address that embeds an IPv4 one is judged by both: 2002:7f00:1:: is
+    6to4 for 127.0.0.1, and 6to4 relays deliver to it.
+    """
+    for candidate in (*embedded_ipv4(address), address):
+        reason = _own_refusal(candidate)
+        if reason:
+            return reason
+    return None
+
+
+def _own_refusal(address: Address) -> str | None:
     # Most specific first: Python counts loopback, link-local and reserved space as private too.
     for reason in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
         if getattr(address, f"is_{reason}"):
@@ -55,8 +80,13 @@ def refusal(address: Address) -> str | None:
 
 
 def check(url: str) -> None:
-    """Refuse (422) a URL that is not http(s) or whose host resolves to a non-public address."""
-    parts = urlsplit(url)
+    """Refuse a URL that is not one (400), is not http(s) or whose host resolves to a non-public
+    address (422)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket, or a host that is no address
+        raise InvalidInput("The webhook URL is not a valid URL.", code="webhook_url_malformed",
+                           details={"fields": {"url": ["Not a valid URL."]}}) from None
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise RuleViolation("Webhook URLs must use http or https.", code="webhook_url_scheme",
                             details={"scheme": parts.scheme})

@@ -266,7 +266,7 @@ def test_a_delivery_with_a_bad_signature_or_one_malformed_event_changes_nothing(
                    {"id": "evt_f4", "type": "", "data": {"reference": "x"}}):
         answer = _signed(payments, {"events": [
             {"id": "evt_f2", "type": "payout.paid", "data": {"reference": payout["reference"]}}, broken]})
-        assert answer.status_code == 401 and answer.json["error"]["code"] == "invalid_signature"
+        assert answer.status_code == 400 and answer.json["error"]["code"] == "malformed_webhook"
     assert payments.get_claim(claim_id)["status"] == "payout_pending"
     assert count(app, ProviderEvent) == 0
 

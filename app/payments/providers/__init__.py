@@ -65,7 +65,12 @@ class ProviderRejected(Exception):
 
 
 class InvalidWebhook(Exception):
-    """A webhook whose signature, timestamp or body does not check out."""
+    """A webhook whose signature or timestamp does not check out (401)."""
+
+
+class MalformedWebhook(InvalidWebhook):
+    """A webhook that is not one at all: a malformed signature header, or a signed body that is not
+    a delivery of events (400)."""
 
 
 class PaymentProvider(Protocol):

@@ -6,17 +6,18 @@ integration is exercised over real HTTP in the tests and the demo.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 
 import requests
+from marshmallow import ValidationError
 
 from app import outbound
+from app.bounds import loads_json, refuse_unstorable
 from app.payments import signing
-from app.payments.providers import (InvalidWebhook, PayoutInstruction, ProviderRejected, ProviderResult,
-                                    ProviderUnavailable, WebhookEvent, create_payouts_one_by_one, refused)
+from app.payments.providers import (InvalidWebhook, MalformedWebhook, PayoutInstruction, ProviderRejected,
+                                    ProviderResult, ProviderUnavailable, WebhookEvent, create_payouts_one_by_one, refused)
 
 log = logging.getLogger(__name__)
 
@@ -136,16 +137,25 @@ class HttpProvider:
 
     def parse_webhooks(self, headers, body: bytes) -> list[WebhookEvent]:
         """The verified events of a delivery (one event, or {"events": [...]}), or InvalidWebhook."""
-        if not signing.verify(self.webhook_secret, body, headers.get(signing.HEADER)):
+        try:
+            signed = signing.verify(self.webhook_secret, body, headers.get(signing.HEADER))
+        except signing.MalformedSignature as exc:
+            raise MalformedWebhook(str(exc)) from None
+        if not signed:
             raise InvalidWebhook("bad or stale signature")
         try:
-            data = json.loads(body)
+            data = loads_json(body)
+            refuse_unstorable(data)
             items = data["events"] if isinstance(data, dict) and "events" in data else [data]
             if not isinstance(items, list) or not items:
                 raise ValueError("events must be a non-empty list")
             return [self._event(item) for item in items]
+        except ValidationError:
+            raise MalformedWebhook("malformed event: a NUL character or invalid Unicode") from None
+        except InvalidWebhook as exc:
+            raise MalformedWebhook(str(exc)) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidWebhook(f"malformed event: {exc}") from None
+            raise MalformedWebhook(f"malformed event: {str(exc)[:200]}") from None
 
     @staticmethod
     def _event(data: dict) -> WebhookEvent:
