@@ -15,8 +15,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+# The browser tests inject the axe-core accessibility engine (package.json) into the pages they check.
+$(VENV)/.installed-dev: $(VENV)/.installed package.json package-lock.json
 	$(BIN)/pip install --quiet -e '.[dev]'
+	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility checks of the browser tests cannot run"; fi
 	touch $@
 
 install: $(VENV)/.installed

@@ -6,16 +6,20 @@ import io
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from app import access
 from app.accounts.models import Role
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Forbidden, NotFound
+from app.extensions import csrf
+from app.files.uploads import release_uploads
 from app.pagination import MAX_ID
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import ClaimStatus, PayeeKind
@@ -170,7 +174,45 @@ def claim_page(claim_id: int):
     claim = claims.get_claim(current_user, claim_id)
     return render_template("payments/claim.html", claim=claim, reject_form=RejectForm(),
                            may_decide=access.allowed(current_user, "claim.decide"),
-                           may_file=access.allowed(current_user, "claim.file"))
+                           may_file=access.allowed(current_user, "claim.file"),
+                           proof_limit=current_app.config["PAYMENTS_PROOF_MAX_BYTES"])
+
+
+# Exempt from the global CSRF hook, which would read the whole file before anyone is authorised;
+# the token is checked once the claim is known to be the caller's.
+@blp.post("/payments/claims/<int:claim_id>/proof")
+@csrf.exempt
+@login_required
+def add_proof(claim_id: int):
+    """A proof-of-performance file for a draft MDF claim, streamed to storage as the API does."""
+    claims.get_claim(current_user, claim_id)  # 404 before reading an upload for someone else's claim
+    access.require(current_user, "claim.file")
+    back = redirect(url_for("payments_web.claim_page", claim_id=claim_id, _anchor="proof"), 303)
+    request.max_content_length = current_app.config["PAYMENTS_PROOF_MAX_BYTES"] + 64 * 1024
+    try:
+        try:
+            csrf.protect()
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            flash("The file is larger than the limit; nothing was added.", "error")
+            return back
+        except CSRFError as exc:
+            flash(f"{exc.description} Reload the page and send the file again.", "error")
+            return back
+        if upload is None or not upload.filename:
+            flash("Choose a file to upload.", "error")
+            return back
+        try:
+            proof = claims.add_proof(current_user, claim_id, upload.stream, upload.filename, upload.mimetype)
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Proof {proof.filename} added.", "info")
+        return back
+    finally:
+        release_uploads()
 
 
 def _act(claim_id: int, action, success: str):
