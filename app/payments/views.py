@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
 from app.accounts.models import Role
@@ -45,13 +45,16 @@ class ClaimForm(FlaskForm):
 
 
 class PayeeForm(FlaskForm):
-    kind = SelectField("Account type", choices=[(PayeeKind.IBAN.value, "IBAN (with BIC)"),
-                                                (PayeeKind.ABA.value, "US account and ABA routing number")])
-    holder_name = StringField("Account holder", validators=[DataRequired(), Length(min=2, max=140)])
+    # Which of the account's details are needed for each kind is the service's rule (payees.validate).
+    kind = RadioField("Account type", choices=[(PayeeKind.IBAN.value, "IBAN account"),
+                                               (PayeeKind.ABA.value, "US account (ABA routing)")],
+                      validators=[InputRequired(message="Choose the type of account.")])
+    holder_name = StringField("Account holder", validators=[DataRequired(message="Give the account holder's name."),
+                                                            Length(min=2, max=140)])
     iban = StringField("IBAN", validators=[Length(max=42)])
-    bic = StringField("BIC", validators=[Length(max=11)])
+    bic = StringField("BIC (optional)", validators=[Length(max=11)])
     account_number = StringField("Account number", validators=[Length(max=20)])
-    routing_number = StringField("Routing number", validators=[Length(max=12)])
+    routing_number = StringField("ABA routing number", validators=[Length(max=12)])
 
 
 class RejectForm(FlaskForm):
@@ -112,21 +115,27 @@ def partner():
         else:
             flash(f"Claim {claim.id} saved as a draft.", "info")
             return redirect(url_for("payments_web.claim_page", claim_id=claim.id))
-    payee_form = PayeeForm(prefix="payee")
+    return _partner_page(form=form, status=400 if request.method == "POST" else 200)
+
+
+def _partner_page(form: ClaimForm | None = None, payee_form: PayeeForm | None = None, status: int = 200):
     try:
         payee = payees.get_payee(current_user)
     except NotFound:
         payee = None
+    if payee_form is None:
+        payee_form = PayeeForm(prefix="payee", formdata=None, kind=payee.kind.value if payee else None)
     page = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     claim_page = claims.list_claims(current_user, limit=PAGE)
-    status = 400 if request.method == "POST" else 200
-    return render_template("payments/partner.html", form=form, payee_form=payee_form, payee=payee,
-                           payouts=page, claims=claim_page), status
+    return render_template("payments/partner.html", form=form or ClaimForm(prefix="claim", formdata=None),
+                           payee_form=payee_form, payee=payee, payouts=page, claims=claim_page), status
 
 
 @blp.post("/payments/payee")
 @login_required
 def set_payee():
+    """Bank details of one kind of account: on a refusal the form comes back with what was typed."""
+    access.require(current_user, "payee.manage")
     form = PayeeForm(prefix="payee")
     if form.validate_on_submit():
         data = {name: (getattr(form, name).data or "").strip() or None for name in
@@ -134,14 +143,16 @@ def set_payee():
         try:
             payees.set_payee(current_user, data)
         except DomainError as exc:
-            fields = exc.details.get("fields", {})
-            flash(exc.message + (" " + " ".join(m for ms in fields.values() for m in ms) if fields else ""),
-                  "error")
+            for name, messages in exc.details.get("fields", {}).items():
+                if name in form:
+                    form[name].errors = list(messages)
+            flash(exc.message, "error")
         else:
             flash("Bank details saved. They are stored encrypted and shown masked.", "info")
+            return redirect(url_for("payments_web.partner", _anchor="bank-h"), 303)
     else:
-        flash("Fill in the account holder and the account.", "error")
-    return redirect(url_for("payments_web.partner"))
+        flash("The bank details are not complete.", "error")
+    return _partner_page(payee_form=form, status=400)
 
 
 @blp.get("/payments/export.csv")

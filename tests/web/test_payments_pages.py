@@ -63,3 +63,67 @@ def test_proof_upload_without_a_file_or_with_a_stale_form_changes_nothing(page, 
     expect(page.get_by_role("alert")).to_contain_text("Reload the page")
     expect(page.get_by_role("region", name="Proof of performance")).to_contain_text("No proof yet")
     assert page.url.endswith(f"/payments/claims/{claim_id}#proof")
+
+
+def bank_details(page):
+    return page.get_by_role("region", name="Bank details")
+
+
+def test_bank_details_ask_only_for_the_chosen_type_of_account(page, sign_in):
+    sign_in(page, "admin")
+    page.goto("/payments/partner")
+    bank = bank_details(page)
+    bank.get_by_role("radio", name="IBAN account").check()
+    expect(bank.get_by_label("Account number")).to_be_hidden()
+    expect(bank.get_by_label("ABA routing number")).to_be_hidden()
+    bank.get_by_label("Account holder").fill("Northwind Networks GmbH")
+    bank.get_by_label("IBAN", exact=True).fill("DE89 3704 0044 0532 0130 00")
+    bank.get_by_role("button", name="Replace bank details").click()
+    expect(page.get_by_role("status")).to_contain_text("Bank details saved")
+    expect(bank_details(page)).to_contain_text("DE89 **** 3000")
+    assert_usable(page, "the partner's payments page")
+
+    bank = bank_details(page)
+    bank.get_by_role("radio", name="US account (ABA routing)").check()
+    expect(bank.get_by_label("IBAN", exact=True)).to_be_hidden()
+    bank.get_by_label("Account holder").fill("Northwind Networks Inc")
+    bank.get_by_label("Account number").fill("000123456789")
+    bank.get_by_label("ABA routing number").fill("011000015")
+    bank.get_by_role("button", name="Replace bank details").click()
+    expect(page.get_by_role("status")).to_contain_text("Bank details saved")
+    expect(bank_details(page)).to_contain_text("****6789 (routing ****0015)")
+
+
+def test_bank_details_work_without_javascript_and_keep_what_was_typed(page_without_js, sign_in):
+    page = sign_in(page_without_js, "admin")
+    page.goto("/payments/partner")
+    bank = bank_details(page)
+    # Every field shows; only the chosen type's are needed.
+    expect(bank.get_by_label("Account number")).to_be_visible()
+    bank.get_by_role("radio", name="US account (ABA routing)").check()
+    bank.get_by_label("Account holder").fill("Northwind Networks Inc")
+    bank.get_by_label("Account number").fill("000123456789")
+    bank.get_by_label("ABA routing number").fill("011000016")  # the check digit is wrong
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        bank.get_by_role("button", name="Replace bank details").click()
+    assert answer.value.status == 400
+    bank = bank_details(page)
+    routing = bank.get_by_label("ABA routing number")
+    expect(routing).to_have_attribute("aria-invalid", "true")
+    expect(bank).to_contain_text("Not a valid ABA routing number")
+    expect(bank.get_by_label("Account number")).to_have_value("000123456789")
+    expect(bank.get_by_role("radio", name="US account (ABA routing)")).to_be_checked()
+    expect(bank).to_contain_text("GB33 **** 5555")  # the details on file are unchanged
+
+    routing.fill("011000015")
+    bank.get_by_role("button", name="Replace bank details").click()
+    expect(page.get_by_role("status")).to_contain_text("Bank details saved")
+    expect(bank_details(page)).to_contain_text("****6789 (routing ****0015)")
+
+    # An IBAN account, with the US fields left as they are: they are not asked for.
+    bank = bank_details(page)
+    bank.get_by_role("radio", name="IBAN account").check()
+    bank.get_by_label("Account holder").fill("Northwind Networks GmbH")
+    bank.get_by_label("IBAN", exact=True).fill("DE89370400440532013000")
+    bank.get_by_role("button", name="Replace bank details").click()
+    expect(bank_details(page)).to_contain_text("DE89 **** 3000")
