@@ -58,7 +58,8 @@ class PayeeForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=3, max=2000)])
+    reason = TextAreaField("Reason", validators=[DataRequired(message="A rejection needs a reason."),
+                                                 Length(min=3, max=2000)])
 
 
 class FundingForm(FlaskForm):
@@ -182,11 +183,15 @@ def export_csv():
 @blp.get("/payments/claims/<int:claim_id>")
 @login_required
 def claim_page(claim_id: int):
+    return _claim_page(claim_id)
+
+
+def _claim_page(claim_id: int, reject_form: RejectForm | None = None, status: int = 200):
     claim = claims.get_claim(current_user, claim_id)
-    return render_template("payments/claim.html", claim=claim, reject_form=RejectForm(),
+    return render_template("payments/claim.html", claim=claim, reject_form=reject_form or RejectForm(formdata=None),
                            may_decide=access.allowed(current_user, "claim.decide"),
                            may_file=access.allowed(current_user, "claim.file"),
-                           proof_limit=current_app.config["PAYMENTS_PROOF_MAX_BYTES"])
+                           proof_limit=current_app.config["PAYMENTS_PROOF_MAX_BYTES"]), status
 
 
 # Exempt from the global CSRF hook, which would read the whole file before anyone is authorised;
@@ -326,8 +331,10 @@ def approve_selected():
 def reject(claim_id: int):
     form = RejectForm()
     if not form.validate_on_submit():
-        flash("A rejection needs a reason.", "error")
-        return redirect(url_for("payments_web.claim_page", claim_id=claim_id))
+        if form.csrf_token.errors:
+            abort(400)
+        # The reason typed so far comes back with the page, with what is wrong with it.
+        return _claim_page(claim_id, reject_form=form, status=400)
     return _act(claim_id, lambda: claims.reject_claim(current_user, claim_id, form.reason.data),
                 f"Claim {claim_id} rejected.")
 

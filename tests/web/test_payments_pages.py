@@ -127,3 +127,41 @@ def test_bank_details_work_without_javascript_and_keep_what_was_typed(page_witho
     bank.get_by_label("IBAN", exact=True).fill("DE89370400440532013000")
     bank.get_by_role("button", name="Replace bank details").click()
     expect(bank_details(page)).to_contain_text("DE89 **** 3000")
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("signed out")
+
+
+def test_programmes_reject_a_claim_from_the_web_and_the_partner_reads_why(page, sign_in):
+    sign_in(page, "admin")
+    claim_id = file_claim(page, "Rebate", "640.00", "Q3 rebate on EXOS switches")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_role("status")).to_contain_text("Claim submitted.")
+    sign_out(page)
+
+    sign_in(page, "programs")
+    page.goto("/payments/programmes")
+    assert_usable(page, "the programmes page")
+    page.get_by_role("link", name=f"Reject claim {claim_id}").click()
+    decide = page.get_by_role("region", name="Decide")
+    # A blank reason (the browser's own checks let spaces through): refused at the field.
+    decide.get_by_label("Reason").fill("   ")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        decide.get_by_role("button", name="Reject").click()
+    assert answer.value.status == 400
+    reason = page.get_by_role("region", name="Decide").get_by_label("Reason")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("region", name="Decide")).to_contain_text("A rejection needs a reason.")
+    assert_usable(page, "a claim refused a rejection")
+    reason.fill("The invoice covers Q2, not Q3: file it again under 2026-Q2.")
+    page.get_by_role("region", name="Decide").get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Claim {claim_id} rejected.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("rejected", re.I))
+    expect(page.get_by_role("region", name="Decide")).to_have_count(0)
+    sign_out(page)
+
+    sign_in(page, "admin")
+    page.goto(f"/payments/claims/{claim_id}")
+    expect(page.locator("main")).to_contain_text("The invoice covers Q2, not Q3")
