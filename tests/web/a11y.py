@@ -41,6 +41,16 @@ def overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
+def too_wide(page) -> list[str]:
+    """The innermost elements that reach past the window's right edge, to say what to fix."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const out = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > width + 0.5);
+        return out.filter(e => !out.some(o => o !== e && e.contains(o))).slice(0, 8)
+                  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''));
+    }""")
+
+
 def assert_usable(page, what: str = "") -> None:
     """axe-core finds nothing serious, and at 390 px wide nothing scrolls sideways; the window
     is put back to its size afterwards."""
@@ -51,7 +61,7 @@ def assert_usable(page, what: str = "") -> None:
     page.set_viewport_size(PHONE)
     try:
         extra = overflow(page)
-        assert extra <= 0, f"{where} is {extra} px wider than a 390 px phone"
+        assert extra <= 0, f"{where} is {extra} px wider than a 390 px phone: {too_wide(page)}"
     finally:
         if size:
             page.set_viewport_size(size)
