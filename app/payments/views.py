@@ -69,12 +69,21 @@ class FundingForm(FlaskForm):
         DataRequired(), Length(max=140), Regexp(r"^[\w.\-/: ]+$", message="Letters, digits, . - / : _")])
 
 
+class AllocationForm(FlaskForm):
+    partner_id = SelectField("Partner", coerce=int, validate_choice=False,
+                             validators=[InputRequired(message="Choose a partner.")])
+    period = StringField("Programme period", default="2026-Q3",
+                         validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
+    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    amount = StringField("Allocation", validators=[DataRequired(), Length(max=20)])
+
+
 class StatementForm(FlaskForm):
     statement = FileField("Provider statement (CSV)", validators=[FileRequired()])
 
 
-def minor_units(text: str, currency: str) -> int:
-    """'1,234.56' in USD -> 123456, exactly; ValueError for anything else."""
+def minor_units(text: str, currency: str, *, zero: bool = False) -> int:
+    """'1,234.56' in USD -> 123456, exactly; ValueError for anything else (and for 0 unless `zero`)."""
     if not is_currency(currency):
         raise ValueError("Not an ISO 4217 currency code.")
     try:
@@ -82,7 +91,7 @@ def minor_units(text: str, currency: str) -> int:
     except InvalidOperation:
         raise ValueError("Not an amount.") from None
     scaled = value * (10 ** exponent(currency))
-    if value <= 0 or scaled != scaled.to_integral_value():
+    if value < 0 or (value == 0 and not zero) or scaled != scaled.to_integral_value():
         raise ValueError(f"A positive amount with at most {exponent(currency)} decimals.")
     return int(scaled)
 
@@ -374,7 +383,44 @@ def programmes():
     recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
                            recent=recent, funding_form=funding_form, statement_form=statement_form,
-                           report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS)
+                           report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS,
+                           **_allocations_section())
+
+
+def _allocations_section(form: AllocationForm | None = None) -> dict:
+    if not access.allowed(current_user, "mdf.manage"):
+        return {"allocations": None, "allocation_form": None}
+    if form is None:
+        form = AllocationForm(prefix="mdf", formdata=None)
+    form.partner_id.choices = [(0, "Choose a partner…")] + [
+        (p.id, p.name) for p in claims.allocation_partners(current_user)]
+    return {"allocations": claims.list_allocations(current_user), "allocation_form": form}
+
+
+@blp.post("/payments/programmes/allocations")
+@login_required
+def set_allocation():
+    """Set a partner's MDF allocation for a period; it cannot drop below what approved claims use."""
+    access.require(current_user, "mdf.manage")
+    form = AllocationForm(prefix="mdf")
+    back = url_for("payments_web.programmes", _anchor="allocations")
+    if form.validate_on_submit() and form.partner_id.data:
+        currency = form.currency.data.strip().upper()
+        try:
+            amount = minor_units(form.amount.data, currency, zero=True)
+            allocation = claims.set_allocation(current_user, form.partner_id.data, form.period.data.strip(),
+                                               currency, amount)
+        except ValueError as exc:
+            flash(f"Allocation not set: {exc}", "error")
+        except DomainError as exc:
+            flash(f"Allocation not set: {exc.message}", "error")
+        else:
+            flash(f"MDF allocation of {allocation.partner.name} for {allocation.period} is now "
+                  f"{format_amount(allocation.amount, allocation.currency)}.", "info")
+        return redirect(back, 303)
+    problems = [m for f in (form.partner_id, form.period, form.currency, form.amount) for m in f.errors]
+    flash("Allocation not set: " + (" ".join(problems) or "choose a partner."), "error")
+    return redirect(back, 303)
 
 
 @blp.post("/payments/programmes/funding")

@@ -165,3 +165,29 @@ def test_programmes_reject_a_claim_from_the_web_and_the_partner_reads_why(page, 
     sign_in(page, "admin")
     page.goto(f"/payments/claims/{claim_id}")
     expect(page.locator("main")).to_contain_text("The invoice covers Q2, not Q3")
+
+
+def test_programmes_set_an_mdf_allocation_from_the_web(page, sign_in):
+    sign_in(page, "programs")
+    page.goto("/payments/programmes")
+    section = page.get_by_role("region", name="MDF allocations")
+    expect(section.locator("tbody tr", has_text="Northwind")).to_contain_text("50,000.00 USD")
+    section.get_by_label("Partner").select_option(label="Contoso Integrators")
+    section.get_by_label("Programme period").fill("2026-Q4")
+    section.get_by_label("Allocation").fill("12,500.00")
+    section.get_by_role("button", name="Set allocation").click()
+    expect(page.get_by_role("status")).to_contain_text("Contoso Integrators for 2026-Q4 is now 12,500.00 USD")
+    row = page.get_by_role("region", name="MDF allocations").locator("tbody tr", has_text="Contoso")
+    expect(row).to_contain_text("2026-Q4")
+    expect(row).to_contain_text("12,500.00 USD")
+    assert_usable(page, "the programmes page with allocations")
+
+    # Not a period: refused with the reason, nothing set.
+    section = page.get_by_role("region", name="MDF allocations")
+    section.get_by_label("Partner").select_option(label="Northwind Networks")
+    section.get_by_label("Programme period").fill("Q4")
+    section.get_by_label("Allocation").fill("1.00")
+    section.get_by_role("button", name="Set allocation").click()
+    expect(page.get_by_role("alert")).to_contain_text("A period such as 2026-Q3.")
+    expect(page.get_by_role("region", name="MDF allocations").locator("tbody tr", has_text="Northwind")
+           ).to_contain_text("50,000.00 USD")
