@@ -138,7 +138,8 @@ def _partner_page(form: ClaimForm | None = None, payee_form: PayeeForm | None = 
     page = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     claim_page = claims.list_claims(current_user, limit=PAGE)
     return render_template("payments/partner.html", form=form or ClaimForm(prefix="claim", formdata=None),
-                           payee_form=payee_form, payee=payee, payouts=page, claims=claim_page), status
+                           payee_form=payee_form, payee=payee, payouts=page, claims=claim_page,
+                           allocations=claims.list_allocations(current_user)), status
 
 
 @blp.post("/payments/payee")

@@ -29,6 +29,10 @@ def test_partner_submits_an_mdf_claim_with_its_proof_from_the_web(page, sign_in,
     claim_id = file_claim(page, "Market development funds", "1500.00", "Booth at the Q3 EXOS roadshow")
     proof = page.get_by_role("region", name="Proof of performance")
     expect(proof).to_contain_text("No proof yet")
+    page.goto("/payments/partner")  # what is left of the allocation, before the claim is filed
+    expect(page.get_by_role("region", name="Market development funds")).to_contain_text("50,000.00 USD")
+    page.goto(f"/payments/claims/{claim_id}")
+    proof = page.get_by_role("region", name="Proof of performance")
     assert_usable(page, "a draft MDF claim")
 
     # Submitting without proof is refused, and says why.
