@@ -34,7 +34,7 @@ def register():
     url = (request.form.get("url") or "").strip()
     try:
         body = WebhookInSchema().load({"url": url})
-        hook, secret = webhooks.register(current_user, body["url"])
+        _, secret = webhooks.register(current_user, body["url"])
     except ma.ValidationError as exc:
         return _page(url=url, error=" ".join(exc.messages.get("url", ["Not a valid URL."])), status=400)
     except (Forbidden, NotFound):

@@ -49,7 +49,7 @@ def test_partner_submits_an_mdf_claim_with_its_proof_from_the_web(page, sign_in,
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_role("status")).to_contain_text("Claim submitted.")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Claim {claim_id}")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("submitted", re.I))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("submitted", re.IGNORECASE))
     # Once submitted the proof is read-only.
     expect(page.get_by_role("button", name="Add proof")).to_have_count(0)
     assert_usable(page, "a submitted MDF claim")
@@ -162,7 +162,7 @@ def test_programmes_reject_a_claim_from_the_web_and_the_partner_reads_why(page, 
     reason.fill("The invoice covers Q2, not Q3: file it again under 2026-Q2.")
     page.get_by_role("region", name="Decide").get_by_role("button", name="Reject").click()
     expect(page.get_by_role("status")).to_contain_text(f"Claim {claim_id} rejected.")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("rejected", re.I))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("rejected", re.IGNORECASE))
     expect(page.get_by_role("region", name="Decide")).to_have_count(0)
     sign_out(page)
 
