@@ -44,6 +44,8 @@ from app.triage.logscan import scan_log
 from app.triage.services import TriageSeam
 from app.web import headers as security_headers
 from app.web import views as web_views
+from app.accounts import views as accounts_views
+from app.webhooks import views as webhooks_views
 from app.payments import api as payments_api
 from app.payments import claims
 from app.triage import api as triage_api
@@ -128,6 +130,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(checklists_views.blp)
     app.register_blueprint(escalation_views.blp)
     app.register_blueprint(payments_views.blp)
+    app.register_blueprint(accounts_views.blp)
+    app.register_blueprint(webhooks_views.blp)
     app.register_blueprint(payments_webhooks.blp)
     app.register_blueprint(srs_views.blp)
     app.register_blueprint(triage_views.blp)

@@ -16,6 +16,7 @@ PERMISSIONS.update({
     "case.list": CASE_WORKERS | {Role.CUSTOMER},
     "case.audit.read": PARTNER_ROLES,
     "case.escalate": PARTNER_ROLES,
+    "case.severity": PARTNER_ROLES,
     "checklist.read": PARTNER_ROLES | GTAC_ROLES,
     "checklist.respond": PARTNER_ROLES,
 })

@@ -67,6 +67,30 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
         return case
 
 
+def change_severity(actor: User, case_id: int, severity: str) -> Case:
+    """The partner re-rates its own open case, audited. Once escalated, the severity that
+    counts is the SR's, which GTAC sets; a resolved or closed case keeps the one it had."""
+    access.require(actor, "case.severity")
+    try:
+        new = Severity(severity)
+    except ValueError:
+        raise InvalidInput("Choose a severity from S1 to S4.", code="invalid_input",
+                           details={"fields": {"severity": ["One of S1, S2, S3, S4."]}}) from None
+    with unit_of_work():
+        case = access.get_case(actor, case_id, for_update=True)
+        if case.status is not CaseStatus.OPEN:
+            raise RuleViolation(
+                f"The case is {case.status.value}: its severity no longer changes here."
+                + (" Ask GTAC on the SR to change the SR's severity." if case.status is CaseStatus.ESCALATED else ""),
+                code="case_not_open", details={"status": case.status.value})
+        if new is case.severity:
+            return case  # nothing changed, nothing recorded
+        before = snapshot(case)
+        case.severity = new
+        record(actor, "case", case.id, "case.severity_changed", before=before, after=snapshot(case))
+        return case
+
+
 def list_cases(actor: User, *, status: str | None = None, severity: str | None = None,
                q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Case]:
     access.require(actor, "case.list")

@@ -209,7 +209,7 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     checklist = _checklist_section(case_id, is_open) if access.allowed(current_user, "checklist.read") else None
     return render_template(
         "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
-        audit=page.audit, checklist=checklist,
+        audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
         resolution=(resolution.resolution_panel(current_user, case_id)
                     if access.allowed(current_user, "triage.read") else None),
         attachments=attachments.list_attachments(current_user, case_id),
@@ -263,6 +263,21 @@ def post_message(case_id: int):
     flash("Message posted.", "info")
     return redirect(url_for("cases_web.case_page", case_id=case_id,
                             _anchor=f"thread-{form.channel.data}"), 303)
+
+
+@blp.post("/cases/<int:case_id>/severity")
+@login_required
+def change_severity(case_id: int):
+    """The partner re-rates its open case; a refusal is shown next to the form."""
+    severity = request.form.get("severity", "")
+    try:
+        case = services.change_severity(current_user, case_id, severity)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        return render_case(case_id, exc.status, severity_error=exc.message)
+    flash(f"Severity is now {case.severity.value}.", "info")
+    return redirect(url_for("cases_web.case_page", case_id=case_id, _anchor="details"), 303)
 
 
 # Exempt from the global CSRF hook, which would read the whole body before anyone is

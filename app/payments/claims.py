@@ -294,6 +294,14 @@ def set_allocation(actor: User, partner_id: int, period: str, currency: str, amo
         return allocation
 
 
+def allocation_partners(actor: User) -> list[Organisation]:
+    """The partner organisations an allocation can be set for, by name."""
+    access.require(actor, "mdf.manage")
+    with unit_of_work() as uow:
+        return list(uow.session.scalars(sa.select(Organisation).where(Organisation.kind == OrgKind.PARTNER)
+                                        .order_by(Organisation.name, Organisation.id)))
+
+
 def list_allocations(actor: User, partner_id: int | None = None) -> list[tuple[MdfAllocation, int]]:
     """Allocations with what each has used; a partner sees only its own."""
     access.require(actor, "claim.read")

@@ -48,16 +48,23 @@ def aba_checksum_ok(routing: str) -> bool:
 
 
 def validate(data: dict[str, Any]) -> tuple[PayeeKind, dict[str, str], str]:
-    """Normalised details and their masked form, or InvalidInput naming each bad field."""
+    """Normalised details and their masked form, or InvalidInput naming each bad field.
+
+    Only the chosen kind's details are asked for and kept: an IBAN account (IBAN, optional BIC)
+    needs no US numbers, a US account (account and ABA routing number) no IBAN. Details of the
+    other kind are ignored, filled in or not."""
     errors: dict[str, list[str]] = {}
     kind = PayeeKind(data["kind"])
     if kind is PayeeKind.IBAN:
         details: dict[str, str] = {}
-        try:
-            iban = IBAN(data.get("iban") or "")
-            details["iban"] = iban.compact
-        except SchwiftyException as exc:
-            errors["iban"] = [f"Not a valid IBAN: {exc}"]
+        if not (data.get("iban") or "").strip():
+            errors["iban"] = ["Give the IBAN, starting with its country code."]
+        else:
+            try:
+                iban = IBAN(data["iban"])
+                details["iban"] = iban.compact
+            except SchwiftyException as exc:
+                errors["iban"] = [f"Not a valid IBAN: {exc}"]
         if data.get("bic"):
             try:
                 details["bic"] = str(BIC(data["bic"]))

@@ -6,17 +6,21 @@ import io
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
 from app.accounts.models import Role
-from app.errors import DomainError, NotFound
 from app.bounds import MAX_ID
+from app.errors import DomainError, Forbidden, NotFound
+from app.extensions import csrf
+from app.files.uploads import release_uploads
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, exponent, format_amount, is_currency
@@ -41,17 +45,21 @@ class ClaimForm(FlaskForm):
 
 
 class PayeeForm(FlaskForm):
-    kind = SelectField("Account type", choices=[(PayeeKind.IBAN.value, "IBAN (with BIC)"),
-                                                (PayeeKind.ABA.value, "US account and ABA routing number")])
-    holder_name = StringField("Account holder", validators=[DataRequired(), Length(min=2, max=140)])
+    # Which of the account's details are needed for each kind is the service's rule (payees.validate).
+    kind = RadioField("Account type", choices=[(PayeeKind.IBAN.value, "IBAN account"),
+                                               (PayeeKind.ABA.value, "US account (ABA routing)")],
+                      validators=[InputRequired(message="Choose the type of account.")])
+    holder_name = StringField("Account holder", validators=[DataRequired(message="Give the account holder's name."),
+                                                            Length(min=2, max=140)])
     iban = StringField("IBAN", validators=[Length(max=42)])
-    bic = StringField("BIC", validators=[Length(max=11)])
+    bic = StringField("BIC (optional)", validators=[Length(max=11)])
     account_number = StringField("Account number", validators=[Length(max=20)])
-    routing_number = StringField("Routing number", validators=[Length(max=12)])
+    routing_number = StringField("ABA routing number", validators=[Length(max=12)])
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=3, max=2000)])
+    reason = TextAreaField("Reason", validators=[DataRequired(message="A rejection needs a reason."),
+                                                 Length(min=3, max=2000)])
 
 
 class FundingForm(FlaskForm):
@@ -61,12 +69,21 @@ class FundingForm(FlaskForm):
         DataRequired(), Length(max=140), Regexp(r"[\w.\-/: ]+\Z", message="Letters, digits, . - / : _")])
 
 
+class AllocationForm(FlaskForm):
+    partner_id = SelectField("Partner", coerce=int, validate_choice=False,
+                             validators=[InputRequired(message="Choose a partner.")])
+    period = StringField("Programme period", default="2026-Q3",
+                         validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
+    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    amount = StringField("Allocation", validators=[DataRequired(), Length(max=20)])
+
+
 class StatementForm(FlaskForm):
     statement = FileField("Provider statement (CSV)", validators=[FileRequired()])
 
 
-def minor_units(text: str, currency: str) -> int:
-    """'1,234.56' in USD -> 123456, exactly; ValueError for anything else."""
+def minor_units(text: str, currency: str, *, zero: bool = False) -> int:
+    """'1,234.56' in USD -> 123456, exactly; ValueError for anything else (and for 0 unless `zero`)."""
     if not is_currency(currency):
         raise ValueError("Not an ISO 4217 currency code.")
     try:
@@ -74,7 +91,7 @@ def minor_units(text: str, currency: str) -> int:
     except InvalidOperation:
         raise ValueError("Not an amount.") from None
     scaled = value * (10 ** exponent(currency))
-    if value <= 0 or scaled != scaled.to_integral_value():
+    if value < 0 or (value == 0 and not zero) or scaled != scaled.to_integral_value():
         raise ValueError(f"A positive amount with at most {exponent(currency)} decimals.")
     return int(scaled)
 
@@ -108,21 +125,28 @@ def partner():
         else:
             flash(f"Claim {claim.id} saved as a draft.", "info")
             return redirect(url_for("payments_web.claim_page", claim_id=claim.id))
-    payee_form = PayeeForm(prefix="payee")
+    return _partner_page(form=form, status=400 if request.method == "POST" else 200)
+
+
+def _partner_page(form: ClaimForm | None = None, payee_form: PayeeForm | None = None, status: int = 200):
     try:
         payee = payees.get_payee(current_user)
     except NotFound:
         payee = None
+    if payee_form is None:
+        payee_form = PayeeForm(prefix="payee", formdata=None, kind=payee.kind.value if payee else None)
     page = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     claim_page = claims.list_claims(current_user, limit=PAGE)
-    status = 400 if request.method == "POST" else 200
-    return render_template("payments/partner.html", form=form, payee_form=payee_form, payee=payee,
-                           payouts=page, claims=claim_page), status
+    return render_template("payments/partner.html", form=form or ClaimForm(prefix="claim", formdata=None),
+                           payee_form=payee_form, payee=payee, payouts=page, claims=claim_page,
+                           allocations=claims.list_allocations(current_user)), status
 
 
 @blp.post("/payments/payee")
 @login_required
 def set_payee():
+    """Bank details of one kind of account: on a refusal the form comes back with what was typed."""
+    access.require(current_user, "payee.manage")
     form = PayeeForm(prefix="payee")
     if form.validate_on_submit():
         data = {name: (getattr(form, name).data or "").strip() or None for name in
@@ -130,14 +154,16 @@ def set_payee():
         try:
             payees.set_payee(current_user, data)
         except DomainError as exc:
-            fields = exc.details.get("fields", {})
-            flash(exc.message + (" " + " ".join(m for ms in fields.values() for m in ms) if fields else ""),
-                  "error")
+            for name, messages in exc.details.get("fields", {}).items():
+                if name in form:
+                    form[name].errors = list(messages)
+            flash(exc.message, "error")
         else:
             flash("Bank details saved. They are stored encrypted and shown masked.", "info")
+            return redirect(url_for("payments_web.partner", _anchor="bank-h"), 303)
     else:
-        flash("Fill in the account holder and the account.", "error")
-    return redirect(url_for("payments_web.partner"))
+        flash("The bank details are not complete.", "error")
+    return _partner_page(payee_form=form, status=400)
 
 
 @blp.get("/payments/export.csv")
@@ -167,10 +193,52 @@ def export_csv():
 @blp.get("/payments/claims/<int:claim_id>")
 @login_required
 def claim_page(claim_id: int):
+    return _claim_page(claim_id)
+
+
+def _claim_page(claim_id: int, reject_form: RejectForm | None = None, status: int = 200):
     claim = claims.get_claim(current_user, claim_id)
-    return render_template("payments/claim.html", claim=claim, reject_form=RejectForm(),
+    return render_template("payments/claim.html", claim=claim, reject_form=reject_form or RejectForm(formdata=None),
                            may_decide=access.allowed(current_user, "claim.decide"),
-                           may_file=access.allowed(current_user, "claim.file"))
+                           may_file=access.allowed(current_user, "claim.file"),
+                           proof_limit=current_app.config["PAYMENTS_PROOF_MAX_BYTES"]), status
+
+
+# Exempt from the global CSRF hook, which would read the whole file before anyone is authorised;
+# the token is checked once the claim is known to be the caller's.
+@blp.post("/payments/claims/<int:claim_id>/proof")
+@csrf.exempt
+@login_required
+def add_proof(claim_id: int):
+    """A proof-of-performance file for a draft MDF claim, streamed to storage as the API does."""
+    claims.get_claim(current_user, claim_id)  # 404 before reading an upload for someone else's claim
+    access.require(current_user, "claim.file")
+    back = redirect(url_for("payments_web.claim_page", claim_id=claim_id, _anchor="proof"), 303)
+    request.max_content_length = current_app.config["PAYMENTS_PROOF_MAX_BYTES"] + 64 * 1024
+    try:
+        try:
+            csrf.protect()
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            flash("The file is larger than the limit; nothing was added.", "error")
+            return back
+        except CSRFError as exc:
+            flash(f"{exc.description} Reload the page and send the file again.", "error")
+            return back
+        if upload is None or not upload.filename:
+            flash("Choose a file to upload.", "error")
+            return back
+        try:
+            proof = claims.add_proof(current_user, claim_id, upload.stream, upload.filename, upload.mimetype)
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Proof {proof.filename} added.", "info")
+        return back
+    finally:
+        release_uploads()
 
 
 def _act(claim_id: int, action, success: str):
@@ -273,8 +341,10 @@ def approve_selected():
 def reject(claim_id: int):
     form = RejectForm()
     if not form.validate_on_submit():
-        flash("A rejection needs a reason.", "error")
-        return redirect(url_for("payments_web.claim_page", claim_id=claim_id))
+        if form.csrf_token.errors:
+            abort(400)
+        # The reason typed so far comes back with the page, with what is wrong with it.
+        return _claim_page(claim_id, reject_form=form, status=400)
     return _act(claim_id, lambda: claims.reject_claim(current_user, claim_id, form.reason.data),
                 f"Claim {claim_id} rejected.")
 
@@ -314,7 +384,44 @@ def programmes():
     recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
                            recent=recent, funding_form=funding_form, statement_form=statement_form,
-                           report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS)
+                           report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS,
+                           **_allocations_section())
+
+
+def _allocations_section(form: AllocationForm | None = None) -> dict:
+    if not access.allowed(current_user, "mdf.manage"):
+        return {"allocations": None, "allocation_form": None}
+    if form is None:
+        form = AllocationForm(prefix="mdf", formdata=None)
+    form.partner_id.choices = [(0, "Choose a partner…")] + [
+        (p.id, p.name) for p in claims.allocation_partners(current_user)]
+    return {"allocations": claims.list_allocations(current_user), "allocation_form": form}
+
+
+@blp.post("/payments/programmes/allocations")
+@login_required
+def set_allocation():
+    """Set a partner's MDF allocation for a period; it cannot drop below what approved claims use."""
+    access.require(current_user, "mdf.manage")
+    form = AllocationForm(prefix="mdf")
+    back = url_for("payments_web.programmes", _anchor="allocations")
+    if form.validate_on_submit() and form.partner_id.data:
+        currency = form.currency.data.strip().upper()
+        try:
+            amount = minor_units(form.amount.data, currency, zero=True)
+            allocation = claims.set_allocation(current_user, form.partner_id.data, form.period.data.strip(),
+                                               currency, amount)
+        except ValueError as exc:
+            flash(f"Allocation not set: {exc}", "error")
+        except DomainError as exc:
+            flash(f"Allocation not set: {exc.message}", "error")
+        else:
+            flash(f"MDF allocation of {allocation.partner.name} for {allocation.period} is now "
+                  f"{format_amount(allocation.amount, allocation.currency)}.", "info")
+        return redirect(back, 303)
+    problems = [m for f in (form.partner_id, form.period, form.currency, form.amount) for m in f.errors]
+    flash("Allocation not set: " + (" ".join(problems) or "choose a partner."), "error")
+    return redirect(back, 303)
 
 
 @blp.post("/payments/programmes/funding")

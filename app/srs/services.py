@@ -138,6 +138,14 @@ def assign(actor: User, number: str, assignee_id: int, note: str | None = None) 
         return sr
 
 
+def assignable_staff(actor: User) -> list[User]:
+    """Whom a manager can give an SR to: the active GTAC engineers and managers, by name."""
+    access.require(actor, "sr.assign")
+    with unit_of_work() as uow:
+        return list(uow.session.scalars(sa.select(User).where(User.role.in_(list(GTAC_ROLES)), User.active)
+                                        .order_by(User.name, User.id)))
+
+
 def change_severity(actor: User, number: str, severity: str, note: str | None = None) -> ServiceRequest:
     """GTAC re-rates an open SR; its clocks are re-planned (see app/srs/sla.py)."""
     with unit_of_work() as uow:

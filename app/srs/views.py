@@ -22,11 +22,14 @@ from app.rma import services as rma
 from app.rma.schemas import RMARequestSchema, RMATransitionSchema
 from app.srs import dashboard as dashboards
 from app.srs import queries, services, streams
-from app.srs.schemas import ManagementEscalationInSchema, SRListQuerySchema, TransitionSchema
+from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, SeverityChangeSchema,
+                             SRListQuerySchema, TransitionSchema)
 from app.srs.workflow import SolutionKind
 from app.triage import services as triage
 from app.web.views import format_when
 
+SEVERITIES = [("S1", "S1 · network down"), ("S2", "S2 · degraded"), ("S3", "S3 · minor impact"),
+              ("S4", "S4 · question or request")]
 blp = Blueprint("srs_web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/srs/static")
 PAGE_SIZE = 50
@@ -92,6 +95,9 @@ def _render_sr(number: str, error: str | None = None, status: int = 200, **feedb
                            may_request_rma=access.allowed(current_user, "rma.request"),
                            may_decide_rma=access.allowed(current_user, "rma.decide"),
                            may_receive_rma=access.allowed(current_user, "rma.receive"),
+                           staff=(services.assignable_staff(current_user)
+                                  if access.allowed(current_user, "sr.assign") else None),
+                           may_rate=access.allowed(current_user, "sr.severity"), severities=SEVERITIES,
                            rma_slots=rma.MAX_ITEMS, triage=triage.triage_case(current_user, detail.case_id),
                            **feedback), status
 
@@ -130,6 +136,36 @@ def transition(number: str):
         services.transition(current_user, number, data["to"], note=data.get("note"), solution=data.get("solution"))
 
     return _after_change(number, f"SR {number} is now {form.get('to', '').replace('_', ' ')}.", act)
+
+
+def _note() -> str | None:
+    return (request.form.get("note") or "").strip() or None
+
+
+@blp.post("/srs/<number>/assignment")
+@login_required
+def assign(number: str):
+    """A manager gives the SR to a GTAC engineer, or to another one."""
+    def act():
+        chosen = request.form.get("assignee_id", "")
+        if not chosen.isdigit():
+            raise ma.ValidationError({"engineer": ["Choose an engineer."]})
+        data = AssignmentSchema().load({"assignee_id": int(chosen), **({"note": _note()} if _note() else {})})
+        services.assign(current_user, number, data["assignee_id"], data.get("note"))
+
+    return _after_change(number, f"SR {number} assigned.", act)
+
+
+@blp.post("/srs/<number>/severity")
+@login_required
+def change_severity(number: str):
+    """GTAC re-rates the SR; its SLA clocks are re-planned."""
+    def act():
+        data = SeverityChangeSchema().load({"severity": request.form.get("severity", ""),
+                                            **({"note": _note()} if _note() else {})})
+        services.change_severity(current_user, number, data["severity"], data.get("note"))
+
+    return _after_change(number, f"SR {number} severity is now {request.form.get('severity', '')}.", act)
 
 
 @blp.post("/srs/<number>/messages")

@@ -100,12 +100,12 @@ def test_queue_page_shows_each_cell_of_the_rows(app, client, tokens, clock):
     assert f'<a href="/srs/{made["overdue"]}">{made["overdue"]}</a>' in overdue
     assert '<span class="badge sev-S1">S1</span>' in overdue and '<span class="status st-new">new</span>' in overdue
     assert '<td data-field="assignee" data-label="Engineer">—</td>' in overdue and "Northwind Networks" in overdue
-    assert "Generated for a sweep" in overdue and '<td data-field="queue">EXOS-EMEA</td>' in overdue
+    assert "Generated for a sweep" in overdue and '<td data-field="queue" data-label="Queue">EXOS-EMEA</td>' in overdue
     soon = row(made["soon"])
     assert 'class="overdue"' not in soon and "Grace GTAC" in soon
     assert re.search(r'<time datetime="[^"]+\+00:00">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', soon)
     assert '<span class="status st-in_progress">in progress</span>' in row(made["later"])
-    assert '<td data-field="management_level" data-label="Management level">2</td>' in row(made["later"])
+    assert '<td data-field="management_level" data-label="Mgmt">2</td>' in row(made["later"])
     assert '<span class="muted">paused</span>' in row(made["paused"])
     assert [made["overdue"]] == re.findall(r'<tr data-sr="(SR\d+)"', text(web.get("/srs?breached=true")))
 

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import assert_usable
+
 pytestmark = pytest.mark.browser
 
 SEEDED_S2 = "Stack member reboots under multicast load"
@@ -218,3 +220,57 @@ def test_another_partners_case_is_not_found(page, sign_in, client, tokens):
     assert answer.status == 404
     expect(page.get_by_role("heading", level=1)).to_contain_text("404")
     expect(page.get_by_text(listed[0]["title"])).to_have_count(0)
+
+
+def test_the_partner_changes_an_open_cases_severity_and_the_audit_trail_says_so(page, sign_in):
+    sign_in(page, "engineer")
+    case_rows(page).filter(has_text=SEEDED_S3).get_by_role("link", name=SEEDED_S3).click()
+    details = page.get_by_role("region", name="Details")
+    expect(details.get_by_label("Severity")).to_have_value("S3")
+    details.get_by_label("Severity").select_option("S2")
+    assert submit(page, "Change severity").status == 303
+    expect(page.get_by_role("status").filter(has_text="Severity")).to_contain_text("Severity is now S2.")
+    details = page.get_by_role("region", name="Details")
+    expect(details.locator(".badge")).to_have_text("S2")
+    audit = page.get_by_role("region", name="Audit trail")
+    expect(audit.locator("tr", has_text="case.severity_changed")).to_contain_text("Nadia Engineer")
+    assert_usable(page, "an open case's page")
+
+    # Choosing the same severity again records nothing more.
+    rows = audit.locator("tbody tr").count()
+    assert submit(page, "Change severity").status == 303
+    expect(page.get_by_role("region", name="Audit trail").locator("tbody tr")).to_have_count(rows)
+
+
+def test_the_customer_cannot_change_the_severity(page, sign_in):
+    sign_in(page, "customer")
+    page.get_by_role("link", name=SEEDED_S3).click()
+    expect(page.get_by_role("region", name="Details")).to_be_visible()
+    expect(page.get_by_role("button", name="Change severity")).to_have_count(0)
+
+
+def test_sending_one_form_keeps_what_was_typed_in_the_others(page, sign_in):
+    sign_in(page, "engineer")
+    case_rows(page).filter(has_text=SEEDED_S2).get_by_role("link", name=SEEDED_S2).click()
+    note = "Suspect IGMP table exhaustion; check the snooping limits first."
+    reply = "We are looking into the reboots and will call you today."
+    # Typed into two forms; neither is sent.
+    page.get_by_role("region", name="Internal notes").get_by_label("Message").fill(note)
+    page.get_by_role("region", name="Messages with the customer").get_by_label("Message").fill(reply)
+
+    # A third form is sent: the page reloads with both texts still there, and says why.
+    page.get_by_role("region", name="Details").get_by_label("Severity").select_option("S1")
+    assert submit(page, "Change severity").status == 303
+    internal = page.get_by_role("region", name="Internal notes")
+    expect(internal.get_by_label("Message")).to_have_value(note)
+    expect(internal).to_contain_text("Not sent yet")
+    with_customer = page.get_by_role("region", name="Messages with the customer")
+    expect(with_customer.get_by_label("Message")).to_have_value(reply)
+
+    # Sending the internal note forgets its draft, and only its.
+    assert submit(page, "Add internal note").status == 303
+    internal = page.get_by_role("region", name="Internal notes")
+    expect(internal).to_contain_text("IGMP table exhaustion")
+    expect(internal.get_by_label("Message")).to_have_value("")
+    expect(page.get_by_role("region", name="Messages with the customer").get_by_label("Message")).to_have_value(reply)
+    assert_usable(page, "a case page with a kept draft")

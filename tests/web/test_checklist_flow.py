@@ -164,3 +164,17 @@ def test_upload_and_checklist_forms_work_without_javascript(page_without_js, sig
     expect(page.get_by_role("status").filter(has_text="Uploaded mcmgr.log")).to_be_visible()
     expect(page.locator("#attachment-list").get_by_role("link", name="mcmgr.log")).to_be_visible()
     expect(item(page, "logs_gathered").get_by_label(re.compile(r"^mcmgr\.log"))).to_be_visible()
+
+
+def test_saving_one_checklist_item_keeps_what_was_typed_in_another(page, sign_in):
+    from tests.web.test_case_pages import SEEDED_S2
+
+    sign_in(page, "engineer")
+    page.get_by_role("link", name=SEEDED_S2).click()
+    page.wait_for_load_state()  # drafts.js (deferred) listens for typing only once it has run
+    item(page, "lab_simulation").get_by_label("Your answer").fill(TEXT_ANSWERS["lab_simulation"])
+    answer_text(page, "problem_isolation")  # saved: the page reloads
+    expect(item(page, "lab_simulation").get_by_label("Your answer")).to_have_value(TEXT_ANSWERS["lab_simulation"])
+    expect(item(page, "lab_simulation")).to_contain_text("Not sent yet")
+    save(page, "lab_simulation")
+    expect(item(page, "lab_simulation")).not_to_contain_text("Not sent yet")

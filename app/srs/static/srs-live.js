@@ -96,12 +96,13 @@
         row = document.createElement("tr");
         row.dataset.sr = event.sr_number;
         var link = table.dataset.srBase + "/" + encodeURIComponent(event.sr_number);
-        row.innerHTML = '<td class="mono"><a href="' + link + '">' + escapeHtml(event.sr_number) + "</a></td>" +
-          '<td data-field="severity"></td><td>New SR</td>' +
+        // The same cells and phone labels (data-label) as the server's rows.
+        row.innerHTML = '<td class="mono" data-label="SR"><a href="' + link + '">' + escapeHtml(event.sr_number) + "</a></td>" +
+          '<td data-field="severity" data-label="Severity"></td><td data-label="Title">New SR</td>' +
           (table.querySelectorAll("thead th").length > 7 ?
-            '<td data-field="queue"></td><td></td>' : "") +
-          '<td data-field="status"></td><td data-field="assignee" data-label="Engineer"></td><td data-field="sla_due_at"></td>' +
-          '<td data-field="management_level"></td>';
+            '<td data-field="queue" data-label="Queue"></td><td data-label="Partner"></td>' : "") +
+          '<td data-field="status" data-label="Status"></td><td data-field="assignee" data-label="Engineer"></td>' +
+          '<td data-field="sla_due_at" data-label="SLA due"></td><td data-field="management_level" data-label="Mgmt"></td>';
         body.insertBefore(row, body.firstChild);
       }
       if (!row) { return; }

@@ -1,0 +1,46 @@
+"""The signed-in person's API tokens: issue one (its secret shown once), see them, revoke one."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+from app.accounts import services
+
+blp = Blueprint("accounts_web", __name__, template_folder="templates")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=100)])
+
+
+def _page(form: TokenForm | None = None, issued: str | None = None, status: int = 200):
+    return render_template("accounts/tokens.html", tokens=services.list_tokens(current_user),
+                           form=form or TokenForm(formdata=None), issued=issued), status
+
+
+@blp.get("/account/tokens")
+@login_required
+def tokens():
+    return _page()
+
+
+@blp.post("/account/tokens")
+@login_required
+def issue():
+    """A new token; its secret is in this answer only (never in the session or a redirect)."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _page(form, status=400)
+    secret, _ = services.issue_token(current_user, (form.name.data or "").strip() or None)
+    return _page(issued=secret, status=201)
+
+
+@blp.post("/account/tokens/<int:token_id>/revocation")
+@login_required
+def revoke(token_id: int):
+    token = services.revoke_token(current_user, token_id)
+    flash(f"Token “{token.name}” revoked: it no longer opens the API.", "info")
+    return redirect(url_for("accounts_web.tokens"), 303)

@@ -1,0 +1,69 @@
+/* On a page of many forms, sending one reloads the page: text typed into the others and not sent
+   yet would be lost. This keeps such text in the tab (sessionStorage) as it is typed, puts it back
+   after the reload, says so beside the field, and forgets it once its own form is sent.
+   Never kept: forms or fields marked autocomplete="off" (bank details, secrets), passwords, files.
+   Text is put back only while the field still shows what the server showed when it was typed,
+   so a draft never hides a newer saved answer. Without this script every form works as before. */
+(function () {
+  "use strict";
+  var PREFIX = "draft:" + location.pathname + ":";
+  var MAX_AGE_MS = 12 * 3600 * 1000;
+  var TEXT = "textarea, input:not([type]), input[type=text], input[type=url], input[type=email], " +
+             "input[type=search], input[type=number]";
+
+  function kept(field) {
+    var form = field.form;
+    return !!form && (form.getAttribute("method") || "").toLowerCase() === "post" && !!field.name &&
+      field.name !== "csrf_token" && field.matches(TEXT) && !field.readOnly &&
+      form.getAttribute("autocomplete") !== "off" && field.getAttribute("autocomplete") !== "off";
+  }
+
+  function key(field) {
+    return PREFIX + (field.form.getAttribute("action") || "") + ":" + (field.id || field.name);
+  }
+
+  function remember(field) {
+    try {
+      if (field.value === field.defaultValue) sessionStorage.removeItem(key(field));
+      else sessionStorage.setItem(key(field), JSON.stringify({value: field.value, shown: field.defaultValue,
+                                                               at: Date.now()}));
+    } catch (full) { /* storage full or refused: the page works without drafts */ }
+  }
+
+  function note(field) {
+    var id = (field.id || field.name) + "-draft";
+    if (document.getElementById(id)) return;
+    var p = document.createElement("p");
+    p.className = "hint draft-note";
+    p.id = id;
+    p.textContent = "Not sent yet: kept from before the page reloaded.";
+    field.insertAdjacentElement("afterend", p);
+    var described = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", described ? described + " " + id : id);
+  }
+
+  function restore(root) {
+    root.querySelectorAll(TEXT).forEach(function (field) {
+      if (!kept(field)) return;
+      var stored;
+      try { stored = JSON.parse(sessionStorage.getItem(key(field)) || "null"); } catch (bad) { stored = null; }
+      if (!stored) return;
+      var stale = Date.now() - stored.at > MAX_AGE_MS || stored.shown !== field.defaultValue;
+      if (stale) { sessionStorage.removeItem(key(field)); return; }
+      if (field.value !== field.defaultValue || field.value === stored.value) return;
+      field.value = stored.value;
+      field.dispatchEvent(new Event("input", {bubbles: true}));  // counters and the like follow
+      note(field);
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.isTrusted && kept(event.target)) remember(event.target);
+  });
+  document.addEventListener("submit", function (event) {
+    Array.prototype.forEach.call(event.target.elements, function (field) {
+      if (kept(field)) sessionStorage.removeItem(key(field));
+    });
+  });
+  restore(document);
+})();
