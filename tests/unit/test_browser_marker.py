@@ -30,7 +30,7 @@ def suite(pytester):
 
 
 def test_a_test_using_the_browser_without_the_marker_stops_the_run(suite):
-    suite.makepyfile(test_pages='''
+    suite.makepyfile(test_marker_rule_pages='''
 import pytest
 
 @pytest.mark.browser
@@ -55,7 +55,7 @@ def test_without_a_browser():
 
 
 def test_marked_browser_tests_run(suite):
-    suite.makepyfile(test_pages='''
+    suite.makepyfile(test_marker_rule_pages='''
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -63,6 +63,6 @@ pytestmark = pytest.mark.browser
 def test_marked(page):
     pass
 ''')
-    suite.makepyfile(test_plain="def test_without_a_browser():\n    pass\n")
+    suite.makepyfile(test_marker_rule_plain="def test_without_a_browser():\n    pass\n")
     result = suite.runpytest()
     result.assert_outcomes(passed=2)
