@@ -70,19 +70,21 @@ def gunicorn(app):
          "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        assert process.poll() is None, "gunicorn exited at start-up"
-        assert time.monotonic() < deadline, "gunicorn did not start"
-        time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    deadline = time.monotonic() + 60  # a busy machine takes a while to import the application
+    try:
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None, "gunicorn exited at start-up"
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        yield base
+    finally:  # also when it never answered: no server outlives its test
+        process.terminate()
+        process.wait(timeout=15)
 
 
 def test_streams_leave_threads_for_ordinary_requests(app, tokens, gunicorn):
