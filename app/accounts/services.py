@@ -184,7 +184,7 @@ def extend_certifications(product_family: str | None, days: int,
     with unit_of_work() as uow:
         query = sa.select(Certification)
         if product_family:
-            query = query.where(Certification.product_family == product_family)
+            query = query.where(sa.func.lower(Certification.product_family) == product_family.lower())
         if expiring_before:
             query = query.where(Certification.expires_on < expiring_before)
         moved = 0

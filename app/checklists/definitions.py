@@ -52,7 +52,8 @@ class Condition:
     crash: bool | None = None
 
     def holds(self, facts: CaseFacts) -> bool:
-        return ((self.product_families is None or facts.product_family in self.product_families)
+        return ((self.product_families is None
+                 or facts.product_family.casefold() in {f.casefold() for f in self.product_families})
                 and (self.severities is None or facts.severity in self.severities)
                 and (self.hardware_issue is None or facts.hardware_issue == self.hardware_issue)
                 and (self.crash is None or facts.crash == self.crash))

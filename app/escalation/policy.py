@@ -19,7 +19,9 @@ class RoutingRule:
     utc_hours: tuple[int, int] | None = None
 
     def matches(self, product_family: str, severity: str, region: str | None, at: datetime) -> bool:
-        if self.product_families is not None and product_family not in self.product_families:
+        # Families keep their vendor spelling; a rule names one in any case.
+        if (self.product_families is not None
+                and product_family.casefold() not in {f.casefold() for f in self.product_families}):
             return False
         if self.severities is not None and severity not in self.severities:
             return False

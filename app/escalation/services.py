@@ -36,8 +36,10 @@ def refusal_reasons(actor: User, case: Case) -> list[dict[str, Any]]:
                             if pw_s1 else "Only PartnerWorks Plus partners may escalate."),
             })
     family = case.product.family
+    # Families keep their vendor spelling; a certification names one in any case (the latest counts).
     certification = db.session.scalars(sa.select(Certification).where(
-        Certification.user_id == actor.id, Certification.product_family == family)).one_or_none()
+        Certification.user_id == actor.id, sa.func.lower(Certification.product_family) == family.lower())
+        .order_by(Certification.expires_on.desc()).limit(1)).first()
     if certification is None:
         reasons.append({"code": "certification_missing", "product_family": family,
                         "message": f"You hold no certification for {family}."})

@@ -60,6 +60,22 @@ def test_pw_partner_may_escalate_s1_only_and_certification_extension_unblocks(ap
     assert answer.status_code == 201, answer.json
 
 
+def test_families_match_in_any_case_for_certifications_and_their_extension(app, client, tokens):
+    """A family keeps its vendor spelling (VOSS); a certification or a command may spell it otherwise."""
+    case = new_case(client, tokens["contoso"], serial_number="FAB-0003", severity="S1")
+    complete_checklist(client, tokens["contoso"], case["id"])
+    with app.app_context():
+        from app.accounts.models import Certification
+
+        for certification in db.session.scalars(sa.select(Certification).filter_by(product_family="VOSS")):
+            certification.product_family = "voss"
+        db.session.commit()
+    assert reasons(escalate(client, tokens["contoso"], case["id"])) == {"certification_expired"}
+    result = app.test_cli_runner().invoke(args=["certifications", "extend", "--days", "365", "--family", "Voss"])
+    assert result.exit_code == 0, result.output
+    assert escalate(client, tokens["contoso"], case["id"]).status_code == 201
+
+
 def test_uncovered_or_expired_contract_is_not_entitled(app, client, tokens):
     case = new_case(client, tokens["engineer"])
     complete_checklist(client, tokens["engineer"], case["id"])
