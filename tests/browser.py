@@ -187,9 +187,7 @@ def overflow(page) -> list[str]:
         const width = document.documentElement.clientWidth;
         if (document.documentElement.scrollWidth <= width) return [];
         return [...document.querySelectorAll('body *')]
-          .filter(e => e.getBoundingClientRect().right > width + 1
-                    && getComputedStyle(e).position !== 'fixed'
-)
+          .filter(e => e.getBoundingClientRect().right > width + 1 && getComputedStyle(e).position !== 'fixed')
           .slice(0, 5)
           .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
                     (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')
