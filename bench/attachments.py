@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import dataset, machine, provenance
-from bench.escalation_flow import CASE, issue_token, vm_hwm_kib
+from bench.escalation_flow import CASE, issue_token, send_upload, vm_hwm_kib
 from bench.server import Gunicorn, GunicornSettings, free_port, production_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,23 +103,7 @@ def stream_upload(port: int, token: str, worker: int, size: int) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     digest = hashlib.sha256()
-    connection.putrequest("POST", f"/api/v1/cases/{case_id}/attachments")
-    connection.putheader("Authorization", f"Bearer {token}")
-    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-    connection.putheader("Content-Length", str(len(head) + size + len(tail)))
-    connection.endheaders()
-    started = time.perf_counter()
-    connection.send(head)
-    sent = 0
-    while sent < size:
-        piece = chunk[: min(len(chunk), size - sent)]
-        digest.update(piece)
-        connection.send(piece)
-        sent += len(piece)
-    connection.send(tail)
-    response = connection.getresponse()
-    answer = json.loads(response.read())
-    elapsed = time.perf_counter() - started
+    response, answer, elapsed = send_upload(connection, case_id, token, boundary, head, tail, chunk, size, digest)
     done.set()
     sampler.join()
     peak = max(samples or [rss_before])

@@ -151,6 +151,18 @@ def large_upload(server: Gunicorn, token: str, gib: float) -> dict:
     case_id = json.loads(connection.getresponse().read())["id"]
     worker = server.worker_pids()[0]
     before = vm_hwm_kib(worker)
+    response, answer, elapsed = send_upload(connection, case_id, token, boundary, head, tail, chunk, size)
+    return {"bytes": size, "status": response.status, "seconds": round(elapsed, 1),
+            "mib_per_s": round(size / 1024**2 / elapsed, 1), "stored_size": answer.get("size"),
+            "worker_peak_rss_mib_before": round(before / 1024, 1),
+            "worker_peak_rss_mib_after": round(vm_hwm_kib(worker) / 1024, 1)}
+
+
+
+def send_upload(connection, case_id: int, token: str, boundary: str, head: bytes, tail: bytes, chunk: bytes,
+                size: int, digest=None):
+    """POST `size` bytes of `chunk` repeated as a case attachment, streamed (never whole in memory);
+    `digest` sees every byte sent. Returns (response, its JSON, seconds from first byte to answer)."""
     connection.putrequest("POST", f"/api/v1/cases/{case_id}/attachments")
     connection.putheader("Authorization", f"Bearer {token}")
     connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
@@ -161,16 +173,14 @@ def large_upload(server: Gunicorn, token: str, gib: float) -> dict:
     sent = 0
     while sent < size:
         piece = chunk[: min(len(chunk), size - sent)]
+        if digest is not None:
+            digest.update(piece)
         connection.send(piece)
         sent += len(piece)
     connection.send(tail)
     response = connection.getresponse()
     answer = json.loads(response.read())
-    elapsed = time.perf_counter() - started
-    return {"bytes": size, "status": response.status, "seconds": round(elapsed, 1),
-            "mib_per_s": round(size / 1024**2 / elapsed, 1), "stored_size": answer.get("size"),
-            "worker_peak_rss_mib_before": round(before / 1024, 1),
-            "worker_peak_rss_mib_after": round(vm_hwm_kib(worker) / 1024, 1)}
+    return response, answer, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
