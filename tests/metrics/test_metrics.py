@@ -1,10 +1,12 @@
 """GET /metrics: what an operator's Prometheus reads, and who may read it."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 
+from tests.case_helpers import new_case, upload
 from tests.payments.conftest import Payments
 from tests.srs.helpers import escalate
 
@@ -33,6 +35,13 @@ def value(text: str, name: str, **labels) -> float:
     raise AssertionError(f"no sample {name} {labels} in:\n{text[:2000]}")
 
 
+def _or_zero(text: str, name: str, **labels) -> float:
+    try:
+        return value(text, name, **labels)
+    except AssertionError:  # a labelled histogram has no sample before its first observation
+        return 0.0
+
+
 def test_requests_are_timed_per_endpoint_method_and_status(client, tokens, demo, scrape):
     client.get("/api/v1/cases", headers=tokens["engineer"])
     client.get("/api/v1/cases/999999", headers=tokens["engineer"])
@@ -59,10 +68,19 @@ def test_payouts_per_state_and_the_prefunding_balance(app, client, tokens, demo,
     assert value(scrape(), "gtac_prefunding_available_minor", currency="USD") == before + 12_345
 
 
-def test_statement_imports_and_log_scans_are_timed(scrape):
-    text = scrape()
-    assert "gtac_log_scan_duration_seconds_count" in text
-    assert "gtac_import_duration_seconds" in text
+def test_statement_imports_and_log_scans_are_timed(app, client, tokens, demo, scrape):
+    before = scrape()
+    case = new_case(client, tokens["engineer"])
+    assert upload(client, tokens["engineer"], case["id"]).status_code == 201  # scanned right after the commit
+    answer = client.post("/api/v1/reconciliation/statements", headers=tokens["programs"],
+                         data={"file": (io.BytesIO(b"reference,provider_payout_id,amount,currency,status\n"), "statement.csv")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.json
+    after = scrape()
+    assert (value(after, "gtac_log_scan_duration_seconds_count")
+            == value(before, "gtac_log_scan_duration_seconds_count") + 1)
+    assert (value(after, "gtac_import_duration_seconds_count", kind="statement")
+            == _or_zero(before, "gtac_import_duration_seconds_count", kind="statement") + 1)
 
 
 def test_without_the_token_the_metrics_are_refused(app, client, monkeypatch):
