@@ -30,11 +30,12 @@ class Role(str, enum.Enum):
     GTAC_ENGINEER = "gtac_engineer"
     GTAC_MANAGER = "gtac_manager"
     PROGRAMS = "programs"
+    VENDOR_ADMIN = "vendor_admin"
 
 
 PARTNER_ROLES = frozenset({Role.PARTNER_ENGINEER, Role.PARTNER_ADMIN})
 GTAC_ROLES = frozenset({Role.GTAC_ENGINEER, Role.GTAC_MANAGER})
-VENDOR_ROLES = GTAC_ROLES | {Role.PROGRAMS}
+VENDOR_ROLES = GTAC_ROLES | {Role.PROGRAMS, Role.VENDOR_ADMIN}
 
 
 class Organisation(db.Model):
@@ -47,9 +48,15 @@ class Organisation(db.Model):
     region: Mapped[str | None] = mapped_column(sa.String(16))
     # A customer organisation is served by exactly one partner.
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    # Set while the vendor has suspended a partner: its users cannot sign in, open cases or escalate.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partner: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -71,6 +71,7 @@ def seed_demo() -> dict[str, int]:
         user("gtac@vendor.example", "Grace GTAC", Role.GTAC_ENGINEER, vendor)
         user("manager@vendor.example", "Max Manager", Role.GTAC_MANAGER, vendor)
         user("programs@vendor.example", "Priya Programs", Role.PROGRAMS, vendor)
+        user("vendor-admin@vendor.example", "Vera Admin", Role.VENDOR_ADMIN, vendor)
 
         for family in sorted({family for family, _, _ in PRODUCTS}):
             _get_or_create(uow.session, Certification, {"user_id": engineer.id, "product_family": family},
