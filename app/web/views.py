@@ -1,7 +1,6 @@
 """Sign-in, sign-out, the start page, the API reference page and helpers every page template uses."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
@@ -15,6 +14,7 @@ from app import access
 from app.accounts.models import GTAC_ROLES, Role
 from app.accounts.services import authenticate
 from app.errors import TooManyAttempts, Unauthorized
+from app.web.filters import format_when
 
 blp = Blueprint("web", __name__)
 
@@ -34,12 +34,7 @@ def page_helpers() -> dict:
     return {"may": may}
 
 
-@blp.app_template_filter("when")
-def format_when(value: datetime | None) -> str:
-    """A timestamp as people read it, always in UTC so that partners and GTAC agree on times."""
-    if value is None:
-        return ""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+blp.add_app_template_filter(format_when, "when")
 
 
 def home_for(user) -> str:
