@@ -15,14 +15,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app import access
-from app.attachments import services as attachments
 from app.attachments.forms import ATTACHMENT_KINDS
-from app.cases import services
+from app.cases.overview import CaseOverview, case_overview
 from app.cases.models import CaseStatus, Severity
-from app.checklists import services as checklists
 from app.checklists.schemas import checklist_document
-from app.triage import resolution
-from app.triage import services as triage
+from app.triage.resolution import ResolutionPanel
 
 # The meaning of each severity, as SPEC §6 states it, so that people pick the right one.
 SEVERITY_CHOICES = [
@@ -45,7 +42,8 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     checklist item, refusal (the reasons an escalation was refused),
     escalation_error, upload_error.
     """
-    page = services.case_page(current_user, case_id)
+    overview = case_overview(current_user, case_id)
+    page = overview.page
     threads = []
     for channel in access.readable_channels(current_user):
         form = None
@@ -62,13 +60,11 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
         flash(post_error, "error")  # a channel the page does not show: say it at the top
     case = page.detail
     is_open = case.status is CaseStatus.OPEN
-    checklist = _checklist_section(case_id, is_open) if access.allowed(current_user, "checklist.read") else None
+    checklist = _checklist_section(overview, is_open) if overview.checklist else None
     return render_template(
         "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
         audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
-        resolution=(resolution.resolution_panel(current_user, case_id)
-                    if access.allowed(current_user, "triage.read") else None),
-        attachments=attachments.list_attachments(current_user, case_id),
+        resolution=overview.resolution, attachments=overview.attachments,
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
         max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         # Generated with the page, so that a double submit of this form answers with the same SR.
@@ -77,19 +73,19 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
         **feedback), status
 
 
-def _checklist_section(case_id: int, is_open: bool) -> dict:
-    view = checklists.get_checklist(current_user, case_id)
+def _checklist_section(overview: CaseOverview, is_open: bool) -> dict:
+    view = overview.checklist
     document = checklist_document(view.evaluation, view.responses, view.suggestions)
     editable = is_open and access.allowed(current_user, "checklist.respond")
     required = [item for item in document["items"] if item["required"]]
     document.update(
         editable=editable, required=len(required), met=sum(1 for item in required if item["met"]),
         # What the engineer needs to rule on each suggested known anomaly: its title and fix.
-        anomalies=_suggested_anomalies(case_id) if editable and view.suggestions else {})
+        anomalies=_suggested_anomalies(overview.resolution) if editable and view.suggestions else {})
     return document
 
 
-def _suggested_anomalies(case_id: int) -> dict[str, dict]:
-    report = triage.triage_case(current_user, case_id)
+def _suggested_anomalies(panel: ResolutionPanel | None) -> dict[str, dict]:
+    entries = (panel.findings + panel.weaker) if panel else []
     return {entry["anomaly"].code: {"title": entry["anomaly"].title, "first_fix": entry["suggestion"].first_fix}
-            for entry in report.anomalies}
+            for entry in entries}

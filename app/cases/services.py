@@ -12,6 +12,7 @@ from app.audit.models import AuditEvent
 from app.audit.services import record, trail
 from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists import services as checklists
+from app.checklists.evaluation import Evaluation
 from app.checklists.models import ChecklistResponse
 from app.contracts.models import CoveredSerial
 from app.uow import unit_of_work
@@ -127,11 +128,18 @@ def get_case(actor: User, case_id: int) -> CaseDetail:
 
 
 def _detail(actor: User, case_id: int) -> CaseDetail:
-    case = access.get_case(actor, case_id)
-    responses = checklists.responses_for(case)
+    return detail_of(actor, access.get_case(actor, case_id))
+
+
+def detail_of(actor: User, case: Case, evaluation: Evaluation | None = None,
+              responses: dict[str, ChecklistResponse] | None = None) -> CaseDetail:
+    """Inside the caller's transaction, once the case is known visible; what the caller has already read
+    of its checklist (`evaluation`, `responses`) is not read again."""
+    if responses is None:
+        responses = checklists.responses_for(case)
     summary = None
     if access.allowed(actor, "checklist.read"):
-        evaluation = checklists.evaluate_case(case)
+        evaluation = evaluation or checklists.evaluate_case(case)
         summary = {"checklist": case.checklist_name, "version": case.checklist_version,
                    "complete": evaluation.complete, "unmet": [r.item.code for r in evaluation.unmet]}
     scope = {code.removeprefix("scope_"): responses[code].value if code in responses else None
@@ -152,10 +160,16 @@ class CasePage:
 
 def case_page(actor: User, case_id: int) -> CasePage:
     with unit_of_work():
-        detail = _detail(actor, case_id)
-        messages = _thread(actor, case_id)
-        audit = trail("case", case_id) if access.allowed(actor, "case.audit.read") else None
-        return CasePage(detail, messages, audit, access.writable_channels(actor))
+        return page_of(actor, access.get_case(actor, case_id))
+
+
+def page_of(actor: User, case: Case, evaluation: Evaluation | None = None,
+            responses: dict[str, ChecklistResponse] | None = None) -> CasePage:
+    """Inside the caller's transaction, once the case is known visible."""
+    messages = _messages(case.id, access.readable_channels(actor))
+    audit = trail("case", case.id) if access.allowed(actor, "case.audit.read") else None
+    return CasePage(detail_of(actor, case, evaluation, responses), messages, audit,
+                    access.writable_channels(actor))
 
 
 def covered_serials(actor: User) -> list[CoveredSerial]:
@@ -210,6 +224,10 @@ def _thread(actor: User, case_id: int, channel: str | None = None) -> list[Messa
         channels = [Channel(channel)]
     else:
         channels = access.readable_channels(actor)
+    return _messages(case_id, channels)
+
+
+def _messages(case_id: int, channels: list[Channel]) -> list[Message]:
     query = (sa.select(Message)
              .where(Message.case_id == case_id, Message.channel.in_(channels))
              .order_by(Message.id))
