@@ -155,7 +155,7 @@ def sign_in(page, who: str, password: str = DEMO_PASSWORD):
     page.goto("/login")
     page.get_by_label("E-mail").fill(DEMO_EMAILS[who])
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
     return page
 
