@@ -85,16 +85,12 @@ def _form_action(answer: requests.Response) -> str:
     return urljoin(answer.url, unescape(found.group(1)))
 
 
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]* value="([^"]+)"', html).group(1)
-
-
 def start_sign_in(http: requests.Session, base_url: str, next_path: str | None = None) -> requests.Response:
     """The app's login page, its "Sign in with …" button, and the redirects to the provider's sign-in page."""
-    login = http.get(f"{base_url}/login")
-    assert DISPLAY_NAME in login.text
-    target = f"{base_url}/login/sso" + (f"?next={next_path}" if next_path else "")
-    return http.post(target, data={"csrf_token": csrf_token(login.text)})
+    login = http.get(f"{base_url}/login" + (f"?next={next_path}" if next_path else ""))
+    button = re.search(r'<a class="button" href="([^"]+)">Sign in with ' + re.escape(DISPLAY_NAME), login.text)
+    assert button, f"no single sign-on button on the login page:\n{login.text}"
+    return http.get(urljoin(login.url, unescape(button.group(1))))
 
 
 def sign_in_through_provider(http: requests.Session, base_url: str, login: str,

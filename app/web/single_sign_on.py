@@ -1,6 +1,6 @@
 """Signing in through the vendor's identity provider (OpenID Connect), beside the password form.
 
-POST /login/sso sends the browser to the provider; the provider sends it back to
+GET /login/sso sends the browser to the provider; the provider sends it back to
 /login/sso/callback, which signs the user in exactly as the password form does (a new server-side
 session, the same start page) or shows the sign-in page with the reason it did not.
 """
@@ -24,9 +24,12 @@ def _refused(error: DomainError):
     return login_page(error=error.message, status=error.status)
 
 
-@blp.post("/login/sso")
+@blp.get("/login/sso")
 def start():
-    """A POST, under the site's CSRF protection: a page elsewhere cannot start one in this browser."""
+    """A link, not a form: the pages' Content-Security-Policy lets forms post only here, and a
+    browser applies that to the redirects after a post too. Starting is harmless: an answer comes
+    back only for the state kept in this browser's session, and signs in whoever the provider knows
+    this browser as."""
     if not identity_provider.configured():
         abort(404)
     session[_NEXT] = safe_next(request.args.get("next"))
