@@ -3,10 +3,10 @@
 browser is tests/web/test_single_sign_on_page.py."""
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 import sqlalchemy as sa
 
@@ -160,3 +160,17 @@ def test_without_settings_there_is_no_button_and_no_way_in(app, demo, live_serve
     http = requests.Session()
     assert "Sign in with" not in http.get(f"{live_server}/login").text
     assert http.get(f"{live_server}/login/sso/callback?code=x&state=y").status_code == 404
+
+
+def test_a_provider_that_does_not_answer_is_said_so_on_the_login_page(app, demo, live_server, monkeypatch):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    for key, value in {"OIDC_DISCOVERY_URL": f"http://127.0.0.1:{port}/.well-known/openid-configuration",
+                       "OIDC_CLIENT_ID": "gtac", "OIDC_CLIENT_SECRET": "secret",
+                       "OIDC_DISPLAY_NAME": "Vendor Identity", "OIDC_TIMEOUT_SECONDS": 2}.items():
+        monkeypatch.setitem(app.config, key, value)
+
+    answer = start_sign_in(requests.Session(), live_server)
+    assert answer.status_code == 502
+    assert "Vendor Identity did not answer as expected" in answer.text and 'role="alert"' in answer.text
