@@ -98,10 +98,10 @@ def sign_in_through_provider(http: requests.Session, base_url: str, login: str,
     """The whole trip as a browser without JavaScript makes it: the app's button, the provider's
     sign-in and consent pages, and back to the app's callback; returns the app's last answer."""
     answer = start_sign_in(http, base_url, next_path)
+    assert 'value="login"' in answer.text, f"not the provider's sign-in page: {answer.url}"
     answer = http.post(_form_action(answer), data={"prompt": "login", "login": login, "password": "any"})
-    if 'value="consent"' in answer.text:
-        answer = http.post(_form_action(answer), data={"prompt": "consent"})
-    return answer
+    assert 'value="consent"' in answer.text, f"not the provider's consent page: {answer.url}"
+    return http.post(_form_action(answer), data={"prompt": "consent"})
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,11 @@
 browser is tests/web/test_single_sign_on_page.py."""
 from __future__ import annotations
 
+import re
 import socket
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from html import unescape
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -174,3 +176,15 @@ def test_a_provider_that_does_not_answer_is_said_so_on_the_login_page(app, demo,
     answer = start_sign_in(requests.Session(), live_server)
     assert answer.status_code == 502
     assert "Vendor Identity did not answer as expected" in answer.text and 'role="alert"' in answer.text
+
+
+def test_cancelling_at_the_provider_comes_back_to_the_login_page_with_the_reason(app, demo, live_server,
+                                                                               single_sign_on):
+    http = requests.Session()
+    at_provider = start_sign_in(http, live_server)
+    cancel = re.search(r'<a href="([^"]+)">\[ Cancel \]</a>', at_provider.text)
+    answer = http.get(urljoin(at_provider.url, unescape(cancel.group(1))))
+
+    assert answer.status_code == 400 and urlsplit(answer.url).path == "/login/sso/callback"
+    assert "Vendor Identity did not sign you in (End-User aborted interaction)" in answer.text
+    assert not signed_in(http, live_server)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app import config as settings_module
+from app.accounts.models import VENDOR_ROLES
 from app.config import ConfigError, load_config
 
 PROVIDER = {"OIDC_ISSUER": "https://id.vendor.example/", "OIDC_CLIENT_ID": "gtac",
@@ -41,3 +43,8 @@ def test_the_vendor_domain_is_kept_without_its_at_sign_or_case(tmp_path):
 def test_a_wrong_setting_stops_the_start_with_its_name(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         config(tmp_path, **env)
+
+
+def test_the_roles_an_account_may_be_created_with_are_exactly_the_vendors():
+    # app/config.py stands below the models and so spells them out; they must not drift apart.
+    assert set(settings_module._VENDOR_ROLES) == {role.value for role in VENDOR_ROLES}
