@@ -52,10 +52,11 @@ def install() -> None:
 class OpenIDProvider:
     """tests/oidc/provider.mjs on a free loopback port, with the test app registered as a client."""
 
-    def __init__(self, redirect_uri: str):
+    def __init__(self, redirect_uri: str, userinfo_only: bool = False):
         install()
         client = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [redirect_uri]}
-        env = {**os.environ, "OIDC_TEST_CLIENT": json.dumps(client), "OIDC_TEST_ACCOUNTS": json.dumps(ACCOUNTS)}
+        env = {**os.environ, "OIDC_TEST_CLIENT": json.dumps(client), "OIDC_TEST_ACCOUNTS": json.dumps(ACCOUNTS),
+               "OIDC_TEST_USERINFO_ONLY": "1" if userinfo_only else ""}
         self.process = subprocess.Popen(["node", "provider.mjs"], cwd=FOLDER, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         timer = threading.Timer(30, self.process.kill)  # a provider that never starts fails the test

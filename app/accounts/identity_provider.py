@@ -96,9 +96,10 @@ def redirect_to_provider(callback_url: str) -> Response:
 def claims_from_callback() -> dict[str, Any]:
     """The checked ID token's claims from the provider's answer to this request, or an error that
     says why there are none."""
+    client = _client()
     try:
         with _call("token request"):
-            token = _client().authorize_access_token()
+            token = client.authorize_access_token()
     except MismatchingStateError as exc:
         raise InvalidInput("This sign-in was not started from this browser, or has already been used. "
                            "Start again from the sign-in page.", code="sso_state_mismatch") from exc
@@ -110,7 +111,20 @@ def claims_from_callback() -> dict[str, Any]:
         current_app.logger.warning("single sign-on: the ID token was refused: %s", exc)
         raise InvalidInput(f"The answer from {display_name()} could not be trusted, so it did not sign "
                            "you in. Start again from the sign-in page.", code="sso_invalid_token") from exc
-    claims = token.get("userinfo")
+    claims = dict(token.get("userinfo") or {})
     if not claims:
         raise InvalidInput(f"{display_name()} sent no ID token.", code="sso_invalid_token")
-    return dict(claims)
+    if "email" not in claims and client.load_server_metadata().get("userinfo_endpoint"):
+        claims = _with_userinfo(client, token, claims)
+    return claims
+
+
+def _with_userinfo(client: _Provider, token: dict, claims: dict[str, Any]) -> dict[str, Any]:
+    """The e-mail from the provider's userinfo endpoint, for providers that keep it out of the ID
+    token (as the specification has it for the code flow); only for the ID token's own subject."""
+    with _call("userinfo request"):
+        info = client.userinfo(token=token)
+    if info.get("sub") != claims.get("sub"):
+        raise InvalidInput(f"The answer from {display_name()} could not be trusted, so it did not sign "
+                           "you in. Start again from the sign-in page.", code="sso_invalid_token")
+    return {**claims, **{key: info[key] for key in ("email", "email_verified", "name") if key in info}}

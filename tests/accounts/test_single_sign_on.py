@@ -9,15 +9,18 @@ from datetime import datetime, timezone
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 import requests
 import sqlalchemy as sa
 
+from app.accounts import identity_provider
 from app.accounts.models import Organisation, Role, User, WebSession
 from app.accounts.services import deactivate_user
 from app.audit.models import AuditEvent
 from app.extensions import db
 from tests.conftest import DEMO_EMAILS
-from tests.oidc_provider import UNVERIFIED, WITHOUT_EMAIL, sign_in_through_provider, start_sign_in
+from tests.oidc_provider import (UNVERIFIED, WITHOUT_EMAIL, OpenIDProvider, sign_in_through_provider,
+                                 start_sign_in)
 
 
 def signed_in(http: requests.Session, base_url: str) -> bool:
@@ -188,3 +191,30 @@ def test_cancelling_at_the_provider_comes_back_to_the_login_page_with_the_reason
     assert answer.status_code == 400 and urlsplit(answer.url).path == "/login/sso/callback"
     assert "Vendor Identity did not sign you in (End-User aborted interaction)" in answer.text
     assert not signed_in(http, live_server)
+
+
+@pytest.fixture
+def provider_keeping_the_e_mail_out_of_the_id_token(app, live_server, monkeypatch):
+    provider = OpenIDProvider(f"{live_server}/login/sso/callback", userinfo_only=True)
+    for key, value in provider.settings().items():
+        monkeypatch.setitem(app.config, key, value)
+    yield provider
+    provider.stop()
+
+
+def test_the_e_mail_is_taken_from_userinfo_when_the_id_token_has_none(
+        app, demo, live_server, provider_keeping_the_e_mail_out_of_the_id_token, monkeypatch):
+    asked = []
+    with_userinfo = identity_provider._with_userinfo
+    monkeypatch.setattr(identity_provider, "_with_userinfo",
+                        lambda *args: asked.append(args[2]) or with_userinfo(*args))
+
+    answer = sign_in_through_provider(requests.Session(), live_server, UNVERIFIED)
+    refused(answer, 403, "has not verified the e-mail address engineer@northwind.example", app)
+    http = requests.Session()
+    answer = sign_in_through_provider(http, live_server, DEMO_EMAILS["customer"])
+    assert answer.status_code == 200 and urlsplit(answer.url).path == "/my/cases"
+    assert sessions(app) == [demo["customer"].id]
+    # Both ID tokens came without an e-mail: the provider was asked for it.
+    assert [claims["sub"] for claims in asked] == [UNVERIFIED, DEMO_EMAILS["customer"]]
+    assert all("email" not in claims for claims in asked)

@@ -3,6 +3,7 @@
 // node provider.mjs, with in the environment:
 //   OIDC_TEST_CLIENT        JSON: {"client_id", "client_secret", "redirect_uris": [...]}
 //   OIDC_TEST_ACCOUNTS      JSON (optional): {"<login>": {claims that replace the defaults}}
+//   OIDC_TEST_USERINFO_ONLY 1 (optional): the e-mail only from the userinfo endpoint, not in the ID token
 //
 // It listens on a free port of 127.0.0.1 and prints its issuer URL as its first line of output.
 // Whatever login is typed on its sign-in page (any password) becomes the account: its e-mail is
@@ -27,8 +28,9 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_basic',
   }],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-  // The scopes' claims go into the ID token itself, as most enterprise providers send them.
-  conformIdTokenClaims: false,
+  // The scopes' claims go into the ID token itself, as most enterprise providers send them; with
+  // OIDC_TEST_USERINFO_ONLY=1 only the userinfo endpoint gives them, as the specification has it.
+  conformIdTokenClaims: process.env.OIDC_TEST_USERINFO_ONLY === '1',
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true } },
   async findAccount(ctx, id) {
