@@ -57,7 +57,7 @@ def test_an_engineer_is_signed_in_on_the_same_session_and_start_page_as_with_a_p
     assert urlsplit(answer.url).path == "/cases"
     assert sessions(app) == [demo["engineer"].id]
     assert signed_in(http, live_server)
-    # The cookie holds only the id of a server-side session, which signing out ends.
+    # The same kind of session as a password gives: the cookie holds only its id.
     cookie = http.cookies.get("session")
     assert cookie and "." not in cookie
 
@@ -164,6 +164,7 @@ def test_no_account_is_made_for_the_vendors_domain_unless_the_setting_allows_it(
 def test_without_settings_there_is_no_button_and_no_way_in(app, demo, live_server):
     http = requests.Session()
     assert "Sign in with" not in http.get(f"{live_server}/login").text
+    assert http.get(f"{live_server}/login/sso", allow_redirects=False).status_code == 404
     assert http.get(f"{live_server}/login/sso/callback?code=x&state=y").status_code == 404
 
 
