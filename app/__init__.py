@@ -43,6 +43,7 @@ from app.scheduling.in_process import InProcessScheduler
 from app.triage.logscan import scan_log
 from app.triage.services import TriageSeam
 from app.web import headers as security_headers
+from app.web import single_sign_on as single_sign_on_views
 from app.web import views as web_views
 from app.accounts import views as accounts_views
 from app.webhooks import views as webhooks_views
@@ -126,6 +127,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(health_blp)
     metrics_http.init_app(app)
     app.register_blueprint(web_views.blp)
+    app.register_blueprint(single_sign_on_views.blp)
     app.register_blueprint(cases_views.blp)
     app.register_blueprint(checklists_views.blp)
     app.register_blueprint(escalation_views.blp)

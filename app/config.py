@@ -116,6 +116,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
         **_srs(env, project, production),
         **_payments(env, instance, production, secret),
+        **_single_sign_on(env),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
         # Sign-in throttling (app/accounts/services.py authenticate): LOGIN_MAX_FAILURES per e-mail
@@ -216,6 +217,44 @@ def _payments(env: dict, instance: Path, production: bool, secret_key: str) -> d
         "PAYMENTS_DEBTOR_IBAN": env.get("PAYMENTS_DEBTOR_IBAN") or "DE89370400440532013000",
         "PAYMENTS_DEBTOR_BIC": env.get("PAYMENTS_DEBTOR_BIC") or "COBADEFFXXX",
         "PAYEE_ENCRYPTION_KEYS": keys,
+    }
+
+
+# The vendor's roles, the only ones an account made at its first single sign-on may get.
+_VENDOR_ROLES = ("gtac_engineer", "gtac_manager", "programs", "vendor_admin")
+
+
+def _single_sign_on(env: dict) -> dict:
+    """OpenID Connect sign-in beside passwords (app/accounts/identity_provider.py): off unless the
+    provider's address, a client id and its secret are all set."""
+    issuer = (env.get("OIDC_ISSUER") or "").strip().rstrip("/") or None
+    discovery = (env.get("OIDC_DISCOVERY_URL") or "").strip() or None
+    if issuer and not discovery:
+        discovery = f"{issuer}/.well-known/openid-configuration"
+    client_id = env.get("OIDC_CLIENT_ID") or None
+    client_secret = env.get("OIDC_CLIENT_SECRET") or None
+    given = {"OIDC_ISSUER or OIDC_DISCOVERY_URL": discovery, "OIDC_CLIENT_ID": client_id,
+             "OIDC_CLIENT_SECRET": client_secret}
+    if any(given.values()) and not all(given.values()):
+        missing = ", ".join(name for name, value in given.items() if not value)
+        raise ConfigError(f"single sign-on needs {missing} as well")
+    domain = (env.get("OIDC_AUTO_CREATE_DOMAIN") or "").strip().lower().lstrip("@") or None
+    role = (env.get("OIDC_AUTO_CREATE_ROLE") or "gtac_engineer").strip()
+    if role not in _VENDOR_ROLES:
+        raise ConfigError(f"OIDC_AUTO_CREATE_ROLE must be one of the vendor's roles "
+                          f"({', '.join(_VENDOR_ROLES)}), got {role!r}")
+    return {
+        "OIDC_DISCOVERY_URL": discovery,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": client_secret,
+        # The login page's button reads "Sign in with <this>".
+        "OIDC_DISPLAY_NAME": (env.get("OIDC_DISPLAY_NAME") or "").strip() or "single sign-on",
+        # Unknown e-mails of this domain (the vendor's own) get an account of OIDC_AUTO_CREATE_ROLE in
+        # the vendor's organisation at their first sign-in; unset, nobody is created silently.
+        "OIDC_AUTO_CREATE_DOMAIN": domain,
+        "OIDC_AUTO_CREATE_ROLE": role,
+        # Each call to the provider (discovery, keys, token) in total.
+        "OIDC_TIMEOUT_SECONDS": _int(env, "OIDC_TIMEOUT_SECONDS", 10),
     }
 
 

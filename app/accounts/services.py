@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app import access
+from app.accounts.eligibility import sign_in_refusal
 from app.accounts.models import ApiToken, Certification, LoginFailure, User, WebSession
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.audit.services import record
@@ -28,7 +29,8 @@ def token_digest(secret: str) -> str:
 
 
 def authenticate(email: str, password: str, remote_addr: str | None) -> User:
-    """The active user with these credentials, or Unauthorized / TooManyAttempts.
+    """The user with these credentials, or Unauthorized / TooManyAttempts; Forbidden with the
+    reason for the right password of a user who may not sign in (app/accounts/eligibility.py).
 
     Sign-in throttling, designed so that nobody can lock out people they do not share a
     browser with. Failed sign-ins are rows of `login_failures` (e-mail, client address, time),
@@ -76,14 +78,22 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
     # Always hash, outside any transaction (it takes a while): an unknown e-mail is checked
     # against a dummy hash, as slow as a real one.
     matches = verify_password(user.password_hash if user is not None else None, password)
+    refusal = None
     with unit_of_work() as uow:
-        if user is not None and matches and user.active:
-            if needs_rehash(user.password_hash):
-                uow.session.get(User, user.id).password_hash = hash_password(password)
+        if user is not None and matches:
+            # The right password is no failure, even for a user who may not sign in now: they are
+            # told why (deactivated, organisation suspended), which only the password's owner learns.
             uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email, same_address))
-            return user
-        uow.session.add(LoginFailure(email=email, remote_addr=address, at=now()))
-        uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < window_start))
+            refusal = sign_in_refusal(user)
+            if refusal is None:
+                if needs_rehash(user.password_hash):
+                    uow.session.get(User, user.id).password_hash = hash_password(password)
+                return user
+        else:
+            uow.session.add(LoginFailure(email=email, remote_addr=address, at=now()))
+            uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < window_start))
+    if refusal is not None:
+        raise refusal
     if from_address + 1 == config["LOGIN_ADDRESS_MAX_FAILURES"]:
         log.warning("sign-in: %s failures from %s in %s s over many e-mails: password spraying, or a "
                     "proxy whose clients all look alike (see TRUSTED_PROXIES)", from_address + 1,

@@ -11,6 +11,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app import access
+from app.accounts import identity_provider
 from app.accounts.models import GTAC_ROLES, Role
 from app.accounts.services import authenticate
 from app.errors import TooManyAttempts, Unauthorized
@@ -93,7 +94,14 @@ def login():
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
         status = 400
-    return render_template("login.html", form=form, error=error), status
+    return login_page(form, error, status)
+
+
+def login_page(form: LoginForm | None = None, error: str | None = None, status: int = 200):
+    """The sign-in page: the password form and, when configured, the identity provider's button."""
+    provider = identity_provider.display_name() if identity_provider.configured() else None
+    return render_template("login.html", form=form or LoginForm(formdata=None), error=error,
+                           single_sign_on=provider), status
 
 
 @blp.post("/logout")
