@@ -13,6 +13,7 @@ from app.accounts import api as accounts_api
 from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
+from app import logs
 from app.api_base import domain_error, http_error, refuse_unstorable_request
 from app.attachments import api as attachments_api
 from app.attachments import services as attachment_services
@@ -103,7 +104,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     srs_setup.init_app(app)
     app.extensions[LIVE_BROKER] = make_broker(app.config["REDIS_URL"])
     app.extensions[live_streams.LIMITS] = live_streams.make_limiter(app.config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_FORMAT"])
     _announce_environment(app)
 
     db.init_app(app)
@@ -139,6 +140,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(triage_views.blp)
 
     app.before_request(_limit_body_size)
+    logs.init_app(app)  # first of the request hooks, whatever was registered before
     app.before_request(authenticate_api_request)
     security_headers.init_app(app)
     app.before_request(refuse_unstorable_request)

@@ -33,6 +33,13 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A per-installation secret for the embedded demo, kept across restarts."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -79,6 +86,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Bearer token for GET /metrics (app/metrics/http.py); unset: loopback only, never in production.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # JSON lines (one object per line, with the request id) unless "text" is asked for.
+        "LOG_FORMAT": _choice(env, "LOG_FORMAT", ("json", "text"), "json"),
         # Outbox events run on RQ when Redis is configured, else in-process.
         "JOBS_EAGER": _bool(env.get("JOBS_EAGER"), default=False),
         "OUTBOX_RELAY_INTERVAL": _int(env, "OUTBOX_RELAY_INTERVAL", 5),

@@ -98,6 +98,7 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
         log.warning("sign-in: %s failures from %s in %s s over many e-mails: password spraying, or a "
                     "proxy whose clients all look alike (see TRUSTED_PROXIES)", from_address + 1,
                     address, config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    log.info("sign-in failed for %s from %s", email, address)
     raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
 
 
@@ -149,6 +150,7 @@ def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
         uow.session.add(token)
         uow.session.flush()
         record(user, "api_token", token.id, "token.issued", after={"name": token.name})
+    log.info("API token %s issued to user %s", token.id, user.id)
     return secret, token
 
 

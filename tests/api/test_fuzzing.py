@@ -49,7 +49,7 @@ def error_body_problem(response) -> str | None:
     if not isinstance(body, dict) or set(body) != {"error"} or not isinstance(body["error"], dict):
         return f"not {{'error': {{...}}}}: {str(body)[:200]}"
     error = body["error"]
-    if set(error) != {"code", "message", "details"}:
+    if set(error) != {"code", "message", "details", "request_id"}:
         return f"error keys {sorted(error)}"
     if not (isinstance(error["code"], str) and SNAKE.fullmatch(error["code"])):
         return f"code {error['code']!r}"
