@@ -13,12 +13,13 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Authentic
 
 
 @blp.route("/tokens", methods=["POST"], endpoint="issue")
-@blp.operation("issue_token", refuses=(429,))
+@blp.operation("issue_token", refuses=(403, 429))
 @blp.arguments(TokenRequestSchema, required=False, example={"name": "PSA integration"})
 @blp.response(201, IssuedTokenSchema)
 @blp.doc(security=[{"basicAuth": []}])
 def issue_token(body):
-    """Issue a personal API token (HTTP Basic with e-mail and password)."""
+    """Issue a personal API token (HTTP Basic with e-mail and password); 403 when the vendor has suspended
+    the caller's partner."""
     credentials = request.authorization
     if credentials is None or credentials.type != "basic":
         raise Unauthorized("Send your e-mail and password with HTTP Basic authentication.",

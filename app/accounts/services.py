@@ -15,7 +15,7 @@ from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
+from app.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from app.extensions import db
 
 TOKEN_PREFIX = "gtac_"
@@ -78,6 +78,7 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
     matches = verify_password(user.password_hash if user is not None else None, password)
     with unit_of_work() as uow:
         if user is not None and matches and user.active:
+            _refuse_suspended(user)
             if needs_rehash(user.password_hash):
                 uow.session.get(User, user.id).password_hash = hash_password(password)
             uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email, same_address))
@@ -89,6 +90,18 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
                     "proxy whose clients all look alike (see TRUSTED_PROXIES)", from_address + 1,
                     address, config["LOGIN_FAILURE_WINDOW_SECONDS"])
     raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
+
+
+def _refuse_suspended(user: User) -> None:
+    """A user whose partner the vendor suspended gives the right password and is still refused: said
+    plainly, since only someone who knows the password learns it."""
+    partner = access.suspending_partner(user)
+    if partner is None:
+        return
+    whose = "Your organisation" if partner.id == user.organisation.id else f"Your partner, {partner.name},"
+    raise Forbidden(f"{whose} is suspended by the vendor: its users cannot sign in. "
+                    "Ask the vendor's support operations to reinstate it.", code="organisation_suspended",
+                    details={"partner": partner.name})
 
 
 def end_sessions(uow: UnitOfWork, user_id: int) -> int:
@@ -177,8 +190,9 @@ def load_user(user_id: str) -> User | None:
 
 
 def extend_certifications(product_family: str | None, days: int,
-                          expiring_before: date | None = None) -> int:
-    """Programme-wide extension of certification expiry dates; returns how many moved."""
+                          expiring_before: date | None = None, actor: User | None = None) -> int:
+    """Programme-wide extension of certification expiry dates; returns how many moved.
+    `actor` is who asked for it on a page or the API (none from the command line)."""
     if days <= 0:
         raise ValueError("days must be positive")
     with unit_of_work() as uow:
@@ -191,7 +205,7 @@ def extend_certifications(product_family: str | None, days: int,
         for certification in uow.session.scalars(query):
             before = certification.expires_on
             certification.expires_on = before + timedelta(days=days)
-            record(None, "certification", certification.id, "certification.extended",
+            record(actor, "certification", certification.id, "certification.extended",
                    before={"expires_on": before.isoformat()},
                    after={"expires_on": certification.expires_on.isoformat()})
             moved += 1
