@@ -98,10 +98,12 @@ def _refuse_suspended(user: User) -> None:
     partner = access.suspending_partner(user)
     if partner is None:
         return
-    whose = "Your organisation" if partner.id == user.organisation.id else f"Your partner, {partner.name},"
-    raise Forbidden(f"{whose} is suspended by the vendor: its users cannot sign in. "
-                    "Ask the vendor's support operations to reinstate it.", code="organisation_suspended",
-                    details={"partner": partner.name})
+    if partner.id == user.organisation.id:
+        message = f"{partner.name} is suspended by the vendor: its users cannot sign in."
+    else:
+        message = f"Your partner, {partner.name}, is suspended by the vendor: its customers' users cannot sign in."
+    raise Forbidden(message + " Ask the vendor's support operations to reinstate it.",
+                    code="organisation_suspended", details={"partner": partner.name})
 
 
 def end_sessions(uow: UnitOfWork, user_id: int) -> int:
