@@ -42,8 +42,8 @@ def get_partner(partner_id):
     return organisations.get(api_user(), OrgKind.PARTNER, partner_id)
 
 
-@blp.route("/partners/<int:partner_id>", methods=["PATCH"], endpoint="update_partner")
-@blp.operation("update_partner", refuses=(403, 409))
+@blp.route("/partners/<int:partner_id>", methods=["PATCH"], endpoint="change_partner")
+@blp.operation("change_partner", refuses=(403, 409))
 @blp.arguments(PartnerChangeSchema, example={"tier": "PWP"})
 @blp.response(200, PartnerSchema)
 def update_partner(body, partner_id):
@@ -96,8 +96,8 @@ def get_customer(customer_id):
     return organisations.get(api_user(), OrgKind.CUSTOMER, customer_id)
 
 
-@blp.route("/customers/<int:customer_id>", methods=["PATCH"], endpoint="update_customer")
-@blp.operation("update_customer", refuses=(403, 409, 422))
+@blp.route("/customers/<int:customer_id>", methods=["PATCH"], endpoint="change_customer")
+@blp.operation("change_customer", refuses=(403, 409, 422))
 @blp.arguments(CustomerChangeSchema, example={"partner_id": 3})
 @blp.response(200, CustomerSchema)
 def update_customer(body, customer_id):
@@ -125,8 +125,8 @@ def create_product(body):
     return products.create_product(api_user(), body["family"], body["model"], body["name"])
 
 
-@blp.route("/products/<int:product_id>", methods=["PATCH"], endpoint="update_product")
-@blp.operation("update_product", refuses=(403, 409))
+@blp.route("/products/<int:product_id>", methods=["PATCH"], endpoint="change_product")
+@blp.operation("change_product", refuses=(403, 409))
 @blp.arguments(ProductModelChangeSchema, example={"name": "ExtremeSwitching X465-48T"})
 @blp.response(200, ProductModelSchema)
 def update_product(body, product_id):

@@ -1,6 +1,7 @@
 """What the administration's use cases check in every value they are given, whichever door it came in by."""
 from __future__ import annotations
 
+import enum
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -9,8 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import PartnerTier
 from app.errors import Conflict, InvalidInput
 
-# The regions GTAC's follow-the-sun routing knows (app/escalation/routing.yaml).
-REGIONS = ("AMER", "APAC", "EMEA")
+
+
+class Region(str, enum.Enum):
+    """The regions GTAC's follow-the-sun routing knows (app/escalation/routing.yaml)."""
+
+    AMER = "AMER"
+    APAC = "APAC"
+    EMEA = "EMEA"
+
+
+REGIONS = tuple(region.value for region in Region)
 NAME_LENGTH = 200
 
 
@@ -40,7 +50,8 @@ def tier(value) -> PartnerTier:
 
 
 def region(value) -> str:
-    region = (value or "").strip().upper() if isinstance(value, str) else value
+    region = value.value if isinstance(value, Region) else value
+    region = region.strip().upper() if isinstance(region, str) else region
     if region not in REGIONS:
         raise refuse("region", f"The region is one of {', '.join(REGIONS)}.")
     return region

@@ -7,12 +7,9 @@ from marshmallow import fields, validate
 from app.accounts.models import OrgKind, PartnerTier
 from app.accounts.schemas import UserRefSchema
 from app.bounds import RecordId
-from app.administration.rules import NAME_LENGTH, REGIONS
+from app.administration.rules import NAME_LENGTH, Region
 from app.administration.certifications import LONGEST_EXTENSION_DAYS
 from app.administration.products import FAMILY_LENGTH, MODEL_LENGTH
-
-TIERS = [tier.value for tier in PartnerTier]
-
 
 def _id(description: str, **kwargs) -> fields.Integer:
     return RecordId(strict=True, metadata={"description": description}, **kwargs)
@@ -41,14 +38,14 @@ class PartnerSchema(ma.Schema):
 
 class PartnerInSchema(ma.Schema):
     name = _name(True)
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS), metadata={"enum": TIERS})
-    region = fields.String(required=True, validate=validate.OneOf(REGIONS), metadata={"enum": list(REGIONS)})
+    tier = fields.Enum(PartnerTier, by_value=True, required=True)
+    region = fields.Enum(Region, by_value=True, required=True)
 
 
 class PartnerChangeSchema(ma.Schema):
     name = _name(False)
-    tier = fields.String(validate=validate.OneOf(TIERS), metadata={"enum": TIERS})
-    region = fields.String(validate=validate.OneOf(REGIONS), metadata={"enum": list(REGIONS)})
+    tier = fields.Enum(PartnerTier, by_value=True)
+    region = fields.Enum(Region, by_value=True)
 
 
 class CustomerSchema(ma.Schema):
