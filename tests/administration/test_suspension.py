@@ -9,7 +9,7 @@ from tests.api.conftest import assert_error
 from tests.case_helpers import complete_checklist, new_case
 from tests.conftest import DEMO_EMAILS, basic
 from tests.srs.helpers import escalate, get_sr, move
-from tests.web.helpers import csrf_token, text
+from tests.web.helpers import csrf_token, sign_in, text
 
 NORTHWIND_PEOPLE = ("engineer", "admin", "customer")
 
@@ -105,3 +105,25 @@ def test_open_srs_stay_with_gtac_while_their_partner_is_suspended(app, client, t
     assert move(client, tokens["gtac"], number, "assigned").status_code == 200
     assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
     assert get_sr(client, tokens["manager"], number)["status"] == "in_progress"
+
+
+def test_a_signed_in_engineer_is_told_on_the_pages_why_nothing_opens_or_escalates(app, client, tokens):
+    """A session begun before the suspension stays; the case form and the escalation button say why
+    they are refused."""
+    import re
+
+    sign_in(client, "engineer")
+    case = new_case(client, tokens["engineer"], serial_number="ACME-0003")
+    suspend(app, client, tokens)
+    form = text(client.get("/cases/new"))
+    opened = client.post("/cases/new", data={
+        "csrf_token": csrf_token(form), "serial_number": "ACME-0002", "software_version": "32.6.1.4",
+        "severity": "S3", "title": "Fan alarm on the stack", "description": "Fan 2 reports failure."})
+    assert opened.status_code == 422
+    assert "Northwind Networks is suspended by the vendor: it cannot open cases" in text(opened)
+    page = text(client.get(f"/cases/{case['id']}"))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    refused = client.post(f"/cases/{case['id']}/escalation", data={"csrf_token": csrf_token(page),
+                                                                   "idempotency_key": key})
+    assert refused.status_code == 422
+    assert "Northwind Networks is suspended by the vendor: it cannot escalate until reinstated." in text(refused)
