@@ -56,7 +56,8 @@ def create_partner(actor: User, name, tier, region) -> Organisation:
     access.require(actor, "organisation.manage")
     partner = Organisation(name=rules.organisation_name(name), kind=OrgKind.PARTNER, tier=rules.tier(tier),
                            region=rules.region(region))
-    return _create(actor, partner)
+    with _names_unique(), unit_of_work() as uow:
+        return _add(uow, actor, partner)
 
 
 def create_customer(actor: User, name, partner_id: int) -> Organisation:
@@ -65,11 +66,6 @@ def create_customer(actor: User, name, partner_id: int) -> Organisation:
     with _names_unique(), unit_of_work() as uow:
         customer = Organisation(name=name, kind=OrgKind.CUSTOMER, partner=_serving_partner(actor, partner_id))
         return _add(uow, actor, customer)
-
-
-def _create(actor: User, organisation: Organisation) -> Organisation:
-    with _names_unique(), unit_of_work() as uow:
-        return _add(uow, actor, organisation)
 
 
 def _add(uow: UnitOfWork, actor: User, organisation: Organisation) -> Organisation:

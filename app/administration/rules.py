@@ -30,7 +30,7 @@ def refuse(field: str, message: str):
 
 def text(field: str, value, longest: int, what: str) -> str:
     """The value without surrounding spaces; refused when empty or longer than `longest`."""
-    value = (value or "").strip() if isinstance(value, str) or value is None else value
+    value = value.strip() if isinstance(value, str) else value
     if not isinstance(value, str) or not value:
         raise refuse(field, f"Give {what}.")
     if len(value) > longest:

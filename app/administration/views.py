@@ -80,10 +80,11 @@ def _submit(form: FlaskForm, call):
 @login_required
 def index():
     """Where the vendor admin starts: what there is to set up, and how much of it."""
-    partners = organisations.list_organisations(current_user, OrgKind.PARTNER)
-    return render_template("administration/index.html", partners=partners,
+    models = products.list_products(current_user)
+    return render_template("administration/index.html",
+                           partners=organisations.list_organisations(current_user, OrgKind.PARTNER),
                            customers=organisations.list_organisations(current_user, OrgKind.CUSTOMER),
-                           products=products.list_products(current_user),
+                           models=len(models), families=len({p.family.casefold() for p in models}),
                            certifications=certifications.list_certifications(current_user))
 
 
