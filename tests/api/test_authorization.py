@@ -602,3 +602,17 @@ def _check_admin_answer(operation, side, found, body):
         assert body["extended"] >= 1
     elif operation in ("GET products", "POST products", "PATCH product"):
         assert body
+
+
+# The vendor admin runs support operations (who and what is set up), not support or payments: like
+# programs it sees no case (GENERAL, CASE_MATRIX), and unlike programs no claim, payout or balance either.
+NOT_THE_VENDOR_ADMINS = ("/api/v1/srs", "/api/v1/claims", "/api/v1/payouts", "/api/v1/ledger/balances",
+                         "/api/v1/mdf-allocations", "/api/v1/webhooks", "/api/v1/cases")
+
+
+def test_the_vendor_admin_reads_no_support_or_payments_data(client, callers, case_book):
+    def check(path, _caller, status):
+        assert_refused(client.get(path, headers=callers["vendor_admin"]), status, "role_not_allowed")
+
+    check_each([(path, "vendor_admin", 403) for path in NOT_THE_VENDOR_ADMINS], check,
+               describe=lambda path, *_: path)
