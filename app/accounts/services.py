@@ -148,6 +148,7 @@ def _user_by_email(uow: UnitOfWork, email: str) -> User:
 def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
     """A new personal token; the secret is returned once and stored only as a digest."""
     access.require(user, "token.issue")
+    _refuse_suspended(user)  # also from a web session begun before the suspension
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work() as uow:
         token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token")

@@ -127,3 +127,14 @@ def test_a_signed_in_engineer_is_told_on_the_pages_why_nothing_opens_or_escalate
                                                                    "idempotency_key": key})
     assert refused.status_code == 422
     assert "Northwind Networks is suspended by the vendor: it cannot escalate until reinstated." in text(refused)
+
+
+def test_a_session_begun_before_the_suspension_issues_no_new_token(app, client, tokens, row_counts):
+    sign_in(client, "engineer")
+    page = text(client.get("/account/tokens"))
+    suspend(app, client, tokens)
+    before = row_counts()
+    answer = client.post("/account/tokens", data={"csrf_token": csrf_token(page), "name": "After the suspension"})
+    assert answer.status_code == 403
+    assert "Northwind Networks is suspended by the vendor" in text(answer)
+    assert row_counts() == before
