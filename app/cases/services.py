@@ -46,7 +46,7 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
         customer = covered.contract.customer
         if customer.partner.suspended:
             raise RuleViolation(
-                f"{customer.partner.name} is suspended by the vendor: it cannot open cases until it is reinstated.",
+                f"{customer.partner.name} is suspended by the vendor: no case can be opened with it until it is reinstated.",
                 code="partner_suspended", details={"partner": customer.partner.name})
         checklist = checklists.current_definition()
         case = Case(

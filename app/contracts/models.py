@@ -20,7 +20,6 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
 
 
-
 # Families keep the vendor's spelling but name the same family in any case (escalation, triage and
 # certifications compare them case-insensitively), so "exos" beside "EXOS" would be one model twice.
 sa.Index("uq_products_family_model_ci", sa.func.lower(Product.family), sa.func.lower(Product.model), unique=True)

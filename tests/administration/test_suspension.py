@@ -120,7 +120,7 @@ def test_a_signed_in_engineer_is_told_on_the_pages_why_nothing_opens_or_escalate
         "csrf_token": csrf_token(form), "serial_number": "ACME-0002", "software_version": "32.6.1.4",
         "severity": "S3", "title": "Fan alarm on the stack", "description": "Fan 2 reports failure."})
     assert opened.status_code == 422
-    assert "Northwind Networks is suspended by the vendor: it cannot open cases" in text(opened)
+    assert "Northwind Networks is suspended by the vendor: no case can be opened with it" in text(opened)
     page = text(client.get(f"/cases/{case['id']}"))
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
     refused = client.post(f"/cases/{case['id']}/escalation", data={"csrf_token": csrf_token(page),
