@@ -113,3 +113,17 @@ def test_certifications_are_listed_and_extended_on_their_page(client, demo, row_
     page = text(client.get(done.headers["Location"]))
     assert "2 VOSS certification(s) extended by 60 day(s)." in page
     assert "<strong class=\"bad\">expired</strong>" not in page
+
+
+def test_an_admin_form_posted_without_the_pages_token_is_refused_and_changes_nothing(app, client, demo,
+                                                                                     row_counts):
+    sign_in(client, "vendor_admin")
+    northwind = org_id(app, "Northwind Networks")
+    for path, data in (("/admin/partners", {"name": "Forged", "tier": "PW", "region": "EMEA"}),
+                       (f"/admin/partners/{northwind}", {"name": "Forged", "tier": "PW", "region": "EMEA"}),
+                       (f"/admin/partners/{northwind}/suspension", {}),
+                       ("/admin/products", {"family": "EXOS", "model": "Forged", "name": "Forged"}),
+                       ("/admin/certifications/extensions", {"days": "365"})):
+        before = row_counts()
+        assert client.post(path, data=data).status_code == 400, path
+        assert row_counts() == before, path
