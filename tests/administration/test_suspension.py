@@ -138,3 +138,13 @@ def test_a_session_begun_before_the_suspension_issues_no_new_token(app, client, 
     assert answer.status_code == 403
     assert "Northwind Networks is suspended by the vendor" in text(answer)
     assert row_counts() == before
+
+
+def test_a_customer_moved_away_from_a_suspended_partner_is_served_again(app, client, tokens):
+    suspend(app, client, tokens)
+    assert_error(client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["customer"])), 403, "organisation_suspended")
+    moved = client.patch(f"/api/v1/admin/customers/{org_id(app, 'Acme Corp')}",
+                         json={"partner_id": org_id(app, "Contoso Integrators")}, headers=tokens["vendor_admin"])
+    assert moved.status_code == 200, moved.json
+    assert client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["customer"])).status_code == 201
+    assert new_case(client, tokens["customer"], serial_number="ACME-0009")["partner"]["name"] == "Contoso Integrators"
