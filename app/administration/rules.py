@@ -35,6 +35,8 @@ def text(field: str, value, longest: int, what: str) -> str:
         raise refuse(field, f"Give {what}.")
     if len(value) > longest:
         raise refuse(field, f"{what.capitalize()} has at most {longest} characters.")
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
+        raise refuse(field, f"{what.capitalize()} is one line, without control characters.")
     return value
 
 

@@ -41,6 +41,7 @@ BAD_PRODUCTS = {
     "blank family": ({"family": "  ", "model": "X1", "name": "X1"}, 400, "invalid_input"),
     "family too long": ({"family": "F" * 33, "model": "X1", "name": "X1"}, 400, "invalid_input"),
     "blank model": ({"family": "EXOS", "model": "", "name": "X1"}, 400, "invalid_input"),
+    "model with a tab": ({"family": "EXOS", "model": "X\t1", "name": "X1"}, 400, "invalid_input"),
     "model too long": ({"family": "EXOS", "model": "M" * 101, "name": "X1"}, 400, "invalid_input"),
     "no name": ({"family": "EXOS", "model": "X1"}, 400, "invalid_input"),
     "name too long": ({"family": "EXOS", "model": "X1", "name": "N" * 201}, 400, "invalid_input"),
