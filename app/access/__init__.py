@@ -11,6 +11,8 @@ organisation (tests/unit/test_tenancy_rules.py holds the code to that).
 """
 from app.access.roles import ALL_ROLES, CASE_WORKERS, PERMISSIONS, allowed, require
 from app.access.accounts import acting_partner
+from app.access.administration import (administered_organisations, get_organisation, suspending_partner,
+                                       visible_certifications)
 from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, covered_serial,
                               covered_serials_query, get_case, readable_channels, require_channel_read,
                               require_channel_write, visible_cases, writable_channels)
@@ -26,9 +28,11 @@ from app.access.webhooks import get_webhook, visible_webhooks, webhook_scope
 __all__ = [
     "ALL_ROLES", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
     "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS",
-    "acting_partner", "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
-    "get_case", "get_claim", "get_payout", "get_rma", "get_sr", "get_webhook", "may_move_sr", "payee_partner",
+    "acting_partner", "administered_organisations", "allowed", "attachment_scope", "case_scope",
+    "covered_serial", "covered_serials_query", "get_case", "get_claim", "get_organisation", "get_payout",
+    "get_rma", "get_sr", "get_webhook", "may_move_sr", "payee_partner",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
-    "sr_feed_partner", "sr_scope", "visible_allocations", "visible_cases", "visible_claims", "visible_payouts",
+    "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",
+    "visible_certifications", "visible_claims", "visible_payouts",
     "visible_srs", "visible_webhooks", "webhook_scope", "writable_channels",
 ]

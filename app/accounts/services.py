@@ -144,6 +144,9 @@ def _user_by_email(uow: UnitOfWork, email: str) -> User:
 def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
     """A new personal token; the secret is returned once and stored only as a digest."""
     access.require(user, "token.issue")
+    refusal = sign_in_refusal(user)  # also from a web session begun before a suspension
+    if refusal is not None:
+        raise refusal
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work() as uow:
         token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token")
@@ -189,8 +192,9 @@ def load_user(user_id: str) -> User | None:
 
 
 def extend_certifications(product_family: str | None, days: int,
-                          expiring_before: date | None = None) -> int:
-    """Programme-wide extension of certification expiry dates; returns how many moved."""
+                          expiring_before: date | None = None, actor: User | None = None) -> int:
+    """Programme-wide extension of certification expiry dates; returns how many moved.
+    `actor` is who asked for it on a page or the API (none from the command line)."""
     if days <= 0:
         raise ValueError("days must be positive")
     with unit_of_work() as uow:
@@ -203,7 +207,7 @@ def extend_certifications(product_family: str | None, days: int,
         for certification in uow.session.scalars(query):
             before = certification.expires_on
             certification.expires_on = before + timedelta(days=days)
-            record(None, "certification", certification.id, "certification.extended",
+            record(actor, "certification", certification.id, "certification.extended",
                    before={"expires_on": before.isoformat()},
                    after={"expires_on": certification.expires_on.isoformat()})
             moved += 1

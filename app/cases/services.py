@@ -46,6 +46,10 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
                 "This serial number is not covered by a service contract of yours.",
                 code="serial_not_covered", details={"serial_number": data["serial_number"]})
         customer = covered.contract.customer
+        if customer.partner.suspended:
+            raise RuleViolation(
+                f"{customer.partner.name} is suspended by the vendor: no case can be opened with it until it is reinstated.",
+                code="partner_suspended", details={"partner": customer.partner.name})
         checklist = checklists.current_definition()
         case = Case(
             partner_id=customer.partner_id, customer_id=customer.id, opened_by_id=actor.id,

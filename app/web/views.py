@@ -14,7 +14,7 @@ from app import access
 from app.accounts import identity_provider
 from app.accounts.models import GTAC_ROLES, Role
 from app.accounts.services import authenticate
-from app.errors import TooManyAttempts, Unauthorized
+from app.errors import Forbidden, TooManyAttempts, Unauthorized
 from app.web.filters import format_when
 
 blp = Blueprint("web", __name__)
@@ -46,6 +46,8 @@ def home_for(user) -> str:
         return url_for("srs_web.queue")
     if user.role is Role.PROGRAMS:
         return url_for("payments_web.programmes")
+    if access.allowed(user, "organisation.manage"):
+        return url_for("admin_web.index")
     if access.allowed(user, "case.list"):
         return url_for("cases_web.case_list")
     return url_for("web.home")
@@ -87,7 +89,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(form.email.data, form.password.data, request.remote_addr)
-        except (Unauthorized, TooManyAttempts) as exc:
+        except (Unauthorized, Forbidden, TooManyAttempts) as exc:
             error, status = exc.message, exc.status
         else:
             login_user(user)

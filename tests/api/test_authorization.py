@@ -2,19 +2,25 @@
 
 Callers are the demo users of SPEC §10 (Northwind: engineer, admin and its
 customer Acme; Contoso: engineer and its customer Fabrikam; the vendor: gtac,
-manager, programs), nobody, a token never issued and a revoked token. Globex,
+manager, programs, vendor_admin), nobody, a token never issued and a revoked token. Globex,
 a second customer of Northwind, shows that a customer's scope is its own
 organisation and not its partner's.
 
 Rules: another tenant's object is 404, never 403; a visible object the role
 may not act on is 403; GTAC sees only escalated cases and only the gtac
 channel; customers only their organisation's cases and the customer channel;
-programs no cases at all; the gtac channel is closed (422) until escalation.
+programs and the vendor admin (support operations, not support) no cases at all; the gtac channel
+is closed (422) until escalation; the administration (/admin) is the vendor admin's alone.
 """
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from app.accounts.models import Organisation
+from app.clock import now
+from app.extensions import db
+from tests.administration.helpers import org_id, product_id
 from tests.api.conftest import assert_error, check_each
 from tests.conftest import DEMO_EMAILS, basic
 
@@ -22,11 +28,11 @@ NO_CREDENTIALS = ("anonymous", "bad_token", "revoked_token")
 CASE_ROLES = ("engineer", "admin", "customer", "contoso", "fabrikam", "gtac", "manager")
 ROLE = {"engineer": "partner_engineer", "admin": "partner_admin", "customer": "customer",
         "contoso": "partner_engineer", "fabrikam": "customer", "gtac": "gtac_engineer",
-        "manager": "gtac_manager", "programs": "programs"}
+        "manager": "gtac_manager", "programs": "programs", "vendor_admin": "vendor_admin"}
 ORGANISATION = {"engineer": "Northwind Networks", "admin": "Northwind Networks",
                 "customer": "Acme Corp", "contoso": "Contoso Integrators",
                 "fabrikam": "Fabrikam Ltd", "gtac": "Extreme GTAC", "manager": "Extreme GTAC",
-                "programs": "Extreme GTAC"}
+                "programs": "Extreme GTAC", "vendor_admin": "Extreme GTAC"}
 
 
 def cells(table: dict[str, tuple], columns: tuple[str, ...]):
@@ -61,6 +67,7 @@ GENERAL = {
     "gtac":          (201,   200,  200,    204,    404,     200,   403,   403,     200,  200,   200),
     "manager":       (201,   200,  200,    204,    404,     200,   403,   403,     200,  200,   200),
     "programs":      (201,   200,  200,    204,    404,     403,   403,   403,     200,  200,   200),
+    "vendor_admin":  (201,   200,  200,    204,    404,     403,   403,   403,     200,  200,   200),
     "anonymous":     (401,   401,  401,    401,    401,     401,   401,   401,     200,  200,   200),
     "bad_token":     (401,   401,  401,    401,    401,     401,   401,   401,     200,  200,   200),
     "revoked_token": (401,   401,  401,    401,    401,     401,   401,   401,     200,  200,   200),
@@ -86,6 +93,7 @@ READ_CASE = {  # GET /cases/{id}, GET /cases/{id}/messages (the caller's channel
     "gtac":       (404,   200,       404,    404,      200),
     "manager":    (404,   200,       404,    404,      200),
     "programs":   (404,   404,       404,    404,      404),
+    "vendor_admin": (404,   404,       404,    404,      404),
     **UNAUTHENTICATED,
 }
 READ_CHANNEL = {  # GET /cases/{id}/messages?channel=...
@@ -98,6 +106,7 @@ READ_CHANNEL = {  # GET /cases/{id}/messages?channel=...
         "gtac":       (404,   403,       404,    404,      403),
         "manager":    (404,   403,       404,    404,      403),
         "programs":   (404,   404,       404,    404,      404),
+        "vendor_admin": (404,   404,       404,    404,      404),
         **UNAUTHENTICATED,
     },
     "customer": {
@@ -109,6 +118,7 @@ READ_CHANNEL = {  # GET /cases/{id}/messages?channel=...
         "gtac":       (404,   403,       404,    404,      403),
         "manager":    (404,   403,       404,    404,      403),
         "programs":   (404,   404,       404,    404,      404),
+        "vendor_admin": (404,   404,       404,    404,      404),
         **UNAUTHENTICATED,
     },
     "gtac": {
@@ -120,6 +130,7 @@ READ_CHANNEL = {  # GET /cases/{id}/messages?channel=...
         "gtac":       (404,   200,       404,    404,      200),
         "manager":    (404,   200,       404,    404,      200),
         "programs":   (404,   404,       404,    404,      404),
+        "vendor_admin": (404,   404,       404,    404,      404),
         **UNAUTHENTICATED,
     },
 }
@@ -133,6 +144,7 @@ WRITE_CHANNEL = {  # POST /cases/{id}/messages {"channel": ...}
         "gtac":       (404,   403,       404,    404,      403),
         "manager":    (404,   403,       404,    404,      403),
         "programs":   (404,   404,       404,    404,      404),
+        "vendor_admin": (404,   404,       404,    404,      404),
         **UNAUTHENTICATED,
     },
     "customer": {
@@ -144,6 +156,7 @@ WRITE_CHANNEL = {  # POST /cases/{id}/messages {"channel": ...}
         "gtac":       (404,   403,       404,    404,      403),
         "manager":    (404,   403,       404,    404,      403),
         "programs":   (404,   404,       404,    404,      404),
+        "vendor_admin": (404,   404,       404,    404,      404),
         **UNAUTHENTICATED,
     },
     "gtac": {
@@ -155,6 +168,7 @@ WRITE_CHANNEL = {  # POST /cases/{id}/messages {"channel": ...}
         "gtac":       (404,   201,       404,    404,      201),
         "manager":    (404,   201,       404,    404,      201),
         "programs":   (404,   404,       404,    404,      404),
+        "vendor_admin": (404,   404,       404,    404,      404),
         **UNAUTHENTICATED,
     },
 }
@@ -200,7 +214,7 @@ def test_every_table_has_a_row_for_every_caller():
     everyone = {*ROLE, *NO_CREDENTIALS}
     for name, table in {"GENERAL": GENERAL, **CASE_MATRIX}.items():
         assert set(table) == everyone, name
-    assert set(VISIBLE) == set(READABLE) == set(CASE_ROLES) == set(ROLE) - {"programs"}
+    assert set(VISIBLE) == set(READABLE) == set(CASE_ROLES) == set(ROLE) - {"programs", "vendor_admin"}
 
 
 GENERAL_ERROR = {404: "token_not_found", 422: "serial_not_covered", 403: "role_not_allowed"}
@@ -460,3 +474,145 @@ def test_programs_may_not_list_cases_even_filtered(client, callers, case_book):
     for query in ({}, {"status": "open"}, {"q": "reboot"}, {"limit": 1}):
         answer = client.get("/api/v1/cases", query_string=query, headers=callers["programs"])
         assert_error(answer, 403, "role_not_allowed")
+
+
+# --- The administration (/api/v1/admin): the vendor admin's alone ------------------------------
+#
+# Every operation on objects of both tenants: Northwind's side (Northwind, its customer Acme) and
+# Contoso's (Contoso, its customer Fabrikam). The role is refused before anything is looked up, so
+# every other role gets 403 whichever tenant the object belongs to, its own included: a partner
+# admin does not administer even its own partner record here.
+ADMIN_OPERATIONS = {
+    # name: (method, path, body, status for the vendor admin)
+    "GET partners": ("GET", "/admin/partners", None, 200),
+    "POST partners": ("POST", "/admin/partners", {"name": "Tailspin {side}", "tier": "PW", "region": "APAC"}, 201),
+    "GET partner": ("GET", "/admin/partners/{partner}", None, 200),
+    "PATCH partner": ("PATCH", "/admin/partners/{partner}", {"tier": "PWP", "region": "AMER"}, 200),
+    "POST suspension": ("POST", "/admin/partners/{partner}/suspension", None, 200),
+    "DELETE suspension": ("DELETE", "/admin/partners/{partner}/suspension", None, 200),
+    "GET customers": ("GET", "/admin/customers?partner_id={partner}", None, 200),
+    "POST customers": ("POST", "/admin/customers", {"name": "Initech {side}", "partner_id": "{partner}"}, 201),
+    "GET customer": ("GET", "/admin/customers/{customer}", None, 200),
+    "PATCH customer": ("PATCH", "/admin/customers/{customer}", {"name": "{customer_name} Group"}, 200),
+    "GET products": ("GET", "/admin/products", None, 200),
+    "POST products": ("POST", "/admin/products", {"family": "EXOS", "model": "X590-{side}", "name": "X590"}, 201),
+    "PATCH product": ("PATCH", "/admin/products/{product}", {"name": "Renamed model"}, 200),
+    "GET certifications": ("GET", "/admin/certifications?partner_id={partner}", None, 200),
+    "POST extensions": ("POST", "/admin/certifications/extensions", {"days": 30, "product_family": "{family}"}, 200),
+}
+ADMIN_COLUMNS = ("northwind", "contoso")
+# Each side's partner, customer, product and certified family.
+SIDES = {"northwind": ("Northwind Networks", "Acme Corp", "X465-48T", "WING"),
+         "contoso": ("Contoso Integrators", "Fabrikam Ltd", "VSP4900-48P", "VOSS")}
+ADMIN = {
+    #                 northwind  contoso
+    "engineer":      (403,       403),
+    "admin":         (403,       403),
+    "customer":      (403,       403),
+    "contoso":       (403,       403),
+    "fabrikam":      (403,       403),
+    "gtac":          (403,       403),
+    "manager":       (403,       403),
+    "programs":      (403,       403),
+    "vendor_admin":  ("ok",      "ok"),
+    "anonymous":     (401,       401),
+    "bad_token":     (401,       401),
+    "revoked_token": (401,       401),
+}
+
+
+def test_the_admin_table_has_a_row_for_every_caller_and_covers_every_admin_operation(client):
+    assert set(ADMIN) == {*ROLE, *NO_CREDENTIALS}
+    document = client.get("/api/v1/openapi.json").json
+    listed = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item
+              if path.startswith("/api/v1/admin/") and method in ("get", "post", "put", "patch", "delete")}
+    covered = {f"{method} /api/v1{path.split('?')[0]}" for method, path, _, _ in ADMIN_OPERATIONS.values()}
+    covered = {c.replace("{partner}", "{partner_id}").replace("{customer}", "{customer_id}")
+               .replace("{product}", "{product_id}") for c in covered}
+    assert covered == listed
+
+
+@pytest.mark.parametrize("operation", ADMIN_OPERATIONS)
+def test_admin_operation(app, client, callers, demo, row_counts, operation):
+    method, path, body, success = ADMIN_OPERATIONS[operation]
+
+    def values(side):
+        partner, customer, model, family = SIDES[side]
+        return {"partner": org_id(app, partner), "customer": org_id(app, customer), "customer_name": customer,
+                "product": product_id(app, model), "family": family, "side": side}
+
+    # Read before any cell renames what they are found by.
+    known = {side: values(side) for side in ADMIN_COLUMNS}
+
+    def fill(template, side):
+        found = known[side]
+        if isinstance(template, str):
+            filled = template.format(**found)
+            return int(filled) if template in ("{partner}", "{customer}") else filled
+        if isinstance(template, dict):
+            return {key: fill(value, side) for key, value in template.items()}
+        return template
+
+    def check(caller, side, status):
+        if operation == "DELETE suspension":
+            _suspend_directly(app, SIDES[side][0])
+        before = row_counts()
+        answer = client.open("/api/v1" + fill(path, side), method=method, json=fill(body, side),
+                             headers=callers[caller])
+        if status != "ok":
+            code = unauthenticated_code(caller) if status == 401 else "role_not_allowed"
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == success, answer.get_data(as_text=True)[:300]
+        _check_admin_answer(operation, side, known[side], answer.json)
+        if method != "GET":
+            assert row_counts()["audit_events"] > before["audit_events"], "an administrative change is audited"
+
+    check_every_cell(cells(ADMIN, ADMIN_COLUMNS), check)
+
+
+def _suspend_directly(app, partner_name: str) -> None:
+    with app.app_context():
+        partner = db.session.scalars(sa.select(Organisation).filter_by(name=partner_name)).one()
+        partner.suspended_at = partner.suspended_at or now()
+        db.session.commit()
+        db.session.remove()
+
+
+def _check_admin_answer(operation, side, found, body):
+    partner, customer, _model, family = SIDES[side]
+    if operation == "GET partners":
+        assert {"Northwind Networks", "Contoso Integrators"} <= {p["name"] for p in body}
+    elif operation in ("GET partner", "POST suspension", "DELETE suspension", "PATCH partner"):
+        assert (body["id"], body["kind"]) == (found["partner"], "partner")
+        if operation == "PATCH partner":
+            assert (body["tier"], body["region"]) == ("PWP", "AMER")
+        if operation in ("POST suspension", "DELETE suspension"):
+            assert body["suspended"] is (operation == "POST suspension")
+    elif operation == "GET customers":
+        assert [c["name"] for c in body] == [customer]
+    elif operation == "POST customers":
+        assert body["partner"]["name"] == partner
+    elif operation in ("GET customer", "PATCH customer"):
+        assert body["id"] == found["customer"] and body["partner"]["name"] == partner
+    elif operation == "GET certifications":
+        assert body and {c["partner"]["name"] for c in body} == {partner}
+    elif operation == "POST extensions":
+        assert body["extended"] >= 1
+    elif operation in ("GET products", "POST products", "PATCH product"):
+        assert body
+
+
+# The vendor admin runs support operations (who and what is set up), not support or payments: like
+# programs it sees no case (GENERAL, CASE_MATRIX), and unlike programs no claim, payout or balance either.
+NOT_THE_VENDOR_ADMINS = ("/api/v1/srs", "/api/v1/claims", "/api/v1/payouts", "/api/v1/ledger/balances",
+                         "/api/v1/mdf-allocations", "/api/v1/webhooks", "/api/v1/cases")
+
+
+def test_the_vendor_admin_reads_no_support_or_payments_data(client, callers, case_book):
+    def check(path, _caller, status):
+        assert_refused(client.get(path, headers=callers["vendor_admin"]), status, "role_not_allowed")
+
+    check_each([(path, "vendor_admin", 403) for path in NOT_THE_VENDOR_ADMINS], check,
+               describe=lambda path, *_: path)
