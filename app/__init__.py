@@ -15,7 +15,7 @@ from app.administration import views as administration_views
 from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
-from app import logs
+from app import logs, rate_limits
 from app.api_base import domain_error, http_error, refuse_unstorable_request
 from app.attachments import api as attachments_api
 from app.attachments import services as attachment_services
@@ -144,6 +144,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     app.before_request(_limit_body_size)
     logs.init_app(app)  # first of the request hooks, whatever was registered before
+    rate_limits.init_app(app)
     app.before_request(authenticate_api_request)
     security_headers.init_app(app)
     app.before_request(refuse_unstorable_request)

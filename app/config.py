@@ -86,6 +86,12 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Bearer token for GET /metrics (app/metrics/http.py); unset: loopback only, never in production.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # Requests per token and per client address on the API, and sign-in attempts per address
+        # (app/rate_limits.py); off in the test suite, whose every request comes from one address.
+        "RATE_LIMITS_ENABLED": _bool(env.get("RATE_LIMITS_ENABLED"), default=mode != "testing"),
+        "RATE_LIMIT_PER_TOKEN": env.get("RATE_LIMIT_PER_TOKEN") or "600 per minute",
+        "RATE_LIMIT_PER_ADDRESS": env.get("RATE_LIMIT_PER_ADDRESS") or "1200 per minute",
+        "RATE_LIMIT_SIGN_IN": env.get("RATE_LIMIT_SIGN_IN") or "30 per minute",
         # JSON lines (one object per line, with the request id) unless "text" is asked for.
         "LOG_FORMAT": _choice(env, "LOG_FORMAT", ("json", "text"), "json"),
         # Outbox events run on RQ when Redis is configured, else in-process.
