@@ -29,6 +29,7 @@ DEMO_EMAILS = {
     "gtac": "gtac@vendor.example",
     "manager": "manager@vendor.example",
     "programs": "programs@vendor.example",
+    "vendor_admin": "vendor-admin@vendor.example",
 }
 
 
