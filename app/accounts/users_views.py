@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app import access
@@ -30,7 +31,8 @@ class UserFilterForm(FlaskForm):
         csrf = False  # a search: it changes nothing
 
     q = StringField("Name or e-mail", validators=[Optional(), Length(max=200)])
-    status = SelectField("Status", choices=[("", "Any"), ("active", "Active"), ("deactivated", "Deactivated")],
+    status = SelectField("Status", choices=[SelectChoice("", "Any"), SelectChoice("active", "Active"),
+                                                   SelectChoice("deactivated", "Deactivated")],
                          validators=[Optional()])
     cursor = HiddenField(validators=[Optional(), Length(max=200)])
 
@@ -50,10 +52,10 @@ class UserForm(FlaskForm):
 def _invite_form(formdata=None) -> InviteForm:
     form = InviteForm() if formdata is None else InviteForm(formdata=formdata)
     organisations = access.administered_organisations(current_user)
-    form.organisation.choices = [(organisation.id, f"{organisation.name} ({organisation.kind.value})")
+    form.organisation.choices = [SelectChoice(organisation.id, f"{organisation.name} ({organisation.kind.value})")
                                  for organisation in organisations]
     assignable = {role for organisation in organisations for role in roles_for(organisation)}
-    form.role.choices = [(role.value, _label(role)) for role in ROLE_ORDER if role in assignable]
+    form.role.choices = [SelectChoice(role.value, _label(role)) for role in ROLE_ORDER if role in assignable]
     return form
 
 
@@ -108,7 +110,7 @@ def invite():
 def _user_page(user, form: UserForm | None = None, status: int = 200):
     if form is None:
         form = UserForm(formdata=None, name=user.name, role=user.role.value)
-    form.role.choices = [(role.value, _label(role)) for role in roles_for(user.organisation)]
+    form.role.choices = [SelectChoice(role.value, _label(role)) for role in roles_for(user.organisation)]
     return render_template("accounts/user.html", user=user, form=form, today=now().date()), status
 
 
@@ -123,7 +125,7 @@ def user_page(user_id: int):
 def change(user_id: int):
     user = administration.get_user(current_user, user_id)
     form = UserForm()
-    form.role.choices = [(role.value, _label(role)) for role in roles_for(user.organisation)]
+    form.role.choices = [SelectChoice(role.value, _label(role)) for role in roles_for(user.organisation)]
     if not form.validate_on_submit():
         return _user_page(user, form, 400)
     try:

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app.accounts import services
@@ -15,8 +16,9 @@ blp = Blueprint("accounts_web", __name__, template_folder="templates")
 
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=100)])
-    expires_in_days = SelectField("Expires", choices=[("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"),
-                                                      ("90", "In 90 days"), ("365", "In a year")],
+    expires_in_days = SelectField("Expires", choices=[SelectChoice("", "Never"), SelectChoice("7", "In 7 days"),
+                                                      SelectChoice("30", "In 30 days"),
+                                                      SelectChoice("90", "In 90 days"), SelectChoice("365", "In a year")],
                                   default="", validators=[Optional()])
 
 
