@@ -16,7 +16,7 @@ from tests.srs.helpers import escalate
 
 pytestmark = pytest.mark.browser
 
-ROLES = ("engineer", "admin", "customer", "gtac", "manager", "programs")
+ROLES = ("engineer", "admin", "customer", "gtac", "manager", "programs", "vendor_admin")
 MOST_PAGES = 40  # per role: enough for every kind of page the demo links to
 NOT_PAGES = re.compile(r"^/(api/|static/|logout|healthz|webhooks/)|/attachments/\d+|/download|\.(json|csv|txt)$")
 
