@@ -12,7 +12,7 @@ from app.accounts.invitations import check_role_fits, invite_user, send_invitati
 from app.accounts.models import OrgKind, Role, User
 from app.accounts.services import end_access
 from app.audit.services import record
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput
 from app.pagination import Page, paginate
 from app.uow import UnitOfWork, unit_of_work
 
@@ -68,6 +68,8 @@ def change_user(admin: User, user_id: int, *, name: str | None = None, role: Rol
     with unit_of_work() as uow:
         user = access.get_administered_user(admin, user_id, uow.session)
         before, after = {}, {}
+        if name is not None and not name.strip():
+            raise InvalidInput("A name cannot be blank.", details={"fields": {"name": ["A name cannot be blank."]}})
         if name is not None and name.strip() != user.name:
             before["name"], after["name"] = user.name, name.strip()
             user.name = name.strip()

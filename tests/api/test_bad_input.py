@@ -271,6 +271,7 @@ def test_user_changes_refuse(app, client, callers, row_counts):
     faults = [
         ("unknown role", json_body({"role": "owner"}), 400, "invalid_input", "role"),
         ("empty name", json_body({"name": ""}), 400, "invalid_input", "name"),
+        ("blank name", json_body({"name": "   "}), 400, "invalid_input", "name"),
         ("e-mail is not editable", json_body({"email": "x@y.example"}), 400, "invalid_input", "email"),
         ("active through PATCH", json_body({"active": False}), 400, "invalid_input", "active"),
         ("GTAC role for a partner's user", json_body({"role": "gtac_manager"}), 422, "role_not_for_organisation",
