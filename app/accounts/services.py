@@ -189,21 +189,22 @@ def user_for_token(secret: str) -> User | None:
              .join(ApiToken, ApiToken.user_id == User.id)
              .where(ApiToken.digest == token_digest(secret), ApiToken.revoked_at.is_(None),
                     User.active.is_(True)))
-    with unit_of_work() as uow:
-        row = uow.session.execute(query).one_or_none()
-        if row is None:
-            return None
-        user, token_id, expires_at, last_used_at = row
-        moment = now()
-        if expires_at is not None and expires_at <= moment:
-            raise Unauthorized(f"The API token expired at {expires_at.isoformat()}; issue a new one.",
-                               code="token_expired")
-        if last_used_at is None or last_used_at < moment - TOKEN_USE_RESOLUTION:
+    row = db.session.execute(query).one_or_none()
+    if row is None:
+        return None
+    user, token_id, expires_at, last_used_at = row
+    moment = now()
+    if expires_at is not None and expires_at <= moment:
+        raise Unauthorized(f"The API token expired at {expires_at.isoformat()}; issue a new one.",
+                           code="token_expired")
+    if last_used_at is None or last_used_at < moment - TOKEN_USE_RESOLUTION:
+        # Its own short unit, committed before the request's work; the hot path above writes nothing.
+        with unit_of_work() as uow:
             uow.session.execute(sa.update(ApiToken).where(
                 ApiToken.id == token_id,
                 sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < moment - TOKEN_USE_RESOLUTION))
                 .values(last_used_at=moment))
-        return user
+    return user
 
 
 def load_user(user_id: str) -> User | None:

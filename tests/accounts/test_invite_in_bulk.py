@@ -43,3 +43,17 @@ def test_one_bad_row_leaves_the_whole_unit_unwritten(app, demo, mailbox):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users_before
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)) == events_before
     assert mailbox.messages == []
+
+
+def test_the_first_admin_of_an_organisation_can_be_invited_from_the_command_line(app, demo, mailbox):
+    runner = app.test_cli_runner()
+    answer = runner.invoke(args=["users", "invite", "boss@contoso.example", "--name", "Cleo Contoso",
+                                 "--organisation", "Contoso Integrators", "--role", "partner_admin"])
+    assert answer.exit_code == 0, answer.output
+    assert [m["To"] for m in mailbox.messages] == ["boss@contoso.example"]
+    refused = runner.invoke(args=["users", "invite", "x@contoso.example", "--name", "X", "--organisation",
+                                  "Contoso Integrators", "--role", "customer"])
+    assert refused.exit_code != 0 and "can be partner_engineer, partner_admin, not customer" in refused.output
+    unknown = runner.invoke(args=["users", "invite", "x@y.example", "--name", "X", "--organisation", "Nowhere",
+                                  "--role", "customer"])
+    assert unknown.exit_code != 0 and "No organisation is named 'Nowhere'" in unknown.output
