@@ -2,12 +2,16 @@
 and refusals that change nothing."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 import sqlalchemy as sa
 
 from app.accounts.models import AccountLink, Organisation, User
 from app.audit.models import AuditEvent
 from app.clock import FixedClock, now
 from app.extensions import db
+from app.outbox.models import OutboxEvent
 from tests.accounts.mail import link_path, mailbox, mails_to  # noqa: F401 (fixture)
 from tests.api.conftest import assert_error, check_each
 from tests.conftest import basic
@@ -50,9 +54,10 @@ def test_an_invited_engineer_chooses_a_password_by_the_emailed_link_and_signs_in
     (mail,) = mails_to(mailbox, NEW_ENGINEER["email"])
     assert "Northwind Networks" in mail["Subject"]
     path = link_path(mail)
+    secret = path.rsplit("/", 1)[1]
     with app.app_context():  # the secret is nowhere in the database, not even in the outbox
-        assert not db.session.scalar(sa.select(sa.func.count()).select_from(AccountLink)
-                                     .where(AccountLink.digest == path.rsplit("/", 1)[1]))
+        assert db.session.scalars(sa.select(AccountLink.digest)).all() == [hashlib.sha256(secret.encode()).hexdigest()]
+        assert not any(secret in json.dumps(payload) for payload in db.session.scalars(sa.select(OutboxEvent.payload)))
     assert accept(app, path, "short").status_code == 400
     assert accept(app, path, "correct horse battery staple").status_code == 303
     assert client.post("/api/v1/tokens", headers=basic(NEW_ENGINEER["email"], "correct horse battery staple")
