@@ -15,7 +15,8 @@ from app.outbox.models import OutboxEvent
 from tests.accounts.mail import link_path, mailbox, mails_to  # noqa: F401 (fixture)
 from tests.api.conftest import assert_error, check_each
 from tests.conftest import basic
-from tests.web.helpers import csrf_token, text
+from tests.accounts.test_web_sessions import opens_cases, session_cookie
+from tests.web.helpers import csrf_token, sign_in, text
 
 NEW_ENGINEER = {"email": "nina@northwind.example", "name": "Nina Newcomer", "role": "partner_engineer"}
 
@@ -167,11 +168,15 @@ def test_the_last_admin_of_an_organisation_stays(app, client, callers, row_count
     assert client.post(f"/api/v1/users/{admin}/deactivation", headers=callers["engineer"]).status_code == 200
 
 
-def test_deactivation_ends_tokens_at_once_and_reactivation_does_not_bring_them_back(app, client, callers):
+def test_deactivation_ends_sessions_and_tokens_at_once_and_reactivation_brings_neither_back(app, client, callers):
     engineer = user_id(app, "engineer@northwind.example")
+    browser = app.test_client()
+    sign_in(browser, "engineer")
+    cookie = session_cookie(browser)
     assert client.get("/api/v1/me", headers=callers["engineer"]).status_code == 200
     answer = client.post(f"/api/v1/users/{engineer}/deactivation", headers=callers["admin"])
     assert answer.status_code == 200 and answer.json["active"] is False
+    assert not opens_cases(app, cookie)
     assert_error(client.get("/api/v1/me", headers=callers["engineer"]), 401, "invalid_token")
     assert_error(client.post("/api/v1/tokens", headers=basic("engineer@northwind.example")), 401)
     listed = client.get("/api/v1/users", query_string={"active": "false"}, headers=callers["admin"]).json
@@ -179,6 +184,7 @@ def test_deactivation_ends_tokens_at_once_and_reactivation_does_not_bring_them_b
 
     assert client.post(f"/api/v1/users/{engineer}/reactivation", headers=callers["admin"]).json["active"] is True
     assert_error(client.get("/api/v1/me", headers=callers["engineer"]), 401, "invalid_token")
+    assert not opens_cases(app, cookie)
     assert client.post("/api/v1/tokens", headers=basic("engineer@northwind.example")).status_code == 201
     assert audit_actions(app, engineer)[-2:] == ["user.deactivated", "user.reactivated"]
 
