@@ -40,9 +40,7 @@ def list_users(admin: User, *, limit: int, cursor: str | None = None, q: str | N
 
 def get_user(admin: User, user_id: int) -> User:
     with unit_of_work() as uow:
-        user = access.get_administered_user(admin, user_id, uow.session)
-        user.certifications  # loaded while the session is open; the page shows them
-        return user
+        return access.get_administered_user(admin, user_id, uow.session)
 
 
 def invite(admin: User, *, email: str, name: str, role: Role, organisation_id: int | None = None) -> User:

@@ -16,10 +16,9 @@ blp = Blueprint("accounts_web", __name__, template_folder="templates")
 
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=100)])
-    expires_in_days = SelectField("Expires", choices=[SelectChoice("", "Never"), SelectChoice("7", "In 7 days"),
-                                                      SelectChoice("30", "In 30 days"),
-                                                      SelectChoice("90", "In 90 days"), SelectChoice("365", "In a year")],
-                                  default="", validators=[Optional()])
+    expires_in_days = SelectField("Expires", default="", validators=[Optional()], choices=[
+        SelectChoice("", "Never"), SelectChoice("7", "In 7 days"), SelectChoice("30", "In 30 days"),
+        SelectChoice("90", "In 90 days"), SelectChoice("365", "In a year")])
 
 
 def _page(form: TokenForm | None = None, issued: str | None = None, status: int = 200):

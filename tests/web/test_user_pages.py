@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from tests.accounts.mail import link_path, mailbox, mails_to  # noqa: F401 (fixture)
 from tests.browser import assert_usable, open_page, sign_in
-from tests.web.helpers import sign_in as sign_in_client, text
 
 pytestmark = pytest.mark.browser
 NINA = "nina@northwind.example"
