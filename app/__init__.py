@@ -12,6 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.accounts import api as accounts_api
 from app.administration import api as administration_api
 from app.administration import views as administration_views
+from app.accounts import account_views
+from app.accounts import users_api
+from app.accounts import users_views
+from app.accounts.mail import HANDLERS as ACCOUNT_MAIL_HANDLERS
 from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
@@ -74,7 +78,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
-                  sr_attachments_api.blp, administration_api.blp)
+                  sr_attachments_api.blp, administration_api.blp, users_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
                     "srs_web.upload_attachment"}
@@ -136,6 +140,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(escalation_views.blp)
     app.register_blueprint(payments_views.blp)
     app.register_blueprint(accounts_views.blp)
+    app.register_blueprint(account_views.blp)
+    app.register_blueprint(users_views.blp)
     app.register_blueprint(webhooks_views.blp)
     app.register_blueprint(administration_views.blp)
     app.register_blueprint(payments_webhooks.blp)
@@ -154,7 +160,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["clock"] = SystemClock()
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
-                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS}
+                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     if app.config["SCHEDULER_IN_PROCESS"]:

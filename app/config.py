@@ -149,6 +149,12 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PAGE_SIZE_MAX": 100,
         # Web sessions are kept server-side (app/accounts/sessions.py) this long from sign-in.
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # How long an e-mailed invitation or password-reset link opens (app/accounts/links.py).
+        "INVITATION_LINK_HOURS": _int(env, "INVITATION_LINK_HOURS", 24),
+        "PASSWORD_RESET_LINK_HOURS": _int(env, "PASSWORD_RESET_LINK_HOURS", 24),
+        # Encrypt those links' secrets while their e-mail waits in the outbox (unset: derived from SECRET_KEY).
+        "ACCOUNT_LINK_ENCRYPTION_KEYS": fernet_keys(env.get("ACCOUNT_LINK_ENCRYPTION_KEYS"),
+                                                    "ACCOUNT_LINK_ENCRYPTION_KEYS"),
         # Strict-Transport-Security on every answer in production (0: none); the proxy serves HTTPS.
         "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 365 * 24 * 3600 if production else 0),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -14,7 +14,7 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Authentic
 
 @blp.route("/tokens", methods=["POST"], endpoint="issue")
 @blp.operation("issue_token", refuses=(403, 429))
-@blp.arguments(TokenRequestSchema, required=False, example={"name": "PSA integration"})
+@blp.arguments(TokenRequestSchema, required=False, example={"name": "PSA integration", "expires_in_days": 90})
 @blp.response(201, IssuedTokenSchema)
 @blp.doc(security=[{"basicAuth": []}])
 def issue_token(body):
@@ -32,8 +32,9 @@ def issue_token(body):
         raise InvalidInput("The e-mail address contains a NUL character.",
                            details={"fields": {"email": ["Contains a NUL character."]}})
     user = services.authenticate(email, credentials.password or "", request.remote_addr)
-    secret, token = services.issue_token(user, body.get("name"))
-    return {"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret}
+    secret, token = services.issue_token(user, body.get("name"), body.get("expires_in_days"))
+    return {"id": token.id, "name": token.name, "created_at": token.created_at, "expires_at": token.expires_at,
+            "last_used_at": None, "token": secret}
 
 
 @blp.route("/tokens", methods=["GET"], endpoint="list")

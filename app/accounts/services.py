@@ -11,8 +11,8 @@ from flask import current_app
 
 from app import access
 from app.accounts.eligibility import sign_in_refusal
-from app.accounts.models import ApiToken, Certification, LoginFailure, User, WebSession
-from app.accounts.passwords import hash_password, needs_rehash, verify_password
+from app.accounts.models import AccountLink, ApiToken, Certification, LoginFailure, User, WebSession
+from app.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
@@ -20,7 +20,8 @@ from app.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from app.extensions import db
 
 TOKEN_PREFIX = "gtac_"
-MIN_PASSWORD_LENGTH = 12
+# How stale a token's last_used_at may get: a busy integration writes it once a minute, not every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -107,6 +108,16 @@ def end_sessions(uow: UnitOfWork, user_id: int) -> int:
     return uow.session.execute(sa.delete(WebSession).where(WebSession.user_id == user_id)).rowcount
 
 
+def end_access(uow: UnitOfWork, user: User) -> None:
+    """What deactivating a user ends at once, in the caller's unit: every web session, every API
+    token (revoked, so that a later reactivation does not bring them back) and any unused link."""
+    end_sessions(uow, user.id)
+    uow.session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=now()))
+    uow.session.execute(sa.delete(AccountLink).where(AccountLink.user_id == user.id,
+                                                     AccountLink.used_at.is_(None)))
+
+
 def deactivate_user(email: str) -> User:
     """The user can no longer sign in or use a token, and every web session of theirs ends."""
     with unit_of_work() as uow:
@@ -115,15 +126,19 @@ def deactivate_user(email: str) -> User:
             user.active = False
             record(None, "user", user.id, "user.deactivated", before={"active": True},
                    after={"active": False})
-        end_sessions(uow, user.id)
+        end_access(uow, user)
         return user
+
+
+def check_password_policy(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput(problem, details={"fields": {field: [problem]}})
 
 
 def set_password(email: str, password: str) -> User:
     """A new password for the user; every web session of theirs ends (API tokens stay)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.",
-                           details={"fields": {"password": ["Too short."]}})
+    check_password_policy(password)
     password_hash = hash_password(password)  # before the transaction: it takes a while
     with unit_of_work() as uow:
         user = _user_by_email(uow, email)
@@ -141,18 +156,22 @@ def _user_by_email(uow: UnitOfWork, email: str) -> User:
     return user
 
 
-def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
+def issue_token(user: User, name: str | None, expires_in_days: int | None = None) -> tuple[str, ApiToken]:
     """A new personal token; the secret is returned once and stored only as a digest."""
     access.require(user, "token.issue")
     refusal = sign_in_refusal(user)  # also from a web session begun before a suspension
     if refusal is not None:
         raise refusal
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    issued = now()
+    expires_at = issued + timedelta(days=expires_in_days) if expires_in_days else None
     with unit_of_work() as uow:
-        token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token")
+        token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token",
+                         created_at=issued, expires_at=expires_at)
         uow.session.add(token)
         uow.session.flush()
-        record(user, "api_token", token.id, "token.issued", after={"name": token.name})
+        record(user, "api_token", token.id, "token.issued",
+               after={"name": token.name, "expires_at": expires_at.isoformat() if expires_at else None})
     log.info("API token %s issued to user %s", token.id, user.id)
     return secret, token
 
@@ -176,11 +195,31 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def user_for_token(secret: str) -> User | None:
-    """The active owner of a live token: one indexed lookup by digest, no KDF."""
-    query = (sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+    """The active owner of a live token: one indexed lookup by digest, no KDF.
+
+    An expired token is refused with its own code, so that an integration can tell its owner
+    to issue a new one. last_used_at is written only when it is older than TOKEN_USE_RESOLUTION.
+    """
+    query = (sa.select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
+             .join(ApiToken, ApiToken.user_id == User.id)
              .where(ApiToken.digest == token_digest(secret), ApiToken.revoked_at.is_(None),
                     User.active.is_(True)))
-    return db.session.scalars(query).one_or_none()
+    row = db.session.execute(query).one_or_none()
+    if row is None:
+        return None
+    user, token_id, expires_at, last_used_at = row
+    moment = now()
+    if expires_at is not None and expires_at <= moment:
+        raise Unauthorized(f"The API token expired at {expires_at.isoformat()}; issue a new one.",
+                           code="token_expired")
+    if last_used_at is None or last_used_at < moment - TOKEN_USE_RESOLUTION:
+        # Its own short unit, committed before the request's work; the hot path above writes nothing.
+        with unit_of_work() as uow:
+            uow.session.execute(sa.update(ApiToken).where(
+                ApiToken.id == token_id,
+                sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < moment - TOKEN_USE_RESOLUTION))
+                .values(last_used_at=moment))
+    return user
 
 
 def load_user(user_id: str) -> User | None:

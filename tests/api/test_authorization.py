@@ -6,6 +6,8 @@ manager, programs, vendor_admin), nobody, a token never issued and a revoked tok
 a second customer of Northwind, shows that a customer's scope is its own
 organisation and not its partner's.
 
+The user-administration tables add the vendor's admin as a caller.
+
 Rules: another tenant's object is 404, never 403; a visible object the role
 may not act on is 403; GTAC sees only escalated cases and only the gtac
 channel; customers only their organisation's cases and the customer channel;
@@ -17,7 +19,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, Role, User
 from app.clock import now
 from app.extensions import db
 from tests.administration.helpers import org_id, product_id
@@ -616,3 +618,152 @@ def test_the_vendor_admin_reads_no_support_or_payments_data(client, callers, cas
 
     check_each([(path, "vendor_admin", 403) for path in NOT_THE_VENDOR_ADMINS], check,
                describe=lambda path, *_: path)
+
+
+# --- User administration (SPEC §2: a partner admin manages its engineers and customers) -------
+#
+# Targets are users made for the test, one per tenant, so that deactivating one never takes a
+# caller's own token away. "northwind" is a Northwind engineer, "acme" a user of its customer;
+# "contoso" and "fabrikam" the same for the other partner; "vendor" a GTAC engineer.
+USER_CALLERS = (*ROLE, *NO_CREDENTIALS)
+USER_TARGETS = {"northwind": ("Northwind Networks", "partner_engineer"), "acme": ("Acme Corp", "customer"),
+                "contoso": ("Contoso Integrators", "partner_engineer"), "fabrikam": ("Fabrikam Ltd", "customer"),
+                "vendor": ("Extreme GTAC", "gtac_engineer")}
+USER_COLUMNS = tuple(USER_TARGETS)
+NOT_AN_ADMIN = (403,) * 5
+ONE_USER = {  # GET, PATCH (name), deactivation, reactivation of a target user
+    #                northwind  acme  contoso  fabrikam  vendor
+    "engineer":     NOT_AN_ADMIN,
+    "admin":        (200,       200,  404,     404,      404),
+    "customer":     NOT_AN_ADMIN,
+    "contoso":      NOT_AN_ADMIN,
+    "fabrikam":     NOT_AN_ADMIN,
+    "gtac":         NOT_AN_ADMIN,
+    "manager":      NOT_AN_ADMIN,
+    "programs":     NOT_AN_ADMIN,
+    "vendor_admin": (200,       200,  200,     200,      200),
+    **{caller: (401,) * 5 for caller in NO_CREDENTIALS},
+}
+# Inviting again a user who has already chosen a password: a visible one is a conflict, not a 200.
+INVITE_AGAIN = {caller: tuple(409 if status == 200 else status for status in row) for caller, row in ONE_USER.items()}
+USER_MATRIX = {
+    "GET /users/{id}": ONE_USER,
+    "PATCH /users/{id}": ONE_USER,
+    "POST /users/{id}/deactivation": ONE_USER,
+    "POST /users/{id}/reactivation": ONE_USER,
+    "POST /users/{id}/invitation": INVITE_AGAIN,
+}
+# GET /users; POST /users into the caller's own organisation, and into another tenant's (Fabrikam;
+# Acme for the vendor's admin); PUT /me/password with the caller's own current password.
+USER_GENERAL_COLUMNS = ("GET users", "POST users own", "POST users foreign", "PUT me/password")
+USER_GENERAL = {
+    "engineer":     (403, 403, 403, 204),
+    "admin":        (200, 201, 422, 204),
+    "customer":     (403, 403, 403, 204),
+    "contoso":      (403, 403, 403, 204),
+    "fabrikam":     (403, 403, 403, 204),
+    "gtac":         (403, 403, 403, 204),
+    "manager":      (403, 403, 403, 204),
+    "programs":     (403, 403, 403, 204),
+    "vendor_admin": (200, 201, 201, 204),
+    **{caller: (401,) * 4 for caller in NO_CREDENTIALS},
+}
+USER_ERROR = {403: "role_not_allowed", 404: "user_not_found", 409: "not_invited", 422: "organisation_not_found"}
+OWN_ROLE = {"admin": "partner_engineer", "vendor_admin": "gtac_engineer"}
+
+
+@pytest.fixture
+def targets(app, demo) -> dict[str, int]:
+    """One extra user in each tenant, by USER_TARGETS name."""
+    ids = {}
+    with app.app_context():
+        password_hash = db.session.get(User, demo["engineer"].id).password_hash
+        for name, (organisation, role) in USER_TARGETS.items():
+            organisation_id = db.session.scalar(sa.select(Organisation.id).where(Organisation.name == organisation))
+            user = User(email=f"target@{name}.example", name=f"Target {name}", role=Role(role),
+                        organisation_id=organisation_id, password_hash=password_hash)
+            db.session.add(user)
+            db.session.flush()
+            ids[name] = user.id
+        db.session.commit()
+        db.session.remove()
+    return ids
+
+
+def test_the_user_tables_have_a_row_for_every_caller():
+    for table in (*USER_MATRIX.values(), USER_GENERAL):
+        assert set(table) == set(USER_CALLERS)
+
+
+@pytest.mark.parametrize("endpoint", USER_MATRIX)
+def test_user_endpoint(client, callers, targets, row_counts, endpoint):
+    method, path = endpoint.split(" ")
+
+    def check(caller, target, status):
+        url = "/api/v1" + path.replace("{id}", str(targets[target]))
+        before = row_counts()
+        if method == "PATCH":
+            answer = client.patch(url, json={"name": f"Renamed by {caller}"}, headers=callers[caller])
+        else:
+            answer = client.open(url, method=method, headers=callers[caller])
+        if status >= 400:
+            code = unauthenticated_code(caller) if status == 401 else USER_ERROR[status]
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        body = answer.json
+        assert (body["id"], body["email"]) == (targets[target], f"target@{target}.example")
+        assert body["organisation"]["name"] == USER_TARGETS[target][0]
+        if method == "PATCH":
+            assert body["name"] == f"Renamed by {caller}"
+        elif path.endswith("deactivation"):
+            assert body["active"] is False
+        elif path.endswith("reactivation"):
+            assert body["active"] is True
+
+    check_every_cell(cells(USER_MATRIX[endpoint], USER_COLUMNS), check)
+
+
+@pytest.mark.parametrize("endpoint", USER_GENERAL_COLUMNS)
+def test_user_general_endpoint(app, client, callers, targets, row_counts, endpoint):
+    column = USER_GENERAL_COLUMNS.index(endpoint)
+    foreign = {"admin": "Fabrikam Ltd", "vendor_admin": "Acme Corp"}
+
+    def check(caller, _endpoint, status):
+        headers = callers[caller]
+        before = row_counts()
+        if endpoint == "GET users":
+            answer = client.get("/api/v1/users?limit=100", headers=headers)
+        elif endpoint == "PUT me/password":
+            answer = client.put("/api/v1/me/password", headers=headers, json={
+                "current_password": "demo-password", "new_password": f"new password of {caller}"})
+        else:
+            body = {"email": f"new.{caller}.{column}@example.com", "name": "New Person",
+                    "role": OWN_ROLE.get(caller, "partner_engineer")}
+            if endpoint.endswith("foreign"):
+                body |= {"organisation_id": _organisation_id(app, foreign.get(caller, "Fabrikam Ltd")),
+                         "role": "customer"}
+            answer = client.post("/api/v1/users", json=body, headers=headers)
+        if status >= 400:
+            code = unauthenticated_code(caller) if status == 401 else USER_ERROR[status]
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        if endpoint == "GET users":
+            seen = {user["email"] for user in answer.json["items"]}
+            expected = {f"target@{name}.example" for name, row in zip(USER_COLUMNS, ONE_USER[caller]) if row == 200}
+            assert {email for email in seen if email.startswith("target@")} == expected
+        elif endpoint == "PUT me/password":
+            assert client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS[caller], f"new password of {caller}")
+                               ).status_code == 201
+        else:
+            assert answer.json["invitation_pending"] is True
+
+    check_every_cell([(caller, endpoint, row[column]) for caller, row in USER_GENERAL.items()], check)
+
+
+def _organisation_id(app, name: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Organisation.id).where(Organisation.name == name))

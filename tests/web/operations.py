@@ -15,6 +15,15 @@ PAGES: dict[str, str] = {
     "GET /api/v1/tokens": "accounts_web.tokens",
     "DELETE /api/v1/tokens/{token_id}": "accounts_web.revoke",
     "GET /api/v1/me": "web.index",
+    "PUT /api/v1/me/password": "account_web.change_password",
+    # An admin's users: its own organisation's and its customers' (the vendor admin: everyone's).
+    "GET /api/v1/users": "users_web.user_list",
+    "POST /api/v1/users": "users_web.invite",
+    "GET /api/v1/users/{user_id}": "users_web.user_page",
+    "PATCH /api/v1/users/{user_id}": "users_web.change",
+    "POST /api/v1/users/{user_id}/deactivation": "users_web.deactivate",
+    "POST /api/v1/users/{user_id}/reactivation": "users_web.reactivate",
+    "POST /api/v1/users/{user_id}/invitation": "users_web.invite_again",
     # Cases, their checklist, files, thread and escalation.
     "GET /api/v1/cases": "cases_web.case_list",
     "POST /api/v1/cases": "cases_web.new_case",
