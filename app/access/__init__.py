@@ -21,11 +21,14 @@ from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_pa
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
                             sr_feed_partner, sr_scope, visible_srs)
 from app.access.rma import get_rma
+from app.access.programmes import (PROGRAMME_STAFF, get_programme_partner, own_partner, programme_partners,
+                                   visible_sales)
 from app.access.webhooks import get_webhook, visible_webhooks, webhook_scope
 
 __all__ = [
     "ALL_ROLES", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
-    "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS",
+    "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS", "PROGRAMME_STAFF",
+    "get_programme_partner", "own_partner", "programme_partners", "visible_sales",
     "acting_partner", "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
     "get_case", "get_claim", "get_payout", "get_rma", "get_sr", "get_webhook", "may_move_sr", "payee_partner",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
