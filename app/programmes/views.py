@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
 from app.accounts.models import Organisation
@@ -45,10 +45,9 @@ class TargetForm(FlaskForm):
 class AlleviationForm(FlaskForm):
     effective_from = DateField("From", validators=[InputRequired()])
     percent = StringField("Lower targets by (%)", validators=[DataRequired(), Length(max=8)])
-    tier = SelectField("Partner tier", choices=[("", "All tiers"), ("PW", "PW"), ("PWP", "PWP")],
-                       validators=[Optional()])
-    region = StringField("Region (empty: all)", validators=[Optional(), Length(max=16)])
-    reason = TextAreaField("Reason the partners read", validators=[Optional(), Length(max=2000)])
+    tier = SelectField("Partner tier", choices=[("", "All tiers"), ("PW", "PW"), ("PWP", "PWP")])
+    region = StringField("Region (empty: all)", validators=[Length(max=16)])
+    reason = TextAreaField("Reason the partners read", validators=[Length(max=2000)])
 
 
 class SalesForm(FlaskForm):
