@@ -96,7 +96,7 @@ def judge(partner_id: int, partner_name: str, programme: RebateProgramme, period
           versions: list[TargetVersion], sales: int, tiers: list[tuple[int, int]]) -> Attainment:
     segments = timeline(period, programme.baseline_target, versions)
     target = prorated(segments, period.days)
-    attainment_bp = sales * BP // target
+    attainment_bp = sales * BP // target if target else 0
     rate = rate_for(tiers, attainment_bp)
     above = next(((t, r) for t, r in tiers if t > attainment_bp and r > rate), None)
     return Attainment(partner_id, partner_name, programme.currency, sales, target, attainment_bp, rate,
