@@ -132,3 +132,22 @@ def test_a_dry_run_writes_nothing():
     report = import_lines("Northwind Networks,INV-1,2025-08-01,EXOS,100.00,USD", dry_run=True)
     assert (report.created, report.written) == (1, False)
     assert _sales() == before
+
+
+def test_a_long_file_is_imported_a_chunk_at_a_time(monkeypatch):
+    """The lines are read as they come and the session never holds more than a chunk of bookings."""
+    from app.programmes import sales
+
+    programme_with_q3()
+    monkeypatch.setattr(sales, "CHUNK", 100)
+    held = []
+
+    def lines():
+        yield "partner,invoice_reference,date,product_family,amount,currency"
+        for n in range(3000):
+            held.append(sum(isinstance(o, Sale) for o in db.session.identity_map.values()))
+            yield f"Northwind Networks,INV-L{n},2025-08-01,EXOS,1.00,USD"
+
+    report = sales.import_sales(user("programs@vendor.example"), lines(), "long.csv")
+    assert (report.created, report.written) == (3000, True)
+    assert max(held) <= 100
