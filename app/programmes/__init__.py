@@ -6,6 +6,7 @@ sales.py         the bookings CSV: parsed line by line, checked, imported idempo
 attainment.py    sales against the day-prorated target, the tier reached, the projected rebate
 closing.py       period close (one rebate claim per partner, through app.payments) and bulk approval
 services.py      programmes and their periods
+chart.py         the rebate portal's server-rendered SVG chart
 api.py, views.py, cli.py, demo.py   JSON API, web pages, `flask programmes ...`, demo data
 notifications.py the e-mail a partner gets when its target is lowered
 
