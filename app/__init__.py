@@ -64,6 +64,9 @@ from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
 from app.live import streams as live_streams
 from app.live.broker import make_broker
 from app.rma import api as rma_api
+from app.programmes import api as programmes_api
+from app.programmes import views as programmes_views
+from app.programmes.notifications import HANDLERS as PROGRAMME_HANDLERS
 from app.srs import api as srs_api
 from app.srs import attachments_api as sr_attachments_api
 from app.srs import notifications as sr_notifications
@@ -78,9 +81,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
-                  sr_attachments_api.blp, administration_api.blp, users_api.blp)
+                  sr_attachments_api.blp, administration_api.blp, users_api.blp, programmes_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
+                    "programmes.import_sales", "programmes_web.import_sales",
                     "srs_web.upload_attachment"}
 # Room for the multipart framing around a file of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -147,6 +151,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(payments_webhooks.blp)
     app.register_blueprint(srs_views.blp)
     app.register_blueprint(triage_views.blp)
+    app.register_blueprint(programmes_views.blp)
 
     app.before_request(_limit_body_size)
     logs.init_app(app)  # first of the request hooks, whatever was registered before
@@ -160,7 +165,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["clock"] = SystemClock()
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
-                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS}
+                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS,
+                                         **PROGRAMME_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     if app.config["SCHEDULER_IN_PROCESS"]:

@@ -767,3 +767,119 @@ def test_user_general_endpoint(app, client, callers, targets, row_counts, endpoi
 def _organisation_id(app, name: str) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(Organisation.id).where(Organisation.name == name))
+
+
+
+
+# --- Rebate programmes (SPEC §11) ---------------------------------------------------------------
+#
+# On the demo's Growth Rebate and its current quarter. "nw" is Northwind's attainment, "co" Contoso's:
+# a partner's users see only their own organisation's (404 for the other's); the programmes team runs
+# everything; other roles may not ask (403). Closing the current quarter is refused until it is over
+# (422), and so is approving its claims while it is open.
+PROGRAMME_COLUMNS = ("GET list", "GET one", "POST create", "POST period", "PUT target", "GET targets",
+                     "POST preview", "POST alleviation", "POST sales", "GET attainment", "GET nw", "GET co",
+                     "POST close", "POST approvals")
+UNAUTHENTICATED_PROGRAMMES = {caller: (401,) * 14 for caller in NO_CREDENTIALS}
+_NO_PROGRAMMES = (403,) * 14
+PROGRAMME_MATRIX = {
+    #             list one  create period target targets preview allev sales attain nw   co   close approve
+    "engineer":  (200, 200, 403,   403,   403,   200,    403,    403,  403,  200,   200, 404, 403,  403),
+    "admin":     (200, 200, 403,   403,   403,   200,    403,    403,  403,  200,   200, 404, 403,  403),
+    "contoso":   (200, 200, 403,   403,   403,   200,    403,    403,  403,  200,   404, 200, 403,  403),
+    "customer":  _NO_PROGRAMMES,
+    "fabrikam":  _NO_PROGRAMMES,
+    "gtac":      _NO_PROGRAMMES,
+    "manager":   _NO_PROGRAMMES,
+    "vendor_admin": _NO_PROGRAMMES,
+    "programs":  (200, 200, 201,   201,   200,   200,    200,    201,  200,  200,   200, 200, 422,  422),
+    **UNAUTHENTICATED_PROGRAMMES,
+}
+PROGRAMME_ERROR = {403: "role_not_allowed", 404: "partner_not_found", 422: {"POST close": "period_not_over",
+                                                                            "POST approvals": "period_open"}}
+
+
+def _programme_ids(app) -> dict:
+    from app.accounts.models import Organisation
+    from app.extensions import db
+    from app.programmes.models import RebateProgramme
+
+    with app.app_context():
+        programme = db.session.scalars(sa.select(RebateProgramme)).one()
+        ids = {"programme": programme.id, "period": programme.periods[-1].id,
+               "period_start": programme.periods[-1].starts_on,
+               **{name: db.session.scalar(sa.select(Organisation.id).where(Organisation.name == full))
+                  for name, full in (("nw", "Northwind Networks"), ("co", "Contoso Integrators"))}}
+        db.session.remove()
+    return ids
+
+
+def _call_programmes(client, headers, ids, endpoint):
+    import io
+
+    base = f"/api/v1/programmes/{ids['programme']}"
+    period = f"{base}/periods/{ids['period']}"
+    start = ids["period_start"].isoformat()
+    calls = {
+        "GET list": lambda: client.get("/api/v1/programmes", headers=headers),
+        "GET one": lambda: client.get(base, headers=headers),
+        "POST create": lambda: client.post("/api/v1/programmes", headers=headers, json={
+            "name": "Matrix Rebate", "currency": "EUR", "baseline_target": 100_000}),
+        "POST period": lambda: client.post(f"{base}/periods", headers=headers, json={
+            "label": "2031-Q1", "starts_on": "2031-01-01", "ends_on": "2031-03-31"}),
+        "PUT target": lambda: client.put(f"{base}/targets", headers=headers, json={
+            "partner_id": ids["nw"], "amount": 123_400, "effective_from": start}),
+        "GET targets": lambda: client.get(f"{period}/targets", headers=headers),
+        "POST preview": lambda: client.post(f"{base}/alleviations/preview", headers=headers, json={
+            "effective_from": start, "reduction_bp": 500}),
+        "POST alleviation": lambda: client.post(f"{base}/alleviations", headers=headers, json={
+            "effective_from": start, "reduction_bp": 500, "reason": "Matrix"}),
+        "POST sales": lambda: client.post("/api/v1/programmes/sales", headers=headers, content_type="multipart/form-data",
+                                          data={"file": (io.BytesIO(
+                                              b"partner,invoice_reference,date,product_family,amount,currency\n"
+                                              + f"Northwind Networks,INV-MATRIX,{start},EXOS,10.00,USD\n".encode()),
+                                              "m.csv")}),
+        "GET attainment": lambda: client.get(f"{period}/attainment", headers=headers),
+        "GET nw": lambda: client.get(f"{period}/partners/{ids['nw']}/attainment", headers=headers),
+        "GET co": lambda: client.get(f"{period}/partners/{ids['co']}/attainment", headers=headers),
+        "POST close": lambda: client.post(f"{period}/close", headers=headers),
+        "POST approvals": lambda: client.post(f"{period}/approvals", headers=headers),
+    }
+    return calls[endpoint]()
+
+
+PROGRAMME_SEES = {"engineer": ["Northwind Networks"], "admin": ["Northwind Networks"],
+                  "contoso": ["Contoso Integrators"], "programs": ["Contoso Integrators", "Northwind Networks"]}
+
+
+def test_every_caller_has_a_row_of_programme_endpoints():
+    assert set(PROGRAMME_MATRIX) == {*ROLE, *NO_CREDENTIALS}
+
+
+@pytest.mark.parametrize("endpoint", PROGRAMME_COLUMNS)
+def test_programme_endpoint(app, client, callers, row_counts, endpoint):
+    ids = _programme_ids(app)
+    column = PROGRAMME_COLUMNS.index(endpoint)
+
+    def check(caller, _endpoint, status):
+        before = row_counts()
+        answer = _call_programmes(client, callers[caller], ids, endpoint)
+        if status >= 400:
+            code = PROGRAMME_ERROR.get(status)
+            code = unauthenticated_code(caller) if status == 401 else (
+                code[endpoint] if isinstance(code, dict) else code)
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        body = answer.json
+        if endpoint == "GET attainment":
+            assert [row["partner"]["name"] for row in body["items"]] == PROGRAMME_SEES[caller]
+        elif endpoint == "GET targets":
+            assert [row["partner"]["name"] for row in body["items"]] == PROGRAMME_SEES[caller]
+        elif endpoint in ("GET nw", "GET co"):
+            assert body["partner"]["id"] == ids[endpoint[-2:]]
+        elif endpoint == "GET list":
+            assert [p["name"] for p in body] == ["Growth Rebate"]
+
+    check_every_cell([(caller, endpoint, row[column]) for caller, row in PROGRAMME_MATRIX.items()], check)

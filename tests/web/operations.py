@@ -60,6 +60,21 @@ PAGES: dict[str, str] = {
     "GET /api/v1/payee": "payments_web.partner",
     "POST /api/v1/reconciliation/statements": "payments_web.import_statement",
     "GET /api/v1/reconciliation/statements/{import_id}": "payments_web.programmes",
+    # Rebate programmes: the programmes team's desk and the partner's rebate portal.
+    "POST /api/v1/programmes": "programmes_web.index",
+    "GET /api/v1/programmes": "programmes_web.index",
+    "GET /api/v1/programmes/{programme_id}": "programmes_web.detail",
+    "POST /api/v1/programmes/{programme_id}/periods": "programmes_web.detail",
+    "PUT /api/v1/programmes/{programme_id}/targets": "programmes_web.detail",
+    "GET /api/v1/programmes/{programme_id}/periods/{period_id}/targets": "programmes_web.partner_portal",
+    "POST /api/v1/programmes/{programme_id}/alleviations/preview": "programmes_web.alleviation",
+    "POST /api/v1/programmes/{programme_id}/alleviations": "programmes_web.alleviation",
+    "POST /api/v1/programmes/sales": "programmes_web.import_sales",
+    "GET /api/v1/programmes/{programme_id}/periods/{period_id}/attainment": "programmes_web.period",
+    "GET /api/v1/programmes/{programme_id}/periods/{period_id}/partners/{partner_id}/attainment":
+        "programmes_web.partner_portal",
+    "POST /api/v1/programmes/{programme_id}/periods/{period_id}/close": "programmes_web.close",
+    "POST /api/v1/programmes/{programme_id}/periods/{period_id}/approvals": "programmes_web.approve",
     # Service requests, their files and RMAs.
     "GET /api/v1/srs": "srs_web.queue",
     "GET /api/v1/srs/{sr_number}": "srs_web.sr_page",
