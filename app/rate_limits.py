@@ -19,8 +19,10 @@ from limits import parse_many
 from app.api_base import error_response
 from app.config import ConfigError
 
-# Where people and machines sign in: a password posted, or the identity provider's answer.
-SIGN_IN_POSTS = frozenset({"web.login", "tokens.issue"})
+# Where people and machines sign in: a password posted, or the identity provider's answer; and
+# where a password is reset, so that nobody floods a mailbox with reset links or guesses a link.
+SIGN_IN_POSTS = frozenset({"web.login", "tokens.issue", "account_web.forgot_password",
+                           "account_web.reset_password"})
 SIGN_IN_RETURN = "single_sign_on.callback"
 
 

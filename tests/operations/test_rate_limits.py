@@ -77,6 +77,17 @@ def test_signing_in_is_limited_per_address_on_the_api_and_the_form(limited, demo
     assert client.get("/login").status_code == 200
 
 
+def test_password_reset_requests_are_limited_per_address(limited, demo):
+    client = limited().test_client()
+    form = csrf_token(client.get("/password-reset").get_data(as_text=True))
+    for _ in range(3):
+        answer = client.post("/password-reset", data={"email": "admin@northwind.example", "csrf_token": form})
+        assert answer.status_code == 202
+    answer = client.post("/password-reset", data={"email": "admin@northwind.example", "csrf_token": form},
+                         headers={"Accept": "text/html"})
+    assert answer.status_code == 429
+
+
 def test_every_web_process_shares_the_counts_in_redis(limited, tokens, redis_url):
     first, second = (limited(REDIS_URL=redis_url).test_client() for _ in range(2))
     for n in range(5):
