@@ -78,7 +78,8 @@ def kind_of(name: str) -> ImportKind:
 
 def run_import(kind_name: str, stream: BinaryIO, filename: str, *, actor=None, dry_run: bool = False,
                skip_bad: bool = False, on_error: Callable[[str], None] | None = None,
-               on_progress: Callable[[int, Report], None] | None = None) -> Report:
+               on_progress: Callable[[int, Report], None] | None = None,
+               before_commit: Callable[[Report], None] | None = None) -> Report:
     """Import the file; the report says what was (or, dry or refused, would have been) written."""
     kind = kind_of(kind_name)
     report = Report(kind.name, filename, dry_run, skip_bad, on_error=on_error)
@@ -100,6 +101,8 @@ def run_import(kind_name: str, stream: BinaryIO, filename: str, *, actor=None, d
         record(actor, "import", kind.name, "applied",
                after={"filename": filename[:255], "added": report.added, "changed": report.changed,
                       "unchanged": report.unchanged, "refused": report.refused})
+        if before_commit:
+            before_commit(report)
         uow.commit()
         report.applied = True
     except BaseException:
