@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from app import access
 from app.accounts.models import User
 from app.clock import now
-from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
 from app.files.storage import Incoming
 from app.files.uploads import forget, release_uploads
@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 KEPT_ERRORS = 200
 # Room for the multipart framing around a file of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+class FileTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
 
 
 def upload_limit() -> int:
@@ -189,6 +194,10 @@ def _receive(actor: User, kind_name: str, read_upload) -> tuple[str, str, int]:
         if upload.stream.size == 0:
             raise FileRefused(f"{filename}: the file is empty (0 bytes).", code="import_file_empty")
         size = upload.stream.size
+        if size > current_app.config["IMPORT_MAX_BYTES"]:  # within the multipart allowance, over the file's
+            raise FileTooLarge(f"{filename}: the file is larger than the import limit "
+                               f"({current_app.config['IMPORT_MAX_BYTES']} bytes).",
+                               details={"max_bytes": current_app.config["IMPORT_MAX_BYTES"]})
         key = current_app.extensions["attachment_storage"].keep(upload.stream)
     finally:
         release_uploads()

@@ -73,4 +73,12 @@ PAGES: dict[str, str] = {
     "GET /api/v1/webhooks": "webhooks_web.index",
     "DELETE /api/v1/webhooks/{webhook_id}": "webhooks_web.deactivate",
     "GET /api/v1/webhooks/{webhook_id}/deliveries": "webhooks_web.index",
+    # Service contracts and bulk imports (vendor admin).
+    "GET /api/v1/contracts": "contracts_web.contracts",
+    "POST /api/v1/contracts": "contracts_web.create",
+    "GET /api/v1/contracts/{contract_id}": "contracts_web.contract",
+    "PATCH /api/v1/contracts/{contract_id}": "contracts_web.change",
+    "POST /api/v1/contracts/{contract_id}/serials": "contracts_web.add_serial",
+    "DELETE /api/v1/contracts/{contract_id}/serials/{serial_number}": "contracts_web.remove_serial",
+    "POST /api/v1/imports/{kind}": "imports_web.upload",
 }
