@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.accounts.models import PartnerTier
@@ -14,7 +15,7 @@ from app.errors import DomainError, Forbidden, NotFound
 from app.pagination import DEFAULT_LIMIT
 
 blp = Blueprint("contracts_web", __name__, template_folder="templates")
-LEVELS = [(tier.value, tier.value) for tier in PartnerTier]
+LEVELS = [SelectChoice(tier.value, tier.value) for tier in PartnerTier]
 
 
 class ContractChangeForm(FlaskForm):
@@ -36,7 +37,7 @@ class SerialForm(FlaskForm):
 
 
 def _with_customers(form):
-    form.customer_id.choices = [(c.id, c.name) for c in services.customers(current_user)]
+    form.customer_id.choices = [SelectChoice(c.id, c.name) for c in services.customers(current_user)]
     return form
 
 
