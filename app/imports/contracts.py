@@ -24,7 +24,6 @@ from app.imports.registry import ImportKind, Refuse, Tally, register
 
 COLUMNS = ("contract_number", "level", "customer", "partner", "starts_on", "ends_on", "serial_number",
            "product_model")
-NEW_CUSTOMER = -1  # stands for a customer this import creates: it has no contracts yet
 
 
 def parse_date(column: str, text: str) -> tuple[date | None, str | None]:
@@ -34,7 +33,7 @@ def parse_date(column: str, text: str) -> tuple[date | None, str | None]:
         return None, f"{column} {text[:40]!r} is not an ISO date (YYYY-MM-DD)"
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     """A contract as this file gives it, from its first line on."""
 
@@ -45,7 +44,8 @@ class Plan:
     ends_on: date
     customer: str
     partner: str
-    customer_id: int = NEW_CUSTOMER
+    # A customer this import creates stands as a negative number of its own until it is written.
+    customer_id: int = 0
     contract_id: int | None = None
     differs: bool = True  # from what is stored (always, for a new contract)
     checked: bool = False  # its customer and stored contract looked up
@@ -56,7 +56,7 @@ class Plan:
         return Coverage(self.contract_id, number, self.customer_id, self.starts_on, self.ends_on)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     line: int
     number: str
@@ -71,6 +71,7 @@ class ContractLines:
         self.partners = dict(session.execute(
             sa.select(Organisation.name, Organisation.id).where(Organisation.kind == OrgKind.PARTNER)).all())
         self.customers: dict[str, tuple[int, int | None, OrgKind]] = {}  # name -> (id, partner id, kind)
+        self.new_customers: dict[str, tuple[int, str]] = {}  # name -> (stand-in id, partner) until created
         self.plans: dict[str, Plan] = {}
         # (contract, serial) pairs seen, by hash: a pair given twice is refused rather than
         # changed back and forth, which would make a re-import change it again.
@@ -79,22 +80,24 @@ class ContractLines:
     # -- one batch ----------------------------------------------------------------------
     def take(self, lines: list[Line]) -> None:
         rows = [row for row in (self._parse(line) for line in lines) if row is not None]
-        self._check_contracts({row.number for row in rows})
+        self._check_contracts(list(dict.fromkeys(row.number for row in rows)))  # in file order
         rows = [row for row in rows if self._contract_ok(row)]
         coverage = coverage_of(self.session, [row.serial for row in rows])
         stored = self._stored_serials(rows)
-        inserts, updates = [], []
+        good = []
         for row in rows:
             plan = self.plans[row.number]
-            if plan.customer_id == NEW_CUSTOMER and plan.customer in self.customers:
-                plan.customer_id = self.customers[plan.customer][0]  # created for an earlier contract
             problem = rules.coverage_conflict(row.serial, plan.coverage(row.number),
                                               [self._as_planned(c) for c in coverage.get(row.serial, [])])
             if problem:
                 self.refuse(row.line, problem)
                 continue
-            self._write_contract(row.number, plan)
             coverage.setdefault(row.serial, []).append(plan.coverage(row.number))
+            good.append(row)
+        self._write_contracts(list(dict.fromkeys(row.number for row in good)))
+        inserts, updates = [], []
+        for row in good:
+            plan = self.plans[row.number]
             product_id = stored.get((row.number, row.serial))
             if product_id is None:
                 inserts.append({"contract_id": plan.contract_id, "serial_number": row.serial,
@@ -157,7 +160,7 @@ class ContractLines:
                     .where(Organisation.name.in_(wanted[start:start + 1000]))):
                 self.customers[name] = (org_id, partner_id, kind)
 
-    def _check_contracts(self, numbers: set[str]) -> None:
+    def _check_contracts(self, numbers: list[str]) -> None:
         """Look up, once per contract, its customer and what is stored under its number."""
         fresh = [number for number in numbers if not self.plans[number].checked]
         self._load_customers({self.plans[number].customer for number in fresh})
@@ -186,6 +189,10 @@ class ContractLines:
         if found is None:
             if plan.partner not in self.partners:
                 return f"unknown partner {plan.partner!r} (a new customer is created under a known partner)"
+            known = self.new_customers.setdefault(plan.customer, (-len(self.new_customers) - 1, plan.partner))
+            if known[1] != plan.partner:
+                return f"new customer {plan.customer!r} is given partner {known[1]!r} on another line"
+            plan.customer_id = known[0]
             return None
         org_id, partner_id, kind = found
         if kind != OrgKind.CUSTOMER:
@@ -208,31 +215,39 @@ class ContractLines:
         plan = self.plans.get(coverage.contract_number)
         return coverage if plan is None or plan.refusal else plan.coverage(coverage.contract_number)
 
-    def _write_contract(self, number: str, plan: Plan) -> None:
-        if plan.written:
-            return
-        plan.written = True
-        if plan.customer_id == NEW_CUSTOMER:
-            plan.customer_id = self._create_customer(plan.customer, self.partners[plan.partner])
-        values = {"level": PartnerTier(plan.level), "customer_id": plan.customer_id,
-                  "starts_on": plan.starts_on, "ends_on": plan.ends_on}
+    def _write_contracts(self, numbers: list[str]) -> None:
+        """Create or change, in a few statements, the contracts (and new customers) of the batch's good lines."""
+        plans = [(number, self.plans[number]) for number in numbers if not self.plans[number].written]
+        self._create_customers(list(dict.fromkeys(plan.customer for _, plan in plans if plan.customer_id < 0)))
+        for _, plan in plans:
+            if plan.customer_id < 0:
+                plan.customer_id = self.customers[plan.customer][0]
         table = ServiceContract.__table__
-        if plan.contract_id is None:
-            plan.contract_id = self.session.execute(
-                table.insert().values(number=number, **values).returning(table.c.id)).scalar_one()
-        elif plan.differs:
-            self.session.execute(table.update().where(table.c.id == plan.contract_id).values(**values))
+        terms = {number: {"level": PartnerTier(plan.level), "customer_id": plan.customer_id,
+                          "starts_on": plan.starts_on, "ends_on": plan.ends_on} for number, plan in plans}
+        changed = [{"b_id": plan.contract_id, **terms[number]} for number, plan in plans
+                   if plan.contract_id is not None and plan.differs]
+        new = [{"number": number, **terms[number]} for number, plan in plans if plan.contract_id is None]
+        if new:
+            ids = {number: contract_id for contract_id, number in self.session.execute(
+                table.insert().returning(table.c.id, table.c.number), new)}
+            for number, plan in plans:
+                plan.contract_id = ids.get(number, plan.contract_id)
+        if changed:
+            self.session.execute(table.update().where(table.c.id == sa.bindparam("b_id")), changed)
+        for _, plan in plans:
+            plan.written = True
 
-    def _create_customer(self, name: str, partner_id: int) -> int:
-        found = self.customers.get(name)
-        if found is not None:
-            return found[0]
+    def _create_customers(self, names: list[str]) -> None:
+        wanted = [name for name in names if name not in self.customers]
+        if not wanted:
+            return
         table = Organisation.__table__
-        org_id = self.session.execute(table.insert().values(
-            name=name, kind=OrgKind.CUSTOMER, partner_id=partner_id)
-            .returning(table.c.id)).scalar_one()
-        self.customers[name] = (org_id, partner_id, OrgKind.CUSTOMER)
-        return org_id
+        rows = [{"name": name, "kind": OrgKind.CUSTOMER, "partner_id": self.partners[self.new_customers[name][1]]}
+                for name in wanted]
+        for org_id, name, partner_id in self.session.execute(
+                table.insert().returning(table.c.id, table.c.name, table.c.partner_id), rows):
+            self.customers[name] = (org_id, partner_id, OrgKind.CUSTOMER)
 
     def _stored_serials(self, rows: list[Row]) -> dict[tuple[str, str], int]:
         """The product of each (contract, serial) pair of the batch already stored."""

@@ -299,3 +299,25 @@ def test_a_bad_certification_line_refuses_the_file(send, rows, case):
     assert answer.status_code == 422
     assert report(answer)["errors"] == [f"lms.csv:3: {reason}"]
     assert rows() == before
+
+
+def test_two_new_customers_may_not_share_a_serial_in_one_file(app, send, rows):
+    other = "PW-HOOLI-2027,PW,Hooli,Contoso Integrators,2027-01-01,2027-12-31"
+    before = rows()
+    answer = send("contracts", contracts_file(f"{NEW},SHARED-1,X465-48T", f"{other},SHARED-1,X465-48T"), "erp.csv")
+    assert report(answer)["errors"] == [
+        "erp.csv:3: serial SHARED-1 is already on contract PW-INITECH-2027 of another customer for overlapping "
+        "dates (2027-01-01 to 2027-12-31)"]
+    assert rows() == before
+
+
+def test_a_new_customer_is_created_once_under_one_partner(app, send):
+    renewal = "PW-INITECH-2028,PW,Initech,Northwind Networks,2028-01-01,2028-12-31"
+    elsewhere = "PW-INITECH-X,PW,Initech,Contoso Integrators,2028-01-01,2028-12-31"
+    answer = send("contracts", contracts_file(f"{NEW},INI-1,X465-48T", f"{renewal},INI-1,X465-48T",
+                                              f"{elsewhere},INI-2,X465-48T"), "erp.csv", skip_bad="true")
+    assert counts(answer) == (2, 0, 0, 1)
+    assert answer.get_json()["errors"] == [
+        "erp.csv:4: contract PW-INITECH-X: new customer 'Initech' is given partner 'Northwind Networks' on another line"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).filter_by(name="Initech")) == 1
