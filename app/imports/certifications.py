@@ -22,14 +22,20 @@ class CertificationLines:
     def __init__(self, session: Session, refuse: Refuse, tally: Tally):
         self.session, self.refuse, self.tally = session, refuse, tally
         self.families = set(session.scalars(sa.select(Product.family).distinct()))
-        self.seen: dict[int, int] = {}  # hash of (e-mail, family) -> its line: given twice is refused
+        # Given twice is refused (see contracts.py): added ones by the id watermark, changed ones by hash.
+        self.watermark = session.scalar(sa.select(sa.func.max(Certification.id))) or 0
+        self.changed: set[int] = set()
 
     def take(self, lines: list[Line]) -> None:
         parsed = [p for p in (self._parse(line) for line in lines) if p is not None]
         users = self._users({email for _, email, *_ in parsed})
         stored = self._stored({users[email][0] for _, email, *_ in parsed if email in users})
-        inserts, updates = [], []
+        inserts, updates, batch = [], [], {}
         for number, email, family, certified_on, expires_on in parsed:
+            earlier = batch.setdefault((email, family), number)
+            if earlier != number:
+                self.refuse(number, f"the {family} certification of {email} is given already on line {earlier}")
+                continue
             user = users.get(email)
             if user is None:
                 self.refuse(number, f"no user has the e-mail {email}")
@@ -38,7 +44,10 @@ class CertificationLines:
             if role not in PARTNER_ROLES:
                 self.refuse(number, f"{email} is not a partner's engineer or admin ({role.value})")
                 continue
-            before = stored.get((user_id, family))
+            before, row_id = stored.get((user_id, family), (None, 0))
+            if row_id > self.watermark or hash((email, family)) in self.changed:
+                self.refuse(number, f"the {family} certification of {email} is given already on an earlier line")
+                continue
             if before is None:
                 inserts.append({"user_id": user_id, "product_family": family, "certified_on": certified_on,
                                 "expires_on": expires_on})
@@ -46,6 +55,7 @@ class CertificationLines:
             elif before != (certified_on, expires_on):
                 updates.append({"b_user": user_id, "b_family": family, "b_certified": certified_on,
                                 "b_expires": expires_on})
+                self.changed.add(hash((email, family)))
                 self.tally.count("changed")
             else:
                 self.tally.count("unchanged")
@@ -71,12 +81,6 @@ class CertificationLines:
         if problem:
             self.refuse(line.number, problem)
             return None
-        key = hash((email, family))
-        if key in self.seen:
-            self.refuse(line.number, f"the {family} certification of {email} is given already on line "
-                                     f"{self.seen[key]}")
-            return None
-        self.seen[key] = line.number
         return line.number, email, family, certified_on, expires_on
 
     def _users(self, emails: set[str]) -> dict[str, tuple]:
@@ -89,12 +93,14 @@ class CertificationLines:
         return found
 
     def _stored(self, user_ids: set[int]) -> dict[tuple[int, str], tuple]:
+        """((certified_on, expires_on), row id) of each stored certification of these users."""
         if not user_ids:
             return {}
         rows = self.session.execute(
             sa.select(Certification.user_id, Certification.product_family, Certification.certified_on,
-                      Certification.expires_on).where(Certification.user_id.in_(user_ids)))
-        return {(user_id, family): (certified, expires) for user_id, family, certified, expires in rows}
+                      Certification.expires_on, Certification.id).where(Certification.user_id.in_(user_ids)))
+        return {(user_id, family): ((certified, expires), row_id)
+                for user_id, family, certified, expires, row_id in rows}
 
 
 register(ImportKind("certifications", COLUMNS, CertificationLines,

@@ -73,9 +73,11 @@ class ContractLines:
         self.customers: dict[str, tuple[int, int | None, OrgKind]] = {}  # name -> (id, partner id, kind)
         self.new_customers: dict[str, tuple[int, str]] = {}  # name -> (stand-in id, partner) until created
         self.plans: dict[str, Plan] = {}
-        # (contract, serial) pairs seen, by hash: a pair given twice is refused rather than
-        # changed back and forth, which would make a re-import change it again.
-        self.pairs: dict[int, int] = {}
+        # A (contract, serial) pair given twice is refused rather than changed back and forth, which
+        # would make a re-import change it again. Without remembering every pair of the file: a pair
+        # this import added has an id above the watermark; the few it changed are kept by hash.
+        self.watermark = session.scalar(sa.select(sa.func.max(CoveredSerial.id))) or 0
+        self.changed_pairs: set[int] = set()
 
     # -- one batch ----------------------------------------------------------------------
     def take(self, lines: list[Line]) -> None:
@@ -95,16 +97,22 @@ class ContractLines:
             coverage.setdefault(row.serial, []).append(plan.coverage(row.number))
             good.append(row)
         self._write_contracts(list(dict.fromkeys(row.number for row in good)))
-        inserts, updates = [], []
+        inserts, updates, batch = [], [], {}
         for row in good:
-            plan = self.plans[row.number]
-            product_id = stored.get((row.number, row.serial))
+            plan, key = self.plans[row.number], (row.number, row.serial)
+            product_id, pair_id = stored.get(key, (None, 0))
+            earlier = batch.setdefault(key, row.line)
+            if earlier != row.line or pair_id > self.watermark or hash(key) in self.changed_pairs:
+                where = f"line {earlier}" if earlier != row.line else "an earlier line"
+                self.refuse(row.line, f"serial {row.serial} of contract {row.number} is given already on {where}")
+                continue
             if product_id is None:
                 inserts.append({"contract_id": plan.contract_id, "serial_number": row.serial,
                                 "product_id": row.product_id})
                 self.tally.count("added")
             elif product_id != row.product_id:
                 updates.append({"b_contract": plan.contract_id, "b_serial": row.serial, "b_product": row.product_id})
+                self.changed_pairs.add(hash(key))
                 self.tally.count("changed")
             else:
                 self.tally.count("changed" if plan.differs else "unchanged")
@@ -134,12 +142,6 @@ class ContractLines:
         if problem:
             self.refuse(line.number, problem)
             return None
-        key = hash((number, serial))
-        if key in self.pairs:
-            self.refuse(line.number, f"serial {serial} of contract {number} is given already on line "
-                                     f"{self.pairs[key]}")
-            return None
-        self.pairs[key] = line.number
         terms = (v["level"], v["customer"], v["partner"], starts_on, ends_on)
         plan = self.plans.get(number)
         if plan is None:
@@ -249,8 +251,8 @@ class ContractLines:
                 table.insert().returning(table.c.id, table.c.name, table.c.partner_id), rows):
             self.customers[name] = (org_id, partner_id, OrgKind.CUSTOMER)
 
-    def _stored_serials(self, rows: list[Row]) -> dict[tuple[str, str], int]:
-        """The product of each (contract, serial) pair of the batch already stored."""
+    def _stored_serials(self, rows: list[Row]) -> dict[tuple[str, str], tuple[int, int]]:
+        """(product, row id) of each (contract, serial) pair of the batch already stored."""
         ids = {self.plans[row.number].contract_id for row in rows} - {None}
         serials = list({row.serial for row in rows})
         if not ids:
@@ -258,11 +260,12 @@ class ContractLines:
         numbers = {self.plans[row.number].contract_id: row.number for row in rows}
         found = {}
         for start in range(0, len(serials), 1000):
-            for contract_id, serial, product_id in self.session.execute(
-                    sa.select(CoveredSerial.contract_id, CoveredSerial.serial_number, CoveredSerial.product_id)
+            for contract_id, serial, product_id, pair_id in self.session.execute(
+                    sa.select(CoveredSerial.contract_id, CoveredSerial.serial_number, CoveredSerial.product_id,
+                              CoveredSerial.id)
                     .where(CoveredSerial.contract_id.in_(ids),
                            CoveredSerial.serial_number.in_(serials[start:start + 1000]))):
-                found[(numbers[contract_id], serial)] = product_id
+                found[(numbers[contract_id], serial)] = (product_id, pair_id)
         return found
 
 

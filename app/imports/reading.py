@@ -61,7 +61,8 @@ class CsvFile:
     def bytes_read(self) -> int:
         return self._raw.count
 
-    def batches(self, size: int = BATCH_LINES) -> Iterator[list[Line]]:
+    def batches(self, size: int | None = None) -> Iterator[list[Line]]:
+        size = size or BATCH_LINES
         text = io.TextIOWrapper(io.BufferedReader(self._raw, 64 * 1024), encoding="utf-8-sig", newline="")
         reader = csv.reader(text, strict=True)
         header = self._header(reader)

@@ -321,3 +321,24 @@ def test_a_new_customer_is_created_once_under_one_partner(app, send):
         "erp.csv:4: contract PW-INITECH-X: new customer 'Initech' is given partner 'Northwind Networks' on another line"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).filter_by(name="Initech")) == 1
+
+
+def test_a_record_given_twice_is_refused_in_a_later_batch_too(app, send, rows, monkeypatch):
+    monkeypatch.setattr("app.imports.reading.BATCH_LINES", 2)
+    acme = "PWP-ACME-2026,PWP,Acme Corp,Northwind Networks,2026-01-01,2030-12-31"
+    answer = send("contracts", contracts_file(
+        f"{NEW},INI-0001,X465-48T", f"{acme},ACME-0001,AP5020",  # first batch: one added, one changed
+        f"{NEW},INI-0002,X465-48T", f"{NEW},INI-0001,AP5020",  # second batch
+        f"{acme},ACME-0001,X465-48T"), "erp.csv", skip_bad="true")
+    assert counts(answer) == (2, 1, 0, 2)
+    assert answer.get_json()["errors"] == [
+        "erp.csv:5: serial INI-0001 of contract PW-INITECH-2027 is given already on an earlier line",
+        "erp.csv:6: serial ACME-0001 of contract PWP-ACME-2026 is given already on an earlier line"]
+    certifications = send("certifications", certifications_file(
+        "engineer@northwind.example,WING,2026-02-01,2028-02-01", "engineer@northwind.example,EXOS,2026-02-01,2028-02-01",
+        "engineer@contoso.example,WING,2026-02-01,2028-02-01", "engineer@northwind.example,WING,2026-03-01,2028-03-01",
+        "engineer@northwind.example,EXOS,2026-02-01,2028-02-01"), "lms.csv", skip_bad="true")
+    assert counts(certifications) == (1, 2, 0, 2)  # Northwind's engineer holds WING and EXOS already
+    assert certifications.get_json()["errors"] == [
+        "lms.csv:5: the WING certification of engineer@northwind.example is given already on an earlier line",
+        "lms.csv:6: the EXOS certification of engineer@northwind.example is given already on an earlier line"]
