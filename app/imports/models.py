@@ -43,7 +43,7 @@ class ImportRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    created_by: Mapped[User] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship()  # not joined: a run is read FOR UPDATE, alone
 
     @property
     def percent(self) -> int:
