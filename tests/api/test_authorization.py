@@ -6,6 +6,9 @@ manager, programs), nobody, a token never issued and a revoked token. Globex,
 a second customer of Northwind, shows that a customer's scope is its own
 organisation and not its partner's.
 
+The vendor admin (vendor-admin@vendor.example) alone manages service contracts and imports the
+vendor's records: its table is the last one, with a row for every caller above besides.
+
 Rules: another tenant's object is 404, never 403; a visible object the role
 may not act on is 403; GTAC sees only escalated cases and only the gtac
 channel; customers only their organisation's cases and the customer channel;

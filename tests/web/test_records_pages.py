@@ -85,6 +85,7 @@ def test_vendor_admin_previews_then_applies_a_contracts_file(page, tmp_path):
     page.get_by_role("button", name="Apply: 3 added, 0 changed").click()
     expect(page.get_by_role("heading", name="Applied")).to_be_visible()
     expect(counts.get_by_role("cell").nth(0)).to_have_text("3")
+    assert_usable(page, "an applied import")
 
     # The same file again: nothing left to change.
     page.get_by_role("link", name="All imports").click()
