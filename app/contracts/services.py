@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
@@ -94,6 +95,15 @@ def customers(user: User) -> list[Organisation]:
 def create_contract(user: User, number: str, level: str, customer_id: int, starts_on: date,
                     ends_on: date) -> ServiceContract:
     access.require(user, "contract.manage")
+    try:
+        return _create_contract(user, number, level, customer_id, starts_on, ends_on)
+    except IntegrityError:  # the same number, created meanwhile by an import or another person
+        raise Conflict(f"Contract {number.strip()} exists already.", code="contract_exists",
+                       details={"number": number.strip()}) from None
+
+
+def _create_contract(user: User, number: str, level: str, customer_id: int, starts_on: date,
+                     ends_on: date) -> ServiceContract:
     with unit_of_work() as uow:
         number = _checked(number, level, starts_on, ends_on)
         customer = _customer(uow.session, customer_id)
@@ -134,6 +144,14 @@ def update_contract(user: User, contract_id: int, changes: dict) -> ServiceContr
 
 def add_serial(user: User, contract_id: int, serial_number: str, product_model: str) -> CoveredSerial:
     contract = get_contract(user, contract_id)
+    try:
+        return _add_serial(user, contract, serial_number, product_model)
+    except IntegrityError:  # the same serial, added meanwhile by an import or another person
+        raise Conflict(f"Serial {serial_number.strip()} is on contract {contract.number} already.",
+                       code="serial_exists", details={"serial_number": serial_number.strip()}) from None
+
+
+def _add_serial(user: User, contract: ServiceContract, serial_number: str, product_model: str) -> CoveredSerial:
     with unit_of_work() as uow:
         serial_number, product_model = serial_number.strip(), product_model.strip()
         _refuse(rules.text_problem("the serial number", serial_number, rules.SERIAL_MAX), "invalid_serial")

@@ -14,7 +14,7 @@ blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports", description="
 
 
 @blp.route("/<kind>", methods=["POST"], endpoint="run")
-@blp.operation("import_records", refuses=(403, 422))
+@blp.operation("import_records", refuses=(403, 409, 422))
 @blp.arguments(ImportQuerySchema, location="query")
 @blp.response(200, ImportReportSchema)
 @blp.doc(**file_upload("the CSV file (UTF-8, a header row; the columns of its kind), up to IMPORT_MAX_BYTES"))

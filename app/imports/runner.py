@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from sqlalchemy.exc import IntegrityError
+
 from app.audit.services import record
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.imports.reading import CsvFile
 from app.imports.registry import KINDS, ImportKind
 from app.uow import begin, run_effects
@@ -105,6 +107,11 @@ def run_import(kind_name: str, stream: BinaryIO, filename: str, *, actor=None, d
             before_commit(report)
         uow.commit()
         report.applied = True
+    except IntegrityError as exc:
+        # Another import, or someone at the pages, wrote one of these records meanwhile.
+        uow.rollback()
+        raise Conflict("Some of these records were written by someone else while the file was read; "
+                       "nothing was written: send the file again.", code="import_collided") from exc
     except BaseException:
         if not uow.committed:
             uow.rollback()

@@ -342,3 +342,21 @@ def test_a_record_given_twice_is_refused_in_a_later_batch_too(app, send, rows, m
     assert certifications.get_json()["errors"] == [
         "lms.csv:5: the WING certification of engineer@northwind.example is given already on an earlier line",
         "lms.csv:6: the EXOS certification of engineer@northwind.example is given already on an earlier line"]
+
+
+def test_records_written_by_someone_else_meanwhile_are_a_409_and_nothing_is_written(send, rows, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.imports.contracts import ContractLines
+
+    taken = ContractLines.take
+
+    def collide(self, lines):
+        taken(self, lines)  # written, then the unique number is found taken at the commit's flush
+        raise IntegrityError("INSERT INTO service_contracts", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(ContractLines, "take", collide)
+    before = rows()
+    answer = send("contracts", contracts_file(f"{NEW},INI-0001,X465-48T"))
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (409, "import_collided")
+    assert rows() == before
