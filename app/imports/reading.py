@@ -97,7 +97,7 @@ class CsvFile:
                 raise FileRefused(f"{self.filename}: the file is empty (0 bytes).", code="import_file_empty")
             raise self._refused(1, "the file has no header row")
         names = [name.strip() for name in header]
-        unknown = [name for name in names if name not in self.columns]
+        unknown = [name or "(one with no name)" for name in names if name not in self.columns]
         if unknown:
             raise self._refused(1, f"unknown column(s) {', '.join(unknown)} "
                                    f"(the columns are {','.join(self.columns)})")

@@ -163,6 +163,8 @@ BAD_FILES = {
     "an extra column": ((HEADER.strip() + ",region\n").encode(), 400, "import_file_refused", "unknown column(s) region"),
     "a missing column": (b"contract_number,level,customer\n", 400, "import_file_refused",
                          "missing column(s) partner, starts_on"),
+    "a trailing comma": ((HEADER.strip() + ",\n").encode(), 400, "import_file_refused",
+                         "unknown column(s) (one with no name)"),
     "a column twice": ((HEADER.strip() + ",level\n").encode(), 400, "import_file_refused",
                        "column(s) given twice: level"),
     "an empty file": (b"", 400, "import_file_empty", "the file is empty (0 bytes)"),
