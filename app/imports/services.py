@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from app import access
 from app.accounts.models import User
+from app.bounds import UNSTORABLE, unstorable_text
 from app.clock import now
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
@@ -190,6 +191,9 @@ def _receive(actor: User, kind_name: str, read_upload) -> tuple[str, str, int]:
         if upload is None or not upload.filename or not isinstance(upload.stream, Incoming):
             raise InvalidInput("Send the file as multipart field `file`.", code="file_missing",
                                details={"fields": {"file": ["Missing."]}})
+        if unstorable_text(upload.filename):
+            raise InvalidInput("The file's name contains a NUL character or invalid Unicode.",
+                               details={"fields": {"file": [UNSTORABLE]}})
         filename = os.path.basename(upload.filename.replace("\\", "/"))[:200] or "upload.csv"
         if upload.stream.size == 0:
             raise FileRefused(f"{filename}: the file is empty (0 bytes).", code="import_file_empty")

@@ -362,3 +362,10 @@ def test_records_written_by_someone_else_meanwhile_are_a_409_and_nothing_is_writ
     answer = send("contracts", contracts_file(f"{NEW},INI-0001,X465-48T"))
     assert (answer.status_code, answer.get_json()["error"]["code"]) == (409, "import_collided")
     assert rows() == before
+
+
+def test_a_file_name_with_a_nul_is_400(send, rows):
+    before = rows()
+    answer = send("contracts", contracts_file(f"{NEW},INI-0001,X465-48T"), "erp\x00.csv")
+    assert answer.status_code == 400
+    assert rows() == before
