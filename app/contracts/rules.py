@@ -64,9 +64,10 @@ def coverage_conflict(serial: str, wanted: Coverage, existing: list[Coverage]) -
 
 
 def product_problem(model: str, product_ids: dict[str, int | None]) -> str | None:
-    """product_ids maps each model to its product, or to None where two families share the name."""
-    if model not in product_ids:
+    """product_ids maps each model, in lower case (a model is named in any case), to its product,
+    or to None where two families share the name."""
+    if model.lower() not in product_ids:
         return f"unknown product model {model!r}"
-    if product_ids[model] is None:
+    if product_ids[model.lower()] is None:
         return f"product model {model!r} names products of more than one family"
     return None

@@ -27,10 +27,10 @@ from app.uow import unit_of_work
 # --- Queries shared with the import ------------------------------------------------------
 
 def product_ids(session) -> dict[str, int | None]:
-    """Every product model and its product's id; None for a model two families share."""
+    """Every product model, in lower case, and its product's id; None for a model two families share."""
     found: dict[str, int | None] = {}
     for product_id, model in session.execute(sa.select(Product.id, Product.model)):
-        found[model] = None if model in found else product_id
+        found[model.lower()] = None if model.lower() in found else product_id
     return found
 
 
@@ -167,7 +167,7 @@ def _add_serial(user: User, contract: ServiceContract, serial_number: str, produ
             raise RuleViolation(f"{problem[0].upper()}{problem[1:]}.", code="serial_on_two_customers",
                                 details={"serial_number": serial_number})
         covered = CoveredSerial(contract_id=contract.id, serial_number=serial_number,
-                                product_id=products[product_model])
+                                product_id=products[product_model.lower()])
         uow.session.add(covered)
         uow.session.flush()
         record(user, "service_contract", contract.id, "serial_added",

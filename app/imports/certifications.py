@@ -21,7 +21,8 @@ COLUMNS = ("email", "product_family", "certified_on", "expires_on")
 class CertificationLines:
     def __init__(self, session: Session, refuse: Refuse, tally: Tally):
         self.session, self.refuse, self.tally = session, refuse, tally
-        self.families = set(session.scalars(sa.select(Product.family).distinct()))
+        # A family is named in any case and stored in the products' spelling.
+        self.families = {family.lower(): family for family in session.scalars(sa.select(Product.family).distinct())}
         # Given twice is refused (see contracts.py): added ones by the id watermark, changed ones by hash.
         self.watermark = session.scalar(sa.select(sa.func.max(Certification.id))) or 0
         self.changed: set[int] = set()
@@ -70,11 +71,11 @@ class CertificationLines:
 
     def _parse(self, line: Line):
         v = line.values
-        email, family = v["email"].lower(), v["product_family"]
+        email, family = v["email"].lower(), self.families.get(v["product_family"].lower(), v["product_family"])
         certified_on, bad_certified = parse_date("certified_on", v["certified_on"])
         expires_on, bad_expires = parse_date("expires_on", v["expires_on"])
         problem = ("email is empty" if not email else None) or \
-            (f"unknown product family {family!r}" if family not in self.families else None) or \
+            (f"unknown product family {family!r}" if family.lower() not in self.families else None) or \
             bad_certified or bad_expires or \
             (f"it expires ({expires_on}) before it was obtained ({certified_on})"
              if expires_on < certified_on else None)

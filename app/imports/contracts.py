@@ -151,7 +151,7 @@ class ContractLines:
             self.refuse(line.number, f"contract {number} is given other terms on line {plan.line} "
                                      f"(level, customer, partner and dates must be the same on each of its lines)")
             return None
-        return Row(line.number, number, serial, self.products[model])
+        return Row(line.number, number, serial, self.products[model.lower()])
 
     # -- the contract and its customer --------------------------------------------------
     def _load_customers(self, names: set[str]) -> None:

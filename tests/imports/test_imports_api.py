@@ -369,3 +369,14 @@ def test_a_file_name_with_a_nul_is_400(send, rows):
     answer = send("contracts", contracts_file(f"{NEW},INI-0001,X465-48T"), "erp\x00.csv")
     assert answer.status_code == 400
     assert rows() == before
+
+
+def test_models_and_families_are_named_in_any_case(app, send):
+    assert counts(send("contracts", contracts_file(f"{NEW},INI-0001,x465-48t"))) == (1, 0, 0, 0)
+    assert counts(send("contracts", contracts_file(f"{NEW},INI-0001,X465-48T"))) == (0, 0, 1, 0)
+    cert = "engineer@contoso.example,{},2026-01-10,2028-01-10"
+    assert counts(send("certifications", certifications_file(cert.format("wing")))) == (1, 0, 0, 0)
+    assert counts(send("certifications", certifications_file(cert.format("WING")))) == (0, 0, 1, 0)
+    with app.app_context():
+        assert db.session.scalars(sa.select(Certification.product_family).join(User).where(
+            User.email == "engineer@contoso.example", Certification.product_family.ilike("wing"))).all() == ["WING"]

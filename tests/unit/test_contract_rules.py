@@ -49,8 +49,9 @@ def test_the_same_contract_never_conflicts_with_itself():
 
 
 def test_unknown_and_ambiguous_product_models_are_refused():
-    models = {"X465-48T": 1, "AP5020": None}
+    models = {"x465-48t": 1, "ap5020": None}
     assert rules.product_problem("X465-48T", models) is None
+    assert rules.product_problem("x465-48T", models) is None
     assert rules.product_problem("X999", models) == "unknown product model 'X999'"
     assert rules.product_problem("AP5020", models) == "product model 'AP5020' names products of more than one family"
 
