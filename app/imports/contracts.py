@@ -70,6 +70,8 @@ class ContractLines:
         self.products = product_ids(session)
         self.partners = dict(session.execute(
             sa.select(Organisation.name, Organisation.id).where(Organisation.kind == OrgKind.PARTNER)).all())
+        self.suspended = set(session.scalars(sa.select(Organisation.name).where(
+            Organisation.kind == OrgKind.PARTNER, Organisation.suspended_at.is_not(None))))
         self.customers: dict[str, tuple[int, int | None, OrgKind]] = {}  # name -> (id, partner id, kind)
         self.new_customers: dict[str, tuple[int, str]] = {}  # name -> (stand-in id, partner) until created
         self.plans: dict[str, Plan] = {}
@@ -191,6 +193,8 @@ class ContractLines:
         if found is None:
             if plan.partner not in self.partners:
                 return f"unknown partner {plan.partner!r} (a new customer is created under a known partner)"
+            if plan.partner in self.suspended:
+                return f"partner {plan.partner!r} is suspended: no new customer is created under it"
             known = self.new_customers.setdefault(plan.customer, (-len(self.new_customers) - 1, plan.partner))
             if known[1] != plan.partner:
                 return f"new customer {plan.customer!r} is given partner {known[1]!r} on another line"

@@ -380,3 +380,18 @@ def test_models_and_families_are_named_in_any_case(app, send):
     with app.app_context():
         assert db.session.scalars(sa.select(Certification.product_family).join(User).where(
             User.email == "engineer@contoso.example", Certification.product_family.ilike("wing"))).all() == ["WING"]
+
+
+def test_no_new_customer_is_created_under_a_suspended_partner(app, send, rows):
+    from app.clock import now
+
+    with app.app_context():
+        northwind = db.session.scalars(sa.select(Organisation).filter_by(name="Northwind Networks")).one()
+        northwind.suspended_at = now()
+        db.session.commit()
+    before = rows()
+    answer = send("contracts", contracts_file(f"{NEW},INI-0001,X465-48T"), "erp.csv")
+    assert report(answer)["errors"] == [
+        "erp.csv:2: contract PW-INITECH-2027: partner 'Northwind Networks' is suspended: no new customer is "
+        "created under it"]
+    assert rows() == before
