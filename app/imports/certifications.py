@@ -7,20 +7,20 @@ vendor's products have.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from app.accounts.models import PARTNER_ROLES, Certification, User
 from app.contracts.models import Product
 from app.imports.contracts import parse_date
 from app.imports.reading import Line
-from app.imports.registry import ImportKind, Refuse, Tally, register
+from app.imports.registry import ImportContext, ImportKind, register
 
 COLUMNS = ("email", "product_family", "certified_on", "expires_on")
 
 
 class CertificationLines:
-    def __init__(self, session: Session, refuse: Refuse, tally: Tally):
-        self.session, self.refuse, self.tally = session, refuse, tally
+    def __init__(self, context: ImportContext):
+        session = context.uow.session
+        self.session, self.refuse, self.tally = session, context.refuse, context.tally
         # A family is named in any case and stored in the products' spelling.
         self.families = {family.lower(): family for family in session.scalars(sa.select(Product.family).distinct())}
         # Given twice is refused (see contracts.py): added ones by the id watermark, changed ones by hash.

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from app.accounts.models import Organisation, OrgKind, PartnerTier
 from app.contracts import rules
@@ -20,7 +19,7 @@ from app.contracts.models import CoveredSerial, ServiceContract
 from app.contracts.rules import Coverage
 from app.contracts.services import contract_conflict, coverage_of, product_ids
 from app.imports.reading import Line
-from app.imports.registry import ImportKind, Refuse, Tally, register
+from app.imports.registry import ImportContext, ImportKind, register
 
 COLUMNS = ("contract_number", "level", "customer", "partner", "starts_on", "ends_on", "serial_number",
            "product_model")
@@ -65,8 +64,9 @@ class Row:
 
 
 class ContractLines:
-    def __init__(self, session: Session, refuse: Refuse, tally: Tally):
-        self.session, self.refuse, self.tally = session, refuse, tally
+    def __init__(self, context: ImportContext):
+        session = context.uow.session
+        self.session, self.refuse, self.tally = session, context.refuse, context.tally
         self.products = product_ids(session)
         self.partners = dict(session.execute(
             sa.select(Organisation.name, Organisation.id).where(Organisation.kind == OrgKind.PARTNER)).all())

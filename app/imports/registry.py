@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.orm import Session
-
 from app.imports.reading import Line
+from app.uow import UnitOfWork
 
 
 class Refuse(Protocol):
@@ -34,11 +33,22 @@ class Batches(Protocol):
 
 
 @dataclass(frozen=True)
+class ImportContext:
+    """What a kind's batches work with: the import's one unit of work, where bad lines and the
+    others are counted, and who imports (None from the command line)."""
+
+    uow: UnitOfWork
+    refuse: Refuse
+    tally: Tally
+    actor: object | None = None
+
+
+@dataclass(frozen=True)
 class ImportKind:
     name: str
     columns: tuple[str, ...]
-    # (session, refuse, tally) -> the import's batch taker; everything it writes stays in the one transaction.
-    start: Callable[[Session, Refuse, Tally], Batches]
+    # context -> the import's batch taker; everything it writes stays in the one transaction.
+    start: Callable[[ImportContext], Batches]
     description: str = ""
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.services import record
 from app.errors import Conflict, NotFound
 from app.imports.reading import CsvFile
-from app.imports.registry import KINDS, ImportKind
+from app.imports.registry import KINDS, ImportContext, ImportKind
 from app.uow import begin, run_effects
 
 # The bad lines a report keeps (a CLI run prints every one as it goes; `refused` counts them all).
@@ -88,7 +88,7 @@ def run_import(kind_name: str, stream: BinaryIO, filename: str, *, actor=None, d
     csv_file = CsvFile(stream, filename, kind.columns)
     uow = begin()
     try:
-        taker = kind.start(uow.session, report.refuse, report)
+        taker = kind.start(ImportContext(uow, report.refuse, report, actor))
         for lines in csv_file.batches():
             for line in lines:
                 if line.problem:
