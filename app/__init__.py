@@ -10,9 +10,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.accounts import api as accounts_api
+from app.administration import api as administration_api
+from app.administration import views as administration_views
+from app.accounts import account_views
+from app.accounts import users_api
+from app.accounts import users_views
+from app.accounts.mail import HANDLERS as ACCOUNT_MAIL_HANDLERS
 from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
+from app import logs, rate_limits
 from app.api_base import domain_error, http_error, refuse_unstorable_request
 from app.attachments import api as attachments_api
 from app.attachments import services as attachment_services
@@ -43,6 +50,7 @@ from app.scheduling.in_process import InProcessScheduler
 from app.triage.logscan import scan_log
 from app.triage.services import TriageSeam
 from app.web import headers as security_headers
+from app.web import single_sign_on as single_sign_on_views
 from app.web import views as web_views
 from app.accounts import views as accounts_views
 from app.webhooks import views as webhooks_views
@@ -56,6 +64,9 @@ from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
 from app.live import streams as live_streams
 from app.live.broker import make_broker
 from app.rma import api as rma_api
+from app.programmes import api as programmes_api
+from app.programmes import views as programmes_views
+from app.programmes.notifications import HANDLERS as PROGRAMME_HANDLERS
 from app.srs import api as srs_api
 from app.srs import attachments_api as sr_attachments_api
 from app.srs import notifications as sr_notifications
@@ -75,9 +86,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
-                  sr_attachments_api.blp, contracts_api.blp, imports_api.blp)
+                  sr_attachments_api.blp, administration_api.blp, users_api.blp, programmes_api.blp,
+                  contracts_api.blp, imports_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
+                    "programmes.import_sales", "programmes_web.import_sales",
                     "srs_web.upload_attachment"}
 # Room for the multipart framing around a file of the largest allowed size.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -107,7 +120,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     srs_setup.init_app(app)
     app.extensions[LIVE_BROKER] = make_broker(app.config["REDIS_URL"])
     app.extensions[live_streams.LIMITS] = live_streams.make_limiter(app.config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_FORMAT"])
     _announce_environment(app)
 
     db.init_app(app)
@@ -131,19 +144,26 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(health_blp)
     metrics_http.init_app(app)
     app.register_blueprint(web_views.blp)
+    app.register_blueprint(single_sign_on_views.blp)
     app.register_blueprint(cases_views.blp)
     app.register_blueprint(checklists_views.blp)
     app.register_blueprint(escalation_views.blp)
     app.register_blueprint(payments_views.blp)
     app.register_blueprint(accounts_views.blp)
+    app.register_blueprint(account_views.blp)
+    app.register_blueprint(users_views.blp)
     app.register_blueprint(webhooks_views.blp)
+    app.register_blueprint(administration_views.blp)
     app.register_blueprint(payments_webhooks.blp)
     app.register_blueprint(srs_views.blp)
     app.register_blueprint(triage_views.blp)
     app.register_blueprint(contracts_views.blp)
     app.register_blueprint(imports_views.blp)
+    app.register_blueprint(programmes_views.blp)
 
     app.before_request(_limit_body_size)
+    logs.init_app(app)  # first of the request hooks, whatever was registered before
+    rate_limits.init_app(app)
     app.before_request(authenticate_api_request)
     security_headers.init_app(app)
     app.before_request(refuse_unstorable_request)
@@ -153,8 +173,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["clock"] = SystemClock()
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
-                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS,
-                                         **IMPORT_HANDLERS}
+                                         **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS,
+                                         **PROGRAMME_HANDLERS, **IMPORT_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     if app.config["SCHEDULER_IN_PROCESS"]:

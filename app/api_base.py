@@ -127,6 +127,7 @@ class ErrorDetailSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "snake_case error code"})
     message = ma.fields.String(required=True)
     details = ma.fields.Dict(metadata={"description": "field errors or rule reasons"})
+    request_id = ma.fields.String(metadata={"description": "the request's id (X-Request-ID): quote it to support"})
 
 
 class ErrorSchema(ma.Schema):

@@ -136,7 +136,7 @@ class OperationContract(BasePlugin):
 
     @staticmethod
     def shared_refusals(path: str, operation: dict) -> list[int]:
-        statuses = [401]  # every operation of /api/v1 needs credentials
+        statuses = [401, 429]  # every operation of /api/v1 needs credentials and is rate limited
         if "{" in path:
             statuses.append(404)
         content = operation.get("requestBody", {}).get("content", {})
@@ -160,7 +160,8 @@ REFUSALS = {
     413: "The body is larger than the limit that details.max_bytes gives.",
     415: "The body is not JSON (Content-Type: application/json).",
     422: "Well formed, but refused by a business rule: error.code names it and details say why.",
-    429: "Too many attempts: Retry-After says when to try again.",
+    429: "Too many requests (app/rate_limits.py) or sign-in attempts: Retry-After and "
+         "details.retry_after_seconds say when to try again.",
 }
 
 

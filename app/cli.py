@@ -11,12 +11,14 @@ from app.idempotency.cli import idempotency_cli
 from app.imports.cli import import_cli
 from app.outbox.cli import outbox_cli, worker_command
 from app.payments.cli import ledger_cli, payments_cli
+from app.programmes.cli import programmes_cli
 from app.scheduling.cli import scheduler_command
 from app.srs.cli import srs_cli
 from app.triage.cli import releasenotes_cli
 
 
 def register_cli(app: Flask) -> None:
-    for command in (attachments_cli, certifications_cli, checklist_cli, demo_cli, idempotency_cli, import_cli, outbox_cli,
-                    worker_command, ledger_cli, payments_cli, releasenotes_cli, scheduler_command, srs_cli, users_cli):
+    for command in (attachments_cli, certifications_cli, checklist_cli, demo_cli, idempotency_cli, import_cli,
+                    outbox_cli, worker_command, ledger_cli, payments_cli, programmes_cli, releasenotes_cli,
+                    scheduler_command, srs_cli, users_cli):
         app.cli.add_command(command)

@@ -33,6 +33,13 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A per-installation secret for the embedded demo, kept across restarts."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -79,6 +86,14 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Bearer token for GET /metrics (app/metrics/http.py); unset: loopback only, never in production.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # Requests per token and per client address on the API, and sign-in attempts per address
+        # (app/rate_limits.py); off in the test suite, whose every request comes from one address.
+        "RATE_LIMITS_ENABLED": _bool(env.get("RATE_LIMITS_ENABLED"), default=mode != "testing"),
+        "RATE_LIMIT_PER_TOKEN": env.get("RATE_LIMIT_PER_TOKEN") or "600 per minute",
+        "RATE_LIMIT_PER_ADDRESS": env.get("RATE_LIMIT_PER_ADDRESS") or "1200 per minute",
+        "RATE_LIMIT_SIGN_IN": env.get("RATE_LIMIT_SIGN_IN") or "30 per minute",
+        # JSON lines (one object per line, with the request id) unless "text" is asked for.
+        "LOG_FORMAT": _choice(env, "LOG_FORMAT", ("json", "text"), "json"),
         # Outbox events run on RQ when Redis is configured, else in-process.
         "JOBS_EAGER": _bool(env.get("JOBS_EAGER"), default=False),
         "OUTBOX_RELAY_INTERVAL": _int(env, "OUTBOX_RELAY_INTERVAL", 5),
@@ -118,6 +133,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
         **_srs(env, project, production),
         **_payments(env, instance, production, secret),
+        **_single_sign_on(env),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
         # Sign-in throttling (app/accounts/services.py authenticate): LOGIN_MAX_FAILURES per e-mail
@@ -135,6 +151,12 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PAGE_SIZE_MAX": 100,
         # Web sessions are kept server-side (app/accounts/sessions.py) this long from sign-in.
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # How long an e-mailed invitation or password-reset link opens (app/accounts/links.py).
+        "INVITATION_LINK_HOURS": _int(env, "INVITATION_LINK_HOURS", 24),
+        "PASSWORD_RESET_LINK_HOURS": _int(env, "PASSWORD_RESET_LINK_HOURS", 24),
+        # Encrypt those links' secrets while their e-mail waits in the outbox (unset: derived from SECRET_KEY).
+        "ACCOUNT_LINK_ENCRYPTION_KEYS": fernet_keys(env.get("ACCOUNT_LINK_ENCRYPTION_KEYS"),
+                                                    "ACCOUNT_LINK_ENCRYPTION_KEYS"),
         # Strict-Transport-Security on every answer in production (0: none); the proxy serves HTTPS.
         "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 365 * 24 * 3600 if production else 0),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -218,6 +240,44 @@ def _payments(env: dict, instance: Path, production: bool, secret_key: str) -> d
         "PAYMENTS_DEBTOR_IBAN": env.get("PAYMENTS_DEBTOR_IBAN") or "DE89370400440532013000",
         "PAYMENTS_DEBTOR_BIC": env.get("PAYMENTS_DEBTOR_BIC") or "COBADEFFXXX",
         "PAYEE_ENCRYPTION_KEYS": keys,
+    }
+
+
+# The vendor's roles, the only ones an account made at its first single sign-on may get.
+_VENDOR_ROLES = ("gtac_engineer", "gtac_manager", "programs", "vendor_admin")
+
+
+def _single_sign_on(env: dict) -> dict:
+    """OpenID Connect sign-in beside passwords (app/accounts/identity_provider.py): off unless the
+    provider's address, a client id and its secret are all set."""
+    issuer = (env.get("OIDC_ISSUER") or "").strip().rstrip("/") or None
+    discovery = (env.get("OIDC_DISCOVERY_URL") or "").strip() or None
+    if issuer and not discovery:
+        discovery = f"{issuer}/.well-known/openid-configuration"
+    client_id = env.get("OIDC_CLIENT_ID") or None
+    client_secret = env.get("OIDC_CLIENT_SECRET") or None
+    given = {"OIDC_ISSUER or OIDC_DISCOVERY_URL": discovery, "OIDC_CLIENT_ID": client_id,
+             "OIDC_CLIENT_SECRET": client_secret}
+    if any(given.values()) and not all(given.values()):
+        missing = ", ".join(name for name, value in given.items() if not value)
+        raise ConfigError(f"single sign-on needs {missing} as well")
+    domain = (env.get("OIDC_AUTO_CREATE_DOMAIN") or "").strip().lower().lstrip("@") or None
+    role = (env.get("OIDC_AUTO_CREATE_ROLE") or "gtac_engineer").strip()
+    if role not in _VENDOR_ROLES:
+        raise ConfigError(f"OIDC_AUTO_CREATE_ROLE must be one of the vendor's roles "
+                          f"({', '.join(_VENDOR_ROLES)}), got {role!r}")
+    return {
+        "OIDC_DISCOVERY_URL": discovery,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": client_secret,
+        # The login page's button reads "Sign in with <this>".
+        "OIDC_DISPLAY_NAME": (env.get("OIDC_DISPLAY_NAME") or "").strip() or "single sign-on",
+        # Unknown e-mails of this domain (the vendor's own) get an account of OIDC_AUTO_CREATE_ROLE in
+        # the vendor's organisation at their first sign-in; unset, nobody is created silently.
+        "OIDC_AUTO_CREATE_DOMAIN": domain,
+        "OIDC_AUTO_CREATE_ROLE": role,
+        # Each call to the provider (discovery, keys, token) in total.
+        "OIDC_TIMEOUT_SECONDS": _int(env, "OIDC_TIMEOUT_SECONDS", 10),
     }
 
 

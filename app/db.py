@@ -57,3 +57,8 @@ def utcnow() -> datetime:
     from app.clock import now
 
     return now()
+
+
+def stored_text(column, label: str):
+    """The column's stored string, without converting it to its enum on every row of a list."""
+    return sa.type_coerce(column, sa.String()).label(label)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.logs import current_request_id
+
 
 class DomainError(Exception):
     status = 400
@@ -58,4 +60,8 @@ class TooManyAttempts(DomainError):
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    body = {"code": code, "message": message, "details": details or {}}
+    request_id = current_request_id()
+    if request_id:  # what to quote to support, and what finds the request's log lines
+        body["request_id"] = request_id
+    return {"error": body}

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import now
 from app.extensions import db
+from app.logs import current_request_id
 from app.outbox.models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ class UnitOfWork:
         """An outbox event, written with the change and handed to its handler after the commit."""
         if topic not in current_app.extensions["outbox_handlers"]:
             raise KeyError(f"no outbox handler for topic {topic!r}")
-        event = OutboxEvent(topic=topic, payload=payload, created_at=now(), attempts=0)
+        event = OutboxEvent(topic=topic, payload=payload, created_at=now(), attempts=0,
+                            request_id=current_request_id())
         self.session.add(event)
         self.outbox.append(event)
         return event

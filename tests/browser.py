@@ -109,15 +109,17 @@ def browser():
 
 
 @contextmanager
-def open_page(browser, base_url, **options):
+def open_page(browser, base_url, also: tuple[str, ...] = (), **options):
     """A fresh browser context (no cookies) on `base_url`; fails fast rather than hangs, and fails
-    the test when a page loads anything from outside this machine."""
+    the test when a page loads anything from outside this machine (`also`: other servers of the
+    test on loopback, such as the OpenID provider)."""
     context = browser.new_context(base_url=base_url, **options)
     context.set_default_timeout(10_000)
     outside: list[str] = []
+    allowed = (base_url, *also)
 
     def guard(route):
-        if route.request.url.startswith(base_url):
+        if route.request.url.startswith(allowed):
             route.continue_()
         else:
             outside.append(route.request.url)
@@ -155,7 +157,7 @@ def sign_in(page, who: str, password: str = DEMO_PASSWORD):
     page.goto("/login")
     page.get_by_label("E-mail").fill(DEMO_EMAILS[who])
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
     return page
 

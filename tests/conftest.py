@@ -18,7 +18,7 @@ from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.extensions import db
 from tests.rq_path import DrainingDispatcher
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.oidc_provider"]
 
 DEMO_EMAILS = {
     "engineer": "engineer@northwind.example",
@@ -29,6 +29,7 @@ DEMO_EMAILS = {
     "gtac": "gtac@vendor.example",
     "manager": "manager@vendor.example",
     "programs": "programs@vendor.example",
+    "vendor_admin": "vendor-admin@vendor.example",
 }
 
 

@@ -10,7 +10,10 @@ Nothing outside this package compares a row's tenant with the caller's
 organisation (tests/unit/test_tenancy_rules.py holds the code to that).
 """
 from app.access.roles import ALL_ROLES, CASE_WORKERS, PERMISSIONS, allowed, require
-from app.access.accounts import acting_partner
+from app.access.accounts import (USER_ADMINS, acting_partner, administered_organisation, administered_users,
+                                 get_administered_user, organisations_for_new_users)
+from app.access.administration import (administered_organisations, get_organisation, suspending_partner,
+                                       visible_certifications)
 from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, covered_serial,
                               covered_serials_query, get_case, readable_channels, require_channel_read,
                               require_channel_write, visible_cases, writable_channels)
@@ -22,14 +25,20 @@ from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_pa
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
                             sr_feed_partner, sr_scope, visible_srs)
 from app.access.rma import get_rma
+from app.access.programmes import (PROGRAMME_STAFF, get_programme_partner, own_partner, programme_partners,
+                                   visible_sales)
 from app.access.webhooks import get_webhook, visible_webhooks, webhook_scope
 
 __all__ = [
     "ALL_ROLES", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
-    "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS",
-    "acting_partner", "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
-    "get_case", "get_claim", "get_payout", "get_rma", "get_sr", "get_webhook", "may_move_sr", "payee_partner",
+    "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS", "PROGRAMME_STAFF", "USER_ADMINS",
+    "acting_partner", "administered_organisation", "administered_organisations", "administered_users",
+    "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
+    "get_administered_user", "get_case", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
+    "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
+    "programme_partners", "visible_sales",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
-    "sr_feed_partner", "sr_scope", "visible_allocations", "visible_cases", "visible_claims", "visible_payouts",
+    "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",
+    "visible_certifications", "visible_claims", "visible_payouts",
     "visible_srs", "visible_webhooks", "webhook_scope", "writable_channels",
 ]

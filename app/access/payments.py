@@ -17,6 +17,8 @@ PERMISSIONS.update({
     "claim.file": frozenset({Role.PARTNER_ADMIN}),
     "claim.read": frozenset({Role.PARTNER_ADMIN}) | PAYMENTS_STAFF,
     "claim.decide": PAYMENTS_STAFF,
+    # Rebate claims computed by a programme's period close, filed for the partners.
+    "claim.settle": PAYMENTS_STAFF,
     "mdf.manage": PAYMENTS_STAFF,
     "payout.read": frozenset({Role.PARTNER_ADMIN}) | PAYMENTS_STAFF,
     "payout.retry": PAYMENTS_STAFF,

@@ -13,12 +13,15 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Authentic
 
 
 @blp.route("/tokens", methods=["POST"], endpoint="issue")
-@blp.operation("issue_token", refuses=(429,))
-@blp.arguments(TokenRequestSchema, required=False, example={"name": "PSA integration"})
+@blp.operation("issue_token", refuses=(403, 429))
+@blp.arguments(TokenRequestSchema, required=False, example={"name": "PSA integration", "expires_in_days": 90})
 @blp.response(201, IssuedTokenSchema)
 @blp.doc(security=[{"basicAuth": []}])
 def issue_token(body):
-    """Issue a personal API token (HTTP Basic with e-mail and password)."""
+    """Issue a personal API token (HTTP Basic with e-mail and password).
+
+    A deactivated user, or one whose organisation is suspended, is refused with 403 and the reason.
+    """
     credentials = request.authorization
     if credentials is None or credentials.type != "basic":
         raise Unauthorized("Send your e-mail and password with HTTP Basic authentication.",
@@ -29,8 +32,9 @@ def issue_token(body):
         raise InvalidInput("The e-mail address contains a NUL character.",
                            details={"fields": {"email": ["Contains a NUL character."]}})
     user = services.authenticate(email, credentials.password or "", request.remote_addr)
-    secret, token = services.issue_token(user, body.get("name"))
-    return {"id": token.id, "name": token.name, "created_at": token.created_at, "token": secret}
+    secret, token = services.issue_token(user, body.get("name"), body.get("expires_in_days"))
+    return {"id": token.id, "name": token.name, "created_at": token.created_at, "expires_at": token.expires_at,
+            "last_used_at": None, "token": secret}
 
 
 @blp.route("/tokens", methods=["GET"], endpoint="list")

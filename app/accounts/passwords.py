@@ -35,3 +35,18 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher()[0].check_needs_rehash(password_hash)
+
+
+# The one password policy: sign-up by invitation, a reset, a change and `flask users set-password`.
+MIN_PASSWORD_LENGTH = 12
+# Far above any passphrase; it bounds what one request can make the KDF chew on.
+MAX_PASSWORD_LENGTH = 1000
+
+
+def password_problem(password: str) -> str | None:
+    """Why the password is refused, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password has at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"A password has at most {MAX_PASSWORD_LENGTH} characters."
+    return None

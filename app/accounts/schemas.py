@@ -3,6 +3,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.accounts.models import OrgKind, PartnerTier, Role
+from app.bounds import Count
+
+MAX_TOKEN_DAYS = 3650
 
 
 class OrganisationSchema(ma.Schema):
@@ -29,6 +32,9 @@ class UserRefSchema(ma.Schema):
 
 class TokenRequestSchema(ma.Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
+    expires_in_days = Count(strict=True, minimum=1, maximum=MAX_TOKEN_DAYS,
+                            metadata={"description": f"the token stops working after this many days "
+                                                     f"(1 to {MAX_TOKEN_DAYS}); never, when left out"})
 
 
 class TokenSchema(ma.Schema):
@@ -36,6 +42,9 @@ class TokenSchema(ma.Schema):
     name = fields.String()
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True, metadata={"description": "null: never expires"})
+    last_used_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the token last opened the API, to the minute; null: never used"})
 
 
 class IssuedTokenSchema(TokenSchema):

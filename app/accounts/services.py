@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app import access
-from app.accounts.models import ApiToken, Certification, LoginFailure, User, WebSession
-from app.accounts.passwords import hash_password, needs_rehash, verify_password
+from app.accounts.eligibility import sign_in_refusal
+from app.accounts.models import AccountLink, ApiToken, Certification, LoginFailure, User, WebSession
+from app.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
@@ -19,7 +20,8 @@ from app.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from app.extensions import db
 
 TOKEN_PREFIX = "gtac_"
-MIN_PASSWORD_LENGTH = 12
+# How stale a token's last_used_at may get: a busy integration writes it once a minute, not every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,8 @@ def token_digest(secret: str) -> str:
 
 
 def authenticate(email: str, password: str, remote_addr: str | None) -> User:
-    """The active user with these credentials, or Unauthorized / TooManyAttempts.
+    """The user with these credentials, or Unauthorized / TooManyAttempts; Forbidden with the
+    reason for the right password of a user who may not sign in (app/accounts/eligibility.py).
 
     Sign-in throttling, designed so that nobody can lock out people they do not share a
     browser with. Failed sign-ins are rows of `login_failures` (e-mail, client address, time),
@@ -76,24 +79,43 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
     # Always hash, outside any transaction (it takes a while): an unknown e-mail is checked
     # against a dummy hash, as slow as a real one.
     matches = verify_password(user.password_hash if user is not None else None, password)
+    refusal = None
     with unit_of_work() as uow:
-        if user is not None and matches and user.active:
-            if needs_rehash(user.password_hash):
-                uow.session.get(User, user.id).password_hash = hash_password(password)
+        if user is not None and matches:
+            # The right password is no failure, even for a user who may not sign in now: they are
+            # told why (deactivated, organisation suspended), which only the password's owner learns.
             uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == email, same_address))
-            return user
-        uow.session.add(LoginFailure(email=email, remote_addr=address, at=now()))
-        uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < window_start))
+            refusal = sign_in_refusal(user)
+            if refusal is None:
+                if needs_rehash(user.password_hash):
+                    uow.session.get(User, user.id).password_hash = hash_password(password)
+                return user
+        else:
+            uow.session.add(LoginFailure(email=email, remote_addr=address, at=now()))
+            uow.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < window_start))
+    if refusal is not None:
+        raise refusal
     if from_address + 1 == config["LOGIN_ADDRESS_MAX_FAILURES"]:
         log.warning("sign-in: %s failures from %s in %s s over many e-mails: password spraying, or a "
                     "proxy whose clients all look alike (see TRUSTED_PROXIES)", from_address + 1,
                     address, config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    log.info("sign-in failed for %s from %s", email, address)
     raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
 
 
 def end_sessions(uow: UnitOfWork, user_id: int) -> int:
     """End every web session of the user, in the caller's unit; returns how many ended."""
     return uow.session.execute(sa.delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+
+
+def end_access(uow: UnitOfWork, user: User) -> None:
+    """What deactivating a user ends at once, in the caller's unit: every web session, every API
+    token (revoked, so that a later reactivation does not bring them back) and any unused link."""
+    end_sessions(uow, user.id)
+    uow.session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=now()))
+    uow.session.execute(sa.delete(AccountLink).where(AccountLink.user_id == user.id,
+                                                     AccountLink.used_at.is_(None)))
 
 
 def deactivate_user(email: str) -> User:
@@ -104,15 +126,19 @@ def deactivate_user(email: str) -> User:
             user.active = False
             record(None, "user", user.id, "user.deactivated", before={"active": True},
                    after={"active": False})
-        end_sessions(uow, user.id)
+        end_access(uow, user)
         return user
+
+
+def check_password_policy(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput(problem, details={"fields": {field: [problem]}})
 
 
 def set_password(email: str, password: str) -> User:
     """A new password for the user; every web session of theirs ends (API tokens stay)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.",
-                           details={"fields": {"password": ["Too short."]}})
+    check_password_policy(password)
     password_hash = hash_password(password)  # before the transaction: it takes a while
     with unit_of_work() as uow:
         user = _user_by_email(uow, email)
@@ -130,15 +156,23 @@ def _user_by_email(uow: UnitOfWork, email: str) -> User:
     return user
 
 
-def issue_token(user: User, name: str | None) -> tuple[str, ApiToken]:
+def issue_token(user: User, name: str | None, expires_in_days: int | None = None) -> tuple[str, ApiToken]:
     """A new personal token; the secret is returned once and stored only as a digest."""
     access.require(user, "token.issue")
+    refusal = sign_in_refusal(user)  # also from a web session begun before a suspension
+    if refusal is not None:
+        raise refusal
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    issued = now()
+    expires_at = issued + timedelta(days=expires_in_days) if expires_in_days else None
     with unit_of_work() as uow:
-        token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token")
+        token = ApiToken(user_id=user.id, digest=token_digest(secret), name=name or "API token",
+                         created_at=issued, expires_at=expires_at)
         uow.session.add(token)
         uow.session.flush()
-        record(user, "api_token", token.id, "token.issued", after={"name": token.name})
+        record(user, "api_token", token.id, "token.issued",
+               after={"name": token.name, "expires_at": expires_at.isoformat() if expires_at else None})
+    log.info("API token %s issued to user %s", token.id, user.id)
     return secret, token
 
 
@@ -161,11 +195,31 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def user_for_token(secret: str) -> User | None:
-    """The active owner of a live token: one indexed lookup by digest, no KDF."""
-    query = (sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+    """The active owner of a live token: one indexed lookup by digest, no KDF.
+
+    An expired token is refused with its own code, so that an integration can tell its owner
+    to issue a new one. last_used_at is written only when it is older than TOKEN_USE_RESOLUTION.
+    """
+    query = (sa.select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
+             .join(ApiToken, ApiToken.user_id == User.id)
              .where(ApiToken.digest == token_digest(secret), ApiToken.revoked_at.is_(None),
                     User.active.is_(True)))
-    return db.session.scalars(query).one_or_none()
+    row = db.session.execute(query).one_or_none()
+    if row is None:
+        return None
+    user, token_id, expires_at, last_used_at = row
+    moment = now()
+    if expires_at is not None and expires_at <= moment:
+        raise Unauthorized(f"The API token expired at {expires_at.isoformat()}; issue a new one.",
+                           code="token_expired")
+    if last_used_at is None or last_used_at < moment - TOKEN_USE_RESOLUTION:
+        # Its own short unit, committed before the request's work; the hot path above writes nothing.
+        with unit_of_work() as uow:
+            uow.session.execute(sa.update(ApiToken).where(
+                ApiToken.id == token_id,
+                sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < moment - TOKEN_USE_RESOLUTION))
+                .values(last_used_at=moment))
+    return user
 
 
 def load_user(user_id: str) -> User | None:
@@ -177,8 +231,9 @@ def load_user(user_id: str) -> User | None:
 
 
 def extend_certifications(product_family: str | None, days: int,
-                          expiring_before: date | None = None) -> int:
-    """Programme-wide extension of certification expiry dates; returns how many moved."""
+                          expiring_before: date | None = None, actor: User | None = None) -> int:
+    """Programme-wide extension of certification expiry dates; returns how many moved.
+    `actor` is who asked for it on a page or the API (none from the command line)."""
     if days <= 0:
         raise ValueError("days must be positive")
     with unit_of_work() as uow:
@@ -191,7 +246,7 @@ def extend_certifications(product_family: str | None, days: int,
         for certification in uow.session.scalars(query):
             before = certification.expires_on
             certification.expires_on = before + timedelta(days=days)
-            record(None, "certification", certification.id, "certification.extended",
+            record(actor, "certification", certification.id, "certification.extended",
                    before={"expires_on": before.isoformat()},
                    after={"expires_on": certification.expires_on.isoformat()})
             moved += 1

@@ -4,21 +4,26 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app.accounts import services
+from app.clock import now
 
 blp = Blueprint("accounts_web", __name__, template_folder="templates")
 
 
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=100)])
+    expires_in_days = SelectField("Expires", default="", validators=[Optional()], choices=[
+        SelectChoice("", "Never"), SelectChoice("7", "In 7 days"), SelectChoice("30", "In 30 days"),
+        SelectChoice("90", "In 90 days"), SelectChoice("365", "In a year")])
 
 
 def _page(form: TokenForm | None = None, issued: str | None = None, status: int = 200):
     return render_template("accounts/tokens.html", tokens=services.list_tokens(current_user),
-                           form=form or TokenForm(formdata=None), issued=issued), status
+                           form=form or TokenForm(formdata=None), issued=issued, now=now()), status
 
 
 @blp.get("/account/tokens")
@@ -34,7 +39,8 @@ def issue():
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form, status=400)
-    secret, _ = services.issue_token(current_user, (form.name.data or "").strip() or None)
+    secret, _ = services.issue_token(current_user, (form.name.data or "").strip() or None,
+                                     int(form.expires_in_days.data) if form.expires_in_days.data else None)
     return _page(issued=secret, status=201)
 
 

@@ -7,13 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import access
-from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.services import record, trail
 from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists import services as checklists
+from app.checklists.evaluation import Evaluation
 from app.checklists.models import ChecklistResponse
-from app.contracts.models import CoveredSerial
+from app.accounts.models import Organisation, User
+from app.contracts.models import CoveredSerial, Product
+from app.db import stored_text
 from app.uow import unit_of_work
 from app.extensions import db
 from app.errors import InvalidInput, RuleViolation
@@ -44,6 +46,10 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
                 "This serial number is not covered by a service contract of yours.",
                 code="serial_not_covered", details={"serial_number": data["serial_number"]})
         customer = covered.contract.customer
+        if customer.partner.suspended:
+            raise RuleViolation(
+                f"{customer.partner.name} is suspended by the vendor: no case can be opened with it until it is reinstated.",
+                code="partner_suspended", details={"partner": customer.partner.name})
         checklist = checklists.current_definition()
         case = Case(
             partner_id=customer.partner_id, customer_id=customer.id, opened_by_id=actor.id,
@@ -93,8 +99,30 @@ def change_severity(actor: User, case_id: int, severity: str) -> Case:
 
 def list_cases(actor: User, *, status: str | None = None, severity: str | None = None,
                q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Case]:
+    query = _listed(actor, status, severity, q).options(sa.orm.defer(Case.description))
+    with unit_of_work() as uow:
+        return paginate(uow.session, query, Case.id, limit, cursor)
+
+
+# What a case list row of the API holds: CaseSummarySchema's fields, read as plain columns.
+_ROWS = (sa.select(Case.id, stored_text(Case.status, "status"), stored_text(Case.severity, "severity"), Case.title,
+                   Case.serial_number, Case.software_version, Product.family, Product.model,
+                   Product.name.label("product_name"), Case.customer_id, Organisation.name.label("customer_name"),
+                   Case.created_at, Case.updated_at)
+         .join(Product, Product.id == Case.product_id)
+         .join(Organisation, Organisation.id == Case.customer_id))
+
+
+def list_case_rows(actor: User, *, status: str | None = None, severity: str | None = None,
+                   q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[sa.Row]:
+    """list_cases as plain rows (_ROWS): the API's busiest read, without building an entity per case."""
+    with unit_of_work() as uow:
+        return paginate(uow.session, _listed(actor, status, severity, q), Case.id, limit, cursor, rows=_ROWS)
+
+
+def _listed(actor: User, status: str | None, severity: str | None, q: str | None) -> sa.Select:
     access.require(actor, "case.list")
-    query = access.visible_cases(actor).options(sa.orm.defer(Case.description))
+    query = access.visible_cases(actor)
     if status:
         query = query.where(Case.status == CaseStatus(status))
     if severity:
@@ -103,8 +131,7 @@ def list_cases(actor: User, *, status: str | None = None, severity: str | None =
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(sa.or_(Case.title.ilike(pattern, escape="\\"),
                                    Case.serial_number.ilike(pattern, escape="\\")))
-    with unit_of_work() as uow:
-        return paginate(uow.session, query, Case.id, limit, cursor)
+    return query
 
 
 @dataclass
@@ -127,11 +154,18 @@ def get_case(actor: User, case_id: int) -> CaseDetail:
 
 
 def _detail(actor: User, case_id: int) -> CaseDetail:
-    case = access.get_case(actor, case_id)
-    responses = checklists.responses_for(case)
+    return detail_of(actor, access.get_case(actor, case_id))
+
+
+def detail_of(actor: User, case: Case, evaluation: Evaluation | None = None,
+              responses: dict[str, ChecklistResponse] | None = None) -> CaseDetail:
+    """Inside the caller's transaction, once the case is known visible; what the caller has already read
+    of its checklist (`evaluation`, `responses`) is not read again."""
+    if responses is None:
+        responses = checklists.responses_for(case)
     summary = None
     if access.allowed(actor, "checklist.read"):
-        evaluation = checklists.evaluate_case(case)
+        evaluation = evaluation or checklists.evaluate_case(case)
         summary = {"checklist": case.checklist_name, "version": case.checklist_version,
                    "complete": evaluation.complete, "unmet": [r.item.code for r in evaluation.unmet]}
     scope = {code.removeprefix("scope_"): responses[code].value if code in responses else None
@@ -152,10 +186,16 @@ class CasePage:
 
 def case_page(actor: User, case_id: int) -> CasePage:
     with unit_of_work():
-        detail = _detail(actor, case_id)
-        messages = _thread(actor, case_id)
-        audit = trail("case", case_id) if access.allowed(actor, "case.audit.read") else None
-        return CasePage(detail, messages, audit, access.writable_channels(actor))
+        return page_of(actor, access.get_case(actor, case_id))
+
+
+def page_of(actor: User, case: Case, evaluation: Evaluation | None = None,
+            responses: dict[str, ChecklistResponse] | None = None) -> CasePage:
+    """Inside the caller's transaction, once the case is known visible."""
+    messages = _messages(case.id, access.readable_channels(actor))
+    audit = trail("case", case.id) if access.allowed(actor, "case.audit.read") else None
+    return CasePage(detail_of(actor, case, evaluation, responses), messages, audit,
+                    access.writable_channels(actor))
 
 
 def covered_serials(actor: User) -> list[CoveredSerial]:
@@ -210,6 +250,10 @@ def _thread(actor: User, case_id: int, channel: str | None = None) -> list[Messa
         channels = [Channel(channel)]
     else:
         channels = access.readable_channels(actor)
+    return _messages(case_id, channels)
+
+
+def _messages(case_id: int, channels: list[Channel]) -> list[Message]:
     query = (sa.select(Message)
              .where(Message.case_id == case_id, Message.channel.in_(channels))
              .order_by(Message.id))

@@ -7,8 +7,6 @@ next to the form that caused it, answered with the error's status.
 """
 from __future__ import annotations
 
-import secrets
-
 import marshmallow as ma
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -25,23 +23,13 @@ from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.attachments.http import download_response
 from app.cases import services
 from app.cases.models import CaseStatus, Channel, Severity
+from app.cases.page import SEVERITY_CHOICES, MessageForm, render_case
 from app.cases.schemas import CaseCreateSchema
-from app.checklists import services as checklists
-from app.checklists.schemas import checklist_document
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
-from app.triage import resolution
-from app.triage import services as triage
 
 blp = Blueprint("cases_web", __name__, template_folder="templates")
 
-# The meaning of each severity, as SPEC §6 states it, so that people pick the right one.
-SEVERITY_CHOICES = [
-    SelectChoice(Severity.S1.value, "S1 · network down, critical business impact"),
-    SelectChoice(Severity.S2.value, "S2 · degraded, a major function impaired"),
-    SelectChoice(Severity.S3.value, "S3 · minor impact"),
-    SelectChoice(Severity.S4.value, "S4 · question, documentation or feature request"),
-]
 CHANNEL_VALUES = {channel.value for channel in Channel}
 CASE_FIELDS = ("serial_number", "software_version", "severity", "title", "description",
                "scope_what", "scope_when", "scope_how", "hardware_issue", "crash")
@@ -81,11 +69,6 @@ class CaseForm(FlaskForm):
     scope_how = TextAreaField("How to reproduce it")
     hardware_issue = BooleanField("This looks like a hardware fault")
     crash = BooleanField("The device crashed or restarted by itself")
-
-
-class MessageForm(FlaskForm):
-    channel = HiddenField(validators=[DataRequired()])
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
 
 
 def _render_list(template: str):
@@ -178,65 +161,6 @@ def new_case():
 def new_request():
     """A customer opens a support request with its own partner."""
     return _open_case("cases/new_request.html")
-
-
-def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None = None,
-                post_error: str | None = None, **feedback):
-    """The case page, answered with `status`.
-
-    `feedback` puts a refusal next to the form that caused it, and the template
-    fills that form again from request.form: item_error {"code", "message"} for a
-    checklist item, refusal (the reasons an escalation was refused),
-    escalation_error, upload_error.
-    """
-    page = services.case_page(current_user, case_id)
-    threads = []
-    for channel in access.readable_channels(current_user):
-        form = None
-        if channel in page.writable_channels:
-            bound = posted is not None and posted.channel.data == channel.value
-            form = posted if bound else MessageForm(formdata=None, channel=channel.value)
-        threads.append({
-            "channel": channel,
-            "messages": [m for m in page.messages if m.channel is channel],
-            "form": form,
-            "error": post_error if posted is not None and posted.channel.data == channel.value else None,
-        })
-    if post_error and not any(thread["error"] for thread in threads):
-        flash(post_error, "error")  # a channel the page does not show: say it at the top
-    case = page.detail
-    is_open = case.status is CaseStatus.OPEN
-    checklist = _checklist_section(case_id, is_open) if access.allowed(current_user, "checklist.read") else None
-    return render_template(
-        "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
-        audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
-        resolution=(resolution.resolution_panel(current_user, case_id)
-                    if access.allowed(current_user, "triage.read") else None),
-        attachments=attachments.list_attachments(current_user, case_id),
-        attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
-        max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-        # Generated with the page, so that a double submit of this form answers with the same SR.
-        escalation_key=(secrets.token_urlsafe(24) if is_open and access.allowed(current_user, "case.escalate")
-                        else None),
-        **feedback), status
-
-
-def _checklist_section(case_id: int, is_open: bool) -> dict:
-    view = checklists.get_checklist(current_user, case_id)
-    document = checklist_document(view.evaluation, view.responses, view.suggestions)
-    editable = is_open and access.allowed(current_user, "checklist.respond")
-    required = [item for item in document["items"] if item["required"]]
-    document.update(
-        editable=editable, required=len(required), met=sum(1 for item in required if item["met"]),
-        # What the engineer needs to rule on each suggested known anomaly: its title and fix.
-        anomalies=_suggested_anomalies(case_id) if editable and view.suggestions else {})
-    return document
-
-
-def _suggested_anomalies(case_id: int) -> dict[str, dict]:
-    report = triage.triage_case(current_user, case_id)
-    return {entry["anomaly"].code: {"title": entry["anomaly"].title, "first_fix": entry["suggestion"].first_fix}
-            for entry in report.anomalies}
 
 
 @blp.get("/cases/<int:case_id>")

@@ -55,17 +55,20 @@ def _facts(case: Case, attachments: list[Attachment]) -> CaseFacts:
                      crash=case.crash_reported or any(a.shows_crash for a in attachments))
 
 
-def evaluate_case(case: Case) -> Evaluation:
-    """The case's checklist as it stands, inside the caller's transaction."""
-    session = db.session
-    responses = {
-        r.item_code: ResponseView(r.value, r.not_applicable, r.reason)
-        for r in session.scalars(sa.select(ChecklistResponse).where(ChecklistResponse.case_id == case.id))
-    }
-    attachments = list(session.scalars(sa.select(Attachment).where(Attachment.case_id == case.id)))
-    return evaluate(definition_for(case), _facts(case, attachments), responses,
-                    {a.id: a.kind.value for a in attachments},
-                    triage().suggestions_needing_ruling(case))
+def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = None,
+                  needing_ruling: list[str] | None = None) -> Evaluation:
+    """The case's checklist as it stands, inside the caller's transaction.
+
+    `responses` and `needing_ruling` (triage's findings) when the caller has already read them.
+    """
+    if responses is None:
+        responses = responses_for(case)
+    if needing_ruling is None:
+        needing_ruling = triage().suggestions_needing_ruling(case)
+    attachments = list(db.session.scalars(sa.select(Attachment).where(Attachment.case_id == case.id)))
+    return evaluate(definition_for(case), _facts(case, attachments),
+                    {code: ResponseView(r.value, r.not_applicable, r.reason) for code, r in responses.items()},
+                    {a.id: a.kind.value for a in attachments}, needing_ruling)
 
 
 def responses_for(case: Case) -> dict[str, ChecklistResponse]:
@@ -84,8 +87,15 @@ def get_checklist(actor: User, case_id: int) -> ChecklistView:
     with unit_of_work():
         case = access.get_case(actor, case_id)
         access.require(actor, "checklist.read")
-        return ChecklistView(evaluate_case(case), responses_for(case),
-                             triage().suggestions_needing_ruling(case))
+        return checklist_of(case)
+
+
+def checklist_of(case: Case, needing_ruling: list[str] | None = None) -> ChecklistView:
+    """Inside the caller's transaction, once the case is known visible; `needing_ruling` if already known."""
+    responses = responses_for(case)
+    if needing_ruling is None:
+        needing_ruling = triage().suggestions_needing_ruling(case)
+    return ChecklistView(evaluate_case(case, responses, needing_ruling), responses, needing_ruling)
 
 
 def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) -> ChecklistResponse:

@@ -1,6 +1,6 @@
 """The GTAC checklist on the case page: one small form per item, answered one item at a time.
 
-The checklist itself is rendered with the case page (app/cases/views.py); this module
+The checklist itself is rendered with the case page (app/cases/page.py); this module
 turns one item's posted form into the body the checklist service takes (the same body
 as PUT /api/v1/cases/{id}/checklist/{code}) and records it.
 """
@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import access
 from app.bounds import ascii_digits
-from app.cases.views import render_case
+from app.cases.page import render_case
 from app.checklists import services
 from app.errors import Conflict, InvalidInput, RuleViolation
 

@@ -19,7 +19,10 @@ class Product(db.Model):
     model: Mapped[str] = mapped_column(sa.String(100))
     name: Mapped[str] = mapped_column(sa.String(200))
 
-    __table_args__ = (sa.UniqueConstraint("family", "model"),)
+
+# Families keep the vendor's spelling but name the same family in any case (escalation, triage and
+# certifications compare them case-insensitively), so "exos" beside "EXOS" would be one model twice.
+sa.Index("uq_products_family_model_ci", sa.func.lower(Product.family), sa.func.lower(Product.model), unique=True)
 
 
 class ServiceContract(db.Model):

@@ -35,6 +35,9 @@ def refusal_reasons(actor: User, case: Case) -> list[dict[str, Any]]:
                 "message": ("PartnerWorks partners may escalate S1 cases only."
                             if pw_s1 else "Only PartnerWorks Plus partners may escalate."),
             })
+    if partner.suspended:
+        reasons.append({"code": "partner_suspended",
+                        "message": f"{partner.name} is suspended by the vendor: it cannot escalate until reinstated."})
     family = case.product.family
     # Families keep their vendor spelling; a certification names one in any case (the latest counts).
     certification = db.session.scalars(sa.select(Certification).where(

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app import access
-from app.cases.views import render_case
+from app.cases.page import render_case
 from app.errors import Conflict, RuleViolation
 from app.escalation import services
 from app.escalation.api import IDEMPOTENCY_KEY

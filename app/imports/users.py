@@ -15,10 +15,7 @@ from app.errors import DomainError
 from app.imports.reading import Line
 from app.imports.registry import ImportContext, ImportKind, register
 
-try:
-    from app.accounts.invitations import invite_user, normalise_email
-except ImportError:  # an accounts feature without invitations has no users import
-    invite_user = None
+from app.accounts.invitations import invite_user, normalise_email
 
 COLUMNS = ("email", "name", "organisation", "role")
 ROLES = {role.value: role for role in Role}
@@ -107,6 +104,5 @@ class UserLines:
         return found
 
 
-if invite_user is not None:
-    register(ImportKind("users", COLUMNS, UserLines,
-                        "GTAC, partner and customer users, one line per person; each new user gets an invitation."))
+register(ImportKind("users", COLUMNS, UserLines,
+                    "GTAC, partner and customer users, one line per person; each new user gets an invitation."))

@@ -23,6 +23,8 @@ class OutboxEvent(db.Model):
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # The request that caused the event (app/logs.py): its job logs under the same id.
+    request_id: Mapped[str | None] = mapped_column(sa.String(128))
 
     # The relay scans only undelivered rows.
     __table_args__ = (

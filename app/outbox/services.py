@@ -12,6 +12,7 @@ the effect and marking the event processed, or the effect outlives the lease.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.clock import now
+from app.logs import request_id_bound
 from app.outbox.models import OutboxEvent
 from app.uow import Effect, UnitOfWork, begin, unit_of_work
 
@@ -52,41 +54,45 @@ def _free():
 
 def run_event(event_id: int) -> bool:
     """Run the handler of one event unless it already ran or another runner holds it. True if it ran now."""
-    try:
-        uow = begin()
+    with ExitStack() as bound:
         try:
-            event = uow.session.scalars(
-                sa.select(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None), _free())
-                .with_for_update(skip_locked=True)).one_or_none()
-            if event is None:
-                uow.rollback()
-                return False
-            handlers()[event.topic](uow, event.payload)
-            if uow.effects:
-                event.leased_until = now() + LEASE
-            else:
-                event.processed_at, event.attempts = now(), event.attempts + 1
-            effects = list(uow.effects)
-            uow.commit()
-        except BaseException:
-            if not uow.committed:
-                uow.rollback()
-            raise
-        if not effects:
+            uow = begin()
+            try:
+                event = uow.session.scalars(
+                    sa.select(OutboxEvent)
+                    .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None), _free())
+                    .with_for_update(skip_locked=True)).one_or_none()
+                if event is None:
+                    uow.rollback()
+                    return False
+                # Its job logs, and emits, under the id of the request that caused it.
+                bound.enter_context(request_id_bound(event.request_id))
+                handlers()[event.topic](uow, event.payload)
+                if uow.effects:
+                    event.leased_until = now() + LEASE
+                else:
+                    event.processed_at, event.attempts = now(), event.attempts + 1
+                effects = list(uow.effects)
+                uow.commit()
+            except BaseException:
+                if not uow.committed:
+                    uow.rollback()
+                raise
+            if not effects:
+                return True
+            for effect in effects:  # a raising effect fails the event with its own error
+                partial = _failures(effect.call())
+                if event_id in partial:
+                    raise EffectFailed(partial[event_id])
+            with unit_of_work() as done:
+                done.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id,
+                                                                   OutboxEvent.processed_at.is_(None))
+                                     .values(processed_at=now(), attempts=OutboxEvent.attempts + 1, leased_until=None))
             return True
-        for effect in effects:  # a raising effect fails the event with its own error
-            partial = _failures(effect.call())
-            if event_id in partial:
-                raise EffectFailed(partial[event_id])
-        with unit_of_work() as done:
-            done.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id,
-                                                               OutboxEvent.processed_at.is_(None))
-                                 .values(processed_at=now(), attempts=OutboxEvent.attempts + 1, leased_until=None))
-        return True
-    except Exception as exc:
-        log.exception("outbox event %s failed", event_id)
-        _count_failure([event_id], f"{type(exc).__name__}: {exc}")
-        raise
+        except Exception as exc:
+            log.exception("outbox event %s failed", event_id)
+            _count_failure([event_id], f"{type(exc).__name__}: {exc}")
+            raise
 
 
 class EffectFailed(RuntimeError):

@@ -61,6 +61,22 @@ def create_claim(actor: User, data: dict[str, Any]) -> Claim:
         return claim
 
 
+def file_rebate_claims(uow: UnitOfWork, actor: User, rebates: list[dict[str, Any]]) -> list[Claim]:
+    """Rebate claims computed for partners (a programme period's close), submitted at once, in the
+    caller's unit of work: each dict gives partner_id, amount, currency, period and description."""
+    access.require(actor, "claim.settle")
+    filed = [Claim(partner_id=r["partner_id"], created_by_id=actor.id, type=ClaimType.REBATE,
+                   amount=r["amount"], currency=r["currency"], period=r["period"],
+                   description=r["description"], status=ClaimStatus.SUBMITTED, submitted_at=now())
+             for r in rebates]
+    uow.session.add_all(filed)
+    uow.session.flush()
+    for claim in filed:
+        record(actor, "claim", claim.id, "claim.submitted", after=_snapshot(claim))
+        _notify(uow, claim, "submitted")
+    return filed
+
+
 def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: str) -> ClaimAttachment:
     """Attach a proof-of-performance file (already streamed to storage) to a draft MDF claim.
 

@@ -9,6 +9,7 @@ is the one that builds a provider instruction, and it is audited.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,8 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.payments.models import PayeeAccount, PayeeKind
 from app.payments.providers import Payee
+
+log = logging.getLogger(__name__)
 
 
 def _keys() -> list[str]:
@@ -106,6 +109,7 @@ def set_payee(actor: User, data: dict[str, Any]) -> PayeeAccount:
         uow.session.flush()
         record(actor, "payee", payee.partner_id, "payee.updated", before=before,
                after={"kind": kind.value, "masked": masked})
+        log.info("bank details of partner %s set by user %s: %s", partner_id, actor.id, masked)
         return payee
 
 

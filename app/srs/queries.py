@@ -19,6 +19,7 @@ from sqlalchemy.engine import Row
 from app import access
 from app.accounts.models import Organisation, User
 from app.cases.models import Case, Severity
+from app.db import stored_text
 from app.clock import now
 from app.uow import unit_of_work
 from app.errors import InvalidInput
@@ -34,16 +35,11 @@ _OPEN = SR.status.in_(sa.bindparam("open_statuses", [s.value for s in OPEN_STATU
                                    literal_execute=True, type_=sa.String()))
 
 
-def _text(column, label: str):
-    """The column's stored string, without converting it to its enum on every row."""
-    return sa.type_coerce(column, sa.String()).label(label)
-
-
 # What a list row shows: the API's SR summary and the queue page's cells.
 ROW_COLUMNS = (
-    SR.id, SR.number, SR.case_id, Case.title, _text(SR.status, "status"), _text(SR.severity, "severity"),
+    SR.id, SR.number, SR.case_id, Case.title, stored_text(SR.status, "status"), stored_text(SR.severity, "severity"),
     SR.queue, SR.product_family, SR.region, SR.partner_id, Organisation.name.label("partner_name"),
-    SR.assignee_id, User.name.label("assignee_name"), _text(User.role, "assignee_role"),
+    SR.assignee_id, User.name.label("assignee_name"), stored_text(User.role, "assignee_role"),
     SR.management_level, SR.created_at, SR.response_due_at, SR.update_due_at, SR.sla_due_at,
 )
 

@@ -26,7 +26,7 @@ from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, Sev
                              SRListQuerySchema, TransitionSchema)
 from app.srs.workflow import SolutionKind
 from app.triage import services as triage
-from app.web.views import format_when
+from app.web.filters import format_when
 
 SEVERITIES = [("S1", "S1 · network down"), ("S2", "S2 · degraded"), ("S3", "S3 · minor impact"),
               ("S4", "S4 · question or request")]

@@ -18,6 +18,7 @@ from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, RuleViolation
 from app.triage.models import AppliedFix, FixAction
+from app.triage.ranking import Suggestion
 from app.triage.services import Advice, applied_fixes, ranked_entries, rulings_for, suggestions, upgrade_advice
 
 
@@ -111,15 +112,22 @@ def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
     with unit_of_work():
         case = access.get_case(actor, case_id)
         access.require(actor, "triage.read")
-        fixes = applied_fixes(case.id)
-        may_act = access.allowed(actor, "triage.resolve")
-        rulings = rulings_for(case.id)
-        advice = upgrade_advice(case, rulings)
-        entries = ranked_entries(suggestions(case), {r.anomaly_id: r for r in rulings})
-        return ResolutionPanel(
-            findings=[e for e in entries if e["suggestion"].finding],
-            weaker=[e for e in entries if not e["suggestion"].finding],
-            advice=advice, applied_fixes=fixes,
-            may_resolve=may_act and case.status is CaseStatus.OPEN and any(a.fixed_in or a.workaround
-                                                                           for a in advice),
-            may_reopen=may_act and case.status is CaseStatus.RESOLVED and any(f.reopened_at is None for f in fixes))
+        return panel_of(actor, case)
+
+
+def panel_of(actor: User, case: Case, ranked: list[Suggestion] | None = None) -> ResolutionPanel:
+    """Inside the caller's transaction, once the case is known visible and triage readable; `ranked` if the
+    caller has already ranked the case's suggestions."""
+    fixes = applied_fixes(case.id)
+    may_act = access.allowed(actor, "triage.resolve")
+    rulings = rulings_for(case.id)
+    advice = upgrade_advice(case, rulings)
+    entries = ranked_entries(suggestions(case) if ranked is None else ranked,
+                             {r.anomaly_id: r for r in rulings})
+    return ResolutionPanel(
+        findings=[e for e in entries if e["suggestion"].finding],
+        weaker=[e for e in entries if not e["suggestion"].finding],
+        advice=advice, applied_fixes=fixes,
+        may_resolve=may_act and case.status is CaseStatus.OPEN and any(a.fixed_in or a.workaround
+                                                                       for a in advice),
+        may_reopen=may_act and case.status is CaseStatus.RESOLVED and any(f.reopened_at is None for f in fixes))

@@ -1,6 +1,6 @@
 """The case page's resolution panel: resolve with a known fix instead of escalating, or reopen.
 
-The panel is rendered with the case page (app/cases/views.py); these views take
+The panel is rendered with the case page (app/cases/page.py); these views take
 its two forms, call the resolution service, and show a refusal next to the form.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app.cases.views import render_case
+from app.cases.page import render_case
 from app.errors import DomainError
 from app.triage import resolution
 

@@ -1,7 +1,6 @@
 """Sign-in, sign-out, the start page, the API reference page and helpers every page template uses."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
@@ -12,9 +11,11 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app import access
+from app.accounts import identity_provider
 from app.accounts.models import GTAC_ROLES, Role
 from app.accounts.services import authenticate
-from app.errors import TooManyAttempts, Unauthorized
+from app.errors import Forbidden, TooManyAttempts, Unauthorized
+from app.web.filters import format_when
 
 blp = Blueprint("web", __name__)
 
@@ -34,12 +35,7 @@ def page_helpers() -> dict:
     return {"may": may}
 
 
-@blp.app_template_filter("when")
-def format_when(value: datetime | None) -> str:
-    """A timestamp as people read it, always in UTC so that partners and GTAC agree on times."""
-    if value is None:
-        return ""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+blp.add_app_template_filter(format_when, "when")
 
 
 def home_for(user) -> str:
@@ -50,6 +46,8 @@ def home_for(user) -> str:
         return url_for("srs_web.queue")
     if user.role is Role.PROGRAMS:
         return url_for("payments_web.programmes")
+    if access.allowed(user, "organisation.manage"):
+        return url_for("admin_web.index")
     if access.allowed(user, "case.list"):
         return url_for("cases_web.case_list")
     return url_for("web.home")
@@ -91,14 +89,21 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(form.email.data, form.password.data, request.remote_addr)
-        except (Unauthorized, TooManyAttempts) as exc:
+        except (Unauthorized, Forbidden, TooManyAttempts) as exc:
             error, status = exc.message, exc.status
         else:
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
         status = 400
-    return render_template("login.html", form=form, error=error), status
+    return login_page(form, error, status)
+
+
+def login_page(form: LoginForm | None = None, error: str | None = None, status: int = 200):
+    """The sign-in page: the password form and, when configured, the identity provider's button."""
+    provider = identity_provider.display_name() if identity_provider.configured() else None
+    return render_template("login.html", form=form or LoginForm(formdata=None), error=error,
+                           single_sign_on=provider), status
 
 
 @blp.post("/logout")

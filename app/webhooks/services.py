@@ -102,6 +102,7 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
         uow.session.add(webhook)
         uow.session.flush()
         record(actor, "webhook", webhook.id, "webhook.registered", after={"url": url})
+        log.info("webhook %s registered for partner %s: %s", webhook.id, webhook.partner_id, parts.netloc)
         return webhook, secret
 
 

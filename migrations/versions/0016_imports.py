@@ -1,7 +1,7 @@
 """imports: contracts and certifications from the vendor's systems of record
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-05 05:00:00
 
 A certification gains the date it was obtained (the training system's export
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -78,7 +78,8 @@ def test_deactivating_a_user_ends_every_session_and_token(app, demo, tokens):
     assert opens_cases(app, session_cookie(other))
     client = app.test_client()
     assert client.get("/api/v1/me", headers=tokens["engineer"]).status_code == 401
-    assert client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["engineer"])).status_code == 401
+    refused = client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["engineer"]))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "account_deactivated"
 
 
 def test_a_password_change_ends_the_users_sessions(app, client, demo):

@@ -194,7 +194,8 @@ def assert_error(answer, status: int, code: str | None = None) -> dict:
     assert answer.status_code == status, (answer.status_code, answer.get_data(as_text=True)[:500])
     assert answer.is_json, answer.get_data(as_text=True)[:500]
     error = answer.json["error"]
-    assert set(error) == {"code", "message", "details"}, error
+    assert set(error) == {"code", "message", "details", "request_id"}, error
+    assert error["request_id"] == answer.headers["X-Request-ID"], error
     assert isinstance(error["message"], str) and error["message"]
     assert isinstance(error["details"], dict)
     if code is not None:

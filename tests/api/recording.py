@@ -30,7 +30,7 @@ RECORDING = os.environ.get("RECORD_ANSWERS") == "1"
 
 # The answer headers a client acts on; Date, Content-Length and the like are left out.
 HEADERS = ("Content-Type", "Location", "Cache-Control", "Content-Disposition", "ETag", "WWW-Authenticate",
-           "Allow", "Idempotent-Replayed", "X-Content-Type-Options", "X-Accel-Buffering")
+           "Allow", "Idempotent-Replayed", "X-Content-Type-Options", "X-Accel-Buffering", "X-Request-ID")
 DIFF_LINES = 120
 
 
@@ -131,7 +131,10 @@ class Recorder:
         wall clock's time, say)."""
         self.clock.advance(minutes=1)
         target = path + ("?" + urlencode(query) if query else "")
-        sent_headers = {**self.headers[who], **(headers or {}), **(unrecorded_headers or {})}
+        # Each exchange names its own request id (echoed in the X-Request-ID header and in error
+        # bodies); one made up by the service would differ at every run.
+        request_id = {"X-Request-ID": f"{self.name}-{len(self.entries) + 1}"}
+        sent_headers = {**request_id, **self.headers[who], **(headers or {}), **(unrecorded_headers or {})}
         request = {"as": who, "method": method, "target": target}
         if headers:
             request["headers"] = headers

@@ -121,6 +121,14 @@ TOKEN_FAULTS = [
     ("unknown field user_id", json_body({"name": "ci", "user_id": 1}), 400, "invalid_input",
      "user_id"),
     ("NUL in name", json_body({"name": "c\x00i"}), 400, "invalid_input", "name"),
+    ("expiry of zero days", json_body({"name": "ci", "expires_in_days": 0}), 400, "invalid_input", "expires_in_days"),
+    ("expiry in the past", json_body({"name": "ci", "expires_in_days": -1}), 400, "invalid_input", "expires_in_days"),
+    ("expiry beyond ten years", json_body({"name": "ci", "expires_in_days": 3651}), 400, "invalid_input",
+     "expires_in_days"),
+    ("expiry as text", json_body({"name": "ci", "expires_in_days": "30"}), 400, "invalid_input", "expires_in_days"),
+    ("expiry as a bool", json_body({"name": "ci", "expires_in_days": True}), 400, "invalid_input", "expires_in_days"),
+    ("expiry as a fraction", json_body({"name": "ci", "expires_in_days": 1.5}), 400, "invalid_input",
+     "expires_in_days"),
     *COMMON_FAULTS,
 ]
 
@@ -211,6 +219,9 @@ BAD_IDS = ["abc", "1.5", "-1", "0", "0x1", "%20", "2147483648", "999999999999999
            "9" * 5000]
 ID_PATHS = [("GET", "/api/v1/cases/{}"), ("GET", "/api/v1/cases/{}/messages"),
             ("POST", "/api/v1/cases/{}/messages"), ("DELETE", "/api/v1/tokens/{}")]
+USER_ID_PATHS = [("GET", "/api/v1/users/{}"), ("PATCH", "/api/v1/users/{}"),
+                 ("POST", "/api/v1/users/{}/deactivation"), ("POST", "/api/v1/users/{}/reactivation"),
+                 ("POST", "/api/v1/users/{}/invitation")]
 
 
 def test_ids_that_name_no_record_are_404(client, callers, row_counts):
@@ -223,6 +234,52 @@ def test_ids_that_name_no_record_are_404(client, callers, row_counts):
 
     check_each([(method, template, bad_id) for method, template in ID_PATHS for bad_id in BAD_IDS],
                check, describe=lambda method, template, bad_id: f"{method} {template.format(bad_id[:30])}")
+
+
+def test_user_ids_that_name_no_record_are_404(client, callers, row_counts):
+    def check(method, template, bad_id):
+        before = row_counts()
+        answer = client.open(template.format(bad_id), method=method, headers=callers["vendor_admin"],
+                             json={"name": "x"} if method == "PATCH" else None)
+        assert_error(answer, 404)
+        assert row_counts() == before
+
+    check_each([(method, template, bad_id) for method, template in USER_ID_PATHS for bad_id in BAD_IDS],
+               check, describe=lambda method, template, bad_id: f"{method} {template.format(bad_id[:30])}")
+
+
+USER_LIST_FAULTS = [
+    ("limit=0", {"limit": "0"}, "invalid_input", "limit"),
+    ("unknown role", {"role": "root"}, "invalid_input", "role"),
+    ("active=yes", {"active": "yes"}, "invalid_input", "active"),
+    ("organisation_id not a number", {"organisation_id": "acme"}, "invalid_input", "organisation_id"),
+    ("organisation_id zero", {"organisation_id": "0"}, "invalid_input", "organisation_id"),
+    ("q empty", {"q": ""}, "invalid_input", "q"),
+    ("q with NUL", {"q": "a\x00b"}, "invalid_input", "q"),
+    ("cursor not base64", {"cursor": "!!!"}, "invalid_cursor", None),
+]
+
+
+def test_user_list_refuses(client, callers, row_counts):
+    faults = [(label, {"query_string": query}, 400, code, field) for label, query, code, field in USER_LIST_FAULTS]
+    refuse_each(faults, lambda kwargs: client.get("/api/v1/users", headers=callers["admin"], **kwargs), row_counts)
+
+
+def test_user_changes_refuse(app, client, callers, row_counts):
+    target = client.get("/api/v1/users", query_string={"q": "engineer@northwind"}, headers=callers["admin"]
+                        ).json["items"][0]["id"]
+    faults = [
+        ("unknown role", json_body({"role": "owner"}), 400, "invalid_input", "role"),
+        ("empty name", json_body({"name": ""}), 400, "invalid_input", "name"),
+        ("blank name", json_body({"name": "   "}), 400, "invalid_input", "name"),
+        ("e-mail is not editable", json_body({"email": "x@y.example"}), 400, "invalid_input", "email"),
+        ("active through PATCH", json_body({"active": False}), 400, "invalid_input", "active"),
+        ("GTAC role for a partner's user", json_body({"role": "gtac_manager"}), 422, "role_not_for_organisation",
+         "role"),
+        *COMMON_FAULTS,
+    ]
+    refuse_each(faults, lambda kwargs: client.patch(f"/api/v1/users/{target}", headers=callers["admin"], **kwargs),
+                row_counts)
 
 
 def test_largest_possible_id_is_an_ordinary_404(client, callers):

@@ -1,7 +1,7 @@
 """The API fuzzed against its own OpenAPI document (schemathesis), as three roles on the embedded default.
 
 Every operation of the served document gets requests generated from its schema, valid ones
-and invalid ones, as a partner engineer, GTAC and programmes. Each answer must:
+and invalid ones, as a partner engineer, GTAC, programmes and the vendor admin. Each answer must:
 - not be a 5xx;
 - have a status the operation documents: a success status listed for it by number (a
   `default` entry covers errors only), an error status with the SPEC §10 error body;
@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from app.webhooks import urls as webhook_urls
 from tests.api.test_recorded_answers import InstantProvider
 
-ROLES = ("engineer", "gtac", "programs")
+ROLES = ("engineer", "gtac", "programs", "vendor_admin")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 SKIPPED = {
     # Would revoke the very token a role fuzzes with, and every later request would be a 401.
@@ -49,7 +49,7 @@ def error_body_problem(response) -> str | None:
     if not isinstance(body, dict) or set(body) != {"error"} or not isinstance(body["error"], dict):
         return f"not {{'error': {{...}}}}: {str(body)[:200]}"
     error = body["error"]
-    if set(error) != {"code", "message", "details"}:
+    if set(error) != {"code", "message", "details", "request_id"}:
         return f"error keys {sorted(error)}"
     if not (isinstance(error["code"], str) and SNAKE.fullmatch(error["code"])):
         return f"code {error['code']!r}"

@@ -72,13 +72,13 @@ def test_a_dry_run_counts_what_would_change_and_writes_nothing(send, rows):
 
 
 BAD_LINES = {
-    "unknown level": (f"X-1,GOLD,Acme Corp,Northwind Networks,2027-01-01,2027-12-31,SN-1,X465-48T",
+    "unknown level": ("X-1,GOLD,Acme Corp,Northwind Networks,2027-01-01,2027-12-31,SN-1,X465-48T",
                       "unknown level 'GOLD' (PW or PWP)"),
-    "end before start": (f"X-2,PW,Acme Corp,Northwind Networks,2027-12-31,2027-01-01,SN-2,X465-48T",
+    "end before start": ("X-2,PW,Acme Corp,Northwind Networks,2027-12-31,2027-01-01,SN-2,X465-48T",
                          "the contract ends (2027-01-01) before it starts (2027-12-31)"),
-    "not a date": (f"X-3,PW,Acme Corp,Northwind Networks,01/02/2027,2027-12-31,SN-3,X465-48T",
+    "not a date": ("X-3,PW,Acme Corp,Northwind Networks,01/02/2027,2027-12-31,SN-3,X465-48T",
                    "starts_on '01/02/2027' is not an ISO date (YYYY-MM-DD)"),
-    "unknown product model": (f"X-4,PW,Acme Corp,Northwind Networks,2027-01-01,2027-12-31,SN-4,X9999",
+    "unknown product model": ("X-4,PW,Acme Corp,Northwind Networks,2027-01-01,2027-12-31,SN-4,X9999",
                               "unknown product model 'X9999'"),
     "serial of another customer's active contract": (
         "X-5,PW,Initech,Northwind Networks,2027-01-01,2027-12-31,FAB-0001,X465-48T",

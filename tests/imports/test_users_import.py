@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from app.accounts.models import User
 from app.extensions import db
 
-pytest.importorskip("app.accounts.invitations", reason="the users import needs the accounts feature's invitations")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "app" / "imports" / "examples"
 HEADER = "email,name,organisation,role\n"

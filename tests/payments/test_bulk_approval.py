@@ -54,7 +54,7 @@ def test_one_refusal_approves_nothing_and_names_every_refused_claim(payments, sa
     assert (count(app, Payout), count(app, AuditEvent)) == (payouts_before, audit_before)
 
 
-@pytest.mark.parametrize("who", ["admin", "engineer", "customer", "gtac"])
+@pytest.mark.parametrize("who", ["admin", "engineer", "customer", "gtac", "vendor_admin"])
 def test_only_the_programmes_team_approves_in_bulk(payments, one_approver, who):
     claim_id = payments.claim()
     answer = approve_all(payments, [claim_id], who=who)

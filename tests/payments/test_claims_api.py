@@ -39,7 +39,7 @@ def test_malformed_json_and_missing_fields_are_400(client, tokens):
     assert set(missing.json["error"]["details"]["fields"]) >= {"amount", "currency", "period", "description"}
 
 
-@pytest.mark.parametrize("who", ["engineer", "customer", "gtac", "programs"])
+@pytest.mark.parametrize("who", ["engineer", "customer", "gtac", "programs", "vendor_admin"])
 def test_only_a_partner_admin_files_claims(client, tokens, who):
     answer = client.post("/api/v1/claims", json=GOOD, headers=tokens[who])
     assert answer.status_code == 403

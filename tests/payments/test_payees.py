@@ -64,7 +64,7 @@ def stored_details(app) -> tuple[list[tuple], int]:
     return rows, audited
 
 
-@pytest.mark.parametrize("who", ["programs", "gtac", "engineer"])
+@pytest.mark.parametrize("who", ["programs", "gtac", "engineer", "vendor_admin"])
 def test_staff_and_engineers_can_never_enter_bank_details(client, tokens, app, who):
     before = stored_details(app)
     assert len(before[0]) == 1  # Northwind's own, entered by its admin; the engineer is Northwind's too

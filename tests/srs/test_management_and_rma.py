@@ -81,7 +81,7 @@ def test_rma_lifecycle_is_followed_by_the_partner_and_never_approved_automatical
     timeline = client.get(f"/api/v1/srs/{number}/history", headers=tokens["engineer"]).json
     assert [e["data"]["status"] for e in timeline if e["kind"] == "rma"] == [
         "requested", "approved", "shipped", "received"]
-    for who in ("customer", "contoso", "programs"):
+    for who in ("customer", "contoso", "programs", "vendor_admin"):
         assert client.get(url, headers=tokens[who]).status_code == 404
 
 

@@ -16,9 +16,9 @@ def test_gtac_sees_every_sr_a_partner_its_own_and_nobody_else_any(app, client, t
     assert numbers(client.get("/api/v1/srs", headers=tokens["gtac"])) == [number]
     assert numbers(client.get("/api/v1/srs", headers=tokens["engineer"])) == [number]
     assert numbers(client.get("/api/v1/srs", headers=tokens["contoso"])) == []
-    for who in ("customer", "programs"):
+    for who in ("customer", "programs", "vendor_admin"):
         assert client.get("/api/v1/srs", headers=tokens[who]).status_code == 403
-    for who in ("contoso", "customer", "fabrikam", "programs"):
+    for who in ("contoso", "customer", "fabrikam", "programs", "vendor_admin"):
         for path in ("", "/history", "/events"):
             answer = client.get(f"/api/v1/srs/{number}{path}", headers=tokens[who])
             assert answer.status_code == 404, (who, path)

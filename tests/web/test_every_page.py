@@ -16,7 +16,7 @@ from tests.srs.helpers import escalate
 
 pytestmark = pytest.mark.browser
 
-ROLES = ("engineer", "admin", "customer", "gtac", "manager", "programs")
+ROLES = ("engineer", "admin", "customer", "gtac", "manager", "programs", "vendor_admin")
 MOST_PAGES = 40  # per role: enough for every kind of page the demo links to
 NOT_PAGES = re.compile(r"^/(api/|static/|logout|healthz|webhooks/)|/attachments/\d+|/download|\.(json|csv|txt)$")
 
@@ -70,3 +70,16 @@ def test_the_pages_before_sign_in_pass_axe_and_fit_a_phone(phone):
             phone.locator(".opblock").first.wait_for(timeout=30_000)
         problems = accessibility_violations(phone) + overflow(phone)
         assert not problems, f"{path}:\n" + "\n".join(problems)
+
+
+def test_the_login_page_with_single_sign_on_passes_axe_and_fits_a_phone(phone, app, monkeypatch):
+    # Drawing the button asks nothing of the provider: its settings are enough.
+    settings = {"OIDC_DISCOVERY_URL": "https://id.vendor.example/.well-known/openid-configuration",
+                "OIDC_CLIENT_ID": "gtac-triage", "OIDC_CLIENT_SECRET": "secret",
+                "OIDC_DISPLAY_NAME": "Extreme Networks Corporate Identity"}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    phone.goto("/login")
+    phone.get_by_role("link", name="Sign in with Extreme Networks Corporate Identity").wait_for()
+    problems = accessibility_violations(phone) + overflow(phone)
+    assert not problems, "/login with single sign-on:\n" + "\n".join(problems)

@@ -1,0 +1,45 @@
+"""Everything one case page shows, read in one transaction.
+
+The page shows the case, its thread, the checklist, triage's suggestions and the
+files. Read through each feature's own use case, that was five transactions, five
+visibility checks, two checklist evaluations and four readings of triage's
+findings; here the case is read and checked once and each part is built from it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import access
+from app.accounts.models import User
+from app.attachments.models import Attachment
+from app.attachments.services import case_attachments
+from app.cases.services import CasePage, page_of
+from app.checklists import services as checklists
+from app.checklists.services import ChecklistView
+from app.triage.resolution import ResolutionPanel, panel_of
+from app.triage.services import suggestions
+from app.uow import unit_of_work
+
+
+@dataclass
+class CaseOverview:
+    page: CasePage
+    checklist: ChecklistView | None
+    resolution: ResolutionPanel | None
+    attachments: list[Attachment]
+
+
+def case_overview(actor: User, case_id: int) -> CaseOverview:
+    with unit_of_work():
+        case = access.get_case(actor, case_id)
+        reads_checklist, reads_triage = access.allowed(actor, "checklist.read"), access.allowed(actor, "triage.read")
+        # Ranked once, for the checklist's ruling item and for the triage panel.
+        ranked = suggestions(case) if reads_checklist or reads_triage else []
+        checklist = (checklists.checklist_of(case, [s.code for s in ranked if s.finding])
+                     if reads_checklist else None)
+        return CaseOverview(
+            page=(page_of(actor, case, checklist.evaluation, checklist.responses) if checklist
+                  else page_of(actor, case)),
+            checklist=checklist,
+            resolution=panel_of(actor, case, ranked) if reads_triage else None,
+            attachments=case_attachments(actor, case.id))

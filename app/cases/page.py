@@ -1,0 +1,91 @@
+"""The case page, drawn here for every feature whose form sits on it.
+
+The checklist, escalation and triage forms answer a refused submission with the
+case page and the refusal next to the form; they draw it through render_case.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, flash, render_template
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from app import access
+from app.attachments.forms import ATTACHMENT_KINDS
+from app.cases.overview import CaseOverview, case_overview
+from app.cases.models import CaseStatus, Severity
+from app.checklists.schemas import checklist_document
+from app.triage.resolution import ResolutionPanel
+
+# The meaning of each severity, as SPEC §6 states it, so that people pick the right one.
+SEVERITY_CHOICES = [
+    SelectChoice(Severity.S1.value, "S1 · network down, critical business impact"),
+    SelectChoice(Severity.S2.value, "S2 · degraded, a major function impaired"),
+    SelectChoice(Severity.S3.value, "S3 · minor impact"),
+    SelectChoice(Severity.S4.value, "S4 · question, documentation or feature request"),
+]
+class MessageForm(FlaskForm):
+    channel = HiddenField(validators=[DataRequired()])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
+
+
+def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None = None,
+                post_error: str | None = None, **feedback):
+    """The case page, answered with `status`.
+
+    `feedback` puts a refusal next to the form that caused it, and the template
+    fills that form again from request.form: item_error {"code", "message"} for a
+    checklist item, refusal (the reasons an escalation was refused),
+    escalation_error, upload_error.
+    """
+    overview = case_overview(current_user, case_id)
+    page = overview.page
+    threads = []
+    for channel in access.readable_channels(current_user):
+        form = None
+        if channel in page.writable_channels:
+            bound = posted is not None and posted.channel.data == channel.value
+            form = posted if bound else MessageForm(formdata=None, channel=channel.value)
+        threads.append({
+            "channel": channel,
+            "messages": [m for m in page.messages if m.channel is channel],
+            "form": form,
+            "error": post_error if posted is not None and posted.channel.data == channel.value else None,
+        })
+    if post_error and not any(thread["error"] for thread in threads):
+        flash(post_error, "error")  # a channel the page does not show: say it at the top
+    case = page.detail
+    is_open = case.status is CaseStatus.OPEN
+    checklist = _checklist_section(overview, is_open) if overview.checklist else None
+    return render_template(
+        "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
+        audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
+        resolution=overview.resolution, attachments=overview.attachments,
+        attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
+        max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        # Generated with the page, so that a double submit of this form answers with the same SR.
+        escalation_key=(secrets.token_urlsafe(24) if is_open and access.allowed(current_user, "case.escalate")
+                        else None),
+        **feedback), status
+
+
+def _checklist_section(overview: CaseOverview, is_open: bool) -> dict:
+    view = overview.checklist
+    document = checklist_document(view.evaluation, view.responses, view.suggestions)
+    editable = is_open and access.allowed(current_user, "checklist.respond")
+    required = [item for item in document["items"] if item["required"]]
+    document.update(
+        editable=editable, required=len(required), met=sum(1 for item in required if item["met"]),
+        # What the engineer needs to rule on each suggested known anomaly: its title and fix.
+        anomalies=_suggested_anomalies(overview.resolution) if editable and view.suggestions else {})
+    return document
+
+
+def _suggested_anomalies(panel: ResolutionPanel | None) -> dict[str, dict]:
+    entries = (panel.findings + panel.weaker) if panel else []
+    return {entry["anomaly"].code: {"title": entry["anomaly"].title, "first_fix": entry["suggestion"].first_fix}
+            for entry in entries}

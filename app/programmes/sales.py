@@ -1,0 +1,198 @@
+"""Partners' bookings from the vendor's systems, as CSV.
+
+Format: UTF-8, a header row `partner,invoice_reference,date,product_family,amount,currency`,
+then one booking a line: the partner's organisation name, the invoice reference (the
+booking's identity), an ISO date, the product family, the amount as a decimal string in
+major units ("1234.50") and the ISO 4217 currency. The amount becomes minor units exactly,
+by the currency's exponent; more decimals than the currency has is a bad line.
+
+The file is read as a stream, a chunk of lines at a time, in one transaction: memory
+stays flat whatever its length. A line whose invoice reference is known with the same
+booking changes nothing (importing a file twice: 0 changes); with another booking it is
+a bad line. Every bad line is reported as `file:line: reason`. When any line is bad,
+nothing is written unless bad lines are to be skipped; a dry run writes nothing at all.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import IO, Iterable
+
+import sqlalchemy as sa
+
+from app import access
+from app.accounts.models import Organisation, OrgKind, User
+from app.audit.services import record
+from app.payments.money import MAX_AMOUNT, exponent, is_currency
+from app.programmes.models import ProgrammePeriod, RebateProgramme, Sale
+from app.uow import unit_of_work
+
+COLUMNS = ["partner", "invoice_reference", "date", "product_family", "amount", "currency"]
+CHUNK = 2000
+MOST_REPORTED = 1000  # bad lines listed in full; the count covers all of them
+DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
+
+
+class Rollback(Exception):
+    """Leaves the import's unit of work without writing (a dry run, or bad lines not skipped)."""
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    lines: int = 0
+    created: int = 0
+    unchanged: int = 0
+    bad_count: int = 0
+    bad: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    written: bool = False
+
+    def refuse(self, line: int, reason: str) -> None:
+        self.bad_count += 1
+        if len(self.bad) < MOST_REPORTED:
+            self.bad.append(f"{self.filename}:{line}: {reason}")
+
+
+def minor_units(text: str, currency: str) -> int:
+    """'1234.5' USD -> 123450, exactly; ValueError with the reason otherwise."""
+    text = text.strip()
+    if text.startswith("-"):
+        raise ValueError(f"negative amount {text!r}")
+    if not DECIMAL.match(text):
+        raise ValueError(f"amount {text!r} is not a decimal number")
+    digits = exponent(currency)
+    value = Decimal(text) * 10**digits
+    if value != value.to_integral_value():
+        raise ValueError(f"amount {text!r} has more than {digits} decimals for {currency}")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"amount {text!r} is too large")
+    return int(value)
+
+
+class _Context:
+    """What checking a line needs, loaded once: partners by name, periods and their currencies."""
+
+    def __init__(self, session):
+        self.partners = dict(session.execute(sa.select(Organisation.name, Organisation.id)
+                                             .where(Organisation.kind == OrgKind.PARTNER)).all())
+        self.periods = list(session.execute(sa.select(ProgrammePeriod.starts_on, ProgrammePeriod.ends_on,
+                                                      RebateProgramme.currency)
+                                            .join(RebateProgramme)).all())
+
+    def check(self, row: list[str]) -> tuple[dict, None] | tuple[None, str]:
+        if len(row) != len(COLUMNS):
+            return None, f"{len(row)} fields, expected {len(COLUMNS)}"
+        name, reference, day, family, amount, currency = (value.strip() for value in row)
+        partner_id = self.partners.get(name)
+        if partner_id is None:
+            return None, f"unknown partner {name!r}"
+        if not reference or len(reference) > 64:
+            return None, "the invoice reference is empty or longer than 64 characters"
+        if not family or len(family) > 32:
+            return None, "the product family is empty or longer than 32 characters"
+        if not is_currency(currency):
+            return None, f"unknown currency {currency!r}"
+        try:
+            sold_on = date.fromisoformat(day)
+        except ValueError:
+            return None, f"date {day!r} is not a date (YYYY-MM-DD)"
+        covering = {c for start, end, c in self.periods if start <= sold_on <= end}
+        if not covering:
+            return None, f"date {day} is outside every programme period"
+        if currency not in covering:
+            return None, f"no programme period on {day} counts sales in {currency}"
+        try:
+            minor = minor_units(amount, currency)
+        except ValueError as exc:
+            return None, str(exc)
+        return {"partner_id": partner_id, "invoice_reference": reference, "sold_on": sold_on,
+                "product_family": family, "amount": minor, "currency": currency}, None
+
+
+def _same(sale: Sale, booking: dict) -> bool:
+    return all(getattr(sale, key) == value for key, value in booking.items())
+
+
+def import_sales(actor: User | None, lines: Iterable[str], filename: str, *, dry_run: bool = False,
+                 skip_bad: bool = False) -> ImportReport:
+    """Import a bookings CSV (an iterable of text lines, e.g. an open file); see the module doc.
+
+    actor is None for the operator's command line; a person must be allowed `sales.import`.
+    """
+    if actor is not None:
+        access.require(actor, "sales.import")
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    try:
+        with unit_of_work() as uow:
+            _run(uow, report, lines, skip_bad)
+            if dry_run or (report.bad_count and not skip_bad):
+                raise Rollback
+            record(actor, "sales_import", filename[:64], "sales.imported",
+                   after={"lines": report.lines, "created": report.created, "unchanged": report.unchanged,
+                          "skipped": report.bad_count})
+            report.written = True
+    except Rollback:
+        pass
+    return report
+
+
+def _run(uow, report: ImportReport, lines: Iterable[str], skip_bad: bool) -> None:
+    context = _Context(uow.session)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lstrip("\ufeff") for h in header] != COLUMNS:
+            report.refuse(1, "the header must be " + ",".join(COLUMNS))
+            return
+        chunk: list[tuple[int, dict]] = []
+        for row in reader:
+            if not any(value.strip() for value in row):
+                continue
+            report.lines += 1
+            booking, reason = context.check(row)
+            if reason:
+                report.refuse(reader.line_num, reason)
+            else:
+                chunk.append((reader.line_num, booking))
+            if len(chunk) >= CHUNK:
+                _write(uow.session, report, chunk)
+                chunk = []
+        _write(uow.session, report, chunk)
+    except UnicodeDecodeError:
+        report.refuse(reader.line_num + 1, "not UTF-8 text")
+    except csv.Error as exc:
+        report.refuse(reader.line_num, f"not CSV ({exc})")
+
+
+def _write(session, report: ImportReport, chunk: list[tuple[int, dict]]) -> None:
+    """Insert a chunk's new bookings; a known reference must carry the same booking."""
+    if not chunk:
+        return
+    known = {sale.invoice_reference: sale for sale in session.scalars(
+        sa.select(Sale).where(Sale.invoice_reference.in_({b["invoice_reference"] for _, b in chunk})))}
+    new = []
+    for line, booking in chunk:
+        sale = known.get(booking["invoice_reference"])
+        if sale is None:
+            sale = Sale(**booking)
+            known[sale.invoice_reference] = sale
+            new.append(sale)
+            report.created += 1
+        elif _same(sale, booking):
+            report.unchanged += 1
+        else:
+            report.refuse(line, f"invoice {booking['invoice_reference']} is known with another booking")
+    session.add_all(new)
+    session.flush()
+    for sale in known.values():  # written: the identity map need not keep them (flat memory)
+        session.expunge(sale)
+
+
+def text_lines(stream: IO[bytes]) -> Iterable[str]:
+    """A binary upload as UTF-8 text lines (a byte-order mark is allowed)."""
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")

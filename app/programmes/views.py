@@ -1,0 +1,265 @@
+"""Rebate programme pages: the programmes team's desk and the partner's rebate portal."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+
+from app import access
+from app.accounts.models import Organisation
+from app.errors import DomainError
+from app.extensions import db
+from app.files.uploads import release_uploads
+from app.payments.money import PERIOD
+from app.programmes import attainment, closing, sales, services, targets
+from app.programmes.chart import attainment_chart
+from app.programmes.models import RebateProgramme
+
+blp = Blueprint("programmes_web", __name__, template_folder="templates")
+
+
+class ProgrammeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    baseline = StringField("Baseline target per partner and quarter", validators=[DataRequired(), Length(max=20)])
+
+
+class PeriodForm(FlaskForm):
+    label = StringField("Quarter", validators=[DataRequired(), Regexp(PERIOD, message="Like 2026-Q4.")])
+    starts_on = DateField("First day", validators=[InputRequired()])
+    ends_on = DateField("Last day", validators=[InputRequired()])
+
+
+class TargetForm(FlaskForm):
+    partner_id = SelectField("Partner", coerce=int, validate_choice=False, validators=[InputRequired()])
+    amount = StringField("Target", validators=[DataRequired(), Length(max=20)])
+    effective_from = DateField("From", validators=[InputRequired()])
+
+
+class AlleviationForm(FlaskForm):
+    effective_from = DateField("From", validators=[InputRequired()])
+    percent = StringField("Lower targets by (%)", validators=[DataRequired(), Length(max=8)])
+    tier = SelectField("Partner tier", choices=[("", "All tiers"), ("PW", "PW"), ("PWP", "PWP")])
+    region = StringField("Region (empty: all)", validators=[Length(max=16)])
+    reason = TextAreaField("Reason the partners read", validators=[Length(max=2000)])
+
+
+class SalesForm(FlaskForm):
+    bookings = FileField("Bookings (CSV)", validators=[FileRequired()])
+    dry_run = BooleanField("Dry run: check only, write nothing")
+    skip_bad = BooleanField("Import the good lines even if some are bad")
+
+
+def _minor(text: str, currency: str) -> int:
+    return sales.minor_units(text.replace(",", ""), currency)
+
+
+def _bp(percent: str) -> int:
+    try:
+        value = Decimal(percent.strip().rstrip("%")) * 100
+    except InvalidOperation:
+        raise ValueError("A percentage such as 15 or 12.5.") from None
+    if value != value.to_integral_value():
+        raise ValueError("At most two decimals.")
+    return int(value)
+
+
+def _fail(exc: DomainError, form=None) -> None:
+    for name, messages in (exc.details or {}).get("fields", {}).items():
+        if form is not None and name in form:
+            form[name].errors = list(messages)
+    flash(exc.message, "error")
+
+
+@blp.route("/programmes", methods=["GET", "POST"])
+@login_required
+def index():
+    if not access.allowed(current_user, "programme.manage"):
+        return redirect(url_for("programmes_web.portal"))
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        currency = form.currency.data.strip().upper()
+        try:
+            programme = services.create_programme(current_user, form.name.data, currency,
+                                                  _minor(form.baseline.data, currency))
+        except ValueError as exc:
+            form.baseline.errors = [str(exc)]
+        except DomainError as exc:
+            _fail(exc, form)
+        else:
+            flash(f"Programme {programme.name} created.", "info")
+            return redirect(url_for("programmes_web.detail", programme_id=programme.id), 303)
+    return render_template("programmes/index.html", programmes=services.list_programmes(current_user),
+                           form=form), 400 if form.errors else 200
+
+
+def _partner_choices():
+    return [tuple(row) for row in db.session.execute(
+        access.programme_partners(current_user).with_only_columns(Organisation.id, Organisation.name)
+        .order_by(Organisation.name))]
+
+
+@blp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
+@login_required
+def detail(programme_id: int):
+    access.require(current_user, "programme.manage")
+    programme = services.get_programme(current_user, programme_id)
+    period_form, target_form = PeriodForm(prefix="period"), TargetForm(prefix="target")
+    target_form.partner_id.choices = _partner_choices()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if request.form.get("form") == "period" and period_form.validate_on_submit():
+            try:
+                period = services.add_period(current_user, programme.id, period_form.label.data,
+                                             period_form.starts_on.data, period_form.ends_on.data)
+            except DomainError as exc:
+                _fail(exc, period_form)
+            else:
+                flash(f"Period {period.label} added.", "info")
+                return redirect(url_for("programmes_web.detail", programme_id=programme.id), 303)
+        elif request.form.get("form") == "target" and target_form.validate_on_submit():
+            try:
+                targets.set_target(current_user, programme.id, target_form.partner_id.data,
+                                   _minor(target_form.amount.data, programme.currency),
+                                   target_form.effective_from.data)
+            except ValueError as exc:
+                target_form.amount.errors = [str(exc)]
+            except DomainError as exc:
+                _fail(exc, target_form)
+            else:
+                flash("Target set.", "info")
+                return redirect(url_for("programmes_web.detail", programme_id=programme.id), 303)
+    programme = services.get_programme(current_user, programme_id)
+    return render_template("programmes/detail.html", programme=programme, period_form=period_form,
+                           target_form=target_form), status
+
+
+@blp.route("/programmes/<int:programme_id>/alleviation", methods=["GET", "POST"])
+@login_required
+def alleviation(programme_id: int):
+    """Lower targets: the first post previews every partner affected, the second applies what was shown."""
+    access.require(current_user, "programme.manage")
+    programme = services.get_programme(current_user, programme_id)
+    form, preview = AlleviationForm(), None
+    if form.validate_on_submit():
+        try:
+            cut = dict(effective_from=form.effective_from.data, reduction_bp=_bp(form.percent.data),
+                       tier=form.tier.data or None, region=(form.region.data or "").strip() or None)
+            if request.form.get("action") == "apply":
+                _done, applied = targets.apply_alleviation(current_user, programme.id, reason=form.reason.data or "",
+                                                           preview_digest=request.form.get("digest"), **cut)
+                flash(f"Targets lowered for {len(applied.rows)} partner(s) from {cut['effective_from']}; "
+                      "the partners are told by e-mail.", "info")
+                return redirect(url_for("programmes_web.period", programme_id=programme.id,
+                                        period_id=applied.period.id), 303)
+            preview = targets.preview_alleviation(current_user, programme.id, **cut)
+        except ValueError as exc:
+            form.percent.errors = [str(exc)]
+        except DomainError as exc:
+            _fail(exc, form)
+            preview = None
+    status = 400 if request.method == "POST" and preview is None else 200
+    return render_template("programmes/alleviation.html", programme=programme, form=form, preview=preview), status
+
+
+@blp.route("/programmes/sales", methods=["GET", "POST"])
+@login_required
+def import_sales():
+    access.require(current_user, "sales.import")
+    form, report = SalesForm(), None
+    try:
+        if form.validate_on_submit():
+            upload = form.bookings.data
+            upload.stream.seek(0)
+            report = sales.import_sales(current_user, sales.text_lines(upload.stream), upload.filename,
+                                        dry_run=form.dry_run.data, skip_bad=form.skip_bad.data)
+    finally:
+        release_uploads()
+    status = 400 if (request.method == "POST" and (report is None or (report.bad_count and not report.written
+                                                                        and not report.dry_run))) else 200
+    return render_template("programmes/sales.html", form=form, report=report), status
+
+
+@blp.get("/programmes/<int:programme_id>/periods/<int:period_id>")
+@login_required
+def period(programme_id: int, period_id: int):
+    access.require(current_user, "programme.manage")
+    programme = services.get_programme(current_user, programme_id)
+    period_row, rows = attainment.list_attainment(current_user, programme_id, period_id)
+    _p, settlements = closing.list_settlements(current_user, programme_id, period_id)
+    return render_template("programmes/period.html", programme=programme, period=period_row, rows=rows,
+                           settlements=settlements, form=FlaskForm())
+
+
+@blp.post("/programmes/<int:programme_id>/periods/<int:period_id>/close")
+@login_required
+def close(programme_id: int, period_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        period_row, settlements, closed_now = closing.close_period(current_user, programme_id, period_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        claims = sum(1 for s in settlements if s.claim_id)
+        flash(f"{period_row.label} closed: {claims} rebate claim(s) wait for approval." if closed_now
+              else f"{period_row.label} was closed already; no claim was created again.", "info")
+    return redirect(url_for("programmes_web.period", programme_id=programme_id, period_id=period_id), 303)
+
+
+@blp.post("/programmes/<int:programme_id>/periods/<int:period_id>/approve")
+@login_required
+def approve(programme_id: int, period_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        approved = closing.approve_period(current_user, programme_id, period_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{len(approved)} rebate claim(s) approved; their payouts have started.", "info")
+    return redirect(url_for("programmes_web.period", programme_id=programme_id, period_id=period_id), 303)
+
+
+@blp.get("/rebates")
+@login_required
+def portal():
+    """The partner's rebate portal: its sales against target in the current quarter, with a chart."""
+    access.require(current_user, "attainment.read")
+    partner_id = access.own_partner(current_user)
+    if partner_id is None:
+        return redirect(url_for("programmes_web.index"))
+    return _portal(partner_id, request.args.get("programme", type=int), request.args.get("period", type=int))
+
+
+@blp.get("/programmes/<int:programme_id>/periods/<int:period_id>/partners/<int:partner_id>")
+@login_required
+def partner_portal(programme_id: int, period_id: int, partner_id: int):
+    """A partner's portal as the programmes team (or the partner itself) sees it."""
+    return _portal(partner_id, programme_id, period_id)
+
+
+def _portal(partner_id: int, programme_id: int | None, period_id: int | None):
+    access.require(current_user, "attainment.read")
+    partner = access.get_programme_partner(current_user, partner_id)
+    programmes: list[RebateProgramme] = services.list_programmes(current_user)
+    programme = next((p for p in programmes if p.id == programme_id), programmes[0] if programmes else None)
+    if programme is None:
+        return render_template("programmes/portal.html", partner=partner, programme=None, programmes=[])
+    chosen = next((p for p in programme.periods if p.id == period_id), None) or services.current_period(programme)
+    if chosen is None:
+        return render_template("programmes/portal.html", partner=partner, programme=programme, programmes=programmes)
+    period_row, found = attainment.partner_attainment(current_user, programme.id, chosen.id, partner.id)
+    _p, history = targets.partner_targets(current_user, programme.id, chosen.id)
+    history = next((row["history"] for row in history if row["partner"]["id"] == partner.id), [])
+    return render_template("programmes/portal.html", partner=partner, programme=programme, programmes=programmes,
+                           period=period_row, found=found, history=history, tiers=programme.tiers,
+                           chart=attainment_chart(found, programme.tiers, period_row.label),
+                           today=date.today())
