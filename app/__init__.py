@@ -74,6 +74,11 @@ from app.srs import setup as srs_setup
 from app.srs import views as srs_views
 from app.uow import LIVE_BROKER
 from app.webhooks import api as webhooks_api
+from app.contracts import api as contracts_api
+from app.contracts import views as contracts_views
+from app.imports import api as imports_api
+from app.imports import views as imports_views
+from app.imports.services import HANDLERS as IMPORT_HANDLERS
 from app.webhooks.services import HANDLERS as WEBHOOK_HANDLERS
 from app.triage import views as triage_views
 
@@ -81,7 +86,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
-                  sr_attachments_api.blp, administration_api.blp, users_api.blp, programmes_api.blp)
+                  sr_attachments_api.blp, administration_api.blp, users_api.blp, programmes_api.blp,
+                  contracts_api.blp, imports_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
                     "programmes.import_sales", "programmes_web.import_sales",
@@ -151,6 +157,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(payments_webhooks.blp)
     app.register_blueprint(srs_views.blp)
     app.register_blueprint(triage_views.blp)
+    app.register_blueprint(contracts_views.blp)
+    app.register_blueprint(imports_views.blp)
     app.register_blueprint(programmes_views.blp)
 
     app.before_request(_limit_body_size)
@@ -166,7 +174,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
                                          **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS,
-                                         **PROGRAMME_HANDLERS}
+                                         **PROGRAMME_HANDLERS, **IMPORT_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     if app.config["SCHEDULER_IN_PROCESS"]:

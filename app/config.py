@@ -122,6 +122,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         # Largest JSON or form body; uploads have their own limit.
         "MAX_BODY_BYTES": _int(env, "MAX_BODY_BYTES", 1024 * 1024),
         "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 2 * 1024**3),
+        # Largest contracts or certifications file an upload may bring (100,000 contract lines are ~10 MB).
+        "IMPORT_MAX_BYTES": _int(env, "IMPORT_MAX_BYTES", 100 * 1024**2),
         "CHECKLISTS_DIR": env.get("CHECKLISTS_DIR") or str(project / "checklists"),
         "ROUTING_FILE": env.get("ROUTING_FILE") or str(project / "app" / "escalation" / "routing.yaml"),
         "SLA_FILE": env.get("SLA_FILE") or str(project / "app" / "srs" / "sla.yaml"),

@@ -140,6 +140,8 @@ class Certification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     product_family: Mapped[str] = mapped_column(sa.String(32))
+    # As the training system records it; unknown for certifications entered before imports existed.
+    certified_on: Mapped[date | None] = mapped_column(sa.Date)
     expires_on: Mapped[date] = mapped_column(sa.Date)
 
     user: Mapped[User] = relationship(back_populates="certifications")

@@ -6,7 +6,8 @@ manager, programs, vendor_admin), nobody, a token never issued and a revoked tok
 a second customer of Northwind, shows that a customer's scope is its own
 organisation and not its partner's.
 
-The user-administration tables add the vendor's admin as a caller.
+The user-administration tables add the vendor's admin as a caller; service contracts and imports are
+the vendor admin's alone.
 
 Rules: another tenant's object is 404, never 403; a visible object the role
 may not act on is 403; GTAC sees only escalated cases and only the gtac
@@ -16,11 +17,14 @@ is closed (422) until escalation; the administration (/admin) is the vendor admi
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Organisation, Role, User
 from app.clock import now
+from app.contracts.models import ServiceContract
 from app.extensions import db
 from tests.administration.helpers import org_id, product_id
 from tests.api.conftest import assert_error, check_each
@@ -883,3 +887,74 @@ def test_programme_endpoint(app, client, callers, row_counts, endpoint):
             assert [p["name"] for p in body] == ["Growth Rebate"]
 
     check_every_cell([(caller, endpoint, row[column]) for caller, row in PROGRAMME_MATRIX.items()], check)
+
+
+
+
+# --- Service contracts and bulk imports: the vendor admin's alone ----------------------------
+#
+# Contracts are the vendor's records, not a tenant's: every role but vendor_admin is refused by
+# role (403), for a contract of Northwind's customer (Acme) as for one of Contoso's (Fabrikam).
+RECORDS_COLUMNS = ("GET contracts", "POST contracts", "GET acme", "GET fabrikam", "PATCH acme", "PATCH fabrikam",
+                   "POST serial acme", "POST serial fabrikam", "DELETE serial acme", "DELETE serial fabrikam",
+                   "POST import contracts", "POST import certifications")
+RECORDS_ADMIN = (200, 201, 200, 200, 200, 200, 201, 201, 204, 204, 200, 200)
+RECORDS = {
+    **{caller: (403,) * len(RECORDS_COLUMNS) for caller in ROLE},
+    "vendor_admin": RECORDS_ADMIN,
+    **{caller: (401,) * len(RECORDS_COLUMNS) for caller in NO_CREDENTIALS},
+}
+CONTRACT_OF = {"acme": "PWP-ACME-2026", "fabrikam": "PW-FAB-2026"}
+SERIAL_OF = {"acme": "ACME-0010", "fabrikam": "FAB-0005"}
+EXAMPLES = Path(__file__).resolve().parents[2] / "app" / "imports" / "examples"
+
+
+def test_the_records_table_has_a_row_for_every_caller():
+    assert set(RECORDS) == {*ROLE, *NO_CREDENTIALS}
+
+
+@pytest.mark.parametrize("endpoint", RECORDS_COLUMNS)
+def test_contracts_and_imports_endpoint(app, client, callers, row_counts, endpoint):
+    column = RECORDS_COLUMNS.index(endpoint)
+    headers = callers
+    with app.app_context():
+        contracts = {number: (contract_id, customer_id) for number, contract_id, customer_id in db.session.execute(
+            sa.select(ServiceContract.number, ServiceContract.id, ServiceContract.customer_id))}
+        db.session.remove()
+
+    def check(caller, _endpoint, status):
+        before = row_counts()
+        answer = _call_records(client, headers[caller], contracts, endpoint, caller)
+        if status >= 400:
+            assert_refused(answer, status, unauthenticated_code(caller) if status == 401 else "role_not_allowed")
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+
+    check_every_cell([(caller, endpoint, row[column]) for caller, row in RECORDS.items()], check)
+
+
+def _call_records(client, headers, contracts, endpoint, caller):
+    verb, _, target = endpoint.partition(" ")
+    tenant = target.rpartition(" ")[2]
+    contract_id, customer_id = contracts[CONTRACT_OF.get(tenant, "PWP-ACME-2026")]
+    url = f"/api/v1/contracts/{contract_id}"
+    if endpoint == "GET contracts":
+        return client.get("/api/v1/contracts", headers=headers)
+    if endpoint == "POST contracts":
+        return client.post("/api/v1/contracts", headers=headers, json={
+            "number": f"PW-{caller}", "level": "PW", "customer_id": customer_id,
+            "starts_on": "2027-01-01", "ends_on": "2027-12-31"})
+    if target.startswith("import"):
+        kind = target.split()[1]
+        return client.post(f"/api/v1/imports/{kind}", headers=headers, content_type="multipart/form-data",
+                           data={"file": ((EXAMPLES / f"{kind}.csv").open("rb"), f"{kind}.csv")})
+    if verb == "GET":
+        return client.get(url, headers=headers)
+    if verb == "PATCH":
+        return client.patch(url, headers=headers, json={"ends_on": "2031-06-30"})
+    if verb == "POST":
+        return client.post(f"{url}/serials", headers=headers,
+                           json={"serial_number": f"NEW-{tenant}", "product_model": "X465-48T"})
+    return client.delete(f"{url}/serials/{SERIAL_OF[tenant]}", headers=headers)
+

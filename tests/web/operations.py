@@ -113,4 +113,12 @@ PAGES: dict[str, str] = {
     "PATCH /api/v1/admin/products/{product_id}": "admin_web.update_product",
     "GET /api/v1/admin/certifications": "admin_web.certifications_page",
     "POST /api/v1/admin/certifications/extensions": "admin_web.extend_certifications",
+    # Service contracts and bulk imports (vendor admin).
+    "GET /api/v1/contracts": "contracts_web.contracts",
+    "POST /api/v1/contracts": "contracts_web.create",
+    "GET /api/v1/contracts/{contract_id}": "contracts_web.contract",
+    "PATCH /api/v1/contracts/{contract_id}": "contracts_web.change",
+    "POST /api/v1/contracts/{contract_id}/serials": "contracts_web.add_serial",
+    "DELETE /api/v1/contracts/{contract_id}/serials/{serial_number}": "contracts_web.remove_serial",
+    "POST /api/v1/imports/{kind}": "imports_web.upload",
 }

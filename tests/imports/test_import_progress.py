@@ -1,0 +1,31 @@
+"""An import being applied tells its page how far it has come, beside its own long transaction."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.imports import services
+from app.imports.models import ImportRun, ImportStatus
+from app.imports.runner import Report
+from app.uow import unit_of_work
+
+
+def test_progress_is_written_while_the_import_transaction_is_open(app, demo):
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite has one writer at a time: the progress is shown at the end there")
+        user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'vendor_admin'"))
+        with unit_of_work() as uow:
+            run = ImportRun(kind="contracts", filename="erp.csv", size=1000, status=ImportStatus.RUNNING,
+                            processed_bytes=0, created_by_id=user_id)
+            uow.session.add(run)
+        write = services._progress_writer(run.id)
+        with unit_of_work() as uow:  # the import's transaction, still open while the progress is written
+            uow.session.execute(sa.text("SELECT 1"))
+            write(600, Report("contracts", "erp.csv", False, False, added=12))
+            with db.engine.connect() as other:
+                seen = other.execute(sa.select(ImportRun.processed_bytes, ImportRun.added)
+                                     .where(ImportRun.id == run.id)).one()
+        assert tuple(seen) == (600, 12)
+        db.session.remove()
