@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     loadgen.require_wrk()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     output = args.output or RESULTS / f"users_list-{started:%Y-%m-%d}.json"
     tracked = provenance.start(REPO, [dataset.database_name(args.database_url)], args.revision)
     app_dir = machine.export_revision(REPO, args.revision) if args.revision else REPO
@@ -253,7 +253,7 @@ def run(args, app_dir: Path, started: datetime, output: Path, tracked: provenanc
         "results": results,
         "verdicts": verdicts,
         **tracked.finish(),
-        "elapsed_s": round((datetime.now(timezone.utc) - started).total_seconds()),
+        "elapsed_s": round((datetime.now(UTC) - started).total_seconds()),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
