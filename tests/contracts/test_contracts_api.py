@@ -76,7 +76,7 @@ def test_a_serial_of_another_customers_active_contract_is_refused(client, vendor
                          json={"serial_number": "FAB-0001", "product_model": "VSP4900-48P"})
     assert answer.status_code == 422
     assert answer.get_json()["error"] == {
-        "code": "serial_on_two_customers", "details": {"serial_number": "FAB-0001"},
+        "request_id": answer.headers["X-Request-ID"], "code": "serial_on_two_customers", "details": {"serial_number": "FAB-0001"},
         "message": "Serial FAB-0001 is already on contract PW-FAB-2026 of another customer for overlapping "
                    "dates (2026-01-01 to 2030-12-31)."}
     assert rows() == before
