@@ -9,19 +9,11 @@ import sqlalchemy as sa
 from app.cases.models import Case
 from app.cases.schemas import CaseSummarySchema
 from app.extensions import db
+from tests.listing import every_item
 
 
 def walk(client, headers, query: str = "", limit: int = 2) -> list[dict]:
-    """Every item of a listing, following its cursors a small page at a time."""
-    items, cursor = [], None
-    while True:
-        answer = client.get(f"/api/v1/cases?limit={limit}&{query}" + (f"&cursor={cursor}" if cursor else ""),
-                            headers=headers)
-        assert answer.status_code == 200, answer.json
-        items += answer.json["items"]
-        cursor = answer.json["next_cursor"]
-        if cursor is None:
-            return items
+    return every_item(client, headers, "/api/v1/cases", query, limit)
 
 
 def test_list_items_are_the_case_summary_of_each_case(app, client, tokens, case_book):

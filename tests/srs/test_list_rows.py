@@ -10,21 +10,13 @@ import sqlalchemy as sa
 from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.srs.schemas import SRSummarySchema
+from tests.listing import every_item
 from tests.srs.helpers import make_sr, move
 from tests.web.helpers import sign_in, text
 
 
 def walk(client, headers, query: str, limit: int = 1) -> list[dict]:
-    """Every item of a listing, following its cursors one small page at a time."""
-    items, cursor = [], None
-    while True:
-        answer = client.get(f"/api/v1/srs?{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else ""),
-                            headers=headers)
-        assert answer.status_code == 200, answer.json
-        items += answer.json["items"]
-        cursor = answer.json["next_cursor"]
-        if cursor is None:
-            return items
+    return every_item(client, headers, "/api/v1/srs", query, limit)
 
 
 def desk(app, client, tokens, clock) -> dict[str, str]:
