@@ -247,6 +247,11 @@ def _payments(env: dict, instance: Path, production: bool, secret_key: str) -> d
 _VENDOR_ROLES = ("gtac_engineer", "gtac_manager", "programs", "vendor_admin")
 
 
+# What the identity provider's client is built from (app/accounts/identity_provider.py): the first
+# three must all be set for single sign-on to be offered.
+OIDC_CLIENT_SETTINGS = ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_TIMEOUT_SECONDS")
+
+
 def _single_sign_on(env: dict) -> dict:
     """OpenID Connect sign-in beside passwords (app/accounts/identity_provider.py): off unless the
     provider's address, a client id and its secret are all set."""

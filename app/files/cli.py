@@ -8,7 +8,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.files import moving
-from app.files.s3 import from_config
 from app.files.storage import LocalStorage
 
 attachments_cli = AppGroup("attachments", help="Where attachment files are kept.")
@@ -28,7 +27,9 @@ def migrate_command(target: str, delete_local: bool, verbose: bool) -> None:
     if not config["S3_BUCKET"]:
         raise click.ClickException("S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS) must be set")
     source = LocalStorage(config["ATTACHMENTS_DIR"])
-    bucket = from_config(config)
+    from app.files import s3  # boto3 only for the command that needs it (see app/files/settings.py)
+
+    bucket = s3.from_config(config)
 
     def progress(key: str, outcome: str) -> None:
         if verbose:

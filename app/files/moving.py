@@ -12,13 +12,15 @@ talks to the bucket: the features read their rows in short units of work.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from app.files.s3 import S3Storage
 from app.files.storage import LocalStorage
 from app.uow import unit_of_work
+
+if TYPE_CHECKING:
+    from app.files.s3 import S3Storage
 
 BATCH = 500
 

@@ -19,20 +19,27 @@ from pathlib import Path
 
 import Stemmer
 import yaml
-from bm25s.stopwords import STOPWORDS_EN
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary.yaml")
 _RAW_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.\-/][A-Za-z0-9_]+)*")
 _SEPARATORS = re.compile(r"[._\-/]+")
 # snmpMaster -> snmp|Master, MTUMismatch -> MTU|Mismatch, but VLANs stays whole.
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
-_STOP = frozenset(STOPWORDS_EN) | {
+_OWN_STOPWORDS = {
     "about", "after", "again", "all", "also", "any", "back", "been", "before", "can", "come", "comes", "could",
     "did", "do", "does", "each", "every", "from", "get", "got", "had", "has", "have", "how", "its", "just",
     "like", "more", "new", "now", "once", "only", "other", "our", "over", "please", "same", "say", "says", "see",
     "seen", "seem", "seems", "since", "so", "some", "still", "than", "them", "those", "too", "us", "very",
     "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "would", "you", "your"}
 MAX_DIGITS = 4  # longer numbers are counters, addresses and timestamps, not meaning
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    # bm25s's English list, loaded with the first text read rather than in every process.
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | _OWN_STOPWORDS
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +99,7 @@ def not_a_fault(text: str) -> float:
 def _word_stems(text: str) -> list[tuple[str, str]]:
     """(stem, surface word) for each word, identifiers expanded into their parts."""
     out: list[tuple[str, str]] = []
+    stop = _stopwords()
     for match in _RAW_TOKEN.finditer(text):
         raw = match.group()
         lowered = raw.lower()
@@ -101,7 +109,7 @@ def _word_stems(text: str) -> list[tuple[str, str]]:
             out.append((lowered, raw))
         for part in parts if compound else [raw]:
             word = part.lower()
-            if word in _STOP or len(word) < 2:
+            if word in stop or len(word) < 2:
                 continue
             if word.isdigit() and len(word) > MAX_DIGITS:
                 continue

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 
@@ -60,6 +59,8 @@ def shipped() -> Calibration:
 def fit(rows: list[dict[str, float]], labels: list[int], features: tuple[str, ...], penalty: float = 1.0,
         cut: float = 0.5, trained_on: dict | None = None) -> Calibration:
     """Fit a logistic model of `labels` (1 = the right anomaly) on feature `rows`; features are standardised."""
+    import numpy as np  # fitting is offline: no process loads numpy for it
+
     x = np.array([[float(row.get(name, 0.0)) for name in features] for row in rows], dtype=float)
     y = np.array(labels, dtype=float)
     mean = x.mean(axis=0)

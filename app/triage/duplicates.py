@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import bm25s
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -69,6 +68,8 @@ def _similarities(case: Case, candidates: list[Case]) -> dict[int, float]:
     if not candidates or not query:
         return {}
     corpus = [term_list(_text(case))] + [term_list(_text(other)) for other in candidates]
+    import bm25s  # with the first comparison, not in every process
+
     retriever = bm25s.BM25()
     retriever.index(corpus, show_progress=False)
     ids = retriever.get_tokens_ids(query)

@@ -22,10 +22,8 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import bm25s
-import numpy as np
 import sqlalchemy as sa
 
 from app.triage import calibration as calibration_module
@@ -35,6 +33,10 @@ from app.triage.logscan import Findings, LineFinding, log_language
 from app.triage.models import AnomalyCatalogue, KnownAnomaly
 from app.triage.versions import (Version, VersionError, VersionRange, first_fix_after, is_affected,
                                  parse_range, parse_version)
+
+if TYPE_CHECKING:  # numpy and bm25s load with the first ranking, not in every process (~12 MB)
+    import bm25s
+    import numpy as np
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -104,6 +106,8 @@ class FamilyIndex:
 
     def affected_mask(self, version: Version) -> np.ndarray:
         """1.0 for each anomaly present in `version`, else 0.0 (cached per version)."""
+        import numpy as np
+
         with self._lock:
             mask = self._masks.get(version.key)
             if mask is not None:
@@ -122,6 +126,8 @@ class FamilyIndex:
 
     def weighted_scores(self, weights: dict[str, float]) -> np.ndarray:
         """BM25 scores of every anomaly for a query whose terms count by `weights`."""
+        import numpy as np
+
         out = np.zeros(len(self.pks), dtype=np.float32)
         if self.retriever is None:
             return out
@@ -141,6 +147,9 @@ class FamilyIndex:
 
 def build_index(revision: str, rows: list, vocab: Vocabulary | None = None) -> FamilyIndex:
     """Index anomaly rows (pk, code, title, description, signatures, affected, fixed_in)."""
+    import numpy as np
+    import bm25s
+
     corpus = [document_terms(anomaly_text(r.title, r.description, r.signatures or []), vocab) for r in rows]
     retriever = None
     doc_indptr = doc_tokens = idf = None
@@ -250,6 +259,8 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
     Anomalies that share no term with the case or its logs are left out. A
     version that cannot be parsed affects nothing.
     """
+    import numpy as np
+
     try:
         version = parse_version(version_text)
     except VersionError:
