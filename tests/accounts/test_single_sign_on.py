@@ -13,7 +13,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from app.accounts import identity_provider
+from app.accounts import provider_client
 from app.accounts.models import Organisation, Role, User, WebSession
 from app.accounts.services import deactivate_user
 from app.audit.models import AuditEvent
@@ -206,8 +206,8 @@ def provider_keeping_the_e_mail_out_of_the_id_token(app, live_server, monkeypatc
 def test_the_e_mail_is_taken_from_userinfo_when_the_id_token_has_none(
         app, demo, live_server, provider_keeping_the_e_mail_out_of_the_id_token, monkeypatch):
     asked = []
-    with_userinfo = identity_provider._with_userinfo
-    monkeypatch.setattr(identity_provider, "_with_userinfo",
+    with_userinfo = provider_client._with_userinfo
+    monkeypatch.setattr(provider_client, "_with_userinfo",
                         lambda *args: asked.append(args[2]) or with_userinfo(*args))
 
     answer = sign_in_through_provider(requests.Session(), live_server, UNVERIFIED)
