@@ -13,7 +13,6 @@ import argparse
 import base64
 import json
 import shutil
-import signal
 import sys
 import urllib.request
 from datetime import datetime, timezone
@@ -24,7 +23,7 @@ import psycopg
 from bench import cpu, dataset, loadgen, machine, probe, provenance
 from bench.cases_checks import (TARGETS, probe_after_writes, probe_requests, shared_machine_load,
                                  verdicts)
-from bench.server import Gunicorn, GunicornSettings, production_env
+from bench.server import Gunicorn, GunicornSettings, production_env, stop_cleanly_on_signals
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -144,15 +143,9 @@ def postgres_pids(database_url: str):
     return pids
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Stopped by a signal, the harness still stops gunicorn and removes its temporary folder.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    stop_cleanly_on_signals()
     loadgen.require_wrk()
     started = datetime.now(timezone.utc)
     output = args.output or RESULTS / f"cases_api-{started:%Y-%m-%d}.json"

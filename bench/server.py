@@ -35,6 +35,17 @@ def production_env(database_url: str, extra: dict[str, str] | None = None) -> di
     }
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_cleanly_on_signals() -> None:
+    """SIGTERM and SIGINT raise KeyboardInterrupt, so that the harness still stops gunicorn and
+    removes its temporary folder when it is stopped."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

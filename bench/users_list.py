@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
 import sys
 import time
 import urllib.request
@@ -27,7 +26,7 @@ import psycopg
 
 from bench import cpu, dataset, loadgen, machine, provenance
 from bench.cases_api import issue_token, log, postgres_pids
-from bench.server import Gunicorn, GunicornSettings, production_env
+from bench.server import Gunicorn, GunicornSettings, production_env, stop_cleanly_on_signals
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -168,14 +167,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    stop_cleanly_on_signals()
     loadgen.require_wrk()
     started = datetime.now(UTC)
     output = args.output or RESULTS / f"users_list-{started:%Y-%m-%d}.json"
