@@ -19,15 +19,10 @@ import boto3
 
 from app.files.s3 import MIN_PART_SIZE, S3Storage
 from app.files.storage import LocalStorage
+from tests.served import free_port
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 30) -> None:

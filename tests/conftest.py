@@ -1,4 +1,4 @@
-"""Test set-up: a real database built by the migrations, emptied after every test.
+"""Test set-up: a real database built by the migrations, emptied after every test (tests/database.py).
 
 The database is SQLite in a temporary folder, or PostgreSQL when
 TEST_DATABASE_URL is set (CI runs the suite both ways). Outbox events run
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.extensions import db
+from tests.database import DemoRows, empty
 from tests.rq_path import DrainingDispatcher
 
 pytest_plugins = ["tests.browser", "tests.oidc_provider"]
@@ -145,7 +146,8 @@ def _no_outside_call_inside_a_transaction(app):
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(request, app):
+def _clean_database(app, demo_rows):
+    # demo_rows (session-wide) is taken before any test of the worker has written a row.
     yield
     dispatcher = app.extensions["outbox_dispatch"]
     if isinstance(dispatcher, DrainingDispatcher):
@@ -153,14 +155,7 @@ def _clean_database(request, app):
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
-            # Drift between models and migrations is the migrations test's to report, not this one's.
-            existing = set(sa.inspect(connection).get_table_names())
-            tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
+            empty(connection)
 
 
 @pytest.fixture
@@ -175,13 +170,34 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def demo(app):
-    """The SPEC §10 demo data; returns the demo users by short name."""
-    from app.accounts.models import User
-
+@pytest.fixture(scope="session")
+def demo_rows(app) -> DemoRows:
+    """The rows of one real seeding of the demo, taken once per worker on an empty database."""
     with app.app_context():
         seed_demo()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            rows = DemoRows.take(connection)
+            empty(connection)
+    return rows
+
+
+@pytest.fixture
+def demo(app, demo_rows):
+    """The SPEC §10 demo data; returns the demo users by short name.
+
+    The rows of the worker's one seeding are written back (tests/database.py), unless the
+    test has set the application's clock first: then the demo is seeded at that time.
+    """
+    from app.accounts.models import User
+    from app.clock import SystemClock
+
+    with app.app_context():
+        if isinstance(app.extensions["clock"], SystemClock):
+            with db.engine.begin() as connection:
+                demo_rows.restore(connection)
+        else:
+            seed_demo()
         users = {name: db.session.scalars(sa.select(User).filter_by(email=email)).one()
                  for name, email in DEMO_EMAILS.items()}
         db.session.expunge_all()

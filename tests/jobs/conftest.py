@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,15 +28,10 @@ from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX, InProcessD
 from app.outbox.models import OutboxEvent
 from app.outbox.worker import AppWorker
 from tests.conftest import need
+from tests.served import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, timeout: float = 15.0, interval: float = 0.05):

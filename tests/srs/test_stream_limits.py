@@ -1,21 +1,16 @@
 """Live streams cannot starve ordinary requests: caps per user and per process, on a real gunicorn."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from app.live.limits import StreamLimiter, StreamsBusy, TooManyStreams
+from tests.served import served_by_gunicorn
 from tests.srs.helpers import make_sr
 
-ROOT = Path(__file__).resolve().parents[2]
 THREADS, PER_PROCESS, PER_USER = 6, 3, 2
 
 
@@ -49,47 +44,18 @@ def test_a_users_share_holds_across_processes_through_redis(redis_url):
     one.acquire(7)  # given back to every process at once
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def gunicorn(app):
-    """The test database served as in production: gunicorn, one gthread worker with few threads."""
-    port = free_port()
-    env = {**os.environ, "GTAC_ENV": "testing", "SECRET_KEY": app.config["SECRET_KEY"],
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://"),
-           "JOBS_EAGER": "1", "SR_EVENTS_MAX_PER_USER": str(PER_USER),
-           "SR_EVENTS_MAX_PER_PROCESS": str(PER_PROCESS), "SR_EVENTS_HEARTBEAT_SECONDS": "1"}
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1", "--threads", str(THREADS),
-         "--graceful-timeout", "2",
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60  # a busy machine takes a while to import the application
-    try:
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, "gunicorn exited at start-up"
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
+def served(app):
+    """One gthread worker with few threads, so that streams could take them all."""
+    with served_by_gunicorn(app, threads=THREADS, env={
+            "SR_EVENTS_MAX_PER_USER": str(PER_USER), "SR_EVENTS_MAX_PER_PROCESS": str(PER_PROCESS),
+            "SR_EVENTS_HEARTBEAT_SECONDS": "1"}) as base:
         yield base
-    finally:  # also when it never answered: no server outlives its test
-        process.terminate()
-        process.wait(timeout=15)
 
 
-def test_streams_leave_threads_for_ordinary_requests(app, tokens, gunicorn):
+def test_streams_leave_threads_for_ordinary_requests(app, tokens, served):
     number = make_sr(app, "assigned")
-    events = f"{gunicorn}/api/v1/srs/{number}/events"
+    events = f"{served}/api/v1/srs/{number}/events"
 
     def open_stream(who):
         return requests.get(events, headers=tokens[who], stream=True, timeout=10)
@@ -107,7 +73,7 @@ def test_streams_leave_threads_for_ordinary_requests(app, tokens, gunicorn):
     def ordinary(path_and_who):
         path, who = path_and_who
         started = time.monotonic()
-        answer = requests.get(f"{gunicorn}{path}", headers=tokens[who], timeout=10)
+        answer = requests.get(f"{served}{path}", headers=tokens[who], timeout=10)
         return answer.status_code, time.monotonic() - started
 
     # Every stream slot is taken; the worker's other threads still answer everything else at once.
