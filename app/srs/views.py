@@ -21,6 +21,7 @@ from app.rma import services as rma
 from app.rma.schemas import RMARequestSchema, RMATransitionSchema
 from app.srs import dashboard as dashboards
 from app.srs import page as pages
+from app.srs import progress
 from app.srs import queries, services, streams
 from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, SeverityChangeSchema,
                              SRListQuerySchema, TransitionSchema)
@@ -299,6 +300,14 @@ def sr_events(number: str):
 def feed():
     """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
     return streams.feed_stream(current_user)
+
+
+@blp.get("/my/cases/<int:case_id>/progress")
+@login_required
+def case_progress(case_id: int):
+    """The customer's case as GTAC works it: the SR number, customer-safe stages, the partner's messages."""
+    return render_template("srs/progress.html", progress=progress.case_progress(current_user, case_id),
+                           stages=progress.STAGES)
 
 
 @blp.get("/gtac/dashboard")
