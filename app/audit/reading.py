@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from app.accounts.models import User
+from app.attachments.forms import human_size
 from app.audit.models import AuditEvent
 from app.audit.services import trail
 
@@ -89,7 +90,7 @@ def value_text(value: Any, key: str = "", names: Mapping[str, str] | None = None
     if isinstance(value, bool):
         return "yes" if value else "no"
     if key == "size" and isinstance(value, int):
-        return _size(value)
+        return human_size(value)
     if key == "item" and isinstance(value, str):
         return names.get(value, value.replace("_", " "))
     if isinstance(value, Mapping):
@@ -106,15 +107,6 @@ def value_text(value: Any, key: str = "", names: Mapping[str, str] | None = None
     if isinstance(value, str):
         return WORDS.get(value, value)
     return str(value)
-
-
-def _size(count: int) -> str:
-    amount = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if amount < 1024 or unit == "GiB":
-            return f"{int(amount)} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    return f"{count} B"
 
 
 def _changes(before: dict, after: dict, names: Mapping[str, str]) -> list[Change]:
