@@ -258,7 +258,9 @@ def detail_of(uow: UnitOfWork, actor: User, sr: ServiceRequest) -> SRDetail:
     escalations = list(uow.session.scalars(sa.select(ManagementEscalation)
                                        .where(ManagementEscalation.sr_id == sr.id)
                                        .order_by(ManagementEscalation.level)))
-    rmas = list(uow.session.scalars(sa.select(RMA).where(RMA.sr_id == sr.id).order_by(RMA.id)))
+    # The RMAs' products with them: a page drawn after the commit reads nothing more.
+    rmas = list(uow.session.scalars(sa.select(RMA).where(RMA.sr_id == sr.id).order_by(RMA.id)
+                                    .options(sa.orm.selectinload(RMA.items))))
     return SRDetail(sr, plan, plan.breached(at), allowed_targets(actor, sr), solutions, escalations, rmas)
 
 
