@@ -36,6 +36,7 @@ __all__ = [
     "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
     "get_administered_user", "get_case", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
     "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
+    "payout_feed_partner",
     "programme_partners", "visible_sales",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
     "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",

@@ -6,9 +6,10 @@ field whose value stayed the same is left out of an event's changes.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from app.accounts.models import User
 from app.attachments.forms import human_size

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from tests.browser import assert_usable, sign_in
 from tests.srs.helpers import escalate, get_sr, move
-from tests.web.helpers import sign_in as sign_in_client, text
+from tests.web.helpers import sign_in as sign_in_client
+from tests.web.helpers import text
 
 pytestmark = pytest.mark.browser
 
