@@ -43,6 +43,9 @@
       put(claim.querySelector('[data-field="payment"]'), event.status);
       flash(claim);
     });
+    // Balances and the pipeline are sums the page does not recompute: say they are older.
+    var stale = document.getElementById("balances-stale");
+    if (stale) { stale.hidden = false; }
     announce("Payment " + event.reference + " (" + event.amount + ") is now " + human(event.status) + "." +
              (row ? "" : " Reload to see it in the list."));
   });

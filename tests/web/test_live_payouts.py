@@ -44,6 +44,8 @@ def test_a_paid_payout_shows_as_paid_without_a_reload(payments, sandbox, page, w
     expect(row.locator('[data-field="paid"]')).not_to_be_empty()
     expect(page.locator("#live")).to_contain_text(f"Payment {payout['reference']}")
     expect(page.locator("#live")).to_contain_text("is now paid")
+    if who == "programs":  # the sums the page does not recompute are marked older
+        expect(page.locator("#balances-stale")).to_be_visible()
     if who == "admin":  # the partner's claims list shows the claim paid too
         claim = page.locator(f'tr[data-claim="{claim_id}"]')
         expect(claim.locator('[data-field="claim-status"]')).to_have_text("paid")
