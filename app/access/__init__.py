@@ -20,8 +20,8 @@ from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, cove
 from app.access.attachments import ATTACHMENT_READERS, attachment_scope
 from app.access import triage  # noqa: F401  (its actions join the table; it has no functions)
 from app.access import contracts  # noqa: F401  (likewise)
-from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_partner, visible_allocations,
-                                 visible_claims, visible_payouts)
+from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_partner, payout_feed_partner,
+                                 visible_allocations, visible_claims, visible_payouts)
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
                             sr_feed_partner, sr_scope, visible_srs)
 from app.access.rma import get_rma
@@ -36,6 +36,7 @@ __all__ = [
     "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
     "get_administered_user", "get_case", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
     "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
+    "payout_feed_partner",
     "programme_partners", "visible_sales",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
     "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.access.roles import PERMISSIONS
+from app.access.roles import PERMISSIONS, require
 from app.accounts.models import PARTNER_ROLES, Role, User
 from app.errors import NotFound
 from app.extensions import db
@@ -74,3 +74,9 @@ def payee_partner(user: User, partner_id: int | None) -> int:
     if user.role in PAYMENTS_STAFF and partner_id:
         return partner_id
     return user.organisation_id
+
+
+def payout_feed_partner(user: User) -> int | None:
+    """Whose payouts' live events this user hears: None for the programmes team (every payout), else its own."""
+    require(user, "payout.read")
+    return None if user.role in PAYMENTS_STAFF else user.organisation_id

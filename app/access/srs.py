@@ -1,6 +1,7 @@
 """GTAC service requests (SPEC §6): GTAC sees every SR, a partner its own.
 
-Customers and the programmes team never see SRs: to them an SR does not exist (404).
+Customers and the programmes team never see SRs: to them an SR does not exist (404). A customer
+reads only its own case's progress: the SR number and customer-safe stages (sr.progress.read).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ PERMISSIONS.update({
     "sr.dashboard": GTAC_MANAGERS,
     "sr.management_escalation": PARTNER_ROLES,
     "sr.attachment.upload": PARTNER_ROLES | GTAC_ROLES,  # files on the thread: never the customer's
+    "sr.progress.read": frozenset({Role.CUSTOMER}),  # its own case's SR number and stages, never GTAC's words
     # Moves of the SR workflow (app/srs/workflow.py), one permission per move.
     "sr.move.take": GTAC_ROLES,
     "sr.move.start": GTAC_ROLES,

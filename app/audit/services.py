@@ -10,8 +10,14 @@ from app.extensions import db
 
 
 def record(actor, entity_type: str, entity_id, action: str,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one audit event to the current transaction."""
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent | None:
+    """Append one audit event to the current transaction.
+
+    A change whose `after` repeats its `before` (the same answer saved again, a severity
+    set to what it was) changed nothing: it is not recorded, and None is returned.
+    """
+    if before is not None and before == after:
+        return None
     audit_event = AuditEvent(
         actor_id=getattr(actor, "id", None), entity_type=entity_type, entity_id=str(entity_id),
         action=action, before=before, after=after,

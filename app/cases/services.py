@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app import access
 from app.audit.models import AuditEvent
+from app.audit.reading import AuditLine, readable_trail
 from app.audit.services import record, trail
 from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists import services as checklists
@@ -180,7 +181,7 @@ class CasePage:
 
     detail: CaseDetail
     messages: list[Message]
-    audit: list[AuditEvent] | None
+    audit: list[AuditLine] | None
     writable_channels: list[Channel]
 
 
@@ -193,7 +194,8 @@ def page_of(actor: User, case: Case, evaluation: Evaluation | None = None,
             responses: dict[str, ChecklistResponse] | None = None) -> CasePage:
     """Inside the caller's transaction, once the case is known visible."""
     messages = _messages(case.id, access.readable_channels(actor))
-    audit = trail("case", case.id) if access.allowed(actor, "case.audit.read") else None
+    audit = (readable_trail("case", case.id, {item.code: item.title for item in checklists.definition_for(case).items})
+             if access.allowed(actor, "case.audit.read") else None)
     return CasePage(detail_of(actor, case, evaluation, responses), messages, audit,
                     access.writable_channels(actor))
 

@@ -112,7 +112,7 @@ def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) 
         value, not_applicable, reason = _validated(uow, item, case, body, actor)
         response = uow.session.scalars(sa.select(ChecklistResponse).where(
             ChecklistResponse.case_id == case.id, ChecklistResponse.item_code == code)).one_or_none()
-        before = _as_dict(response) if response else None
+        before = {"item": code, **_as_dict(response)} if response else None
         if response is None:
             response = ChecklistResponse(case_id=case.id, item_code=code, responded_by_id=actor.id)
             uow.session.add(response)

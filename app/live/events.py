@@ -20,18 +20,20 @@ def sse(event_id: int | None, name: str, data: str) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int, *,
+def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int | None, *,
            heartbeat: float, max_seconds: float, on_close: Callable[[], None] | None = None) -> Iterator[str]:
     """The body of an event stream: the backlog, then live events, with keep-alive comments.
 
     It holds no database session: the backlog was read before streaming began. After
     `max_seconds` it ends; EventSource reconnects with Last-Event-ID and misses nothing.
+    A feed of many things' events (last_id None) has no backlog and skips nothing: the ids of
+    different things' events need not arrive in order.
     """
     deadline = time.monotonic() + max_seconds
     try:
         yield "retry: 2000\n: connected\n\n"
         for payload in backlog:
-            last_id = max(last_id, payload["id"])
+            last_id = max(last_id or 0, payload["id"])
             yield sse(payload["id"], payload["kind"], json.dumps(payload))
         while time.monotonic() < deadline:
             message = subscription.get(timeout=min(heartbeat, max(deadline - time.monotonic(), 0.01)))
@@ -39,9 +41,10 @@ def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int, *,
                 yield ": keep-alive\n\n"
                 continue
             payload = json.loads(message)
-            if payload["id"] <= last_id:
-                continue  # already sent from the backlog
-            last_id = payload["id"]
+            if last_id is not None:
+                if payload["id"] <= last_id:
+                    continue  # already sent from the backlog
+                last_id = payload["id"]
             yield sse(payload["id"], payload["kind"], message)
     finally:
         subscription.close()

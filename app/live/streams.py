@@ -33,7 +33,7 @@ def subscribe(channels: tuple[str, ...]):
     return current_app.extensions[LIVE_BROKER].subscribe(channels)
 
 
-def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), last_id: int = 0) -> Response:
+def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), last_id: int | None = 0) -> Response:
     """text/event-stream: the backlog, then live events from the subscription, until the stream's time is up.
 
     The slot is given back when the stream ends, however it ends (its time is up, the client went away).
@@ -51,7 +51,7 @@ def feed_stream(user_id: int, channel: str) -> Response:
     """Live events of many SRs (a queue page, a partner's list): no backlog, pages re-read on reconnect."""
     slot = take_slot(user_id)
     try:
-        return respond(slot, subscribe((channel,)))
+        return respond(slot, subscribe((channel,)), last_id=None)
     except BaseException:
         slot.release()
         raise

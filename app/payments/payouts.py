@@ -28,7 +28,7 @@ from app.audit.services import record
 from app.clock import now
 from app.errors import Conflict
 from app.pagination import DEFAULT_LIMIT, Page, paginate
-from app.payments import ledger, payees
+from app.payments import ledger, live, payees
 from app.payments.locking import insert_absent, lock_all, lock_one
 from app.payments.models import Claim, ClaimStatus, Payout, PayoutStatus, ProviderEvent
 from app.payments.providers import (PayoutInstruction, ProviderResult, ProviderUnavailable, WebhookEvent,
@@ -58,6 +58,8 @@ def _set_status(uow: UnitOfWork, payout: Payout, status: PayoutStatus, actor: Us
     payout.claim.status = CLAIM_STATUS[status]
     record(actor, "payout", payout.id, f"payout.{status.value}",
            before={"status": before}, after={"status": status.value, "attempt": payout.attempt, **audit})
+    if before != status.value:
+        live.announce(uow, payout)
     if status in (PayoutStatus.PAID, PayoutStatus.FAILED, PayoutStatus.RETURNED, PayoutStatus.AWAITING_FUNDS):
         uow.emit("notify.payments.payout", {"payout_id": payout.id, "status": status.value})
 

@@ -21,7 +21,7 @@ from app.bounds import MAX_ID
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.files.uploads import release_uploads
-from app.payments import claims, funding, payees, payouts, reconciliation
+from app.payments import claims, funding, live, payees, payouts, reconciliation
 from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, exponent, format_amount, is_currency
 from app.payments.schemas import MAX_BULK_APPROVALS
@@ -356,6 +356,13 @@ def payout_page(payout_id: int):
     payout = payouts.get_payout(current_user, payout_id)
     return render_template("payments/payout.html", payout=payout,
                            may_retry=access.allowed(current_user, "payout.retry"))
+
+
+@blp.get("/payments/payouts/feed")
+@login_required
+def payout_feed():
+    """Live events of the payouts the caller sees, for the programmes and partner payments pages."""
+    return live.feed_stream(current_user)
 
 
 @blp.post("/payments/payouts/<int:payout_id>/retry")

@@ -142,8 +142,13 @@ def assignable_staff(actor: User) -> list[User]:
     """Whom a manager can give an SR to: the active GTAC engineers and managers, by name."""
     access.require(actor, "sr.assign")
     with unit_of_work() as uow:
-        return list(uow.session.scalars(sa.select(User).where(User.role.in_(list(GTAC_ROLES)), User.active)
-                                        .order_by(User.name, User.id)))
+        return staff_of(uow)
+
+
+def staff_of(uow: UnitOfWork) -> list[User]:
+    """assignable_staff() inside the caller's unit, once the caller is known to assign."""
+    return list(uow.session.scalars(sa.select(User).where(User.role.in_(list(GTAC_ROLES)), User.active)
+                                    .order_by(User.name, User.id)))
 
 
 def change_severity(actor: User, number: str, severity: str, note: str | None = None) -> ServiceRequest:
@@ -241,15 +246,22 @@ def get_sr(actor: User, number: str) -> SRDetail:
     with unit_of_work() as uow:
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
-        plan = clocks.compute(uow.session, sr)
-        at = now()
-        solutions = list(uow.session.scalars(sa.select(SRSolution).where(SRSolution.sr_id == sr.id)
-                                         .order_by(SRSolution.id)))
-        escalations = list(uow.session.scalars(sa.select(ManagementEscalation)
-                                           .where(ManagementEscalation.sr_id == sr.id)
-                                           .order_by(ManagementEscalation.level)))
-        rmas = list(uow.session.scalars(sa.select(RMA).where(RMA.sr_id == sr.id).order_by(RMA.id)))
-        return SRDetail(sr, plan, plan.breached(at), allowed_targets(actor, sr), solutions, escalations, rmas)
+        return detail_of(uow, actor, sr)
+
+
+def detail_of(uow: UnitOfWork, actor: User, sr: ServiceRequest) -> SRDetail:
+    """get_sr() inside the caller's unit, once the SR is known visible to the caller."""
+    plan = clocks.compute(uow.session, sr)
+    at = now()
+    solutions = list(uow.session.scalars(sa.select(SRSolution).where(SRSolution.sr_id == sr.id)
+                                     .order_by(SRSolution.id)))
+    escalations = list(uow.session.scalars(sa.select(ManagementEscalation)
+                                       .where(ManagementEscalation.sr_id == sr.id)
+                                       .order_by(ManagementEscalation.level)))
+    # The RMAs' products with them: a page drawn after the commit reads nothing more.
+    rmas = list(uow.session.scalars(sa.select(RMA).where(RMA.sr_id == sr.id).order_by(RMA.id)
+                                    .options(sa.orm.selectinload(RMA.items))))
+    return SRDetail(sr, plan, plan.breached(at), allowed_targets(actor, sr), solutions, escalations, rmas)
 
 
 def history(actor: User, number: str, after_id: int = 0, limit: int = 500) -> tuple[ServiceRequest, list[dict]]:
@@ -257,6 +269,11 @@ def history(actor: User, number: str, after_id: int = 0, limit: int = 500) -> tu
     with unit_of_work() as uow:
         sr = access.get_sr(actor, number)
         access.require(actor, "sr.read")
-        rows = uow.session.scalars(sa.select(SRHistory).where(SRHistory.sr_id == sr.id, SRHistory.id > after_id)
-                               .order_by(SRHistory.id).limit(limit))
-        return sr, [timeline.event_payload(sr, row) for row in rows]
+        return sr, history_of(uow, sr, after_id, limit)
+
+
+def history_of(uow: UnitOfWork, sr: ServiceRequest, after_id: int = 0, limit: int = 500) -> list[dict]:
+    """history() inside the caller's unit, once the SR is known visible to the caller."""
+    rows = uow.session.scalars(sa.select(SRHistory).where(SRHistory.sr_id == sr.id, SRHistory.id > after_id)
+                           .order_by(SRHistory.id).limit(limit))
+    return [timeline.event_payload(sr, row) for row in rows]

@@ -13,7 +13,6 @@ from app.bounds import ascii_digits
 from app.accounts.models import GTAC_ROLES
 from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.attachments.http import download_response
-from app.cases import services as cases
 from app.clock import now
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
@@ -21,11 +20,12 @@ from app.srs import attachments as sr_attachments
 from app.rma import services as rma
 from app.rma.schemas import RMARequestSchema, RMATransitionSchema
 from app.srs import dashboard as dashboards
+from app.srs import page as pages
+from app.srs import progress
 from app.srs import queries, services, streams
 from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, SeverityChangeSchema,
                              SRListQuerySchema, TransitionSchema)
 from app.srs.workflow import SolutionKind
-from app.triage import services as triage
 from app.web.filters import format_when
 
 SEVERITIES = [("S1", "S1 · network down"), ("S2", "S2 · degraded"), ("S3", "S3 · minor impact"),
@@ -81,24 +81,22 @@ def queue():
 
 
 def _render_sr(number: str, error: str | None = None, status: int = 200, **feedback):
-    detail = services.get_sr(current_user, number)
-    thread = cases.list_messages(current_user, detail.case_id, "gtac")
-    _, timeline = services.history(current_user, number)
+    shown = pages.sr_page(current_user, number)
+    timeline = shown.timeline
     last_id = timeline[-1]["id"] if timeline else 0
-    return render_template("srs/sr.html", sr=detail, thread=thread, timeline=timeline[::-1], last_id=last_id,
-                           gtac=_gtac(), error=error, solution_kinds=[k.value for k in SolutionKind],
+    return render_template("srs/sr.html", sr=shown.detail, case=shown.case, case_visible=shown.case_visible,
+                           checklist=shown.checklist, thread=shown.thread, timeline=timeline[::-1],
+                           last_id=last_id, gtac=_gtac(), error=error,
+                           solution_kinds=[k.value for k in SolutionKind],
                            may_escalate=access.allowed(current_user, "sr.management_escalation"),
-                           attachments=sr_attachments.list_attachments(current_user, number),
-                           attachment_kinds=ATTACHMENT_KINDS,
+                           attachments=shown.attachments, attachment_kinds=ATTACHMENT_KINDS,
                            may_upload=access.allowed(current_user, "sr.attachment.upload"),
                            max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                            may_request_rma=access.allowed(current_user, "rma.request"),
                            may_decide_rma=access.allowed(current_user, "rma.decide"),
                            may_receive_rma=access.allowed(current_user, "rma.receive"),
-                           staff=(services.assignable_staff(current_user)
-                                  if access.allowed(current_user, "sr.assign") else None),
-                           may_rate=access.allowed(current_user, "sr.severity"), severities=SEVERITIES,
-                           rma_slots=rma.MAX_ITEMS, triage=triage.triage_case(current_user, detail.case_id),
+                           staff=shown.staff, may_rate=access.allowed(current_user, "sr.severity"),
+                           severities=SEVERITIES, rma_slots=rma.MAX_ITEMS, triage=shown.triage,
                            **feedback), status
 
 
@@ -302,6 +300,14 @@ def sr_events(number: str):
 def feed():
     """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
     return streams.feed_stream(current_user)
+
+
+@blp.get("/my/cases/<int:case_id>/progress")
+@login_required
+def case_progress(case_id: int):
+    """The customer's case as GTAC works it: the SR number, customer-safe stages, the partner's messages."""
+    return render_template("srs/progress.html", progress=progress.case_progress(current_user, case_id),
+                           stages=progress.STAGES)
 
 
 @blp.get("/gtac/dashboard")

@@ -217,18 +217,23 @@ def triage_case(actor: User, case_id: int) -> TriageReport:
     with unit_of_work():
         case = access.get_case(actor, case_id)
         access.require(actor, "triage.read")
-        findings = case_findings(case.id)
-        ranked = suggestions(case, findings)
-        ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
-        report = TriageReport(case=case, threshold=calibration.shipped().cut, log_findings=findings)
-        report.anomalies = ranked_entries(ranked, ruled)
-        report.needs_ruling = [s.code for s in ranked if s.finding]
-        report.rulings_complete, report.rulings_reason = _completeness(report.needs_ruling, list(ruled.values()))
-        report.duplicates = find_duplicates(actor, case)
-        report.severity_flags = severity_flags(case, findings)
-        report.advice = upgrade_advice(case, list(ruled.values()))
-        report.applied_fixes = applied_fixes(case.id)
-        return report
+        return report_of(actor, case)
+
+
+def report_of(actor: User, case: Case) -> TriageReport:
+    """triage_case() inside the caller's transaction, once the case is known visible and triage readable."""
+    findings = case_findings(case.id)
+    ranked = suggestions(case, findings)
+    ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
+    report = TriageReport(case=case, threshold=calibration.shipped().cut, log_findings=findings)
+    report.anomalies = ranked_entries(ranked, ruled)
+    report.needs_ruling = [s.code for s in ranked if s.finding]
+    report.rulings_complete, report.rulings_reason = _completeness(report.needs_ruling, list(ruled.values()))
+    report.duplicates = find_duplicates(actor, case)
+    report.severity_flags = severity_flags(case, findings)
+    report.advice = upgrade_advice(case, list(ruled.values()))
+    report.applied_fixes = applied_fixes(case.id)
+    return report
 
 
 class TriageSeam:

@@ -56,7 +56,9 @@ def test_engineer_opens_a_case_and_finds_it_in_the_list(page, sign_in, artifacts
     expect(details).to_contain_text("ACME-0003")
     expect(details).to_contain_text("The uplink to the core flaps")
     audit = page.get_by_role("region", name="Audit trail")
-    expect(audit.locator("tr", has_text="case.opened")).to_contain_text("Nadia Engineer")
+    expect(audit.locator("tr", has_text="opened the case")).to_contain_text(
+        "Nadia Engineer opened the case at severity S2 on serial ACME-0003.")
+    expect(audit).not_to_contain_text("case.opened")
 
     main_nav(page).get_by_role("link", name="Cases", exact=True).click()
     row = case_rows(page).filter(has_text="Uplink 1:49 flaps every few minutes")
@@ -233,7 +235,10 @@ def test_the_partner_changes_an_open_cases_severity_and_the_audit_trail_says_so(
     details = page.get_by_role("region", name="Details")
     expect(details.locator(".badge")).to_have_text("S2")
     audit = page.get_by_role("region", name="Audit trail")
-    expect(audit.locator("tr", has_text="case.severity_changed")).to_contain_text("Nadia Engineer")
+    expect(audit.locator("tr", has_text="changed the severity")).to_contain_text(
+        "Nadia Engineer changed the severity from S3 to S2.")
+    expect(audit).not_to_contain_text("None")
+    expect(audit).not_to_contain_text("severity_changed")
     assert_usable(page, "an open case's page")
 
     # Choosing the same severity again records nothing more.

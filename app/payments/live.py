@@ -1,0 +1,47 @@
+"""Payouts as they change, live: the programmes page and the partner's payments page update without a reload.
+
+A payout's state change publishes its event in the change's own unit of work
+(app.uow publishes once the change is committed, never for a rolled-back one),
+on the programmes team's channel and on its partner's. The streams are the SR
+pages' mechanism (app.live): server-sent events, read by app/static/payments-live.js.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from app import access
+from app.accounts.models import User
+from app.live import streams
+from app.payments.models import Payout
+from app.payments.money import format_amount
+from app.uow import UnitOfWork
+
+STAFF_CHANNEL = "payouts"
+
+
+def partner_channel(partner_id: int) -> str:
+    return f"payouts:partner:{partner_id}"
+
+
+def payload(payout: Payout) -> dict[str, Any]:
+    """What a page needs to redraw the payout's row and its claim's payment cell."""
+    return {
+        "id": payout.id, "kind": "payout", "payout_id": payout.id, "reference": payout.reference,
+        "status": payout.status.value, "claim_id": payout.claim_id, "claim_status": payout.claim.status.value,
+        "amount": format_amount(int(payout.amount), payout.currency),
+        "paid_at": payout.paid_at.isoformat() if payout.paid_at else None,
+        "paid": payout.paid_at.strftime("%Y-%m-%d %H:%M") if payout.paid_at else "",
+    }
+
+
+def announce(uow: UnitOfWork, payout: Payout) -> None:
+    """Publish the payout's new state with the change that made it (sent once the unit commits)."""
+    uow.publish((STAFF_CHANNEL, partner_channel(payout.partner_id)), payload(payout))
+
+
+def feed_stream(actor: User) -> Response:
+    """text/event-stream of the payouts the caller sees: every payout for the programmes team, else its own."""
+    partner_id = access.payout_feed_partner(actor)
+    return streams.feed_stream(actor.id, STAFF_CHANNEL if partner_id is None else partner_channel(partner_id))

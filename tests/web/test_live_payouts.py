@@ -1,0 +1,95 @@
+"""Payouts change state on the programmes page and on the partner's payments page without a reload,
+and a payout's live event is published with its change: after the commit, never for a rolled-back one."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.payments import payouts
+from app.payments.models import Payout, PayoutStatus
+from app.uow import LIVE_BROKER, unit_of_work
+from tests.browser import assert_usable, sign_in
+from tests.payments.conftest import payments, sandbox, sandbox_process  # noqa: F401  (fixtures)
+from tests.web.helpers import sign_in as sign_in_client
+
+pytestmark = pytest.mark.browser
+
+
+def approved(payments, amount=40_000):  # noqa: F811
+    claim_id = payments.claim(amount=amount)
+    assert payments.approve(claim_id).status_code == 200
+    payout = payments.payout_of(claim_id)
+    assert payout["status"] == "in_transit"  # the sandbox holds it until a webhook settles it
+    return claim_id, payout
+
+
+def not_reloaded(page) -> bool:
+    return page.evaluate("window.__notReloaded === true")
+
+
+@pytest.mark.parametrize(("who", "path"), [("programs", "/payments/programmes"), ("admin", "/payments/partner")])
+def test_a_paid_payout_shows_as_paid_without_a_reload(payments, sandbox, page, who, path):  # noqa: F811
+    claim_id, payout = approved(payments)
+    sign_in(page, who)
+    with page.expect_response(lambda r: r.url.endswith("/payments/payouts/feed")):
+        page.goto(path)
+    page.evaluate("window.__notReloaded = true")
+    row = page.locator(f'tr[data-payout="{payout["id"]}"]')
+    expect(row.locator('[data-field="status"]')).to_have_text("in transit")
+
+    assert payments.webhook("payout.paid", payout["reference"], f"evt_live_{who}").json["outcome"] == "paid"
+    expect(row.locator('[data-field="status"]')).to_have_text("paid")
+    expect(row.locator('[data-field="paid"]')).not_to_be_empty()
+    expect(page.locator("#live")).to_contain_text(f"Payment {payout['reference']}")
+    expect(page.locator("#live")).to_contain_text("is now paid")
+    if who == "programs":  # the sums the page does not recompute are marked older
+        expect(page.locator("#balances-stale")).to_be_visible()
+    if who == "admin":  # the partner's claims list shows the claim paid too
+        claim = page.locator(f'tr[data-claim="{claim_id}"]')
+        expect(claim.locator('[data-field="claim-status"]')).to_have_text("paid")
+    assert not_reloaded(page)
+    assert_usable(page, f"{path} after a live update")
+
+
+def test_only_those_who_read_payouts_open_the_payout_feed(app, demo):
+    from app import access
+
+    with app.app_context():
+        assert access.payout_feed_partner(demo["programs"]) is None  # every payout
+        assert access.payout_feed_partner(demo["admin"]) == demo["admin"].organisation_id  # its own
+    for who in ("engineer", "customer", "gtac"):
+        web = app.test_client()
+        sign_in_client(web, who)
+        assert web.get("/payments/payouts/feed").status_code == 403, who
+
+
+class RecordingBroker:
+    def __init__(self):
+        self.published: list[tuple[str, str]] = []
+
+    def publish(self, channel: str, message: str) -> None:
+        self.published.append((channel, message))
+
+
+def test_the_live_event_goes_out_with_the_change_and_never_with_a_rolled_back_one(
+        payments, sandbox, app, monkeypatch):  # noqa: F811
+    _, payout = approved(payments)
+    broker = RecordingBroker()
+    monkeypatch.setitem(app.extensions, LIVE_BROKER, broker)
+    with app.app_context():
+        with pytest.raises(RuntimeError), unit_of_work() as uow:
+            row = uow.session.get(Payout, payout["id"])
+            payouts._apply(uow, row, "paid", None, None)
+            assert broker.published == []  # not before the commit
+            raise RuntimeError("the change fails after the payout moved")
+        db.session.remove()
+        assert db.session.scalar(sa.select(Payout.status).where(Payout.id == payout["id"])) is PayoutStatus.IN_TRANSIT
+    assert broker.published == []
+
+    assert payments.webhook("payout.paid", payout["reference"], "evt_committed").json["outcome"] == "paid"
+    channels = [channel for channel, _ in broker.published]
+    assert "payouts" in channels
+    assert any(channel.startswith("payouts:partner:") for channel in channels)
+    assert all('"status": "paid"' in message for _, message in broker.published)
