@@ -1,0 +1,143 @@
+"""The case page as the partner engineer's workspace, through the test client: what blocks the
+escalation from the moment the case opens, the items under the vendor's numbers, the upload beside
+the logs item, and an SR box that follows what GTAC did."""
+from __future__ import annotations
+
+import html as markup
+import re
+
+from tests.case_helpers import complete_checklist, new_case
+from tests.web.helpers import sign_in, text
+
+
+def case_page(client, case_id) -> str:
+    answer = client.get(f"/cases/{case_id}")
+    assert answer.status_code == 200
+    return text(answer)
+
+
+def readiness(html: str) -> str | None:
+    found = re.search(r'<section class="card readiness[^"]*" id="readiness".*?</section>', html, re.S)
+    return found.group(0) if found else None
+
+
+def item_block(html: str, code: str) -> str:
+    found = re.search(rf'<li class="item[^"]*" id="item-{code}">(.*?)</li>\s*(?=<li class="item|</ol>)', html, re.S)
+    assert found, f"item {code} not on the page"
+    return found.group(1)
+
+
+def shown(fragment: str) -> str:
+    """The fragment's text as read: tags dropped, entities decoded, white space collapsed."""
+    return " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_blockers_outside_the_checklist_show_as_soon_as_the_case_opens(client, tokens):
+    # Contoso is a PartnerWorks partner and its engineer's VOSS certification has expired.
+    case = new_case(client, tokens["contoso"], serial_number="FAB-0002", severity="S2")
+    sign_in(client, "contoso")
+    panel = readiness(case_page(client, case["id"]))
+
+    assert panel is not None
+    said = shown(panel)
+    assert "GTAC would refuse this case now, for 14 reasons. 2 of them do not depend on the checklist." in said
+    assert "PartnerWorks partners may escalate S1 cases only." in said
+    assert "Your VOSS certification expired on" in said
+    assert "Renew your VOSS certification with the vendor, or have a colleague certified for VOSS escalate" in said
+    assert '<a href="#details">Review the severity</a>' in panel
+    assert "12 checklist items still open:" in said
+    assert '<a href="#item-scope_what">Item 2: Scope: what happens: Not answered yet.</a>' in panel
+    assert '<a href="#item-release_notes_reviewed">Item 5: Release notes reviewed' in panel
+    # The panel comes first: before the details and the checklist.
+    html = case_page(client, case["id"])
+    assert html.index('id="readiness"') < html.index('id="details"') < html.index('id="checklist"')
+
+
+def test_the_panel_says_what_the_escalation_itself_would_refuse(app, client, tokens):
+    case = new_case(client, tokens["contoso"], serial_number="FAB-0002", severity="S2")
+    refused = client.post(f"/api/v1/cases/{case['id']}/escalation", json={}, headers=tokens["contoso"])
+    assert refused.status_code == 422
+    reasons = refused.json["error"]["details"]["reasons"]
+    sign_in(client, "contoso")
+    said = shown(readiness(case_page(client, case["id"])))
+
+    assert f"for {len(reasons)} reasons" in said
+    for reason in reasons:
+        assert shown(markup.escape(reason["message"])) in said, reason
+
+
+def test_a_complete_checklist_of_a_pwp_partner_leaves_nothing_in_the_way(client, tokens):
+    case = new_case(client, tokens["engineer"])
+    sign_in(client, "engineer")
+    before = shown(readiness(case_page(client, case["id"])))
+    assert "2 of them" not in before and "do not depend on the checklist" not in before
+    assert "12 checklist items still open:" in before
+
+    complete_checklist(client, tokens["engineer"], case["id"])
+    panel = readiness(case_page(client, case["id"]))
+    assert "Nothing blocks the escalation." in shown(panel)
+    assert '<a href="#escalate">Escalate to GTAC</a>' in panel
+
+
+def test_only_who_may_escalate_an_open_case_sees_the_panel(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    customer = app.test_client()
+    sign_in(customer, "customer")
+    assert readiness(case_page(customer, case["id"])) is None
+
+    complete_checklist(client, tokens["engineer"], case["id"])
+    assert client.post(f"/api/v1/cases/{case['id']}/escalation", json={},
+                       headers=tokens["engineer"]).status_code == 201
+    for who in ("engineer", "gtac"):
+        reader = app.test_client()
+        sign_in(reader, who)
+        assert readiness(case_page(reader, case["id"])) is None, who
+
+
+def test_items_carry_the_vendors_numbers_on_the_case_page(client, tokens):
+    case = new_case(client, tokens["engineer"], serial_number="ACME-0002",
+                    title="Stack node reboots when the IGMP snooping table is full",
+                    description="A stack node reboots when the IGMP snooping group table is full: mcmgr "
+                                "not responding, then the watchdog reboots it.")
+    sign_in(client, "engineer")
+    html = case_page(client, case["id"])
+
+    for code, number in [("customer_informed", 1), ("scope_what", 2), ("scope_how", 2), ("logs_gathered", 3),
+                         ("problem_isolation", 4), ("release_notes_reviewed", 5), ("lab_simulation", 7),
+                         ("logs_analysed", 10)]:
+        block = item_block(html, code)
+        assert f'<span class="mark" aria-hidden="true">{number}</span>' in block, code
+        assert f'<span class="item-number">Item {number}' in block, code
+    triage = re.search(r'<section class="card" id="triage".*?</section>', html, re.S).group(0)
+    assert '<a href="#item-release_notes_reviewed">checklist item 5</a>' in triage
+    # Each anomaly to rule on says what matched, so that a list that changes says why.
+    ruling = item_block(html, "release_notes_reviewed")
+    assert re.search(r'<p class="matched" id="item-release_notes_reviewed-EXOS-31207-why">Suggested because the case '
+                     r'shares: [^<]*igmp', ruling, re.I)
+
+
+def test_the_upload_sits_in_the_logs_item_before_the_escalate_button(client, tokens):
+    case = new_case(client, tokens["engineer"])
+    sign_in(client, "engineer")
+    html = case_page(client, case["id"])
+
+    assert html.count('id="upload-form"') == 1
+    assert 'id="upload-form"' in item_block(html, "logs_gathered")
+    assert html.index('id="upload-form"') < html.index('id="escalate"')
+
+
+def test_the_sr_box_says_the_initial_response_was_given_once_it_was(client, tokens):
+    case = new_case(client, tokens["engineer"])
+    complete_checklist(client, tokens["engineer"], case["id"])
+    number = client.post(f"/api/v1/cases/{case['id']}/escalation", json={},
+                         headers=tokens["engineer"]).json["sr_number"]
+    sign_in(client, "engineer")
+    box = re.search(r'<section class="card sr-banner".*?</section>', case_page(client, case["id"]), re.S).group(0)
+    assert "Initial response due" in box and "Next update due" in box
+
+    assert client.post(f"/api/v1/srs/{number}/messages", json={"body": "We are on it."},
+                       headers=tokens["gtac"]).status_code == 201
+    box = re.search(r'<section class="card sr-banner".*?</section>', case_page(client, case["id"]), re.S).group(0)
+    assert "Initial response due" not in box
+    assert re.search(r"<dt>Initial response</dt><dd>Given <time", box)
+    assert "Next update due" in box
