@@ -6,6 +6,11 @@ from __future__ import annotations
 import html as markup
 import re
 
+import sqlalchemy as sa
+
+from app.accounts.models import User
+from app.checklists.models import ChecklistResponse
+from app.extensions import db
 from tests.case_helpers import complete_checklist, new_case
 from tests.web.helpers import sign_in, text
 
@@ -141,3 +146,43 @@ def test_the_sr_box_says_the_initial_response_was_given_once_it_was(client, toke
     assert "Initial response due" not in box
     assert re.search(r"<dt>Initial response</dt><dd>Given <time", box)
     assert "Next update due" in box
+
+
+def test_after_a_partial_ruling_the_anomalies_still_to_rule_on_are_marked(client, tokens):
+    case = new_case(client, tokens["engineer"], serial_number="ACME-0002",
+                    title="Stack node reboots and snmpMaster memory keeps growing",
+                    description="A stack node reboots when the IGMP snooping group table is full: mcmgr "
+                                "not responding. Separately snmpMaster memory grows every day while our "
+                                "monitoring polls ifXTable with SNMPv3 GETBULK.")
+    checklist = client.get(f"/api/v1/cases/{case['id']}/checklist", headers=tokens["engineer"]).json
+    suggested = next(i for i in checklist["items"] if i["code"] == "release_notes_reviewed")["suggestions"]
+    assert "EXOS-31207" in suggested and len(suggested) >= 2
+    ruled = client.put(f"/api/v1/cases/{case['id']}/checklist/release_notes_reviewed", headers=tokens["engineer"],
+                       json={"value": {"rulings": [{"anomaly_id": "EXOS-31207", "ruling": "matches"}]}})
+    assert ruled.status_code == 200, ruled.json
+    sign_in(client, "engineer")
+    block = item_block(case_page(client, case["id"]), "release_notes_reviewed")
+
+    legends = dict(re.findall(r'<legend><span class="mono">([^<]+)</span>(.*?)</legend>', block, re.S))
+    assert "Not ruled on yet" not in legends["EXOS-31207"]
+    assert all("Not ruled on yet" in legend for anomaly, legend in legends.items() if anomaly != "EXOS-31207")
+
+
+def test_a_ruling_on_an_anomaly_no_longer_suggested_says_why_the_list_moved(app, client, tokens):
+    case = new_case(client, tokens["engineer"], serial_number="ACME-0002",
+                    title="Stack node reboots when the IGMP snooping table is full",
+                    description="A stack node reboots when the IGMP snooping group table is full: mcmgr "
+                                "not responding, then the watchdog reboots it.")
+    with app.app_context():
+        engineer = db.session.scalars(sa.select(User).where(User.email == "engineer@northwind.example")).one()
+        # As left by a ruling made while the case's text and logs still matched another anomaly.
+        db.session.add(ChecklistResponse(case_id=case["id"], item_code="release_notes_reviewed",
+                                         responded_by_id=engineer.id,
+                                         value={"rulings": [{"anomaly_id": "EXOS-27001", "ruling": "not_relevant"}]}))
+        db.session.commit()
+    sign_in(client, "engineer")
+    block = shown(item_block(case_page(client, case["id"]), "release_notes_reviewed"))
+
+    assert ("EXOS-27001 : not relevant (no longer suggested: with what the case and its logs now say, "
+            "it no longer matches confidently)") in block
+    assert "Rule on every suggested known anomaly" in block
