@@ -186,3 +186,23 @@ def test_a_ruling_on_an_anomaly_no_longer_suggested_says_why_the_list_moved(app,
     assert ("EXOS-27001 : not relevant (no longer suggested: with what the case and its logs now say, "
             "it no longer matches confidently)") in block
     assert "Rule on every suggested known anomaly" in block
+
+
+def test_the_workspace_is_read_in_one_transaction(app, client, tokens):
+    # Contoso's case has blockers of every sort, so the readiness panel reads contracts and certifications too.
+    case = new_case(client, tokens["contoso"], serial_number="FAB-0002", severity="S2")
+    sign_in(client, "contoso")
+    with app.app_context():
+        engine = db.engine
+    begun: list[int] = []
+
+    def count(connection):
+        begun.append(1)
+
+    sa.event.listen(engine, "begin", count)
+    try:
+        html = case_page(client, case["id"])
+    finally:
+        sa.event.remove(engine, "begin", count)
+    assert readiness(html) is not None
+    assert len(begun) == 2  # the signed-in user, then the whole page
