@@ -6,7 +6,10 @@
    so a draft never hides a newer saved answer. Without this script every form works as before. */
 (function () {
   "use strict";
-  var PREFIX = "draft:" + location.pathname + ":";
+  // A page answered to a refused form (at the form's address) names the page it stands for,
+  // so that what was typed on that page comes back there too.
+  var scope = document.querySelector("meta[name=drafts-scope]");
+  var PREFIX = "draft:" + (scope ? scope.getAttribute("content") : location.pathname) + ":";
   var MAX_AGE_MS = 12 * 3600 * 1000;
   var TEXT = "textarea, input:not([type]), input[type=text], input[type=url], input[type=email], " +
              "input[type=search], input[type=number]";

@@ -219,3 +219,18 @@ def test_nothing_typed_ticked_or_chosen_is_lost_when_an_item_is_saved_or_a_log_u
     expect(note).to_have_value("Please look at the IGMP table.")
     assert page.evaluate("window.stillTheSamePage") is True
     assert_usable(page, "a case page with unsaved answers")
+
+
+def test_a_refused_escalation_brings_back_the_answers_typed_but_not_saved(page, sign_in):
+    sign_in(page, "engineer")
+    page.get_by_role("link", name="Stack member reboots under multicast load").click()
+    page.wait_for_load_state()  # drafts.js (deferred) keeps typing only once it has run
+    action_plan = item(page, "action_plan").get_by_label("Your answer")
+    action_plan.fill("Draft: ask GTAC whether")
+    escalate = page.get_by_role("form", name="Escalate to GTAC")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        escalate.get_by_role("button", name="Escalate to GTAC").click()
+    assert answer.value.status == 422
+    expect(page.locator("#refusal")).to_be_visible()
+    expect(item(page, "action_plan").get_by_label("Your answer")).to_have_value("Draft: ask GTAC whether")
+    expect(item(page, "action_plan")).to_contain_text("Not sent yet")
