@@ -234,3 +234,38 @@ def test_a_refused_escalation_brings_back_the_answers_typed_but_not_saved(page, 
     expect(page.locator("#refusal")).to_be_visible()
     expect(item(page, "action_plan").get_by_label("Your answer")).to_have_value("Draft: ask GTAC whether")
     expect(item(page, "action_plan")).to_contain_text("Not sent yet")
+
+
+def test_ticks_and_choices_not_saved_come_back_after_another_form_reloads_the_page(page, sign_in):
+    sign_in(page, "engineer")
+    page.get_by_role("link", name="Stack member reboots under multicast load").click()
+    page.wait_for_load_state()  # drafts.js (deferred) keeps choices only once it has run
+    item(page, "customer_informed").get_by_label(re.compile("^I confirm")).check()
+    item(page, "problem_duplicated").get_by_label("No", exact=True).check()
+    item(page, "lab_simulation").get_by_label("Does not apply to this case").check()
+
+    # Changing the severity reloads the whole page.
+    details = page.get_by_role("region", name="Details")
+    details.get_by_label("Severity").select_option("S1")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        details.get_by_role("button", name="Change severity").click()
+    assert answer.value.status == 303
+    page.wait_for_load_state()
+    expect(page.get_by_role("status").filter(has_text="Severity")).to_contain_text("Severity is now S1.")
+
+    expect(item(page, "customer_informed").get_by_label(re.compile("^I confirm"))).to_be_checked()
+    expect(item(page, "problem_duplicated").get_by_label("No", exact=True)).to_be_checked()
+    expect(item(page, "problem_duplicated")).to_contain_text("Not sent yet")
+    lab = item(page, "lab_simulation")
+    expect(lab.get_by_label("Does not apply to this case")).to_be_checked()
+    expect(lab.get_by_label("Why it does not apply")).to_be_visible()  # the reason shows, as when ticked
+    # Saving an item forgets its kept choice, and only its.
+    save_item = item(page, "customer_informed").get_by_role("button", name="Save")
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        save_item.click()
+    expect(item(page, "customer_informed").locator(".item-status")).to_contain_text("Met")
+    page.reload()
+    page.wait_for_load_state()
+    expect(item(page, "problem_duplicated").get_by_label("No", exact=True)).to_be_checked()
+    expect(item(page, "customer_informed")).not_to_contain_text("Not sent yet")
+    assert_usable(page, "a case page with kept choices")
