@@ -110,8 +110,6 @@
         if (triage) triage.insertAdjacentElement("afterend", document.importNode(fresh, true));
       }
     });
-    var refusal = document.getElementById("refusal");
-    if (refusal && !page.getElementById("refusal")) refusal.remove();
   }
 
   function messageOf(page, ok) {
@@ -144,8 +142,10 @@
       .then(function (answer) {
         var page = new DOMParser().parseFromString(answer.html, "text/html");
         if (!item || !page.getElementById(item.id)) {
-          form.removeAttribute("data-saving");
-          HTMLFormElement.prototype.submit.call(form);  // not a case page: let the browser show it
+          // Not a case page (signed out, refused, a server fault): say so where the answer was typed.
+          var heading = page.querySelector("main h1");
+          failed(form, button, "Not saved (" + answer.status + (heading ? ": " + heading.textContent.trim() : "") +
+                 "). Your answer is still here; reload the page and try again.");
           return;
         }
         if (answer.ok) form.removeAttribute("data-dirty");  // saved: show the answer as stored
@@ -160,11 +160,23 @@
         }
       })
       .catch(function () {
-        form.removeAttribute("data-saving");
-        if (button) button.removeAttribute("aria-disabled");
-        announce("Not saved: the connection failed. Try again.");
+        failed(form, button, "Not saved: the connection failed. Your answer is still here; try again.");
       });
   });
+
+  function failed(form, button, message) {
+    form.removeAttribute("data-saving");
+    if (button) button.removeAttribute("aria-disabled");
+    var said = form.querySelector("[data-save-failed]");
+    if (!said) {
+      said = document.createElement("p");
+      said.className = "field-error";
+      said.setAttribute("role", "alert");
+      said.setAttribute("data-save-failed", "");
+      form.insertBefore(said, form.firstChild);
+    }
+    said.textContent = message;
+  }
 
   // --- Upload with a progress bar ----------------------------------------------------------
   document.addEventListener("submit", function (event) {

@@ -269,3 +269,20 @@ def test_ticks_and_choices_not_saved_come_back_after_another_form_reloads_the_pa
     expect(item(page, "problem_duplicated").get_by_label("No", exact=True)).to_be_checked()
     expect(item(page, "customer_informed")).not_to_contain_text("Not sent yet")
     assert_usable(page, "a case page with kept choices")
+
+
+def test_a_save_that_cannot_reach_the_server_keeps_the_answer_and_says_so(page, sign_in):
+    sign_in(page, "engineer")
+    page.get_by_role("link", name="Stack member reboots under multicast load").click()
+    page.wait_for_load_state()
+    page.route("**/checklist/action_plan", lambda route: route.abort())
+    plan = item(page, "action_plan")
+    plan.get_by_label("Your answer").fill(TEXT_ANSWERS["action_plan"])
+    plan.get_by_role("button", name="Save").click()
+
+    expect(plan.get_by_role("alert")).to_have_text(
+        "Not saved: the connection failed. Your answer is still here; try again.")
+    expect(plan.get_by_label("Your answer")).to_have_value(TEXT_ANSWERS["action_plan"])
+    page.unroute("**/checklist/action_plan")
+    plan.get_by_role("button", name="Save").click()
+    expect(plan.locator(".item-status")).to_contain_text("Met")
