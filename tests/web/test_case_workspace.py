@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import html as markup
 import re
+from datetime import date
 
 import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.checklists.models import ChecklistResponse
+from app.contracts.models import CoveredSerial, ServiceContract
 from app.extensions import db
 from tests.case_helpers import complete_checklist, new_case
 from tests.web.helpers import sign_in, text
@@ -206,3 +208,20 @@ def test_the_workspace_is_read_in_one_transaction(app, client, tokens):
         sa.event.remove(engine, "begin", count)
     assert readiness(html) is not None
     assert len(begun) == 2  # the signed-in user, then the whole page
+
+
+def test_a_lapsed_contract_is_a_blocker_with_what_to_do(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    with app.app_context():
+        contract = db.session.scalars(sa.select(ServiceContract).join(CoveredSerial).where(
+            CoveredSerial.serial_number == "ACME-0003")).first()
+        contract.starts_on, contract.ends_on = date(2020, 1, 1), date(2020, 12, 31)
+        db.session.commit()
+    sign_in(client, "engineer")
+    panel = readiness(case_page(client, case["id"]))
+
+    said = shown(panel)
+    assert "1 of them does not depend on the checklist." in said
+    assert "No active service contract of Acme Corp covers serial ACME-0003." in said
+    assert "Ask Acme Corp to renew or extend the contract that covers this serial" in said
+    assert '<a href="#details">Check the serial number</a>' in panel
