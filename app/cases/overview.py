@@ -1,7 +1,7 @@
 """Everything one case page shows, read in one transaction.
 
-The page shows the case, its thread, the checklist, triage's suggestions and the
-files. Read through each feature's own use case, that was five transactions, five
+The page shows the case, what stands between it and GTAC, its thread, the
+checklist, triage's suggestions and the files. Read through each feature's own use case, that was five transactions, five
 visibility checks, two checklist evaluations and four readings of triage's
 findings; here the case is read and checked once and each part is built from it.
 """
@@ -13,9 +13,11 @@ from app import access
 from app.accounts.models import User
 from app.attachments.models import Attachment
 from app.attachments.services import case_attachments
+from app.cases.models import CaseStatus
 from app.cases.services import CasePage, page_of
 from app.checklists import services as checklists
 from app.checklists.services import ChecklistView
+from app.escalation.readiness import Blocker, blockers
 from app.triage.resolution import ResolutionPanel, panel_of
 from app.triage.services import suggestions
 from app.uow import unit_of_work
@@ -27,6 +29,8 @@ class CaseOverview:
     checklist: ChecklistView | None
     resolution: ResolutionPanel | None
     attachments: list[Attachment]
+    # What GTAC would refuse the case for now; None when the reader cannot escalate it.
+    blockers: list[Blocker] | None = None
 
 
 def case_overview(actor: User, case_id: int) -> CaseOverview:
@@ -37,9 +41,12 @@ def case_overview(actor: User, case_id: int) -> CaseOverview:
         ranked = suggestions(case) if reads_checklist or reads_triage else []
         checklist = (checklists.checklist_of(case, [s.code for s in ranked if s.finding])
                      if reads_checklist else None)
+        may_escalate = (case.status is CaseStatus.OPEN and case.service_request is None
+                         and access.allowed(actor, "case.escalate"))
         return CaseOverview(
             page=(page_of(actor, case, checklist.evaluation, checklist.responses) if checklist
                   else page_of(actor, case)),
             checklist=checklist,
             resolution=panel_of(actor, case, ranked) if reads_triage else None,
-            attachments=case_attachments(actor, case.id))
+            attachments=case_attachments(actor, case.id),
+            blockers=blockers(actor, case, checklist.evaluation if checklist else None) if may_escalate else None)

@@ -64,7 +64,7 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     return render_template(
         "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
         audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
-        resolution=overview.resolution, attachments=overview.attachments,
+        resolution=overview.resolution, attachments=overview.attachments, blockers=overview.blockers,
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
         max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         # Generated with the page, so that a double submit of this form answers with the same SR.
@@ -87,5 +87,9 @@ def _checklist_section(overview: CaseOverview, is_open: bool) -> dict:
 
 def _suggested_anomalies(panel: ResolutionPanel | None) -> dict[str, dict]:
     entries = (panel.findings + panel.weaker) if panel else []
-    return {entry["anomaly"].code: {"title": entry["anomaly"].title, "first_fix": entry["suggestion"].first_fix}
+    # What matched goes with each suggestion, so that a list that changes as the case grows says why.
+    return {entry["anomaly"].code: {"title": entry["anomaly"].title, "first_fix": entry["suggestion"].first_fix,
+                                    "matched_terms": entry["suggestion"].matched_terms[:8],
+                                    "log_lines": len(entry["suggestion"].log_evidence),
+                                    "signatures": entry["suggestion"].signature_kinds}
             for entry in entries}

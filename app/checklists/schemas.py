@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from app.api_base import StrictBoolean
 from app.checklists.evaluation import Evaluation, ItemResult
 from app.checklists.models import ChecklistResponse
+from app.checklists.numbering import number_of
 
 KIND_FIELDS = {
     "text": ("min_length", "allow_not_applicable"),
@@ -33,6 +34,8 @@ class ItemResponseSchema(ma.Schema):
 
 class ChecklistItemSchema(ma.Schema):
     code = fields.String()
+    number = fields.Integer(allow_none=True, metadata={
+        "description": "the vendor's number of the item (SPEC §4.2); items that split one point share it"})
     title = fields.String()
     help = fields.String()
     kind = fields.String()
@@ -62,7 +65,7 @@ def item_document(result: ItemResult, response: ChecklistResponse | None,
                   suggestions: list[str]) -> dict:
     item = result.item
     document = {
-        "code": item.code, "title": item.title, "help": item.help, "kind": item.kind,
+        "code": item.code, "number": number_of(item.code), "title": item.title, "help": item.help, "kind": item.kind,
         "required": result.required, "met": result.met, "reason": result.reason,
         "message": result.message, "allow_not_applicable": item.allow_not_applicable,
         "response": response,

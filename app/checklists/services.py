@@ -16,6 +16,7 @@ from app.cases.models import Case, CaseStatus
 from app.checklists.definitions import CaseFacts, ChecklistDefinition, ChecklistRegistry, ItemDefinition
 from app.checklists.evaluation import Evaluation, ResponseView, evaluate
 from app.checklists.models import ChecklistResponse
+from app.checklists.numbering import item_label
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -136,7 +137,7 @@ def _validated(uow: UnitOfWork, item: ItemDefinition, case: Case, body: dict[str
             raise InvalidInput("Send either a value or not_applicable with a reason, not both.",
                                code="invalid_response")
         if not item.allow_not_applicable:
-            raise RuleViolation(f"Item {item.code} cannot be marked not applicable.",
+            raise RuleViolation(f"{item_label(item.code)} cannot be marked not applicable.",
                                 code="not_applicable_not_allowed", details={"item": item.code})
         reason = (body.get("reason") or "").strip()
         if len(reason) < 10:
@@ -153,7 +154,8 @@ def _validated(uow: UnitOfWork, item: ItemDefinition, case: Case, body: dict[str
 
 
 def _bad(item: ItemDefinition, expected: str) -> InvalidInput:
-    return InvalidInput(f"Item {item.code} ({item.kind}) takes {expected}.", code="invalid_value",
+    return InvalidInput(f"{item_label(item.code)}, of kind {item.kind}, takes {expected}.",
+                        code="invalid_value",
                         details={"item": item.code, "kind": item.kind})
 
 
@@ -189,7 +191,7 @@ def _check_attachments(item: ItemDefinition, case: Case, value: Any) -> dict:
                             details={"attachment_ids": unknown})
     wrong = [i for i in ids if kinds[i].value not in item.attachment_kinds]
     if wrong:
-        raise RuleViolation(f"Item {item.code} takes attachments of kind "
+        raise RuleViolation(f"{item_label(item.code)} takes attachments of kind "
                             + " or ".join(item.attachment_kinds) + ".",
                             code="attachment_kind_not_allowed", details={"attachment_ids": wrong})
     return {"attachment_ids": sorted(set(ids))}

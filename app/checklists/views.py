@@ -16,11 +16,15 @@ from app import access
 from app.bounds import ascii_digits
 from app.cases.page import render_case
 from app.checklists import services
+from app.checklists.numbering import number_of
 from app.errors import Conflict, InvalidInput, RuleViolation
 
 blp = Blueprint("checklists_web", __name__, template_folder="templates")
 
 RULING_PREFIX = "ruling:"
+
+# Every page names an item by the vendor's number (SPEC §4.2), never by its place in a list.
+blp.add_app_template_global(number_of, "checklist_item_number")
 
 
 def _text(value: str | None) -> str:

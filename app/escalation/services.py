@@ -11,6 +11,8 @@ from app import access
 from app.accounts.models import Certification, PartnerTier, User
 from app.audit.services import record
 from app.cases.models import Case, CaseStatus, Channel, Message, Severity
+from app.checklists.evaluation import Evaluation
+from app.checklists.numbering import number_of
 from app.checklists.services import evaluate_case
 from app.clock import now
 from app.contracts.models import CoveredSerial, ServiceContract
@@ -22,8 +24,11 @@ from app.srs.models import ServiceRequest
 from app.extensions import db
 
 
-def refusal_reasons(actor: User, case: Case) -> list[dict[str, Any]]:
-    """Every reason this escalation is refused (empty when it may go ahead)."""
+def refusal_reasons(actor: User, case: Case, evaluation: Evaluation | None = None) -> list[dict[str, Any]]:
+    """Every reason this escalation is refused (empty when it may go ahead).
+
+    `evaluation`: the case's checklist as the caller has already evaluated it in this transaction.
+    """
     reasons: list[dict[str, Any]] = []
     today = now().date()
     partner = case.partner
@@ -60,8 +65,9 @@ def refusal_reasons(actor: User, case: Case) -> list[dict[str, Any]]:
         reasons.append({"code": "not_entitled", "serial_number": case.serial_number,
                         "message": f"No active service contract of {case.customer.name} covers "
                                    f"serial {case.serial_number}."})
-    for result in evaluate_case(case).unmet:
+    for result in (evaluation or evaluate_case(case)).unmet:
         reasons.append({"code": "checklist_item_unmet", "item": result.item.code,
+                        "number": number_of(result.item.code),
                         "reason": result.reason, "message": f"{result.item.title}: {result.message}"})
     return reasons
 

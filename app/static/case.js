@@ -1,7 +1,8 @@
 /* The case page works without this script; with it:
-   - an upload goes by XMLHttpRequest with a progress bar, then the attachment list and the
-     checklist are refreshed in place from the page the server answers with, keeping any
-     answer typed but not saved yet;
+   - a checklist item is saved without reloading the page, and an upload goes by XMLHttpRequest
+     with a progress bar; then the readiness panel, the checklist, the attachment list and triage
+     are refreshed in place from the page the server answers with, keeping whatever was typed,
+     ticked or chosen but not saved yet;
    - a "does not apply" box shows the reason field instead of the answer;
    - text answers count their characters against the minimum;
    - the escalate button cannot be pressed twice while its request runs.
@@ -61,34 +62,54 @@
     });
   });
 
-  // --- Upload with a progress bar ----------------------------------------------------------
-  // Answers typed but not saved yet survive a refresh of the checklist.
+  // --- Refreshing the page's parts in place -------------------------------------------------
+  // After a save or an upload the server answers with the whole case page; the parts that follow
+  // from the change are swapped in, and whatever was typed but not saved yet is carried over.
+  var REFRESHED = ["readiness", "checklist-summary", "checklist", "attachment-list", "triage", "resolution"];
+
   document.addEventListener("input", function (event) {
     var form = event.target.form;
-    if (form && form.classList.contains("item-form")) form.setAttribute("data-dirty", "1");
+    if (form) form.setAttribute("data-dirty", "1");
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form) form.setAttribute("data-dirty", "1");
   });
 
   function carryOver(current, fresh) {
     current.querySelectorAll("form[data-dirty] [id]").forEach(function (field) {
-      if (!field.form || field.type === "hidden") return;
+      if (!field.form || field.type === "hidden" || field.type === "file" || field.form.id === "upload-form") return;
       var twin = fresh.querySelector("#" + CSS.escape(field.id));
       if (!twin || !twin.form) return;
       if (field.type === "checkbox" || field.type === "radio") twin.checked = field.checked;
-      else twin.value = field.value;
+      else if ("value" in field && field.tagName !== "BUTTON") twin.value = field.value;
+      else return;
       twin.form.setAttribute("data-dirty", "1");
       var folded = twin.closest("details");
       if (folded) folded.open = true;
     });
   }
 
-  function replaceFrom(page, id) {
-    var fresh = page.getElementById(id);
-    var current = document.getElementById(id);
-    if (fresh && current) {
-      carryOver(current, fresh);
-      current.replaceWith(fresh);
-      enhance(fresh);
-    }
+  function refresh(page) {
+    var upload = document.getElementById("upload-form");
+    REFRESHED.forEach(function (id) {
+      var fresh = page.getElementById(id);
+      var current = document.getElementById(id);
+      if (fresh && current) {
+        fresh = document.importNode(fresh, true);
+        carryOver(current, fresh);
+        // The upload form is kept as it is: its chosen file, progress and status stay.
+        var twin = upload && current.contains(upload) && fresh.querySelector("#upload-form");
+        if (twin) twin.replaceWith(upload);
+        current.replaceWith(fresh);
+        enhance(fresh);
+      } else if (current && !fresh && !current.contains(upload)) {
+        current.remove();
+      } else if (fresh && !current && id === "resolution") {
+        var triage = document.getElementById("triage");
+        if (triage) triage.insertAdjacentElement("afterend", document.importNode(fresh, true));
+      }
+    });
   }
 
   function messageOf(page, ok) {
@@ -97,6 +118,67 @@
     return found ? found.textContent.trim() : "";
   }
 
+  function announce(text) {
+    var live = document.getElementById("checklist-announce");
+    if (live) live.textContent = text;
+  }
+
+  // --- Saving one checklist item without reloading the page --------------------------------
+  // Nothing typed into the other items is touched; without this script the form posts as usual.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("item-form") || !window.fetch || !window.DOMParser) return;
+    event.preventDefault();
+    var item = form.closest("li.item");
+    var button = form.querySelector("button[type=submit]");
+    if (form.getAttribute("data-saving")) return;
+    form.setAttribute("data-saving", "1");
+    if (button) button.setAttribute("aria-disabled", "true");
+    var body = new FormData(form);
+    fetch(form.action, {method: "POST", body: body, credentials: "same-origin"})
+      .then(function (answer) {
+        return answer.text().then(function (html) { return {ok: answer.ok, status: answer.status, html: html}; });
+      })
+      .then(function (answer) {
+        var page = new DOMParser().parseFromString(answer.html, "text/html");
+        if (!item || !page.getElementById(item.id)) {
+          // Not a case page (signed out, refused, a server fault): say so where the answer was typed.
+          var heading = page.querySelector("main h1");
+          failed(form, button, "Not saved (" + answer.status + (heading ? ": " + heading.textContent.trim() : "") +
+                 "). Your answer is still here; reload the page and try again.");
+          return;
+        }
+        if (answer.ok) form.removeAttribute("data-dirty");  // saved: show the answer as stored
+        refresh(page);
+        var saved = document.getElementById(item.id);
+        var said = answer.ok ? messageOf(page, true) || "Answer saved." : messageOf(page, false);
+        announce(said);
+        var target = (!answer.ok && saved.querySelector(".field-error")) || saved.querySelector(".item-status");
+        if (target) {
+          if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+          target.focus();
+        }
+      })
+      .catch(function () {
+        failed(form, button, "Not saved: the connection failed. Your answer is still here; try again.");
+      });
+  });
+
+  function failed(form, button, message) {
+    form.removeAttribute("data-saving");
+    if (button) button.removeAttribute("aria-disabled");
+    var said = form.querySelector("[data-save-failed]");
+    if (!said) {
+      said = document.createElement("p");
+      said.className = "field-error";
+      said.setAttribute("role", "alert");
+      said.setAttribute("data-save-failed", "");
+      form.insertBefore(said, form.firstChild);
+    }
+    said.textContent = message;
+  }
+
+  // --- Upload with a progress bar ----------------------------------------------------------
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.id !== "upload-form" || !window.FormData) return;
@@ -140,8 +222,7 @@
       if (request.status >= 200 && request.status < 300 && page) {
         bar.max = 1;
         bar.value = 1;
-        replaceFrom(page, "attachment-list");
-        replaceFrom(page, "checklist");
+        refresh(page);
         form.reset();
         status.textContent = messageOf(page, true) || "Uploaded " + chosen.name + ".";
       } else {

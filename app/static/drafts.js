@@ -3,10 +3,14 @@
    after the reload, says so beside the field, and forgets it once its own form is sent.
    Never kept: forms or fields marked autocomplete="off" (bank details, secrets), passwords, files.
    Text is put back only while the field still shows what the server showed when it was typed,
-   so a draft never hides a newer saved answer. Without this script every form works as before. */
+   so a draft never hides a newer saved answer. Forms marked data-drafts-choices keep their ticked
+   boxes and chosen radio buttons the same way. Without this script every form works as before. */
 (function () {
   "use strict";
-  var PREFIX = "draft:" + location.pathname + ":";
+  // A page answered to a refused form (at the form's address) names the page it stands for,
+  // so that what was typed on that page comes back there too.
+  var scope = document.querySelector("meta[name=drafts-scope]");
+  var PREFIX = "draft:" + (scope ? scope.getAttribute("content") : location.pathname) + ":";
   var MAX_AGE_MS = 12 * 3600 * 1000;
   var TEXT = "textarea, input:not([type]), input[type=text], input[type=url], input[type=email], " +
              "input[type=search], input[type=number]";
@@ -22,6 +26,70 @@
     return PREFIX + (field.form.getAttribute("action") || "") + ":" + (field.id || field.name);
   }
 
+  var CHOICE = "input[type=checkbox], input[type=radio]";
+
+  function keptChoice(field) {
+    var form = field.form;
+    return !!form && form.hasAttribute("data-drafts-choices") && !!field.name && field.matches(CHOICE);
+  }
+
+  function choiceKey(field) {
+    var what = field.type === "radio" ? "radio:" + field.name : (field.id || field.name);
+    return PREFIX + (field.form.getAttribute("action") || "") + ":" + what;
+  }
+
+  function radios(field) {
+    return Array.prototype.filter.call(field.form.elements, function (other) {
+      return other.type === "radio" && other.name === field.name;
+    });
+  }
+
+  function shownChoice(field) {
+    if (field.type !== "radio") return field.defaultChecked;
+    var shown = radios(field).filter(function (r) { return r.defaultChecked; })[0];
+    return shown ? shown.value : "";
+  }
+
+  function currentChoice(field) {
+    if (field.type !== "radio") return field.checked;
+    var chosen = radios(field).filter(function (r) { return r.checked; })[0];
+    return chosen ? chosen.value : "";
+  }
+
+  function rememberChoice(field) {
+    try {
+      var chosen = currentChoice(field), shown = shownChoice(field);
+      if (chosen === shown) sessionStorage.removeItem(choiceKey(field));
+      else sessionStorage.setItem(choiceKey(field), JSON.stringify({value: chosen, shown: shown, at: Date.now()}));
+    } catch (full) { /* storage full or refused: the page works without drafts */ }
+  }
+
+  function restoreChoices(root) {
+    var done = {};
+    root.querySelectorAll(CHOICE).forEach(function (field) {
+      if (!keptChoice(field)) return;
+      var key = choiceKey(field);
+      if (done[key]) return;
+      done[key] = true;
+      var stored;
+      try { stored = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (bad) { stored = null; }
+      if (!stored) return;
+      var shown = shownChoice(field);
+      if (Date.now() - stored.at > MAX_AGE_MS || stored.shown !== shown) { sessionStorage.removeItem(key); return; }
+      if (currentChoice(field) !== shown || stored.value === shown) return;
+      var target = field;
+      if (field.type === "radio") {
+        target = radios(field).filter(function (r) { return r.value === stored.value; })[0];
+        if (!target) return;
+        target.checked = true;
+      } else {
+        field.checked = stored.value;
+      }
+      target.dispatchEvent(new Event("change", {bubbles: true}));  // "does not apply" and the like follow
+      note(target, target.closest("fieldset") || target.closest(".check") || target);
+    });
+  }
+
   function remember(field) {
     try {
       if (field.value === field.defaultValue) sessionStorage.removeItem(key(field));
@@ -30,14 +98,14 @@
     } catch (full) { /* storage full or refused: the page works without drafts */ }
   }
 
-  function note(field) {
+  function note(field, after) {
     var id = (field.id || field.name) + "-draft";
     if (document.getElementById(id)) return;
     var p = document.createElement("p");
     p.className = "hint draft-note";
     p.id = id;
     p.textContent = "Not sent yet: kept from before the page reloaded.";
-    field.insertAdjacentElement("afterend", p);
+    (after || field).insertAdjacentElement("afterend", p);
     var described = field.getAttribute("aria-describedby");
     field.setAttribute("aria-describedby", described ? described + " " + id : id);
   }
@@ -60,10 +128,15 @@
   document.addEventListener("input", function (event) {
     if (event.isTrusted && kept(event.target)) remember(event.target);
   });
+  document.addEventListener("change", function (event) {
+    if (event.isTrusted && keptChoice(event.target)) rememberChoice(event.target);
+  });
   document.addEventListener("submit", function (event) {
     Array.prototype.forEach.call(event.target.elements, function (field) {
       if (kept(field)) sessionStorage.removeItem(key(field));
+      if (keptChoice(field)) sessionStorage.removeItem(choiceKey(field));
     });
   });
   restore(document);
+  restoreChoices(document);
 })();

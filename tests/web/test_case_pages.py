@@ -257,6 +257,7 @@ def test_the_customer_cannot_change_the_severity(page, sign_in):
 def test_sending_one_form_keeps_what_was_typed_in_the_others(page, sign_in):
     sign_in(page, "engineer")
     case_rows(page).filter(has_text=SEEDED_S2).get_by_role("link", name=SEEDED_S2).click()
+    page.wait_for_load_state()  # drafts.js (deferred) keeps typing only once it has run
     note = "Suspect IGMP table exhaustion; check the snooping limits first."
     reply = "We are looking into the reboots and will call you today."
     # Typed into two forms; neither is sent.

@@ -171,10 +171,13 @@ def test_saving_one_checklist_item_keeps_what_was_typed_in_another(page, sign_in
 
     sign_in(page, "engineer")
     page.get_by_role("link", name=SEEDED_S2).click()
-    page.wait_for_load_state()  # drafts.js (deferred) listens for typing only once it has run
+    page.wait_for_load_state()  # case.js (deferred) saves items in place only once it has run
+    page.evaluate("window.stillTheSamePage = true")
     item(page, "lab_simulation").get_by_label("Your answer").fill(TEXT_ANSWERS["lab_simulation"])
-    answer_text(page, "problem_isolation")  # saved: the page reloads
+    item(page, "problem_duplicated").get_by_label("No", exact=True).check()
+    answer_text(page, "problem_isolation")  # saved in place: the page is not reloaded
+    assert page.evaluate("window.stillTheSamePage") is True
     expect(item(page, "lab_simulation").get_by_label("Your answer")).to_have_value(TEXT_ANSWERS["lab_simulation"])
-    expect(item(page, "lab_simulation")).to_contain_text("Not sent yet")
+    expect(item(page, "problem_duplicated").get_by_label("No", exact=True)).to_be_checked()
     save(page, "lab_simulation")
-    expect(item(page, "lab_simulation")).not_to_contain_text("Not sent yet")
+    expect(item(page, "problem_duplicated").get_by_label("No", exact=True)).to_be_checked()

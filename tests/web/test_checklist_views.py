@@ -130,7 +130,7 @@ def test_a_short_text_is_kept_and_the_item_says_what_is_missing(client, tokens):
     ("logs_gathered", {"kind": "attachments", "attachment_id": "999999"}, 422, "These attachments are not on this case."),
     ("customer_informed", {"kind": "attestation", "not_applicable": "1",
                            "not_applicable_reason": "The customer already knows us."},
-     422, "Item customer_informed cannot be marked not applicable."),
+     422, "Item 1 (customer_informed) cannot be marked not applicable."),
     ("release_notes_reviewed", {"kind": "triage_ruling", "ruling:EXOS-1": "matches"},
      422, "These anomalies are not suggested for this case."),
     ("action_plan", {"kind": "sonnet", "value": "x"}, 400, "does not say which kind of item it answers"),
