@@ -19,6 +19,7 @@ from app.attachments.models import Attachment
 from app.attachments.services import case_attachments
 from app.cases.models import Case, Channel, Message
 from app.checklists import services as checklists
+from app.checklists.numbering import number_of
 from app.errors import NotFound
 from app.srs import services
 from app.srs.services import SRDetail
@@ -30,7 +31,7 @@ from app.uow import unit_of_work
 class ChecklistAnswer:
     """One item of the partner's checklist as GTAC reads it: never a form."""
 
-    number: int
+    number: int | None  # the vendor's number (SPEC §4.2), shared by the items of one point
     code: str
     title: str
     kind: str
@@ -53,11 +54,6 @@ class SRPage:
     staff: list[User] | None
 
 
-def item_numbers(definition) -> dict[str, int]:
-    """The number each item of a checklist carries on pages: its place in the definition, from 1."""
-    return {item.code: index for index, item in enumerate(definition.items, start=1)}
-
-
 def sr_page(actor: User, number: str) -> SRPage:
     with unit_of_work() as uow:
         sr = access.get_sr(actor, number)
@@ -72,8 +68,7 @@ def sr_page(actor: User, number: str) -> SRPage:
         checklist = None
         if case_visible and access.allowed(actor, "checklist.read"):
             view = checklists.checklist_of(case, triage.needs_ruling if triage else None)
-            numbers = item_numbers(view.evaluation.definition)
-            checklist = [ChecklistAnswer(numbers[r.item.code], r.item.code, r.item.title, r.item.kind, r.applies,
+            checklist = [ChecklistAnswer(number_of(r.item.code), r.item.code, r.item.title, r.item.kind, r.applies,
                                          r.met, r.message, view.responses.get(r.item.code))
                          for r in view.evaluation.results]
         access.require_channel_read(actor, Channel.GTAC)
