@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -38,8 +38,16 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bench import dataset, provenance
-from bench.payments_bench import (_up, describe_machine, environment, provider_per_claim, run_flask, start,
-                                  stop, wait_for)
+from bench.payments_bench import (
+    _up,
+    describe_machine,
+    environment,
+    provider_per_claim,
+    run_flask,
+    start,
+    stop,
+    wait_for,
+)
 from bench.server import Gunicorn, GunicornSettings, free_port, stop_cleanly_on_signals
 from bench.soak_traffic import CLIENTS, Record, Shared, issue_tokens, run_clients
 
@@ -234,7 +242,7 @@ def health_probe(base_url: str, until: float, samples: list[float], errors: list
 
 def database_state(database_url: str) -> dict:
     with psycopg.connect(database_url) as conn:
-        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        one = lambda sql: conn.execute(sql).fetchone()[0]
         return {
             "outbox_events": one("SELECT count(*) FROM outbox_events"),
             "outbox_events_unprocessed": one("SELECT count(*) FROM outbox_events WHERE processed_at IS NULL"),
@@ -285,7 +293,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--note", default=None, help="how the run was made, recorded in the file")
     args = parser.parse_args(argv)
     stop_cleanly_on_signals()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     output = args.output or RESULTS / f"soak-{started:%Y-%m-%d}.json"
     probe = socket.socket()
     if probe.connect_ex(("127.0.0.1", args.redis_port)) == 0:
