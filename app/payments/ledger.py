@@ -43,6 +43,7 @@ transfers met in a transaction are remembered for its length
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -55,6 +56,8 @@ from app.uow import UnitOfWork
 
 PENDING_KINDS = (TransferKind.RESERVATION, TransferKind.HANDOVER)
 CACHED_KIND = AccountKind.PREFUNDING
+# What ledger_transfers.key holds.
+KEY_LENGTH = LedgerTransfer.__table__.c.key.type.length
 
 
 @dataclass
@@ -225,8 +228,17 @@ def record_funding(uow: UnitOfWork, reference: str, amount: int, currency: str) 
     """Money in: from the vendor's bank to the pre-funding balance (posted at once)."""
     source = account(uow, AccountKind.FUNDING_SOURCE, currency)
     prefunding = lock_prefunding(uow, currency)
-    return _transfer(uow, TransferKind.FUNDING, f"funding:{reference}", amount, currency,
+    return _transfer(uow, TransferKind.FUNDING, funding_key(reference), amount, currency,
                      [(source, -amount), (prefunding, amount)], memo=f"deposit {reference}"[:200])
+
+
+def funding_key(reference: str) -> str:
+    """The transfer key of a deposit. A bank reference may be longer than the key column leaves
+    room for (140 characters against 120); such a one is keyed by its digest, which stays as unique."""
+    key = f"funding:{reference}"
+    if len(key) <= KEY_LENGTH:
+        return key
+    return "funding:sha256:" + hashlib.sha256(reference.encode()).hexdigest()
 
 
 def _payout_key(kind: TransferKind, payout: Payout, of: TransferKind | None = None) -> str:

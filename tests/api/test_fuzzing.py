@@ -7,9 +7,14 @@ and invalid ones, as a partner engineer, GTAC, programmes and the vendor admin. 
   `default` entry covers errors only), an error status with the SPEC §10 error body;
 - match the schema documented for its status, with the content type documented.
 
-The run is kept short for the ordinary suite (a few examples per operation, role and mode;
-derandomized, so a failure repeats). FUZZ_EXAMPLES=<n> and FUZZ_RANDOM=1 search longer and wider;
-FUZZ_ONLY="POST /api/v1/claims" fuzzes the operations whose label holds that text.
+Two passes, bounded to a few minutes for the ordinary suite, derandomized so that a failure repeats:
+- the schema's edges (schemathesis's coverage phase): each bound and one past it (an id at
+  2^31 - 1 and 2^31), wrong types, missing and unknown fields, each sent once per operation, by
+  one of the roles in turn: where the class of "a number beyond its column" or "a value the
+  validator lets through" hides, which random examples rarely reach;
+- random examples: FUZZ_EXAMPLES (6) per operation, role and mode.
+FUZZ_EXAMPLES=<n> and FUZZ_RANDOM=1 search longer and wider; FUZZ_ONLY="POST /api/v1/claims"
+fuzzes the operations whose label holds that text.
 """
 from __future__ import annotations
 
@@ -22,14 +27,21 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.core import NOT_SET
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.overrides import Override
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from app.webhooks import urls as webhook_urls
 from tests.api.test_recorded_answers import InstantProvider
 
 ROLES = ("engineer", "gtac", "programs", "vendor_admin")
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SKIPPED = {
     # Would revoke the very token a role fuzzes with, and every later request would be a 401.
     ("DELETE", "/api/v1/tokens/{token_id}"),
@@ -80,6 +92,17 @@ def check_documented(operation, response) -> None:
         assert problem is None, f"{operation.label}: {status} without the error body: {problem}"
 
 
+def check_undocumented_method(method: str, response) -> None:
+    """A method the path does not document: 405 with the error body (OPTIONS: the framework's
+    automatic answer listing the allowed methods)."""
+    if method == "OPTIONS" and response.status_code == 200:
+        assert response.headers.get("allow"), "OPTIONS answered without Allow"
+        return
+    assert response.status_code == 405, f"{method}: {response.status_code}, not 405"
+    problem = error_body_problem(response)
+    assert problem is None, f"{method}: 405 without the error body: {problem}"
+
+
 @pytest.fixture
 def nowhere_outside(app, monkeypatch):
     """Webhook URLs the fuzzer makes up resolve to nothing and nothing connects beyond loopback:
@@ -113,6 +136,24 @@ def test_every_operation_answers_within_its_document(app, tokens, nowhere_outsid
         operations = [op for op in operations if os.environ["FUZZ_ONLY"] in op.label]
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     failures: list[str] = []
+    for n, operation in enumerate(operations):
+        role = ROLES[n % len(ROLES)]
+        edges = CoverageGenerator(operation=operation, generation_modes=list(GenerationMode),
+                                  generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+                                  auth_storage=None, override=Override(), feedback=FeedbackSources())
+        for case in edges:
+            try:
+                response = case.call(headers=tokens[role])
+                if case.method.upper() != operation.method.upper():
+                    check_undocumented_method(case.method.upper(), response)
+                    continue
+                case.validate_response(response, checks=checks, headers=tokens[role])
+                check_documented(operation, response)
+            except Exception as exc:  # noqa: BLE001  (collected as below)
+                body = "" if case.body is NOT_SET else str(case.body)[:200]
+                failures.append(f"{operation.label} as {role} (edge: {case.method} {case.path_parameters} "
+                                f"{case.query} {body}): {describe(exc)}")
+                break  # one edge case per operation says enough
     for operation in operations:
         for role in ROLES:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

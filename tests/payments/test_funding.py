@@ -40,6 +40,19 @@ def test_a_deposit_is_recorded_once_per_bank_reference(payments, app):
     assert ledger_violations(app) == []
 
 
+def test_a_bank_reference_of_the_longest_documented_length_is_recorded_once(payments, app):
+    """140 characters are allowed; the ledger's transfer key has room for 120 (PostgreSQL refused
+    the longer key with a 500 before)."""
+    longest, other = "R" * 140, "R" * 139 + "S"
+    first = payments.fund(700_000, longest)
+    assert first.status_code == 201, first.json
+    assert first.json["reference"] == longest
+    assert payments.fund(700_000, longest).json["id"] == first.json["id"]
+    assert payments.fund(800_000, other).status_code == 201  # same first 120 characters, another deposit
+    assert payments.fund(900_000, longest).status_code == 409
+    assert ledger_violations(app) == []
+
+
 def test_payouts_wait_for_funds_and_go_out_oldest_approval_first(payments, sandbox, app, one_approver):
     _drain(payments)
     big = payments.claim(amount=70_000)
