@@ -37,7 +37,8 @@ def signed(view):
 def register(body):
     """Register a claims platform (vendor admin, programmes); the answer carries its signing secret, once."""
     integration, secret = services.register(api_user(), body["name"], body["callback_url"])
-    return {**IntegrationSchema().dump(integration), "secret": secret}
+    return {"id": integration.id, "name": integration.name, "callback_url": integration.callback_url,
+            "status": integration.status, "created_at": integration.created_at, "secret": secret}
 
 
 @blp.route("", methods=["GET"], endpoint="list")
