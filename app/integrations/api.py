@@ -74,7 +74,7 @@ def callbacks(integration_id):
 
 
 @blp.route("/claims", methods=["POST"], endpoint="push_claim")
-@blp.operation("push_claim", refuses=(403, 409, 422))
+@blp.operation("submit_approved_claim", refuses=(403, 409, 422))
 @signed
 @blp.arguments(ClaimPushSchema, example={
     "reference": "CLM-2026-000123", "partner_id": 2, "type": "rebate", "amount": 125000, "currency": "USD",
