@@ -329,10 +329,10 @@ def _integrations(env: dict, production: bool) -> dict:
     return {
         # Fernet keys, newest first, that encrypt integrations' signing secrets at rest.
         "INTEGRATION_SECRET_KEYS": keys,
-        # A signed request older or newer than this is refused as a replay.
-        "INTEGRATION_SIGNATURE_TOLERANCE_SECONDS": _int(env, "INTEGRATION_SIGNATURE_TOLERANCE_SECONDS", 300),
         "INTEGRATION_CALLBACK_TIMEOUT_SECONDS": _int(env, "INTEGRATION_CALLBACK_TIMEOUT_SECONDS", 5),
         "INTEGRATION_CALLBACK_MAX_ATTEMPTS": _int(env, "INTEGRATION_CALLBACK_MAX_ATTEMPTS", 12),
+        # A CA file trusted for callback URLs besides the public ones (a platform behind the vendor's own CA).
+        "INTEGRATION_CALLBACK_CA_BUNDLE": env.get("INTEGRATION_CALLBACK_CA_BUNDLE") or None,
     }
 
 

@@ -102,6 +102,9 @@ def attempt(delivery_id: int) -> bool | None:
                    "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic, ID_HEADER: str(integration_id),
                    SIGNATURE_HEADER: signing.sign(unseal(sealed), body, int(now().timestamp()))}
         with callback_urls.session() as http:
+            if current_app.config["INTEGRATION_CALLBACK_CA_BUNDLE"]:
+                # The programme platform is the vendor's own: its certificate may come from the vendor's CA.
+                http.verify = current_app.config["INTEGRATION_CALLBACK_CA_BUNDLE"]
             answer = outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
                                       total_seconds=current_app.config["INTEGRATION_CALLBACK_TIMEOUT_SECONDS"])
         status_code = answer.status_code
