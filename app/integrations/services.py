@@ -60,6 +60,14 @@ def unseal(ciphertext: str) -> str:
     return _cipher().decrypt(ciphertext.encode()).decode()
 
 
+def rotate_keys() -> int:
+    """Re-encrypt every integration's secret under the first configured key; returns how many."""
+    with unit_of_work() as uow:
+        rotated = crypto.rotate_column(uow.session, Integration, "secret_ciphertext", _cipher(), "integration")
+        record(None, "integration", "*", "integration.keys_rotated", after={"records": rotated})
+    return rotated
+
+
 def _check_url(url: str) -> None:
     if current_app.config["GTAC_ENV"] == "production" and urlsplit(url).scheme != "https":
         raise InvalidInput("Callback URLs must use https.", code="invalid_input",
