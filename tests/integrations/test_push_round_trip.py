@@ -221,3 +221,18 @@ def test_the_platform_hears_a_failed_payment_and_a_returned_one_with_the_reason(
     returned = _callback(receiver, "CLM-8002", "claim.returned")
     assert returned["data"]["reason"]
     assert ledger_violations(app) == []
+
+
+def test_an_mdf_claim_is_paid_only_within_the_partners_allocation(platform, sandbox, partners, app):
+    # The demo allocates Northwind 50,000.00 USD of MDF for 2026-Q3.
+    written = _written(app)
+    outside = platform.push(claim("CLM-9001", partners["northwind"], type="mdf", period="2027-Q1"))
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "no_mdf_allocation"
+    too_much = platform.push(claim("CLM-9002", partners["northwind"], type="mdf", amount=5_000_001))
+    assert too_much.status_code == 422
+    assert _written(app) == written
+    within = platform.push(claim("CLM-9003", partners["northwind"], type="mdf", amount=4_000_000))
+    assert within.status_code == 201
+    rest = platform.push(claim("CLM-9004", partners["northwind"], type="mdf", amount=1_000_001))
+    assert rest.status_code == 422  # what the first one used is gone from the allocation
+    assert _written(app) == tuple(n + 1 for n in written)
