@@ -6,5 +6,6 @@ models.py     integrations (credentials), pushed claims (the platform's referenc
 services.py   registration, suspension, request signatures, pushing a claim
 callbacks.py  signed status callbacks (paid, failed, returned) retried with back-off
 api.py, views.py, schemas.py   the push endpoint and the vendor's registration page
-jobs.py       outbox handler and the scheduled retries
+jobs.py       the scheduled callback retries; cli.py key rotation and retries by hand
+(the outbox handler that owes a callback runs with the partner's payment e-mail: app.payments.jobs)
 """
