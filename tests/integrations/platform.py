@@ -34,7 +34,7 @@ class CallbackReceiver:
     """The platform's callback endpoint: keeps every verified callback; refuses the next
     `refuse_next` with 503, and holds the next `hold_next` for `hold_seconds` (a timeout)."""
 
-    def __init__(self, secret: str = ""):
+    def __init__(self, secret: str = "", tls=None):
         self.secret = secret
         self.received: list[dict] = []  # acknowledged, verified callbacks
         self.refused: list[dict] = []
@@ -58,9 +58,12 @@ class CallbackReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:  # (server TLS context, host name its certificate names)
+            self.server.socket = tls[0].wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/gtac/callbacks"
+        scheme, host = ("https", tls[1]) if tls is not None else ("http", "127.0.0.1")
+        self.url = f"{scheme}://{host}:{self.server.server_port}/gtac/callbacks"
 
     def _answer(self, headers, body: bytes) -> int:
         try:
