@@ -51,6 +51,7 @@ run-prod: install
 	  echo "PAYMENTS_WEBHOOK_SECRET=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))')"; \
 	  echo "PAYEE_ENCRYPTION_KEYS=$$($(BIN)/flask payments generate-key)"; \
 	  echo "SR_WEBHOOK_SECRET_KEYS=$$($(BIN)/flask srs generate-key)"; \
+	  echo "INTEGRATION_SECRET_KEYS=$$($(BIN)/flask srs generate-key)"; \
 	  echo "METRICS_TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))')"; \
 	  } > $(TRIAL_ENV)
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(TRIAL_DB)'" | grep -q 1 \

@@ -77,6 +77,8 @@ from app.webhooks import api as webhooks_api
 from app.contracts import api as contracts_api
 from app.contracts import views as contracts_views
 from app.imports import api as imports_api
+from app.integrations import api as integrations_api
+from app.integrations import views as integrations_views
 from app.imports import views as imports_views
 from app.imports.services import HANDLERS as IMPORT_HANDLERS
 from app.webhooks.services import HANDLERS as WEBHOOK_HANDLERS
@@ -87,7 +89,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
                   sr_attachments_api.blp, administration_api.blp, users_api.blp, programmes_api.blp,
-                  contracts_api.blp, imports_api.blp)
+                  contracts_api.blp, imports_api.blp, integrations_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
                     "programmes.import_sales", "programmes_web.import_sales",
@@ -160,6 +162,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(contracts_views.blp)
     app.register_blueprint(imports_views.blp)
     app.register_blueprint(programmes_views.blp)
+    app.register_blueprint(integrations_views.blp)
 
     app.before_request(_limit_body_size)
     logs.init_app(app)  # first of the request hooks, whatever was registered before

@@ -92,6 +92,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "RATE_LIMIT_PER_TOKEN": env.get("RATE_LIMIT_PER_TOKEN") or "600 per minute",
         "RATE_LIMIT_PER_ADDRESS": env.get("RATE_LIMIT_PER_ADDRESS") or "1200 per minute",
         "RATE_LIMIT_SIGN_IN": env.get("RATE_LIMIT_SIGN_IN") or "30 per minute",
+        # Requests an integration signs (the claims platform's pushes), counted per integration.
+        "RATE_LIMIT_PER_INTEGRATION": env.get("RATE_LIMIT_PER_INTEGRATION") or "1200 per minute",
         # JSON lines (one object per line, with the request id) unless "text" is asked for.
         "LOG_FORMAT": _choice(env, "LOG_FORMAT", ("json", "text"), "json"),
         # Outbox events run on RQ when Redis is configured, else in-process.
@@ -133,6 +135,7 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "PW_MAY_ESCALATE_S1": _bool(env.get("PW_MAY_ESCALATE_S1"), default=True),
         **_srs(env, project, production),
         **_payments(env, instance, production, secret),
+        **_integrations(env, production),
         **_single_sign_on(env),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_SECONDS": _int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
@@ -315,6 +318,21 @@ def _attachments(env: dict) -> dict:
         "S3_PRESIGN_SECONDS": _int(env, "S3_PRESIGN_SECONDS", 60),
         "S3_TIMEOUT_SECONDS": _int(env, "S3_TIMEOUT_SECONDS", 30),
         "S3_ADDRESSING_STYLE": env.get("S3_ADDRESSING_STYLE") or "auto",
+    }
+
+
+def _integrations(env: dict, production: bool) -> dict:
+    """Settings of the claims platform's integration (app/integrations)."""
+    keys = fernet_keys(env.get("INTEGRATION_SECRET_KEYS"), "INTEGRATION_SECRET_KEYS")
+    if production and not keys:
+        raise ConfigError("INTEGRATION_SECRET_KEYS must be set in production (flask srs generate-key makes one)")
+    return {
+        # Fernet keys, newest first, that encrypt integrations' signing secrets at rest.
+        "INTEGRATION_SECRET_KEYS": keys,
+        "INTEGRATION_CALLBACK_TIMEOUT_SECONDS": _int(env, "INTEGRATION_CALLBACK_TIMEOUT_SECONDS", 5),
+        "INTEGRATION_CALLBACK_MAX_ATTEMPTS": _int(env, "INTEGRATION_CALLBACK_MAX_ATTEMPTS", 12),
+        # A CA file trusted for callback URLs besides the public ones (a platform behind the vendor's own CA).
+        "INTEGRATION_CALLBACK_CA_BUNDLE": env.get("INTEGRATION_CALLBACK_CA_BUNDLE") or None,
     }
 
 

@@ -1,4 +1,4 @@
-"""Rate limits on the API (per token and per client address) and on signing in (per address).
+"""Rate limits on the API (per token, per signing integration and per client address) and on signing in (per address).
 
 Flask-Limiter counts in Redis when REDIS_URL is set, so every web process shares
 the counts; on the embedded default it counts in memory. A refused request gets
@@ -41,6 +41,19 @@ def _token() -> str:
     return "token:" + hashlib.sha256((_bearer() or "").encode()).hexdigest()[:32]
 
 
+INTEGRATION_HEADER = "X-GTAC-Integration"
+
+
+def _integration() -> str:
+    # The integration a signed request names; a forged name only spends that integration's
+    # allowance on requests that are then refused, and the per-address limit still applies.
+    return "integration:" + request.headers.get(INTEGRATION_HEADER, "")[:12]
+
+
+def _not_integration() -> bool:
+    return _not_api() or not request.headers.get(INTEGRATION_HEADER)
+
+
 def _not_api() -> bool:
     return not request.path.startswith("/api/")
 
@@ -69,7 +82,8 @@ def _rate_limited(error: RateLimitExceeded):
 
 def init_app(app: Flask) -> None:
     config = app.config
-    for setting in ("RATE_LIMIT_PER_TOKEN", "RATE_LIMIT_PER_ADDRESS", "RATE_LIMIT_SIGN_IN"):
+    for setting in ("RATE_LIMIT_PER_TOKEN", "RATE_LIMIT_PER_ADDRESS", "RATE_LIMIT_SIGN_IN",
+                    "RATE_LIMIT_PER_INTEGRATION"):
         try:
             parse_many(config[setting])
         except ValueError:
@@ -81,6 +95,8 @@ def init_app(app: Flask) -> None:
         application_limits=[
             ApplicationLimit(config["RATE_LIMIT_PER_TOKEN"], key_function=_token, exempt_when=_not_api_with_token),
             ApplicationLimit(config["RATE_LIMIT_PER_ADDRESS"], key_function=_address, exempt_when=_not_api),
+            ApplicationLimit(config["RATE_LIMIT_PER_INTEGRATION"], key_function=_integration,
+                             exempt_when=_not_integration),
         ],
         default_limits=[Limit(config["RATE_LIMIT_SIGN_IN"], key_function=_address, exempt_when=_not_signing_in)],
         on_breach=_refusal,

@@ -62,6 +62,7 @@ def environment(database_url: str, redis_url: str, sandbox_url: str) -> dict[str
             "PAYMENTS_WEBHOOK_SECRET": secrets.token_urlsafe(32),
             "PAYEE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "SR_WEBHOOK_SECRET_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "INTEGRATION_SECRET_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "PAYMENTS_PROVIDER": "sandbox", "PAYMENTS_SANDBOX_URL": sandbox_url,
             "PAYMENTS_SANDBOX_API_KEY": "bench-" + secrets.token_hex(8), "FLASK_APP": "wsgi.py",
             "RATE_LIMITS_ENABLED": "0"}  # one address approving thousands of claims: not what is measured

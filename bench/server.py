@@ -28,6 +28,7 @@ def production_env(database_url: str, extra: dict[str, str] | None = None) -> di
         # A Fernet key: 32 random bytes, URL-safe base64.
         "PAYEE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "SR_WEBHOOK_SECRET_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "INTEGRATION_SECRET_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         # The load generator is one address sending thousands of requests: what is measured is the
         # service, not its rate limits.
         "RATE_LIMITS_ENABLED": "0",

@@ -28,9 +28,10 @@ from app.access.rma import get_rma
 from app.access.programmes import (PROGRAMME_STAFF, get_programme_partner, own_partner, programme_partners,
                                    visible_sales)
 from app.access.webhooks import get_webhook, visible_webhooks, webhook_scope
+from app.access.integrations import INTEGRATION_MANAGERS, get_integration, visible_integrations
 
 __all__ = [
-    "ALL_ROLES", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
+    "ALL_ROLES", "INTEGRATION_MANAGERS", "get_integration", "visible_integrations", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
     "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS", "PROGRAMME_STAFF", "USER_ADMINS",
     "acting_partner", "administered_organisation", "administered_organisations", "administered_users",
     "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",

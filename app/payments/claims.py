@@ -77,6 +77,32 @@ def file_rebate_claims(uow: UnitOfWork, actor: User, rebates: list[dict[str, Any
     return filed
 
 
+def file_approved_claim(uow: UnitOfWork, partner: Organisation, approver_id: int, data: dict[str, Any],
+                        source: dict[str, Any]):
+    """A claim already approved elsewhere (the programme platform), filed and approved at once in
+    the caller's unit of work; returns its new payout, flushed, which payouts.start() sends.
+
+    The partner is the caller's to check (known, not suspended). The platform made the
+    approval decision, so the second-approval threshold of approve_claim does not apply;
+    an MDF claim must still fit the partner's allocation. `source` goes into the audit trail.
+    """
+    moment = now()
+    claim = Claim(partner_id=partner.id, created_by_id=approver_id, type=ClaimType(data["type"]),
+                  amount=data["amount"], currency=data["currency"], period=data["period"],
+                  description=data["description"].strip(), status=ClaimStatus.PAYOUT_PENDING,
+                  submitted_at=moment, approved_by_id=approver_id, approved_at=moment)
+    if claim.type is ClaimType.MDF:
+        _check_allocation(uow.session, claim, lock=True)
+    uow.session.add(claim)
+    uow.session.flush()
+    payout = payouts.create_payout(uow, claim)
+    uow.session.flush()
+    record(None, "claim", claim.id, "claim.approved",
+           after={**_snapshot(claim), "payout_id": payout.id, **source})
+    _notify(uow, claim, "approved")
+    return payout
+
+
 def add_proof(actor: User, claim_id: int, upload, filename: str, content_type: str) -> ClaimAttachment:
     """Attach a proof-of-performance file (already streamed to storage) to a draft MDF claim.
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app.integrations import callbacks
 from app.jobs import job_context
 from app.payments import notifications, payouts
 from app.uow import UnitOfWork
@@ -31,6 +32,17 @@ def on_execute_batch(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[in
     return {}
 
 
+def on_payout_event(uow: UnitOfWork, payload: dict) -> None:
+    on_payout_events(uow, [(0, payload)])
+
+
+def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[int, str]:
+    """A payout's outcome: the partner's e-mail, and the callback owed to the platform that pushed its claim."""
+    failed = notifications.on_payout_events(uow, events)
+    callbacks.on_payout_events(uow, events)
+    return failed
+
+
 def on_refresh(uow: UnitOfWork, payload: dict) -> None:
     uow.after_commit(lambda: payouts.refresh_payout(payload["payout_id"]))
 
@@ -39,13 +51,13 @@ OUTBOX_HANDLERS = {
     "payments.execute": on_execute,
     "payments.refresh": on_refresh,
     "notify.payments.claim": notifications.on_claim_event,
-    "notify.payments.payout": notifications.on_payout_event,
+    "notify.payments.payout": on_payout_event,
 }
 # Topics that come by the thousand when a quarter's claims are approved, run many at a time on RQ.
 OUTBOX_BATCH_HANDLERS = {
     "payments.execute": on_execute_batch,
     "notify.payments.claim": notifications.on_claim_events,
-    "notify.payments.payout": notifications.on_payout_events,
+    "notify.payments.payout": on_payout_events,
 }
 
 

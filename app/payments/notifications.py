@@ -3,6 +3,8 @@
 One event, one e-mail. Run as a batch (see app.outbox.dispatch), the events of
 one partner and one kind become one e-mail listing them: a partner whose
 quarter's rebates are approved at once gets a digest, not a thousand messages.
+A paid payment is the exception: each gets its own remittance advice, listing
+the claims it pays, as the partner reconciles each bank credit on its own.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from app.extensions import db
 from app.notifications.mail import send_email
 from app.payments.models import Claim, Payout
 from app.payments.money import format_amount
+from app.payments.remittance import advice_text, lines_for
 from app.uow import UnitOfWork
 
 CLAIM_SENTENCES = {
@@ -109,9 +112,23 @@ def on_payout_event(uow: UnitOfWork, payload: dict) -> None:
 def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and payout status."""
     for (partner_id, status), (event_ids, group) in _by_partner_and_kind(Payout, events, "payout_id", "status").items():
+        if status == "paid":
+            _remittance_advices(uow, partner_id, event_ids, group)
+            continue
         what = PAYOUT_SENTENCES.get(status, status)
         with uow.on_behalf_of(event_ids):
             _send(uow, partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
                   f"[Payments] {len(group)} payments: each {what}",
                   [_payout_text(payout, status) for payout in group])
     return {}
+
+
+def _remittance_advices(uow: UnitOfWork, partner_id: int, event_ids: list[int], paid: list[Payout]) -> None:
+    """One remittance advice per paid payment, to the partner's admins."""
+    lines = lines_for(db.session, paid)
+    recipients = _partner_admins(partner_id)
+    for event_id, payout in zip(event_ids, paid):
+        with uow.on_behalf_of([event_id]):
+            send_email(uow, recipients, f"[Remittance advice {payout.reference}] "
+                       f"{format_amount(payout.amount, payout.currency)} paid",
+                       advice_text(payout, lines[payout.id], _url(f"/payments/payouts/{payout.id}")))

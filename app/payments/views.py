@@ -21,7 +21,7 @@ from app.bounds import MAX_ID
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.files.uploads import release_uploads
-from app.payments import claims, funding, live, payees, payouts, reconciliation
+from app.payments import claims, funding, live, payees, payouts, reconciliation, remittance
 from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, exponent, format_amount, is_currency
 from app.payments.schemas import MAX_BULK_APPROVALS
@@ -139,7 +139,8 @@ def _partner_page(form: ClaimForm | None = None, payee_form: PayeeForm | None = 
     claim_page = claims.list_claims(current_user, limit=PAGE)
     return render_template("payments/partner.html", form=form or ClaimForm(prefix="claim", formdata=None),
                            payee_form=payee_form, payee=payee, payouts=page, claims=claim_page,
-                           allocations=claims.list_allocations(current_user)), status
+                           allocations=claims.list_allocations(current_user),
+                           remittances=remittance.recent_advices(current_user)), status
 
 
 @blp.post("/payments/payee")

@@ -27,6 +27,7 @@ SCHEDULE = (
     Periodic("outbox-relay", "app.outbox.jobs.relay_outbox", every="OUTBOX_RELAY_INTERVAL", embedded=False),
     Periodic("sla-watch", "app.srs.jobs.watch_sla", every="SR_WATCH_INTERVAL"),
     Periodic("webhook-retries", "app.srs.jobs.retry_webhooks", every="WEBHOOK_RETRY_INTERVAL"),
+    Periodic("integration-callbacks", "app.integrations.jobs.retry_callbacks", every="WEBHOOK_RETRY_INTERVAL"),
     Periodic("payments-sweep", "app.payments.jobs.sweep_payouts", every="PAYMENTS_SWEEP_INTERVAL",
              queue="payments"),
     Periodic("idempotency-purge", "app.idempotency.jobs.purge_expired", every="IDEMPOTENCY_PURGE_INTERVAL"),

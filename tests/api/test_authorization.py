@@ -958,3 +958,80 @@ def _call_records(client, headers, contracts, endpoint, caller):
                            json={"serial_number": f"NEW-{tenant}", "product_model": "X465-48T"})
     return client.delete(f"{url}/serials/{SERIAL_OF[tenant]}", headers=headers)
 
+
+
+# --- The programme platform's integrations (issue #16) ------------------------------------------
+#
+# Integrations are the vendor's: the vendor admin and the programmes team register, list, suspend
+# and reactivate them and read their callbacks; to every other role they do not exist (403 for the
+# lists, 404 for one integration). The claims push is machine only: it takes the integration's
+# signature, never a person's token, so every caller here is refused with 401.
+INTEGRATION_COLUMNS = ("POST register", "GET list", "POST suspension", "POST reactivation", "GET callbacks",
+                       "POST push")
+_NO_INTEGRATIONS = (403, 403, 404, 404, 404, 401)
+INTEGRATION_MATRIX = {
+    **{caller: _NO_INTEGRATIONS for caller in ROLE},
+    "programs": (201, 200, 200, 200, 200, 401),
+    "vendor_admin": (201, 200, 200, 200, 200, 401),
+    **{caller: (401,) * len(INTEGRATION_COLUMNS) for caller in NO_CREDENTIALS},
+}
+INTEGRATION_ERROR = {403: "role_not_allowed", 404: "integration_not_found"}
+
+
+@pytest.fixture
+def registered_integration(app, demo, monkeypatch) -> int:
+    from app.integrations import services as integrations
+
+    monkeypatch.setitem(app.config, "SR_WEBHOOK_ALLOW_PRIVATE", True)  # the callback URL is on loopback
+    with app.app_context():
+        integration, _secret = integrations.register(db.session.get(User, demo["programs"].id),
+                                                     "Matrix platform", "http://127.0.0.1:9/callbacks")
+        db.session.remove()
+    return integration.id
+
+
+def _call_integrations(client, headers, integration_id, endpoint, caller):
+    base = f"/api/v1/integrations/{integration_id}"
+    calls = {
+        "POST register": lambda: client.post("/api/v1/integrations", headers=headers, json={
+            "name": f"Platform of {caller}", "callback_url": "http://127.0.0.1:9/callbacks"}),
+        "GET list": lambda: client.get("/api/v1/integrations", headers=headers),
+        "POST suspension": lambda: client.post(f"{base}/suspension", headers=headers),
+        "POST reactivation": lambda: client.post(f"{base}/reactivation", headers=headers),
+        "GET callbacks": lambda: client.get(f"{base}/callbacks", headers=headers),
+        "POST push": lambda: client.post("/api/v1/integrations/claims", headers=headers, json={
+            "reference": "CLM-MATRIX", "partner_id": 2, "type": "rebate", "amount": 100, "currency": "USD",
+            "period": "2026-Q3", "description": "pushed with a person's token"}),
+    }
+    return calls[endpoint]()
+
+
+def test_every_caller_has_a_row_of_integration_endpoints():
+    assert set(INTEGRATION_MATRIX) == {*ROLE, *NO_CREDENTIALS}
+
+
+@pytest.mark.parametrize("endpoint", INTEGRATION_COLUMNS)
+def test_integration_endpoint(app, client, callers, row_counts, registered_integration, endpoint):
+    column = INTEGRATION_COLUMNS.index(endpoint)
+
+    def check(caller, _endpoint, status):
+        before = row_counts()
+        answer = _call_integrations(client, callers[caller], registered_integration, endpoint, caller)
+        if status >= 400:
+            if endpoint == "POST push":
+                code = "missing_signature"  # whatever token comes, or none: the push asks for a signature
+            elif status == 401:
+                code = unauthenticated_code(caller)
+            else:
+                code = INTEGRATION_ERROR[status]
+            assert_refused(answer, status, code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        if endpoint == "GET list":
+            assert "Matrix platform" in [i["name"] for i in answer.json]
+            assert all("secret" not in i for i in answer.json)
+        elif endpoint == "POST register":
+            assert len(answer.json["secret"]) >= 32
+
+    check_every_cell([(caller, endpoint, row[column]) for caller, row in INTEGRATION_MATRIX.items()], check)

@@ -121,4 +121,11 @@ PAGES: dict[str, str] = {
     "POST /api/v1/contracts/{contract_id}/serials": "contracts_web.add_serial",
     "DELETE /api/v1/contracts/{contract_id}/serials/{serial_number}": "contracts_web.remove_serial",
     "POST /api/v1/imports/{kind}": "imports_web.upload",
+    # The programme platform's integrations: the vendor's page; the push is the platform's own call.
+    "POST /api/v1/integrations": "integrations_web.register",
+    "GET /api/v1/integrations": "integrations_web.index",
+    "POST /api/v1/integrations/{integration_id}/suspension": "integrations_web.suspend",
+    "POST /api/v1/integrations/{integration_id}/reactivation": "integrations_web.reactivate",
+    "GET /api/v1/integrations/{integration_id}/callbacks": "integrations_web.index",
+    "POST /api/v1/integrations/claims": MACHINE_ONLY,
 }

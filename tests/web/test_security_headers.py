@@ -57,7 +57,8 @@ def test_hsts_in_production_only(app, client, monkeypatch, tmp_path):
     production = load_config(str(tmp_path), {
         "GTAC_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/gtac",
         "PAYMENTS_WEBHOOK_SECRET": "w" * 40, "PAYEE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "SR_WEBHOOK_SECRET_KEYS": Fernet.generate_key().decode()})
+        "SR_WEBHOOK_SECRET_KEYS": Fernet.generate_key().decode(),
+        "INTEGRATION_SECRET_KEYS": Fernet.generate_key().decode()})
     assert production["HSTS_SECONDS"] >= 180 * 24 * 3600
     monkeypatch.setitem(app.config, "HSTS_SECONDS", production["HSTS_SECONDS"])
     for path in ("/login", "/api/v1/openapi.json"):

@@ -1,0 +1,139 @@
+"""Status callbacks to the platform: each pushed claim's payout paid, failed or returned.
+
+One delivery row per (integration, event id), so an outcome is announced under one
+id however often its outbox event is handed over. The body is signed like the
+platform's own requests (X-GTAC-Signature over "<t>.<body>" with the integration's
+secret). The first attempt is made after the commit of the outbox event that
+announced the outcome; a refused or unanswered attempt is retried on the webhook
+back-off (30 s, 1 min, 2 min ... at most an hour) by the scheduled retries, until
+the platform answers 2xx or INTEGRATION_CALLBACK_MAX_ATTEMPTS is reached. Every
+attempt is bounded in total (INTEGRATION_CALLBACK_TIMEOUT_SECONDS) and runs with
+no transaction open; the URL is checked again before each attempt.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from functools import partial
+
+import requests
+import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
+from flask import current_app
+
+from app import outbound
+from app.clock import now
+from app.errors import DomainError
+from app.integrations.models import CallbackDelivery, CallbackStatus, PushedClaim
+from app.integrations.services import ID_HEADER, SIGNATURE_HEADER, unseal
+from app.payments import signing
+from app.payments.models import Payout
+from app.uow import UnitOfWork, unit_of_work
+from app.webhooks import urls as callback_urls
+from app.webhooks.services import retry_delay
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_LEASE = timedelta(minutes=2)
+# The payout outcomes the platform hears about.
+ANNOUNCED = ("paid", "failed", "returned")
+
+
+def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> None:
+    """Outbox handler (with the partner's e-mail): a callback for each outcome of a pushed claim."""
+    wanted = {payload["payout_id"]: payload["status"] for _event_id, payload in events
+              if payload.get("status") in ANNOUNCED}
+    if not wanted:
+        return
+    session = uow.session
+    rows = session.execute(sa.select(Payout, PushedClaim).join(PushedClaim, PushedClaim.claim_id == Payout.claim_id)
+                           .where(Payout.id.in_(list(wanted)))).all()
+    created = []
+    for payout, pushed in rows:
+        status = wanted[payout.id]
+        event_id = f"claim.{status}:{payout.id}:{payout.attempt}"
+        if session.scalar(sa.select(CallbackDelivery.id).where(
+                CallbackDelivery.integration_id == pushed.integration_id, CallbackDelivery.event_id == event_id)):
+            continue  # handed over before: never a second id
+        reason = payout.failure_reason if status == "failed" else payout.return_reason if status == "returned" else None
+        delivery = CallbackDelivery(
+            integration_id=pushed.integration_id, pushed_claim_id=pushed.id, event_id=event_id,
+            topic=f"claim.{status}", status=CallbackStatus.PENDING, next_attempt_at=now(), created_at=now(),
+            payload={"reference": pushed.reference, "claim_id": payout.claim_id, "payout_id": payout.id,
+                     "payout_reference": payout.reference, "status": status, "amount": payout.amount,
+                     "currency": payout.currency, "reason": reason})
+        session.add(delivery)
+        created.append(delivery)
+    if created:
+        session.flush()
+        # A refused callback is the delivery's own business (retried on its schedule), not the event's.
+        uow.after_commit(partial(_attempt_all, [delivery.id for delivery in created]))
+
+
+def _attempt_all(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        attempt(delivery_id)
+
+
+def body_of(delivery: CallbackDelivery) -> bytes:
+    return json.dumps({"id": delivery.event_id, "type": delivery.topic,
+                       "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
+                      separators=(",", ":"), sort_keys=True).encode()
+
+
+def attempt(delivery_id: int) -> bool | None:
+    """One attempt at one due callback; True delivered, False failed, None not due or taken elsewhere."""
+    with unit_of_work() as uow:
+        delivery = uow.session.scalars(sa.select(CallbackDelivery).where(
+            CallbackDelivery.id == delivery_id, CallbackDelivery.status == CallbackStatus.PENDING,
+            CallbackDelivery.next_attempt_at <= now()).with_for_update(skip_locked=True)).one_or_none()
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.next_attempt_at = now() + ATTEMPT_LEASE  # nobody else tries it meanwhile
+        number, integration_id = delivery.attempts, delivery.integration_id
+        url, sealed = delivery.integration.callback_url, delivery.integration.secret_ciphertext
+        body, event_id, topic = body_of(delivery), delivery.event_id, delivery.topic
+    status_code, error = None, None
+    try:
+        callback_urls.check(url)  # again: the name may resolve elsewhere than at registration
+        headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Callbacks/1",
+                   "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic, ID_HEADER: str(integration_id),
+                   SIGNATURE_HEADER: signing.sign(unseal(sealed), body, int(now().timestamp()))}
+        with callback_urls.session() as http:
+            if current_app.config["INTEGRATION_CALLBACK_CA_BUNDLE"]:
+                # The programme platform is the vendor's own: its certificate may come from the vendor's CA.
+                http.verify = current_app.config["INTEGRATION_CALLBACK_CA_BUNDLE"]
+            answer = outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
+                                      total_seconds=current_app.config["INTEGRATION_CALLBACK_TIMEOUT_SECONDS"])
+        status_code = answer.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except DomainError as exc:
+        error = f"refused ({exc.code}): {exc.message}"[:2000]
+    except InvalidToken:
+        error = "no key of INTEGRATION_SECRET_KEYS decrypts this integration's secret"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+    with unit_of_work() as uow:
+        delivery = uow.session.get(CallbackDelivery, delivery_id)
+        delivery.last_status_code, delivery.last_error = status_code, error
+        if error is None:
+            delivery.status, delivery.delivered_at, delivery.next_attempt_at = CallbackStatus.DELIVERED, now(), None
+        elif number >= current_app.config["INTEGRATION_CALLBACK_MAX_ATTEMPTS"]:
+            delivery.status, delivery.next_attempt_at = CallbackStatus.FAILED, None
+        else:
+            delivery.next_attempt_at = now() + retry_delay(number)
+    if error:
+        log.warning("integration callback %s attempt %s failed: %s", delivery_id, number, error)
+    return error is None
+
+
+def deliver_due(limit: int = 200) -> int:
+    """Retry the callbacks whose back-off has passed; returns how many were attempted."""
+    with unit_of_work() as uow:
+        due = list(uow.session.scalars(sa.select(CallbackDelivery.id).where(
+            CallbackDelivery.status == CallbackStatus.PENDING, CallbackDelivery.next_attempt_at <= now())
+            .order_by(CallbackDelivery.next_attempt_at).limit(limit)))
+    return sum(1 for delivery_id in due if attempt(delivery_id) is not None)
