@@ -99,7 +99,7 @@ def test_session_cookies_are_secure_in_production(app, client, demo, monkeypatch
     env = {"GTAC_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/gtac",
            "PAYMENTS_WEBHOOK_SECRET": "w" * 40, "PAYEE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
            "SR_WEBHOOK_SECRET_KEYS": Fernet.generate_key().decode(),
-        "INTEGRATION_SECRET_KEYS": Fernet.generate_key().decode()}
+           "INTEGRATION_SECRET_KEYS": Fernet.generate_key().decode()}
     production = load_config(str(tmp_path), env)
     assert (production["SESSION_COOKIE_SECURE"], production["SESSION_COOKIE_HTTPONLY"],
             production["SESSION_COOKIE_SAMESITE"]) == (True, True, "Lax")

@@ -415,7 +415,8 @@ def test_a_secret_no_key_decrypts_fails_the_attempt_and_says_why(app, client, to
 
 def test_production_needs_webhook_keys_and_refuses_a_malformed_one(tmp_path):
     production = {"GTAC_ENV": "production", "SECRET_KEY": "s", "DATABASE_URL": "postgresql://db/x",
-                  "PAYMENTS_WEBHOOK_SECRET": "p", "PAYEE_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+                  "PAYMENTS_WEBHOOK_SECRET": "p", "PAYEE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                  "INTEGRATION_SECRET_KEYS": Fernet.generate_key().decode()}
     with pytest.raises(ConfigError, match="SR_WEBHOOK_SECRET_KEYS"):
         load_config(str(tmp_path), production)
     with pytest.raises(ConfigError, match="SR_WEBHOOK_SECRET_KEYS"):
