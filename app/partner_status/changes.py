@@ -238,4 +238,4 @@ def list_changes(actor: User, limit: int = 50) -> list[tuple[StatusChange, str]]
     with unit_of_work() as uow:
         return list(uow.session.execute(sa.select(StatusChange, User.name)
                                         .join(User, User.id == StatusChange.created_by_id)
-                                        .order_by(StatusChange.id.desc()).limit(limit)).tuples())
+                                        .order_by(StatusChange.id.desc()).limit(limit)))
