@@ -33,7 +33,7 @@ class FilterForm(FlaskForm):
 
 
 class ChangeForm(FlaskForm):
-    kind = SelectField("Change", choices=list(changes.KIND_TITLES.items()))
+    kind = SelectField("Kind of change", choices=list(changes.KIND_TITLES.items()))
     new_date = DateField("New date", validators=[InputRequired()])
     requirement_id = SelectField("Requirement (deadline and waiver)", coerce=lambda v: int(v) if v else None,
                                  validate_choice=False, validators=[Optional()])
