@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
 from app.accounts.models import PARTNER_ROLES, Certification, Organisation, OrgKind, PartnerTier, User
@@ -209,20 +209,31 @@ def partner_dashboard(actor: User, partner_id: int) -> PartnerDashboard:
         session = uow.session
         _repeatable_read(session)
         partner = access.get_programme_partner(actor, partner_id)
-        status = session.scalars(sa.select(PartnerStatus).where(PartnerStatus.partner_id == partner.id)).one_or_none()
-        level = None
-        if status is not None:
-            level = session.scalars(sa.select(PartnerLevel).where(PartnerLevel.id == status.level_id)
-                                    .options(selectinload(PartnerLevel.requirements))).one()
-        standings = _standings(level, _holdings(session, [partner.id], day).get(partner.id), day,
-                               _waivers(session), _exceptions(session, [partner.id]), partner.id)
+        status = session.scalars(sa.select(PartnerStatus).where(PartnerStatus.partner_id == partner.id)
+                                 .options(joinedload(PartnerStatus.level)
+                                          .selectinload(PartnerLevel.requirements))).one_or_none()
+        level = status.level if status is not None else None
+        engineers = _engineers(session, partner.id, day)
         specialisations = [SpecialisationLine(s.name, s.starts_on, s.ends_on, s.starts_on <= day <= s.ends_on)
                            for s in session.scalars(sa.select(Specialisation).where(
                                Specialisation.partner_id == partner.id).order_by(Specialisation.name))]
+        standings = _standings(level, _holdings_shown(engineers, specialisations), day,
+                               _waivers(session), _exceptions(session, [partner.id]), partner.id)
         return PartnerDashboard(partner, level, status.valid_through if status else None,
                                 status.next_review_on if status else None, standings,
-                                _rebates(session, [partner])[partner.id], day,
-                                _engineers(session, partner.id, day), specialisations)
+                                _rebates(session, [partner])[partner.id], day, engineers, specialisations)
+
+
+def _holdings_shown(engineers: list[Engineer], specialisations: list[SpecialisationLine]) -> Holdings:
+    """One partner's holdings from the rows its dashboard shows (the same rule as _holdings)."""
+    certified: dict[str, int] = {}
+    trained: dict[str, int] = {}
+    for engineer in engineers:
+        for family in {c.product_family.lower() for c in engineer.certifications if not c.expired}:
+            certified[family] = certified.get(family, 0) + 1
+        for course in {course.lower() for course, _day in engineer.trainings}:
+            trained[course] = trained.get(course, 0) + 1
+    return Holdings(certified, trained, frozenset(s.name.lower() for s in specialisations if s.active))
 
 
 def all_dashboards(actor: User, *, tier: str | None = None, region: str | None = None,
