@@ -40,13 +40,19 @@ class CertificationLine:
 
 
 @dataclass(frozen=True)
+class Training:
+    course: str
+    completed_on: date
+
+
+@dataclass(frozen=True)
 class Engineer:
     id: int
     name: str
     email: str
     role: str
     certifications: list[CertificationLine]
-    trainings: list[tuple[str, date]]
+    trainings: list[Training]
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,11 @@ class PartnerDashboard:
 
     def status_of(self, standing: Standing) -> str:
         return standing.status_on(self.today)
+
+    @property
+    def requirement_rows(self) -> list[dict]:
+        """Each standing with whether it is met and its status today, as the API answers them."""
+        return [{**s.__dict__, "met": s.met, "status": s.status_on(self.today)} for s in self.requirements]
 
     @property
     def unmet(self) -> list[Standing]:
@@ -190,11 +201,11 @@ def _engineers(session, partner_id: int, day: date) -> list[Engineer]:
                        AuditEvent.action == "certification.extended").order_by(AuditEvent.id)):
             if entity_id not in first_expiry and before and before.get("expires_on"):
                 first_expiry[entity_id] = date.fromisoformat(before["expires_on"])
-    trainings: dict[int, list[tuple[str, date]]] = {}
+    trainings: dict[int, list[Training]] = {}
     for user_id, course, completed_on in session.execute(
             sa.select(TrainingCompletion.user_id, TrainingCompletion.course, TrainingCompletion.completed_on)
             .where(TrainingCompletion.user_id.in_(ids)).order_by(TrainingCompletion.course)):
-        trainings.setdefault(user_id, []).append((course, completed_on))
+        trainings.setdefault(user_id, []).append(Training(course, completed_on))
     return [Engineer(u.id, u.name, u.email, u.role.value,
                      [CertificationLine(c.product_family, c.expires_on, c.expires_on < day, first_expiry.get(str(c.id)))
                       for c in certifications.get(u.id, [])], trainings.get(u.id, []))
@@ -231,7 +242,7 @@ def _holdings_shown(engineers: list[Engineer], specialisations: list[Specialisat
     for engineer in engineers:
         for family in {c.product_family.lower() for c in engineer.certifications if not c.expired}:
             certified[family] = certified.get(family, 0) + 1
-        for course in {course.lower() for course, _day in engineer.trainings}:
+        for course in {t.course.lower() for t in engineer.trainings}:
             trained[course] = trained.get(course, 0) + 1
     return Holdings(certified, trained, frozenset(s.name.lower() for s in specialisations if s.active))
 

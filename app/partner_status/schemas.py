@@ -14,7 +14,7 @@ from app.partner_status.models import RequirementKind
 class RequirementSchema(ma.Schema):
     id = fields.Integer()
     code = fields.String()
-    kind = fields.String(validate=choice_of(RequirementKind))
+    kind = fields.Enum(RequirementKind, by_value=True)
     subject = fields.String(metadata={"description": "product family, course code or specialisation"})
     minimum = fields.Integer()
     deadline = fields.Date()
@@ -65,8 +65,8 @@ class CertificationLineSchema(ma.Schema):
 
 
 class TrainingSchema(ma.Schema):
-    course = fields.Function(lambda t: t[0])
-    completed_on = fields.Function(lambda t: t[1].isoformat())
+    course = fields.String()
+    completed_on = fields.Date()
 
 
 class EngineerSchema(ma.Schema):
@@ -96,20 +96,14 @@ class RebateSchema(ma.Schema):
     rebate = fields.Integer(metadata={"description": "projected rebate in the period, minor units"})
 
 
-def _standings(dashboard):
-    return [{**s.__dict__, "met": s.met, "status": dashboard.status_of(s)} for s in dashboard.requirements]
-
-
 class PartnerRowSchema(ma.Schema):
     partner = fields.Nested(StatusPartnerSchema)
     level = fields.Nested(LevelRefSchema, allow_none=True)
     valid_through = fields.Date(allow_none=True, metadata={"description": "the level is held through this day"})
     next_review_on = fields.Date(allow_none=True)
-    requirements = fields.Method("standings")
+    requirements = fields.List(fields.Nested(StandingSchema), attribute="requirement_rows",
+                               metadata={"description": "each requirement of the partner's level"})
     rebates = fields.List(fields.Nested(RebateSchema))
-
-    def standings(self, dashboard):
-        return StandingSchema(many=True).dump(_standings(dashboard))
 
 
 class PartnerDashboardSchema(PartnerRowSchema):
