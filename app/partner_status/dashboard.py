@@ -108,10 +108,11 @@ def _repeatable_read(session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite's transactions are serialisable already
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
+        if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
             return
         session.commit()
-    session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    # SQLAlchemy sets it on the connection as the transaction begins; the pool resets it on return.
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def _holdings(session, partner_ids: list[int] | None, day: date) -> dict[int, Holdings]:
