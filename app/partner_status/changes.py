@@ -161,7 +161,8 @@ def _compute(session, actor: User, request: ChangeRequest) -> Preview:
             rows.append(Affected(pid, name, f"requirement {requirement.code}", before, new, requirement.id))
     elif kind == "extend_specialisations":
         for sid, pid, name, specialisation, before in session.execute(
-                sa.select(Specialisation.id, partners.c.id, partners.c.name, Specialisation.name, Specialisation.ends_on)
+                sa.select(Specialisation.id, partners.c.id, partners.c.name, Specialisation.name,
+                          Specialisation.ends_on)
                 .join(partners, partners.c.id == Specialisation.partner_id)
                 .where(Specialisation.starts_on <= request.active_on, Specialisation.ends_on >= request.active_on,
                        Specialisation.ends_on < new).order_by(*by_name, Specialisation.name)):

@@ -47,7 +47,8 @@ def set_status(actor: User, partner_id: int, level_id: int, valid_through: date,
         partner = access.get_programme_partner(actor, partner_id)
         if uow.session.get(PartnerLevel, level_id) is None:
             raise NotFound(f"Level {level_id} not found.", code="level_not_found")
-        status = uow.session.scalars(sa.select(PartnerStatus).where(PartnerStatus.partner_id == partner.id)).one_or_none()
+        status = uow.session.scalars(sa.select(PartnerStatus)
+                                     .where(PartnerStatus.partner_id == partner.id)).one_or_none()
         before = None
         if status is None:
             status = PartnerStatus(partner_id=partner.id)

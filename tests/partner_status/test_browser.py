@@ -41,13 +41,15 @@ def test_programs_filter_partners_then_extend_levels_after_a_preview(phone):
     listing = phone.locator("table")
     expect(listing).to_contain_text("Contoso Integrators")
     expect(listing).not_to_contain_text("Northwind Networks")
-    expect(phone.get_by_role("link", name="Download as CSV")).to_have_attribute("href", "/partner-status/partners.csv?tier=PW&region=&level_id=&unmet=")
+    expect(phone.get_by_role("link", name="Download as CSV")).to_have_attribute(
+        "href", "/partner-status/partners.csv?tier=PW&region=&level_id=&unmet=")
     usable(phone)
     phone.get_by_role("link", name="Programme-wide changes").click()
     phone.get_by_label("Kind of change").select_option("extend_levels")
     phone.get_by_label("New date").fill(through)
     phone.get_by_role("button", name="Preview").click()
-    preview = phone.locator("section", has=phone.get_by_role("heading", name="Preview: Extend all levels through a date, 2 affected"))
+    preview = phone.locator("section", has=phone.get_by_role(
+        "heading", name="Preview: Extend all levels through a date, 2 affected"))
     expect(preview).to_contain_text("Northwind Networks")
     expect(preview).to_contain_text("Contoso Integrators")
     usable(phone)

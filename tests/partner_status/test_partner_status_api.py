@@ -83,7 +83,8 @@ def test_a_partner_sees_its_level_review_requirements_engineers_and_rebates(app,
             ("EXOS", "2030-12-31", None), ("VOSS", "2030-12-31", None), ("WING", "2030-12-31", None)]
         assert [t["course"] for t in nadia["trainings"]] == ["Fabric Connect Essentials", "Partner Sales Foundations"]
         [rebate] = body["rebates"]
-        assert (rebate["programme"]["name"], rebate["sales"], rebate["currency"]) == ("Growth Rebate", 33_675_050, "USD")
+        assert (rebate["programme"]["name"], rebate["sales"], rebate["currency"]) == ("Growth Rebate", 33_675_050,
+                                                                                      "USD")
         assert rebate["attainment_bp"] > 0
         assert [s["name"] for s in body["specialisations"]] == ["Campus Fabric"]
 
