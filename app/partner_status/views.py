@@ -109,6 +109,12 @@ COLUMNS = ("partner", "tier", "region", "level", "level_valid_through", "next_re
            "attainment_percent", "projected_rebate")
 
 
+def _text(value) -> str:
+    """A text cell a spreadsheet will not run: one starting like a formula is quoted."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @blp.get("/partner-status/partners.csv")
 @login_required
 def export():
@@ -123,13 +129,13 @@ def export():
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for d in rows:
-        head = [d.partner.name, d.partner.tier.value if d.partner.tier else "", d.partner.region or "",
-                d.level.name if d.level else "", d.valid_through or "", d.next_review_on or "",
+        head = [_text(d.partner.name), d.partner.tier.value if d.partner.tier else "", _text(d.partner.region or ""),
+                _text(d.level.name) if d.level else "", d.valid_through or "", d.next_review_on or "",
                 sum(1 for s in d.requirements if s.met), len(d.requirements),
-                ";".join(s.code for s in d.unmet),
-                ";".join(s.code for s in d.requirements if d.status_of(s) == "waived")]
+                _text(";".join(s.code for s in d.unmet)),
+                _text(";".join(s.code for s in d.requirements if d.status_of(s) == "waived"))]
         for r in d.rebates or [None]:
-            writer.writerow(head + ([r.programme_name, r.period_label, r.currency, r.sales, r.target,
+            writer.writerow(head + ([_text(r.programme_name), r.period_label, r.currency, r.sales, r.target,
                                      f"{r.attainment_bp / 100:.2f}", r.rebate] if r else [""] * 7))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=partner-status.csv"})

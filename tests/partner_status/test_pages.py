@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, OrgKind, PartnerTier
 from app.clock import now
 from app.extensions import db
+from app.uow import unit_of_work
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -76,3 +77,13 @@ def test_a_change_is_previewed_then_applied_on_the_page(app, signed_in):
     assert applied.status_code == 303
     body = desk.get(f"/partner-status/partners/{_partner_id(app, 'Contoso Integrators')}").get_data(as_text=True)
     assert (now().date() + timedelta(days=200)).isoformat() in body
+
+
+def test_a_partner_name_like_a_formula_is_exported_as_text(app, signed_in):
+    with app.app_context():
+        with unit_of_work() as uow:
+            uow.session.add(Organisation(name='=HYPERLINK("http://evil.example")', kind=OrgKind.PARTNER,
+                                         tier=PartnerTier.PW, region="APJ"))
+    lines = list(csv.DictReader(io.StringIO(signed_in("programs").get("/partner-status/partners.csv?region=APJ")
+                                            .get_data(as_text=True))))
+    assert [r["partner"] for r in lines] == ['\'=HYPERLINK("http://evil.example")']
