@@ -77,7 +77,7 @@ def list_changes():
 
 
 @blp.route("/exceptions", methods=["POST"], endpoint="grant_exception")
-@blp.operation("create_partner_exception", refuses=(403, 409))
+@blp.operation("create_partner_exception", refuses=(403, 409, 422))
 @blp.arguments(ExceptionGrantSchema, example={"partner_id": 2, "requirement_id": 3, "until": "2027-03-31",
                                               "reason": "New engineers in training"})
 @blp.response(201, ExceptionSchema)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
+from app.clock import now
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.partner_status.models import (LevelRequirement, PartnerException, PartnerLevel, PartnerStatus,
                                        RequirementKind, Specialisation, TrainingCompletion)
@@ -94,8 +95,11 @@ def add_specialisation(actor: User, partner_id: int, name: str, starts_on: date,
 
 
 def grant_exception(actor: User, partner_id: int, requirement_id: int, until: date, reason: str) -> PartnerException:
-    """Excuse one partner from one requirement until a day."""
+    """Excuse one partner from one requirement until a day (today or later)."""
     access.require(actor, "partner_status.change")
+    if until < now().date():
+        raise RuleViolation(f"{until} is in the past.", code="date_in_past",
+                            details={"fields": {"until": [f"Today ({now().date()}) or later."]}})
     with unit_of_work() as uow:
         partner = access.get_programme_partner(actor, partner_id)
         if uow.session.get(LevelRequirement, requirement_id) is None:

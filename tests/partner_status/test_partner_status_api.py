@@ -220,6 +220,21 @@ def test_an_exception_is_granted_once(app, client, tokens):
     assert_error(client.post(f"{BASE}/exceptions", headers=tokens["programs"], json=body), 409, "exception_exists")
 
 
+@pytest.mark.parametrize("change, status, code", [
+    ({"partner_id": 999999}, 404, "partner_not_found"),
+    ({"requirement_id": 999999}, 404, "requirement_not_found"),
+    ({"until": "2020-01-01"}, 422, "date_in_past"),
+    ({"reason": ""}, 400, "invalid_input"),
+])
+def test_a_bad_exception_is_refused_and_changes_nothing(app, client, tokens, row_counts, change, status, code):
+    found = ids(app)
+    body = {"partner_id": found["nw"], "requirement_id": found["Select/CERT-EXOS"], "until": days(30),
+            "reason": "Two engineers sit the exam next month", **change}
+    before = row_counts()
+    assert_error(client.post(f"{BASE}/exceptions", headers=tokens["programs"], json=body), status, code)
+    assert row_counts() == before
+
+
 def _bad(found):
     return [
         ({"kind": "push_deadline", "requirement_id": 999999, "new_date": days(200)}, 404, "requirement_not_found"),
