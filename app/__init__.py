@@ -64,6 +64,8 @@ from app.payments.jobs import OUTBOX_HANDLERS as PAYMENT_HANDLERS
 from app.live import streams as live_streams
 from app.live.broker import make_broker
 from app.rma import api as rma_api
+from app.partner_status import api as partner_status_api
+from app.partner_status import views as partner_status_views
 from app.programmes import api as programmes_api
 from app.programmes import views as programmes_views
 from app.programmes.notifications import HANDLERS as PROGRAMME_HANDLERS
@@ -89,7 +91,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (accounts_api.blp, cases_api.blp, checklists_api.blp, attachments_api.blp,
                   escalation_api.blp, payments_api.blp, triage_api.blp, srs_api.blp, rma_api.blp, webhooks_api.blp,
                   sr_attachments_api.blp, administration_api.blp, users_api.blp, programmes_api.blp,
-                  contracts_api.blp, imports_api.blp, integrations_api.blp)
+                  contracts_api.blp, imports_api.blp, integrations_api.blp, partner_status_api.blp)
 # Endpoints that take large multipart bodies and enforce MAX_UPLOAD_BYTES themselves.
 UPLOAD_ENDPOINTS = {"attachments.upload", "cases_web.upload_attachment", "sr_attachments.upload",
                     "programmes.import_sales", "programmes_web.import_sales",
@@ -163,6 +165,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(imports_views.blp)
     app.register_blueprint(programmes_views.blp)
     app.register_blueprint(integrations_views.blp)
+    app.register_blueprint(partner_status_views.blp)
 
     app.before_request(_limit_body_size)
     logs.init_app(app)  # first of the request hooks, whatever was registered before

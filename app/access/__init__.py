@@ -20,6 +20,7 @@ from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, cove
 from app.access.attachments import ATTACHMENT_READERS, attachment_scope
 from app.access import triage  # noqa: F401  (its actions join the table; it has no functions)
 from app.access import contracts  # noqa: F401  (likewise)
+from app.access import partner_status  # noqa: F401  (likewise)
 from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_partner, payout_feed_partner,
                                  visible_allocations, visible_claims, visible_payouts)
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,

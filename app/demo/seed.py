@@ -13,6 +13,7 @@ from app.clock import now
 from app.contracts.models import CoveredSerial, Product, ServiceContract
 from app.uow import unit_of_work
 from app.payments.demo import seed_payments
+from app.partner_status.demo import seed_partner_status
 from app.programmes.demo import seed_programme
 from app.triage.catalogue import seed_sample_notes
 
@@ -101,6 +102,7 @@ def seed_demo() -> dict[str, int]:
     _seed_cases(engineer, customer, acme)
     seed_payments()
     seed_programme()
+    seed_partner_status()
     seed_sample_notes()  # known anomalies of every demo product (SPEC §10)
     with unit_of_work() as uow:
         return {

@@ -1,14 +1,14 @@
 """integrations: external claims platforms, the claims they pushed, the callbacks owed to them
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-05 07:10:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -1035,3 +1035,91 @@ def test_integration_endpoint(app, client, callers, row_counts, registered_integ
             assert len(answer.json["secret"]) >= 32
 
     check_every_cell([(caller, endpoint, row[column]) for caller, row in INTEGRATION_MATRIX.items()], check)
+
+
+# --- Partner status and the Performance & Training Dashboard (SPEC §11) ---------------------------
+#
+# On the demo's level set. "nw" is Northwind's dashboard, "co" Contoso's: a partner's users see only
+# their own organisation's (404 for the other's, and their own row alone in the list); the programmes
+# team sees every partner's and alone makes programme-wide changes and grants exceptions; other roles
+# may not ask (403).
+STATUS_COLUMNS = ("GET levels", "GET list", "GET nw", "GET co", "POST preview", "POST change", "GET changes",
+                  "POST exception")
+_NO_STATUS = (403,) * 8
+STATUS_MATRIX = {
+    #             levels list nw   co   preview change changes exception
+    "engineer":  (200,   200, 200, 404, 403,    403,   403,    403),
+    "admin":     (200,   200, 200, 404, 403,    403,   403,    403),
+    "contoso":   (200,   200, 404, 200, 403,    403,   403,    403),
+    "customer":  _NO_STATUS,
+    "fabrikam":  _NO_STATUS,
+    "gtac":      _NO_STATUS,
+    "manager":   _NO_STATUS,
+    "vendor_admin": _NO_STATUS,
+    "programs":  (200,   200, 200, 200, 200,    201,   200,    201),
+    **{caller: (401,) * 8 for caller in NO_CREDENTIALS},
+}
+STATUS_SEES = {"engineer": ["Northwind Networks"], "admin": ["Northwind Networks"],
+               "contoso": ["Contoso Integrators"], "programs": ["Contoso Integrators", "Northwind Networks"]}
+
+
+def _status_ids(app) -> dict:
+    from app.partner_status.models import LevelRequirement
+
+    with app.app_context():
+        found = {name: db.session.scalar(sa.select(Organisation.id).where(Organisation.name == full))
+                 for name, full in (("nw", "Northwind Networks"), ("co", "Contoso Integrators"))}
+        found["requirement"] = db.session.scalar(sa.select(LevelRequirement.id).where(
+            LevelRequirement.code == "CERT-EXOS").order_by(LevelRequirement.id.desc()).limit(1))
+        db.session.remove()
+    return found
+
+
+def _call_status(client, headers, ids, endpoint):
+    from datetime import timedelta
+
+    base = "/api/v1/partner-status"
+    far = (now().date() + timedelta(days=800)).isoformat()
+    calls = {
+        "GET levels": lambda: client.get(f"{base}/levels", headers=headers),
+        "GET list": lambda: client.get(f"{base}/partners", headers=headers),
+        "GET nw": lambda: client.get(f"{base}/partners/{ids['nw']}", headers=headers),
+        "GET co": lambda: client.get(f"{base}/partners/{ids['co']}", headers=headers),
+        "POST preview": lambda: client.post(f"{base}/changes/preview", headers=headers,
+                                            json={"kind": "extend_levels", "new_date": far}),
+        "POST change": lambda: client.post(f"{base}/changes", headers=headers,
+                                           json={"kind": "extend_levels", "new_date": far, "reason": "Matrix"}),
+        "GET changes": lambda: client.get(f"{base}/changes", headers=headers),
+        "POST exception": lambda: client.post(f"{base}/exceptions", headers=headers, json={
+            "partner_id": ids["nw"], "requirement_id": ids["requirement"], "until": far, "reason": "Matrix"}),
+    }
+    return calls[endpoint]()
+
+
+def test_every_caller_has_a_row_of_partner_status_endpoints():
+    assert set(STATUS_MATRIX) == {*ROLE, *NO_CREDENTIALS}
+
+
+@pytest.mark.parametrize("endpoint", STATUS_COLUMNS)
+def test_partner_status_endpoint(app, client, callers, row_counts, endpoint):
+    ids = _status_ids(app)
+    column = STATUS_COLUMNS.index(endpoint)
+
+    def check(caller, _endpoint, status):
+        before = row_counts()
+        answer = _call_status(client, callers[caller], ids, endpoint)
+        if status >= 400:
+            code = {403: "role_not_allowed", 404: "partner_not_found"}.get(status)
+            assert_refused(answer, status, unauthenticated_code(caller) if status == 401 else code)
+            assert row_counts() == before, "a refused request wrote rows"
+            return
+        assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+        body = answer.json
+        if endpoint == "GET list":
+            assert [row["partner"]["name"] for row in body["items"]] == STATUS_SEES[caller]
+        elif endpoint in ("GET nw", "GET co"):
+            assert body["partner"]["id"] == ids[endpoint[-2:]]
+            assert {e["email"].rpartition("@")[2] for e in body["engineers"]} == {
+                "northwind.example" if endpoint == "GET nw" else "contoso.example"}
+
+    check_every_cell([(caller, endpoint, row[column]) for caller, row in STATUS_MATRIX.items()], check)

@@ -75,6 +75,14 @@ PAGES: dict[str, str] = {
         "programmes_web.partner_portal",
     "POST /api/v1/programmes/{programme_id}/periods/{period_id}/close": "programmes_web.close",
     "POST /api/v1/programmes/{programme_id}/periods/{period_id}/approvals": "programmes_web.approve",
+    # Partner status: the Performance & Training Dashboard and the programmes team's changes desk.
+    "GET /api/v1/partner-status/levels": "partner_status_web.index",
+    "GET /api/v1/partner-status/partners": "partner_status_web.index",
+    "GET /api/v1/partner-status/partners/{partner_id}": "partner_status_web.partner",
+    "POST /api/v1/partner-status/changes/preview": "partner_status_web.change_desk",
+    "POST /api/v1/partner-status/changes": "partner_status_web.change_desk",
+    "GET /api/v1/partner-status/changes": "partner_status_web.change_desk",
+    "POST /api/v1/partner-status/exceptions": "partner_status_web.grant_exception",
     # Service requests, their files and RMAs.
     "GET /api/v1/srs": "srs_web.queue",
     "GET /api/v1/srs/{sr_number}": "srs_web.sr_page",

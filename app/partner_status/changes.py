@@ -1,0 +1,242 @@
+"""Programme-wide changes to partners' status, each previewed and then applied as one audited operation.
+
+Kinds (`new_date` is the day each one moves things to):
+- extend_levels           every partner's level held through new_date (those held less long)
+- move_review             the next levelling review moved to new_date
+- push_deadline           a requirement's deadline pushed later, to new_date
+- extend_specialisations  every specialisation active on `active_on` extended until new_date
+- waive_requirement       a requirement waived for every partner until new_date
+- extend_exceptions       partners' own exceptions (by default PartnerWorks, tier PW) extended until new_date
+
+extend_levels, move_review and extend_exceptions may be narrowed by tier and region. As with target
+alleviation (app.programmes.targets), preview and apply are two operations: apply recomputes the
+preview in its own transaction and, given the preview's digest, refuses (409) when anything changed
+in between. Bad input (unknown requirement, dates in the wrong order) is refused before any write.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from app import access
+from app.accounts.models import Organisation, OrgKind, PartnerTier, User
+from app.audit.services import record
+from app.clock import now
+from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.partner_status.models import (LevelRequirement, PartnerException, PartnerLevel, PartnerStatus,
+                                       RequirementWaiver, Specialisation, StatusChange)
+from app.uow import unit_of_work
+
+KINDS = ("extend_levels", "move_review", "push_deadline", "extend_specialisations", "waive_requirement",
+         "extend_exceptions")
+KIND_TITLES = {
+    "extend_levels": "Extend all levels through a date",
+    "move_review": "Move the levelling review",
+    "push_deadline": "Push a requirement's deadline",
+    "extend_specialisations": "Extend every specialisation active on a date",
+    "waive_requirement": "Waive a requirement until a date",
+    "extend_exceptions": "Extend exceptions of PartnerWorks partners",
+}
+NEEDS_REQUIREMENT = {"push_deadline", "waive_requirement"}
+FILTERED = {"extend_levels", "move_review", "extend_exceptions"}
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    kind: str
+    new_date: date
+    requirement_id: int | None = None
+    active_on: date | None = None
+    tier: str | None = None
+    region: str | None = None
+
+    def parameters(self) -> dict:
+        return {"kind": self.kind, "new_date": self.new_date.isoformat(), "requirement_id": self.requirement_id,
+                "active_on": self.active_on.isoformat() if self.active_on else None,
+                "tier": self.effective_tier, "region": self.region}
+
+    @property
+    def effective_tier(self) -> str | None:
+        # Exceptions are a PartnerWorks matter unless asked otherwise.
+        return self.tier or ("PW" if self.kind == "extend_exceptions" else None)
+
+
+@dataclass(frozen=True)
+class Affected:
+    partner_id: int
+    partner_name: str
+    subject: str  # what moves for this partner: its level, review, a requirement, a specialisation
+    before: date | None
+    after: date
+    target_id: int  # the row changed: a status, requirement, specialisation or exception
+
+
+@dataclass(frozen=True)
+class Preview:
+    request: ChangeRequest
+    rows: list[Affected]
+
+    @property
+    def digest(self) -> str:
+        facts = [self.request.parameters(),
+                 [[r.partner_id, r.subject, r.before.isoformat() if r.before else None, r.after.isoformat()]
+                  for r in self.rows]]
+        return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def check(request: ChangeRequest) -> None:
+    """What can be refused without reading anything: a 400 naming each field, or 422 for dates."""
+    problems: dict[str, list[str]] = {}
+    if request.kind not in KINDS:
+        problems["kind"] = [f"One of {', '.join(KINDS)}."]
+    if request.kind in NEEDS_REQUIREMENT and request.requirement_id is None:
+        problems["requirement_id"] = ["Needed for this change."]
+    if request.kind == "extend_specialisations" and request.active_on is None:
+        problems["active_on"] = ["Needed: the day the specialisations are active on."]
+    if request.kind not in FILTERED and (request.tier or request.region):
+        problems["tier" if request.tier else "region"] = ["This change reaches every partner of the level."]
+    if request.tier is not None and request.tier not in {t.value for t in PartnerTier}:
+        problems["tier"] = ["PW or PWP."]
+    if problems:
+        raise InvalidInput("The change is not valid.", details={"fields": problems})
+    today = now().date()
+    if request.kind == "extend_specialisations" and request.new_date <= request.active_on:
+        raise RuleViolation("Specialisations are extended until a day after the day they are active on.",
+                            code="dates_in_wrong_order",
+                            details={"fields": {"new_date": [f"After active_on ({request.active_on})."]}})
+    if request.kind != "extend_specialisations" and request.new_date < today:
+        raise RuleViolation(f"{request.new_date} is in the past.", code="date_in_past",
+                            details={"fields": {"new_date": [f"Today ({today}) or later."]}})
+
+
+def _partners(actor: User, request: ChangeRequest) -> sa.Select:
+    query = access.programme_partners(actor).where(Organisation.kind == OrgKind.PARTNER)
+    if request.effective_tier:
+        query = query.where(Organisation.tier == PartnerTier(request.effective_tier))
+    if request.region:
+        query = query.where(Organisation.region == request.region)
+    return query
+
+
+def _requirement(session, request: ChangeRequest) -> LevelRequirement:
+    requirement = session.get(LevelRequirement, request.requirement_id)
+    if requirement is None:
+        raise NotFound(f"Requirement {request.requirement_id} not found.", code="requirement_not_found")
+    return requirement
+
+
+def _compute(session, actor: User, request: ChangeRequest) -> Preview:
+    partners = _partners(actor, request).subquery()
+    by_name = (partners.c.name, partners.c.id)
+    kind, new = request.kind, request.new_date
+    rows: list[Affected] = []
+    if kind in ("extend_levels", "move_review"):
+        column = PartnerStatus.valid_through if kind == "extend_levels" else PartnerStatus.next_review_on
+        moved = column < new if kind == "extend_levels" else column != new
+        for status_id, pid, name, level, before in session.execute(
+                sa.select(PartnerStatus.id, partners.c.id, partners.c.name, PartnerLevel.name, column)
+                .join(partners, partners.c.id == PartnerStatus.partner_id)
+                .join(PartnerLevel, PartnerLevel.id == PartnerStatus.level_id).where(moved).order_by(*by_name)):
+            subject = f"level {level}" if kind == "extend_levels" else "levelling review"
+            rows.append(Affected(pid, name, subject, before, new, status_id))
+    elif kind in NEEDS_REQUIREMENT:
+        requirement = _requirement(session, request)
+        if kind == "push_deadline" and new <= requirement.deadline:
+            raise RuleViolation(f"A deadline is pushed later than {requirement.deadline}.",
+                                code="dates_in_wrong_order",
+                                details={"fields": {"new_date": [f"After {requirement.deadline}."]}})
+        before = requirement.deadline
+        if kind == "waive_requirement":
+            before = session.scalar(sa.select(sa.func.max(RequirementWaiver.until))
+                                    .where(RequirementWaiver.requirement_id == requirement.id))
+            if before is not None and before >= new:
+                return Preview(request, [])  # waived that long already
+        for pid, name in session.execute(
+                sa.select(partners.c.id, partners.c.name).join(PartnerStatus, PartnerStatus.partner_id == partners.c.id)
+                .where(PartnerStatus.level_id == requirement.level_id).order_by(*by_name)):
+            rows.append(Affected(pid, name, f"requirement {requirement.code}", before, new, requirement.id))
+    elif kind == "extend_specialisations":
+        for sid, pid, name, specialisation, before in session.execute(
+                sa.select(Specialisation.id, partners.c.id, partners.c.name, Specialisation.name,
+                          Specialisation.ends_on)
+                .join(partners, partners.c.id == Specialisation.partner_id)
+                .where(Specialisation.starts_on <= request.active_on, Specialisation.ends_on >= request.active_on,
+                       Specialisation.ends_on < new).order_by(*by_name, Specialisation.name)):
+            rows.append(Affected(pid, name, f"specialisation {specialisation}", before, new, sid))
+    else:  # extend_exceptions: those still running today
+        for eid, pid, name, code, before in session.execute(
+                sa.select(PartnerException.id, partners.c.id, partners.c.name, LevelRequirement.code,
+                          PartnerException.until)
+                .join(partners, partners.c.id == PartnerException.partner_id)
+                .join(LevelRequirement, LevelRequirement.id == PartnerException.requirement_id)
+                .where(PartnerException.until >= now().date(), PartnerException.until < new)
+                .order_by(*by_name, LevelRequirement.code)):
+            rows.append(Affected(pid, name, f"exception from {code}", before, new, eid))
+    return Preview(request, rows)
+
+
+def preview_change(actor: User, request: ChangeRequest) -> Preview:
+    """Every partner the change would reach, with the day before and after; nothing is written."""
+    access.require(actor, "partner_status.change")
+    check(request)
+    with unit_of_work() as uow:
+        return _compute(uow.session, actor, request)
+
+
+def apply_change(actor: User, request: ChangeRequest, reason: str,
+                 preview_digest: str | None = None) -> tuple[StatusChange, Preview]:
+    """Apply the change as previewed, in one transaction, with one audit event listing every partner."""
+    access.require(actor, "partner_status.change")
+    check(request)
+    if not reason.strip():
+        raise InvalidInput("Say why.", details={"fields": {"reason": ["Needed."]}})
+    with unit_of_work() as uow:
+        session = uow.session
+        # The level rows are the lock: two programme-wide changes run one after the other.
+        session.execute(sa.select(PartnerLevel.id).order_by(PartnerLevel.id).with_for_update()).all()
+        preview = _compute(session, actor, request)
+        if preview_digest is not None and preview_digest != preview.digest:
+            raise Conflict("Partners' status changed since the preview; preview again.", code="preview_stale")
+        if not preview.rows:
+            raise Conflict("No partner is affected; nothing to change.", code="nothing_affected")
+        change = StatusChange(kind=request.kind, parameters=request.parameters(), reason=reason.strip(),
+                              affected=len(preview.rows), created_by_id=actor.id)
+        session.add(change)
+        session.flush()
+        _write(session, request, preview, change)
+        record(actor, "partner_status_change", change.id, f"partner_status.{request.kind}",
+               before={"rows": [[r.partner_id, r.subject, r.before.isoformat() if r.before else None]
+                                for r in preview.rows]},
+               after={**request.parameters(), "reason": change.reason,
+                      "rows": [[r.partner_id, r.subject, r.after.isoformat()] for r in preview.rows]})
+        return change, preview
+
+
+def _write(session, request: ChangeRequest, preview: Preview, change: StatusChange) -> None:
+    targets = sorted({r.target_id for r in preview.rows})
+    new = request.new_date
+    if request.kind == "extend_levels":
+        session.execute(sa.update(PartnerStatus).where(PartnerStatus.id.in_(targets)).values(valid_through=new))
+    elif request.kind == "move_review":
+        session.execute(sa.update(PartnerStatus).where(PartnerStatus.id.in_(targets)).values(next_review_on=new))
+    elif request.kind == "push_deadline":
+        session.execute(sa.update(LevelRequirement).where(LevelRequirement.id.in_(targets)).values(deadline=new))
+    elif request.kind == "waive_requirement":
+        session.add(RequirementWaiver(requirement_id=targets[0], until=new, change_id=change.id))
+    elif request.kind == "extend_specialisations":
+        session.execute(sa.update(Specialisation).where(Specialisation.id.in_(targets)).values(ends_on=new))
+    else:
+        session.execute(sa.update(PartnerException).where(PartnerException.id.in_(targets)).values(until=new))
+
+
+def list_changes(actor: User, limit: int = 50) -> list[tuple[StatusChange, str]]:
+    """The changes applied, newest first, with who applied each."""
+    access.require(actor, "partner_status.change")
+    with unit_of_work() as uow:
+        return list(uow.session.execute(sa.select(StatusChange, User.name)
+                                        .join(User, User.id == StatusChange.created_by_id)
+                                        .order_by(StatusChange.id.desc()).limit(limit)))
