@@ -13,6 +13,7 @@ payouts the provider kept after merging repeats of a key.
 """
 from __future__ import annotations
 
+import collections
 import csv
 import heapq
 import io
@@ -103,6 +104,9 @@ class Sandbox:
         self.webhooks_sent = 0
         self.webhooks_failed = 0
         self.generation = 0
+        # Deliveries under way, by generation: a reset waits for the older ones (see reset()).
+        self._delivering: collections.Counter[int] = collections.Counter()
+        self._delivered = threading.Condition()
         self._due: list[tuple[float, int, str]] = []  # (when, sequence, payout id): settlements and returns
         self._sequence = itertools.count()
         self._event_ids = itertools.count(1)
@@ -230,6 +234,16 @@ class Sandbox:
                 self._deliver(events, self.generation)
 
     def _deliver(self, events: list[dict], generation: int) -> None:
+        with self._delivered:
+            self._delivering[generation] += 1
+        try:
+            self._deliver_now(events, generation)
+        finally:
+            with self._delivered:
+                self._delivering[generation] -= 1
+                self._delivered.notify_all()
+
+    def _deliver_now(self, events: list[dict], generation: int) -> None:
         if self.faults.webhook_batch > 1:
             body = json.dumps({"events": events}).encode()
         else:
@@ -264,6 +278,12 @@ class Sandbox:
             self._due.clear()
             self.attempts.clear()
             self.webhooks_sent = self.webhooks_failed = 0
+            generation = self.generation
+        # A webhook already on the wire when the reset came would otherwise reach the service
+        # afterwards, about a payout whose reference a new one may carry by then.
+        with self._delivered:
+            self._delivered.wait_for(lambda: not any(count for older, count in self._delivering.items()
+                                                     if older < generation), timeout=20)
 
     def state(self) -> dict:
         with self.lock:
