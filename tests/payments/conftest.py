@@ -94,11 +94,13 @@ def sandbox_process(app, live_server):
 
 
 @pytest.fixture
-def sandbox(sandbox_process, app):
+def sandbox(sandbox_process, app, monkeypatch):
     """The sandbox provider, reset; payouts stay in transit until a test settles them."""
     client = SandboxClient(sandbox_process)
     client.reset()
-    app.config["PAYMENTS_PROVIDER"] = "sandbox"
+    # Set for each test: a test that started the sandbox under a setting of its own restores that setting.
+    monkeypatch.setitem(app.config, "PAYMENTS_SANDBOX_URL", sandbox_process)
+    monkeypatch.setitem(app.config, "PAYMENTS_PROVIDER", "sandbox")
     yield client
     client.reset()
 
