@@ -14,28 +14,24 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from functools import partial
 
 import requests
 import sqlalchemy as sa
-from cryptography.fernet import InvalidToken
 from flask import current_app
 
 from app import outbound
 from app.clock import now
-from app.errors import DomainError
 from app.integrations.models import CallbackDelivery, CallbackStatus, PushedClaim
 from app.integrations.services import ID_HEADER, SIGNATURE_HEADER, unseal
 from app.payments import signing
 from app.payments.models import Payout
 from app.uow import UnitOfWork, unit_of_work
+from app.webhooks import attempts
 from app.webhooks import urls as callback_urls
-from app.webhooks.services import retry_delay
 
 log = logging.getLogger(__name__)
 
-ATTEMPT_LEASE = timedelta(minutes=2)
 # The payout outcomes the platform hears about.
 ANNOUNCED = ("paid", "failed", "returned")
 
@@ -91,12 +87,11 @@ def attempt(delivery_id: int) -> bool | None:
         if delivery is None:
             return None
         delivery.attempts += 1
-        delivery.next_attempt_at = now() + ATTEMPT_LEASE  # nobody else tries it meanwhile
+        delivery.next_attempt_at = now() + attempts.ATTEMPT_LEASE  # nobody else tries it meanwhile
         number, integration_id = delivery.attempts, delivery.integration_id
         url, sealed = delivery.integration.callback_url, delivery.integration.secret_ciphertext
         body, event_id, topic = body_of(delivery), delivery.event_id, delivery.topic
-    status_code, error = None, None
-    try:
+    def send() -> requests.Response:
         callback_urls.check(url)  # again: the name may resolve elsewhere than at registration
         headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Callbacks/1",
                    "X-GTAC-Event-Id": event_id, "X-GTAC-Event-Type": topic, ID_HEADER: str(integration_id),
@@ -105,26 +100,14 @@ def attempt(delivery_id: int) -> bool | None:
             if current_app.config["INTEGRATION_CALLBACK_CA_BUNDLE"]:
                 # The programme platform is the vendor's own: its certificate may come from the vendor's CA.
                 http.verify = current_app.config["INTEGRATION_CALLBACK_CA_BUNDLE"]
-            answer = outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
-                                      total_seconds=current_app.config["INTEGRATION_CALLBACK_TIMEOUT_SECONDS"])
-        status_code = answer.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except DomainError as exc:
-        error = f"refused ({exc.code}): {exc.message}"[:2000]
-    except InvalidToken:
-        error = "no key of INTEGRATION_SECRET_KEYS decrypts this integration's secret"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+            return outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
+                                    total_seconds=current_app.config["INTEGRATION_CALLBACK_TIMEOUT_SECONDS"])
+
+    status_code, error = attempts.call(send, "INTEGRATION_SECRET_KEYS")
     with unit_of_work() as uow:
-        delivery = uow.session.get(CallbackDelivery, delivery_id)
-        delivery.last_status_code, delivery.last_error = status_code, error
-        if error is None:
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = CallbackStatus.DELIVERED, now(), None
-        elif number >= current_app.config["INTEGRATION_CALLBACK_MAX_ATTEMPTS"]:
-            delivery.status, delivery.next_attempt_at = CallbackStatus.FAILED, None
-        else:
-            delivery.next_attempt_at = now() + retry_delay(number)
+        attempts.settle(uow.session.get(CallbackDelivery, delivery_id), status_code, error, number=number,
+                        max_attempts=current_app.config["INTEGRATION_CALLBACK_MAX_ATTEMPTS"],
+                        delivered=CallbackStatus.DELIVERED, failed=CallbackStatus.FAILED)
     if error:
         log.warning("integration callback %s attempt %s failed: %s", delivery_id, number, error)
     return error is None

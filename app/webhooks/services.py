@@ -21,12 +21,10 @@ import json
 import logging
 import secrets
 from functools import partial
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
-from cryptography.fernet import InvalidToken
 from flask import current_app
 
 from app import access, crypto, outbound
@@ -34,9 +32,11 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import DomainError, InvalidInput
+from app.errors import InvalidInput
 from app.srs.models import ServiceRequest
+from app.webhooks import attempts
 from app.webhooks import urls as webhook_urls
+from app.webhooks.attempts import retry_delay  # noqa: F401  (the webhooks' back-off, read by tests and the page)
 from app.srs.timeline import event_payload
 from app.srs.models import SRHistory
 from app.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -44,9 +44,6 @@ from app.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 log = logging.getLogger(__name__)
 
 # While an attempt is under way, other workers leave the delivery alone this long.
-ATTEMPT_LEASE = timedelta(minutes=2)
-FIRST_RETRY = timedelta(seconds=30)
-LAST_RETRY = timedelta(hours=1)
 MAX_WEBHOOKS_PER_PARTNER = 10
 
 
@@ -75,11 +72,6 @@ def rotate_keys() -> int:
         rotated = crypto.rotate_column(uow.session, Webhook, "secret_ciphertext", _cipher(), "webhook")
         record(None, "webhook", "*", "webhook.keys_rotated", after={"records": rotated})
     return rotated
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Back-off after the n-th failed attempt: 30 s, 1 min, 2 min, ... at most an hour."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
 
 
 def register(actor: User, url: str) -> tuple[Webhook, str]:
@@ -175,14 +167,13 @@ def attempt(delivery_id: int) -> bool | None:
         if delivery is None:
             return None
         delivery.attempts += 1
-        delivery.next_attempt_at = now() + ATTEMPT_LEASE
+        delivery.next_attempt_at = now() + attempts.ATTEMPT_LEASE
         number, url, sealed = delivery.attempts, delivery.webhook.url, delivery.webhook.secret_ciphertext
         body = json.dumps({"id": delivery.event_id, "type": delivery.topic,
                            "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
                           separators=(",", ":"), sort_keys=True).encode()
         event_id, topic = delivery.event_id, delivery.topic
-    status_code, error = None, None
-    try:
+    def send() -> requests.Response:
         webhook_urls.check(url)  # again: the name may resolve elsewhere than at registration
         timestamp = int(now().timestamp())
         headers = {"Content-Type": "application/json", "User-Agent": "GTAC-Triage-Webhooks/1",
@@ -191,26 +182,14 @@ def attempt(delivery_id: int) -> bool | None:
         # The session connects only to addresses it checked itself: the name may change after the check above.
         # SR_WEBHOOK_TIMEOUT_SECONDS bounds the whole call: a receiver that trickles cannot hold a worker.
         with webhook_urls.session() as http:
-            answer = outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
-                                      total_seconds=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
-        status_code = answer.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except DomainError as exc:
-        error = f"refused ({exc.code}): {exc.message}"[:2000]
-    except InvalidToken:
-        error = "no key of SR_WEBHOOK_SECRET_KEYS decrypts this webhook's secret"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+            return outbound.request(http, "POST", url, data=body, headers=headers, allow_redirects=False,
+                                    total_seconds=current_app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
+
+    status_code, error = attempts.call(send, "SR_WEBHOOK_SECRET_KEYS")
     with unit_of_work() as uow:
-        delivery = uow.session.get(WebhookDelivery, delivery_id)
-        delivery.last_status_code, delivery.last_error = status_code, error
-        if error is None:
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now(), None
-        elif number >= current_app.config["SR_WEBHOOK_MAX_ATTEMPTS"]:
-            delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
-        else:
-            delivery.next_attempt_at = now() + retry_delay(number)
+        attempts.settle(uow.session.get(WebhookDelivery, delivery_id), status_code, error, number=number,
+                        max_attempts=current_app.config["SR_WEBHOOK_MAX_ATTEMPTS"],
+                        delivered=DeliveryStatus.DELIVERED, failed=DeliveryStatus.FAILED)
     if error:
         log.warning("webhook delivery %s attempt %s failed: %s", delivery_id, number, error)
     return error is None
