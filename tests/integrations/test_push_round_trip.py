@@ -202,7 +202,9 @@ def test_a_callback_held_past_its_deadline_counts_as_failed_and_is_retried(platf
     wait_until(lambda: (d := _deliveries(app)) and d[0].attempts == 1 and d[0].last_error, timeout=20,
                what="the first attempt to give up")
     (delivery,) = _deliveries(app)
-    assert delivery.status is CallbackStatus.PENDING and "1 s" in delivery.last_error
+    # The total deadline or, on a loaded machine, the read timeout under it ends the attempt first.
+    assert delivery.status is CallbackStatus.PENDING
+    assert "1 s" in delivery.last_error or "timed out" in delivery.last_error
     assert _retry_due_callbacks(app, monkeypatch) == 1
     assert [e["type"] for e in receiver.events_for("CLM-7501")] == ["claim.paid"]
 
