@@ -63,3 +63,22 @@ def summarise(raw: dict) -> dict:
         "throughput_rps": round(answered_ok / seconds, 1) if seconds else 0.0,
         "latency_ms": {key: latency[key] for key in ("p50", "p95", "p99", "max", "mean", "min", "p90")},
     }
+
+
+def measure_get(server, name: str, path: str, concurrency: int, args, headers: dict, pg_pids) -> dict:
+    """One GET scenario on a bench.server.Gunicorn: wait for a quiet machine, warm up, then measure
+    with wrk, with the CPU the server and PostgreSQL used meanwhile."""
+    from bench import cpu
+
+    url = server.base_url + path
+    quiet = cpu.wait_for_quiet(args.quiet_cores, args.quiet_timeout)
+    run_wrk(url, "get.lua", concurrency, args.warmup, headers, nice=args.nice)
+
+    def groups() -> dict[str, list[int]]:
+        return {"gunicorn": server.pids(), "postgres": pg_pids()}
+
+    before = cpu.snapshot(groups())
+    raw = run_wrk(url, "get.lua", concurrency, args.duration, headers, nice=args.nice)
+    after = cpu.snapshot(groups())
+    return {"scenario": name, "path": path, "concurrency": concurrency, **summarise(raw),
+            "cpu": cpu.cores_used(before, after), "before_start": quiet}

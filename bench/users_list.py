@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import cpu, dataset, loadgen, machine, provenance
+from bench import dataset, loadgen, machine, provenance
 from bench.cases_api import issue_token, log, postgres_pids
 from bench.server import Gunicorn, GunicornSettings, production_env, stop_cleanly_on_signals
 
@@ -127,21 +127,6 @@ def one_request(token: str, base_url: str, path: str) -> dict:
             "single_request_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-def measure(server: Gunicorn, name: str, path: str, concurrency: int, args, headers: dict, pg_pids) -> dict:
-    url = server.base_url + path
-    quiet = cpu.wait_for_quiet(args.quiet_cores, args.quiet_timeout)
-    loadgen.run_wrk(url, "get.lua", concurrency, args.warmup, headers, nice=args.nice)
-
-    def groups() -> dict[str, list[int]]:
-        return {"gunicorn": server.pids(), "postgres": pg_pids()}
-
-    before = cpu.snapshot(groups())
-    raw = loadgen.run_wrk(url, "get.lua", concurrency, args.duration, headers, nice=args.nice)
-    after = cpu.snapshot(groups())
-    return {"scenario": name, "path": path, "concurrency": concurrency, **loadgen.summarise(raw),
-            "cpu": cpu.cores_used(before, after), "before_start": quiet}
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.users_list", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -214,7 +199,7 @@ def run(args, app_dir: Path, started: datetime, output: Path, tracked: provenanc
                           (f"{caller}_deep_page", deep_path, headers)]
         for name, path, headers in scenarios:
             for concurrency in args.concurrency:
-                result = measure(server, name, path, concurrency, args, headers, pg_pids)
+                result = loadgen.measure_get(server, name, path, concurrency, args, headers, pg_pids)
                 results.append(result)
                 log(f"{name} c={concurrency}: {result['throughput_rps']} req/s, p50 {result['latency_ms']['p50']} "
                     f"p95 {result['latency_ms']['p95']} p99 {result['latency_ms']['p99']} ms, "
