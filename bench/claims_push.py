@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import queue
-import ssl
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from bench import dataset, provenance
 from bench.payments_bench import (PROGRAMS, _up, describe_machine, environment, one_payout_and_one_key_per_claim,
                                   provider_per_claim, run_flask, start, stop, wait_for)
 from bench.server import Gunicorn, GunicornSettings, free_port
+from tests.certificates import throwaway_certificate
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -62,7 +62,7 @@ class Platform:
     """The platform's callback endpoint over TLS: counts verified callbacks by type and reference."""
 
     def __init__(self, folder: Path):
-        ca_file, context = _certificate(folder, "localhost")
+        ca_file, context = throwaway_certificate(folder, "localhost")
         self.ca_file = ca_file
         self.secret = ""
         self.callbacks: Counter = Counter()
@@ -107,44 +107,6 @@ class Platform:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def _certificate(folder: Path, name: str) -> tuple[str, ssl.SSLContext]:
-    """A throw-away CA and a server certificate for `name`: (CA file, server TLS context)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    begin = datetime.now(timezone.utc) - timedelta(days=1)
-    end = begin + timedelta(days=2)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench platform CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(begin).not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(begin).not_valid_after(end)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ca_file, cert_file, key_file = folder / "ca.pem", folder / "server.pem", folder / "server.key"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return str(ca_file), context
 
 
 def partner_id(database_url: str) -> int:

@@ -2,16 +2,16 @@
 until INTEGRATION_CALLBACK_CA_BUNDLE names that CA, then delivered."""
 from __future__ import annotations
 
+from tests.certificates import throwaway_certificate
 from tests.integrations.conftest import claim
 from tests.integrations.platform import CallbackReceiver, PlatformClient
 from tests.integrations.test_push_round_trip import _deliveries, _retry_due_callbacks
 from tests.payments.conftest import wait_until
-from tests.srs.test_webhook_safety import _certificate  # a throw-away CA and a server certificate
 
 
 def test_a_callback_to_a_platform_behind_the_vendors_ca(app, client, tokens, sandbox, partners, live_server,
                                                         tmp_path, monkeypatch):
-    ca_file, context = _certificate(tmp_path, "localhost")
+    ca_file, context = throwaway_certificate(tmp_path, "localhost")
     receiver = CallbackReceiver(tls=(context, "localhost"))
     try:
         monkeypatch.setitem(app.config, "SR_WEBHOOK_ALLOW_PRIVATE", True)

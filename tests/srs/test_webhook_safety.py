@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import ssl
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.webhooks import services as webhooks
 from app.webhooks import urls as webhook_urls
 from app.webhooks.models import Webhook, WebhookDelivery
+from tests.certificates import throwaway_certificate
 from tests.integration.test_migrations import empty_database  # noqa: F401  (a database of its own)
 from tests.browser import serve
 from tests.srs.helpers import make_sr, move
@@ -287,47 +287,9 @@ def test_a_redirect_is_not_followed(app, client, tokens):
 
 # --- TLS: the socket goes to the checked address, the certificate is checked against the name ---
 
-def _certificate(tmp_path, name: str):
-    """A throw-away CA and a server certificate for `name`; returns (CA file, server TLS context)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    start = datetime.now(timezone.utc) - timedelta(days=1)
-    end = start + timedelta(days=7)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test partner CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return str(ca_file), context
-
-
 def test_tls_checks_the_certificate_and_sni_against_the_name_not_the_address(app, client, tokens, tmp_path,
                                                                            monkeypatch):
-    ca_file, context = _certificate(tmp_path, "hooks.partner.example")
+    ca_file, context = throwaway_certificate(tmp_path, "hooks.partner.example")
     server_names: list[str | None] = []
     context.sni_callback = lambda sock, name, ctx: server_names.append(name)
     endpoint = CountingReceiver()
