@@ -7,7 +7,10 @@
 Targets (issue 4):
 - the GTAC queue page, sorted by SLA urgency, answers in under 30 ms p95;
 - the breach job over 1,000,000 open SRs finishes in under 5 s;
-- 200 concurrent SSE clients receive a status change within 1 s.
+- 200 concurrent SSE clients receive a status change within 1 s;
+- (issue 17) the SLA watch run by `flask scheduler` and `flask worker` takes no longer
+  than the breach job run directly: median run time within 20 % (bench/srs_scheduler.py),
+  and one job per slot with two schedulers running.
 
 Creates the database afresh (default gtac_bench_srs), migrates and seeds it,
 bulk-loads the SRs (bench/srs_dataset.py), starts a private redis-server and
@@ -42,7 +45,7 @@ import sqlalchemy as sa
 from bench import cpu, dataset, machine, probe, provenance
 from bench.cases_api import issue_token, log, measure, postgres_pids
 from bench.server import Gunicorn, GunicornSettings, free_port, production_env
-from bench import srs_dataset
+from bench import srs_dataset, srs_scheduler
 from bench.srs_dataset import QUEUES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,9 +53,9 @@ RESULTS = REPO / "bench" / "results"
 GTAC = ("gtac@vendor.example", "demo-password")
 MANAGER = ("manager@vendor.example", "demo-password")
 TARGETS = {"queue_page_p95_ms_max": 30.0, "breach_job_s_max": 5.0, "sse_delivery_s_max": 1.0,
-           "sse_clients": 200}
+           "sse_clients": 200, "scheduled_sla_watch_run_ratio_max": srs_scheduler.RUN_TIME_RATIO_MAX}
 QUEUE = "EXOS-EMEA"
-PARTS = ("pages", "sse", "breach_job")
+PARTS = ("pages", "sse", "breach_job", "scheduler")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,6 +72,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--reuse-database", action="store_true")
     parser.add_argument("--parts", type=lambda s: [p for p in s.split(",") if p], default=list(PARTS),
                         help=f"what to measure, comma-separated among {', '.join(PARTS)} (default all)")
+    parser.add_argument("--sla-watch-interval", type=int, default=10,
+                        help="part scheduler: SR_WATCH_INTERVAL of the scheduler, seconds (production: 60)")
+    parser.add_argument("--slots", type=int, default=10,
+                        help="part scheduler: slots of the SLA watch measured")
     parser.add_argument("--quiet-cores", type=float, default=0.6)
     parser.add_argument("--quiet-timeout", type=float, default=60)
     parser.add_argument("--nice", type=int, default=0)
@@ -274,7 +281,7 @@ def sse_fanout(server: Gunicorn, manager_token: str, clients: int, rounds: int) 
             "all_received_every_round": all(r["received"] == clients for r in per_round)}
 
 
-def verdicts(results: list[dict], job: dict | None, sse: dict | None) -> dict:
+def verdicts(results: list[dict], job: dict | None, sse: dict | None, scheduled: dict | None = None) -> dict:
     """Each target against what was measured; a part not run (--parts) has no verdict."""
     found: dict = {}
     if results:
@@ -289,6 +296,8 @@ def verdicts(results: list[dict], job: dict | None, sse: dict | None) -> dict:
         found["sse_200_clients_within_1s"] = {
             "slowest_s": sse["slowest_s"], "all_received": sse["all_received_every_round"],
             "met": sse["all_received_every_round"] and sse["slowest_s"] < TARGETS["sse_delivery_s_max"]}
+    if scheduled is not None:
+        found.update(srs_scheduler.verdicts(scheduled))
     return found
 
 
@@ -305,6 +314,7 @@ def main(argv=None) -> int:
     results: list[dict] = []
     job: dict | None = None
     sse: dict | None = None
+    scheduled: dict | None = None
     with RedisServer() as redis:
         settings = GunicornSettings(workers=args.workers, worker_class="gthread", threads=args.threads,
                                     redis_url=redis.url, extra_env={"SR_EVENTS_MAX_SECONDS": "900"},
@@ -347,6 +357,13 @@ def main(argv=None) -> int:
         if "breach_job" in args.parts:
             cpu.wait_for_quiet(args.quiet_cores, args.quiet_timeout)
             job = breach_job(app)
+        if "scheduler" in args.parts:
+            cpu.wait_for_quiet(args.quiet_cores, args.quiet_timeout)
+            log(f"scheduler: SLA watch every {args.sla_watch_interval} s, {args.slots} slots, two schedulers")
+            scheduled = srs_scheduler.scheduler_overhead(app, env, redis.url, REPO, args.sla_watch_interval,
+                                                         args.slots, args.nice, job)
+            log(f"scheduler: run {scheduled['run_s']}, queue wait {scheduled['queue_wait_s']}, direct "
+                f"{scheduled['direct_median_s']} s, scheduler CPU {scheduled['scheduler_cpu_s']} s")
     report = {
         "benchmark": "srs",
         "date": started.isoformat(timespec="seconds"),
@@ -356,14 +373,16 @@ def main(argv=None) -> int:
                        "database": dataset.database_name(args.database_url) + " on 127.0.0.1"},
         "settings": {"srs": args.srs, "queue": QUEUE, "queues": QUEUES, "duration_s": args.duration,
                      "warmup_s": args.warmup, "concurrency": args.concurrency, "page_size": 25,
-                     "html_page_size": 50, "caller": GTAC[0], "parts": args.parts},
+                     "html_page_size": 50, "caller": GTAC[0], "parts": args.parts,
+                     "sla_watch_interval_s": args.sla_watch_interval, "slots": args.slots},
         "dataset": data,
         "targets": TARGETS,
         "queue_page_probe": {"first": first, "deep": deep},
         "results": results,
         "breach_job": job,
         "sse": sse,
-        "verdicts": verdicts(results, job, sse),
+        "scheduler": scheduled,
+        "verdicts": verdicts(results, job, sse, scheduled),
         **tracked.finish(),
         "elapsed_s": round((datetime.now(timezone.utc) - started).total_seconds()),
     }
