@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import has_app_context
 from rq import Worker
+from sqlalchemy.orm import configure_mappers
 
 from app.extensions import db
 
@@ -14,6 +15,17 @@ class AppWorker(Worker):
     over one socket corrupt each other's sessions. The child drops its copies
     (without closing them, which would close the parent's) and opens its own.
     """
+
+    def work(self, *args, **kwargs):
+        """Work with the ORM's mappers already configured, so that no work-horse pays for it.
+
+        Configuring them happens on first use and costs a few hundred milliseconds
+        of CPU; a child forked before that would configure them again for every job
+        (measured: the SLA watch over 1,000,000 SRs took 0.92 s when scheduled
+        against 0.55 s run in a warm process).
+        """
+        configure_mappers()
+        return super().work(*args, **kwargs)
 
     def subscribe(self):
         """RQ's command channel, listened to with a one-second poll instead of RQ's sixty.
