@@ -4,10 +4,13 @@ specialisations and one partner's exception from a requirement. Each change is a
 unit of work; bad input is refused before anything is written."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from app import access
 from app.accounts.models import User
@@ -20,6 +23,16 @@ from app.partner_status.models import (LevelRequirement, PartnerException, Partn
 from app.uow import unit_of_work
 
 NAME_LENGTH, CODE_LENGTH, SUBJECT_LENGTH = 64, 32, 64
+
+
+@contextmanager
+def _unique(message: str, code: str) -> Iterator[None]:
+    """Two people writing the same level, code or training at once: the database's unique index
+    refuses the second, after the check both passed (409, not a 500)."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(message, code=code) from None
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,8 @@ def create_level(actor: User, name: str, rank: int, requirements: list) -> Partn
     if problems:
         raise InvalidInput("A level needs a name and a rank of at least 1.", details={"fields": problems})
     asked = [RequirementIn.of(r) for r in requirements]
-    with unit_of_work() as uow:
+    with _unique(f"A level named {name!r} or of rank {rank} was defined a moment ago.", "level_exists"), \
+            unit_of_work() as uow:
         _check_requirements(uow.session, asked)
         if uow.session.scalar(sa.select(PartnerLevel.id).where(
                 sa.or_(sa.func.lower(PartnerLevel.name) == name.lower(), PartnerLevel.rank == rank))):
@@ -120,7 +134,7 @@ def add_requirement(actor: User, level_id: int, requirement) -> LevelRequirement
     """One more requirement of a level; its code is new to the level."""
     access.require(actor, "partner_status.change")
     asked = RequirementIn.of(requirement)
-    with unit_of_work() as uow:
+    with _unique(f"{asked.code} was added to the level a moment ago.", "requirement_exists"), unit_of_work() as uow:
         level = uow.session.get(PartnerLevel, level_id)
         if level is None:
             raise NotFound(f"Level {level_id} not found.", code="level_not_found")
@@ -180,7 +194,8 @@ def record_training(actor: User, user_id: int, course: str, completed_on: date,
     if completed_on > today:
         raise RuleViolation(f"{completed_on} is in the future.", code="date_in_future",
                             details={"fields": {"completed_on": [f"Today ({today}) or earlier."]}})
-    with unit_of_work() as uow:
+    with _unique(f"{course} was recorded for this engineer a moment ago.", "training_exists"), \
+            unit_of_work() as uow:
         engineer = access.get_partner_engineer(actor, user_id, partner_id)
         if uow.session.scalar(sa.select(TrainingCompletion.id).where(
                 TrainingCompletion.user_id == engineer.id,
