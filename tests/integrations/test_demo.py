@@ -17,3 +17,13 @@ def test_the_demo_has_one_registered_programme_platform(app, client, tokens, sig
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "integration.registered")) == 1
         db.session.remove()
+
+
+def test_seeding_the_demo_platform_again_adds_nothing(app, demo):
+    from app.integrations.demo import seed_integration
+    from app.integrations.models import Integration
+
+    with app.app_context():
+        seed_integration()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Integration)) == 1
+        db.session.remove()
