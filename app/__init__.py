@@ -69,6 +69,7 @@ from app.partner_status import views as partner_status_views
 from app.programmes import api as programmes_api
 from app.programmes import views as programmes_views
 from app.programmes.notifications import HANDLERS as PROGRAMME_HANDLERS
+from app.partner_status.notifications import HANDLERS as PARTNER_STATUS_HANDLERS
 from app.srs import api as srs_api
 from app.srs import attachments_api as sr_attachments_api
 from app.srs import notifications as sr_notifications
@@ -180,7 +181,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.extensions["outbox_handlers"] = {**NOTIFICATION_HANDLERS, **ESCALATION_HANDLERS,
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
                                          **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS,
-                                         **PROGRAMME_HANDLERS, **IMPORT_HANDLERS}
+                                         **PROGRAMME_HANDLERS, **PARTNER_STATUS_HANDLERS, **IMPORT_HANDLERS}
     app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     if app.config["SCHEDULER_IN_PROCESS"]:

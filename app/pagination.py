@@ -1,4 +1,5 @@
-"""Keyset pagination: an opaque cursor naming the last id of the previous page."""
+"""Keyset pagination: an opaque cursor naming the last id of the previous page (or, for a list in
+alphabetical order, the last name and id)."""
 from __future__ import annotations
 
 import base64
@@ -31,6 +32,25 @@ def decode_cursor(cursor: str) -> int:
         if isinstance(before, bool) or not isinstance(before, int) or not 1 <= before <= MAX_ID:
             raise ValueError(before)
         return before
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidInput("The cursor is not one this API issued.", code="invalid_cursor",
+                           details={"cursor": cursor[:100]}) from None
+
+
+def encode_name_cursor(name: str, last_id: int) -> str:
+    raw = json.dumps({"after": [name, last_id]}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_name_cursor(cursor: str) -> tuple[str, int]:
+    """The (name, id) a page in name order ends on; anything else is the 400 of a forged cursor."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+        if (not isinstance(name, str) or isinstance(last_id, bool) or not isinstance(last_id, int)
+                or not 1 <= last_id <= MAX_ID):
+            raise ValueError(last_id)
+        return name, last_id
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise InvalidInput("The cursor is not one this API issued.", code="invalid_cursor",
                            details={"cursor": cursor[:100]}) from None

@@ -20,7 +20,7 @@ from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, cove
 from app.access.attachments import ATTACHMENT_READERS, attachment_scope
 from app.access import triage  # noqa: F401  (its actions join the table; it has no functions)
 from app.access import contracts  # noqa: F401  (likewise)
-from app.access import partner_status  # noqa: F401  (likewise)
+from app.access.partner_status import get_partner_engineer
 from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_partner, payout_feed_partner,
                                  visible_allocations, visible_claims, visible_payouts)
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
@@ -36,7 +36,7 @@ __all__ = [
     "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS", "PROGRAMME_STAFF", "USER_ADMINS",
     "acting_partner", "administered_organisation", "administered_organisations", "administered_users",
     "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
-    "get_administered_user", "get_case", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
+    "get_administered_user", "get_case", "get_partner_engineer", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
     "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
     "payout_feed_partner",
     "programme_partners", "visible_sales",

@@ -12,6 +12,7 @@ from app.cases.services import open_case
 from app.clock import now
 from app.contracts.models import CoveredSerial, Product, ServiceContract
 from app.uow import unit_of_work
+from app.integrations.demo import seed_integration
 from app.payments.demo import seed_payments
 from app.partner_status.demo import seed_partner_status
 from app.programmes.demo import seed_programme
@@ -103,6 +104,7 @@ def seed_demo() -> dict[str, int]:
     seed_payments()
     seed_programme()
     seed_partner_status()
+    seed_integration()
     seed_sample_notes()  # known anomalies of every demo product (SPEC §10)
     with unit_of_work() as uow:
         return {

@@ -1,4 +1,5 @@
-"""/api/v1/partner-status: levels, the Partner Performance & Training Dashboard, programme-wide changes."""
+"""/api/v1/partner-status: levels, partners' levels, trainings and specialisations, the Partner
+Performance & Training Dashboard, programme-wide changes."""
 from __future__ import annotations
 
 from app.accounts.api_auth import api_user
@@ -6,8 +7,11 @@ from app.api_base import Blueprint
 from app.partner_status import changes, dashboard, levels
 from app.partner_status.schemas import (ChangeAppliedSchema, ChangeApplySchema, ChangePreviewSchema,
                                         ChangeRecordSchema, ChangeSchema, ExceptionGrantSchema, ExceptionSchema,
-                                        LevelSchema, PartnerDashboardSchema, PartnerListQuerySchema,
-                                        PartnerListSchema)
+                                        LevelCreateSchema, LevelSchema, PartnerDashboardSchema,
+                                        PartnerListQuerySchema, PartnerListSchema, PartnerStatusSchema,
+                                        RequirementInSchema, RequirementSchema, SpecialisationCreateSchema,
+                                        SpecialisationRecordSchema, StatusSetSchema, TrainingCreateSchema,
+                                        TrainingRecordSchema)
 
 blp = Blueprint("partner_status", __name__, url_prefix="/api/v1/partner-status",
                 description="Partner status, training and specialisations")
@@ -21,14 +25,76 @@ def list_levels():
     return dashboard.levels(api_user())
 
 
+def _requirement(body) -> levels.RequirementIn:
+    return levels.RequirementIn.of((body["code"], body["kind"], body["subject"], body["minimum"], body["deadline"]))
+
+
+@blp.route("/levels", methods=["POST"], endpoint="create_level")
+@blp.operation("create_partner_level", refuses=(403, 409, 422))
+@blp.arguments(LevelCreateSchema, example={"name": "Gold", "rank": 4, "requirements": [
+    {"code": "CERT-EXOS", "kind": "certified_engineers", "subject": "EXOS", "minimum": 3,
+     "deadline": "2027-06-30"}]})
+@blp.response(201, LevelSchema)
+def create_level(body):
+    """Define a level and its requirements (programmes): a name or rank taken is 409, a product family
+    no product has or a deadline already past is 422."""
+    return levels.create_level(api_user(), body["name"], body["rank"],
+                               [_requirement(r) for r in body["requirements"]])
+
+
+@blp.route("/levels/<int:level_id>/requirements", methods=["POST"], endpoint="add_requirement")
+@blp.operation("create_level_requirement", refuses=(403, 409, 422))
+@blp.arguments(RequirementInSchema, example={"code": "TRN-SALES", "kind": "training",
+                                             "subject": "Partner Sales Foundations", "minimum": 2,
+                                             "deadline": "2027-03-31"})
+@blp.response(201, RequirementSchema)
+def add_requirement(body, level_id):
+    """One more requirement of a level (programmes); a code the level has already is 409."""
+    return levels.add_requirement(api_user(), level_id, _requirement(body))
+
+
+@blp.route("/partners/<int:partner_id>/status", methods=["PUT"], endpoint="set_status")
+@blp.operation("set_partner_level", refuses=(403, 422))
+@blp.arguments(StatusSetSchema, example={"level_id": 2, "valid_through": "2027-12-31",
+                                         "next_review_on": "2027-09-30"})
+@blp.response(200, PartnerStatusSchema)
+def set_status(body, partner_id):
+    """Put a partner at a level through a day, with its next levelling review (programmes), audited."""
+    return levels.set_status(api_user(), partner_id, body["level_id"], body["valid_through"],
+                             body["next_review_on"])
+
+
+@blp.route("/trainings", methods=["POST"], endpoint="record_training")
+@blp.operation("create_training_completion", refuses=(403, 409, 422))
+@blp.arguments(TrainingCreateSchema, example={"user_id": 5, "course": "Fabric Connect Essentials",
+                                              "completed_on": "2026-11-20"})
+@blp.response(201, TrainingRecordSchema)
+def record_training(body):
+    """A partner's engineer completed a course (programmes); the same course again is 409."""
+    return levels.record_training(api_user(), body["user_id"], body["course"], body["completed_on"])
+
+
+@blp.route("/specialisations", methods=["POST"], endpoint="add_specialisation")
+@blp.operation("create_partner_specialisation", refuses=(403, 409, 422))
+@blp.arguments(SpecialisationCreateSchema, example={"partner_id": 2, "name": "Wireless",
+                                                    "starts_on": "2026-12-01", "ends_on": "2027-11-30"})
+@blp.response(201, SpecialisationRecordSchema)
+def add_specialisation(body):
+    """A specialisation a partner holds between two days (programmes); the same one on overlapping
+    days is 409."""
+    return levels.add_specialisation(api_user(), body["partner_id"], body["name"], body["starts_on"],
+                                     body["ends_on"])
+
+
 @blp.route("/partners", methods=["GET"], endpoint="list_partners")
 @blp.operation("list_partner_status", refuses=(403,))
 @blp.arguments(PartnerListQuerySchema, location="query")
 @blp.response(200, PartnerListSchema)
 def list_partners(args):
     """Every partner's level, review, requirements and rebate attainment (a partner: its own row),
-    filtered by tier, region, level or a requirement not met."""
-    return {"items": dashboard.all_dashboards(api_user(), **args)}
+    filtered by tier, region, level or a requirement not met; by name, a page at a time."""
+    page = dashboard.dashboards_page(api_user(), **args)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @blp.route("/partners/<int:partner_id>", methods=["GET"], endpoint="partner_dashboard")

@@ -213,6 +213,11 @@ def apply_change(actor: User, request: ChangeRequest, reason: str,
                                 for r in preview.rows]},
                after={**request.parameters(), "reason": change.reason,
                       "rows": [[r.partner_id, r.subject, r.after.isoformat()] for r in preview.rows]})
+        # Each partner reached is told what moved for it, by its admins' e-mail, once this commits.
+        uow.emit("notify.partner_status.changed", {
+            "change_id": change.id,
+            "rows": [[r.partner_id, r.subject, r.before.isoformat() if r.before else None, r.after.isoformat()]
+                     for r in preview.rows]})
         return change, preview
 
 

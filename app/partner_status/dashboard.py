@@ -22,6 +22,7 @@ from app.accounts.models import PARTNER_ROLES, Certification, Organisation, OrgK
 from app.audit.models import AuditEvent
 from app.clock import now
 from app.errors import InvalidInput, NotFound
+from app.pagination import DEFAULT_LIMIT, Page, decode_name_cursor, encode_name_cursor
 from app.partner_status.models import (LevelRequirement, PartnerException, PartnerLevel, PartnerStatus,
                                        RequirementWaiver, Specialisation, TrainingCompletion)
 from app.partner_status.standing import Holdings, Standing, judge
@@ -248,51 +249,95 @@ def _holdings_shown(engineers: list[Engineer], specialisations: list[Specialisat
     return Holdings(certified, trained, frozenset(s.name.lower() for s in specialisations if s.active))
 
 
+def _scope(session, actor: User, tier: str | None, region: str | None, level_id: int | None,
+           unmet: int | None) -> tuple[sa.Select, dict[int, PartnerLevel]]:
+    """The partners the filters keep (before `unmet`, which is judged row by row), and the levels."""
+    if tier is not None and tier not in {t.value for t in PartnerTier}:
+        raise InvalidInput("The filter is not valid.", details={"fields": {"tier": ["PW or PWP."]}})
+    levels = _levels(session)
+    if level_id is not None and level_id not in levels:
+        raise NotFound(f"Level {level_id} not found.", code="level_not_found")
+    if unmet is not None and session.get(LevelRequirement, unmet) is None:
+        raise NotFound(f"Requirement {unmet} not found.", code="requirement_not_found")
+    query = access.programme_partners(actor).where(Organisation.kind == OrgKind.PARTNER)
+    if tier:
+        query = query.where(Organisation.tier == PartnerTier(tier))
+    if region:
+        query = query.where(Organisation.region == region)
+    if level_id is not None or unmet is not None:
+        query = query.join(PartnerStatus, PartnerStatus.partner_id == Organisation.id)
+        if level_id is not None:
+            query = query.where(PartnerStatus.level_id == level_id)
+        if unmet is not None:
+            query = query.where(PartnerStatus.level_id == session.get(LevelRequirement, unmet).level_id)
+    return query, levels
+
+
+def _rows(session, partners: list[Organisation], levels: dict[int, PartnerLevel], unmet: int | None,
+          day: date) -> list[PartnerDashboard]:
+    ids = [p.id for p in partners] if len(partners) < 1000 else None
+    statuses = {s.partner_id: s for s in session.scalars(
+        sa.select(PartnerStatus).where(PartnerStatus.partner_id.in_(ids)) if ids is not None
+        else sa.select(PartnerStatus))}
+    holdings, waivers, exceptions = _holdings(session, ids, day), _waivers(session), _exceptions(session, ids)
+    rebates = _rebates(session, partners)
+    rows = []
+    for partner in partners:
+        status = statuses.get(partner.id)
+        level = levels.get(status.level_id) if status else None
+        standings = _standings(level, holdings.get(partner.id), day, waivers, exceptions, partner.id)
+        if unmet is not None and not any(s.requirement_id == unmet and not s.met for s in standings):
+            continue
+        rows.append(PartnerDashboard(partner, level, status.valid_through if status else None,
+                                     status.next_review_on if status else None, standings,
+                                     rebates[partner.id], day))
+    return rows
+
+
 def all_dashboards(actor: User, *, tier: str | None = None, region: str | None = None,
                    level_id: int | None = None, unmet: int | None = None) -> list[PartnerDashboard]:
     """Every visible partner's level, requirements and rebates (a partner: its own), by name;
-    `unmet` keeps the partners whose level asks that requirement and who do not meet it."""
+    `unmet` keeps the partners whose level asks that requirement and who do not meet it.
+    The CSV export's rows: every partner the filters keep, however many pages they fill."""
     access.require(actor, "partner_status.read")
-    if tier is not None and tier not in {t.value for t in PartnerTier}:
-        raise InvalidInput("The filter is not valid.", details={"fields": {"tier": ["PW or PWP."]}})
     day = now().date()
     with unit_of_work() as uow:
         session = uow.session
         _repeatable_read(session)
-        levels = _levels(session)
-        if level_id is not None and level_id not in levels:
-            raise NotFound(f"Level {level_id} not found.", code="level_not_found")
-        if unmet is not None and session.get(LevelRequirement, unmet) is None:
-            raise NotFound(f"Requirement {unmet} not found.", code="requirement_not_found")
-        query = access.programme_partners(actor).where(Organisation.kind == OrgKind.PARTNER)
-        if tier:
-            query = query.where(Organisation.tier == PartnerTier(tier))
-        if region:
-            query = query.where(Organisation.region == region)
-        if level_id is not None or unmet is not None:
-            query = query.join(PartnerStatus, PartnerStatus.partner_id == Organisation.id)
-            if level_id is not None:
-                query = query.where(PartnerStatus.level_id == level_id)
-            if unmet is not None:
-                query = query.where(PartnerStatus.level_id == session.get(LevelRequirement, unmet).level_id)
+        query, levels = _scope(session, actor, tier, region, level_id, unmet)
         partners = list(session.scalars(query.order_by(Organisation.name, Organisation.id)))
-        ids = [p.id for p in partners] if len(partners) < 1000 else None
-        statuses = {s.partner_id: s for s in session.scalars(
-            sa.select(PartnerStatus).where(PartnerStatus.partner_id.in_(ids)) if ids is not None
-            else sa.select(PartnerStatus))}
-        holdings, waivers, exceptions = _holdings(session, ids, day), _waivers(session), _exceptions(session, ids)
-        rebates = _rebates(session, partners)
-        rows = []
-        for partner in partners:
-            status = statuses.get(partner.id)
-            level = levels.get(status.level_id) if status else None
-            standings = _standings(level, holdings.get(partner.id), day, waivers, exceptions, partner.id)
-            if unmet is not None and not any(s.requirement_id == unmet and not s.met for s in standings):
-                continue
-            rows.append(PartnerDashboard(partner, level, status.valid_through if status else None,
-                                         status.next_review_on if status else None, standings,
-                                         rebates[partner.id], day))
-        return rows
+        return _rows(session, partners, levels, unmet, day)
+
+
+def dashboards_page(actor: User, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None,
+                    tier: str | None = None, region: str | None = None, level_id: int | None = None,
+                    unmet: int | None = None) -> Page[PartnerDashboard]:
+    """One page of all_dashboards, by name, after the cursor's partner. `unmet` is judged row by row,
+    so partners are read limit+1 first, then in batches twice as large each time (up to 800), until
+    the page is full or none are left: a rare unmet requirement costs a few batches, not one per page size."""
+    access.require(actor, "partner_status.read")
+    after = decode_name_cursor(cursor) if cursor else None
+    day = now().date()
+    with unit_of_work() as uow:
+        session = uow.session
+        _repeatable_read(session)
+        query, levels = _scope(session, actor, tier, region, level_id, unmet)
+        rows: list[PartnerDashboard] = []
+        size = limit + 1
+        while True:
+            batch = query
+            if after is not None:
+                batch = batch.where(sa.or_(Organisation.name > after[0],
+                                           sa.and_(Organisation.name == after[0], Organisation.id > after[1])))
+            partners = list(session.scalars(batch.order_by(Organisation.name, Organisation.id).limit(size)))
+            rows += _rows(session, partners, levels, unmet, day)
+            if len(rows) > limit or len(partners) < size:
+                break
+            after = (partners[-1].name, partners[-1].id)
+            size = min(size * 2, 800)
+        page = rows[:limit]
+        more = len(rows) > limit
+        return Page(page, encode_name_cursor(page[-1].partner.name, page[-1].partner.id) if more else None)
 
 
 def levels(actor: User) -> list[PartnerLevel]:

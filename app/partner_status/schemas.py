@@ -6,8 +6,10 @@ from marshmallow import fields, validate
 
 from app.accounts.models import PartnerTier
 from app.api_spec import Choice, choice_of
-from app.bounds import RecordId
+from app.bounds import Count, RecordId
+from app.pagination import PageQuerySchema
 from app.partner_status.changes import KINDS
+from app.partner_status.levels import CODE_LENGTH, NAME_LENGTH, SUBJECT_LENGTH
 from app.partner_status.models import RequirementKind
 
 
@@ -111,7 +113,7 @@ class PartnerDashboardSchema(PartnerRowSchema):
     specialisations = fields.List(fields.Nested(SpecialisationSchema))
 
 
-class PartnerListQuerySchema(ma.Schema):
+class PartnerListQuerySchema(PageQuerySchema):
     tier = fields.String(validate=choice_of(PartnerTier), load_default=None)
     region = fields.String(validate=validate.Length(min=1, max=16), load_default=None)
     level_id = RecordId(load_default=None)
@@ -120,6 +122,7 @@ class PartnerListQuerySchema(ma.Schema):
 
 class PartnerListSchema(ma.Schema):
     items = fields.List(fields.Nested(PartnerRowSchema))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "the next page's cursor; null on the last"})
 
 
 class ChangeSchema(ma.Schema):
@@ -182,3 +185,65 @@ class ExceptionSchema(ma.Schema):
     until = fields.Date()
     granted_until = fields.Date()
     reason = fields.String()
+
+
+class RequirementInSchema(ma.Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=CODE_LENGTH),
+                         metadata={"description": "unique within the level, e.g. CERT-EXOS"})
+    kind = fields.String(required=True, validate=choice_of(RequirementKind))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=SUBJECT_LENGTH),
+                            metadata={"description": "a product family (a product of it must exist), a course "
+                                                     "or a specialisation"})
+    minimum = Count(required=True, strict=True, minimum=1, maximum=10_000,
+                    metadata={"description": "engineers needed; 1 for a specialisation"})
+    deadline = fields.Date(required=True, metadata={"description": "today or later"})
+
+
+class LevelCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_LENGTH))
+    rank = Count(required=True, strict=True, minimum=1, maximum=1000,
+                 metadata={"description": "1 is the lowest level; unique"})
+    requirements = fields.List(fields.Nested(RequirementInSchema), load_default=list,
+                               validate=validate.Length(max=50))
+
+
+class StatusSetSchema(ma.Schema):
+    level_id = RecordId(required=True, strict=True)
+    valid_through = fields.Date(required=True, metadata={"description": "the level is held through this day "
+                                                                        "(today or later)"})
+    next_review_on = fields.Date(required=True, metadata={"description": "on or before valid_through"})
+
+
+class PartnerStatusSchema(ma.Schema):
+    partner = fields.Nested(StatusPartnerSchema)
+    level = fields.Nested(LevelRefSchema)
+    valid_through = fields.Date()
+    next_review_on = fields.Date()
+
+
+class TrainingCreateSchema(ma.Schema):
+    user_id = RecordId(required=True, strict=True, metadata={"description": "a partner's admin or engineer"})
+    course = fields.String(required=True, validate=validate.Length(min=1, max=SUBJECT_LENGTH))
+    completed_on = fields.Date(required=True, metadata={"description": "today or earlier"})
+
+
+class TrainingRecordSchema(ma.Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    course = fields.String()
+    completed_on = fields.Date()
+
+
+class SpecialisationCreateSchema(ma.Schema):
+    partner_id = RecordId(required=True, strict=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=SUBJECT_LENGTH))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True, metadata={"description": "on or after starts_on"})
+
+
+class SpecialisationRecordSchema(ma.Schema):
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()

@@ -1,5 +1,7 @@
-"""Partner status pages: a partner's Performance & Training Dashboard, every partner's for the
-programmes team (with filters and a CSV export), and the programme-wide changes desk."""
+"""Partner status pages: a partner's Performance & Training Dashboard (where the programmes team
+also sets its level and records its trainings and specialisations), every partner's for the
+programmes team (filtered, a page at a time, and a CSV export of them all), the level set with
+its requirements, and the programme-wide changes desk."""
 from __future__ import annotations
 
 import csv
@@ -8,14 +10,15 @@ import io
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app import access
 from app.accounts.models import Organisation
 from app.extensions import db
 from app.errors import DomainError
 from app.partner_status import changes, dashboard, levels
+from app.partner_status.models import RequirementKind
 
 blp = Blueprint("partner_status_web", __name__, template_folder="templates")
 
@@ -51,6 +54,56 @@ class ExceptionForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(min=3, max=2000)])
 
 
+KIND_CHOICES = [(RequirementKind.CERTIFIED_ENGINEERS.value, "Certified engineers of a product family"),
+                (RequirementKind.TRAINING.value, "Engineers who completed a course"),
+                (RequirementKind.SPECIALISATION.value, "A specialisation held")]
+SUBJECT_LABEL = "Product family, course or specialisation"
+PAGE = 25
+
+
+class RequirementRow(Form):
+    """One requirement row of a new level; a row without a code is left out."""
+
+    code = StringField("Code", validators=[Optional(), Length(max=levels.CODE_LENGTH)])
+    kind = SelectField("Kind", choices=KIND_CHOICES, default=KIND_CHOICES[0][0])
+    subject = StringField(SUBJECT_LABEL, validators=[Optional(), Length(max=levels.SUBJECT_LENGTH)])
+    minimum = IntegerField("At least", default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
+    deadline = DateField("Deadline", validators=[Optional()])
+
+
+class LevelForm(FlaskForm):
+    name = StringField("Level name", validators=[InputRequired(), Length(max=levels.NAME_LENGTH)])
+    rank = IntegerField("Rank (1 is the lowest)", validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    requirements = FieldList(FormField(RequirementRow), min_entries=3, max_entries=10)
+
+
+class RequirementForm(FlaskForm):
+    level_id = SelectField("Level", coerce=int, validate_choice=False, validators=[InputRequired()])
+    code = StringField("Code", validators=[InputRequired(), Length(max=levels.CODE_LENGTH)])
+    kind = SelectField("Kind", choices=KIND_CHOICES)
+    subject = StringField(SUBJECT_LABEL, validators=[InputRequired(), Length(max=levels.SUBJECT_LENGTH)])
+    minimum = IntegerField("At least", default=1, validators=[InputRequired(), NumberRange(min=1, max=10_000)])
+    deadline = DateField("Deadline", validators=[InputRequired()])
+
+
+class StatusForm(FlaskForm):
+    level_id = SelectField("Level", coerce=int, validate_choice=False, validators=[InputRequired()])
+    valid_through = DateField("Level held through", validators=[InputRequired()])
+    next_review_on = DateField("Next levelling review", validators=[InputRequired()])
+
+
+class TrainingForm(FlaskForm):
+    user_id = SelectField("Engineer", coerce=int, validate_choice=False, validators=[InputRequired()])
+    course = StringField("Course", validators=[InputRequired(), Length(max=levels.SUBJECT_LENGTH)])
+    completed_on = DateField("Completed on", validators=[InputRequired()])
+
+
+class SpecialisationForm(FlaskForm):
+    name = StringField("Specialisation", validators=[InputRequired(), Length(max=levels.SUBJECT_LENGTH)])
+    starts_on = DateField("From", validators=[InputRequired()])
+    ends_on = DateField("Through", validators=[InputRequired()])
+
+
 def _fail(exc: DomainError, form) -> None:
     for name, messages in (exc.details or {}).get("fields", {}).items():
         if name in form:
@@ -75,17 +128,27 @@ def index():
     form = FilterForm(request.args)
     form.level_id.choices = [("", "All levels")] + [(str(level.id), level.name) for level in level_set]
     form.unmet.choices = _requirement_choices(level_set, "Any")
-    rows, status = [], 200
+    rows, status, more = [], 200, None
+    cursor = request.args.get("cursor") or None
     if form.validate():
+        filters = _filters(form)
         try:
-            rows = dashboard.all_dashboards(current_user, **_filters(form))
+            page = dashboard.dashboards_page(current_user, limit=PAGE, cursor=cursor, **filters)
         except DomainError as exc:
             _fail(exc, form)
             status = exc.status
+        else:
+            rows = page.items
+            kept = {name: value for name, value in filters.items() if value is not None}
+            if page.next_cursor:
+                more = url_for("partner_status_web.index", **kept, cursor=page.next_cursor)
     else:
         status = 400
-    return render_template("partner_status/index.html", form=form, rows=rows,
-                           query=request.query_string.decode()), status
+    query = "&".join(part for part in request.query_string.decode().split("&") if not part.startswith("cursor="))
+    first = url_for("partner_status_web.index", **{k: v for k, v in request.args.items() if k != "cursor"}) \
+        if cursor else None
+    return render_template("partner_status/index.html", form=form, rows=rows, query=query, more=more,
+                           first=first), status
 
 
 def _filters(form: FilterForm) -> dict:
@@ -99,9 +162,124 @@ def partner(partner_id: int):
     return _dashboard_page(partner_id)
 
 
-def _dashboard_page(partner_id: int):
+def _dashboard_page(partner_id: int, status: int = 200, **forms):
     found = dashboard.partner_dashboard(current_user, partner_id)
-    return render_template("partner_status/dashboard.html", d=found)
+    if access.allowed(current_user, "partner_status.change"):
+        forms = _setup_forms(found, **forms)
+    return render_template("partner_status/dashboard.html", d=found, **forms), status
+
+
+def _setup_forms(found, status_form=None, training_form=None, specialisation_form=None) -> dict:
+    """The programmes team's forms on a partner's dashboard, filled with its level and engineers."""
+    status_form = status_form or StatusForm(prefix="status", formdata=None, data={
+        "level_id": found.level.id if found.level else None, "valid_through": found.valid_through,
+        "next_review_on": found.next_review_on})
+    status_form.level_id.choices = [(level.id, level.name) for level in dashboard.levels(current_user)]
+    training_form = training_form or TrainingForm(prefix="training", formdata=None)
+    training_form.user_id.choices = [(e.id, f"{e.name} ({e.email})") for e in found.engineers]
+    specialisation_form = specialisation_form or SpecialisationForm(prefix="specialisation", formdata=None)
+    return {"status_form": status_form, "training_form": training_form,
+            "specialisation_form": specialisation_form}
+
+
+def _setup_post(partner_id: int, form, name: str, act, done: str):
+    """A form of the partner's dashboard: done, back to the page; refused, the page again with why."""
+    access.require(current_user, "partner_status.change")
+    if form.validate_on_submit():
+        try:
+            act(form)
+        except DomainError as exc:
+            _fail(exc, form)
+            return _dashboard_page(partner_id, exc.status, **{name: form})
+        flash(done, "info")
+        return redirect(url_for("partner_status_web.partner", partner_id=partner_id), 303)
+    flash("Check the fields marked below.", "error")
+    return _dashboard_page(partner_id, 400, **{name: form})
+
+
+@blp.post("/partner-status/partners/<int:partner_id>/status")
+@login_required
+def set_status(partner_id: int):
+    form = StatusForm(prefix="status")
+    return _setup_post(partner_id, form, "status_form", lambda f: levels.set_status(
+        current_user, partner_id, f.level_id.data, f.valid_through.data, f.next_review_on.data), "Level set.")
+
+
+@blp.post("/partner-status/partners/<int:partner_id>/trainings")
+@login_required
+def record_training(partner_id: int):
+    form = TrainingForm(prefix="training")
+    return _setup_post(partner_id, form, "training_form", lambda f: levels.record_training(
+        current_user, f.user_id.data, f.course.data, f.completed_on.data, partner_id=partner_id),
+        "Training recorded.")
+
+
+@blp.post("/partner-status/partners/<int:partner_id>/specialisations")
+@login_required
+def add_specialisation(partner_id: int):
+    form = SpecialisationForm(prefix="specialisation")
+    return _setup_post(partner_id, form, "specialisation_form", lambda f: levels.add_specialisation(
+        current_user, partner_id, f.name.data, f.starts_on.data, f.ends_on.data), "Specialisation recorded.")
+
+
+@blp.get("/partner-status/levels")
+@login_required
+def level_set():
+    access.require(current_user, "partner_status.change")
+    return _levels_page()
+
+
+def _levels_page(status: int = 200, level_form=None, requirement_form=None):
+    level_list = dashboard.levels(current_user)
+    level_form = level_form or LevelForm(prefix="level", formdata=None)
+    requirement_form = requirement_form or RequirementForm(prefix="requirement", formdata=None)
+    requirement_form.level_id.choices = [(level.id, level.name) for level in level_list]
+    return render_template("partner_status/levels.html", levels=level_list, level_form=level_form,
+                           requirement_form=requirement_form, kinds=dict(KIND_CHOICES)), status
+
+
+@blp.post("/partner-status/levels")
+@login_required
+def create_level():
+    access.require(current_user, "partner_status.change")
+    form = LevelForm(prefix="level")
+    if form.validate_on_submit():
+        rows = [row.form for row in form.requirements if (row.form.code.data or "").strip()]
+        missing = False
+        for row in rows:
+            for f in (row.subject, row.minimum, row.deadline):
+                if f.data in (None, ""):
+                    f.errors = ["Needed for a requirement with a code."]
+                    missing = True
+        if not missing:
+            try:
+                level = levels.create_level(current_user, form.name.data, form.rank.data, [
+                    (r.code.data, r.kind.data, r.subject.data, r.minimum.data, r.deadline.data) for r in rows])
+            except DomainError as exc:
+                _fail(exc, form)
+                return _levels_page(exc.status, level_form=form)
+            flash(f"Level {level.name} defined with {len(rows)} requirement(s).", "info")
+            return redirect(url_for("partner_status_web.level_set"), 303)
+    flash("Check the fields marked below.", "error")
+    return _levels_page(400, level_form=form)
+
+
+@blp.post("/partner-status/levels/requirements")
+@login_required
+def add_requirement():
+    access.require(current_user, "partner_status.change")
+    form = RequirementForm(prefix="requirement")
+    if form.validate_on_submit():
+        try:
+            added = levels.add_requirement(current_user, form.level_id.data, (
+                form.code.data, form.kind.data, form.subject.data, form.minimum.data, form.deadline.data))
+        except DomainError as exc:
+            _fail(exc, form)
+            return _levels_page(exc.status, requirement_form=form)
+        flash(f"Requirement {added.code} added.", "info")
+        return redirect(url_for("partner_status_web.level_set"), 303)
+    flash("Check the fields marked below.", "error")
+    return _levels_page(400, requirement_form=form)
 
 
 COLUMNS = ("partner", "tier", "region", "level", "level_valid_through", "next_review_on", "requirements_met",

@@ -1044,33 +1044,37 @@ def test_integration_endpoint(app, client, callers, row_counts, registered_integ
 # team sees every partner's and alone makes programme-wide changes and grants exceptions; other roles
 # may not ask (403).
 STATUS_COLUMNS = ("GET levels", "GET list", "GET nw", "GET co", "POST preview", "POST change", "GET changes",
-                  "POST exception")
-_NO_STATUS = (403,) * 8
+                  "POST exception", "POST level", "POST requirement", "PUT status", "POST training",
+                  "POST specialisation")
+_NO_STATUS = (403,) * 13
+_NO_SETUP = (403,) * 5  # defining levels, setting a level, recording trainings and specialisations
 STATUS_MATRIX = {
-    #             levels list nw   co   preview change changes exception
-    "engineer":  (200,   200, 200, 404, 403,    403,   403,    403),
-    "admin":     (200,   200, 200, 404, 403,    403,   403,    403),
-    "contoso":   (200,   200, 404, 200, 403,    403,   403,    403),
+    #             levels list nw   co   preview change changes exception  level requirement status training spec.
+    "engineer":  (200,   200, 200, 404, 403,    403,   403,    403,       *_NO_SETUP),
+    "admin":     (200,   200, 200, 404, 403,    403,   403,    403,       *_NO_SETUP),
+    "contoso":   (200,   200, 404, 200, 403,    403,   403,    403,       *_NO_SETUP),
     "customer":  _NO_STATUS,
     "fabrikam":  _NO_STATUS,
     "gtac":      _NO_STATUS,
     "manager":   _NO_STATUS,
     "vendor_admin": _NO_STATUS,
-    "programs":  (200,   200, 200, 200, 200,    201,   200,    201),
-    **{caller: (401,) * 8 for caller in NO_CREDENTIALS},
+    "programs":  (200,   200, 200, 200, 200,    201,   200,    201,       201,  201,        200,   201,     201),
+    **{caller: (401,) * 13 for caller in NO_CREDENTIALS},
 }
 STATUS_SEES = {"engineer": ["Northwind Networks"], "admin": ["Northwind Networks"],
                "contoso": ["Contoso Integrators"], "programs": ["Contoso Integrators", "Northwind Networks"]}
 
 
 def _status_ids(app) -> dict:
-    from app.partner_status.models import LevelRequirement
+    from app.partner_status.models import LevelRequirement, PartnerLevel
 
     with app.app_context():
         found = {name: db.session.scalar(sa.select(Organisation.id).where(Organisation.name == full))
                  for name, full in (("nw", "Northwind Networks"), ("co", "Contoso Integrators"))}
         found["requirement"] = db.session.scalar(sa.select(LevelRequirement.id).where(
             LevelRequirement.code == "CERT-EXOS").order_by(LevelRequirement.id.desc()).limit(1))
+        found["level"] = db.session.scalar(sa.select(PartnerLevel.id).where(PartnerLevel.name == "Select"))
+        found["engineer"] = db.session.scalar(sa.select(User.id).where(User.email == "engineer@northwind.example"))
         db.session.remove()
     return found
 
@@ -1092,6 +1096,18 @@ def _call_status(client, headers, ids, endpoint):
         "GET changes": lambda: client.get(f"{base}/changes", headers=headers),
         "POST exception": lambda: client.post(f"{base}/exceptions", headers=headers, json={
             "partner_id": ids["nw"], "requirement_id": ids["requirement"], "until": far, "reason": "Matrix"}),
+        "POST level": lambda: client.post(f"{base}/levels", headers=headers, json={
+            "name": "Matrix", "rank": 99, "requirements": [
+                {"code": "CERT-VOSS", "kind": "certified_engineers", "subject": "VOSS", "minimum": 1,
+                 "deadline": far}]}),
+        "POST requirement": lambda: client.post(f"{base}/levels/{ids['level']}/requirements", headers=headers, json={
+            "code": "TRN-MATRIX", "kind": "training", "subject": "Matrix", "minimum": 1, "deadline": far}),
+        "PUT status": lambda: client.put(f"{base}/partners/{ids['nw']}/status", headers=headers, json={
+            "level_id": ids["level"], "valid_through": far, "next_review_on": far}),
+        "POST training": lambda: client.post(f"{base}/trainings", headers=headers, json={
+            "user_id": ids["engineer"], "course": "Matrix", "completed_on": now().date().isoformat()}),
+        "POST specialisation": lambda: client.post(f"{base}/specialisations", headers=headers, json={
+            "partner_id": ids["nw"], "name": "Matrix", "starts_on": now().date().isoformat(), "ends_on": far}),
     }
     return calls[endpoint]()
 

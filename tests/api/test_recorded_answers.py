@@ -221,7 +221,7 @@ SWEEP_PARAMETERS = {"case_id": "1", "attachment_id": "1", "code": "scope_what", 
                     "import_id": "1", "sr_number": "SR00000001", "rma_number": "RMA00000001", "webhook_id": "1",
                     "token_id": "1", "partner_id": "1", "customer_id": "1", "product_id": "1", "user_id": "1",
                     "programme_id": "1", "period_id": "1", "contract_id": "1", "serial_number": "ACME-0001",
-                    "kind": "contracts", "integration_id": "1"}
+                    "kind": "contracts", "integration_id": "1", "level_id": "1"}
 
 
 def test_openapi_document_and_authentication(recorder, demo):

@@ -83,6 +83,11 @@ PAGES: dict[str, str] = {
     "POST /api/v1/partner-status/changes": "partner_status_web.change_desk",
     "GET /api/v1/partner-status/changes": "partner_status_web.change_desk",
     "POST /api/v1/partner-status/exceptions": "partner_status_web.grant_exception",
+    "POST /api/v1/partner-status/levels": "partner_status_web.create_level",
+    "POST /api/v1/partner-status/levels/{level_id}/requirements": "partner_status_web.add_requirement",
+    "PUT /api/v1/partner-status/partners/{partner_id}/status": "partner_status_web.set_status",
+    "POST /api/v1/partner-status/trainings": "partner_status_web.record_training",
+    "POST /api/v1/partner-status/specialisations": "partner_status_web.add_specialisation",
     # Service requests, their files and RMAs.
     "GET /api/v1/srs": "srs_web.queue",
     "GET /api/v1/srs/{sr_number}": "srs_web.sr_page",
