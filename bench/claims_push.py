@@ -17,6 +17,10 @@ lost), to check that replays make no second claim. Rate limits are off, as in th
 payments benchmark: one address and one integration sending a thousand requests
 is the load, not what is measured.
 
+Right before the pushes, the same client measures the floor on the same gunicorn:
+`GET /healthz` (no database, no signature) from `--concurrency` threads for
+`--floor-seconds`; the push latencies are also given as multiples of the floor's.
+
 It reports the time from the last push to the last payout marked paid (from the
 rows' own timestamps; target: under 60 s), pushes per second and their latencies,
 claims, payouts and pushed-claim rows against the references pushed (0 duplicates),
@@ -114,6 +118,46 @@ def partner_id(database_url: str) -> int:
         return conn.execute("SELECT id FROM organisations WHERE name = 'Northwind Networks'").fetchone()[0]
 
 
+def _latency_ms(latencies: list[float]) -> dict:
+    latencies = sorted(latencies)
+    return {"p50": round(1000 * statistics.median(latencies), 2),
+            "p95": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 2),
+            "max": round(1000 * latencies[-1], 2)}
+
+
+def measure_floor(base_url: str, concurrency: int, seconds: float, warmup: float = 1.0) -> dict:
+    """GET /healthz from `concurrency` threads for `seconds`, through the client the pushes use
+    (a requests.Session per thread): the floor and the pushes carry the same client-side cost."""
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+    start_at = time.perf_counter() + warmup
+    stop_at = start_at + seconds
+
+    def worker():
+        session = requests.Session()
+        while True:
+            began = time.perf_counter()
+            if began >= stop_at:
+                return
+            answer = session.get(f"{base_url}/healthz", timeout=60)
+            spent = time.perf_counter() - began
+            if began >= start_at:  # the warm-up opens the connections and is not counted
+                with lock:
+                    latencies.append(spent)
+                    statuses[answer.status_code] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start_at
+    return {"path": "/healthz", "concurrency": concurrency, "requests": len(latencies),
+            "seconds": round(elapsed, 3), "per_second": round(len(latencies) / elapsed, 1),
+            "status_codes": dict(statuses), "latency_ms": _latency_ms(latencies)}
+
+
 def push_all(base_url: str, integration_id: int, secret: str, claims: list[dict], concurrency: int,
              replay_every: int) -> dict:
     """Push every claim from `concurrency` threads, signed; every `replay_every`-th is pushed twice."""
@@ -165,13 +209,10 @@ def push_all(base_url: str, integration_id: int, secret: str, claims: list[dict]
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    latencies.sort()
     return {"requests": len(latencies), "seconds": round(elapsed, 3),
             "per_second": round(len(latencies) / elapsed, 1), "status_codes": dict(statuses), "replays": replays,
             "last_push_at": datetime.fromtimestamp(last_push_at[0], timezone.utc),
-            "latency_ms": {"p50": round(1000 * statistics.median(latencies), 1),
-                           "p95": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1),
-                           "max": round(1000 * latencies[-1], 1)}}
+            "latency_ms": _latency_ms(latencies)}
 
 
 def paid_count(database_url: str) -> int:
@@ -186,6 +227,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--replay-every", type=int, default=10,
                         help="push one claim in this many a second time (0: none)")
+    parser.add_argument("--floor-seconds", type=float, default=5,
+                        help="how long to measure the GET /healthz floor before the pushes")
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/claims_push_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
@@ -249,6 +292,11 @@ def main(argv: list[str] | None = None) -> dict:
                 integration = registered.json()
                 platform.secret = integration["secret"]
 
+                print(f"floor: GET /healthz at concurrency {args.concurrency} for {args.floor_seconds:g} s ...",
+                      flush=True)
+                floor = measure_floor(server.base_url, args.concurrency, args.floor_seconds)
+                print(f"floor: p50 {floor['latency_ms']['p50']} ms, p95 {floor['latency_ms']['p95']} ms, "
+                      f"{floor['per_second']} requests/s", flush=True)
                 print(f"pushing {len(claims)} claims at concurrency {args.concurrency} ...", flush=True)
                 pushes = push_all(server.base_url, integration["id"], integration["secret"], claims,
                                   args.concurrency, args.replay_every)
@@ -284,6 +332,8 @@ def main(argv: list[str] | None = None) -> dict:
     last_push = pushes["last_push_at"]
     after_last_push = (last_paid - last_push).total_seconds()
     duplicates = (claim_rows - distinct_references) + (payouts - pushed_rows)
+    over_floor = {f"{key}_over_floor": round(pushes["latency_ms"][key] / floor["latency_ms"][key], 1)
+                  for key in ("p50", "p95") if floor["latency_ms"][key]}
     checks = {"all_paid": paid >= expected and payouts == expected,
               "paid_within_target_of_the_last_push": after_last_push < TARGET_SECONDS,
               "no_duplicates": duplicates == 0 and pushed_rows == expected and claim_rows == expected,
@@ -298,7 +348,8 @@ def main(argv: list[str] | None = None) -> dict:
         "gunicorn": settings.describe(),
         "last_push_to_last_paid_s": round(after_last_push, 3),
         "first_push_to_last_paid_s": round((last_paid - first_push).total_seconds(), 3),
-        "pushes": {**pushes, "last_push_at": last_push.isoformat()},
+        "pushes": {**pushes, "last_push_at": last_push.isoformat(), **over_floor},
+        "floor": floor,
         "paid": paid, "payouts_of_pushed_claims": payouts, "pushed_claim_rows": pushed_rows,
         "claims_of_pushed_claims": claim_rows, "distinct_references": distinct_references,
         "duplicates": duplicates, "settlement_transfers": settlements,
@@ -323,6 +374,9 @@ def main(argv: list[str] | None = None) -> dict:
         out.write_text(json.dumps(result, indent=2, default=str) + "\n")
         print(f"wrote {out}")
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2, default=str))
+    print(f"push p50 {pushes['latency_ms']['p50']} ms / p95 {pushes['latency_ms']['p95']} ms; floor GET /healthz "
+          f"p50 {floor['latency_ms']['p50']} ms / p95 {floor['latency_ms']['p95']} ms ({floor['per_second']} "
+          f"requests/s): {over_floor.get('p50_over_floor')} and {over_floor.get('p95_over_floor')} times the floor")
     return result
 
 
