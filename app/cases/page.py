@@ -38,8 +38,9 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     """The case page, answered with `status`.
 
     `feedback` puts a refusal next to the form that caused it, and the template
-    fills that form again from request.form: item_error {"code", "message"} for a
-    checklist item, refusal (the reasons an escalation was refused),
+    fills that form again from request.form: checklist_errors {item code: message}
+    and checklist_refused (what the whole checklist form was told; every item then
+    shows what was sent), refusal (the reasons an escalation was refused),
     escalation_error, upload_error.
     """
     overview = case_overview(current_user, case_id)
