@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser import assert_usable
 from tests.case_helpers import LOG_TEXT, TEXT_ANSWERS
 from tests.conftest import DEMO_EMAILS
+from tests.srs.helpers import escalate, get_sr, move
 from app.demo.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -330,3 +331,26 @@ def test_without_javascript_the_checklist_is_one_form_and_no_answer_typed_is_los
     for code in ("customer_informed", "problem_isolation", "action_plan", "lab_simulation", "problem_duplicated"):
         expect(item(page, code).locator(".item-status")).to_contain_text("Met")
     expect(lab).to_contain_text("Does not apply: No lab kit of this model.")
+
+
+def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(app, page, sign_in, client, tokens,
+                                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
+    number = escalate(client, tokens, title="Uplink flaps after the upgrade")
+    case_id = get_sr(client, tokens["gtac"], number)["case_id"]
+    sign_in(page, "engineer")
+    page.goto(f"/cases/{case_id}")
+    page.wait_for_load_state()
+    page.evaluate("window.stillTheSamePage = true")
+    box = page.get_by_role("region", name="GTAC service request")
+    expect(box.locator("#sr-status")).to_have_text("New")
+    expect(box).to_contain_text("Initial response due")
+
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    assert move(client, tokens["gtac"], number, "awaiting_partner", note="Which optic is in 1:49?").status_code == 200
+
+    expect(box.locator("#sr-status")).to_have_text("Awaiting partner")
+    expect(box).to_contain_text("Waiting for you")
+    expect(box).not_to_contain_text("Next update due")
+    assert page.evaluate("window.stillTheSamePage") is True
