@@ -8,9 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.live.limits import StreamLimiter
+from app.live.streams import LIMITS
 from tests.browser import assert_usable, open_page, sign_in
 from tests.case_helpers import complete_checklist, new_case
-from tests.srs.helpers import escalate, get_sr, move
+from tests.srs.helpers import escalate, get_sr, move, user_id
 from tests.web.helpers import sign_in as sign_in_client
 from tests.web.helpers import text
 
@@ -177,3 +179,22 @@ def test_a_gtac_move_reaches_the_customers_open_pages_without_a_reload(app, clie
                 assert words not in html
         assert_usable(progress_page, "the customer's progress page, updated live")
         assert_usable(case_page, "the customer's case page, updated live")
+
+
+def test_the_customers_stream_counts_against_the_stream_caps(app, client, tokens, monkeypatch):
+    _, case_id = worked_at_gtac(client, tokens)
+    monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 0)
+    limiter = StreamLimiter(per_user=1, per_process=16, max_seconds=60)
+    monkeypatch.setitem(app.extensions, LIMITS, limiter)
+    sign_in_client(client, "customer")
+    held = limiter.acquire(user_id(app, "customer@acme.example"))  # another tab's stream
+
+    refused = client.get(f"/my/cases/{case_id}/progress/events")
+    assert refused.status_code == 429
+    assert limiter.open_streams == 1  # the refused stream holds nothing
+
+    held.release()
+    answer = client.get(f"/my/cases/{case_id}/progress/events")
+    assert answer.status_code == 200
+    answer.get_data()  # the stream runs to its end, and gives its slot back
+    assert limiter.open_streams == 0
