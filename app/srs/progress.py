@@ -7,7 +7,8 @@ What the partner tells the customer is the case's customer thread.
 
 The stages also go live: each SR entry that moves the SR publishes a customer-safe
 event (the stage and when, nothing else) on the case's own channel, which the
-customer's progress page and case page listen to.
+customer's progress page and case page listen to; a message on the case's customer
+thread publishes there a cue to read the thread again.
 """
 from __future__ import annotations
 
@@ -97,6 +98,12 @@ def announce(uow: UnitOfWork, sr: ServiceRequest, row: SRHistory) -> None:
     event = customer_event(sr.number, row)
     if event is not None:
         uow.publish((case_channel(sr.case_id),), event)
+
+
+def announce_relayed(uow: UnitOfWork, case_id: int) -> None:
+    """Tell the case's customer pages that the partner wrote on the customer thread. The event names
+    no message and carries no id: the page reads the thread again, as the customer may."""
+    uow.publish((case_channel(case_id),), {"kind": "relayed", "case_id": case_id})
 
 
 def progress_backlog(actor: User, case_id: int, after_id: int | None) -> tuple[int, list[dict]]:

@@ -13,6 +13,14 @@
     if (live && text) live.textContent = text;
   }
 
+  // Sections that listen to the same stream share one connection: each stream counts against the
+  // user's cap of open streams.
+  var sources = {};
+  function sourceFor(url) {
+    if (!sources[url]) sources[url] = new EventSource(url);
+    return sources[url];
+  }
+
   document.querySelectorAll("[data-live-events]").forEach(function (section) {
     var id = section.id;
     var busy = false, again = false;
@@ -28,7 +36,7 @@
           if (fresh && current) {
             fresh = document.importNode(fresh, true);
             current.replaceWith(fresh);
-            if (!fresh.hasAttribute("data-live-events")) source.close();  // nothing more will change
+            if (!fresh.hasAttribute("data-live-events")) stop();  // nothing more will change here
             var summary = fresh.querySelector("[data-live-summary]");
             announce(summary ? summary.textContent.replace(/\s+/g, " ").trim() : "");
           }
@@ -40,9 +48,14 @@
         });
     }
 
-    var source = new EventSource(section.getAttribute("data-live-events"));
-    (section.getAttribute("data-live-kinds") || "").split(/\s+/).forEach(function (kind) {
-      if (kind) source.addEventListener(kind, redraw);
-    });
+    var source = sourceFor(section.getAttribute("data-live-events"));
+    var kinds = (section.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
+    kinds.forEach(function (kind) { source.addEventListener(kind, redraw); });
+
+    function stop() {
+      kinds.forEach(function (kind) { source.removeEventListener(kind, redraw); });
+      var listening = document.querySelectorAll('[data-live-events="' + CSS.escape(section.getAttribute("data-live-events")) + '"]');
+      if (!listening.length) source.close();
+    }
   });
 })();

@@ -148,7 +148,7 @@ def short_heartbeats(app, monkeypatch):
     monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
 
 
-def test_a_gtac_move_reaches_the_customers_open_pages_without_a_reload(app, client, tokens, browser, live_server,
+def test_gtac_moves_and_the_partners_words_reach_the_customers_open_pages_without_a_reload(app, client, tokens, browser, live_server,
                                                                       demo, short_heartbeats):
     number = escalate(client, tokens, title="Core switch reboots at night")
     case_id = get_sr(client, tokens["gtac"], number)["case_id"]
@@ -172,6 +172,15 @@ def test_a_gtac_move_reaches_the_customers_open_pages_without_a_reload(app, clie
         expect(progress_page.locator("[aria-current=step]")).to_contain_text("Solution provided")
         expect(progress_page.locator("#live-said")).to_have_text("Now: Solution provided")
         expect(case_page.locator("#sr-stage")).to_have_text("Solution provided")
+
+        # GTAC writes on its own thread: nothing reaches the customer. The partner relays: it shows.
+        gtac_said = client.post(f"/api/v1/srs/{number}/messages", json={"body": GTAC_WORDS[0]},
+                                headers=tokens["gtac"])
+        assert gtac_said.status_code == 201, gtac_said.json
+        relayed = client.post(f"/api/v1/cases/{case_id}/messages", json={"channel": "customer", "body": RELAYED},
+                              headers=tokens["engineer"])
+        assert relayed.status_code == 201, relayed.json
+        expect(progress_page.get_by_role("region", name="Messages with your partner")).to_contain_text(RELAYED)
         for tab in (progress_page, case_page):
             assert tab.evaluate("window.stillTheSamePage") is True
             html = tab.content()
