@@ -438,3 +438,20 @@ def test_the_whole_checklist_form_needs_a_token_and_the_partners_role(app, clien
     token = sign_in(customer, "customer")
     assert customer.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, **form}).status_code == 403
     assert writes(app) == before
+
+
+def test_an_escalated_cases_whole_checklist_form_is_refused_and_says_why(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    token = sign_in(client, "engineer")
+    form = whole_form(page(client, case["id"]), action_plan__value="Changed my mind entirely, and more.")
+    complete_checklist(client, tokens["engineer"], case["id"])
+    assert client.post(f"/api/v1/cases/{case['id']}/escalation", json={},
+                       headers=tokens["engineer"]).status_code == 201
+    before = writes(app)
+
+    answer = client.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, **form})
+
+    assert answer.status_code == 409
+    assert re.search(r'id="checklist-error">The checklist is closed once the case has left the open state.',
+                     text(answer))
+    assert writes(app) == before
