@@ -19,6 +19,7 @@ from app.attachments.forms import ATTACHMENT_KINDS
 from app.cases.overview import CaseOverview, case_overview
 from app.cases.models import CaseStatus, Severity
 from app.checklists.schemas import checklist_document
+from app.srs.progress import stage_of
 from app.triage.resolution import ResolutionPanel
 
 # The meaning of each severity, as SPEC §6 states it, so that people pick the right one.
@@ -38,8 +39,9 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     """The case page, answered with `status`.
 
     `feedback` puts a refusal next to the form that caused it, and the template
-    fills that form again from request.form: item_error {"code", "message"} for a
-    checklist item, refusal (the reasons an escalation was refused),
+    fills that form again from request.form: checklist_errors {item code: message}
+    and checklist_refused (what the whole checklist form was told; every item then
+    shows what was sent), refusal (the reasons an escalation was refused),
     escalation_error, upload_error.
     """
     overview = case_overview(current_user, case_id)
@@ -61,8 +63,10 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     case = page.detail
     is_open = case.status is CaseStatus.OPEN
     checklist = _checklist_section(overview, is_open) if overview.checklist else None
+    service_request = case.case.service_request
     return render_template(
-        "cases/case.html", case=case, service_request=case.case.service_request, threads=threads,
+        "cases/case.html", case=case, service_request=service_request, threads=threads,
+        sr_stage=stage_of(service_request) if service_request else None,
         audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
         resolution=overview.resolution, attachments=overview.attachments, blockers=overview.blockers,
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),

@@ -21,6 +21,7 @@ from app.uow import unit_of_work
 from app.extensions import db
 from app.errors import InvalidInput, RuleViolation
 from app.pagination import DEFAULT_LIMIT, Page, paginate
+from app.srs import progress
 from app.srs import services as sr_services
 
 AUDITED_FIELDS = ("status", "severity", "title", "software_version", "serial_number",
@@ -236,6 +237,8 @@ def post_message(actor: User, case_id: int, channel: str, body: str) -> Message:
         record(actor, "case", case.id, "message.posted",
                after={"message_id": message.id, "channel": channel})
         uow.emit("notify.message_posted", {"case_id": case.id, "message_id": message.id})
+        if message.channel is Channel.CUSTOMER:
+            progress.announce_relayed(uow, case.id)  # the customer's progress page shows the thread
         return message
 
 

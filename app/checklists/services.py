@@ -102,27 +102,114 @@ def checklist_of(case: Case, needing_ruling: list[str] | None = None) -> Checkli
 def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) -> ChecklistResponse:
     """Record the answer to one item; the value must fit the item's kind."""
     with unit_of_work() as uow:
-        case = access.get_case(actor, case_id, for_update=True)
-        access.require(actor, "checklist.respond")
-        if case.status is not CaseStatus.OPEN:
-            raise Conflict("The checklist is closed once the case has left the open state.",
-                           code="checklist_locked", details={"status": case.status.value})
+        case = _open_case_for_answers(actor, case_id)
         item = definition_for(case).item(code)
         if item is None:
             raise NotFound(f"The checklist of this case has no item {code!r}.", code="checklist_item_not_found")
-        value, not_applicable, reason = _validated(uow, item, case, body, actor)
-        response = uow.session.scalars(sa.select(ChecklistResponse).where(
-            ChecklistResponse.case_id == case.id, ChecklistResponse.item_code == code)).one_or_none()
-        before = {"item": code, **_as_dict(response)} if response else None
-        if response is None:
-            response = ChecklistResponse(case_id=case.id, item_code=code, responded_by_id=actor.id)
-            uow.session.add(response)
-        response.value, response.not_applicable, response.reason = value, not_applicable, reason
-        response.responded_by_id, response.responded_at = actor.id, now()
-        case.updated_at = now()
-        record(actor, "case", case.id, "checklist.responded", before=before,
-               after={"item": code, **_as_dict(response)})
-        return response
+        response = _response(uow, case, code)
+        return _write(uow, actor, case, item, response, _validated(uow, item, case, body, actor))
+
+
+def record_responses(actor: User, case_id: int, answers: dict[str, dict[str, Any]],
+                     refused: dict[str, str] | None = None) -> list[str]:
+    """Record the answers to several items together: all of them, or none.
+
+    `answers` maps item codes to the bodies record_response takes; `refused` names the items whose
+    posted form could not even be read as an answer, with why. An answer equal to the one on record
+    is left alone (nothing is written or audited for it). When any item is refused, nothing is
+    written and ChecklistAnswersRefused lists every refused item. Returns the codes written.
+    """
+    with unit_of_work() as uow:
+        case = _open_case_for_answers(actor, case_id)
+        definition = definition_for(case)
+        errors: dict[str, dict[str, str]] = {code: {"code": "invalid_input", "message": message}
+                                             for code, message in (refused or {}).items()}
+        planned = []
+        for code, body in answers.items():
+            item = definition.item(code)
+            if item is None:
+                errors[code] = {"code": "checklist_item_not_found",
+                                "message": f"The checklist of this case has no item {code!r}."}
+                continue
+            response = _response(uow, case, code)
+            if _same_answer(item, response, body):
+                continue
+            try:
+                planned.append((item, response, _validated(uow, item, case, body, actor)))
+            except (InvalidInput, RuleViolation) as exc:
+                errors[code] = {"code": exc.code, "message": exc.message}
+        if errors:
+            # Raising rolls back whatever validation touched (triage's rulings) with the rest.
+            raise ChecklistAnswersRefused(errors)
+        for item, response, validated in planned:
+            _write(uow, actor, case, item, response, validated)
+        return [item.code for item, _, _ in planned]
+
+
+class ChecklistAnswersRefused(InvalidInput):
+    """Some of the answers sent together were refused, so none was written."""
+
+    code = "checklist_answers_refused"
+
+    def __init__(self, errors: dict[str, dict[str, str]]):
+        count = len(errors)
+        super().__init__(f"Nothing was saved: {count} answer{'' if count == 1 else 's'} need{'s' if count == 1 else ''}"
+                         " a change first (see the item" + ("" if count == 1 else "s") + " marked below).",
+                         details={"items": errors})
+        self.errors = errors
+
+
+def _open_case_for_answers(actor: User, case_id: int) -> Case:
+    case = access.get_case(actor, case_id, for_update=True)
+    access.require(actor, "checklist.respond")
+    if case.status is not CaseStatus.OPEN:
+        raise Conflict("The checklist is closed once the case has left the open state.",
+                       code="checklist_locked", details={"status": case.status.value})
+    return case
+
+
+def _response(uow: UnitOfWork, case: Case, code: str) -> ChecklistResponse | None:
+    return uow.session.scalars(sa.select(ChecklistResponse).where(
+        ChecklistResponse.case_id == case.id, ChecklistResponse.item_code == code)).one_or_none()
+
+
+def _write(uow: UnitOfWork, actor: User, case: Case, item: ItemDefinition, response: ChecklistResponse | None,
+           validated: tuple[Any, bool, str | None]) -> ChecklistResponse:
+    before = {"item": item.code, **_as_dict(response)} if response else None
+    if response is None:
+        response = ChecklistResponse(case_id=case.id, item_code=item.code, responded_by_id=actor.id)
+        uow.session.add(response)
+    response.value, response.not_applicable, response.reason = validated
+    response.responded_by_id, response.responded_at = actor.id, now()
+    case.updated_at = now()
+    record(actor, "case", case.id, "checklist.responded", before=before,
+           after={"item": item.code, **_as_dict(response)})
+    return response
+
+
+def _same_answer(item: ItemDefinition, response: ChecklistResponse | None, body: dict[str, Any]) -> bool:
+    """Whether `body` says what the item's recorded answer already says (a form sent back untouched)."""
+    if response is None:
+        return False
+    reason = body.get("reason")
+    reason = reason.strip() if isinstance(reason, str) else None
+    if body.get("not_applicable"):
+        return response.not_applicable and "value" not in body and reason == response.reason
+    if response.not_applicable or "value" not in body:
+        return False
+    value, stored = body["value"], response.value
+    if item.kind == "attachments":
+        ids = value.get("attachment_ids") if isinstance(value, dict) else None
+        return (isinstance(ids, list) and all(is_record_id(i) for i in ids) and isinstance(stored, dict)
+                and sorted(set(ids)) == stored.get("attachment_ids"))
+    if item.kind == "triage_ruling" and isinstance(value, dict) and isinstance(stored, dict):
+        rulings = value.get("rulings")
+        if not isinstance(rulings, list) or not all(isinstance(r, dict) and set(r) == {"anomaly_id", "ruling"}
+                                                    for r in rulings):
+            return False
+        posted = {str(r["anomaly_id"]): r["ruling"] for r in rulings}
+        return len(posted) == len(rulings) and posted == {r["anomaly_id"]: r["ruling"] for r in stored["rulings"]}
+    return type(value) is type(stored) and value == stored and reason == response.reason
 
 
 def _as_dict(response: ChecklistResponse) -> dict[str, Any]:

@@ -27,7 +27,8 @@ def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int | None,
     It holds no database session: the backlog was read before streaming began. After
     `max_seconds` it ends; EventSource reconnects with Last-Event-ID and misses nothing.
     A feed of many things' events (last_id None) has no backlog and skips nothing: the ids of
-    different things' events need not arrive in order.
+    different things' events need not arrive in order. An event without an id (a page's cue to
+    read something again, never replayed) is forwarded as it comes and moves no stream position.
     """
     deadline = time.monotonic() + max_seconds
     try:
@@ -41,11 +42,12 @@ def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int | None,
                 yield ": keep-alive\n\n"
                 continue
             payload = json.loads(message)
-            if last_id is not None:
-                if payload["id"] <= last_id:
+            event_id = payload.get("id")
+            if last_id is not None and event_id is not None:
+                if event_id <= last_id:
                     continue  # already sent from the backlog
-                last_id = payload["id"]
-            yield sse(payload["id"], payload["kind"], message)
+                last_id = event_id
+            yield sse(event_id, payload["kind"], message)
     finally:
         subscription.close()
         if on_close is not None:

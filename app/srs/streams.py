@@ -9,7 +9,7 @@ from app.accounts.models import User
 from app.bounds import MAX_COUNT, ascii_digits
 from app.errors import InvalidInput
 from app.live import streams
-from app.srs import services, timeline
+from app.srs import progress, services, timeline
 from app.srs.models import SRHistory
 from app.uow import unit_of_work
 
@@ -54,3 +54,22 @@ def feed_stream(actor: User) -> Response:
     partner_id = access.sr_feed_partner(actor)
     channel = timeline.GTAC_CHANNEL if partner_id is None else timeline.partner_channel(partner_id)
     return streams.feed_stream(actor.id, channel)
+
+
+def progress_stream(actor: User, case_id: int, after: int | None = None) -> Response:
+    """text/event-stream of a customer's case's stages (app.srs.progress): customer-safe events only."""
+    last_id = _last_event_id(after)
+    if last_id is None:  # a fresh stream starts from now
+        last_id, _ = progress.progress_backlog(actor, case_id, None)
+    slot = streams.take_slot(actor.id)
+    try:
+        subscription = streams.subscribe((progress.case_channel(case_id),))
+        try:
+            _, backlog = progress.progress_backlog(actor, case_id, last_id)
+        except BaseException:
+            subscription.close()
+            raise
+        return streams.respond(slot, subscription, backlog, last_id)
+    except BaseException:
+        slot.release()
+        raise

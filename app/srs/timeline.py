@@ -3,7 +3,7 @@
 Every entry (opened, a move, an assignment, a message, a file, an RMA step...)
 goes through write(): the row, the clocks re-planned from the timeline, the
 audit event when the change names one, the live event for the SR's, its
-partner's and GTAC's streams, and the outbox events for e-mail and the
+partner's and GTAC's streams (and the customer-safe one for the case's customer), and the outbox events for e-mail and the
 partner's webhooks, all in the caller's unit of work.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
-from app.srs import clocks
+from app.srs import clocks, progress
 from app.srs.models import HistoryKind, ServiceRequest, SRHistory
 from app.uow import UnitOfWork
 
@@ -79,6 +79,7 @@ def write(uow: UnitOfWork, sr: ServiceRequest, actor: User | None, kind: History
         action, before = audit
         record(actor, "service_request", sr.id, action, before=before, after=snapshot(sr))
     uow.publish((sr_channel(sr.id), partner_channel(sr.partner_id), GTAC_CHANNEL), event_payload(sr, row))
+    progress.announce(uow, sr, row)  # the customer's own channel hears only the stage
     if notify:
         uow.emit("notify.sr_event", {"history_id": row.id})
     uow.emit("webhooks.sr_event", {"history_id": row.id})

@@ -310,6 +310,14 @@ def case_progress(case_id: int):
                            stages=progress.STAGES)
 
 
+@blp.get("/my/cases/<int:case_id>/progress/events")
+@login_required
+def case_progress_events(case_id: int):
+    """The customer's live feed of its case's stages (the progress page and the case page's SR box)."""
+    after = request.args.get("after", type=int)
+    return streams.progress_stream(current_user, case_id, after)
+
+
 @blp.get("/gtac/dashboard")
 @login_required
 def manager_dashboard():

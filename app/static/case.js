@@ -1,5 +1,6 @@
-/* The case page works without this script; with it:
-   - a checklist item is saved without reloading the page, and an upload goes by XMLHttpRequest
+/* The case page works without this script (the checklist is then one form, saved as a whole);
+   with it:
+   - a checklist item is saved on its own without reloading the page, and an upload goes by XMLHttpRequest
      with a progress bar; then the readiness panel, the checklist, the attachment list and triage
      are refreshed in place from the page the server answers with, keeping whatever was typed,
      ticked or chosen but not saved yet;
@@ -13,9 +14,9 @@
 
   // --- "Does not apply" toggles ------------------------------------------------------------
   function syncNotApplicable(box) {
-    var form = box.form;
-    var answer = form.querySelector("[data-answer]");
-    var reason = form.querySelector("[data-na-reason]");
+    var item = box.closest(".item-form");
+    var answer = item.querySelector("[data-answer]");
+    var reason = item.querySelector("[data-na-reason]");
     if (answer) answer.toggleAttribute("data-na-hidden", box.checked);
     if (reason) reason.toggleAttribute("data-na-hidden", !box.checked);
   }
@@ -67,24 +68,27 @@
   // from the change are swapped in, and whatever was typed but not saved yet is carried over.
   var REFRESHED = ["readiness", "checklist-summary", "checklist", "attachment-list", "triage", "resolution"];
 
-  document.addEventListener("input", function (event) {
-    var form = event.target.form;
-    if (form) form.setAttribute("data-dirty", "1");
-  });
-  document.addEventListener("change", function (event) {
-    var form = event.target.form;
-    if (form) form.setAttribute("data-dirty", "1");
-  });
+  // What was changed is tracked per checklist item (the items share one form) and per other form.
+  function dirtyPart(field) {
+    return (field.form && field.form.id === "checklist-form" && field.closest("li.item")) || field.form;
+  }
+  function markDirty(event) {
+    var part = event.target.form && dirtyPart(event.target);
+    if (part) part.setAttribute("data-dirty", "1");
+  }
+  document.addEventListener("input", markDirty);
+  document.addEventListener("change", markDirty);
 
   function carryOver(current, fresh) {
-    current.querySelectorAll("form[data-dirty] [id]").forEach(function (field) {
+    current.querySelectorAll("[data-dirty] [id]").forEach(function (field) {
       if (!field.form || field.type === "hidden" || field.type === "file" || field.form.id === "upload-form") return;
       var twin = fresh.querySelector("#" + CSS.escape(field.id));
-      if (!twin || !twin.form) return;
+      // The fresh copy is not in the document yet, so its fields have no form owner to ask.
+      if (!twin || !twin.matches("input, textarea, select")) return;
       if (field.type === "checkbox" || field.type === "radio") twin.checked = field.checked;
       else if ("value" in field && field.tagName !== "BUTTON") twin.value = field.value;
       else return;
-      twin.form.setAttribute("data-dirty", "1");
+      (twin.closest("li.item") || twin.closest("form") || twin).setAttribute("data-dirty", "1");
       var folded = twin.closest("details");
       if (folded) folded.open = true;
     });
@@ -124,18 +128,22 @@
   }
 
   // --- Saving one checklist item without reloading the page --------------------------------
-  // Nothing typed into the other items is touched; without this script the form posts as usual.
+  // An item's Save button sends the checklist form to that item's own address, where only the
+  // item's fields are read; nothing typed into the other items is touched. "Save all answers",
+  // and every button without this script, sends the form as usual: every item is saved together.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList.contains("item-form") || !window.fetch || !window.DOMParser) return;
+    var button = event.submitter;
+    if (form.id !== "checklist-form" || !button || !button.hasAttribute("data-item-action") ||
+        !window.fetch || !window.DOMParser) return;
     event.preventDefault();
-    var item = form.closest("li.item");
-    var button = form.querySelector("button[type=submit]");
-    if (form.getAttribute("data-saving")) return;
-    form.setAttribute("data-saving", "1");
-    if (button) button.setAttribute("aria-disabled", "true");
+    var item = button.closest("li.item");
+    var part = button.closest(".item-form");
+    if (part.getAttribute("data-saving")) return;
+    part.setAttribute("data-saving", "1");
+    button.setAttribute("aria-disabled", "true");
     var body = new FormData(form);
-    fetch(form.action, {method: "POST", body: body, credentials: "same-origin"})
+    fetch(button.getAttribute("data-item-action"), {method: "POST", body: body, credentials: "same-origin"})
       .then(function (answer) {
         return answer.text().then(function (html) { return {ok: answer.ok, status: answer.status, html: html}; });
       })
@@ -144,11 +152,11 @@
         if (!item || !page.getElementById(item.id)) {
           // Not a case page (signed out, refused, a server fault): say so where the answer was typed.
           var heading = page.querySelector("main h1");
-          failed(form, button, "Not saved (" + answer.status + (heading ? ": " + heading.textContent.trim() : "") +
+          failed(part, button, "Not saved (" + answer.status + (heading ? ": " + heading.textContent.trim() : "") +
                  "). Your answer is still here; reload the page and try again.");
           return;
         }
-        if (answer.ok) form.removeAttribute("data-dirty");  // saved: show the answer as stored
+        if (answer.ok) item.removeAttribute("data-dirty");  // saved: show the answer as stored
         refresh(page);
         var saved = document.getElementById(item.id);
         var said = answer.ok ? messageOf(page, true) || "Answer saved." : messageOf(page, false);
@@ -160,20 +168,20 @@
         }
       })
       .catch(function () {
-        failed(form, button, "Not saved: the connection failed. Your answer is still here; try again.");
+        failed(part, button, "Not saved: the connection failed. Your answer is still here; try again.");
       });
   });
 
-  function failed(form, button, message) {
-    form.removeAttribute("data-saving");
+  function failed(part, button, message) {
+    part.removeAttribute("data-saving");
     if (button) button.removeAttribute("aria-disabled");
-    var said = form.querySelector("[data-save-failed]");
+    var said = part.querySelector("[data-save-failed]");
     if (!said) {
       said = document.createElement("p");
       said.className = "field-error";
       said.setAttribute("role", "alert");
       said.setAttribute("data-save-failed", "");
-      form.insertBefore(said, form.firstChild);
+      part.insertBefore(said, part.firstChild);
     }
     said.textContent = message;
   }

@@ -132,7 +132,12 @@
     if (event.isTrusted && keptChoice(event.target)) rememberChoice(event.target);
   });
   document.addEventListener("submit", function (event) {
+    // A page script that sends one part of a form itself (an item of the case page's checklist)
+    // has stopped the submit: only that part's drafts are sent.
+    var button = event.submitter;
+    var part = event.defaultPrevented && button ? button.closest("[data-item]") : null;
     Array.prototype.forEach.call(event.target.elements, function (field) {
+      if (part && !part.contains(field)) return;
       if (kept(field)) sessionStorage.removeItem(key(field));
       if (keptChoice(field)) sessionStorage.removeItem(choiceKey(field));
     });

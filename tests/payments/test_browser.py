@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import sign_in
+from tests.browser import assert_usable, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,3 +35,22 @@ def test_programmes_approve_a_claim_and_it_reaches_paid(page, sandbox, payments)
     page.goto("/payments/programmes")
     expect(chart).to_be_visible()
     expect(chart).to_contain_text("paid (1)")
+
+
+def test_the_programmes_teams_journey_on_a_phone(phone, sandbox, payments):
+    """The programmes team's journey of tests/web/test_role_journeys.py: every page it visits passes
+    axe-core at 390 px and fits the phone."""
+    sandbox.faults(settle_after=0.5)
+    claim_id = payments.claim(amount=64_000)
+    page = sign_in(phone, "programs")
+    page.goto("/payments/programmes")
+    page.wait_for_load_state()
+    assert_usable(page, "the programmes page")
+    page.get_by_role("button", name=f"Approve claim {claim_id}").click()
+    expect(page.get_by_role("status").filter(has_text="approved").first).to_contain_text(
+        f"Claim {claim_id} approved.")
+    assert_usable(page, "the programmes page after an approval")
+    page.goto(f"/payments/claims/{claim_id}")
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Claim {claim_id}")
+    assert_usable(page, "an approved claim")

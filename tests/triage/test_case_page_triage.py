@@ -84,5 +84,5 @@ def test_the_case_page_ranks_once_however_many_parts_show_triage(app, client, to
     calls.clear()
     html = text(browser.get(f"/cases/{case['id']}"))
     # The checklist, its ruling form and the triage panel all show the suggestions; one ranking serves them.
-    assert 'id="suggestion-EXOS-31207"' in html and 'name="ruling:EXOS-31207"' in html
+    assert 'id="suggestion-EXOS-31207"' in html and 'name="release_notes_reviewed.ruling:EXOS-31207"' in html
     assert len(calls) == 1

@@ -29,3 +29,16 @@ def test_a_streams_live_events_already_in_its_backlog_are_skipped():
     broker.publish("sr:1", json.dumps({"id": 3, "kind": "status"}))
     sent = bodies(one, 0, backlog=[{"id": 2, "kind": "status"}])
     assert [chunk.splitlines()[0] for chunk in sent] == ["id: 2", "id: 3"]
+
+
+def test_an_event_without_an_id_is_forwarded_and_moves_no_stream_position():
+    broker = InProcessBroker()
+    one = broker.subscribe(("progress:case:1",))
+    broker.publish("progress:case:1", json.dumps({"id": 5, "kind": "progress"}))
+    broker.publish("progress:case:1", json.dumps({"kind": "relayed", "case_id": 1}))
+    broker.publish("progress:case:1", json.dumps({"id": 4, "kind": "progress"}))  # already sent: skipped
+    broker.publish("progress:case:1", json.dumps({"id": 6, "kind": "progress"}))
+    chunks = [chunk for chunk in stream(one, (), 0, heartbeat=0.05, max_seconds=0.3) if "event:" in chunk]
+    assert [chunk.split("\n")[:2] for chunk in chunks] == [
+        ["id: 5", "event: progress"], ["event: relayed", 'data: {"kind": "relayed", "case_id": 1}'],
+        ["id: 6", "event: progress"]]

@@ -66,7 +66,7 @@ def test_a_partner_uploads_a_log_and_downloads_it_again(app, client, tokens):
     link = re.search(rf'<a href="(/cases/{case["id"]}/attachments/\d+)" download>error.log</a>', html)
     assert link, "no download link for the upload"
     assert "Version 32.6.1.4" in html  # the scan ran (jobs are eager in tests) and its findings show
-    assert 'id="item-logs_gathered"' in html and 'name="attachment_id"' in html  # now a choice for the item
+    assert 'id="item-logs_gathered"' in html and 'name="logs_gathered.attachment_id"' in html  # now a choice for the item
 
     download = client.get(link.group(1))
     assert download.status_code == 200

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser import assert_usable
 from tests.case_helpers import LOG_TEXT, TEXT_ANSWERS
 from tests.conftest import DEMO_EMAILS
+from tests.srs.helpers import escalate, get_sr, move
 from app.demo.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -286,3 +287,70 @@ def test_a_save_that_cannot_reach_the_server_keeps_the_answer_and_says_so(page, 
     page.unroute("**/checklist/action_plan")
     plan.get_by_role("button", name="Save").click()
     expect(plan.locator(".item-status")).to_contain_text("Met")
+
+
+def test_without_javascript_the_checklist_is_one_form_and_no_answer_typed_is_lost(page_without_js, sign_in):
+    page = page_without_js
+    sign_in(page, "engineer")
+    page.get_by_role("link", name="Stack member reboots under multicast load").click()
+    page.wait_for_load_state()
+    progress = page.locator("label[for=checklist-progress]")
+    met_before = progress.inner_text()
+    item(page, "customer_informed").get_by_label(re.compile("^I confirm")).check()
+    item(page, "problem_isolation").get_by_label("Your answer").fill(TEXT_ANSWERS["problem_isolation"])
+    item(page, "action_plan").get_by_label("Your answer").fill(TEXT_ANSWERS["action_plan"])
+    lab = item(page, "lab_simulation")
+    lab.get_by_label("Does not apply to this case").check()
+    lab.get_by_label("Why it does not apply").fill("No lab kit of this model.")
+    # A reason without a choice: this item is refused, so nothing at all is saved.
+    duplicated = item(page, "problem_duplicated")
+    duplicated.get_by_label(re.compile("^Reason")).fill("Only with the customer's traffic.")
+
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        item(page, "action_plan").get_by_role("button", name="Save").click()
+    assert answer.value.status == 400
+    page.wait_for_load_state()
+    expect(page.locator("#checklist-error")).to_contain_text("Nothing was saved: 1 answer needs a change first")
+    expect(duplicated.get_by_role("alert")).to_have_text("Choose an answer, then save.")
+    expect(page.locator("li.item [role=alert]")).to_have_count(1)
+    expect(progress).to_have_text(met_before)
+    expect(item(page, "customer_informed").get_by_label(re.compile("^I confirm"))).to_be_checked()
+    expect(item(page, "problem_isolation").get_by_label("Your answer")).to_have_value(TEXT_ANSWERS["problem_isolation"])
+    expect(item(page, "action_plan").get_by_label("Your answer")).to_have_value(TEXT_ANSWERS["action_plan"])
+    expect(lab.get_by_label("Does not apply to this case")).to_be_checked()
+    expect(lab.get_by_label("Why it does not apply")).to_have_value("No lab kit of this model.")
+    expect(duplicated.get_by_label(re.compile("^Reason"))).to_have_value("Only with the customer's traffic.")
+
+    # Put right, one press saves every item together.
+    duplicated.get_by_label("No", exact=True).check()
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Save all answers").click()
+    assert answer.value.status == 303
+    page.wait_for_load_state()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text("Saved 5 answers.")
+    for code in ("customer_informed", "problem_isolation", "action_plan", "lab_simulation", "problem_duplicated"):
+        expect(item(page, code).locator(".item-status")).to_contain_text("Met")
+    expect(lab).to_contain_text("Does not apply: No lab kit of this model.")
+
+
+def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(app, page, sign_in, client, tokens,
+                                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
+    number = escalate(client, tokens, title="Uplink flaps after the upgrade")
+    case_id = get_sr(client, tokens["gtac"], number)["case_id"]
+    sign_in(page, "engineer")
+    page.goto(f"/cases/{case_id}")
+    page.wait_for_load_state()
+    page.evaluate("window.stillTheSamePage = true")
+    box = page.get_by_role("region", name="GTAC service request")
+    expect(box.locator("#sr-status")).to_have_text("New")
+    expect(box).to_contain_text("Initial response due")
+
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    assert move(client, tokens["gtac"], number, "awaiting_partner", note="Which optic is in 1:49?").status_code == 200
+
+    expect(box.locator("#sr-status")).to_have_text("Awaiting partner")
+    expect(box).to_contain_text("Waiting for you")
+    expect(box).not_to_contain_text("Next update due")
+    assert page.evaluate("window.stillTheSamePage") is True

@@ -44,7 +44,9 @@ def escalation_key(html: str) -> str:
 
 
 def answer_item(client, token, case_id, code, **fields):
-    return client.post(f"/cases/{case_id}/checklist/{code}", data={"csrf_token": token, **fields})
+    """Save one item as the page's script does: the checklist form, sent to the item's address."""
+    return client.post(f"/cases/{case_id}/checklist/{code}",
+                       data={"csrf_token": token, **{f"{code}.{name}": value for name, value in fields.items()}})
 
 
 def writes(app) -> tuple[int, ...]:
@@ -61,9 +63,13 @@ def test_the_partners_case_page_shows_every_item_with_a_form_and_the_escalate_bu
     assert '<progress id="checklist-progress" max="12" value="0">' in html
     for code in APPLICABLE:
         block = item_block(html, code)
-        assert f'action="/cases/{case["id"]}/checklist/{code}#item-{code}"' in block
+        # The logs item has nothing to choose, hence no Save, until a log is uploaded.
+        assert (f'data-item-action="/cases/{case["id"]}/checklist/{code}#item-{code}"' in block) is (
+            code != "logs_gathered")
+        controls = re.findall(rf'<(?:input|textarea)[^>]*name="{code}\.[^>]*>', block)
+        assert controls and all('form="checklist-form"' in control for control in controls)
     assert "At least 30 characters." in item_block(html, "scope_what")
-    assert 'name="value" value="yes"' in item_block(html, "problem_duplicated")
+    assert 'name="problem_duplicated.value" value="yes"' in item_block(html, "problem_duplicated")
     assert "Does not apply to this case" in item_block(html, "lab_simulation")
     assert "Does not apply to this case" not in item_block(html, "action_plan")
     assert "No error log or support bundle is attached to this case yet" in item_block(html, "logs_gathered")
@@ -71,7 +77,8 @@ def test_the_partners_case_page_shows_every_item_with_a_form_and_the_escalate_bu
     assert "4 items do not apply to this case" in html  # crash artefacts and the three RMA items
     assert "Escalate to GTAC" in html and escalation_key(html)
     forms = re.findall(r'<form method="post".*?</form>', html, re.S)
-    assert len(forms) >= len(APPLICABLE) + 2  # the items, the escalation and the upload
+    # One form for the whole checklist, the escalation and the upload.
+    assert len(re.findall(r'<form method="post" id="checklist-form"', html)) == 1
     assert all('name="csrf_token"' in form for form in forms)
 
 
@@ -157,7 +164,7 @@ def test_a_refused_answer_keeps_what_was_typed(client, tokens):
 
     block = item_block(text(answer), "lab_simulation")
     assert ">short</textarea>" in block
-    assert 'name="not_applicable" value="1" data-na-toggle checked' in block
+    assert 'name="lab_simulation.not_applicable" value="1" data-na-toggle checked' in block
 
 
 def test_an_unknown_item_is_a_404_page(client, tokens):
@@ -176,7 +183,7 @@ def test_checklist_and_escalation_forms_need_a_csrf_token(app, client, tokens):
     before = writes(app)
 
     answered = client.post(f"/cases/{case['id']}/checklist/action_plan",
-                           data={"kind": "text", "value": TEXT_ANSWERS["action_plan"]})
+                           data={"action_plan.kind": "text", "action_plan.value": TEXT_ANSWERS["action_plan"]})
     escalated = client.post(f"/cases/{case['id']}/escalation", data={"idempotency_key": key})
     forged = client.post(f"/cases/{case['id']}/escalation", data={"idempotency_key": key, "csrf_token": "forged"})
 
@@ -304,7 +311,7 @@ def test_suggested_known_anomalies_are_ruled_on_one_by_one(app, client, tokens):
                                 "monitoring polls ifXTable with SNMPv3 GETBULK.")
     token = sign_in(client, "engineer")
     block = item_block(page(client, case["id"]), "release_notes_reviewed")
-    suggested = re.findall(r'name="ruling:([^"]+)" value="matches"', block)
+    suggested = re.findall(r'name="release_notes_reviewed.ruling:([^"]+)" value="matches"', block)
     assert {"EXOS-31207", "EXOS-31322"} <= set(suggested)
     assert "Stack node reboots when the IGMP snooping group table is exhausted" in block
     assert "I reviewed the release notes" not in block
@@ -322,7 +329,7 @@ def test_suggested_known_anomalies_are_ruled_on_one_by_one(app, client, tokens):
     block = item_block(page(client, case["id"]), "release_notes_reviewed")
     assert '<span class="ok">Met</span>' in block
     assert "EXOS-31207</span>: matches this case" in block
-    assert 'name="ruling:EXOS-31207" value="matches" checked' in block
+    assert 'name="release_notes_reviewed.ruling:EXOS-31207" value="matches" checked' in block
     none_chosen = answer_item(client, token, case["id"], "release_notes_reviewed", kind="triage_ruling",
                               suggestions=str(len(suggested)))
     assert none_chosen.status_code == 400
@@ -354,4 +361,97 @@ def test_an_escalated_cases_checklist_takes_no_more_answers(app, client, tokens)
     block = item_block(text(answer), "action_plan")
     assert "The checklist is closed once the case has left the open state." in block
     assert 'class="item-form"' not in block
+    assert writes(app) == before
+
+
+def whole_form(html: str, **answers: str) -> dict:
+    """The checklist form as a browser without scripts sends it: every item's kind, and the answers
+    given as "<item>.<field>"; every other item left blank."""
+    kinds = dict(re.findall(r'name="([a-z_]+)\.kind" value="([a-z_]+)"', html))
+    assert set(APPLICABLE) <= set(kinds)
+    return {**{f"{code}.kind": kind for code, kind in kinds.items()},
+            **{name.replace("__", "."): value for name, value in answers.items()}}
+
+
+def test_the_whole_checklist_form_saves_every_answered_item_together(app, client, tokens):
+    case = quiet_case(client, tokens["engineer"])
+    token = sign_in(client, "engineer")
+    form = whole_form(page(client, case["id"]), customer_informed__value="true",
+                      scope_what__value=TEXT_ANSWERS["scope_what"],
+                      problem_duplicated__value="no", problem_duplicated__reason="Only at the customer's site.")
+    audit_before = count(app, AuditEvent)
+
+    answer = client.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, "save": "scope_what", **form})
+
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/cases/{case['id']}#item-scope_what")
+    items = {i["code"]: i for i in client.get(f"/api/v1/cases/{case['id']}/checklist",
+                                              headers=tokens["engineer"]).json["items"]}
+    assert [code for code in APPLICABLE if items[code]["response"]] == [
+        "customer_informed", "scope_what", "problem_duplicated"]
+    assert items["problem_duplicated"]["response"]["reason"] == "Only at the customer's site."
+    assert count(app, AuditEvent) == audit_before + 3
+    assert "Saved 3 answers." in page(client, case["id"])
+
+    # The same form again changes nothing: no answer is rewritten, no event recorded.
+    before = writes(app)
+    again = client.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, **form})
+    assert again.status_code == 303 and again.headers["Location"].endswith("#checklist")
+    assert writes(app) == before
+    assert "Nothing to save: no answer changed." in page(client, case["id"])
+
+
+def test_one_refused_item_in_the_whole_form_writes_nothing_and_keeps_every_answer(app, client, tokens):
+    case = quiet_case(client, tokens["engineer"])
+    token = sign_in(client, "engineer")
+    form = whole_form(page(client, case["id"]), customer_informed__value="true",
+                      scope_what__value=TEXT_ANSWERS["scope_what"], action_plan__value=TEXT_ANSWERS["action_plan"],
+                      specifications_checked__not_applicable="1", specifications_checked__not_applicable_reason="n/a",
+                      problem_duplicated__reason="We could not tell yet.")
+    before = writes(app)
+
+    answer = client.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, **form})
+
+    assert answer.status_code == 400
+    assert writes(app) == before
+    html = text(answer)
+    assert "Nothing was saved: 2 answers need a change first" in html
+    assert 'name="customer_informed.value" value="true" checked' in item_block(html, "customer_informed")
+    assert f">{TEXT_ANSWERS['scope_what']}</textarea>" in item_block(html, "scope_what")
+    assert f">{TEXT_ANSWERS['action_plan']}</textarea>" in item_block(html, "action_plan")
+    assert ">We could not tell yet.</textarea>" in item_block(html, "problem_duplicated")
+    assert ">n/a</textarea>" in item_block(html, "specifications_checked")
+    refused = {code: re.search(r'id="item-[a-z_]+-error">([^<]*)<', item_block(html, code))
+               for code in APPLICABLE}
+    assert {code: found.group(1) for code, found in refused.items() if found} == {
+        "specifications_checked": "Say in at least 10 characters why the item does not apply.",
+        "problem_duplicated": "Choose an answer, then save."}
+
+
+def test_the_whole_checklist_form_needs_a_token_and_the_partners_role(app, client, tokens):
+    case = quiet_case(client, tokens["engineer"])
+    sign_in(client, "engineer")
+    form = whole_form(page(client, case["id"]), customer_informed__value="true")
+    before = writes(app)
+    assert client.post(f"/cases/{case['id']}/checklist", data=form).status_code == 400
+    customer = app.test_client()
+    token = sign_in(customer, "customer")
+    assert customer.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, **form}).status_code == 403
+    assert writes(app) == before
+
+
+def test_an_escalated_cases_whole_checklist_form_is_refused_and_says_why(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    token = sign_in(client, "engineer")
+    form = whole_form(page(client, case["id"]), action_plan__value="Changed my mind entirely, and more.")
+    complete_checklist(client, tokens["engineer"], case["id"])
+    assert client.post(f"/api/v1/cases/{case['id']}/escalation", json={},
+                       headers=tokens["engineer"]).status_code == 201
+    before = writes(app)
+
+    answer = client.post(f"/cases/{case['id']}/checklist", data={"csrf_token": token, **form})
+
+    assert answer.status_code == 409
+    assert re.search(r'id="checklist-error">The checklist is closed once the case has left the open state.',
+                     text(answer))
     assert writes(app) == before
