@@ -203,6 +203,19 @@ def undelivered(limit: int = 500) -> list[tuple[int, str]]:
         return [(row.id, row.topic) for row in uow.session.execute(query)]
 
 
+def handed_over(after_id: int = 0, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, topic) of events handed to a job of their own and not processed yet, whatever the age of
+    the hand-over (ids above `after_id`, in order): the jobs a Redis that lost its data took with it."""
+    query = (
+        sa.select(OutboxEvent.id, OutboxEvent.topic)
+        .where(OutboxEvent.id > after_id, OutboxEvent.processed_at.is_(None), OutboxEvent.enqueued_at.is_not(None),
+               OutboxEvent.attempts < MAX_ATTEMPTS, _free())
+        .order_by(OutboxEvent.id).limit(limit)
+    )
+    with unit_of_work() as uow:
+        return [(row.id, row.topic) for row in uow.session.execute(query)]
+
+
 def mark_enqueued(event_ids: list[int]) -> None:
     """Record that these events were handed to RQ; the relay leaves them alone until stale."""
     with unit_of_work() as uow:

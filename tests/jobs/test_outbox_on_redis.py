@@ -16,7 +16,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from app.clock import FixedClock, now
-from app.outbox.dispatch import queue_for
+from app.outbox.dispatch import SERVER_MARK, queue_for
 from tests.jobs.conftest import (ROOT, case_opened_event, outbox_event, process_env, relay_once,
                                  run_worker, work_queues)
 from tests.jobs.open_case_then_crash import CRASHED
@@ -155,3 +155,43 @@ def test_failed_delivery_is_recorded_and_retried_later(jobs_app, redis_server, m
     assert len(mailbox.about_case(case_id)) == 1
     delivered = outbox_event(application, event_id)
     assert delivered.processed_at is not None and delivered.attempts == 2
+
+
+def test_jobs_lost_with_a_redis_restart_are_handed_over_again_at_once(jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    assert relay_once(application) == ""  # the relay has seen this Redis
+    case_id = open_case(application, tokens["engineer"])
+    event = case_opened_event(application, case_id)
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+
+    redis_server.stop()
+    assert relay_once(application) == ""  # Redis down: the relay carries on
+    redis_server.start()  # without persistence: the queued job is gone
+    assert queued_job_ids(redis_server.url) == []
+
+    # No clock moved: the relay does not wait for the ten-minute redelivery.
+    assert relay_once(application) == "relayed 1 event(s)\n"
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+
+    assert relay_once(application) == ""
+    work_queues(application)
+    assert len(mailbox.about_case(case_id)) == 1
+    delivered = outbox_event(application, event.id)
+    assert delivered.processed_at is not None and delivered.attempts == 1
+
+
+def test_a_job_redis_still_holds_is_not_queued_twice(jobs_app, redis_server, mailbox, tokens):
+    application = jobs_app(redis_server.url)
+    case_id = open_case(application, tokens["engineer"])
+    event = case_opened_event(application, case_id)
+
+    # The relay's first look at this Redis, then a server that came back from its snapshot.
+    assert relay_once(application) == ""
+    Redis.from_url(redis_server.url).set(SERVER_MARK, "an-earlier-server")
+    assert relay_once(application) == ""
+
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
