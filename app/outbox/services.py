@@ -155,6 +155,32 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
         return 0, dict.fromkeys(event_ids, error)
 
 
+def one_at_a_time(topic: str) -> BatchHandler:
+    """The batch form of the topic's handler of one event (looked up when the batch runs): each event
+    runs in a savepoint of its own and its effects fail only itself, so a batch is many events' work
+    for one job and one transaction, while every event keeps its own outcome, attempts and retries."""
+    def run(uow: UnitOfWork, events: list[tuple[int, dict[str, Any]]]) -> dict[int, str]:
+        handler = handlers()[topic]
+        request_ids = dict(uow.session.execute(sa.select(OutboxEvent.id, OutboxEvent.request_id)
+                                               .where(OutboxEvent.id.in_([event_id for event_id, _ in events]))).all())
+        failed: dict[int, str] = {}
+        for event_id, payload in events:
+            # What a failing handler left on the unit goes with its savepoint.
+            marks = len(uow.effects), len(uow.outbox), len(uow.live)
+            try:
+                # Each event logs, and emits, under the id of the request that caused it, as in run_event.
+                with (request_id_bound(request_ids.get(event_id)), uow.session.begin_nested(),
+                      uow.on_behalf_of([event_id])):
+                    handler(uow, payload)
+            except Exception as exc:
+                log.exception("outbox event %s failed in a batch", event_id)
+                del uow.effects[marks[0]:], uow.outbox[marks[1]:], uow.live[marks[2]:]
+                failed[event_id] = f"{type(exc).__name__}: {exc}"
+        return failed
+
+    return run
+
+
 def _perform(effects: list[Effect], event_ids: list[int]) -> dict[int, str]:
     """Run the effects (no transaction open); {event id: error} of the events they failed."""
     failed: dict[int, str] = {}
