@@ -158,10 +158,15 @@ class RQDispatcher:
         handed, after_id = 0, 0
         while batch := services.handed_over(after_id):
             after_id = batch[-1][0]
-            with self.redis.pipeline(transaction=False) as pipe:
-                for event_id, _topic in batch:
-                    pipe.exists(Job.key_for(f"outbox-{event_id}"))
-                found = pipe.execute()
+            try:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    for event_id, _topic in batch:
+                        pipe.exists(Job.key_for(f"outbox-{event_id}"))
+                    found = pipe.execute()
+            except RedisError as exc:
+                log.warning("outbox: Redis went away while lost jobs were looked up: %s", exc)
+                self._forget_server()
+                break
             missing = [event for event, exists in zip(batch, found) if not exists]
             done = self._enqueue(missing)
             handed += done
