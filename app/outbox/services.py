@@ -102,9 +102,10 @@ class EffectFailed(RuntimeError):
 def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
     """Run up to `limit` pending events of a batched topic; returns (how many ran, {event id: error}).
 
-    It takes the events never handed to a job of their own, and those handed over
-    long ago and still not processed; on PostgreSQL rows another batch holds are
-    skipped, so two workers split the work. The handler's changes and the leases
+    It takes the events never handed to a job of their own, those handed over
+    long ago and still not processed, and those whose runner died during their
+    effects; on PostgreSQL rows another batch holds are skipped, so two workers
+    split the work. The handler's changes and the leases
     commit together, the effects run after (with no transaction open), then the
     events are marked. An event fails alone when the handler says so or when an
     effect done on its behalf (uow.on_behalf_of()) fails; a handler that raises, or
@@ -120,7 +121,8 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
                 sa.select(OutboxEvent.id, OutboxEvent.payload)
                 .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
                        OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
-                       sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER))
+                       sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER,
+                              OutboxEvent.leased_until.is_not(None)))  # as undelivered()
                 .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
             event_ids = [row.id for row in rows]
             if not rows:
@@ -217,12 +219,15 @@ def oldest_unprocessed(session) -> datetime | None:
 
 
 def undelivered(limit: int = 500) -> list[tuple[int, str]]:
-    """(id, topic) of events never handed over, or handed over long ago and still not processed."""
+    """(id, topic) of events never handed over, handed over long ago and still not processed, or
+    whose runner died while their effects ran (the lease ran out with the event unprocessed: a
+    failure clears the lease, so only a runner that vanished leaves one behind)."""
     stale = now() - REDELIVER_AFTER
     query = (
         sa.select(OutboxEvent.id, OutboxEvent.topic)
         .where(OutboxEvent.processed_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
-               sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < stale))
+               sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < stale,
+                      OutboxEvent.leased_until.is_not(None)))
         .order_by(OutboxEvent.id).limit(limit)
     )
     with unit_of_work() as uow:

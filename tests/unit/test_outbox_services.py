@@ -236,6 +236,25 @@ def test_undelivered_skips_recent_hand_overs_and_gives_up_after_max_attempts(app
     assert services.undelivered() == [(handed.id, TOPIC), (fresh.id, TOPIC)]
 
 
+def test_an_event_whose_runner_died_during_its_effects_is_handed_over_once_its_lease_ran_out(
+        app, handled, monkeypatch):
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    monkeypatch.setitem(app.extensions, "clock", clock)
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {})
+    services.mark_enqueued([event.id])
+    with unit_of_work() as uow:  # what a runner killed after its handler's commit leaves behind
+        uow.session.get(OutboxEvent, event.id).leased_until = clock.now() + services.LEASE
+
+    assert services.undelivered() == []
+    clock.advance(seconds=services.LEASE.total_seconds() + 1)
+    # Long before the redelivery of a job merely waiting in its queue.
+    assert services.LEASE < services.REDELIVER_AFTER
+    assert services.undelivered() == [(event.id, TOPIC)]
+    assert services.run_event(event.id) is True
+    assert services.undelivered() == []
+
+
 def test_events_go_to_queues_named_by_purpose():
     assert queue_for("notify.case_opened") == "notifications"
     assert queue_for("payments.payout_requested") == "payments"
