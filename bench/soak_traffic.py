@@ -12,8 +12,8 @@ minute on average and some 10 a minute in its peak hour. So every engineer clien
 its actions (`engineer_think_s`, 9 s on average, drawn from an exponential distribution, coming
 back on a new connection as a browser would), and the customers open a case only when the run's
 customer pace allows (`customer_open_every_s`, one every 20 s over the three of them; they read
-instead otherwise, so their pressure on the reads is kept). Two 3-minute runs opened 37 and 49
-cases, 12 and 16 a minute, 10 and 16 of them on their way to an escalation: a peak hour of such a
+instead otherwise, so their pressure on the reads is kept). Three 3-minute runs opened 37 to 53
+cases, 12 to 18 a minute, 10 to 16 of them on their way to an escalation: a peak hour of such a
 desk, held for the whole run. Every other role works without pause.
 """
 from __future__ import annotations
