@@ -31,6 +31,7 @@ from app.checklists import views as checklists_views
 from app.checklists.definitions import load_directory
 from app.escalation import api as escalation_api
 from app.escalation import views as escalation_views
+from app.escalation.events import BATCH_HANDLERS as ESCALATION_BATCH_HANDLERS
 from app.escalation.events import HANDLERS as ESCALATION_HANDLERS
 from app.escalation.policy import load_routing
 from app.srs.policy import load_sla
@@ -44,6 +45,7 @@ from app.errors import DomainError
 from app.extensions import api, csrf, db, login_manager, migrate
 from app.health import blp as health_blp
 from app.metrics import http as metrics_http
+from app.notifications.services import BATCH_HANDLERS as NOTIFICATION_BATCH_HANDLERS
 from app.notifications.services import HANDLERS as NOTIFICATION_HANDLERS
 from app.outbox.dispatch import make_dispatcher
 from app.scheduling.in_process import InProcessScheduler
@@ -182,7 +184,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
                                          **ATTACHMENT_HANDLERS, **PAYMENT_HANDLERS,
                                          **sr_notifications.HANDLERS, **WEBHOOK_HANDLERS, **ACCOUNT_MAIL_HANDLERS,
                                          **PROGRAMME_HANDLERS, **PARTNER_STATUS_HANDLERS, **IMPORT_HANDLERS}
-    app.extensions["outbox_batch_handlers"] = dict(PAYMENT_BATCH_HANDLERS)
+    app.extensions["outbox_batch_handlers"] = {**PAYMENT_BATCH_HANDLERS, **NOTIFICATION_BATCH_HANDLERS,
+                                               **sr_notifications.BATCH_HANDLERS, **ESCALATION_BATCH_HANDLERS}
     app.extensions["outbox_dispatch"] = make_dispatcher(app)
     if app.config["SCHEDULER_IN_PROCESS"]:
         app.extensions["scheduler"] = InProcessScheduler(app)

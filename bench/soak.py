@@ -269,9 +269,36 @@ def database_state(database_url: str) -> dict:
         }
 
 
-def drained(database_url: str) -> bool:
-    state = database_state(database_url)
-    return state["outbox_events_unprocessed"] == 0 and state["approved_claims_without_paid_payout"] == 0
+def drain_until_empty(database_url: str, timeout_s: float, every_s: float = 2.0) -> dict:
+    """Poll until no outbox event is unprocessed and no approved claim unpaid (or `timeout_s`): when
+    each reached zero, and what was left every 10 s, so a drain that falls short shows its trend."""
+    began = time.monotonic()
+    samples: list[dict] = []
+    zero_at: dict[str, float | None] = {"outbox_events_unprocessed": None, "approved_claims_without_paid_payout": None}
+    while True:
+        at = time.monotonic() - began
+        with psycopg.connect(database_url) as conn:
+            left = {"outbox_events_unprocessed": conn.execute(
+                        "SELECT count(*) FROM outbox_events WHERE processed_at IS NULL").fetchone()[0],
+                    "approved_claims_without_paid_payout": conn.execute(
+                        "SELECT count(*) FROM claims c WHERE c.approved_at IS NOT NULL AND NOT EXISTS "
+                        "(SELECT 1 FROM payouts p WHERE p.claim_id = c.id AND p.status = 'paid')").fetchone()[0]}
+        for what, count in left.items():
+            if count == 0 and zero_at[what] is None:
+                zero_at[what] = round(at, 1)
+            elif count:
+                zero_at[what] = None
+        if not samples or at >= samples[-1]["at_s"] + 10 or not any(left.values()):
+            samples.append({"at_s": round(at, 1), **left})
+        if not any(left.values()) or at >= timeout_s:
+            break
+        time.sleep(every_s)
+    complete = not any(left.values())
+    return {"complete": complete, "seconds": round(time.monotonic() - began, 1),
+            "seconds_to_zero": round(at, 1) if complete else None,
+            "outbox_zero_after_s": zero_at["outbox_events_unprocessed"],
+            "claims_paid_after_s": zero_at["approved_claims_without_paid_payout"],
+            "left_at_end": left, "samples": samples}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -284,10 +311,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rq-workers", type=int, default=3)
     parser.add_argument("--escalate-every", type=float, default=10, help="seconds between escalations (all clients)")
     parser.add_argument("--move-every", type=float, default=10, help="seconds between GTAC moves (all clients)")
+    parser.add_argument("--engineer-think", type=float, default=9,
+                        help="mean seconds each engineer client thinks between actions (bench/soak_traffic.py)")
+    parser.add_argument("--customer-open-every", type=float, default=20,
+                        help="seconds between cases opened by customers (all clients)")
     parser.add_argument("--warmup", type=float, default=30, help="seconds of traffic before the start RSS is read")
     parser.add_argument("--drain-timeout", type=float, default=1200,
-                        help="seconds to wait after the traffic for every event processed and claim paid "
-                             "(a job lost with Redis is handed over again after 10 minutes)")
+                        help="seconds to wait after the traffic for every event processed and claim paid")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/bench_soak")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--note", default=None, help="how the run was made, recorded in the file")
@@ -341,7 +371,7 @@ def main(argv: list[str] | None = None) -> dict:
             hook = register_webhook(server.base_url, tokens["partner_admin"], receiver.url, args.database_url)
             floor_before = floor(server.base_url, 10)
 
-            shared = Shared(args.escalate_every, args.move_every)
+            shared = Shared(args.escalate_every, args.move_every, args.engineer_think, args.customer_open_every)
             shared.webhook_id = hook.json()["id"]
             began = time.monotonic()
             until = began + args.duration
@@ -380,13 +410,8 @@ def main(argv: list[str] | None = None) -> dict:
 
             print("traffic done; waiting for every outbox event processed and every approved claim paid ...",
                   flush=True)
-            drain_began = time.monotonic()
-            try:
-                wait_for(lambda: drained(args.database_url), args.drain_timeout, "the drain", 2)
-                drain_complete = True
-            except SystemExit:
-                drain_complete = False
-            drain_s = time.monotonic() - drain_began
+            drain = drain_until_empty(args.database_url, args.drain_timeout)
+            print(f"drain: {json.dumps({k: v for k, v in drain.items() if k != 'samples'})}", flush=True)
             floor_after = floor(server.base_url, 10)
             state = requests.get(f"http://127.0.0.1:{sandbox_port}/v1/_state", timeout=60).json()
             attempts = requests.get(f"http://127.0.0.1:{sandbox_port}/v1/_attempts", timeout=120).json()["attempts"]
@@ -437,6 +462,7 @@ def main(argv: list[str] | None = None) -> dict:
                      "kill_every_s": args.kill_every, "redis_restarts": args.redis_restarts,
                      "redis_down_s": args.redis_down, "rq_workers": args.rq_workers,
                      "escalate_every_s": args.escalate_every, "gtac_move_every_s": args.move_every,
+                     "engineer_think_s": args.engineer_think, "customer_open_every_s": args.customer_open_every,
                      "webhook_receiver": "one byte every 2 s (SR_WEBHOOK_TIMEOUT_SECONDS 5, default)",
                      "warmup_s": args.warmup, "drain_timeout_s": args.drain_timeout},
         "deployment": {"gunicorn": settings.describe(), "database": "PostgreSQL on 127.0.0.1",
@@ -470,7 +496,7 @@ def main(argv: list[str] | None = None) -> dict:
             "worker_unplanned_exits": workers.unplanned_exits,
             "redis_restarts": redis_server.restarts,
             "webhook_receiver_connections": receiver.connections,
-            "drain": {"complete": drain_complete, "seconds": round(drain_s, 1)},
+            "drain": drain,
             "database": database,
             "provider": provider,
             "ledger_check": {"exit_code": check.returncode, "output": check.stdout.strip()[-500:]},
@@ -485,7 +511,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"wrote {output}")
     print(json.dumps({"checks": checks, "server_errors": server_errors, "requests": requests_total,
                       "web_rss_kib": result["results"]["web_rss_kib"]["growth"],
-                      "drain": result["results"]["drain"], "database": database}, indent=2, default=str))
+                      "drain": {k: v for k, v in drain.items() if k != "samples"}, "database": database},
+                     indent=2, default=str))
     return result
 
 

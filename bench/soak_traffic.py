@@ -4,6 +4,17 @@ Each client thread plays one role for the whole run and picks its next action at
 its role's weights (seeded per thread, so a run repeats its mix). Actions that make an SR event
 (an escalation, a GTAC move) are paced by the whole run, not per thread, so that the trickling
 webhook receiver meets a steady stream of deliveries rather than a flood proportional to speed.
+
+Opening cases is paced to what a large support desk sees, not to how fast the machine answers.
+Unpaced, 16 clients opened some 15,000 cases in 30 minutes (8 a second), each one e-mailed to the
+partner: no desk works like that. The reference is a desk taking 5,000 cases a day, about 3.5 a
+minute on average and some 10 a minute in its peak hour. So every engineer client thinks between
+its actions (`engineer_think_s`, 9 s on average, drawn from an exponential distribution, coming
+back on a new connection as a browser would), and the customers open a case only when the run's
+customer pace allows (`customer_open_every_s`, one every 20 s over the three of them; they read
+instead otherwise, so their pressure on the reads is kept). Three 3-minute runs opened 37 to 53
+cases, 12 to 18 a minute, 10 to 16 of them on their way to an escalation: a peak hour of such a
+desk, held for the whole run. Every other role works without pause.
 """
 from __future__ import annotations
 
@@ -127,6 +138,11 @@ class Client:
         except ValueError:
             return response.status, None
 
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
     def json(self, step: str, method: str, path: str, payload, extra: dict | None = None):
         return self.call(step, method, path, json.dumps(payload).encode(), extra=extra)
 
@@ -134,8 +150,11 @@ class Client:
 class Shared:
     """What the roles hand each other: open cases, SRs to work, the webhook to watch."""
 
-    def __init__(self, escalate_every_s: float, move_every_s: float):
+    def __init__(self, escalate_every_s: float, move_every_s: float, engineer_think_s: float = 9.0,
+                 customer_open_every_s: float = 20.0):
         self.lock = threading.Lock()
+        self.engineer_think_s = engineer_think_s
+        self.customer_open_pace = Pace(customer_open_every_s)
         self.open_cases: list[int] = []
         self.other_tenant_probe: int | None = None  # a Northwind case the other tenant must not see
         self.webhook_id: int | None = None
@@ -234,7 +253,7 @@ def engineer(client: Client, shared: Shared, record: Record, rng: random.Random)
 
 def customer(client: Client, shared: Shared, record: Record, rng: random.Random) -> None:
     roll = rng.random()
-    if roll < 0.05:
+    if roll < 0.05 and shared.customer_open_pace.take():
         return open_case(client, shared, rng)
     status, page = client.call("list_cases", "GET", "/api/v1/cases?limit=25")
     if status == 200 and page["items"]:
@@ -330,6 +349,11 @@ def run_clients(port: int, tokens: dict[str, str], shared: Shared, record: Recor
                 with record.lock:
                     record.connection_errors.append({"at_s": round(time.monotonic() - began, 1), "step": role,
                                                      "request": "-", "error": f"unusable answer: {exc!r}"[:300]})
+            if role == "engineer" and shared.engineer_think_s > 0:
+                # The server closes a keep-alive connection idle for more than a few seconds (gunicorn's
+                # keepalive): a client that pauses comes back on a new one, as a browser does.
+                client.close()
+                time.sleep(max(0.0, min(rng.expovariate(1 / shared.engineer_think_s), until - time.monotonic())))
 
     threads = [threading.Thread(target=work, args=(n, role), name=f"soak-{role}-{n}", daemon=True)
                for n, role in enumerate(CLIENTS)]

@@ -8,6 +8,7 @@ from app.accounts.models import GTAC_ROLES, User
 from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.notifications.mail import send_email
+from app.outbox.services import one_at_a_time
 from app.uow import UnitOfWork
 
 
@@ -33,3 +34,4 @@ def on_sr_created(uow: UnitOfWork, payload: dict) -> None:
 
 
 HANDLERS = {"notify.sr_created": on_sr_created}
+BATCH_HANDLERS = {"notify.sr_created": one_at_a_time("notify.sr_created")}

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.job import Job
 
 from app.outbox import services
 
@@ -33,6 +34,10 @@ BATCH_SIZE = 200
 # While this key exists a batch job of the topic is queued; it expires in case that job is lost.
 BATCH_FLAG = "outbox:batch-queued:{topic}"
 BATCH_FLAG_TTL = 30
+# The run_id of the Redis server whose queued jobs the relay last accounted for. Missing (a restart
+# without persistence, a flush, a failover to an empty replica) or different (a restart that reloaded
+# a snapshot older than its last writes): jobs handed over before may be gone.
+SERVER_MARK = "outbox:redis-run-id"
 
 
 def queue_for(topic: str) -> str:
@@ -118,6 +123,63 @@ class RQDispatcher:
             if time.monotonic() > deadline:
                 self.queue_batch(topic, again=True)
                 return ran
+
+    def hand_over_lost_jobs(self) -> int:
+        """After Redis lost its data, hand over again every event whose job went with it; returns how many.
+
+        Runs on every relay pass; it costs one INFO and one SET until the Redis server changes. Then
+        each event handed to a job of its own and not yet processed is looked up in Redis, and those
+        whose job is missing are queued again at once, not after REDELIVER_AFTER. A job that survived
+        (a Redis restarted from its snapshot, or one never marked: the first pass of a relay) is left
+        to run, or to wait for RQ's retry. Were a lost job's event being run after all (a work-horse
+        outliving its Redis), its row lock or lease makes the new copy skip it (services.run_event).
+        An event marked as handed over only after this pass (its commit raced the restart) waits for
+        REDELIVER_AFTER as before.
+        """
+        try:
+            run_id = self.redis.info("server")["run_id"]
+            # SET ... GET is atomic: of two relays seeing the same new server, one hands the events over.
+            if self.redis.set(SERVER_MARK, run_id, get=True) == run_id.encode():
+                return 0
+        except RedisError as exc:
+            log.warning("outbox: Redis unavailable, lost jobs checked once it is back: %s", exc)
+            return 0
+        try:
+            handed = self._hand_over_missing()
+        except Exception:
+            self._forget_server()  # so that the next pass tries again
+            raise
+        if handed:
+            log.warning("outbox: Redis (run_id %s) had lost the jobs of %d event(s); handed over again",
+                        run_id, handed)
+        return handed
+
+    def _hand_over_missing(self) -> int:
+        handed, after_id = 0, 0
+        while batch := services.handed_over(after_id):
+            after_id = batch[-1][0]
+            try:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    for event_id, _topic in batch:
+                        pipe.exists(Job.key_for(f"outbox-{event_id}"))
+                    found = pipe.execute()
+            except RedisError as exc:
+                log.warning("outbox: Redis went away while lost jobs were looked up: %s", exc)
+                self._forget_server()
+                break
+            missing = [event for event, exists in zip(batch, found) if not exists]
+            done = self._enqueue(missing)
+            handed += done
+            if done < len(missing):  # Redis went away again: the next server is checked afresh
+                self._forget_server()
+                break
+        return handed
+
+    def _forget_server(self) -> None:
+        try:
+            self.redis.delete(SERVER_MARK)
+        except RedisError:
+            pass
 
     def _enqueue(self, events: list[tuple[int, str]]) -> int:
         """One job per event, then the events marked as handed over."""
@@ -252,10 +314,12 @@ def make_dispatcher(app: Flask):
 
 
 def relay(dispatcher) -> int:
-    """Hand over every pending event once; returns how many were handed over."""
+    """Hand over every pending event once, and again those whose job a restarted Redis lost;
+    returns how many were handed over."""
+    handed = dispatcher.hand_over_lost_jobs() if isinstance(dispatcher, RQDispatcher) else 0
     pending = services.undelivered()
     if not pending:
-        return 0
+        return handed
     if isinstance(dispatcher, InProcessDispatcher):
-        return dispatcher.drain()
-    return dispatcher(pending)
+        return handed + dispatcher.drain()
+    return handed + dispatcher(pending)

@@ -102,9 +102,10 @@ class EffectFailed(RuntimeError):
 def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
     """Run up to `limit` pending events of a batched topic; returns (how many ran, {event id: error}).
 
-    It takes the events never handed to a job of their own, and those handed over
-    long ago and still not processed; on PostgreSQL rows another batch holds are
-    skipped, so two workers split the work. The handler's changes and the leases
+    It takes the events never handed to a job of their own, those handed over
+    long ago and still not processed, and those whose runner died during their
+    effects; on PostgreSQL rows another batch holds are skipped, so two workers
+    split the work. The handler's changes and the leases
     commit together, the effects run after (with no transaction open), then the
     events are marked. An event fails alone when the handler says so or when an
     effect done on its behalf (uow.on_behalf_of()) fails; a handler that raises, or
@@ -120,7 +121,8 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
                 sa.select(OutboxEvent.id, OutboxEvent.payload)
                 .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
                        OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
-                       sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER))
+                       sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER,
+                              OutboxEvent.leased_until.is_not(None)))  # as undelivered()
                 .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
             event_ids = [row.id for row in rows]
             if not rows:
@@ -153,6 +155,32 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
         error = f"{type(exc).__name__}: {exc}"
         _count_failure(event_ids, error)
         return 0, dict.fromkeys(event_ids, error)
+
+
+def one_at_a_time(topic: str) -> BatchHandler:
+    """The batch form of the topic's handler of one event (looked up when the batch runs): each event
+    runs in a savepoint of its own and its effects fail only itself, so a batch is many events' work
+    for one job and one transaction, while every event keeps its own outcome, attempts and retries."""
+    def run(uow: UnitOfWork, events: list[tuple[int, dict[str, Any]]]) -> dict[int, str]:
+        handler = handlers()[topic]
+        request_ids = dict(uow.session.execute(sa.select(OutboxEvent.id, OutboxEvent.request_id)
+                                               .where(OutboxEvent.id.in_([event_id for event_id, _ in events]))).all())
+        failed: dict[int, str] = {}
+        for event_id, payload in events:
+            # What a failing handler left on the unit goes with its savepoint.
+            marks = len(uow.effects), len(uow.outbox), len(uow.live)
+            try:
+                # Each event logs, and emits, under the id of the request that caused it, as in run_event.
+                with (request_id_bound(request_ids.get(event_id)), uow.session.begin_nested(),
+                      uow.on_behalf_of([event_id])):
+                    handler(uow, payload)
+            except Exception as exc:
+                log.exception("outbox event %s failed in a batch", event_id)
+                del uow.effects[marks[0]:], uow.outbox[marks[1]:], uow.live[marks[2]:]
+                failed[event_id] = f"{type(exc).__name__}: {exc}"
+        return failed
+
+    return run
 
 
 def _perform(effects: list[Effect], event_ids: list[int]) -> dict[int, str]:
@@ -191,12 +219,28 @@ def oldest_unprocessed(session) -> datetime | None:
 
 
 def undelivered(limit: int = 500) -> list[tuple[int, str]]:
-    """(id, topic) of events never handed over, or handed over long ago and still not processed."""
+    """(id, topic) of events never handed over, handed over long ago and still not processed, or
+    whose runner died while their effects ran (the lease ran out with the event unprocessed: a
+    failure clears the lease, so only a runner that vanished leaves one behind)."""
     stale = now() - REDELIVER_AFTER
     query = (
         sa.select(OutboxEvent.id, OutboxEvent.topic)
         .where(OutboxEvent.processed_at.is_(None), OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
-               sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < stale))
+               sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < stale,
+                      OutboxEvent.leased_until.is_not(None)))
+        .order_by(OutboxEvent.id).limit(limit)
+    )
+    with unit_of_work() as uow:
+        return [(row.id, row.topic) for row in uow.session.execute(query)]
+
+
+def handed_over(after_id: int = 0, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, topic) of events handed to a job of their own and not processed yet, whatever the age of
+    the hand-over (ids above `after_id`, in order): the jobs a Redis that lost its data took with it."""
+    query = (
+        sa.select(OutboxEvent.id, OutboxEvent.topic)
+        .where(OutboxEvent.id > after_id, OutboxEvent.processed_at.is_(None), OutboxEvent.enqueued_at.is_not(None),
+               OutboxEvent.attempts < MAX_ATTEMPTS, _free())
         .order_by(OutboxEvent.id).limit(limit)
     )
     with unit_of_work() as uow:

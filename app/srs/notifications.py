@@ -10,6 +10,7 @@ from app.attachments.forms import human_size
 from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.notifications.mail import send_email
+from app.outbox.services import one_at_a_time
 from app.srs.models import AlertKind, HistoryKind, SLAAlert, SRHistory
 from app.uow import UnitOfWork
 
@@ -112,3 +113,5 @@ HANDLERS = {
     "notify.sr_event": on_sr_event,
     "notify.sr_sla_alerts": on_sla_alerts,
 }
+# Every SR change notifies someone: many to a job, as the case notifications (app/notifications).
+BATCH_HANDLERS = {"notify.sr_event": one_at_a_time("notify.sr_event")}

@@ -134,3 +134,61 @@ def test_an_event_whose_own_job_was_lost_long_ago_is_taken_up_by_a_batch(jobs_ap
     work_queues(application)
     assert _payout_statuses(application) == {PayoutStatus.IN_TRANSIT}
     assert len(_digests(mailbox, "was approved; its payout has started")) == 1
+
+
+def _open_cases(application, tokens, n: int) -> list[int]:
+    client = application.test_client()
+    case_ids = []
+    for k in range(n):
+        opened = client.post("/api/v1/cases", headers=tokens["engineer"], json={
+            "serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S3",
+            "title": f"Fan tray alarm {k}", "description": "Fan tray 2 reports a failure."})
+        assert opened.status_code == 201, opened.json
+        case_ids.append(opened.json["id"])
+    return case_ids
+
+
+def _case_mails(mailbox, case_id: int) -> list:
+    return [m for m in mailbox.messages if m["Subject"].startswith(f"[Case {case_id}]")]
+
+
+def _case_opened_events(application, case_ids: list[int]) -> list[OutboxEvent]:
+    with application.app_context():
+        events = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.topic == "notify.case_opened")
+                                    .order_by(OutboxEvent.id))
+        return [event for event in events if event.payload["case_id"] in case_ids]
+
+
+def test_cases_opened_together_are_one_job_each_mailed_once_and_a_refused_mail_goes_again_alone(
+        jobs_app, redis_server, mailbox, tokens):
+    application = _batch_app(jobs_app, redis_server.url)
+    first, *others = _open_cases(application, tokens, 3)
+
+    connection = Redis.from_url(redis_server.url)
+    assert [job.func_name for job in Queue(queue_for("notify.case_opened"), connection=connection).jobs] == [
+        "app.outbox.jobs.run_outbox_batch"]
+    mailbox.refuse_next = 1  # the batch's first e-mail
+    work_queues(application)
+
+    # The refused event was handed over alone and went out on its own job; none went twice.
+    assert [len(_case_mails(mailbox, case_id)) for case_id in (first, *others)] == [1, 1, 1]
+    refused, *sent = _case_opened_events(application, [first, *others])
+    assert [(event.processed_at is not None, event.attempts) for event in sent] == [(True, 1), (True, 1)]
+    assert refused.processed_at is not None and refused.attempts == 2
+    assert "SMTPDataError" in refused.last_error
+    assert relay_once(application) == ""
+    work_queues(application)
+    assert len(mailbox.messages) == 3
+
+
+def test_case_notifications_lost_with_a_redis_restart_go_out_at_the_relays_next_pass(
+        jobs_app, redis_server, mailbox, tokens):
+    application = _batch_app(jobs_app, redis_server.url)
+    case_ids = _open_cases(application, tokens, 2)
+    redis_server.stop()  # the queued batch job is lost with it
+    redis_server.start()
+
+    assert relay_once(application) == "relayed 2 event(s)\n"
+    work_queues(application)
+    assert [len(_case_mails(mailbox, case_id)) for case_id in case_ids] == [1, 1]
+    assert relay_once(application) == ""

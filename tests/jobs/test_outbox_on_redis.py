@@ -16,7 +16,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from app.clock import FixedClock, now
-from app.outbox.dispatch import queue_for
+from app.outbox.dispatch import SERVER_MARK, queue_for
 from tests.jobs.conftest import (ROOT, case_opened_event, outbox_event, process_env, relay_once,
                                  run_worker, work_queues)
 from tests.jobs.open_case_then_crash import CRASHED
@@ -24,6 +24,16 @@ from tests.jobs.open_case_then_crash import CRASHED
 NEW_CASE = {"serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S2",
             "title": "Port flaps on uplink", "description": "Uplink 1:49 flaps every few minutes."}
 NOTIFICATIONS = queue_for("notify.case_opened")
+
+
+def one_job_per_event(jobs_app, redis_url: str):
+    """An application that hands case notifications to RQ one job per event, as it hands every topic
+    without a batch form, and an event that failed in a batch."""
+    application = jobs_app(redis_url)
+    application.extensions["outbox_batch_handlers"] = {
+        topic: handler for topic, handler in application.extensions["outbox_batch_handlers"].items()
+        if topic != "notify.case_opened"}
+    return application
 
 
 def open_case(application, headers) -> int:
@@ -37,7 +47,7 @@ def queued_job_ids(redis_url: str) -> list[str]:
 
 
 def test_case_opened_is_queued_after_commit_and_mailed_once(jobs_app, redis_server, mailbox, tokens):
-    application = jobs_app(redis_server.url)
+    application = one_job_per_event(jobs_app, redis_server.url)
     case_id = open_case(application, tokens["engineer"])
 
     event = case_opened_event(application, case_id)
@@ -58,7 +68,7 @@ def test_case_opened_is_queued_after_commit_and_mailed_once(jobs_app, redis_serv
 
 def test_case_opened_while_redis_is_down_is_mailed_once_redis_is_back(
         jobs_app, redis_server, mailbox, tokens):
-    application = jobs_app(redis_server.url)
+    application = one_job_per_event(jobs_app, redis_server.url)
     redis_server.stop()
 
     case_id = open_case(application, tokens["engineer"])
@@ -92,7 +102,7 @@ def crash_while_opening_case(application, point: str) -> int:
 
 
 def test_crash_between_commit_and_enqueue_loses_nothing(jobs_app, redis_server, mailbox, tokens):
-    application = jobs_app(redis_server.url)
+    application = one_job_per_event(jobs_app, redis_server.url)
     event_id = crash_while_opening_case(application, "after-commit")
 
     event = outbox_event(application, event_id)
@@ -110,7 +120,7 @@ def test_crash_between_commit_and_enqueue_loses_nothing(jobs_app, redis_server, 
 
 
 def test_crash_between_enqueue_and_marking_delivers_once(jobs_app, redis_server, mailbox, tokens):
-    application = jobs_app(redis_server.url)
+    application = one_job_per_event(jobs_app, redis_server.url)
     event_id = crash_while_opening_case(application, "after-enqueue")
     event = outbox_event(application, event_id)
     case_id = event.payload["case_id"]
@@ -130,7 +140,7 @@ def test_crash_between_enqueue_and_marking_delivers_once(jobs_app, redis_server,
 
 
 def test_failed_delivery_is_recorded_and_retried_later(jobs_app, redis_server, mailbox, tokens):
-    application = jobs_app(redis_server.url)
+    application = one_job_per_event(jobs_app, redis_server.url)
     mailbox.refuse_next = 1
     case_id = open_case(application, tokens["engineer"])
     event_id = case_opened_event(application, case_id).id
@@ -155,3 +165,43 @@ def test_failed_delivery_is_recorded_and_retried_later(jobs_app, redis_server, m
     assert len(mailbox.about_case(case_id)) == 1
     delivered = outbox_event(application, event_id)
     assert delivered.processed_at is not None and delivered.attempts == 2
+
+
+def test_jobs_lost_with_a_redis_restart_are_handed_over_again_at_once(jobs_app, redis_server, mailbox, tokens):
+    application = one_job_per_event(jobs_app, redis_server.url)
+    assert relay_once(application) == ""  # the relay has seen this Redis
+    case_id = open_case(application, tokens["engineer"])
+    event = case_opened_event(application, case_id)
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+
+    redis_server.stop()
+    assert relay_once(application) == ""  # Redis down: the relay carries on
+    redis_server.start()  # without persistence: the queued job is gone
+    assert queued_job_ids(redis_server.url) == []
+
+    # No clock moved: the relay does not wait for the ten-minute redelivery.
+    assert relay_once(application) == "relayed 1 event(s)\n"
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1
+
+    assert relay_once(application) == ""
+    work_queues(application)
+    assert len(mailbox.about_case(case_id)) == 1
+    delivered = outbox_event(application, event.id)
+    assert delivered.processed_at is not None and delivered.attempts == 1
+
+
+def test_a_job_redis_still_holds_is_not_queued_twice(jobs_app, redis_server, mailbox, tokens):
+    application = one_job_per_event(jobs_app, redis_server.url)
+    case_id = open_case(application, tokens["engineer"])
+    event = case_opened_event(application, case_id)
+
+    # The relay's first look at this Redis, then a server that came back from its snapshot.
+    assert relay_once(application) == ""
+    Redis.from_url(redis_server.url).set(SERVER_MARK, "an-earlier-server")
+    assert relay_once(application) == ""
+
+    assert queued_job_ids(redis_server.url) == [f"outbox-{event.id}"]
+    run_worker(application)
+    assert len(mailbox.about_case(case_id)) == 1

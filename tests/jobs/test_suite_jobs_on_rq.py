@@ -39,7 +39,13 @@ def last_case_opened_event(app) -> OutboxEvent:
     return event
 
 
-def test_a_request_returns_once_rq_has_run_its_jobs(app, client, tokens, rq_path):
+def one_job_per_event(app, monkeypatch) -> None:
+    """Case notifications handed over one job per event, as every topic without a batch form is."""
+    monkeypatch.delitem(app.extensions["outbox_batch_handlers"], "notify.case_opened")
+
+
+def test_a_request_returns_once_rq_has_run_its_jobs(app, client, tokens, rq_path, monkeypatch):
+    one_job_per_event(app, monkeypatch)
     answer = client.post("/api/v1/cases", json=NEW_CASE, headers=tokens["engineer"])
     assert answer.status_code == 201, answer.json
 
@@ -55,6 +61,8 @@ def test_a_request_returns_once_rq_has_run_its_jobs(app, client, tokens, rq_path
 
 
 def test_a_failing_job_fails_the_request_that_committed_its_event(app, client, tokens, rq_path, monkeypatch):
+    one_job_per_event(app, monkeypatch)
+
     def refuse(uow, payload):
         raise ConnectionRefusedError("mail server down")
 

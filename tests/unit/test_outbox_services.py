@@ -236,7 +236,52 @@ def test_undelivered_skips_recent_hand_overs_and_gives_up_after_max_attempts(app
     assert services.undelivered() == [(handed.id, TOPIC), (fresh.id, TOPIC)]
 
 
+def test_an_event_whose_runner_died_during_its_effects_is_handed_over_once_its_lease_ran_out(
+        app, handled, monkeypatch):
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    monkeypatch.setitem(app.extensions, "clock", clock)
+    with unit_of_work() as uow:
+        event = uow.emit(TOPIC, {})
+    services.mark_enqueued([event.id])
+    with unit_of_work() as uow:  # what a runner killed after its handler's commit leaves behind
+        uow.session.get(OutboxEvent, event.id).leased_until = clock.now() + services.LEASE
+
+    assert services.undelivered() == []
+    clock.advance(seconds=services.LEASE.total_seconds() + 1)
+    # Long before the redelivery of a job merely waiting in its queue.
+    assert services.LEASE < services.REDELIVER_AFTER
+    assert services.undelivered() == [(event.id, TOPIC)]
+    assert services.run_event(event.id) is True
+    assert services.undelivered() == []
+
+
 def test_events_go_to_queues_named_by_purpose():
     assert queue_for("notify.case_opened") == "notifications"
     assert queue_for("payments.payout_requested") == "payments"
     assert queue_for("sla.breach_check") == "default"
+
+
+def test_a_handler_run_one_at_a_time_in_a_batch_fails_only_its_own_event(app, handled, monkeypatch):
+    sent = []
+
+    def handler(uow, payload):
+        uow.session.add(Organisation(name=f"Vendor {payload['n']}", kind=OrgKind.VENDOR))
+        uow.after_commit(lambda: sent.append(payload["n"]))
+        if payload["n"] == 2:
+            uow.session.flush()
+            raise ConnectionRefusedError("directory down")
+
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, handler)
+    monkeypatch.setitem(app.extensions["outbox_batch_handlers"], TOPIC, services.one_at_a_time(TOPIC))
+    with unit_of_work() as uow:
+        events = [uow.emit(TOPIC, {"n": n}) for n in (1, 2, 3)]
+    ids = [event.id for event in events]
+
+    done, failed = services.run_batch(TOPIC, 10)
+
+    assert done == 2 and failed == {ids[1]: "ConnectionRefusedError: directory down"}
+    # The failed event's writes and e-mail went with it; the others' stand.
+    assert sent == [1, 3]
+    assert sorted(organisation_names()) == ["Vendor 1", "Vendor 3"]
+    rows = event_rows()
+    assert [(row.processed_at is not None, row.attempts) for row in rows] == [(True, 1), (False, 1), (True, 1)]
