@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.jobs.conftest import Mailbox, free_port
+from tests.outbox.conftest import Mailbox, free_port
 
 LINK = re.compile(r"https?://\S+/(?:invitations|password-reset)/\S+")
 

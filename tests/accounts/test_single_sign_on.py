@@ -1,6 +1,6 @@
 """Signing in through the vendor's identity provider: a real OpenID provider on loopback
 (tests/oidc), driven by plain HTTP as a browser without JavaScript drives it. The trip in a real
-browser is tests/web/test_single_sign_on_page.py."""
+browser is tests/accounts/test_single_sign_on_page.py."""
 from __future__ import annotations
 
 import re

@@ -71,7 +71,7 @@ def jobs_in_process(app, monkeypatch):
 
     On RQ an upload's log is scanned by a worker after the answer has been built, so the answer
     says "not scanned yet" where the in-process run shows the findings: both are right, and the
-    RQ path has its own tests (tests/jobs). The recordings pin the answers of one way of running.
+    RQ path has its own tests (tests/outbox). The recordings pin the answers of one way of running.
     """
     monkeypatch.setitem(app.extensions, "outbox_dispatch", EagerDispatcher())
 

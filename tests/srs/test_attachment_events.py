@@ -17,7 +17,7 @@ from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.srs import notifications, timeline
 from app.srs.models import SRHistory
-from tests.integration.test_migrations import empty_database  # noqa: F401  (a database of its own)
+from tests.migrations.test_migrations import empty_database  # noqa: F401  (a database of its own)
 from tests.browser import serve
 from tests.srs.conftest import T0
 from tests.srs.helpers import escalate, get_sr, make_sr

@@ -18,7 +18,7 @@ from app.webhooks import services as webhooks
 from app.webhooks import urls as webhook_urls
 from app.webhooks.models import Webhook, WebhookDelivery
 from tests.certificates import throwaway_certificate
-from tests.integration.test_migrations import empty_database  # noqa: F401  (a database of its own)
+from tests.migrations.test_migrations import empty_database  # noqa: F401  (a database of its own)
 from tests.browser import serve
 from tests.srs.helpers import make_sr, move
 

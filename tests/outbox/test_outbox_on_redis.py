@@ -17,9 +17,9 @@ from rq.registry import ScheduledJobRegistry
 
 from app.clock import FixedClock, now
 from app.outbox.dispatch import SERVER_MARK, queue_for
-from tests.jobs.conftest import (ROOT, case_opened_event, outbox_event, process_env, relay_once,
+from tests.outbox.conftest import (ROOT, case_opened_event, outbox_event, process_env, relay_once,
                                  run_worker, work_queues)
-from tests.jobs.open_case_then_crash import CRASHED
+from tests.outbox.open_case_then_crash import CRASHED
 
 NEW_CASE = {"serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S2",
             "title": "Port flaps on uplink", "description": "Uplink 1:49 flaps every few minutes."}
@@ -93,7 +93,7 @@ def test_case_opened_while_redis_is_down_is_mailed_once_redis_is_back(
 
 def crash_while_opening_case(application, point: str) -> int:
     """Open a case in another process that dies at `point`; returns the case's event id."""
-    crashed = subprocess.run([sys.executable, "-m", "tests.jobs.open_case_then_crash", point],
+    crashed = subprocess.run([sys.executable, "-m", "tests.outbox.open_case_then_crash", point],
                              cwd=ROOT, env=process_env(application), capture_output=True,
                              text=True, timeout=120)
     assert crashed.returncode == CRASHED, crashed.stderr[-4000:]

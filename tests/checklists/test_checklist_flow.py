@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.case_helpers import LOG_TEXT, TEXT_ANSWERS
-from tests.web.test_case_pages import fill_case, submit
+from tests.cases.test_case_pages import fill_case, submit
 
 pytestmark = pytest.mark.browser
 
@@ -167,7 +167,7 @@ def test_upload_and_checklist_forms_work_without_javascript(page_without_js, sig
 
 
 def test_saving_one_checklist_item_keeps_what_was_typed_in_another(page, sign_in):
-    from tests.web.test_case_pages import SEEDED_S2
+    from tests.cases.test_case_pages import SEEDED_S2
 
     sign_in(page, "engineer")
     page.get_by_role("link", name=SEEDED_S2).click()

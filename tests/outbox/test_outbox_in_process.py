@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 
 from app.outbox.dispatch import InProcessDispatcher
-from tests.jobs.conftest import case_opened_event, outbox_event, wait_until
-from tests.jobs.test_outbox_on_redis import open_case
+from tests.outbox.conftest import case_opened_event, outbox_event, wait_until
+from tests.outbox.test_outbox_on_redis import open_case
 
 
 def test_case_opened_is_mailed_from_the_background_without_slowing_the_request(

@@ -23,7 +23,7 @@ from app.idempotency.models import IdempotencyRecord
 from app.scheduling import SCHEDULE
 from app.scheduling.in_process import InProcessScheduler
 from app.scheduling.on_rq import make_scheduler
-from tests.jobs.conftest import ROOT, process_env, wait_until, work_queues
+from tests.outbox.conftest import ROOT, process_env, wait_until, work_queues
 
 QUEUES = sorted({periodic.queue for periodic in SCHEDULE})
 INTERVAL = 2  # every job, in these tests

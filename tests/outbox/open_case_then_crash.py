@@ -1,8 +1,8 @@
 """A web process that dies mid-way through opening a case (run as a separate process).
 
-    python -m tests.jobs.open_case_then_crash after-commit
+    python -m tests.outbox.open_case_then_crash after-commit
         dies right after the case's transaction commits, before anything is enqueued;
-    python -m tests.jobs.open_case_then_crash after-enqueue
+    python -m tests.outbox.open_case_then_crash after-enqueue
         dies after the jobs are in Redis, before the events are marked enqueued.
 
 It prints the case's outbox event ids as JSON, then exits with CRASHED at once
@@ -40,7 +40,7 @@ def main(point: str) -> None:
         if point == "after-commit":
             application.extensions["outbox_dispatch"] = lambda events: crash([e for e, _ in events])
         elif point == "after-enqueue":
-            # One job per event, as tests.jobs.test_outbox_on_redis.one_job_per_event: a batched
+            # One job per event, as tests.outbox.test_outbox_on_redis.one_job_per_event: a batched
             # topic's events are never marked, their batch job takes whatever is pending.
             application.extensions["outbox_batch_handlers"].pop("notify.case_opened")
             services.mark_enqueued = crash

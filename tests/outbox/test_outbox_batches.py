@@ -18,7 +18,7 @@ from app.extensions import db
 from app.outbox.dispatch import queue_for
 from app.outbox.models import OutboxEvent
 from app.payments.models import Payout, PayoutStatus
-from tests.jobs.conftest import relay_once, work_queues
+from tests.outbox.conftest import relay_once, work_queues
 
 CLAIM = {"type": "rebate", "currency": "USD", "period": "2026-Q3", "description": "Q3 rebate"}
 
