@@ -3,7 +3,8 @@
 An upload goes to the bucket as it arrives: its bytes collect in a part of
 S3_PART_SIZE and each full part is sent as a part of a multipart upload while
 the next one fills, up to S3_PARTS_IN_FLIGHT (2) at once, so a 2 GiB file needs
-about three parts of memory and never touches the local disk. A
+at most four parts of memory (two on their way, one filling, and its copy as it is
+joined) and never touches the local disk. A
 file smaller than one part is sent whole with a single PUT. The object appears
 only when the upload is completed (keep()); an upload that fails or is not kept
 is aborted, so nothing half-written is ever visible. Should the abort itself not
@@ -46,7 +47,7 @@ class IncomingObject(Incoming):
     Full parts are sent on threads of the upload's own while the next one is
     received, so that reading the request and writing to the store overlap; at
     most `parts_in_flight` parts are on their way at once, so memory stays at
-    about that many parts plus the one filling.
+    that many parts plus the one filling (twice, for a moment, as it is joined).
     """
 
     def __init__(self, storage: S3Storage, metadata: dict[str, str] | None = None):
