@@ -303,6 +303,9 @@ def _attachments(env: dict) -> dict:
     part_size = _int(env, "S3_PART_SIZE", 8 * 1024 * 1024)
     if part_size < 5 * 1024 * 1024:
         raise ConfigError("S3_PART_SIZE must be at least 5 MiB (5242880), the smallest part S3 takes")
+    parts_in_flight = _int(env, "S3_PARTS_IN_FLIGHT", 2)
+    if not 1 <= parts_in_flight <= 16:
+        raise ConfigError("S3_PARTS_IN_FLIGHT must be between 1 and 16")
     return {
         "ATTACHMENTS_STORAGE": storage,
         "S3_BUCKET": bucket,
@@ -310,8 +313,10 @@ def _attachments(env: dict) -> dict:
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
         "S3_REGION": env.get("S3_REGION") or None,
         "S3_PREFIX": env.get("S3_PREFIX", "attachments/"),
-        # A buffer of this size per upload in flight is all the memory an upload takes.
+        # An upload takes a buffer of this size for the part filling, and one per part on its way
+        # (S3_PARTS_IN_FLIGHT, sent at once while the next fills): all the memory it needs.
         "S3_PART_SIZE": part_size,
+        "S3_PARTS_IN_FLIGHT": parts_in_flight,
         # stream: downloads pass through the application; redirect: to a signed address valid
         # S3_PRESIGN_SECONDS, once the application has authorised the download.
         "S3_DOWNLOADS": downloads,

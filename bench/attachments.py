@@ -31,7 +31,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import dataset, machine, provenance
+from bench import cpu, dataset, machine, provenance
 from bench.escalation_flow import CASE, issue_token, send_upload, vm_hwm_kib
 from bench.server import Gunicorn, GunicornSettings, free_port, production_env
 
@@ -50,7 +50,12 @@ def vm_rss_kib(pid: int) -> int:
 
 
 class Moto:
-    """moto's S3 API on a free loopback port, with one bucket."""
+    """moto's S3 API on a free loopback port, with one bucket.
+
+    moto runs in a session of its own, so that on a shared machine the kernel schedules it as a
+    group of its own beside the worker (as a store elsewhere would be), not as a share of this
+    client's.
+    """
 
     def __init__(self):
         self.port = free_port()
@@ -62,7 +67,9 @@ class Moto:
 
         self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        env={**os.environ, **CREDENTIALS})
+                                        env={**os.environ, **CREDENTIALS},
+                                        start_new_session=True)
+        cpu.prioritise(self.process.pid, 0)
         deadline = time.monotonic() + 30
         client = boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
                               aws_access_key_id="bench", aws_secret_access_key="bench")
@@ -80,8 +87,25 @@ class Moto:
         self.process.wait(timeout=30)
 
 
-def stream_upload(port: int, token: str, worker: int, size: int) -> dict:
-    """One multipart upload of `size` bytes, sent as it is made; the worker's RSS sampled meanwhile."""
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu.process_ticks(pid) / cpu.TICKS for name, pid in pids.items()}
+
+
+def thread_ticks(pid: int) -> dict[int, int]:
+    """utime + stime of each live thread of a process, by thread id."""
+    ticks = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        ticks[int(task.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def stream_upload(port: int, token: str, worker: int, size: int, store_pid: int | None = None) -> dict:
+    """One multipart upload of `size` bytes, sent as it is made; the worker's RSS sampled meanwhile,
+    and the CPU time of each process taking part (worker, store, this client) counted."""
     boundary = uuid.uuid4().hex
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nsupport_bundle\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bundle.tgz\"\r\n"
@@ -95,34 +119,58 @@ def stream_upload(port: int, token: str, worker: int, size: int) -> dict:
     rss_before = vm_rss_kib(worker)
     samples: list[int] = []
     done = threading.Event()
+    threads_before = thread_ticks(worker)
+    threads_seen = dict(threads_before)
 
     def sample() -> None:
         while not done.wait(0.1):
             samples.append(vm_rss_kib(worker))
+            threads_seen.update(thread_ticks(worker))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     digest = hashlib.sha256()
-    response, answer, elapsed = send_upload(connection, case_id, token, boundary, head, tail, chunk, size, digest)
+    # Who spent the machine's CPU while the upload ran: on one shared machine, the store's own work
+    # (moto) competes with the worker for the same cores, which a real store would not.
+    processes = {"worker": worker, "client": os.getpid(), **({"store": store_pid} if store_pid else {})}
+    cpu_before, machine_before = cpu_seconds(processes), cpu.machine_ticks()
+    timings: dict[str, float] = {}
+    response, answer, elapsed = send_upload(connection, case_id, token, boundary, head, tail, chunk, size, digest,
+                                            timings)
+    cpu_after, machine_after = cpu_seconds(processes), cpu.machine_ticks()
     done.set()
     sampler.join()
+    busy = machine_after[0] - machine_before[0]
+    total = machine_after[1] - machine_before[1]
+    cpu_used = {f"{name}_cpu_s": round(cpu_after[name] - cpu_before[name], 2) for name in processes}
+    # The request's own thread is the worker's busiest one: it parses the body, hashes it and hands
+    # it on, and bounds the throughput once the store keeps up; the rest ran on the sending threads.
+    threads_seen.update(thread_ticks(worker))
+    busiest = max(now - threads_before.get(tid, 0) for tid, now in threads_seen.items()) / cpu.TICKS
+    cpu_used["worker_request_thread_cpu_s"] = round(busiest, 2)
+    cpu_used["worker_other_threads_cpu_s"] = round(cpu_used["worker_cpu_s"] - busiest, 2)
+    cpu_used["machine_busy_cores"] = round(busy / total * (os.cpu_count() or 1), 2) if total else 0.0
     peak = max(samples or [rss_before])
     return {"bytes": size, "status": response.status, "seconds": round(elapsed, 2),
+            # From the last byte sent to the answer: the last part and the completion at the store.
+            "seconds_after_body_sent": round(elapsed - timings["body_sent_s"], 2),
             "mib_per_s": round(size / 1024**2 / elapsed, 1),
             "stored_size": answer.get("size"), "sha256_matches": answer.get("sha256") == digest.hexdigest(),
             "worker_rss_mib_before": round(rss_before / 1024, 1),
             "worker_rss_mib_peak_during": round(peak / 1024, 1),
             "worker_rss_growth_mib": round((peak - rss_before) / 1024, 1),
             "worker_rss_samples": len(samples),
-            "worker_peak_rss_mib_lifetime": round(vm_hwm_kib(worker) / 1024, 1)}
+            "worker_peak_rss_mib_lifetime": round(vm_hwm_kib(worker) / 1024, 1),
+            "cpu": cpu_used}
 
 
-def measure(store: str, database_url: str, size: int, extra_env: dict[str, str], secret_env: dict[str, str]) -> dict:
+def measure(store: str, database_url: str, size: int, extra_env: dict[str, str], secret_env: dict[str, str],
+            store_pid: int | None = None) -> dict:
     settings = GunicornSettings(workers=1, worker_class="gthread", threads=4, extra_env=extra_env)
     env = production_env(database_url, {**extra_env, **secret_env})
     with Gunicorn(settings, database_url, REPO, env=env) as server:
         token = issue_token(server.port)
-        result = stream_upload(server.port, token, server.worker_pids()[0], size)
+        result = stream_upload(server.port, token, server.worker_pids()[0], size, store_pid)
     print(f"{store}: {json.dumps(result)}", flush=True)
     return {"gunicorn": settings.describe(), **result}
 
@@ -131,12 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/gtac_bench_attachments")
+    parser.add_argument("--part-size-mib", type=int, default=PART_SIZE // 1024**2, help="S3_PART_SIZE")
+    parser.add_argument("--parts-in-flight", type=int, default=2, help="S3_PARTS_IN_FLIGHT")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     started = datetime.now(timezone.utc)
     output = args.output or RESULTS / f"attachments-{started:%Y-%m-%d}.json"
     tracked = provenance.start(REPO, [dataset.database_name(args.database_url)])
     size = args.size_mib * 1024 * 1024
+    part_size = args.part_size_mib * 1024 * 1024
 
     dataset.reset_database(args.database_url)
     dataset.flask(args.database_url, REPO, "db", "upgrade")
@@ -148,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     with Moto() as s3:
         runs["s3"] = measure("s3", args.database_url, size,
                              {"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": s3.bucket, "S3_ENDPOINT_URL": s3.url,
-                              "S3_REGION": "us-east-1", "S3_PART_SIZE": str(PART_SIZE)}, CREDENTIALS)
+                              "S3_REGION": "us-east-1", "S3_PART_SIZE": str(part_size),
+                              "S3_PARTS_IN_FLIGHT": str(args.parts_in_flight)}, CREDENTIALS,
+                             store_pid=s3.process.pid)
 
     share = runs["s3"]["mib_per_s"] / runs["local"]["mib_per_s"]
     report = {
@@ -157,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench.attachments " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine.describe(args.database_url),
         "deployment": {"database": "PostgreSQL on 127.0.0.1", "s3": "moto server on 127.0.0.1 (same machine)",
-                       "s3_part_size": PART_SIZE},
-        "settings": {"size_mib": args.size_mib},
+                       "moto_own_session": True,
+                       "s3_part_size": part_size, "s3_parts_in_flight": args.parts_in_flight},
+        "settings": {"size_mib": args.size_mib, "part_size_mib": args.part_size_mib,
+                     "parts_in_flight": args.parts_in_flight},
         "targets": TARGETS,
         "results": runs,
         "s3_throughput_share_of_local": round(share, 2),

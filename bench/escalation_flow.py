@@ -160,9 +160,10 @@ def large_upload(server: Gunicorn, token: str, gib: float) -> dict:
 
 
 def send_upload(connection, case_id: int, token: str, boundary: str, head: bytes, tail: bytes, chunk: bytes,
-                size: int, digest=None):
+                size: int, digest=None, timings: dict | None = None):
     """POST `size` bytes of `chunk` repeated as a case attachment, streamed (never whole in memory);
-    `digest` sees every byte sent. Returns (response, its JSON, seconds from first byte to answer)."""
+    `digest` sees every byte sent; `timings` gets "body_sent_s", when the last byte left. Returns
+    (response, its JSON, seconds from first byte to answer)."""
     connection.putrequest("POST", f"/api/v1/cases/{case_id}/attachments")
     connection.putheader("Authorization", f"Bearer {token}")
     connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
@@ -178,6 +179,8 @@ def send_upload(connection, case_id: int, token: str, boundary: str, head: bytes
         connection.send(piece)
         sent += len(piece)
     connection.send(tail)
+    if timings is not None:
+        timings["body_sent_s"] = time.perf_counter() - started
     response = connection.getresponse()
     answer = json.loads(response.read())
     return response, answer, time.perf_counter() - started

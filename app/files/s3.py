@@ -1,9 +1,10 @@
 """Attachments in an S3-compatible bucket (ATTACHMENTS_STORAGE=s3), for deployments on several machines.
 
-An upload goes to the bucket as it arrives: its bytes collect in one buffer of
-S3_PART_SIZE and each full buffer is sent as a part of a multipart upload (while
-the next one fills), so a 2 GiB file needs about two parts of memory and never
-touches the local disk. A
+An upload goes to the bucket as it arrives: its bytes collect in a part of
+S3_PART_SIZE and each full part is sent as a part of a multipart upload while
+the next one fills, up to S3_PARTS_IN_FLIGHT (2) at once, so a 2 GiB file needs
+at most four parts of memory (two on their way, one filling, and its copy as it is
+joined) and never touches the local disk. A
 file smaller than one part is sent whole with a single PUT. The object appears
 only when the upload is completed (keep()); an upload that fails or is not kept
 is aborted, so nothing half-written is ever visible. Should the abort itself not
@@ -16,8 +17,9 @@ refuses it while a database transaction is open.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import boto3
@@ -42,9 +44,10 @@ def _unavailable(what: str, exc: Exception) -> StorageUnavailable:
 class IncomingObject(Incoming):
     """An upload on its way to the bucket, a part at a time.
 
-    A full part is sent on a thread of the upload's own while the next one is
+    Full parts are sent on threads of the upload's own while the next one is
     received, so that reading the request and writing to the store overlap; at
-    most one part is in flight, so memory stays at about two parts.
+    most `parts_in_flight` parts are on their way at once, so memory stays at
+    that many parts plus the one filling (twice, for a moment, as it is joined).
     """
 
     def __init__(self, storage: S3Storage, metadata: dict[str, str] | None = None):
@@ -54,53 +57,76 @@ class IncomingObject(Incoming):
         self.metadata = metadata or {}
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
-        self.buffer = bytearray()
+        # The part filling, as the chunks received: joined once when full, so every byte is
+        # copied once on its way to the store (a growing buffer copies each byte two or three times).
+        self._chunks: list[bytes] = []
+        self._buffered = 0
         self._sender: ThreadPoolExecutor | None = None
-        self._in_flight: Future | None = None
+        self._in_flight: deque[Future] = deque()
 
     def _write(self, data: bytes) -> None:
         if self.state != "receiving":
             raise RuntimeError(f"upload is {self.state}")
-        self.buffer += data
+        if not isinstance(data, bytes):
+            data = bytes(data)  # kept until its part is sent: must not change meanwhile
         size = self.storage.part_size
-        while len(self.buffer) >= size:
-            part = bytes(self.buffer[:size])
-            del self.buffer[:size]
+        while self._buffered + len(data) >= size:
+            room = size - self._buffered
+            self._chunks.append(data[:room] if room < len(data) else data)
+            data = data[room:]
+            part = self._take_buffered()
             self._send_part(part)
+        if data:
+            self._chunks.append(data)
+            self._buffered += len(data)
+
+    def _take_buffered(self) -> bytes:
+        """The bytes received and not yet sent, as one (the buffer is empty afterwards)."""
+        chunks, self._chunks, self._buffered = self._chunks, [], 0
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _send_part(self, part: bytes) -> None:
-        """Hand a part to the sender once the previous one is in (raises if that one failed)."""
+        """Hand a part to the senders once fewer than `parts_in_flight` are on their way (raises if
+        one of those failed)."""
         try:
             if self.upload_id is None:
                 outbound.guard("attachment store: start upload")
                 self.upload_id = self.storage.client.create_multipart_upload(
                     Bucket=self.storage.bucket, Key=self.storage.object_name(self.key),
                     Metadata=self.metadata)["UploadId"]
-                self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attachment-upload")
-            # The guard is this thread's: the sender has no database session of its own to check.
+                self._sender = ThreadPoolExecutor(max_workers=self.storage.parts_in_flight,
+                                                  thread_name_prefix="attachment-upload")
+            # The guard is this thread's: the senders have no database session of their own to check.
             outbound.guard("attachment store: upload part")
-            self._wait_for_part()
-            self._in_flight = self._sender.submit(self._upload_part, len(self.parts) + 1, part)
+            while len(self._in_flight) >= self.storage.parts_in_flight:
+                self._wait_for_oldest_part()
+            number = len(self.parts) + len(self._in_flight) + 1
+            self._in_flight.append(self._sender.submit(self._upload_part, number, part))
         except (BotoCoreError, ClientError) as exc:
             self.storage.discard(self)
             raise _unavailable("upload part", exc) from exc
 
-    def _upload_part(self, number: int, part: bytes) -> None:
+    def _upload_part(self, number: int, part: bytes) -> dict[str, Any]:
         answer = self.storage.client.upload_part(
             Bucket=self.storage.bucket, Key=self.storage.object_name(self.key), UploadId=self.upload_id,
             PartNumber=number, Body=part)
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        return {"PartNumber": number, "ETag": answer["ETag"]}
 
-    def _wait_for_part(self) -> None:
-        in_flight, self._in_flight = self._in_flight, None
-        if in_flight is not None:
-            in_flight.result()
+    def _wait_for_oldest_part(self) -> None:
+        # Parts are numbered in the order they are handed on, and so collected: self.parts stays
+        # in ascending order, as completing the upload requires.
+        self.parts.append(self._in_flight.popleft().result())
+
+    def _wait_for_parts(self) -> None:
+        while self._in_flight:
+            self._wait_for_oldest_part()
 
     def _stop_sender(self) -> None:
-        try:
-            self._wait_for_part()
-        except Exception:
-            pass  # the upload is being given up anyway
+        while self._in_flight:
+            try:
+                self._wait_for_oldest_part()
+            except Exception:
+                pass  # the upload is being given up anyway; the other parts still end first
         if self._sender is not None:
             self._sender.shutdown(wait=True)
             self._sender = None
@@ -158,24 +184,28 @@ class S3Storage:
     """Kept files as objects `<prefix><key>` in one bucket."""
 
     def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str | None = None,
-                 prefix: str = "attachments/", part_size: int = 8 * 1024 * 1024,
+                 prefix: str = "attachments/", part_size: int = 8 * 1024 * 1024, parts_in_flight: int = 2,
                  downloads: str = "stream", presign_seconds: int = 60, timeout: float = 30,
                  addressing_style: str = "auto", client=None):
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"S3_PART_SIZE must be at least {MIN_PART_SIZE} bytes")
+        if parts_in_flight < 1:
+            raise ValueError("S3_PARTS_IN_FLIGHT must be at least 1")
         if downloads not in ("stream", "redirect"):
             raise ValueError("S3_DOWNLOADS must be 'stream' or 'redirect'")
         self.bucket = bucket
         self.prefix = prefix
         self.part_size = part_size
+        self.parts_in_flight = parts_in_flight
         self.downloads = downloads
         self.presign_seconds = presign_seconds
         # Credentials come from the usual places (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
         # a profile, an instance role). Few retries: a user waits on every one of them.
         self.client = client or boto3.session.Session().client(
             "s3", endpoint_url=endpoint_url, region_name=region,
-            # Integrity is checked end to end by the SHA-256 of the whole file; per-request checksums
-            # only where the API requires them (they cost the worker a pass over every part).
+            # No extra checksum per part (CRC32 sent in an aws-chunked trailer, which not every
+            # S3-compatible store takes): each part's bytes are still signed with their SHA-256, which
+            # the store checks, and the whole file has its own SHA-256, computed on the way in.
             config=Config(signature_version="s3v4", connect_timeout=min(timeout, 5), read_timeout=timeout,
                           request_checksum_calculation="when_required",
                           response_checksum_validation="when_required",
@@ -202,12 +232,12 @@ class S3Storage:
         try:
             if upload.upload_id is None:
                 outbound.guard("attachment store: put object")
-                self.client.put_object(Bucket=self.bucket, Key=name, Body=bytes(upload.buffer),
+                self.client.put_object(Bucket=self.bucket, Key=name, Body=upload._take_buffered(),
                                        Metadata={**upload.metadata, "sha256": upload.sha256})
             else:
-                if upload.buffer:
-                    upload._send_part(bytes(upload.buffer))  # the last part may be smaller
-                upload._wait_for_part()
+                if upload._buffered:
+                    upload._send_part(upload._take_buffered())  # the last part may be smaller
+                upload._wait_for_parts()
                 upload._stop_sender()
                 outbound.guard("attachment store: complete upload")
                 self.client.complete_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload.upload_id,
@@ -215,7 +245,6 @@ class S3Storage:
         except (BotoCoreError, ClientError) as exc:
             self.discard(upload)
             raise _unavailable("keep", exc) from exc
-        upload.buffer = bytearray()
         upload.state = "kept"
         return upload.key
 
@@ -223,7 +252,8 @@ class S3Storage:
         """Forget an upload that will not be kept: its parts are aborted."""
         if upload.state != "receiving":
             return
-        upload.state, upload.buffer = "discarded", bytearray()
+        upload.state = "discarded"
+        upload._take_buffered()
         upload._stop_sender()
         if upload.upload_id is None:
             return
@@ -325,6 +355,7 @@ def _filename_options(filename: str) -> dict[str, str]:
 def from_config(config: dict) -> S3Storage:
     return S3Storage(
         config["S3_BUCKET"], endpoint_url=config["S3_ENDPOINT_URL"], region=config["S3_REGION"],
-        prefix=config["S3_PREFIX"], part_size=config["S3_PART_SIZE"], downloads=config["S3_DOWNLOADS"],
+        prefix=config["S3_PREFIX"], part_size=config["S3_PART_SIZE"],
+        parts_in_flight=config["S3_PARTS_IN_FLIGHT"], downloads=config["S3_DOWNLOADS"],
         presign_seconds=config["S3_PRESIGN_SECONDS"], timeout=config["S3_TIMEOUT_SECONDS"],
         addressing_style=config["S3_ADDRESSING_STYLE"])

@@ -23,7 +23,8 @@ def test_s3_takes_its_bucket_and_endpoint_from_the_settings(tmp_path):
                                   S3_ENDPOINT_URL="http://127.0.0.1:9000", S3_REGION="eu-central-1",
                                   AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y"))
     assert isinstance(storage, S3Storage)
-    assert (storage.bucket, storage.prefix, storage.part_size) == ("gtac-files", "attachments/", 8 * 1024 * 1024)
+    assert (storage.bucket, storage.prefix, storage.part_size, storage.parts_in_flight) == (
+        "gtac-files", "attachments/", 8 * 1024 * 1024, 2)
     assert storage.client.meta.endpoint_url == "http://127.0.0.1:9000"
     assert storage.client.meta.region_name == "eu-central-1"
 
@@ -32,6 +33,7 @@ def test_s3_takes_its_bucket_and_endpoint_from_the_settings(tmp_path):
     ({"ATTACHMENTS_STORAGE": "s3"}, "S3_BUCKET"),
     ({"ATTACHMENTS_STORAGE": "ftp"}, "ATTACHMENTS_STORAGE must be local or s3"),
     ({"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": "b", "S3_PART_SIZE": "1048576"}, "at least 5 MiB"),
+    ({"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": "b", "S3_PARTS_IN_FLIGHT": "0"}, "S3_PARTS_IN_FLIGHT"),
     ({"S3_DOWNLOADS": "inline"}, "S3_DOWNLOADS must be stream or redirect"),
 ])
 def test_a_wrong_setting_stops_the_start_with_its_name(tmp_path, env, message):
