@@ -5,10 +5,17 @@ A use case opens one with `with unit_of_work() as uow:` and works through
 hidden session state, and written or sent by `commit()` in one fixed order:
 
 1. the batches (the ledger's planned transfers and cached balances: see batch()),
-2. the session's pending rows, outbox events included, then the COMMIT;
-3. after the commit, with no transaction open: the live events are published,
+2. the session's pending rows,
+3. the unit's audit events and outbox events, one INSERT per table however many
+   there are (write_records()), then the COMMIT;
+4. after the commit, with no transaction open: the live events are published,
    the outbox events handed to the dispatcher, and the effects on the outside
    world (an e-mail, an HTTP call: after_commit()) are run.
+
+Audit and outbox rows are append-only and nothing in a unit reads them back, so they
+are kept as plain rows and written with the commit rather than as ORM objects
+flushed one by one (flushing the two rows of an opened case cost about as much CPU
+as inserting the case). Code that must have them written earlier calls write_records().
 
 Nothing joins a unit silently: opening a second one while one is active on the
 session raises NestedUnitOfWork. Code that works inside a caller's unit takes
@@ -23,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol, TypeVar
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -54,6 +62,32 @@ B = TypeVar("B", bound=Batch)
 EffectResult = object
 
 
+_OUTBOX_INSERT = sa.insert(OutboxEvent.__table__).returning(OutboxEvent.__table__.c.id,
+                                                            sort_by_parameter_order=True)
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def _insert(table: sa.Table) -> sa.Insert:
+    found = _INSERTS.get(table)
+    if found is None:
+        found = _INSERTS[table] = sa.insert(table)
+    return found
+
+
+class Emitted:
+    """An outbox event of a unit: its row until written, then also its id."""
+
+    __slots__ = ("topic", "payload", "created_at", "request_id", "id")
+
+    def __init__(self, topic: str, payload: dict[str, Any], created_at, request_id: str | None):
+        self.topic, self.payload, self.created_at, self.request_id = topic, payload, created_at, request_id
+        self.id: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {"topic": self.topic, "payload": self.payload, "created_at": self.created_at, "attempts": 0,
+                "request_id": self.request_id}
+
+
 @dataclass
 class Effect:
     call: Callable[[], EffectResult]
@@ -65,7 +99,9 @@ class UnitOfWork:
 
     def __init__(self, session: Session):
         self.session = session
-        self.outbox: list[OutboxEvent] = []
+        self.outbox: list[Emitted] = []
+        self._unwritten_events: list[Emitted] = []
+        self._unwritten_rows: dict[sa.Table, list[dict[str, Any]]] = {}
         self.live: list[tuple[tuple[str, ...], str]] = []
         self.effects: list[Effect] = []
         self._batches: dict[type, Batch] = {}
@@ -73,15 +109,35 @@ class UnitOfWork:
         self.committed = False
 
     # -- what the change causes ---------------------------------------------------------
-    def emit(self, topic: str, payload: dict[str, Any]) -> OutboxEvent:
-        """An outbox event, written with the change and handed to its handler after the commit."""
+    def emit(self, topic: str, payload: dict[str, Any]) -> Emitted:
+        """An outbox event, written with the change and handed to its handler after the commit
+        (its id is known once written: after the commit, or write_records())."""
         if topic not in current_app.extensions["outbox_handlers"]:
             raise KeyError(f"no outbox handler for topic {topic!r}")
-        event = OutboxEvent(topic=topic, payload=payload, created_at=now(), attempts=0,
-                            request_id=current_request_id())
-        self.session.add(event)
+        event = Emitted(topic, payload, now(), current_request_id())
         self.outbox.append(event)
+        self._unwritten_events.append(event)
         return event
+
+    def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """A row of an append-only table that nothing in the unit reads back (the audit trail's),
+        written by write_records() with the others of its table."""
+        self._unwritten_rows.setdefault(table, []).append(row)
+
+    def write_records(self) -> None:
+        """Write the rows of insert_later() and the outbox events collected so far: one INSERT
+        for each table. The commit calls it; call it first to have them written earlier."""
+        tables, self._unwritten_rows = self._unwritten_rows, {}
+        events, self._unwritten_events = self._unwritten_events, []
+        if not (tables or events):
+            return
+        connection = self.session.connection()  # Core rows: none of the ORM session's bookkeeping
+        for table, rows in tables.items():
+            connection.execute(_insert(table), rows)
+        if events:
+            ids = connection.execute(_OUTBOX_INSERT, [event.row() for event in events]).scalars().all()
+            for event, event_id in zip(events, ids):
+                event.id = event_id
 
     def publish(self, channels: tuple[str, ...], payload: dict[str, Any]) -> None:
         """A live event for these channels' streams, published once the change is committed."""
@@ -117,6 +173,7 @@ class UnitOfWork:
         for batch in list(self._batches.values()):
             batch.write(self)
         self.session.flush()
+        self.write_records()
         events = [(event.id, event.topic) for event in self.outbox]
         self.session.commit()
         self.committed = True
@@ -129,6 +186,8 @@ class UnitOfWork:
         self.session.info.pop(_ACTIVE, None)
         self.session.rollback()
         self.outbox.clear()
+        self._unwritten_events.clear()
+        self._unwritten_rows.clear()
         self.live.clear()
         self.effects.clear()
         self._batches.clear()

@@ -158,6 +158,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/gtac_profile")
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--path", action="append", choices=PATHS)
+    parser.add_argument("--sql", action="store_true", help="also print the SQL statements of one request per path")
+    parser.add_argument("--tree", action="store_true", help="also print pyinstrument's call tree per path")
+    parser.add_argument("--plain", action="store_true",
+                        help="measure the CPU time without the profiler (its overhead grows with the depth of "
+                             "the calls, so it weighs on SQLAlchemy more than on the rest)")
     args = parser.parse_args(argv)
     from pyinstrument import Profiler
     from pyinstrument.stack_sampler import get_stack_sampler
@@ -168,12 +173,16 @@ def main(argv: list[str] | None = None) -> None:
     fresh_database(args.database_url)
     app = build_app(args.database_url)
     ctx = prepare(app, args.repeat)
-    statements = Counter()
+    statements, shown = Counter(), []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.update(["n"])
+        shown.append((statement, executemany))
+
     with app.app_context():
         from app.extensions import db
 
-        sa.event.listen(db.engine, "before_cursor_execute",
-                        lambda *a, **k: statements.update(["n"]))
+        sa.event.listen(db.engine, "before_cursor_execute", count)
     # From here on committed events are handed over as a worker queue would take them, not run in the
     # request: what is measured is what a web worker spends (outbox rows included, their jobs not).
     app.extensions["outbox_dispatch"] = len
@@ -181,15 +190,29 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.path or PATHS:
         op = ops[name]
         for _ in range(5):  # warm-up: plans, caches, first-use imports
+            shown.clear()
             op()
+        if args.sql:  # the last warm-up request's statements
+            print(f"\n{name}: the statements of one request")
+            for statement, executemany in shown:
+                print("   ", " ".join(statement.split())[:300], "(executemany)" if executemany else "")
         statements.clear()
+        shown.clear()
+        runs = args.repeat - 5 if name in ("escalate", "approve_claim") else args.repeat
+        if args.plain:
+            cpu_started = time.process_time()
+            for _ in range(runs):
+                op()
+            cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
+            print(f"\n{name}: {cpu_ms:.2f} ms CPU per request (no profiler), "
+                  f"{statements['n'] / runs:.1f} SQL statements per request")
+            continue
         profiler = Profiler(interval=0.0005)
         cpu_started = time.process_time()
         profiler.start()
-        for _ in range(args.repeat - 5 if name == "escalate" or name == "approve_claim" else args.repeat):
+        for _ in range(runs):
             op()
         profiler.stop()
-        runs = args.repeat - 5 if name in ("escalate", "approve_claim") else args.repeat
         cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
         shares, leaves = Counter(), Counter()
         for stack, seconds in profiler.last_session.frame_records:
@@ -205,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {100 * seconds / total:5.1f}%  {where}")
         for where, seconds in leaves.most_common(8):
             print(f"      {100 * seconds / total:5.1f}%  {where}")
+        if args.tree:
+            print(profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False))
 
 
 if __name__ == "__main__":

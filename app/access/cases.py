@@ -90,9 +90,29 @@ def covered_serials_query(user: User) -> sa.Select:
     return query.where(sa.false())
 
 
+def _covered_serial_query(scope: sa.ColumnElement[bool]) -> sa.Select:
+    return (sa.select(CoveredSerial)
+            .join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
+            .join(Organisation, ServiceContract.customer_id == Organisation.id)
+            .where(scope, CoveredSerial.serial_number == sa.bindparam("serial_number"))
+            .options(sa.orm.contains_eager(CoveredSerial.contract).contains_eager(ServiceContract.customer))
+            .order_by(ServiceContract.ends_on.desc()).limit(1))
+
+
+# Asked by every case opened: built once per scope (covered_serials_query's), not per request.
+_COVERED_SERIAL = {
+    "partner": _covered_serial_query(Organisation.partner_id == sa.bindparam("organisation_id")),
+    "customer": _covered_serial_query(Organisation.id == sa.bindparam("organisation_id")),
+}
+
+
 def covered_serial(user: User, serial_number: str) -> CoveredSerial | None:
     """The caller's covered serial (latest-ending contract first), or None if not the caller's."""
-    query = (covered_serials_query(user).where(CoveredSerial.serial_number == serial_number)
-             .options(sa.orm.contains_eager(CoveredSerial.contract).contains_eager(ServiceContract.customer))
-             .order_by(ServiceContract.ends_on.desc()).limit(1))
-    return db.session.scalars(query).first()
+    if user.role in PARTNER_ROLES:
+        query = _COVERED_SERIAL["partner"]
+    elif user.role is Role.CUSTOMER:
+        query = _COVERED_SERIAL["customer"]
+    else:
+        return None  # covered_serials_query: nobody else's serials
+    return db.session.scalars(query, {"organisation_id": user.organisation_id,
+                                      "serial_number": serial_number}).first()

@@ -194,17 +194,20 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
         return token
 
 
+# Every API request asks it: built once (building the statement cost a fifth of the lookup).
+_TOKEN_OWNER = (sa.select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.digest == sa.bindparam("digest"), ApiToken.revoked_at.is_(None),
+                       User.active.is_(True)))
+
+
 def user_for_token(secret: str) -> User | None:
     """The active owner of a live token: one indexed lookup by digest, no KDF.
 
     An expired token is refused with its own code, so that an integration can tell its owner
     to issue a new one. last_used_at is written only when it is older than TOKEN_USE_RESOLUTION.
     """
-    query = (sa.select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
-             .join(ApiToken, ApiToken.user_id == User.id)
-             .where(ApiToken.digest == token_digest(secret), ApiToken.revoked_at.is_(None),
-                    User.active.is_(True)))
-    row = db.session.execute(query).one_or_none()
+    row = db.session.execute(_TOKEN_OWNER, {"digest": token_digest(secret)}).one_or_none()
     if row is None:
         return None
     user, token_id, expires_at, last_used_at = row

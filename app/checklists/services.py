@@ -50,10 +50,14 @@ def definition_for(case: Case) -> ChecklistDefinition:
     return definition
 
 
-def _facts(case: Case, attachments: list[Attachment]) -> CaseFacts:
-    return CaseFacts(product_family=case.product.family, severity=case.severity.value,
-                     hardware_issue=case.hardware_issue,
-                     crash=case.crash_reported or any(a.shows_crash for a in attachments))
+# What the evaluation reads of a case's attachments: not the rows (a scanned log's findings
+# run to hundreds of kB, each row joins its uploader), only whether the findings show a crash
+# (Attachment.shows_crash).
+_ATTACHMENTS = (sa.select(Attachment.id, Attachment.kind, Attachment.findings["crash_signatures"])
+                .where(Attachment.case_id == sa.bindparam("case_id")))
+_RESPONSES = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, ChecklistResponse.not_applicable,
+                        ChecklistResponse.reason)
+              .where(ChecklistResponse.case_id == sa.bindparam("case_id")))
 
 
 def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = None,
@@ -62,14 +66,19 @@ def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = N
 
     `responses` and `needing_ruling` (triage's findings) when the caller has already read them.
     """
-    if responses is None:
-        responses = responses_for(case)
+    if responses is None:  # only what the evaluation reads of them
+        views = {code: ResponseView(value, not_applicable, reason) for code, value, not_applicable, reason
+                 in db.session.execute(_RESPONSES, {"case_id": case.id})}
+    else:
+        views = {code: ResponseView(r.value, r.not_applicable, r.reason) for code, r in responses.items()}
     if needing_ruling is None:
         needing_ruling = triage().suggestions_needing_ruling(case)
-    attachments = list(db.session.scalars(sa.select(Attachment).where(Attachment.case_id == case.id)))
-    return evaluate(definition_for(case), _facts(case, attachments),
-                    {code: ResponseView(r.value, r.not_applicable, r.reason) for code, r in responses.items()},
-                    {a.id: a.kind.value for a in attachments}, needing_ruling)
+    attachments = db.session.execute(_ATTACHMENTS, {"case_id": case.id}).all()
+    facts = CaseFacts(product_family=case.product.family, severity=case.severity.value,
+                      hardware_issue=case.hardware_issue,
+                      crash=case.crash_reported or any(bool(crash) for _, _, crash in attachments))
+    return evaluate(definition_for(case), facts, views,
+                    {attachment_id: kind.value for attachment_id, kind, _ in attachments}, needing_ruling)
 
 
 def responses_for(case: Case) -> dict[str, ChecklistResponse]:

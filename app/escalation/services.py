@@ -88,7 +88,9 @@ def escalate(actor: User, case_id: int, body: dict[str, Any], idempotency_key: s
                 previous = idempotency.replay(uow, actor.id, idempotency_key, request_hash)
                 if previous is not None:
                     return previous, False
-            existing = case.service_request
+            # An SR is opened only with the escalation that stamps escalated_at (app.srs.opening),
+            # so a case never escalated has none: no need to look for it.
+            existing = case.service_request if case.escalated_at is not None else None
             if case.status is not CaseStatus.OPEN or existing is not None:
                 raise Conflict("The case has already been escalated." if existing else
                                f"A {case.status.value} case cannot be escalated.",

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access
 from app.accounts.models import Organisation, OrgKind, User
@@ -183,6 +184,10 @@ def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
         if claim is None:
             raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
         access.require(actor, "claim.decide")
+        if claim.type is not ClaimType.MDF:
+            # Only MDF claims carry proof (add_proof refuses the others): the answer, which lists
+            # the claim's proofs, need not ask for them.
+            set_committed_value(claim, "attachments", [])
         payout = _decide(uow, actor, claim)
         _approved(uow, actor, [payout] if payout else [], optimistic)
         return claim

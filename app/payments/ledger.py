@@ -294,6 +294,7 @@ def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> No
     rolls back and tries again locked, having checked available() itself.
     """
     write_planned(uow)
+    uow.write_records()  # the audit and outbox rows too: nothing but the commit may follow the UPDATE
     for prefunding_id, amount in sorted(reservation.taking.items()):
         taken = uow.session.execute(
             sa.update(LedgerAccount)

@@ -1,5 +1,6 @@
 """The case list's items are built by hand from plain rows (app/cases/api.py): each must be exactly what
-CaseSummarySchema makes of the case, for every caller, filter and page."""
+CaseSummarySchema makes of the case, for every caller, filter and page. So is the answer to opening a
+case: exactly what CaseSchema makes of it."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import json
 import sqlalchemy as sa
 
 from app.cases.models import Case
-from app.cases.schemas import CaseSummarySchema
+from app.cases.schemas import CaseSchema, CaseSummarySchema
 from app.extensions import db
 from tests.listing import every_item
 
@@ -38,3 +39,17 @@ def test_an_updated_case_lists_its_new_time_and_state(app, client, tokens, case_
         db.session.commit()
     again = walk(client, tokens["engineer"], limit=1)[0]
     assert again["title"] == "Renamed uplink case" and again["updated_at"] > newest["updated_at"]
+
+
+def test_an_opened_case_is_answered_as_case_schema_renders_it(app, client, tokens):
+    for caller, hardware, crash in (("engineer", True, False), ("customer", False, True)):
+        answer = client.post("/api/v1/cases", headers=tokens[caller], json={
+            "serial_number": "ACME-0003", "software_version": "32.6.1.4", "severity": "S1",
+            "title": "Uplink flaps on core switch", "description": "Port 1:49 flaps.", "hardware_issue": hardware,
+            "crash": crash})
+        assert answer.status_code == 201, answer.json
+        with app.app_context():
+            case = db.session.get(Case, answer.json["id"])
+            assert answer.json == json.loads(json.dumps(CaseSchema().dump(case))), caller
+        assert (answer.json["hardware_issue"], answer.json["crash"]) == (hardware, crash)
+        assert answer.json["escalated_at"] is None and answer.json["partner"]["name"] == "Northwind Networks"

@@ -86,6 +86,7 @@ def test_event_vanishes_with_the_rollback_of_its_change(handled):
             uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
             uow.emit(TOPIC, {"n": 1})
             uow.session.flush()
+            uow.write_records()  # as the commit does before committing
             assert len(event_rows()) == 1  # written, inside the transaction
             raise RuntimeError("the change fails after the event was written")
     assert event_rows() == []
