@@ -155,6 +155,25 @@ class UnitOfWork:
         self.effects.append(Effect(call, self._owners))
 
     @contextmanager
+    def part(self) -> Iterator[None]:
+        """A part of the unit that may fail alone: a savepoint, and what the part left on the unit
+        (outbox, audit and live events, effects) goes with it when it raises.
+
+        The rows collected before the part are written first, outside the savepoint, so that
+        a failing part can drop everything still unwritten as its own.
+        """
+        self.write_records()
+        marks = len(self.effects), len(self.outbox), len(self.live)
+        try:
+            with self.session.begin_nested():
+                yield
+        except Exception:
+            del self.effects[marks[0]:], self.outbox[marks[1]:], self.live[marks[2]:]
+            self._unwritten_events.clear()
+            self._unwritten_rows.clear()
+            raise
+
+    @contextmanager
     def on_behalf_of(self, event_ids: list[int]) -> Iterator[None]:
         """Effects deferred in this block fail only these outbox events when they fail."""
         previous, self._owners = self._owners, tuple(event_ids)

@@ -167,16 +167,13 @@ def one_at_a_time(topic: str) -> BatchHandler:
                                                .where(OutboxEvent.id.in_([event_id for event_id, _ in events]))).all())
         failed: dict[int, str] = {}
         for event_id, payload in events:
-            # What a failing handler left on the unit goes with its savepoint.
-            marks = len(uow.effects), len(uow.outbox), len(uow.live)
             try:
-                # Each event logs, and emits, under the id of the request that caused it, as in run_event.
-                with (request_id_bound(request_ids.get(event_id)), uow.session.begin_nested(),
-                      uow.on_behalf_of([event_id])):
+                # Each event logs, and emits, under the id of the request that caused it, as in run_event;
+                # what a failing handler left on the unit goes with its part.
+                with request_id_bound(request_ids.get(event_id)), uow.part(), uow.on_behalf_of([event_id]):
                     handler(uow, payload)
             except Exception as exc:
                 log.exception("outbox event %s failed in a batch", event_id)
-                del uow.effects[marks[0]:], uow.outbox[marks[1]:], uow.live[marks[2]:]
                 failed[event_id] = f"{type(exc).__name__}: {exc}"
         return failed
 

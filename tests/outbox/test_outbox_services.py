@@ -286,3 +286,32 @@ def test_a_handler_run_one_at_a_time_in_a_batch_fails_only_its_own_event(app, ha
     assert sorted(organisation_names()) == ["Vendor 1", "Vendor 3"]
     rows = event_rows()
     assert [(row.processed_at is not None, row.attempts) for row in rows] == [(True, 1), (False, 1), (True, 1)]
+
+
+def test_the_audit_events_and_outbox_events_of_a_failed_event_in_a_batch_go_with_it(app, handled, monkeypatch):
+    from app.audit import services as audit
+    from app.audit.models import AuditEvent
+
+    follow_up = "test.follow_up"
+
+    def handler(uow, payload):
+        audit.record(None, "test", payload["n"], "handled")
+        uow.emit(follow_up, {"after": payload["n"]})
+        if payload["n"] == 2:
+            raise ConnectionRefusedError("directory down")
+
+    monkeypatch.setitem(app.extensions["outbox_handlers"], TOPIC, handler)
+    monkeypatch.setitem(app.extensions["outbox_handlers"], follow_up, lambda uow, payload: None)
+    monkeypatch.setitem(app.extensions["outbox_batch_handlers"], TOPIC, services.one_at_a_time(TOPIC))
+    with unit_of_work() as uow:
+        for n in (1, 2, 3):
+            uow.emit(TOPIC, {"n": n})
+
+    done, failed = services.run_batch(TOPIC, 10)
+
+    assert done == 2 and len(failed) == 1
+    db.session.expire_all()
+    audited = db.session.scalars(sa.select(AuditEvent.entity_id).where(AuditEvent.entity_type == "test"))
+    assert sorted(audited) == ["1", "3"]
+    follow_ups = [row.payload["after"] for row in event_rows() if row.topic == follow_up]
+    assert sorted(follow_ups) == [1, 3]
