@@ -95,6 +95,15 @@ def multipart(kind: str, filename: str, content: bytes) -> tuple[bytes, str]:
 
 
 def take_case_to_sr(client: Client) -> str:
+    case_id = ready_case(client)
+    status, sr = client.json("escalate", "POST", f"/api/v1/cases/{case_id}/escalation", {},
+                             extra={"Idempotency-Key": uuid.uuid4().hex})
+    assert status == 201, sr
+    return sr["sr_number"]
+
+
+def ready_case(client: Client) -> int:
+    """A case opened with a log uploaded and every checklist item answered: ready to escalate."""
     status, case = client.json("open_case", "POST", "/api/v1/cases", CASE)
     assert status == 201, case
     base = f"/api/v1/cases/{case['id']}"
@@ -116,10 +125,7 @@ def take_case_to_sr(client: Client) -> str:
             answer = {"value": {"rulings": [{"anomaly_id": a, "ruling": "not_relevant"} for a in suggested]}}
             status, result = client.json("checklist_put", "PUT", f"{base}/checklist/{code}", answer)
         assert status == 200, (code, result)
-    status, sr = client.json("escalate", "POST", base + "/escalation", {},
-                             extra={"Idempotency-Key": uuid.uuid4().hex})
-    assert status == 201, sr
-    return sr["sr_number"]
+    return case["id"]
 
 
 def issue_token(port: int) -> str:

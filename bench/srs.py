@@ -131,7 +131,8 @@ def _session_cookie(answer: http.client.HTTPResponse) -> str | None:
     return None
 
 
-def web_session(base_url: str, credentials: tuple[str, str]) -> str:
+def web_session(base_url: str, credentials: tuple[str, str], check: str = "/srs",
+                marker: bytes = b'<table class="cases srs"') -> str:
     """A signed-in browser session's cookie header, through the sign-in form (CSRF token included).
 
     Read from the raw answers: the production cookie is Secure, which a cookie jar
@@ -157,10 +158,10 @@ def web_session(base_url: str, credentials: tuple[str, str]) -> str:
         if answer.status not in (302, 303) or signed_in is None:
             raise SystemExit(f"sign-in as {credentials[0]} failed: {answer.status}")
         # wrk counts only 4xx/5xx as errors: a cookie that did not take would measure the redirect.
-        connection.request("GET", "/srs", headers={"Cookie": signed_in})
+        connection.request("GET", check, headers={"Cookie": signed_in})
         answer = connection.getresponse()
-        if answer.status != 200 or b'<table class="cases srs"' not in answer.read():
-            raise SystemExit(f"the session of {credentials[0]} does not open the queue page: {answer.status}")
+        if answer.status != 200 or marker not in answer.read():
+            raise SystemExit(f"the session of {credentials[0]} does not open {check}: {answer.status}")
         return signed_in
     finally:
         connection.close()
