@@ -124,3 +124,9 @@ def api_docs():
 def api_docs_asset(filename: str):
     """Swagger UI's files, from the installed swagger-ui-bundle package: nothing comes from the internet."""
     return send_from_directory(swagger_ui_path, filename, max_age=86_400)
+
+
+@blp.get("/favicon.ico")
+def favicon():
+    """Where browsers look for an icon when a page names none (a file, an error page)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)

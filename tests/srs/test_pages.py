@@ -115,3 +115,22 @@ def test_partner_sees_a_file_gtac_adds_through_the_api_without_reloading(app, cl
     assert added.status_code == 201, added.json
     expect(page.locator("#timeline li").first).to_contain_text("file debug-steps.txt", timeout=3000)
     assert still_same_page(page)
+
+
+def _overlapping_labels(page) -> list[str]:
+    boxes = page.eval_on_selector_all(
+        "svg.chart text.label", "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })")
+    dates = [b for b in boxes if not b["text"].isdigit()]
+    return [f"{a['text']} / {b['text']}" for a, b in zip(dates, dates[1:])
+            if a["right"] > b["left"] and a["bottom"] > b["top"] and b["bottom"] > a["top"]]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_flow_charts_date_labels_never_overlap(app, page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "manager")
+    page.goto("/gtac/dashboard")
+    expect(page.locator("svg.chart text.label").first).to_be_visible()
+    assert page.locator("svg.chart text.label").count() >= 4  # the first day, the last and weeks between
+    assert _overlapping_labels(page) == []
