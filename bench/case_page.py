@@ -149,14 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{name}: {result['throughput_rps']} req/s, p50 {result['latency_ms']['p50']} "
                 f"p95 {result['latency_ms']['p95']} p99 {result['latency_ms']['p99']} ms, "
                 f"errors {result['errors']}, cpu {result['cpu']}")
-    floor = next(r for r in results if r["scenario"] == "floor_healthz")
-    for result in results:
-        if result is not floor:
-            result["p50_over_floor"] = round(result["latency_ms"]["p50"] / floor["latency_ms"]["p50"], 2)
-            result["p95_over_floor"] = round(result["latency_ms"]["p95"] / floor["latency_ms"]["p95"], 2)
-    verdicts = {r["scenario"]: {"p95_ms": r["latency_ms"]["p95"], "errors": r["errors"],
-                                "met": r["latency_ms"]["p95"] < TARGET_P95_MS and r["errors"] == 0}
-                for r in results if r is not floor}
+    verdicts = loadgen.over_floor(results, TARGET_P95_MS)
     report = {
         "benchmark": "case_page",
         "date": started.isoformat(timespec="seconds"),

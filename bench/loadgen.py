@@ -82,3 +82,22 @@ def measure_get(server, name: str, path: str, concurrency: int, args, headers: d
     after = cpu.snapshot(groups())
     return {"scenario": name, "path": path, "concurrency": concurrency, **summarise(raw),
             "cpu": cpu.cores_used(before, after), "before_start": quiet}
+
+
+FLOOR = "floor_healthz"
+
+
+def over_floor(results: list[dict], target_p95_ms: float) -> dict:
+    """Each scenario's p50 and p95 as multiples of the floor's at the same concurrency (how much of
+    the latency is the endpoint's own work rather than HTTP, gunicorn and Flask), and the verdicts
+    of the scenarios measured at one client: p95 under the target, no errors."""
+    floors = {r["concurrency"]: r["latency_ms"] for r in results if r["scenario"] == FLOOR}
+    for result in results:
+        floor = floors.get(result["concurrency"])
+        if floor and result["scenario"] != FLOOR:
+            result["p50_over_floor"] = round(result["latency_ms"]["p50"] / floor["p50"], 2)
+            result["p95_over_floor"] = round(result["latency_ms"]["p95"] / floor["p95"], 2)
+    return {f"{r['scenario']} c={r['concurrency']}": {
+                "p95_ms": r["latency_ms"]["p95"], "errors": r["errors"],
+                "met": r["latency_ms"]["p95"] < target_p95_ms and r["errors"] == 0}
+            for r in results if r["concurrency"] == 1 and r["scenario"] != FLOOR}

@@ -204,17 +204,7 @@ def run(args, app_dir: Path, started: datetime, output: Path, tracked: provenanc
                 log(f"{name} c={concurrency}: {result['throughput_rps']} req/s, p50 {result['latency_ms']['p50']} "
                     f"p95 {result['latency_ms']['p95']} p99 {result['latency_ms']['p99']} ms, "
                     f"errors {result['errors']}, cpu {result['cpu']}")
-    floors = {r["concurrency"]: r["latency_ms"] for r in results if r["scenario"] == "floor_healthz"}
-    for result in results:
-        floor = floors.get(result["concurrency"])
-        if floor and result["scenario"] != "floor_healthz":
-            # How much of the latency is the list's own work rather than HTTP, gunicorn and Flask.
-            result["p50_over_floor"] = round(result["latency_ms"]["p50"] / floor["p50"], 2)
-            result["p95_over_floor"] = round(result["latency_ms"]["p95"] / floor["p95"], 2)
-    verdicts = {f"{r['scenario']} c={r['concurrency']}": {
-                    "p95_ms": r["latency_ms"]["p95"], "errors": r["errors"],
-                    "met": r["latency_ms"]["p95"] < TARGET_P95_MS and r["errors"] == 0}
-                for r in results if r["concurrency"] == 1 and r["scenario"] != "floor_healthz"}
+    verdicts = loadgen.over_floor(results, TARGET_P95_MS)
     report = {
         "benchmark": "users_list",
         "date": started.isoformat(timespec="seconds"),
