@@ -146,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{name}: {pages[name]}")
             result = loadgen.measure_get(server, name, path, args.concurrency, args, headers, pg_pids)
             results.append(result)
-            log(f"{name}: {result['throughput_rps']} req/s, p50 {result['latency_ms']['p50']} "
-                f"p95 {result['latency_ms']['p95']} p99 {result['latency_ms']['p99']} ms, "
-                f"errors {result['errors']}, cpu {result['cpu']}")
+            log(loadgen.described(result))
     verdicts = loadgen.over_floor(results, TARGET_P95_MS)
     report = {
         "benchmark": "case_page",

@@ -101,3 +101,10 @@ def over_floor(results: list[dict], target_p95_ms: float) -> dict:
                 "p95_ms": r["latency_ms"]["p95"], "errors": r["errors"],
                 "met": r["latency_ms"]["p95"] < target_p95_ms and r["errors"] == 0}
             for r in results if r["concurrency"] == 1 and r["scenario"] != FLOOR}
+
+
+def described(result: dict) -> str:
+    """One measured scenario in a line of the harness's log."""
+    latency = result["latency_ms"]
+    return (f"{result['scenario']} c={result['concurrency']}: {result['throughput_rps']} req/s, p50 {latency['p50']} "
+            f"p95 {latency['p95']} p99 {latency['p99']} ms, errors {result['errors']}, cpu {result['cpu']}")

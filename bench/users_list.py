@@ -201,9 +201,7 @@ def run(args, app_dir: Path, started: datetime, output: Path, tracked: provenanc
             for concurrency in args.concurrency:
                 result = loadgen.measure_get(server, name, path, concurrency, args, headers, pg_pids)
                 results.append(result)
-                log(f"{name} c={concurrency}: {result['throughput_rps']} req/s, p50 {result['latency_ms']['p50']} "
-                    f"p95 {result['latency_ms']['p95']} p99 {result['latency_ms']['p99']} ms, "
-                    f"errors {result['errors']}, cpu {result['cpu']}")
+                log(loadgen.described(result))
     verdicts = loadgen.over_floor(results, TARGET_P95_MS)
     report = {
         "benchmark": "users_list",
