@@ -34,6 +34,10 @@ DEMO_EMAILS = {
 }
 
 
+# How far below its first Redis database a worker's second one lies: 8 xdist workers fit in Redis's 16.
+APART = 8
+
+
 def worker_index() -> int:
     """Which pytest-xdist worker runs this process (0 for gw0 and without xdist)."""
     return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
@@ -58,14 +62,22 @@ def database_url(tmp_path_factory) -> str:
     return f"{base}/{own}"
 
 
-def worker_redis_url(default: str | None = None) -> str | None:
+def worker_redis_url(default: str | None = None, *, apart: bool = False) -> str | None:
     """TEST_REDIS_URL (or `default`), moved to a database number of this xdist worker's own:
-    queue names are fixed, so two workers on one Redis database would take each other's jobs."""
+    queue names are fixed, so two workers on one Redis database would take each other's jobs.
+
+    `apart`: a second database of the worker's, for tests that start RQ workers and queues of
+    their own, so that nothing of theirs can take the suite's jobs (tests/rq_path.py).
+    """
     url = os.environ.get("TEST_REDIS_URL", default)
-    if not url or worker_index() == 0:
+    if not url:
         return url
     base, _, number = url.rpartition("/")
-    return f"{base}/{int(number or 0) - worker_index()}"
+    moved = int(number or 0) - worker_index() - (APART if apart else 0)
+    if moved < 0:
+        raise ValueError(f"TEST_REDIS_URL {url}: its database number leaves none for this worker "
+                         f"(each worker counts down from it, by {APART} for its second database)")
+    return f"{base}/{moved}"
 
 
 def is_postgres(url: str) -> bool:
@@ -245,7 +257,7 @@ def redis_url():
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = worker_redis_url("redis://127.0.0.1:6379/15")
+    url = worker_redis_url("redis://127.0.0.1:6379/15", apart=True)
     try:
         connection = Redis.from_url(url, socket_connect_timeout=1)
         connection.ping()

@@ -6,7 +6,7 @@ from tests.certificates import throwaway_certificate
 from tests.integrations.conftest import claim
 from tests.integrations.platform import CallbackReceiver, PlatformClient
 from tests.integrations.test_push_round_trip import _deliveries, _retry_due_callbacks
-from tests.payments.conftest import wait_until
+from tests.payments.conftest import pipeline_state, wait_until
 
 
 def test_a_callback_to_a_platform_behind_the_vendors_ca(app, client, tokens, sandbox, partners, live_server,
@@ -20,8 +20,10 @@ def test_a_callback_to_a_platform_behind_the_vendors_ca(app, client, tokens, san
         receiver.secret = registered["secret"]
         platform = PlatformClient(live_server, registered["id"], registered["secret"])
         sandbox.faults(settle_after=0.2)
-        platform.push(claim("CLM-TLS-1", partners["northwind"]))
-        wait_until(lambda: (d := _deliveries(app)) and d[0].last_error, what="the first callback attempt")
+        assert platform.push(claim("CLM-TLS-1", partners["northwind"])).status_code == 201
+        wait_until(lambda: (d := _deliveries(app)) and d[0].last_error, what="the first callback attempt",
+                   explain=lambda: f"callbacks: {[(d.status, d.attempts) for d in _deliveries(app)]}\n"
+                                   + pipeline_state(app, sandbox))
         assert "CERTIFICATE_VERIFY_FAILED" in _deliveries(app)[0].last_error
         assert receiver.received == []
 

@@ -20,16 +20,40 @@ from tests.served import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
-    """Poll until predicate() is truthy; fail the test with `what` after `timeout` seconds."""
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition", explain=None):
+    """Poll until predicate() is truthy; fail the test with `what` after `timeout` seconds, and with
+    what `explain()` says of the state things were left in."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            state = f"\n{explain()}" if explain is not None else ""
+            pytest.fail(f"timed out after {timeout}s waiting for {what}{state}")
         time.sleep(interval)
+
+
+def pipeline_state(app, sandbox: "SandboxClient") -> str:
+    """Where a claim's way to payment stopped: the outbox events, the payouts, the queued jobs and
+    batch flags on Redis, and what the sandbox holds and has sent."""
+    from app.outbox.models import OutboxEvent
+    from app.payments.models import Payout
+
+    with app.app_context():
+        events = [(e.id, e.topic, e.payload, e.attempts, e.last_error, bool(e.enqueued_at), bool(e.leased_until),
+                   bool(e.processed_at)) for e in db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id))]
+        payouts = [(p.id, p.status.value, p.attempt) for p in db.session.scalars(sa.select(Payout).order_by(Payout.id))]
+        db.session.remove()
+    redis = getattr(app.extensions["outbox_dispatch"], "redis", None)
+    keys = sorted(key.decode() for key in redis.keys("*")) if redis is not None else "no Redis"
+    lines = ["outbox events (id, topic, payload, attempts, last error, enqueued, leased, processed):",
+             *map(repr, events), f"payouts (id, status, attempt): {payouts}", f"Redis keys: {keys}"]
+    try:
+        lines.append(f"sandbox: {sandbox.state()}")
+    except requests.RequestException as exc:
+        lines.append(f"sandbox: unreachable ({exc})")
+    return "\n".join(lines)
 
 
 class SandboxClient:
