@@ -41,7 +41,7 @@ run: seed
 TRIAL_DB    ?= gtac_trial
 TRIAL_ENV   := instance/trial.env
 
-## run-prod: the production set (Procfile: gunicorn, an RQ worker, the scheduler) on this machine's
+## run-prod: the production set (Procfile: gunicorn, RQ workers, the scheduler) on this machine's
 ## PostgreSQL (database $(TRIAL_DB), trust auth) and Redis, with demo data and generated secrets
 ## kept in $(TRIAL_ENV); the sandbox payments provider stands in for the bank. For a trial only.
 run-prod: install

@@ -24,10 +24,9 @@ from rq.timeouts import TimerDeathPenalty
 
 from app.extensions import db
 from app.outbox import services
-from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX, RQDispatcher
+from app.outbox.dispatch import QUEUES, RQDispatcher
 from app.outbox.models import OutboxEvent
 
-QUEUES = [DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values()]
 # How long a commit waits for jobs another thread's worker is running (concurrency tests).
 SETTLE_TIMEOUT = 120.0
 

@@ -12,14 +12,13 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from app.clock import now
-from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX
+from app.outbox.dispatch import QUEUES
 from app.outbox.services import oldest_unprocessed
 from app.payments.figures import payouts_per_state, prefunding_balances
 from app.srs.figures import open_and_breached
 from app.uow import unit_of_work
 
 log = logging.getLogger(__name__)
-QUEUES = (DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values())
 
 
 class OperationsCollector:

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 DEFAULT_QUEUE = "default"
 # Queues are named by purpose so that workers can be scaled per kind of work.
 QUEUE_BY_TOPIC_PREFIX = {"notify.": "notifications", "payments.": "payments"}
+# The periodic jobs (app/scheduling) have a queue of their own, so that a worker that does not fork
+# can run them in a warm process (`flask worker --queues scheduled --no-fork`).
+SCHEDULED_QUEUE = "scheduled"
+QUEUES = (DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values(), SCHEDULED_QUEUE)
 JOB_TIMEOUT = 120
 BATCH_SIZE = 200
 # While this key exists a batch job of the topic is queued; it expires in case that job is lost.

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.outbox.dispatch import SCHEDULED_QUEUE
+
 
 @dataclass(frozen=True)
 class Periodic:
     name: str  # stable: part of every job id
     job: str  # the job function, "module.function"
     every: str  # the setting that holds its interval in seconds
-    queue: str = "default"
+    queue: str = SCHEDULED_QUEUE
     # Also run by the timer thread on the embedded default (the outbox relay is not: the
     # in-process dispatcher drains and retries the outbox itself).
     embedded: bool = True
@@ -28,8 +30,7 @@ SCHEDULE = (
     Periodic("sla-watch", "app.srs.jobs.watch_sla", every="SR_WATCH_INTERVAL"),
     Periodic("webhook-retries", "app.srs.jobs.retry_webhooks", every="WEBHOOK_RETRY_INTERVAL"),
     Periodic("integration-callbacks", "app.integrations.jobs.retry_callbacks", every="WEBHOOK_RETRY_INTERVAL"),
-    Periodic("payments-sweep", "app.payments.jobs.sweep_payouts", every="PAYMENTS_SWEEP_INTERVAL",
-             queue="payments"),
+    Periodic("payments-sweep", "app.payments.jobs.sweep_payouts", every="PAYMENTS_SWEEP_INTERVAL"),
     Periodic("idempotency-purge", "app.idempotency.jobs.purge_expired", every="IDEMPOTENCY_PURGE_INTERVAL"),
     Periodic("stale-uploads", "app.files.jobs.abort_stale_uploads", every="ATTACHMENTS_SWEEP_INTERVAL"),
 )

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from app import create_app
 from app.extensions import db
-from app.outbox.dispatch import DEFAULT_QUEUE, QUEUE_BY_TOPIC_PREFIX, InProcessDispatcher
+from app.outbox.dispatch import QUEUES, InProcessDispatcher
 from app.outbox.models import OutboxEvent
 from app.outbox.worker import AppWorker
 from tests.conftest import need
@@ -170,9 +170,9 @@ def process_env(application) -> dict:
     return env
 
 
-def run_worker(application) -> subprocess.CompletedProcess:
-    """`flask worker --burst` in its own process: runs every queued job, then exits."""
-    finished = subprocess.run([sys.executable, "-m", "flask", "worker", "--burst"], cwd=ROOT,
+def run_worker(application, *options: str) -> subprocess.CompletedProcess:
+    """`flask worker --burst` (with `options`) in its own process: runs every queued job, then exits."""
+    finished = subprocess.run([sys.executable, "-m", "flask", "worker", "--burst", *options], cwd=ROOT,
                               env=process_env(application), capture_output=True, text=True,
                               timeout=120)
     assert finished.returncode == 0, finished.stderr[-4000:]
@@ -182,7 +182,7 @@ def run_worker(application) -> subprocess.CompletedProcess:
 def work_queues(application) -> None:
     """What `flask worker --burst` does, from this process: a forked work-horse per job."""
     with application.app_context():
-        worker = AppWorker([DEFAULT_QUEUE, *QUEUE_BY_TOPIC_PREFIX.values()],
+        worker = AppWorker(list(QUEUES),
                            connection=Redis.from_url(application.config["REDIS_URL"]))
         worker.work(burst=True, with_scheduler=True)
 

@@ -20,10 +20,11 @@ from app import create_app
 from app.clock import now
 from app.extensions import db
 from app.idempotency.models import IdempotencyRecord
+from app.outbox.dispatch import SCHEDULED_QUEUE
 from app.scheduling import SCHEDULE
 from app.scheduling.in_process import InProcessScheduler
 from app.scheduling.on_rq import make_scheduler
-from tests.outbox.conftest import ROOT, process_env, wait_until, work_queues
+from tests.outbox.conftest import ROOT, process_env, run_worker, wait_until
 
 QUEUES = sorted({periodic.queue for periodic in SCHEDULE})
 INTERVAL = 2  # every job, in these tests
@@ -90,7 +91,7 @@ def test_two_schedulers_started_at_once_enqueue_each_job_once_per_interval(jobs_
         assert job.origin == periodic.queue and job.func_name == periodic.job
 
 
-def test_the_scheduled_jobs_run_through_a_real_rq_worker(jobs_app, redis_server, demo):
+def test_the_scheduled_jobs_run_through_the_procfiles_worker_that_does_not_fork(jobs_app, redis_server, demo):
     application = jobs_app(redis_server.url)
     expired_idempotency_record(application, demo["engineer"].id)
     scheduler = make_scheduler(application, Redis.from_url(redis_server.url))
@@ -100,8 +101,9 @@ def test_the_scheduled_jobs_run_through_a_real_rq_worker(jobs_app, redis_server,
     ids = queued(redis_server.url)
     assert len(ids) == len(SCHEDULE)
     assert scheduler.enqueue_jobs() == []  # nothing due again within the slot
+    assert QUEUES == [SCHEDULED_QUEUE]
 
-    work_queues(application)
+    run_worker(application, "--queues", SCHEDULED_QUEUE, "--no-fork")
 
     connection = Redis.from_url(redis_server.url)
     for job_id in ids:

@@ -1,7 +1,9 @@
-"""`flask worker`: each job runs in a forked work-horse with its own database connection."""
+"""`flask worker`: each job runs in a forked work-horse with its own database connection, or with
+--no-fork in the worker itself, on connections kept from one job to the next."""
 from __future__ import annotations
 
 import json
+import os
 
 import sqlalchemy as sa
 from redis import Redis
@@ -9,7 +11,7 @@ from redis import Redis
 from app.extensions import db
 from app.outbox.dispatch import DEFAULT_QUEUE, queue_for
 from app.outbox.models import OutboxEvent
-from app.outbox.worker import AppWorker
+from app.outbox.worker import AppWorker, WarmWorker
 from app.uow import unit_of_work
 
 
@@ -17,7 +19,7 @@ def record_connection(uow, payload: dict) -> None:
     """Probe handler: which database connection (by identity) the job's session uses."""
     connection = db.session.connection().connection.dbapi_connection
     with open(payload["path"], "w") as out:
-        json.dump({"connection": id(connection),
+        json.dump({"connection": id(connection), "process": os.getpid(),
                    "rows": db.session.execute(sa.text("SELECT 1")).scalar()}, out)
 
 
@@ -41,11 +43,30 @@ def test_work_horse_opens_its_own_connection_and_the_parent_keeps_working(
         assert worker.work(burst=True) is True
 
         seen = json.loads(report.read_text())
-        assert seen == {"connection": seen["connection"], "rows": 1}
-        assert seen["connection"] != parent_connection
+        assert seen == {"connection": seen["connection"], "process": seen["process"], "rows": 1}
+        assert seen["connection"] != parent_connection and seen["process"] != os.getpid()
         assert db.session.scalar(sa.text("SELECT 1")) == 1  # the parent's connection survived
         db.session.expire_all()
         assert db.session.get(OutboxEvent, event.id).processed_at is not None
+
+
+def test_a_worker_that_does_not_fork_runs_each_job_itself_on_a_connection_kept_between_jobs(
+        jobs_app, redis_server, tmp_path):
+    application = jobs_app(redis_server.url)
+    application.extensions["outbox_handlers"][PROBE] = record_connection
+    reports = [tmp_path / "first.json", tmp_path / "second.json"]
+    with application.app_context():
+        with unit_of_work() as uow:
+            events = [uow.emit(PROBE, {"path": str(report)}) for report in reports]
+        db.session.remove()
+
+        worker = WarmWorker([DEFAULT_QUEUE], connection=Redis.from_url(redis_server.url))
+        assert worker.work(burst=True) is True
+
+        first, second = (json.loads(report.read_text()) for report in reports)
+        assert first["process"] == second["process"] == os.getpid()
+        assert first["connection"] == second["connection"]  # the pool kept it: no new connection per job
+        assert all(db.session.get(OutboxEvent, event.id).processed_at is not None for event in events)
 
 
 def test_worker_without_redis_says_why(jobs_app):
