@@ -1,4 +1,4 @@
-"""The SLA watch as deployed: `flask scheduler` enqueues it, one `flask worker` runs it, over the loaded SRs.
+"""The SLA watch as deployed: `flask scheduler` enqueues it, the Procfile's workers run it, over the loaded SRs.
 
 Part `scheduler` of bench/srs.py. On the database the other parts measured, it:
 
@@ -6,8 +6,9 @@ Part `scheduler` of bench/srs.py. On the database the other parts measured, it:
    `alerts.scan()` the scheduled job calls, on the real clock, after one untimed
    pass has recorded every alert now due, as in the scheduled steady state), kept
    for the record;
-2. starts one `flask worker` on the private Redis and waits until it has drained
-   what the earlier parts left queued (the notifications of their alerts);
+2. starts the two workers of the Procfile on the private Redis (one for the queues
+   of the outbox, one that does not fork for the periodic jobs' queue) and waits until
+   they have drained what the earlier parts left queued (the notifications of their alerts);
 3. starts two `flask scheduler` processes at once, with SR_WATCH_INTERVAL set to
    `interval` seconds (every other job keeps its production interval), and waits
    until both have registered with Redis;
@@ -26,6 +27,7 @@ deterministic id, however many schedulers were running.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -43,6 +45,17 @@ SLA_WATCH = "sla-watch"
 SLA_WATCH_FUNC = "app.srs.jobs.watch_sla"
 RUN_TIME_RATIO_MAX = 1.2  # "unchanged": within 20 % of the direct pass measured in the same run
 SCHEDULERS = 2
+WORKERS = ("worker", "scheduled")  # as the Procfile names them
+
+
+def procfile_command(repo: Path, name: str, display: bool = False) -> list[str] | str:
+    """The Procfile's command for a process, run with this interpreter's flask (FLASK_APP is set)."""
+    from honcho.environ import parse_procfile
+
+    words = shlex.split(parse_procfile((repo / "Procfile").read_text()).processes[name])
+    if words[:3] != ["flask", "--app", "wsgi"]:
+        raise SystemExit(f"scheduler part: the Procfile's {name} is not a flask command: {words}")
+    return " ".join(words[3:]) if display else [sys.executable, "-m", "flask", *words[3:]]
 
 
 def direct_pass(app) -> float:
@@ -177,6 +190,7 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
     from redis import Redis
     from rq import Worker, cron_scheduler_registry
 
+    from app.outbox.dispatch import QUEUES
     from app.scheduling.on_rq import slot_of
 
     reference = direct_passes(app, slots)
@@ -187,13 +201,13 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
                 "SR_WATCH_INTERVAL": str(interval)}
     full_env.pop("JOBS_EAGER", None)
     flask = [sys.executable, "-m", "flask"]
-    worker = _start([*flask, "worker"], full_env, logs / "worker.log", nice, repo)
+    workers = [_start(procfile_command(repo, name), full_env, logs / f"{name}.log", nice, repo)
+               for name in WORKERS]
     schedulers: list[subprocess.Popen] = []
     jobs = JobLog(connection)
     try:
-        _wait(lambda: Worker.all(connection=connection), 60, "the worker to register")
-        _wait(lambda: all(connection.llen(f"rq:queue:{name}") == 0
-                          for name in ("default", "notifications", "payments")), 300, "the queues to drain")
+        _wait(lambda: len(Worker.all(connection=connection)) >= len(workers), 60, "the workers to register")
+        _wait(lambda: all(connection.llen(f"rq:queue:{name}") == 0 for name in QUEUES), 300, "the queues to drain")
         launched = slot_of(datetime.now(UTC), interval)
         for n in range(SCHEDULERS):
             schedulers.append(_start([*flask, "scheduler"], full_env, logs / f"scheduler-{n}.log", nice, repo))
@@ -209,7 +223,7 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
               during=None)
         window_start = time.monotonic()
         ns_before = [_cpu_ns(p.pid) for p in schedulers]
-        worker_before = _ticks_with_children(worker.pid)
+        workers_before = sum(_ticks_with_children(worker.pid) for worker in workers)
 
         def last_done():
             job = jobs.jobs.get(f"scheduled-{SLA_WATCH}-{last}")
@@ -233,7 +247,7 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
         jobs.poll()
         window_s = time.monotonic() - window_start
         ns_after = [_cpu_ns(p.pid) for p in schedulers]
-        worker_after = _ticks_with_children(worker.pid)
+        workers_after = sum(_ticks_with_children(worker.pid) for worker in workers)
         alive = [process.poll() is None for process in schedulers]
         worker_stats = {w.name: {"successful_jobs": w.successful_job_count, "failed_jobs": w.failed_job_count}
                         for w in Worker.all(connection=connection)}
@@ -243,7 +257,8 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
     finally:
         for process in schedulers:
             _stop(process)
-        _stop(worker)
+        for worker in workers:
+            _stop(worker)
     enqueued_by = [_enqueued_by(logs / f"scheduler-{n}.log") for n in range(len(schedulers))]
     shutil.rmtree(logs, ignore_errors=True)
 
@@ -277,7 +292,7 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
     # The reference is the interleaved passes (same conditions); the passes before the window are kept
     # for the record.
     interleaved_median = statistics.median(interleaved) if interleaved else reference_median
-    # The other scheduled jobs the worker ran in the window (at their production intervals), for comparison:
+    # The other scheduled jobs the workers ran in the window (at their production intervals), for comparison:
     # the SLA watch waits behind them when they fall due in the same second.
     others: dict[str, list[float]] = {}
     for job in jobs.jobs.values():
@@ -287,7 +302,8 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
                 (job["ended_at"] - job["started_at"]).total_seconds() if ran else None)
     scheduler_cpu = [round((after - before) / 1e9, 4) for before, after in zip(ns_before, ns_after)]
     result = {
-        "processes": f"{SCHEDULERS} x `flask scheduler` started together, 1 x `flask worker`",
+        "processes": f"{SCHEDULERS} x `flask scheduler` started together; the Procfile's workers: "
+                     + "; ".join(f"`{procfile_command(repo, name, display=True)}`" for name in WORKERS),
         "sla_watch_interval_s": interval,
         "slots": slots,
         "launched_in_slot": launched,
@@ -308,7 +324,7 @@ def scheduler_overhead(app, env: dict[str, str], redis_url: str, repo: Path, int
         "scheduler_cpu_s": scheduler_cpu,
         "scheduler_cpu_ms_per_slot": [round(1000 * s / slots, 2) for s in scheduler_cpu],
         "scheduler_cpu_cores": [round(s / window_s, 5) for s in scheduler_cpu],
-        "worker_cpu_s_with_work_horses": _seconds(worker_after - worker_before),
+        "workers_cpu_s_with_work_horses": _seconds(workers_after - workers_before),
         "other_jobs_in_window_run_s": {func: _spread([t for t in times if t is not None]) | {"jobs": len(times)}
                                        for func, times in sorted(others.items())},
         "worker_totals": worker_stats,
