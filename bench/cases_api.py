@@ -4,8 +4,11 @@
 
 Creates the database afresh (default gtac_bench), migrates it, seeds the demo
 data, bulk-loads the cases, starts gunicorn on a free loopback port and measures
-three scenarios at each concurrency with wrk, then writes
-bench/results/cases_api-<date>.json. See bench/README.md.
+three scenarios at each concurrency with wrk, each followed by its floor (a bare
+endpoint doing one ORM insert or one ORM keyset page, bench/floor_app.py, served by
+a second gunicorn of the same settings on the same database), then writes
+bench/results/cases_api-<date>.json with the service's figures as ratios to the
+floor's. See bench/README.md.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import cpu, dataset, loadgen, machine, probe, provenance
+from bench import cpu, dataset, floor_app, loadgen, machine, probe, provenance
 from bench.cases_checks import (TARGETS, probe_after_writes, probe_requests, shared_machine_load,
                                  verdicts)
 from bench.server import Gunicorn, GunicornSettings, production_env, stop_cleanly_on_signals
@@ -36,6 +39,14 @@ SCENARIOS = {
     "list_deep_page": ("get.lua", "/api/v1/cases?cursor={cursor}"),
     "create_case": ("open_case.lua", "/api/v1/cases"),
 }
+# The floor of each scenario: the same kind of request with nothing but one ORM statement behind it.
+FLOORS = {
+    "list_first_page": ("floor_page", "get.lua", "/floor/rows"),
+    "list_deep_page": ("floor_deep_page", "get.lua", f"/floor/rows?cursor={floor_app.ROWS // 2}"),
+    "create_case": ("floor_insert", "open_case.lua", "/floor/rows"),
+}
+# The issue's targets as shares of the floor's throughput: (scenario, concurrency, least share).
+FLOOR_TARGETS = (("create_case", 8, 0.40), ("list_first_page", 1, 0.75))
 LOAD_GENERATOR_WHY = (
     "wrk (C, epoll, one thread) records every request's latency and uses a few percent of "
     "one core at these rates, leaving the 2 cores to gunicorn and PostgreSQL; an asyncio "
@@ -133,6 +144,36 @@ def measure(server: Gunicorn, scenario: str, path: str, script: str, concurrency
     return result
 
 
+def over_floor(results: list[dict]) -> list[dict]:
+    """Each scenario against its floor at the same concurrency: throughput as a share of the floor's,
+    latency and gunicorn CPU per request as multiples of the floor's."""
+    by_key = {(r["scenario"], r["concurrency"]): r for r in results}
+    ratios = []
+    for (scenario, concurrency), result in by_key.items():
+        floor = by_key.get((FLOORS.get(scenario, (None,))[0], concurrency))
+        if floor is None or not floor["throughput_rps"] or not result["throughput_rps"]:
+            continue
+        service_cpu = result.get("cpu_ms_per_request", {}).get("gunicorn")
+        floor_cpu = floor.get("cpu_ms_per_request", {}).get("gunicorn")
+        ratios.append({
+            "scenario": scenario, "floor": floor["scenario"], "concurrency": concurrency,
+            "throughput_share_of_floor": round(result["throughput_rps"] / floor["throughput_rps"], 3),
+            "p50_over_floor": round(result["latency_ms"]["p50"] / floor["latency_ms"]["p50"], 2),
+            "p95_over_floor": round(result["latency_ms"]["p95"] / floor["latency_ms"]["p95"], 2),
+            "gunicorn_cpu_ms_per_request": {"service": service_cpu, "floor": floor_cpu},
+        })
+    return ratios
+
+
+def floor_verdicts(results: list[dict]) -> dict:
+    """The issue's targets put as shares of the floor's throughput, measured in the same run."""
+    shares = {(r["scenario"], r["concurrency"]): r["throughput_share_of_floor"] for r in over_floor(results)}
+    return {f"{scenario}_c{concurrency}_at_least_{least}_of_floor": {
+                "share": shares.get((scenario, concurrency)), "least": least,
+                "met": shares.get((scenario, concurrency), 0) >= least}
+            for scenario, concurrency, least in FLOOR_TARGETS if (scenario, concurrency) in shares}
+
+
 def postgres_pids(database_url: str):
     """A function listing PostgreSQL's processes: the benchmark database's backends and the background ones."""
     def pids() -> list[int]:
@@ -178,7 +219,10 @@ def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path
     app = probe.make_app(env, app_dir)
     cursor, cursor_before_id = probe.deep_cursor(app)
     results = []
-    with Gunicorn(settings, args.database_url, app_dir, env) as server:
+    floor_app.prepare(args.database_url)
+    floor_server = Gunicorn(settings, args.database_url, app_dir, {"DATABASE_URL": args.database_url},
+                            application="bench.floor_app:create_app()")
+    with Gunicorn(settings, args.database_url, app_dir, env) as server, floor_server:
         log(f"gunicorn on {server.base_url} (log {server.log_path})")
         headers = {"Authorization": f"Bearer {issue_token(server.base_url)}"}
         other_headers = {"Authorization": f"Bearer {issue_token(server.base_url, OTHER_ENGINEER)}"}
@@ -189,14 +233,18 @@ def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path
         pg_pids = postgres_pids(args.database_url)
         for scenario in args.scenarios:
             script, path = SCENARIOS[scenario]
+            floor_scenario, floor_script, floor_path = FLOORS[scenario]
             for concurrency in args.concurrency:
-                result = measure(server, scenario, path.format(cursor=cursor), script, concurrency,
-                                 args, headers, pg_pids)
-                results.append(result)
-                log(f"{scenario} c={concurrency}: {result['throughput_rps']} req/s, "
-                    f"p50 {result['latency_ms']['p50']} p95 {result['latency_ms']['p95']} "
-                    f"p99 {result['latency_ms']['p99']} ms, errors {result['errors']}, "
-                    f"cpu {result['cpu']}, ms/request {result.get('cpu_ms_per_request')}")
+                # The scenario, then its floor at once: both see the machine as it is in that minute.
+                for measured in (measure(server, scenario, path.format(cursor=cursor), script, concurrency,
+                                         args, headers, pg_pids),
+                                 measure(floor_server, floor_scenario, floor_path, floor_script, concurrency,
+                                         args, {}, pg_pids)):
+                    results.append(measured)
+                    log(f"{measured['scenario']} c={concurrency}: {measured['throughput_rps']} req/s, "
+                        f"p50 {measured['latency_ms']['p50']} p95 {measured['latency_ms']['p95']} "
+                        f"p99 {measured['latency_ms']['p99']} ms, errors {measured['errors']}, "
+                        f"cpu {measured['cpu']}, ms/request {measured.get('cpu_ms_per_request')}")
         if "create_case" in args.scenarios:
             created = sum(r["requests"] for r in results if r["scenario"] == "create_case")
             probes["list_first_page_other_partner_after_creates"] = {
@@ -223,7 +271,10 @@ def run(args: argparse.Namespace, app_dir: Path, started: datetime, output: Path
         "targets": TARGETS,
         "requests": probes,
         "results": results,
-        "verdicts": verdicts(results),
+        "floor": {"what": floor_app.__doc__.split("\n\n")[0], "rows": floor_app.ROWS, "page": floor_app.PAGE,
+                  "scenarios": {scenario: floor for scenario, (floor, _script, _path) in FLOORS.items()},
+                  "over_floor": over_floor(results)},
+        "verdicts": {**verdicts(results), **floor_verdicts(results)},
         "shared_machine": shared_machine_load(results),
         **tracked.finish(),
         "elapsed_s": round((datetime.now(timezone.utc) - started).total_seconds()),

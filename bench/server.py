@@ -83,8 +83,9 @@ class Gunicorn:
     """Starts gunicorn in production mode and stops it again; usable as a context manager."""
 
     def __init__(self, settings: GunicornSettings, database_url: str, app_dir: Path,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, application: str = "wsgi:app"):
         self.settings = settings
+        self.application = application  # what gunicorn serves: the service, or the floor (bench/floor_app.py)
         self.app_dir = app_dir
         # The caller's settings when given (the probe must share the same secrets), else fresh ones.
         self.env = env if env is not None else production_env(database_url, settings.extra_env)
@@ -102,7 +103,7 @@ class Gunicorn:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 ["nice", "-n", str(self.settings.nice),
-                 sys.executable, "-m", "gunicorn", "wsgi:app", *self.settings.args(self.port)],
+                 sys.executable, "-m", "gunicorn", self.application, *self.settings.args(self.port)],
                 cwd=self.app_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         cpu.prioritise(self.process.pid, self.settings.nice)
         try:
