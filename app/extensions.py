@@ -1,6 +1,11 @@
 """Unbound extension objects; create_app() binds them to an application."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import click
+from flask import Flask
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -25,7 +30,65 @@ class Base(DeclarativeBase):
 
 # Objects stay readable after commit, so views can render what a service returned.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate()
+
+
+class Migrations:
+    """Flask-Migrate (`flask db ...`, `flask_migrate.upgrade()`), loaded on first use.
+
+    Flask-Migrate imports Alembic and Mako, some 12 MiB that a web process or an RQ worker never
+    needs: create_app() registers a `db` command and an `app.extensions["migrate"]` that load it
+    only when a migration command runs or the migration environment reads its settings.
+    """
+
+    def init_app(self, app: Flask, db: SQLAlchemy, directory: str) -> None:
+        loaded = _LoadedMigrate(db, directory)
+        app.extensions["migrate"] = loaded
+        app.cli.add_command(_MigrationCommands(loaded))
+
+
+class _LoadedMigrate:
+    """Stands for Flask-Migrate's settings object in app.extensions until one is read."""
+
+    def __init__(self, db: SQLAlchemy, directory: str):
+        self._db, self._directory = db, directory
+        self._bound: SimpleNamespace | None = None
+
+    def bound(self) -> SimpleNamespace:
+        if self._bound is None:
+            from flask_migrate import Migrate
+
+            # Flask-Migrate's own init_app, given a stand-in that keeps what it registers.
+            holder = SimpleNamespace(extensions={}, cli=click.Group())
+            Migrate().init_app(holder, self._db, self._directory)
+            self._bound = SimpleNamespace(config=holder.extensions["migrate"], group=holder.cli.commands["db"])
+        return self._bound
+
+    def __getattr__(self, name: str):
+        return getattr(self.bound().config, name)
+
+
+class _MigrationCommands(click.Group):
+    """`flask db`: Flask-Migrate's command group, loaded when it is invoked."""
+
+    def __init__(self, loaded: _LoadedMigrate):
+        super().__init__("db", help="Perform database migrations.")
+        self._loaded = loaded
+
+    def _group(self) -> click.Group:
+        return self._loaded.bound().group
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # click runs the context's own command: from here on it is Flask-Migrate's group.
+        return self._group().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._group().get_command(ctx, name)
+
+
+migrate = Migrations()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = Api()
