@@ -23,7 +23,8 @@ def free_port() -> int:
 
 @contextmanager
 def served_by_gunicorn(app, *, workers: int = 1, threads: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve the application's database with gthread workers; yields the base URL."""
+    """Serve the application's database with gthread workers, preloaded in the master as the
+    Procfile's web line does; yields the base URL."""
     port = free_port()
     environment = {**os.environ, "GTAC_ENV": "testing", "SECRET_KEY": app.config["SECRET_KEY"],
                    "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://",
@@ -32,7 +33,8 @@ def served_by_gunicorn(app, *, workers: int = 1, threads: int = 1, env: dict[str
     environment.pop("REDIS_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
-         "--threads", str(threads), "--graceful-timeout", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+         "--threads", str(threads), "--preload", "--graceful-timeout", "2", "--bind", f"127.0.0.1:{port}",
+         "wsgi:app"],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # a busy machine takes a while to import the application
