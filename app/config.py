@@ -23,14 +23,17 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _int(env: dict, name: str, default: int, least: int | None = None) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if least is not None and value < least:
+        raise ConfigError(f"{name} must be at least {least}, got {value}")
+    return value
 
 
 def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:
@@ -150,6 +153,8 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         # Argon2id cost; tests lower it, production keeps the library's defaults.
         "PASSWORD_TIME_COST": _int(env, "PASSWORD_TIME_COST", 3),
         "PASSWORD_MEMORY_COST": _int(env, "PASSWORD_MEMORY_COST", 65536),
+        # Argon2 hashes running at once in one process, each holding PASSWORD_MEMORY_COST KiB.
+        "PASSWORD_HASHES_AT_ONCE": _int(env, "PASSWORD_HASHES_AT_ONCE", 2, least=1),
         "PAGE_SIZE_DEFAULT": 25,
         "PAGE_SIZE_MAX": 100,
         # Web sessions are kept server-side (app/accounts/sessions.py) this long from sign-in.

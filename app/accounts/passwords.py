@@ -1,5 +1,14 @@
-"""Argon2id password hashing. API tokens never go through this: see tokens."""
+"""Argon2id password hashing. API tokens never go through this: see tokens.
+
+Each hash holds PASSWORD_MEMORY_COST (64 MiB by default) while it runs. A web process
+serves many threads, so a burst of sign-ins (or of guesses) would otherwise hold that
+much per thread at once; at most PASSWORD_HASHES_AT_ONCE run together in a process, and
+the others wait their turn.
+"""
 from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,14 +29,29 @@ def _hasher() -> tuple[PasswordHasher, str]:
     return cache[key]
 
 
+@contextmanager
+def _slot():
+    """One of the process's PASSWORD_HASHES_AT_ONCE turns at the KDF."""
+    extensions = current_app.extensions
+    slots = extensions.get("password_hash_slots")
+    if slots is None:
+        slots = extensions.setdefault("password_hash_slots",
+                                      threading.BoundedSemaphore(current_app.config["PASSWORD_HASHES_AT_ONCE"]))
+    with slots:
+        yield
+
+
 def hash_password(password: str) -> str:
-    return _hasher()[0].hash(password)
+    hasher = _hasher()[0]
+    with _slot():
+        return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher, dummy = _hasher()
     try:
-        hasher.verify(password_hash or dummy, password)
+        with _slot():
+            hasher.verify(password_hash or dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     return password_hash is not None
