@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.profile [--database-url postgresql://postgres@127.0.0.1:5432/gtac_profile]
                                       [--repeat 200] [--path open_case ...]
+    .venv/bin/python -m bench.profile --plain --output bench/results/profile-<date>.json
 
 Creates the database afresh, migrates it, seeds the demo data and a few hundred
 cases (their jobs run in-process while preparing; while measuring, committed outbox
@@ -11,12 +12,19 @@ pyinstrument sampling the thread's CPU clock (waiting for PostgreSQL is not coun
 time), SQL statements per request, and the share of samples by where the time
 is spent (our code by package, SQLAlchemy, marshmallow, Flask/Werkzeug, the
 database driver, JSON). The account in bench/README.md is read off its output.
+
+With --plain there is no profiler: each request's CPU time is taken alone (the
+thread's CPU clock), and --output writes their median, p95 and mean per path with
+the targets of app CPU per request that have one, as JSON with the machine and the
+run's provenance.
 """
 from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +36,9 @@ import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
 PATHS = ("open_case", "list_cases", "escalate", "approve_claim", "case_page", "sr_queue_page")
+# App CPU per request, median, in milliseconds: the hot paths' targets (the GTAC queue page's is a
+# latency under load, measured by bench.srs).
+CPU_TARGETS_MS = {"open_case": 3.5, "list_cases": 2.0, "escalate": 8.0, "approve_claim": 5.0, "case_page": 10.0}
 BUCKETS = (("app/", None), ("sqlalchemy/", "SQLAlchemy"), ("marshmallow/", "marshmallow"),
            ("flask_smorest/", "flask-smorest"), ("apispec/", "flask-smorest"), ("webargs/", "marshmallow"),
            ("psycopg/", "psycopg (driver)"), ("jinja2/", "Jinja2"), ("werkzeug/", "Flask/Werkzeug"),
@@ -163,7 +174,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plain", action="store_true",
                         help="measure the CPU time without the profiler (its overhead grows with the depth of "
                              "the calls, so it weighs on SQLAlchemy more than on the rest)")
+    parser.add_argument("--output", type=Path, help="with --plain: write the figures as JSON to this file")
     args = parser.parse_args(argv)
+    if args.output and not args.plain:
+        parser.error("--output needs --plain: the profiler's own cost would be in the figures")
+    from bench import provenance
+
+    started = time.time()
+    tracked = provenance.start(REPO, [args.database_url.rsplit("/", 1)[1]]) if args.output else None
+    measured: dict[str, dict] = {}
     from pyinstrument import Profiler
     from pyinstrument.stack_sampler import get_stack_sampler
 
@@ -200,11 +219,17 @@ def main(argv: list[str] | None = None) -> None:
         shown.clear()
         runs = args.repeat - 5 if name in ("escalate", "approve_claim") else args.repeat
         if args.plain:
-            cpu_started = time.process_time()
+            each = []
             for _ in range(runs):
+                cpu_started = time.thread_time()
                 op()
-            cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
-            print(f"\n{name}: {cpu_ms:.2f} ms CPU per request (no profiler), "
+                each.append((time.thread_time() - cpu_started) * 1000)
+            measured[name] = {"requests": runs, "median_ms": round(statistics.median(each), 3),
+                              "p95_ms": round(statistics.quantiles(each, n=20)[-1], 3),
+                              "mean_ms": round(statistics.fmean(each), 3),
+                              "sql_statements_per_request": round(statements["n"] / runs, 2)}
+            print(f"\n{name}: {measured[name]['median_ms']:.2f} ms CPU per request, median "
+                  f"(p95 {measured[name]['p95_ms']:.2f}, no profiler), "
                   f"{statements['n'] / runs:.1f} SQL statements per request")
             continue
         profiler = Profiler(interval=0.0005)
@@ -230,6 +255,34 @@ def main(argv: list[str] | None = None) -> None:
             print(f"      {100 * seconds / total:5.1f}%  {where}")
         if args.tree:
             print(profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False))
+    if args.output:
+        write_report(args, measured, started, tracked)
+
+
+def write_report(args, measured: dict[str, dict], started: float, tracked) -> None:
+    """The --plain figures as JSON, with the targets they meet or miss."""
+    from bench import machine
+
+    report = {
+        "benchmark": "profile",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(started)),
+        "command": "python -m bench.profile " + " ".join(sys.argv[1:]),
+        "machine": machine.describe(args.database_url),
+        "how": ("each hot path run in-process through the Flask test client on PostgreSQL, after 5 "
+                "warm-up requests; each request's CPU time on the thread's clock (waiting for "
+                "PostgreSQL not counted); no HTTP server, and committed outbox events only handed "
+                "over, as to a worker queue, so their jobs are not counted"),
+        "settings": {"repeat": args.repeat, "database": args.database_url.rsplit("/", 1)[1]},
+        "results": measured,
+        "targets": {f"{name}_cpu_ms_median_max": limit for name, limit in CPU_TARGETS_MS.items()},
+        "verdicts": {name: {"median_ms": measured[name]["median_ms"], "max_ms": limit,
+                            "met": measured[name]["median_ms"] <= limit}
+                     for name, limit in CPU_TARGETS_MS.items() if name in measured},
+        **tracked.finish(),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results written to {args.output}")
 
 
 if __name__ == "__main__":
