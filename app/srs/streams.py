@@ -1,6 +1,8 @@
 """An SR's event stream: check access, subscribe, read the backlog, then stream live (app.live.streams)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import sqlalchemy as sa
 from flask import Response, request
 
@@ -35,18 +37,8 @@ def event_stream(actor: User, number: str, after: int | None = None) -> Response
         sr_id = sr.id
         if last_id is None:  # a fresh stream starts from now
             last_id = uow.session.scalar(sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == sr_id)) or 0
-    slot = streams.take_slot(actor.id)
-    try:
-        subscription = streams.subscribe((timeline.sr_channel(sr_id),))
-        try:
-            _, backlog = services.history(actor, number, after_id=last_id)
-        except BaseException:
-            subscription.close()
-            raise
-        return streams.respond(slot, subscription, backlog, last_id)
-    except BaseException:
-        slot.release()
-        raise
+    return _stream(actor, timeline.sr_channel(sr_id), last_id,
+                   lambda: services.history(actor, number, after_id=last_id)[1])
 
 
 def feed_stream(actor: User) -> Response:
@@ -61,15 +53,22 @@ def progress_stream(actor: User, case_id: int, after: int | None = None) -> Resp
     last_id = _last_event_id(after)
     if last_id is None:  # a fresh stream starts from now
         last_id, _ = progress.progress_backlog(actor, case_id, None)
+    return _stream(actor, progress.case_channel(case_id), last_id,
+                   lambda: progress.progress_backlog(actor, case_id, last_id)[1])
+
+
+def _stream(actor: User, channel: str, last_id: int, backlog: Callable[[], list]) -> Response:
+    """One of the caller's stream slots, subscribed to `channel` before `backlog()` is read, so that
+    no event falls between the two; both are given back if either fails."""
     slot = streams.take_slot(actor.id)
     try:
-        subscription = streams.subscribe((progress.case_channel(case_id),))
+        subscription = streams.subscribe((channel,))
         try:
-            _, backlog = progress.progress_backlog(actor, case_id, last_id)
+            events = backlog()
         except BaseException:
             subscription.close()
             raise
-        return streams.respond(slot, subscription, backlog, last_id)
+        return streams.respond(slot, subscription, events, last_id)
     except BaseException:
         slot.release()
         raise
