@@ -30,6 +30,7 @@ from base64 import b64encode
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench import machine, provenance
 from bench.attachments import CREDENTIALS, Moto, stream_upload
 from bench.server import Gunicorn, GunicornSettings, production_env
 
@@ -246,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="each request's peak and growth (resets the worker's VmHWM before each)")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
+    tracked = provenance.start(REPO, [args.database_url.rsplit("/", 1)[1]])
     runs = []
 
     def measure(store: str, env: dict[str, str], secrets: dict[str, str], store_pid: int | None) -> None:
@@ -260,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                            "S3_REGION": "us-east-1"}, CREDENTIALS, s3.process.pid)
     report = {"benchmark": "worker_memory", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "command": "python -m bench.worker_memory " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "runs": runs}
+              "machine": machine.describe(args.database_url), "runs": runs, **tracked.finish()}
     text = json.dumps(report, indent=2)
     if args.output:
         args.output.write_text(text + "\n")
