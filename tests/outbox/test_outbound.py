@@ -1,14 +1,13 @@
 """Calls to the outside world: never inside a transaction, and bounded in total time."""
 from __future__ import annotations
 
-import socket
-import threading
 import time
 
 import pytest
 
 from app import outbound
 from app.uow import unit_of_work
+from tests.trickling import TricklingServer
 
 
 def test_a_call_inside_a_unit_of_work_is_refused_and_noted(app, ctx):
@@ -18,42 +17,6 @@ def test_a_call_inside_a_unit_of_work_is_refused_and_noted(app, ctx):
     assert app.extensions["outbound_refusals"] == ["POST https://partner.example/hook"]
     app.extensions["outbound_refusals"].clear()  # noted on purpose here
     outbound.guard("POST https://partner.example/hook")  # after the commit: allowed
-
-
-class TricklingServer:
-    """Answers every request one byte at a time, a byte every `pause` seconds, forever."""
-
-    def __init__(self, pause: float):
-        self.pause = pause
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
-        self.stopped = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
-
-    def _trickle(self, conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
-            for byte in answer:
-                if self.stopped.is_set():
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
-                time.sleep(self.pause)
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.listener.close()
 
 
 @pytest.fixture

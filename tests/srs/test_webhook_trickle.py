@@ -1,8 +1,6 @@
 """A partner's receiver that trickles its answer stalls nobody but its own delivery (on either database)."""
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,45 +12,10 @@ from app.extensions import db
 from app.outbox.dispatch import EagerDispatcher
 from app.webhooks.models import WebhookDelivery
 from tests.srs.helpers import make_sr
+from tests.trickling import TricklingServer
 
 DEADLINE = 3
 FAST = 1.0  # what another tenant's request may take while the slow delivery is under way
-
-
-class TricklingReceiver:
-    """Reads the request, then answers one byte every half second, for as long as the client listens."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks"
-        self.connected = threading.Event()
-        self.stopped = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
-
-    def _trickle(self, conn):
-        with conn:
-            conn.recv(65536)
-            self.connected.set()
-            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100:
-                if self.stopped.is_set():
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
-                time.sleep(0.5)
-
-    def close(self):
-        self.stopped.set()
-        self.listener.close()
 
 
 @pytest.fixture
@@ -60,7 +23,7 @@ def trickler(app):
     saved = (app.config["SR_WEBHOOK_ALLOW_PRIVATE"], app.config["SR_WEBHOOK_TIMEOUT_SECONDS"])
     app.config["SR_WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on loopback
     app.config["SR_WEBHOOK_TIMEOUT_SECONDS"] = DEADLINE
-    receiver = TricklingReceiver()
+    receiver = TricklingServer(pause=0.5, path="/hooks", body_bytes=100)
     yield receiver
     receiver.close()
     app.config["SR_WEBHOOK_ALLOW_PRIVATE"], app.config["SR_WEBHOOK_TIMEOUT_SECONDS"] = saved
