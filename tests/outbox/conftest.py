@@ -29,21 +29,10 @@ from app.outbox.models import OutboxEvent
 from app.outbox.worker import AppWorker
 from tests.conftest import need
 from tests.served import free_port
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def wait_until(condition, timeout: float = 15.0, interval: float = 0.05):
-    """Poll until condition() is truthy; returns its value, or fails the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout} s waiting for {condition.__doc__ or condition}")
-        time.sleep(interval)
 
 
 class RedisServer:

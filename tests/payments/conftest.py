@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.payments import signing
 from tests.served import free_port
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition", explain=None):
-    """Poll until predicate() is truthy; fail the test with `what` after `timeout` seconds, and with
-    what `explain()` says of the state things were left in."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            state = f"\n{explain()}" if explain is not None else ""
-            pytest.fail(f"timed out after {timeout}s waiting for {what}{state}")
-        time.sleep(interval)
 
 
 def pipeline_state(app, sandbox: "SandboxClient") -> str:
