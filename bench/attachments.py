@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 
 from bench import cpu, dataset, machine, provenance
@@ -39,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 TARGETS = {"s3_throughput_share_of_local_min": 0.5, "worker_rss_growth_mib_max": 64}
 PART_SIZE = 8 * 1024 * 1024
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+S3RVER = REPO / "bench" / "s3rver"
 
 
 def vm_rss_kib(pid: int) -> int:
@@ -49,42 +50,59 @@ def vm_rss_kib(pid: int) -> int:
     return 0
 
 
-class Moto:
-    """moto's S3 API on a free loopback port, with one bucket.
+class S3Store:
+    """An S3 API on a free loopback port, with one bucket: moto (Python, the tests' store) or
+    s3rver (Node, parts as files on disk, joined by streaming them).
 
-    moto runs in a session of its own, so that on a shared machine the kernel schedules it as a
-    group of its own beside the worker (as a store elsewhere would be), not as a share of this
+    The store runs in a session of its own, so that on a shared machine the kernel schedules it as
+    a group of its own beside the worker (as a store elsewhere would be), not as a share of this
     client's.
     """
 
-    def __init__(self):
+    KINDS = ("moto", "s3rver")
+
+    def __init__(self, kind: str):
+        self.kind = kind
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.bucket = f"bench-{uuid.uuid4().hex[:8]}"
+        # s3rver checks signatures against its one fixed key pair.
+        key = "S3RVER" if kind == "s3rver" else "bench"
+        self.credentials = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": key, "AWS_DEFAULT_REGION": "us-east-1"}
 
-    def __enter__(self) -> "Moto":
+    def command(self, folder: str) -> list[str]:
+        if self.kind == "moto":
+            return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        binary = S3RVER / "node_modules" / ".bin" / "s3rver"
+        if not binary.exists():
+            raise SystemExit(f"s3rver is not installed: run `npm ci` in {S3RVER}")
+        return [str(binary), "--silent", "-d", folder, "-a", "127.0.0.1", "-p", str(self.port)]
+
+    def __enter__(self) -> "S3Store":
         import boto3
 
-        self.process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+        self.folder = tempfile.TemporaryDirectory(prefix=f"gtac-bench-{self.kind}-")
+        self.process = subprocess.Popen(self.command(self.folder.name),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        env={**os.environ, **CREDENTIALS},
-                                        start_new_session=True)
+                                        env={**os.environ, **self.credentials}, start_new_session=True)
         cpu.prioritise(self.process.pid, 0)
         deadline = time.monotonic() + 30
         client = boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench")
+                              aws_access_key_id=self.credentials["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=self.credentials["AWS_SECRET_ACCESS_KEY"])
         while True:
             try:
                 client.create_bucket(Bucket=self.bucket)
                 return self
             except Exception:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise SystemExit("moto's S3 API did not start")
+                    raise SystemExit(f"{self.kind}'s S3 API did not start")
                 time.sleep(0.2)
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+        self.folder.cleanup()
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
@@ -181,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/gtac_bench_attachments")
     parser.add_argument("--part-size-mib", type=int, default=PART_SIZE // 1024**2, help="S3_PART_SIZE")
     parser.add_argument("--parts-in-flight", type=int, default=2, help="S3_PARTS_IN_FLIGHT")
+    parser.add_argument("--s3", nargs="+", choices=S3Store.KINDS, default=list(S3Store.KINDS),
+                        help="the S3 APIs to measure, each after the local folder (default: both)")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     started = datetime.now(timezone.utc)
@@ -196,39 +216,45 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gtac-bench-attachments-") as folder:
         runs["local"] = measure("local", args.database_url, size,
                                 {"ATTACHMENTS_STORAGE": "local", "ATTACHMENTS_DIR": folder}, {})
-    with Moto() as s3:
-        runs["s3"] = measure("s3", args.database_url, size,
-                             {"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": s3.bucket, "S3_ENDPOINT_URL": s3.url,
-                              "S3_REGION": "us-east-1", "S3_PART_SIZE": str(part_size),
-                              "S3_PARTS_IN_FLIGHT": str(args.parts_in_flight)}, CREDENTIALS,
-                             store_pid=s3.process.pid)
+    for kind in args.s3:
+        with S3Store(kind) as s3:
+            runs[f"s3_{kind}"] = measure(f"s3 on {kind}", args.database_url, size,
+                                         {"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": s3.bucket,
+                                          "S3_ENDPOINT_URL": s3.url, "S3_REGION": "us-east-1",
+                                          "S3_PART_SIZE": str(part_size),
+                                          "S3_PARTS_IN_FLIGHT": str(args.parts_in_flight)},
+                                         s3.credentials, store_pid=s3.process.pid)
 
-    share = runs["s3"]["mib_per_s"] / runs["local"]["mib_per_s"]
+    shares = {kind: round(runs[f"s3_{kind}"]["mib_per_s"] / runs["local"]["mib_per_s"], 2) for kind in args.s3}
     report = {
         "benchmark": "attachments",
         "date": started.isoformat(timespec="seconds"),
         "command": "python -m bench.attachments " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine.describe(args.database_url),
-        "deployment": {"database": "PostgreSQL on 127.0.0.1", "s3": "moto server on 127.0.0.1 (same machine)",
-                       "moto_own_session": True,
+        "deployment": {"database": "PostgreSQL on 127.0.0.1",
+                       "s3": {"moto": f"moto {version('moto')} server on 127.0.0.1 (same machine)",
+                              "s3rver": "s3rver 3.7.1 (Node) on 127.0.0.1 (same machine), files on disk"},
+                       "store_own_session": True,
                        "s3_part_size": part_size, "s3_parts_in_flight": args.parts_in_flight},
         "settings": {"size_mib": args.size_mib, "part_size_mib": args.part_size_mib,
                      "parts_in_flight": args.parts_in_flight},
         "targets": TARGETS,
         "results": runs,
-        "s3_throughput_share_of_local": round(share, 2),
+        "s3_throughput_share_of_local": shares,
         **tracked.finish(),
     }
     report["verdicts"] = {
-        "both_stored_whole": all(r["status"] == 201 and r["stored_size"] == size and r["sha256_matches"]
-                                 for r in runs.values()),
-        "s3_at_least_half_of_local": share >= TARGETS["s3_throughput_share_of_local_min"],
-        "s3_worker_rss_flat": runs["s3"]["worker_rss_growth_mib"] <= TARGETS["worker_rss_growth_mib_max"],
+        "all_stored_whole": all(r["status"] == 201 and r["stored_size"] == size and r["sha256_matches"]
+                                for r in runs.values()),
+        **{f"s3_on_{kind}_at_least_half_of_local": share >= TARGETS["s3_throughput_share_of_local_min"]
+           for kind, share in shares.items()},
+        **{f"s3_on_{kind}_worker_rss_flat":
+           runs[f"s3_{kind}"]["worker_rss_growth_mib"] <= TARGETS["worker_rss_growth_mib_max"] for kind in args.s3},
         "full_size": args.size_mib >= 1024,
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({"results": runs, "share": report["s3_throughput_share_of_local"],
+    print(json.dumps({"results": runs, "shares": shares,
                       "verdicts": report["verdicts"]}, indent=2))
     return 0
 

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import machine, provenance
-from bench.attachments import CREDENTIALS, Moto, stream_upload
+from bench.attachments import S3Store, stream_upload
 from bench.server import Gunicorn, GunicornSettings, production_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -257,9 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.store in ("local", "both"):
         measure("local", {"ATTACHMENTS_STORAGE": "local"}, {}, None)
     if args.store in ("s3", "both"):
-        with Moto() as s3:
+        with S3Store("moto") as s3:
             measure("s3", {"ATTACHMENTS_STORAGE": "s3", "S3_BUCKET": s3.bucket, "S3_ENDPOINT_URL": s3.url,
-                           "S3_REGION": "us-east-1"}, CREDENTIALS, s3.process.pid)
+                           "S3_REGION": "us-east-1"}, s3.credentials, s3.process.pid)
     report = {"benchmark": "worker_memory", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "command": "python -m bench.worker_memory " + " ".join(argv if argv is not None else sys.argv[1:]),
               "machine": machine.describe(args.database_url), "runs": runs, **tracked.finish()}
