@@ -112,6 +112,11 @@ class RecordIdConverter(IntegerConverter):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, *args, **kwargs):
+        # Given a class, webargs builds a new schema (and deep-copies its fields) on every request;
+        # one instance serves them all, as a schema keeps nothing between loads.
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
     def operation(self, operation_id: str, *, refuses: tuple[int, ...] = ()):
         """Name an operation in the OpenAPI document, and list the refusals its own rules give
         (403, 409, 422...) beyond those every operation documents (app.api_spec)."""
