@@ -38,6 +38,16 @@ DEMO_EMAILS = {
 APART = 8
 
 
+# Files of one test that runs for minutes (a stateful property test, the API fuzzer): collected
+# first, so that under xdist's loadfile each goes to a worker of its own at the start, rather than
+# one starting late and running alone while the other workers have finished.
+LONG_FILES = ("tests/payments/test_ledger_properties.py", "tests/api/test_fuzzing.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.nodeid.partition("::")[0] not in LONG_FILES)  # stable: order kept
+
+
 def worker_index() -> int:
     """Which pytest-xdist worker runs this process (0 for gw0 and without xdist)."""
     return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)

@@ -180,6 +180,9 @@ def test_a_refused_callback_is_retried_with_back_off_until_acknowledged(platform
     receiver.refuse_next = 2
     pushed = platform.push(claim("CLM-7001", partners["northwind"])).json()
     wait_until(lambda: len(receiver.refused) == 1, what="the first callback to be refused")
+    # The receiver counts the refusal as it answers; the service records it once the answer is read.
+    wait_until(lambda: (d := _deliveries(app)) and d[0].last_status_code is not None,
+               what="the refused attempt to be recorded")
     (delivery,) = _deliveries(app)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (CallbackStatus.PENDING, 1, 503)
     assert _retry_due_callbacks(app, monkeypatch, after_seconds=5) == 0  # not before its back-off (30 s)
