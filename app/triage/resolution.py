@@ -19,7 +19,7 @@ from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, RuleViolation
 from app.triage.models import AppliedFix, FixAction
 from app.triage.ranking import Suggestion
-from app.triage.services import Advice, applied_fixes, ranked_entries, rulings_for, suggestions, upgrade_advice
+from app.triage.services import Advice, applied_fixes, headed_entries, rulings_for, suggestions, upgrade_advice
 
 
 def _advice_for(case: Case, anomaly_code: str) -> tuple[int, Advice]:
@@ -122,7 +122,7 @@ def panel_of(actor: User, case: Case, ranked: list[Suggestion] | None = None) ->
     may_act = access.allowed(actor, "triage.resolve")
     rulings = rulings_for(case.id)
     advice = upgrade_advice(case, rulings)
-    entries = ranked_entries(suggestions(case) if ranked is None else ranked,
+    entries = headed_entries(suggestions(case) if ranked is None else ranked,
                              {r.anomaly_id: r for r in rulings})
     return ResolutionPanel(
         findings=[e for e in entries if e["suggestion"].finding],
