@@ -37,9 +37,12 @@ def case_overview(actor: User, case_id: int) -> CaseOverview:
     with unit_of_work():
         case = access.get_case(actor, case_id)
         reads_checklist, reads_triage = access.allowed(actor, "checklist.read"), access.allowed(actor, "triage.read")
+        # The attachments read once, for the checklist and for naming triage's log findings.
+        facts = checklists.attachment_facts(case) if reads_checklist else None
         # Ranked once, for the checklist's ruling item and for the triage panel.
-        ranked = suggestions(case) if reads_checklist or reads_triage else []
-        checklist = (checklists.checklist_of(case, [s.code for s in ranked if s.finding])
+        ranked = (suggestions(case, checklists.scanned(facts) if facts is not None else None)
+                  if reads_checklist or reads_triage else [])
+        checklist = (checklists.checklist_of(case, [s.code for s in ranked if s.finding], facts)
                      if reads_checklist else None)
         may_escalate = (case.status is CaseStatus.OPEN and case.service_request is None
                          and access.allowed(actor, "case.escalate"))
