@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from app import access
 from app.accounts.models import User
 from app.attachments.models import Attachment
 from app.attachments.services import case_attachments
-from app.cases.models import CaseStatus
+from app.cases.models import Case, CaseStatus
 from app.cases.services import CasePage, page_of
 from app.checklists import services as checklists
 from app.checklists.services import ChecklistView
@@ -35,7 +37,8 @@ class CaseOverview:
 
 def case_overview(actor: User, case_id: int) -> CaseOverview:
     with unit_of_work():
-        case = access.get_case(actor, case_id)
+        # With its SR (or none), which the page and the escalation's readiness both ask for.
+        case = access.get_case(actor, case_id, options=(sa.orm.joinedload(Case.service_request),))
         reads_checklist, reads_triage = access.allowed(actor, "checklist.read"), access.allowed(actor, "triage.read")
         # The attachments read once, for the checklist and for naming triage's log findings.
         facts = checklists.attachment_facts(case) if reads_checklist else None
