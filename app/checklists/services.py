@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,7 +73,7 @@ def scanned(facts: list[sa.Row]) -> list[tuple[int, str]]:
     return [(fact.id, fact.scanned_at.isoformat()) for fact in facts if fact.scanned_at is not None]
 
 
-def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = None,
+def evaluate_case(case: Case, responses: dict[str, RecordedResponse] | None = None,
                   needing_ruling: list[str] | None = None, attachments: list[sa.Row] | None = None) -> Evaluation:
     """The case's checklist as it stands, inside the caller's transaction.
 
@@ -95,15 +96,39 @@ def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = N
                     {fact.id: fact.kind.value for fact in attachments}, needing_ruling)
 
 
-def responses_for(case: Case) -> dict[str, ChecklistResponse]:
-    query = sa.select(ChecklistResponse).where(ChecklistResponse.case_id == case.id)
-    return {r.item_code: r for r in db.session.scalars(query)}
+@dataclass(frozen=True)
+class Responder:
+    name: str
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """A recorded answer as pages and the API read it (ChecklistResponse's fields, read as plain columns)."""
+
+    item_code: str
+    value: Any
+    not_applicable: bool
+    reason: str | None
+    responded_at: datetime
+    responded_by: Responder
+
+
+_RECORDED = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, ChecklistResponse.not_applicable,
+                       ChecklistResponse.reason, ChecklistResponse.responded_at, User.name)
+             .join(User, User.id == ChecklistResponse.responded_by_id)
+             .where(ChecklistResponse.case_id == sa.bindparam("case_id")))
+
+
+def responses_for(case: Case) -> dict[str, RecordedResponse]:
+    """The case's recorded answers by item code, for reading: a page shows a dozen, each with who gave it."""
+    return {code: RecordedResponse(code, value, not_applicable, reason, at, Responder(name))
+            for code, value, not_applicable, reason, at, name in db.session.execute(_RECORDED, {"case_id": case.id})}
 
 
 @dataclass(frozen=True)
 class ChecklistView:
     evaluation: Evaluation
-    responses: dict[str, ChecklistResponse]
+    responses: dict[str, RecordedResponse]
     suggestions: list[str]
 
 
