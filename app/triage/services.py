@@ -28,7 +28,7 @@ from app.triage.ranking import IndexCache, Suggestion, rank
 from app.triage.versions import VersionError, first_fix_after, parse_version
 
 SUGGESTION_LIMIT = 10
-RANKINGS_KEPT = 1024  # rankings a process keeps, each a few kB
+RANKINGS_KEPT = 256  # rankings a process keeps: ten suggestions each, about 4 kB pickled, a few MB in all
 
 
 def _index_cache() -> IndexCache:
