@@ -45,8 +45,9 @@ def visible_cases(user: User) -> sa.Select:
     return sa.select(Case).where(case_scope(user))
 
 
-def get_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
-    query = visible_cases(user).where(Case.id == case_id)
+def get_case(user: User, case_id: int, *, for_update: bool = False, options: tuple = ()) -> Case:
+    """The case if the user can see it, else NotFound; `options`: loader options for the caller's reading."""
+    query = visible_cases(user).where(Case.id == case_id).options(*options)
     if for_update:
         query = query.with_for_update(of=Case)
     case = db.session.scalars(query).one_or_none()

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from app.accounts.models import User
 from app.attachments.forms import human_size
 from app.audit.models import AuditEvent
-from app.audit.services import trail
+from app.extensions import db
+from app.uow import active
 
 NOTHING = "none"
 # What each stored field is called on a page.
@@ -54,7 +57,7 @@ class AuditLine:
     formatted values of the fields that changed (for templates that list them)."""
 
     at: datetime
-    actor: User | None
+    actor: User | Actor | None
     action: str
     changes: list[Change] = field(default_factory=list)
 
@@ -67,13 +70,42 @@ class AuditLine:
         return {c.label: c.after for c in self.changes}
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who made an event, as a trail shows it."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class _Event:
+    at: datetime
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    actor: Actor | None
+
+
+# trail()'s events as plain columns with their actor's name: a page only shows them.
+_TRAIL = (sa.select(AuditEvent.at, AuditEvent.action, AuditEvent.before, AuditEvent.after, User.name)
+          .outerjoin(User, User.id == AuditEvent.actor_id)
+          .where(AuditEvent.entity_type == sa.bindparam("entity_type"),
+                 AuditEvent.entity_id == sa.bindparam("entity_id"))
+          .order_by(AuditEvent.id))
+
+
 def readable_trail(entity_type: str, entity_id, names: Mapping[str, str] | None = None) -> list[AuditLine]:
     """The entity's trail, oldest first, as sentences. `names` gives the human name of codes the
     events carry (a checklist item's title by its code). Callers check visibility first."""
-    return [describe(event, names or {}) for event in trail(entity_type, entity_id)]
+    uow = active()
+    if uow is not None:  # this unit's own events too, as trail() reads them
+        uow.write_records()
+    rows = db.session.execute(_TRAIL, {"entity_type": entity_type, "entity_id": str(entity_id)})
+    return [describe(_Event(at, action, before, after, Actor(name) if name is not None else None), names or {})
+            for at, action, before, after, name in rows]
 
 
-def describe(event: AuditEvent, names: Mapping[str, str]) -> AuditLine:
+def describe(event: AuditEvent | _Event, names: Mapping[str, str]) -> AuditLine:
     before, after = event.before or {}, event.after or {}
     who = event.actor.name if event.actor else "GTAC Triage"
     wording = _SENTENCES.get(event.action)

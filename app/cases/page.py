@@ -29,9 +29,12 @@ SEVERITY_CHOICES = [
     SelectChoice(Severity.S3.value, "S3 · minor impact"),
     SelectChoice(Severity.S4.value, "S4 · question, documentation or feature request"),
 ]
+MESSAGE_MAX = 20000
+
+
 class MessageForm(FlaskForm):
     channel = HiddenField(validators=[DataRequired()])
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=MESSAGE_MAX)])
 
 
 def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None = None,
@@ -48,15 +51,15 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     page = overview.page
     threads = []
     for channel in access.readable_channels(current_user):
-        form = None
-        if channel in page.writable_channels:
-            bound = posted is not None and posted.channel.data == channel.value
-            form = posted if bound else MessageForm(formdata=None, channel=channel.value)
+        bound = posted is not None and posted.channel.data == channel.value
+        writable = channel in page.writable_channels
         threads.append({
             "channel": channel,
             "messages": [m for m in page.messages if m.channel is channel],
-            "form": form,
-            "error": post_error if posted is not None and posted.channel.data == channel.value else None,
+            "writable": writable,
+            # The posted form, drawn again with what was sent; an empty form needs no form object.
+            "form": posted if writable and bound else None,
+            "error": post_error if bound else None,
         })
     if post_error and not any(thread["error"] for thread in threads):
         flash(post_error, "error")  # a channel the page does not show: say it at the top
@@ -70,7 +73,7 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
         audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
         resolution=overview.resolution, attachments=overview.attachments, blockers=overview.blockers,
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
-        max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"], message_max=MESSAGE_MAX,
         # Generated with the page, so that a double submit of this form answers with the same SR.
         escalation_key=(secrets.token_urlsafe(24) if is_open and access.allowed(current_user, "case.escalate")
                         else None),

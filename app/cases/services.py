@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -160,7 +161,7 @@ def _detail(actor: User, case_id: int) -> CaseDetail:
 
 
 def detail_of(actor: User, case: Case, evaluation: Evaluation | None = None,
-              responses: dict[str, ChecklistResponse] | None = None) -> CaseDetail:
+              responses: dict[str, checklists.RecordedResponse] | None = None) -> CaseDetail:
     """Inside the caller's transaction, once the case is known visible; what the caller has already read
     of its checklist (`evaluation`, `responses`) is not read again."""
     if responses is None:
@@ -176,12 +177,28 @@ def detail_of(actor: User, case: Case, evaluation: Evaluation | None = None,
     return CaseDetail(case, service_request.number if service_request else None, scope, summary)
 
 
+@dataclass(frozen=True)
+class Author:
+    name: str
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """One message of a case's thread as its page shows it (Message's fields, read as plain columns)."""
+
+    id: int
+    channel: Channel
+    body: str
+    created_at: datetime
+    author: Author
+
+
 @dataclass
 class CasePage:
     """Everything one case page shows, read in one transaction."""
 
     detail: CaseDetail
-    messages: list[Message]
+    messages: list[ThreadMessage]
     audit: list[AuditLine] | None
     writable_channels: list[Channel]
 
@@ -192,9 +209,9 @@ def case_page(actor: User, case_id: int) -> CasePage:
 
 
 def page_of(actor: User, case: Case, evaluation: Evaluation | None = None,
-            responses: dict[str, ChecklistResponse] | None = None) -> CasePage:
+            responses: dict[str, checklists.RecordedResponse] | None = None) -> CasePage:
     """Inside the caller's transaction, once the case is known visible."""
-    messages = _messages(case.id, access.readable_channels(actor))
+    messages = _thread_messages(case.id, access.readable_channels(actor))
     audit = (readable_trail("case", case.id, {item.code: item.title for item in checklists.definition_for(case).items})
              if access.allowed(actor, "case.audit.read") else None)
     return CasePage(detail_of(actor, case, evaluation, responses), messages, audit,
@@ -263,3 +280,15 @@ def _messages(case_id: int, channels: list[Channel]) -> list[Message]:
              .where(Message.case_id == case_id, Message.channel.in_(channels))
              .order_by(Message.id))
     return list(db.session.scalars(query))
+
+
+_THREAD = (sa.select(Message.id, Message.channel, Message.body, Message.created_at, User.name)
+           .join(User, User.id == Message.author_id)
+           .where(Message.case_id == sa.bindparam("case_id"), Message.channel.in_(sa.bindparam("channels", expanding=True)))
+           .order_by(Message.id))
+
+
+def _thread_messages(case_id: int, channels: list[Channel]) -> list[ThreadMessage]:
+    """_messages() for the page: plain rows, each with its author's name."""
+    return [ThreadMessage(message_id, channel, body, created_at, Author(name)) for message_id, channel, body, created_at, name
+            in db.session.execute(_THREAD, {"case_id": case_id, "channels": channels})]

@@ -1,13 +1,17 @@
 """API shapes of a case's checklist (SPEC §10) and of one response."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api_base import StrictBoolean
 from app.checklists.evaluation import Evaluation, ItemResult
-from app.checklists.models import ChecklistResponse
 from app.checklists.numbering import number_of
+
+if TYPE_CHECKING:
+    from app.checklists.services import RecordedResponse
 
 KIND_FIELDS = {
     "text": ("min_length", "allow_not_applicable"),
@@ -61,7 +65,7 @@ class ChecklistSchema(ma.Schema):
     items = fields.List(fields.Nested(ChecklistItemSchema))
 
 
-def item_document(result: ItemResult, response: ChecklistResponse | None,
+def item_document(result: ItemResult, response: RecordedResponse | None,
                   suggestions: list[str]) -> dict:
     item = result.item
     document = {
@@ -78,7 +82,7 @@ def item_document(result: ItemResult, response: ChecklistResponse | None,
     return document
 
 
-def checklist_document(evaluation: Evaluation, responses: dict[str, ChecklistResponse],
+def checklist_document(evaluation: Evaluation, responses: dict[str, RecordedResponse],
                        suggestions: list[str]) -> dict:
     """The GET .../checklist answer: every item with its kind's needs, met flag and reason."""
     definition = evaluation.definition

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,19 +53,32 @@ def definition_for(case: Case) -> ChecklistDefinition:
 
 # What the evaluation reads of a case's attachments: not the rows (a scanned log's findings
 # run to hundreds of kB, each row joins its uploader), only whether the findings show a crash
-# (Attachment.shows_crash).
-_ATTACHMENTS = (sa.select(Attachment.id, Attachment.kind, Attachment.findings["crash_signatures"])
-                .where(Attachment.case_id == sa.bindparam("case_id")))
+# (Attachment.shows_crash); with when each was scanned, which names its findings for triage.
+_ATTACHMENTS = (sa.select(Attachment.id, Attachment.kind, Attachment.findings["crash_signatures"].label("crash"),
+                          Attachment.scanned_at)
+                .where(Attachment.case_id == sa.bindparam("case_id")).order_by(Attachment.id))
 _RESPONSES = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, ChecklistResponse.not_applicable,
                         ChecklistResponse.reason)
               .where(ChecklistResponse.case_id == sa.bindparam("case_id")))
 
 
-def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = None,
-                  needing_ruling: list[str] | None = None) -> Evaluation:
+def attachment_facts(case: Case) -> list[sa.Row]:
+    """What the evaluation reads of every attachment of the case (id, kind, crash, scanned_at), oldest first."""
+    return db.session.execute(_ATTACHMENTS, {"case_id": case.id}).all()
+
+
+def scanned(facts: list[sa.Row]) -> list[tuple[int, str]]:
+    """The scanned attachments among attachment_facts(), as triage names their findings
+    (app.triage.findings.scanned_attachments)."""
+    return [(fact.id, fact.scanned_at.isoformat()) for fact in facts if fact.scanned_at is not None]
+
+
+def evaluate_case(case: Case, responses: dict[str, RecordedResponse] | None = None,
+                  needing_ruling: list[str] | None = None, attachments: list[sa.Row] | None = None) -> Evaluation:
     """The case's checklist as it stands, inside the caller's transaction.
 
-    `responses` and `needing_ruling` (triage's findings) when the caller has already read them.
+    `responses`, `needing_ruling` (triage's findings) and `attachments` (attachment_facts) when the caller
+    has already read them.
     """
     if responses is None:  # only what the evaluation reads of them
         views = {code: ResponseView(value, not_applicable, reason) for code, value, not_applicable, reason
@@ -73,23 +87,48 @@ def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = N
         views = {code: ResponseView(r.value, r.not_applicable, r.reason) for code, r in responses.items()}
     if needing_ruling is None:
         needing_ruling = triage().suggestions_needing_ruling(case)
-    attachments = db.session.execute(_ATTACHMENTS, {"case_id": case.id}).all()
+    if attachments is None:
+        attachments = attachment_facts(case)
     facts = CaseFacts(product_family=case.product.family, severity=case.severity.value,
                       hardware_issue=case.hardware_issue,
-                      crash=case.crash_reported or any(bool(crash) for _, _, crash in attachments))
+                      crash=case.crash_reported or any(bool(fact.crash) for fact in attachments))
     return evaluate(definition_for(case), facts, views,
-                    {attachment_id: kind.value for attachment_id, kind, _ in attachments}, needing_ruling)
+                    {fact.id: fact.kind.value for fact in attachments}, needing_ruling)
 
 
-def responses_for(case: Case) -> dict[str, ChecklistResponse]:
-    query = sa.select(ChecklistResponse).where(ChecklistResponse.case_id == case.id)
-    return {r.item_code: r for r in db.session.scalars(query)}
+@dataclass(frozen=True)
+class Responder:
+    name: str
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """A recorded answer as pages and the API read it (ChecklistResponse's fields, read as plain columns)."""
+
+    item_code: str
+    value: Any
+    not_applicable: bool
+    reason: str | None
+    responded_at: datetime
+    responded_by: Responder
+
+
+_RECORDED = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, ChecklistResponse.not_applicable,
+                       ChecklistResponse.reason, ChecklistResponse.responded_at, User.name)
+             .join(User, User.id == ChecklistResponse.responded_by_id)
+             .where(ChecklistResponse.case_id == sa.bindparam("case_id")))
+
+
+def responses_for(case: Case) -> dict[str, RecordedResponse]:
+    """The case's recorded answers by item code, for reading: a page shows a dozen, each with who gave it."""
+    return {code: RecordedResponse(code, value, not_applicable, reason, at, Responder(name))
+            for code, value, not_applicable, reason, at, name in db.session.execute(_RECORDED, {"case_id": case.id})}
 
 
 @dataclass(frozen=True)
 class ChecklistView:
     evaluation: Evaluation
-    responses: dict[str, ChecklistResponse]
+    responses: dict[str, RecordedResponse]
     suggestions: list[str]
 
 
@@ -100,12 +139,14 @@ def get_checklist(actor: User, case_id: int) -> ChecklistView:
         return checklist_of(case)
 
 
-def checklist_of(case: Case, needing_ruling: list[str] | None = None) -> ChecklistView:
-    """Inside the caller's transaction, once the case is known visible; `needing_ruling` if already known."""
+def checklist_of(case: Case, needing_ruling: list[str] | None = None,
+                 attachments: list[sa.Row] | None = None) -> ChecklistView:
+    """Inside the caller's transaction, once the case is known visible; `needing_ruling` and `attachments`
+    (attachment_facts) if already known."""
     responses = responses_for(case)
     if needing_ruling is None:
         needing_ruling = triage().suggestions_needing_ruling(case)
-    return ChecklistView(evaluate_case(case, responses, needing_ruling), responses, needing_ruling)
+    return ChecklistView(evaluate_case(case, responses, needing_ruling, attachments), responses, needing_ruling)
 
 
 def record_response(actor: User, case_id: int, code: str, body: dict[str, Any]) -> ChecklistResponse:

@@ -23,18 +23,26 @@ _cache: OrderedDict[tuple[int, str], Findings] = OrderedDict()
 _lock = threading.Lock()
 
 
-def case_findings(case_id: int) -> list[Findings]:
-    """Findings of every scanned attachment of the case, oldest upload first."""
+def scanned_attachments(case_id: int) -> list[tuple[int, str]]:
+    """(attachment id, scan time) of every scanned attachment of the case, oldest upload first: what names
+    the case's findings (a new scan stamps a new time)."""
     scanned = db.session.execute(
         sa.select(Attachment.id, Attachment.scanned_at)
         .where(Attachment.case_id == case_id, Attachment.scanned_at.is_not(None))
         .order_by(Attachment.id)).all()
-    keys = [(attachment_id, scanned_at.isoformat()) for attachment_id, scanned_at in scanned]
+    return [(attachment_id, scanned_at.isoformat()) for attachment_id, scanned_at in scanned]
+
+
+def case_findings(case_id: int, keys: list[tuple[int, str]] | None = None) -> list[Findings]:
+    """Findings of every scanned attachment of the case, oldest upload first; `keys` if the caller has
+    already read scanned_attachments()."""
+    if keys is None:
+        keys = scanned_attachments(case_id)
     with _lock:
         found = {key: _cache[key] for key in keys if key in _cache}
         for key in found:
             _cache.move_to_end(key)
-    missing = {attachment_id: key for key, (attachment_id, _) in zip(keys, scanned) if key not in found}
+    missing = {key[0]: key for key in keys if key not in found}
     if missing:
         rows = db.session.execute(sa.select(Attachment.id, Attachment.findings)
                                   .where(Attachment.id.in_(list(missing))))

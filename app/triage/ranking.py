@@ -71,6 +71,7 @@ class Suggestion:
     finding: bool = False  # confident enough to ask the engineer for a ruling (checklist item 5)
     signature_kinds: list[str] = field(default_factory=list)  # crash or fault kinds the log and anomaly share
     features: dict[str, float] = field(default_factory=dict)
+    title: str = ""  # the anomaly's title in the catalogue revision it was ranked on
 
     @property
     def above_threshold(self) -> bool:
@@ -344,7 +345,7 @@ def rank(index: FamilyIndex, version_text: str, case_text: str, findings: Iterab
             matched_terms=[words.get(t, t) for t in matched], log_evidence=evidence,
             first_fix=str(fix) if fix else None, confidence=round(confidence, 3),
             finding=confidence >= calibration.cut, signature_kinds=sorted(sig_kinds),
-            features={k: round(v, 4) for k, v in values.items()}))
+            features={k: round(v, 4) for k, v in values.items()}, title=index.titles[doc]))
     return out
 
 

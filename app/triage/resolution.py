@@ -9,6 +9,9 @@ applied fix stays on record for GTAC to see.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
 
 from app import access
 from app.accounts.models import User
@@ -17,9 +20,10 @@ from app.cases.models import Case, CaseStatus, Channel, Message
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, RuleViolation
-from app.triage.models import AppliedFix, FixAction
+from app.extensions import db
+from app.triage.models import AppliedFix, FixAction, KnownAnomaly, Ruling, RulingKind
 from app.triage.ranking import Suggestion
-from app.triage.services import Advice, applied_fixes, ranked_entries, rulings_for, suggestions, upgrade_advice
+from app.triage.services import Advice, applied_fixes, headed_entries, rulings_for, suggestions, upgrade_advice
 
 
 def _advice_for(case: Case, anomaly_code: str) -> tuple[int, Advice]:
@@ -101,7 +105,7 @@ class ResolutionPanel:
     weaker matches, each with why), the advice of each 'matches' ruling, and the fixes already tried."""
 
     advice: list[Advice]
-    applied_fixes: list[AppliedFix]
+    applied_fixes: list[FixLine]
     may_resolve: bool
     may_reopen: bool
     findings: list[dict] = field(default_factory=list)
@@ -115,14 +119,77 @@ def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
         return panel_of(actor, case)
 
 
+@dataclass(frozen=True)
+class _Person:
+    name: str
+
+
+@dataclass(frozen=True)
+class _AnomalyFacts:
+    code: str
+    title: str
+    fixed_in: list
+    workaround: str | None
+
+
+@dataclass(frozen=True)
+class RulingLine:
+    """A ruling as the panel reads it (Ruling's fields with its anomaly's and its author's, as plain columns)."""
+
+    anomaly_id: int
+    ruling: RulingKind
+    ruled_by: _Person
+    anomaly: _AnomalyFacts
+
+
+@dataclass(frozen=True)
+class FixLine:
+    """An applied fix as the panel shows it (AppliedFix's fields, as plain columns)."""
+
+    action: FixAction
+    target_release: str | None
+    resolved_at: datetime
+    resolved_by: _Person
+    reopened_at: datetime | None
+    reopen_reason: str | None
+    anomaly: _AnomalyFacts
+
+
+_RULINGS = (sa.select(Ruling.anomaly_id, Ruling.ruling, User.name, KnownAnomaly.code, KnownAnomaly.title,
+                      KnownAnomaly.fixed_in, KnownAnomaly.workaround)
+            .join(User, User.id == Ruling.ruled_by_id).join(KnownAnomaly, KnownAnomaly.id == Ruling.anomaly_id)
+            .where(Ruling.case_id == sa.bindparam("case_id")).order_by(Ruling.id))
+_FIXES = (sa.select(AppliedFix.action, AppliedFix.target_release, AppliedFix.resolved_at, User.name,
+                    AppliedFix.reopened_at, AppliedFix.reopen_reason, KnownAnomaly.code, KnownAnomaly.title,
+                    KnownAnomaly.fixed_in, KnownAnomaly.workaround)
+          .join(User, User.id == AppliedFix.resolved_by_id).join(KnownAnomaly, KnownAnomaly.id == AppliedFix.anomaly_id)
+          .where(AppliedFix.case_id == sa.bindparam("case_id")).order_by(AppliedFix.id))
+
+
+def _ruling_lines(case_id: int) -> list[RulingLine]:
+    """rulings_for() as the panel reads them, oldest first."""
+    return [RulingLine(anomaly_id, ruling, _Person(name), _AnomalyFacts(code, title, fixed_in, workaround))
+            for anomaly_id, ruling, name, code, title, fixed_in, workaround
+            in db.session.execute(_RULINGS, {"case_id": case_id})]
+
+
+def _fix_lines(case_id: int) -> list[FixLine]:
+    """applied_fixes() as the panel shows them, oldest first."""
+    return [FixLine(action, target, resolved_at, _Person(name), reopened_at, reason,
+                    _AnomalyFacts(code, title, fixed_in, workaround))
+            for action, target, resolved_at, name, reopened_at, reason, code, title, fixed_in, workaround
+            in db.session.execute(_FIXES, {"case_id": case_id})]
+
+
 def panel_of(actor: User, case: Case, ranked: list[Suggestion] | None = None) -> ResolutionPanel:
     """Inside the caller's transaction, once the case is known visible and triage readable; `ranked` if the
-    caller has already ranked the case's suggestions."""
-    fixes = applied_fixes(case.id)
+    caller has already ranked the case's suggestions. Rulings and fixes are read as plain rows: a page only
+    shows them."""
+    fixes = _fix_lines(case.id)
     may_act = access.allowed(actor, "triage.resolve")
-    rulings = rulings_for(case.id)
+    rulings = _ruling_lines(case.id)
     advice = upgrade_advice(case, rulings)
-    entries = ranked_entries(suggestions(case) if ranked is None else ranked,
+    entries = headed_entries(suggestions(case) if ranked is None else ranked,
                              {r.anomaly_id: r for r in rulings})
     return ResolutionPanel(
         findings=[e for e in entries if e["suggestion"].finding],

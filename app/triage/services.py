@@ -1,11 +1,14 @@
 """Triage of one case: ranked known anomalies, duplicates, severity flags, and the engineer's rulings."""
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from app import access
 from app.accounts.models import User
@@ -16,7 +19,7 @@ from app.uow import UnitOfWork, unit_of_work
 from app.errors import RuleViolation
 from app.extensions import db
 from app.triage.duplicates import Duplicate, find_duplicates
-from app.triage.findings import case_findings
+from app.triage.findings import case_findings, scanned_attachments
 from app.triage.flags import SeverityFlag, severity_flags
 from app.triage.logscan import Findings
 from app.triage.models import AppliedFix, KnownAnomaly, Ruling, RulingKind
@@ -25,10 +28,43 @@ from app.triage.ranking import IndexCache, Suggestion, rank
 from app.triage.versions import VersionError, first_fix_after, parse_version
 
 SUGGESTION_LIMIT = 10
+RANKINGS_KEPT = 256  # rankings a process keeps: ten suggestions each, about 4 kB pickled, a few MB in all
 
 
 def _index_cache() -> IndexCache:
     return current_app.extensions.setdefault("triage_indexes", IndexCache())
+
+
+class RankingCache:
+    """Rankings already computed by this process, by everything a ranking depends on.
+
+    A ranking is a pure function of the family's index (named by its catalogue revision, which every
+    import that changes the release notes replaces), the case's version and text, and its scanned logs
+    (each named by attachment and scan time: a new scan stamps a new time). A key that differs in any
+    of these is another ranking, so nothing here ever needs to be invalidated: old entries age out.
+    """
+
+    def __init__(self, size: int = RANKINGS_KEPT):
+        self._size = size
+        self._rankings: OrderedDict[tuple, list[Suggestion]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> list[Suggestion] | None:
+        with self._lock:
+            ranked = self._rankings.get(key)
+            if ranked is not None:
+                self._rankings.move_to_end(key)
+            return ranked
+
+    def put(self, key: tuple, ranked: list[Suggestion]) -> None:
+        with self._lock:
+            self._rankings[key] = ranked
+            while len(self._rankings) > self._size:
+                self._rankings.popitem(last=False)
+
+
+def _ranking_cache() -> RankingCache:
+    return current_app.extensions.setdefault("triage_rankings", RankingCache())
 
 
 def case_text(case: Case) -> str:
@@ -36,23 +72,30 @@ def case_text(case: Case) -> str:
     return "\n".join(part for part in (case.title, case.description) if part)
 
 
-def suggestions(case: Case, findings: list[Findings] | None = None) -> list[Suggestion]:
+def suggestions(case: Case, scanned: list[tuple[int, str]] | None = None,
+                findings: list[Findings] | None = None) -> list[Suggestion]:
     """The known anomalies affecting the case's product and version, best first.
 
-    One page asks several times (checklist, ruling form, triage panel): within a request the ranking of
-    the same case, text, logs and catalogue revision is computed once.
+    `scanned` (findings.scanned_attachments) and `findings` (the findings of those attachments) when the
+    caller has already read them. Pages and the checklist ask again and again about a case that has not
+    changed: a ranking already computed for the same catalogue revision, version, text and scanned logs
+    is reused (RankingCache), so that only the catalogue's revision and the case's scanned attachments
+    are read.
     """
-    if findings is None:
-        findings = case_findings(case.id)
+    if scanned is None:
+        scanned = scanned_attachments(case.id)
     index = _index_cache().get(db.session, case.product.family)
     text = case_text(case)
-    key = (case.id, case.software_version, text, index.revision,
-           tuple((f.bytes, f.lines, f.software_version, len(f.crash_signatures), len(f.error_lines),
-                  len(f.other_lines)) for f in findings))
-    memo = g.setdefault("triage_rankings", {}) if has_request_context() else {}
-    if key not in memo:
-        memo[key] = rank(index, case.software_version, text, findings, limit=SUGGESTION_LIMIT)
-    return memo[key]
+    key = (case.product.family.casefold(), index.revision, case.software_version, SUGGESTION_LIMIT,
+           hashlib.blake2b(text.encode(), digest_size=16).digest(), tuple(scanned))
+    cache = _ranking_cache()
+    ranked = cache.get(key)
+    if ranked is None:
+        if findings is None:
+            findings = case_findings(case.id, scanned)
+        ranked = rank(index, case.software_version, text, findings, limit=SUGGESTION_LIMIT)
+        cache.put(key, ranked)
+    return ranked
 
 
 def suggestions_needing_ruling(case: Case) -> list[str]:
@@ -212,6 +255,22 @@ def ranked_entries(ranked: list[Suggestion], ruled: dict[int, Ruling]) -> list[d
     return [{"suggestion": s, "anomaly": details[s.anomaly_pk], "ruling": ruled.get(s.anomaly_pk)} for s in ranked]
 
 
+@dataclass(frozen=True)
+class AnomalyHeading:
+    """What a page shows to name a suggested anomaly."""
+
+    id: int
+    code: str
+    title: str
+
+
+def headed_entries(ranked: list[Suggestion], ruled: dict[int, Ruling]) -> list[dict[str, Any]]:
+    """ranked_entries() for a page, without reading the anomalies again: each is named by the code and title
+    of the catalogue revision it was ranked on (an import that changes a title changes the revision)."""
+    return [{"suggestion": s, "anomaly": AnomalyHeading(s.anomaly_pk, s.code, s.title), "ruling": ruled.get(s.anomaly_pk)}
+            for s in ranked]
+
+
 def triage_case(actor: User, case_id: int) -> TriageReport:
     """GET /cases/{id}/triage: ranked anomalies with evidence and rulings, duplicates, severity flags."""
     with unit_of_work():
@@ -222,8 +281,9 @@ def triage_case(actor: User, case_id: int) -> TriageReport:
 
 def report_of(actor: User, case: Case) -> TriageReport:
     """triage_case() inside the caller's transaction, once the case is known visible and triage readable."""
-    findings = case_findings(case.id)
-    ranked = suggestions(case, findings)
+    scanned = scanned_attachments(case.id)
+    findings = case_findings(case.id, scanned)
+    ranked = suggestions(case, scanned, findings)
     ruled = {r.anomaly_id: r for r in rulings_for(case.id)}
     report = TriageReport(case=case, threshold=calibration.shipped().cut, log_findings=findings)
     report.anomalies = ranked_entries(ranked, ruled)

@@ -79,6 +79,7 @@ def test_the_case_page_ranks_once_however_many_parts_show_triage(app, client, to
     calls = []
     real = services.rank
     monkeypatch.setattr(services, "rank", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    app.extensions.pop("triage_rankings", None)  # forget the ranking made when the case was opened
     browser = app.test_client()
     sign_in(browser, "engineer")
     calls.clear()
@@ -86,3 +87,22 @@ def test_the_case_page_ranks_once_however_many_parts_show_triage(app, client, to
     # The checklist, its ruling form and the triage panel all show the suggestions; one ranking serves them.
     assert 'id="suggestion-EXOS-31207"' in html and 'name="release_notes_reviewed.ruling:EXOS-31207"' in html
     assert len(calls) == 1
+    # Shown again, the case has not changed: the same ranking serves the page.
+    assert 'id="suggestion-EXOS-31207"' in text(browser.get(f"/cases/{case['id']}"))
+    assert len(calls) == 1
+
+
+def test_the_case_page_ranks_again_once_a_log_is_scanned(app, client, tokens, demo, monkeypatch):
+    from app.triage import services
+
+    case = open_case(client, tokens["engineer"])
+    browser = app.test_client()
+    sign_in(browser, "engineer")
+    before = text(browser.get(f"/cases/{case['id']}"))
+    calls = []
+    real = services.rank
+    monkeypatch.setattr(services, "rank", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    attach_scanned_log(app, case["id"], demo["engineer"].id)
+    after = text(browser.get(f"/cases/{case['id']}"))
+    assert len(calls) == 1
+    assert "Log lines that match:" in after and "Log lines that match:" not in before
