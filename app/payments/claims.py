@@ -238,7 +238,6 @@ def _approved(uow: UnitOfWork, actor: User, new_payouts: list, optimistic: bool)
     """Audit the approvals that created these payouts, then start them (after one flush for all)."""
     if not new_payouts:
         return
-    optimistic = optimistic and payouts.nobody_waiting(uow, new_payouts)
     uow.session.flush()
     for payout in new_payouts:
         record(actor, "claim", payout.claim_id, "claim.approved",

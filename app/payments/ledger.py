@@ -51,7 +51,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.payments.locking import insert_if_absent, lock_all, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
-                                 TransferKind)
+                                 PayoutStatus, TransferKind)
 from app.uow import UnitOfWork
 
 PENDING_KINDS = (TransferKind.RESERVATION, TransferKind.HANDOVER)
@@ -284,7 +284,12 @@ def plan_reservations(uow: UnitOfWork, payouts: list[Payout]) -> Reservation:
     return reservation
 
 
-def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> None:
+# Some payout of the account's currency waits for funds (an optimistic reservation must not overtake it).
+_QUEUED = sa.exists().where(Payout.status == PayoutStatus.AWAITING_FUNDS,
+                            Payout.currency == LedgerAccount.currency)
+
+
+def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool, unless_queued: bool = False) -> None:
     """Write the planned rows, then take the money: one conditional UPDATE per currency, all or none.
 
     The UPDATE both checks the available balance and takes the amounts, so two
@@ -292,14 +297,20 @@ def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> No
     statement before the commit (so the pre-funding row is held only for the
     commit); when it finds too little money it raises FundsShort and the caller
     rolls back and tries again locked, having checked available() itself.
+    unless_queued (an optimistic approval): it takes nothing either, and raises
+    FundsShort, while a payout of the currency waits for funds, which go to
+    those first; the locked retry queues the new payouts behind them.
     """
     write_planned(uow)
     uow.write_records()  # the audit and outbox rows too: nothing but the commit may follow the UPDATE
     for prefunding_id, amount in sorted(reservation.taking.items()):
+        statement = (sa.update(LedgerAccount)
+                     .where(LedgerAccount.id == prefunding_id,
+                            LedgerAccount.posted - LedgerAccount.pending_debits >= amount))
+        if unless_queued:
+            statement = statement.where(~_QUEUED)
         taken = uow.session.execute(
-            sa.update(LedgerAccount)
-            .where(LedgerAccount.id == prefunding_id, LedgerAccount.posted - LedgerAccount.pending_debits >= amount)
-            .values(pending_debits=LedgerAccount.pending_debits + amount)
+            statement.values(pending_debits=LedgerAccount.pending_debits + amount)
             .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
         if taken is None:
             if locked:  # read under the lock a moment ago: only a bug gets here

@@ -54,8 +54,12 @@ WEBHOOK_TYPES = ("payout.paid", "payout.failed", "payout.returned")
 
 def _set_status(uow: UnitOfWork, payout: Payout, status: PayoutStatus, actor: User | None = None, **audit) -> None:
     before = payout.status.value if payout.status else None
-    payout.status = status
-    payout.claim.status = CLAIM_STATUS[status]
+    # Only a change is assigned: an object given its own value again would still be flushed
+    # (no UPDATE, but the flush's whole bookkeeping), as a just-created payout would be here.
+    if payout.status != status:
+        payout.status = status
+    if payout.claim.status != CLAIM_STATUS[status]:
+        payout.claim.status = CLAIM_STATUS[status]
     record(actor, "payout", payout.id, f"payout.{status.value}",
            before={"status": before}, after={"status": status.value, "attempt": payout.attempt, **audit})
     if before != status.value:
@@ -82,7 +86,10 @@ def create_payout(uow: UnitOfWork, claim: Claim) -> Payout:
 
 
 def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
-    """No payout waits for funds in these new payouts' currencies (asked before they are written)."""
+    """No payout waits for funds in these new payouts' currencies (asked before they are written).
+
+    start() no longer needs the answer (its optimistic UPDATE asks the same itself); a caller
+    may still ask it to go the locked way at once."""
     with uow.session.no_autoflush:
         return not uow.session.scalar(sa.select(sa.exists().where(
             Payout.status == PayoutStatus.AWAITING_FUNDS,
@@ -92,13 +99,15 @@ def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
 def start(uow: UnitOfWork, new_payouts: list[Payout], *, optimistic: bool) -> None:
     """Reserve the funds of just-approved, flushed payouts (or queue them); the last step of an
     approval, as it touches the shared pre-funding balance and so should hold its row for as
-    short a time as possible. Optimistic (the caller found nobody_waiting()), one conditional
-    UPDATE per currency takes them all; otherwise each is reserved or queued in turn under the lock."""
+    short a time as possible. Optimistic, one conditional UPDATE per currency takes them all,
+    unless the money is short or a payout of that currency waits for funds (they go first): then
+    FundsShort has the caller's use case run again locked (reserving()). Otherwise each is
+    reserved or queued in turn under the lock."""
     for payout in new_payouts:
         record(None, "payout", payout.id, "payout.created",
                after={"claim_id": payout.claim_id, "amount": payout.amount, "currency": payout.currency})
     if optimistic:
-        _reserve(uow, new_payouts, locked=False)
+        _reserve(uow, new_payouts, locked=False, unless_queued=True)
         return
     ledger.lock_prefundings(uow, [payout.currency for payout in new_payouts])
     for payout in sorted(new_payouts, key=lambda p: (p.approved_at, p.id)):
@@ -121,13 +130,14 @@ def reserving(use_case: Callable[[bool], T]) -> T:
         return use_case(False)
 
 
-def _reserve(uow: UnitOfWork, payouts: list[Payout], *, locked: bool) -> None:
-    """Plan the reservations, start the payouts, then take the funds (the unit's last statement)."""
+def _reserve(uow: UnitOfWork, payouts: list[Payout], *, locked: bool, unless_queued: bool = False) -> None:
+    """Plan the reservations, start the payouts, then take the funds (the unit's last statement);
+    unless_queued: not while a payout of the currency waits for funds (see ledger.take_funds)."""
     reservation = ledger.plan_reservations(uow, payouts)
     for payout in payouts:
         _set_status(uow, payout, PayoutStatus.PENDING)
         uow.emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
-    ledger.take_funds(uow, reservation, locked=locked)
+    ledger.take_funds(uow, reservation, locked=locked, unless_queued=unless_queued)
 
 
 def _reserve_or_wait(uow: UnitOfWork, payout: Payout, *, optimistic: bool) -> None:
