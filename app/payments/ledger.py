@@ -26,7 +26,8 @@ written by the unit's commit, before anything else.
 The pre-funding row is the serialisation point, so it is locked last and
 held for as short a time as possible: a reservation writes all of its rows
 first and then one conditional UPDATE checks and takes the funds; nothing
-but the commit follows it. If the funds look short, the UPDATE changes
+but the commit follows it. If the funds look short (or, for an approval,
+a payout of the currency already waits for funds), the UPDATE changes
 nothing and FundsShort asks the caller to redo the use case with the row
 locked from the start (payouts.reserving()). A reservation is planned
 (plan_reservations()) and its funds taken (take_funds()) in two steps, so that
