@@ -26,8 +26,7 @@ written by the unit's commit, before anything else.
 The pre-funding row is the serialisation point, so it is locked last and
 held for as short a time as possible: a reservation writes all of its rows
 first and then one conditional UPDATE checks and takes the funds; nothing
-but the commit follows it. If the funds look short (or, for an approval,
-a payout of the currency already waits for funds), the UPDATE changes
+but the commit follows it. If the funds look short, the UPDATE changes
 nothing and FundsShort asks the caller to redo the use case with the row
 locked from the start (payouts.reserving()). A reservation is planned
 (plan_reservations()) and its funds taken (take_funds()) in two steps, so that
@@ -52,7 +51,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.payments.locking import insert_if_absent, lock_all, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
-                                 PayoutStatus, TransferKind)
+                                 TransferKind)
 from app.uow import UnitOfWork
 
 PENDING_KINDS = (TransferKind.RESERVATION, TransferKind.HANDOVER)
@@ -292,18 +291,15 @@ def plan_reservations(uow: UnitOfWork, payouts: list[Payout]) -> Reservation:
     return reservation
 
 
-# Take an amount from a pre-funding account if it has that much available; with _UNLESS_QUEUED, not
-# either while a payout of its currency waits for funds (an optimistic reservation must not overtake it).
+# Take an amount from a pre-funding account if it has that much available.
 _TAKE = (sa.update(LedgerAccount.__table__)
          .where(LedgerAccount.id == sa.bindparam("account_id"),
                 LedgerAccount.posted - LedgerAccount.pending_debits >= sa.bindparam("amount"))
          .values(pending_debits=LedgerAccount.pending_debits + sa.bindparam("amount"))
          .returning(LedgerAccount.id))
-_TAKE_UNLESS_QUEUED = _TAKE.where(~sa.exists().where(Payout.status == PayoutStatus.AWAITING_FUNDS,
-                                                     Payout.currency == LedgerAccount.currency))
 
 
-def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool, unless_queued: bool = False) -> None:
+def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> None:
     """Write the planned rows, then take the money: one conditional UPDATE per currency, all or none.
 
     The UPDATE both checks the available balance and takes the amounts, so two
@@ -311,15 +307,12 @@ def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool, unles
     statement before the commit (so the pre-funding row is held only for the
     commit); when it finds too little money it raises FundsShort and the caller
     rolls back and tries again locked, having checked available() itself.
-    unless_queued (an optimistic approval): it takes nothing either, and raises
-    FundsShort, while a payout of the currency waits for funds, which go to
-    those first; the locked retry queues the new payouts behind them.
     """
     write_planned(uow)
     uow.write_records()  # the audit and outbox rows too: nothing but the commit may follow the UPDATE
-    statement, connection = _TAKE_UNLESS_QUEUED if unless_queued else _TAKE, uow.session.connection()
+    connection = uow.session.connection()
     for prefunding_id, amount in sorted(reservation.taking.items()):
-        taken = connection.execute(statement, {"account_id": prefunding_id, "amount": amount}).first()
+        taken = connection.execute(_TAKE, {"account_id": prefunding_id, "amount": amount}).first()
         if taken is None:
             if locked:  # read under the lock a moment ago: only a bug gets here
                 raise RuntimeError(f"pre-funding account {prefunding_id} changed under its lock")

@@ -85,11 +85,13 @@ def create_payout(uow: UnitOfWork, claim: Claim) -> Payout:
     return payout
 
 
-def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
-    """No payout waits for funds in these new payouts' currencies (asked before they are written).
+def queued(currency) -> sa.Exists:
+    """Some payout of this currency (a value or a column) waits for funds."""
+    return sa.exists().where(Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency == currency)
 
-    start() no longer needs the answer (its optimistic UPDATE asks the same itself); a caller
-    may still ask it to go the locked way at once."""
+
+def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
+    """No payout waits for funds in these new payouts' currencies (asked before they are written)."""
     with uow.session.no_autoflush:
         return not uow.session.scalar(sa.select(sa.exists().where(
             Payout.status == PayoutStatus.AWAITING_FUNDS,
@@ -99,15 +101,13 @@ def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
 def start(uow: UnitOfWork, new_payouts: list[Payout], *, optimistic: bool) -> None:
     """Reserve the funds of just-approved, flushed payouts (or queue them); the last step of an
     approval, as it touches the shared pre-funding balance and so should hold its row for as
-    short a time as possible. Optimistic, one conditional UPDATE per currency takes them all,
-    unless the money is short or a payout of that currency waits for funds (they go first): then
-    FundsShort has the caller's use case run again locked (reserving()). Otherwise each is
-    reserved or queued in turn under the lock."""
+    short a time as possible. Optimistic (the caller found nobody_waiting()), one conditional
+    UPDATE per currency takes them all; otherwise each is reserved or queued in turn under the lock."""
     for payout in new_payouts:
         record(None, "payout", payout.id, "payout.created",
                after={"claim_id": payout.claim_id, "amount": payout.amount, "currency": payout.currency})
     if optimistic:
-        _reserve(uow, new_payouts, locked=False, unless_queued=True)
+        _reserve(uow, new_payouts, locked=False)
         return
     ledger.lock_prefundings(uow, [payout.currency for payout in new_payouts])
     for payout in sorted(new_payouts, key=lambda p: (p.approved_at, p.id)):
@@ -130,14 +130,13 @@ def reserving(use_case: Callable[[bool], T]) -> T:
         return use_case(False)
 
 
-def _reserve(uow: UnitOfWork, payouts: list[Payout], *, locked: bool, unless_queued: bool = False) -> None:
-    """Plan the reservations, start the payouts, then take the funds (the unit's last statement);
-    unless_queued: not while a payout of the currency waits for funds (see ledger.take_funds)."""
+def _reserve(uow: UnitOfWork, payouts: list[Payout], *, locked: bool) -> None:
+    """Plan the reservations, start the payouts, then take the funds (the unit's last statement)."""
     reservation = ledger.plan_reservations(uow, payouts)
     for payout in payouts:
         _set_status(uow, payout, PayoutStatus.PENDING)
         uow.emit("payments.execute", {"payout_id": payout.id, "attempt": payout.attempt})
-    ledger.take_funds(uow, reservation, locked=locked, unless_queued=unless_queued)
+    ledger.take_funds(uow, reservation, locked=locked)
 
 
 def _reserve_or_wait(uow: UnitOfWork, payout: Payout, *, optimistic: bool) -> None:
