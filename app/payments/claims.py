@@ -24,7 +24,7 @@ from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, DomainError, NotFound, RuleViolation
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import payouts
-from app.payments.locking import lock_all, lock_one
+from app.payments.locking import lock_all, lock_one, lock_row
 from app.payments.models import (APPROVED_CLAIM_STATUSES, Claim, ClaimAttachment, ClaimStatus,
                                  ClaimType, MdfAllocation)
 from app.payments.money import format_amount
@@ -180,16 +180,20 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
 
 def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
     with unit_of_work() as uow:
-        claim = lock_one(uow.session, access.visible_claims(actor).where(Claim.id == claim_id))
-        if claim is None:
+        # The claim, locked, and whether payouts of its currency wait for funds (payouts.nobody_waiting()
+        # asked in the same statement): an approval queues behind them rather than try its luck.
+        found = lock_row(uow.session, access.visible_claims(actor).where(Claim.id == claim_id)
+                         .add_columns(payouts.queued(Claim.currency)))
+        if found is None:
             raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
+        claim, waiting = found
         access.require(actor, "claim.decide")
         if claim.type is not ClaimType.MDF:
             # Only MDF claims carry proof (add_proof refuses the others): the answer, which lists
             # the claim's proofs, need not ask for them.
             set_committed_value(claim, "attachments", [])
         payout = _decide(uow, actor, claim)
-        _approved(uow, actor, [payout] if payout else [], optimistic)
+        _approved(uow, actor, [payout] if payout else [], optimistic and not waiting)
         return claim
 
 
@@ -230,15 +234,16 @@ def _approve_many(actor: User, claim_ids: list[int], optimistic: bool) -> list[C
         if refused:
             raise RuleViolation(f"{len(refused)} of the {len(claim_ids)} claims cannot be approved; "
                                 "none was.", code="claims_not_approved", details={"refused": refused})
-        _approved(uow, actor, new_payouts, optimistic)
+        _approved(uow, actor, new_payouts,
+                  optimistic and bool(new_payouts) and payouts.nobody_waiting(uow, new_payouts))
         return [found[claim_id] for claim_id in claim_ids]
 
 
 def _approved(uow: UnitOfWork, actor: User, new_payouts: list, optimistic: bool) -> None:
-    """Audit the approvals that created these payouts, then start them (after one flush for all)."""
+    """Audit the approvals that created these payouts, then start them (after one flush for all);
+    optimistic only if no payout of their currencies waits for funds (the caller asked)."""
     if not new_payouts:
         return
-    optimistic = optimistic and payouts.nobody_waiting(uow, new_payouts)
     uow.session.flush()
     for payout in new_payouts:
         record(actor, "claim", payout.claim_id, "claim.approved",

@@ -132,8 +132,7 @@ def preload_accounts(uow: UnitOfWork, keys: list[str]) -> None:
     missing = sorted(set(keys) - set(known))
     if missing:
         with uow.session.no_autoflush:  # account rows are never pending in the session
-            known.update((found.key, found) for found in
-                         uow.session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key.in_(missing))))
+            known.update((found.key, found) for found in uow.session.scalars(_ACCOUNTS_BY_KEY, {"keys": missing}))
 
 
 def lock_prefundings(uow: UnitOfWork, currencies: list[str]) -> None:
@@ -173,6 +172,13 @@ def _transfer(uow: UnitOfWork, kind: TransferKind, key: str, amount: int, curren
     return planned
 
 
+# The statements of every reservation, built once (building them cost about as much as running them).
+_INSERT_TRANSFERS = sa.insert(LedgerTransfer.__table__).returning(LedgerTransfer.__table__.c.id,
+                                                                  sort_by_parameter_order=True)
+_INSERT_ENTRIES = sa.insert(LedgerEntry.__table__)
+_ACCOUNTS_BY_KEY = sa.select(LedgerAccount).where(LedgerAccount.key.in_(sa.bindparam("keys", expanding=True)))
+
+
 def write_planned(uow: UnitOfWork) -> None:
     """Write the transfers planned so far and their entries: one INSERT for each table."""
     batch = _batch(uow)
@@ -180,8 +186,9 @@ def write_planned(uow: UnitOfWork) -> None:
     if not planned:
         return
     uow.session.flush()  # the payouts they name
-    ids = uow.session.scalars(sa.insert(LedgerTransfer).returning(LedgerTransfer.id, sort_by_parameter_order=True),
-                          [p.row for p in planned]).all()
+    # Core rows on the session's connection: none of the ORM's bulk-insert bookkeeping.
+    connection = uow.session.connection()
+    ids = connection.execute(_INSERT_TRANSFERS, [p.row for p in planned]).scalars().all()
     entries = []
     for transfer, transfer_id in zip(planned, ids):
         transfer.written_id = transfer_id
@@ -189,7 +196,7 @@ def write_planned(uow: UnitOfWork) -> None:
                         "currency": transfer.row["currency"], "pending": transfer.pending}
                        for leg_account, leg_amount in transfer.legs)
     if entries:
-        uow.session.execute(sa.insert(LedgerEntry), entries)
+        connection.execute(_INSERT_ENTRIES, entries)
 
 
 def _defer(uow: UnitOfWork, account: LedgerAccount, amount: int, *, pending: bool,
@@ -284,6 +291,14 @@ def plan_reservations(uow: UnitOfWork, payouts: list[Payout]) -> Reservation:
     return reservation
 
 
+# Take an amount from a pre-funding account if it has that much available.
+_TAKE = (sa.update(LedgerAccount.__table__)
+         .where(LedgerAccount.id == sa.bindparam("account_id"),
+                LedgerAccount.posted - LedgerAccount.pending_debits >= sa.bindparam("amount"))
+         .values(pending_debits=LedgerAccount.pending_debits + sa.bindparam("amount"))
+         .returning(LedgerAccount.id))
+
+
 def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> None:
     """Write the planned rows, then take the money: one conditional UPDATE per currency, all or none.
 
@@ -295,12 +310,9 @@ def take_funds(uow: UnitOfWork, reservation: Reservation, *, locked: bool) -> No
     """
     write_planned(uow)
     uow.write_records()  # the audit and outbox rows too: nothing but the commit may follow the UPDATE
+    connection = uow.session.connection()
     for prefunding_id, amount in sorted(reservation.taking.items()):
-        taken = uow.session.execute(
-            sa.update(LedgerAccount)
-            .where(LedgerAccount.id == prefunding_id, LedgerAccount.posted - LedgerAccount.pending_debits >= amount)
-            .values(pending_debits=LedgerAccount.pending_debits + amount)
-            .returning(LedgerAccount.id).execution_options(synchronize_session=False)).first()
+        taken = connection.execute(_TAKE, {"account_id": prefunding_id, "amount": amount}).first()
         if taken is None:
             if locked:  # read under the lock a moment ago: only a bug gets here
                 raise RuntimeError(f"pre-funding account {prefunding_id} changed under its lock")

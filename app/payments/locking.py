@@ -40,6 +40,13 @@ def lock_one(session: Session, query: sa.Select) -> Any | None:
     return session.scalars(_for_update(query)).one_or_none()
 
 
+def lock_row(session: Session, query: sa.Select) -> sa.Row | None:
+    """The one row of `query` (its first entity locked and freshly read, with the other columns
+    it selects), or None if absent."""
+    take_write_lock(session)
+    return session.execute(_for_update(query)).one_or_none()
+
+
 def lock_all(session: Session, query: sa.Select) -> list[Any]:
     """Every row of `query`, locked and freshly read; order the query to avoid deadlocks."""
     take_write_lock(session)

@@ -97,10 +97,11 @@ class Claim(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    partner: Mapped[Organisation] = relationship(lazy="joined")
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    first_approved_by: Mapped[User | None] = relationship(foreign_keys=[first_approved_by_id])
-    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    # Read-only: these are written through their ids, so a flush of a claim need not consider them.
+    partner: Mapped[Organisation] = relationship(lazy="joined", viewonly=True)
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id], viewonly=True)
+    first_approved_by: Mapped[User | None] = relationship(foreign_keys=[first_approved_by_id], viewonly=True)
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id], viewonly=True)
     attachments: Mapped[list[ClaimAttachment]] = relationship(back_populates="claim",
                                                               order_by="ClaimAttachment.id")
     payout: Mapped[Payout | None] = relationship(back_populates="claim", uselist=False)
@@ -287,7 +288,7 @@ class Payout(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     claim: Mapped[Claim] = relationship(back_populates="payout", lazy="joined")
-    partner: Mapped[Organisation] = relationship(lazy="joined")
+    partner: Mapped[Organisation] = relationship(lazy="joined", viewonly=True)  # written through partner_id
 
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),

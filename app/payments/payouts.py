@@ -54,8 +54,12 @@ WEBHOOK_TYPES = ("payout.paid", "payout.failed", "payout.returned")
 
 def _set_status(uow: UnitOfWork, payout: Payout, status: PayoutStatus, actor: User | None = None, **audit) -> None:
     before = payout.status.value if payout.status else None
-    payout.status = status
-    payout.claim.status = CLAIM_STATUS[status]
+    # Only a change is assigned: an object given its own value again would still be flushed
+    # (no UPDATE, but the flush's whole bookkeeping), as a just-created payout would be here.
+    if payout.status != status:
+        payout.status = status
+    if payout.claim.status != CLAIM_STATUS[status]:
+        payout.claim.status = CLAIM_STATUS[status]
     record(actor, "payout", payout.id, f"payout.{status.value}",
            before={"status": before}, after={"status": status.value, "attempt": payout.attempt, **audit})
     if before != status.value:
@@ -79,6 +83,11 @@ def create_payout(uow: UnitOfWork, claim: Claim) -> Payout:
     set_committed_value(claim, "payout", payout)
     uow.session.add(payout)
     return payout
+
+
+def queued(currency) -> sa.Exists:
+    """Some payout of this currency (a value or a column) waits for funds."""
+    return sa.exists().where(Payout.status == PayoutStatus.AWAITING_FUNDS, Payout.currency == currency)
 
 
 def nobody_waiting(uow: UnitOfWork, new_payouts: list[Payout]) -> bool:
