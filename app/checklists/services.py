@@ -52,9 +52,11 @@ def definition_for(case: Case) -> ChecklistDefinition:
 
 # What the evaluation reads of a case's attachments: not the rows (a scanned log's findings
 # run to hundreds of kB, each row joins its uploader), only whether the findings show a crash
-# (Attachment.shows_crash).
-_ATTACHMENTS = (sa.select(Attachment.id, Attachment.kind, Attachment.findings["crash_signatures"])
-                .where(Attachment.case_id == sa.bindparam("case_id")))
+# (Attachment.shows_crash), and when each was scanned: triage's ranking reads the findings of
+# the scanned ones, oldest first, so that one query serves both.
+_ATTACHMENTS = (sa.select(Attachment.id, Attachment.kind, Attachment.findings["crash_signatures"],
+                          Attachment.scanned_at)
+                .where(Attachment.case_id == sa.bindparam("case_id")).order_by(Attachment.id))
 _RESPONSES = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, ChecklistResponse.not_applicable,
                         ChecklistResponse.reason)
               .where(ChecklistResponse.case_id == sa.bindparam("case_id")))
@@ -71,14 +73,16 @@ def evaluate_case(case: Case, responses: dict[str, ChecklistResponse] | None = N
                  in db.session.execute(_RESPONSES, {"case_id": case.id})}
     else:
         views = {code: ResponseView(r.value, r.not_applicable, r.reason) for code, r in responses.items()}
-    if needing_ruling is None:
-        needing_ruling = triage().suggestions_needing_ruling(case)
     attachments = db.session.execute(_ATTACHMENTS, {"case_id": case.id}).all()
+    if needing_ruling is None:
+        needing_ruling = triage().suggestions_needing_ruling(
+            case, [(attachment_id, scanned_at) for attachment_id, _, _, scanned_at in attachments
+                   if scanned_at is not None])
     facts = CaseFacts(product_family=case.product.family, severity=case.severity.value,
                       hardware_issue=case.hardware_issue,
-                      crash=case.crash_reported or any(bool(crash) for _, _, crash in attachments))
+                      crash=case.crash_reported or any(bool(crash) for _, _, crash, _ in attachments))
     return evaluate(definition_for(case), facts, views,
-                    {attachment_id: kind.value for attachment_id, kind, _ in attachments}, needing_ruling)
+                    {attachment_id: kind.value for attachment_id, kind, _, _ in attachments}, needing_ruling)
 
 
 def responses_for(case: Case) -> dict[str, ChecklistResponse]:

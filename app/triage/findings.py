@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -23,12 +24,19 @@ _cache: OrderedDict[tuple[int, str], Findings] = OrderedDict()
 _lock = threading.Lock()
 
 
-def case_findings(case_id: int) -> list[Findings]:
-    """Findings of every scanned attachment of the case, oldest upload first."""
-    scanned = db.session.execute(
-        sa.select(Attachment.id, Attachment.scanned_at)
-        .where(Attachment.case_id == case_id, Attachment.scanned_at.is_not(None))
-        .order_by(Attachment.id)).all()
+_SCANNED = (sa.select(Attachment.id, Attachment.scanned_at)
+            .where(Attachment.case_id == sa.bindparam("case_id"), Attachment.scanned_at.is_not(None))
+            .order_by(Attachment.id))
+
+
+def case_findings(case_id: int, scanned: list[tuple[int, datetime]] | None = None) -> list[Findings]:
+    """Findings of every scanned attachment of the case, oldest upload first.
+
+    `scanned`: the case's scanned attachments as (id, scanned_at), oldest upload first, when the
+    caller has already read them in this transaction (the checklist reads its attachments anyway).
+    """
+    if scanned is None:
+        scanned = db.session.execute(_SCANNED, {"case_id": case_id}).all()
     keys = [(attachment_id, scanned_at.isoformat()) for attachment_id, scanned_at in scanned]
     with _lock:
         found = {key: _cache[key] for key in keys if key in _cache}

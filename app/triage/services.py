@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,12 +56,13 @@ def suggestions(case: Case, findings: list[Findings] | None = None) -> list[Sugg
     return memo[key]
 
 
-def suggestions_needing_ruling(case: Case) -> list[str]:
+def suggestions_needing_ruling(case: Case, scanned: list[tuple[int, datetime]] | None = None) -> list[str]:
     """IDs of the findings (suggestions confident enough to matter): checklist item 5 needs a ruling on each.
 
-    Weaker matches are shown but ask for nothing.
+    Weaker matches are shown but ask for nothing. `scanned`: the case's scanned attachments as
+    (id, scanned_at), oldest first, when the caller has already read them (see case_findings).
     """
-    return [s.code for s in suggestions(case) if s.finding]
+    return [s.code for s in suggestions(case, case_findings(case.id, scanned)) if s.finding]
 
 
 def rulings_for(case_id: int) -> list[Ruling]:
@@ -239,8 +241,8 @@ def report_of(actor: User, case: Case) -> TriageReport:
 class TriageSeam:
     """What the checklist module asks of triage (app.extensions["triage"])."""
 
-    def suggestions_needing_ruling(self, case: Case) -> list[str]:
-        return suggestions_needing_ruling(case)
+    def suggestions_needing_ruling(self, case: Case, scanned: list[tuple[int, datetime]] | None = None) -> list[str]:
+        return suggestions_needing_ruling(case, scanned)
 
     def validate_rulings(self, case: Case, rulings: list[dict]) -> None:
         validate_rulings(case, rulings)
