@@ -5,9 +5,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from flask import jsonify
 
 from app.cases.models import Case
 from app.clock import FixedClock
+from app.escalation.schemas import ServiceRequestSchema
 from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.outbox.models import OutboxEvent
@@ -165,6 +167,24 @@ def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(app, 
     other_user = escalate(client, tokens["admin"], case["id"], key="retry-1")
     assert other_user.status_code == 409 and other_user.json["error"]["code"] == "already_escalated"
     assert count(app, ServiceRequest) == 1
+
+
+def test_the_answer_is_the_service_request_schema_of_the_sr_to_the_byte(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    complete_checklist(client, tokens["engineer"], case["id"])
+    first = escalate(client, tokens["engineer"], case["id"], key="bytes-1")
+    again = escalate(client, tokens["engineer"], case["id"], key="bytes-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    with app.app_context():
+        sr = db.session.scalars(sa.select(ServiceRequest).where(ServiceRequest.case_id == case["id"])).one()
+        rendered = jsonify(ServiceRequestSchema().dump({
+            "id": sr.id, "sr_number": sr.number, "case_id": sr.case_id, "status": sr.status.value,
+            "severity": sr.severity.value, "queue": sr.queue, "product_family": sr.product_family,
+            "region": sr.region, "created_at": sr.created_at.isoformat(),
+            "response_due_at": sr.response_due_at.isoformat(), "update_due_at": sr.update_due_at.isoformat(),
+        })).get_data()
+    assert first.get_data() == rendered and again.get_data() == rendered
+    assert set(first.json) == set(ServiceRequestSchema().fields)
 
 
 def test_bad_idempotency_key_and_roles(client, tokens):
