@@ -85,10 +85,10 @@ def evaluate_case(case: Case, responses: dict[str, RecordedResponse] | None = No
                  in db.session.execute(_RESPONSES, {"case_id": case.id})}
     else:
         views = {code: ResponseView(r.value, r.not_applicable, r.reason) for code, r in responses.items()}
-    if needing_ruling is None:
-        needing_ruling = triage().suggestions_needing_ruling(case)
     if attachments is None:
         attachments = attachment_facts(case)
+    if needing_ruling is None:  # the findings of the scanned attachments just read: one query serves both
+        needing_ruling = triage().suggestions_needing_ruling(case, scanned(attachments))
     facts = CaseFacts(product_family=case.product.family, severity=case.severity.value,
                       hardware_issue=case.hardware_issue,
                       crash=case.crash_reported or any(bool(fact.crash) for fact in attachments))

@@ -24,6 +24,22 @@ from app.srs.models import ServiceRequest
 from app.extensions import db
 
 
+# The caller's certification for the case's product family and the case's entitlement, asked together
+# (one statement, built once): when the latest certification expires, None without one (families keep
+# their vendor spelling; a certification names one in any case), and whether an active contract of the
+# case's customer covers its serial today.
+_STANDING = sa.select(
+    sa.select(Certification.expires_on)
+    .where(Certification.user_id == sa.bindparam("user_id"),
+           sa.func.lower(Certification.product_family) == sa.bindparam("family"))
+    .order_by(Certification.expires_on.desc()).limit(1).scalar_subquery(),
+    sa.exists().where(CoveredSerial.contract_id == ServiceContract.id,
+                      CoveredSerial.serial_number == sa.bindparam("serial_number"),
+                      ServiceContract.customer_id == sa.bindparam("customer_id"),
+                      ServiceContract.starts_on <= sa.bindparam("today"),
+                      ServiceContract.ends_on >= sa.bindparam("today")))
+
+
 def refusal_reasons(actor: User, case: Case, evaluation: Evaluation | None = None) -> list[dict[str, Any]]:
     """Every reason this escalation is refused (empty when it may go ahead).
 
@@ -44,23 +60,16 @@ def refusal_reasons(actor: User, case: Case, evaluation: Evaluation | None = Non
         reasons.append({"code": "partner_suspended",
                         "message": f"{partner.name} is suspended by the vendor: it cannot escalate until reinstated."})
     family = case.product.family
-    # Families keep their vendor spelling; a certification names one in any case (the latest counts).
-    certification = db.session.scalars(sa.select(Certification).where(
-        Certification.user_id == actor.id, sa.func.lower(Certification.product_family) == family.lower())
-        .order_by(Certification.expires_on.desc()).limit(1)).first()
-    if certification is None:
+    certified_until, entitled = db.session.execute(_STANDING, {
+        "user_id": actor.id, "family": family.lower(), "serial_number": case.serial_number,
+        "customer_id": case.customer_id, "today": today}).one()
+    if certified_until is None:
         reasons.append({"code": "certification_missing", "product_family": family,
                         "message": f"You hold no certification for {family}."})
-    elif certification.expires_on < today:
+    elif certified_until < today:
         reasons.append({"code": "certification_expired", "product_family": family,
-                        "expired_on": certification.expires_on.isoformat(),
-                        "message": f"Your {family} certification expired on {certification.expires_on}."})
-    entitled = db.session.scalar(
-        sa.select(sa.func.count()).select_from(CoveredSerial)
-        .join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
-        .where(CoveredSerial.serial_number == case.serial_number,
-               ServiceContract.customer_id == case.customer_id,
-               ServiceContract.starts_on <= today, ServiceContract.ends_on >= today))
+                        "expired_on": certified_until.isoformat(),
+                        "message": f"Your {family} certification expired on {certified_until}."})
     if not entitled:
         reasons.append({"code": "not_entitled", "serial_number": case.serial_number,
                         "message": f"No active service contract of {case.customer.name} covers "

@@ -98,12 +98,13 @@ def suggestions(case: Case, scanned: list[tuple[int, str]] | None = None,
     return ranked
 
 
-def suggestions_needing_ruling(case: Case) -> list[str]:
+def suggestions_needing_ruling(case: Case, scanned: list[tuple[int, str]] | None = None) -> list[str]:
     """IDs of the findings (suggestions confident enough to matter): checklist item 5 needs a ruling on each.
 
-    Weaker matches are shown but ask for nothing.
+    Weaker matches are shown but ask for nothing. `scanned` (findings.scanned_attachments) when the
+    caller has already read the case's attachments.
     """
-    return [s.code for s in suggestions(case) if s.finding]
+    return [s.code for s in suggestions(case, scanned) if s.finding]
 
 
 def rulings_for(case_id: int) -> list[Ruling]:
@@ -299,8 +300,8 @@ def report_of(actor: User, case: Case) -> TriageReport:
 class TriageSeam:
     """What the checklist module asks of triage (app.extensions["triage"])."""
 
-    def suggestions_needing_ruling(self, case: Case) -> list[str]:
-        return suggestions_needing_ruling(case)
+    def suggestions_needing_ruling(self, case: Case, scanned: list[tuple[int, str]] | None = None) -> list[str]:
+        return suggestions_needing_ruling(case, scanned)
 
     def validate_rulings(self, case: Case, rulings: list[dict]) -> None:
         validate_rulings(case, rulings)

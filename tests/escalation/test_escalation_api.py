@@ -5,13 +5,16 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from flask import jsonify
 
 from app.cases.models import Case
 from app.clock import FixedClock
+from app.escalation.schemas import ServiceRequestSchema
 from app.srs.models import ServiceRequest
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from tests.case_helpers import complete_checklist, new_case
+from tests.triage.helpers import attach_scanned_log
 
 
 def escalate(client, headers, case_id, key=None, body=None):
@@ -165,6 +168,44 @@ def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(app, 
     other_user = escalate(client, tokens["admin"], case["id"], key="retry-1")
     assert other_user.status_code == 409 and other_user.json["error"]["code"] == "already_escalated"
     assert count(app, ServiceRequest) == 1
+
+
+def test_the_answer_is_the_service_request_schema_of_the_sr_to_the_byte(app, client, tokens):
+    case = new_case(client, tokens["engineer"])
+    complete_checklist(client, tokens["engineer"], case["id"])
+    first = escalate(client, tokens["engineer"], case["id"], key="bytes-1")
+    again = escalate(client, tokens["engineer"], case["id"], key="bytes-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    with app.app_context():
+        sr = db.session.scalars(sa.select(ServiceRequest).where(ServiceRequest.case_id == case["id"])).one()
+        rendered = jsonify(ServiceRequestSchema().dump({
+            "id": sr.id, "sr_number": sr.number, "case_id": sr.case_id, "status": sr.status.value,
+            "severity": sr.severity.value, "queue": sr.queue, "product_family": sr.product_family,
+            "region": sr.region, "created_at": sr.created_at.isoformat(),
+            "response_due_at": sr.response_due_at.isoformat(), "update_due_at": sr.update_due_at.isoformat(),
+        })).get_data()
+    assert first.get_data() == rendered and again.get_data() == rendered
+    assert set(first.json) == set(ServiceRequestSchema().fields)
+
+
+def test_a_scanned_log_that_brings_a_known_anomaly_asks_for_its_ruling_first(app, client, tokens, demo):
+    case = new_case(client, tokens["engineer"])
+    complete_checklist(client, tokens["engineer"], case["id"])
+    attach_scanned_log(app, case["id"], demo["engineer"].id)
+
+    def rulings_reason():
+        refused = escalate(client, tokens["engineer"], case["id"])
+        assert refused.status_code == 422, refused.json
+        return next((r for r in refused.json["error"]["details"]["reasons"]
+                     if r["code"] == "checklist_item_unmet" and r["reason"] == "rulings_missing"), None)
+
+    missing = rulings_reason()  # the log's crash asks for more answers too; the rulings are this test's
+    assert missing is not None and "(EXOS-31207" in missing["message"]
+    codes = missing["message"].split("(", 1)[1].split(" still open")[0].split(", ")
+    ruled = client.put(f"/api/v1/cases/{case['id']}/checklist/{missing['item']}", headers=tokens["engineer"],
+                       json={"value": {"rulings": [{"anomaly_id": code, "ruling": "not_relevant"} for code in codes]}})
+    assert ruled.status_code == 200, ruled.json
+    assert rulings_reason() is None
 
 
 def test_bad_idempotency_key_and_roles(client, tokens):
