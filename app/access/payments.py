@@ -43,8 +43,9 @@ def visible_claims(user: User) -> sa.Select:
     return sa.select(Claim).where(_partner_rows(user, Claim.partner_id))
 
 
-def get_claim(user: User, claim_id: int) -> Claim:
-    claim = db.session.scalars(visible_claims(user).where(Claim.id == claim_id)).one_or_none()
+def get_claim(user: User, claim_id: int, *, options: tuple = ()) -> Claim:
+    """The claim if the user can see it, else NotFound; `options`: loader options for the caller's reading."""
+    claim = db.session.scalars(visible_claims(user).where(Claim.id == claim_id).options(*options)).one_or_none()
     if claim is None:
         raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
     return claim

@@ -376,7 +376,9 @@ def list_claims(actor: User, *, status: str | None = None, type: str | None = No
 
 
 def get_claim(actor: User, claim_id: int) -> Claim:
+    """The claim with its payout, read in one statement: read apart, a page drawn while the payout was
+    being paid could show the payout paid and the claim still waiting for it."""
     with unit_of_work():
-        claim = access.get_claim(actor, claim_id)
+        claim = access.get_claim(actor, claim_id, options=(sa.orm.joinedload(Claim.payout),))
         access.require(actor, "claim.read")
         return claim

@@ -9,6 +9,7 @@ from app.accounts.passwords import hash_password
 from app.accounts.services import issue_token
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.payments import claims
 from app.payments.models import Claim, Payout
 from tests.payments.conftest import count, ledger_violations
 
@@ -151,3 +152,24 @@ def test_unknown_claim_is_404_with_the_error_body(client, tokens):
     assert answer.status_code == 404
     assert answer.json["error"]["code"] == "claim_not_found"
     assert client.get("/api/v1/claims", headers={}).status_code == 401
+
+
+def test_a_claim_is_read_with_its_payout_at_once(payments, sandbox, app, demo):
+    """The page and the API show the claim's status and its payout's from one read: read apart, a payout
+    paid in between showed as paid on a claim still waiting for it."""
+    claim_id = payments.claim(amount=12_000)
+    assert payments.approve(claim_id).status_code == 200
+    statements = []
+
+    def counted(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.test_request_context():
+        claim = claims.get_claim(db.session.get(User, demo["programs"].id), claim_id)
+        sa.event.listen(db.engine, "before_cursor_execute", counted)
+        try:
+            seen = (claim.status.value, claim.payout.status.value)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counted)
+    assert seen == ("payout_pending", "in_transit")
+    assert statements == [], statements
