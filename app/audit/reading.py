@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.accounts.models import User
+from app.accounts.models import Person, User
 from app.attachments.forms import human_size
 from app.audit.models import AuditEvent
 from app.extensions import db
@@ -57,7 +57,7 @@ class AuditLine:
     formatted values of the fields that changed (for templates that list them)."""
 
     at: datetime
-    actor: User | Actor | None
+    actor: User | Person | None
     action: str
     changes: list[Change] = field(default_factory=list)
 
@@ -71,19 +71,12 @@ class AuditLine:
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who made an event, as a trail shows it."""
-
-    name: str
-
-
-@dataclass(frozen=True)
 class _Event:
     at: datetime
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    actor: Actor | None
+    actor: Person | None
 
 
 # trail()'s events as plain columns with their actor's name: a page only shows them.
@@ -101,7 +94,7 @@ def readable_trail(entity_type: str, entity_id, names: Mapping[str, str] | None 
     if uow is not None:  # this unit's own events too, as trail() reads them
         uow.write_records()
     rows = db.session.execute(_TRAIL, {"entity_type": entity_type, "entity_id": str(entity_id)})
-    return [describe(_Event(at, action, before, after, Actor(name) if name is not None else None), names or {})
+    return [describe(_Event(at, action, before, after, Person(name) if name is not None else None), names or {})
             for at, action, before, after, name in rows]
 
 

@@ -15,7 +15,7 @@ from app.cases.models import Case, CaseStatus, Channel, Message, Severity
 from app.checklists import services as checklists
 from app.checklists.evaluation import Evaluation
 from app.checklists.models import ChecklistResponse
-from app.accounts.models import Organisation, User
+from app.accounts.models import Organisation, Person, User
 from app.contracts.models import CoveredSerial, Product
 from app.db import stored_text
 from app.uow import unit_of_work
@@ -178,11 +178,6 @@ def detail_of(actor: User, case: Case, evaluation: Evaluation | None = None,
 
 
 @dataclass(frozen=True)
-class Author:
-    name: str
-
-
-@dataclass(frozen=True)
 class ThreadMessage:
     """One message of a case's thread as its page shows it (Message's fields, read as plain columns)."""
 
@@ -190,7 +185,7 @@ class ThreadMessage:
     channel: Channel
     body: str
     created_at: datetime
-    author: Author
+    author: Person
 
 
 @dataclass
@@ -290,5 +285,5 @@ _THREAD = (sa.select(Message.id, Message.channel, Message.body, Message.created_
 
 def _thread_messages(case_id: int, channels: list[Channel]) -> list[ThreadMessage]:
     """_messages() for the page: plain rows, each with its author's name."""
-    return [ThreadMessage(message_id, channel, body, created_at, Author(name)) for message_id, channel, body, created_at, name
+    return [ThreadMessage(message_id, channel, body, created_at, Person(name)) for message_id, channel, body, created_at, name
             in db.session.execute(_THREAD, {"case_id": case_id, "channels": channels})]

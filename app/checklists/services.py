@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app import access
-from app.accounts.models import User
+from app.accounts.models import Person, User
 from app.attachments.models import Attachment
 from app.audit.services import record
 from app.bounds import MAX_ID, is_record_id
@@ -97,11 +97,6 @@ def evaluate_case(case: Case, responses: dict[str, RecordedResponse] | None = No
 
 
 @dataclass(frozen=True)
-class Responder:
-    name: str
-
-
-@dataclass(frozen=True)
 class RecordedResponse:
     """A recorded answer as pages and the API read it (ChecklistResponse's fields, read as plain columns)."""
 
@@ -110,7 +105,7 @@ class RecordedResponse:
     not_applicable: bool
     reason: str | None
     responded_at: datetime
-    responded_by: Responder
+    responded_by: Person
 
 
 _RECORDED = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, ChecklistResponse.not_applicable,
@@ -121,7 +116,7 @@ _RECORDED = (sa.select(ChecklistResponse.item_code, ChecklistResponse.value, Che
 
 def responses_for(case: Case) -> dict[str, RecordedResponse]:
     """The case's recorded answers by item code, for reading: a page shows a dozen, each with who gave it."""
-    return {code: RecordedResponse(code, value, not_applicable, reason, at, Responder(name))
+    return {code: RecordedResponse(code, value, not_applicable, reason, at, Person(name))
             for code, value, not_applicable, reason, at, name in db.session.execute(_RECORDED, {"case_id": case.id})}
 
 

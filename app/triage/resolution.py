@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app import access
-from app.accounts.models import User
+from app.accounts.models import Person, User
 from app.audit.services import record
 from app.cases.models import Case, CaseStatus, Channel, Message
 from app.clock import now
@@ -120,11 +120,6 @@ def resolution_panel(actor: User, case_id: int) -> ResolutionPanel:
 
 
 @dataclass(frozen=True)
-class _Person:
-    name: str
-
-
-@dataclass(frozen=True)
 class _AnomalyFacts:
     code: str
     title: str
@@ -138,7 +133,7 @@ class RulingLine:
 
     anomaly_id: int
     ruling: RulingKind
-    ruled_by: _Person
+    ruled_by: Person
     anomaly: _AnomalyFacts
 
 
@@ -149,7 +144,7 @@ class FixLine:
     action: FixAction
     target_release: str | None
     resolved_at: datetime
-    resolved_by: _Person
+    resolved_by: Person
     reopened_at: datetime | None
     reopen_reason: str | None
     anomaly: _AnomalyFacts
@@ -168,14 +163,14 @@ _FIXES = (sa.select(AppliedFix.action, AppliedFix.target_release, AppliedFix.res
 
 def _ruling_lines(case_id: int) -> list[RulingLine]:
     """rulings_for() as the panel reads them, oldest first."""
-    return [RulingLine(anomaly_id, ruling, _Person(name), _AnomalyFacts(code, title, fixed_in, workaround))
+    return [RulingLine(anomaly_id, ruling, Person(name), _AnomalyFacts(code, title, fixed_in, workaround))
             for anomaly_id, ruling, name, code, title, fixed_in, workaround
             in db.session.execute(_RULINGS, {"case_id": case_id})]
 
 
 def _fix_lines(case_id: int) -> list[FixLine]:
     """applied_fixes() as the panel shows them, oldest first."""
-    return [FixLine(action, target, resolved_at, _Person(name), reopened_at, reason,
+    return [FixLine(action, target, resolved_at, Person(name), reopened_at, reason,
                     _AnomalyFacts(code, title, fixed_in, workaround))
             for action, target, resolved_at, name, reopened_at, reason, code, title, fixed_in, workaround
             in db.session.execute(_FIXES, {"case_id": case_id})]
