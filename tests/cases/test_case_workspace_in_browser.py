@@ -53,6 +53,9 @@ def type_into(page, field, words: str) -> None:
 
 
 def test_the_whole_escalation_journey_with_the_keyboard_alone(page, tmp_path, artifacts):
+    # File choosers are intercepted from the start: expect_file_chooser alone turns interception on
+    # without waiting for the browser, and a Space pressed on a loaded machine can beat it.
+    page.on("filechooser", lambda _chooser: None)
     page.goto("/login")
     type_into(page, page.get_by_label("E-mail"), DEMO_EMAILS["engineer"])
     type_into(page, page.get_by_label("Password"), DEMO_PASSWORD)
