@@ -20,14 +20,14 @@ def send_email(uow: UnitOfWork, to: list[str], subject: str, body: str) -> None:
     if not to:
         return
     config = current_app.config
+    if not config["MAIL_SERVER"]:
+        log.info("e-mail (no MAIL_SERVER set) to %s: %s", ", ".join(to), subject)
+        return
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message.set_content(body)
-    if not config["MAIL_SERVER"]:
-        log.info("e-mail (no MAIL_SERVER set) to %s: %s", message["To"], subject)
-        return
     settings = {key: config[key] for key in
                 ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEADLINE_SECONDS")}
     uow.after_commit(partial(_deliver, settings, message))

@@ -15,6 +15,8 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import groupby
+from operator import itemgetter
 
 from flask import Flask, current_app
 from redis import Redis
@@ -212,11 +214,14 @@ class RQDispatcher:
 class InProcessDispatcher:
     """Runs events on one background thread of this process, in commit order.
 
-    A commit hands over just its own events; the first hand-off of a process
-    also drains whatever an earlier process left pending. An event whose
-    handler failed is tried again by a retry drain after `retry_delay` seconds,
-    doubling while drains keep failing (up to `max_retry_delay`). Several web
-    processes each run their own events, so they do not queue on each other's rows.
+    A commit hands over just its own events; those committed while a drain of
+    them is still waiting for the thread join it, so a busy process runs a
+    topic with a batch handler many events to a transaction, as RQ's batch jobs
+    do. The first hand-off of a process also drains whatever an earlier process
+    left pending. An event whose handler failed is tried again by a retry drain
+    after `retry_delay` seconds, doubling while drains keep failing (up to
+    `max_retry_delay`). Several web processes each run their own events, so they
+    do not queue on each other's rows.
     """
 
     retry_delay = 30.0
@@ -230,21 +235,33 @@ class InProcessDispatcher:
         self._failing_drains = 0
         self._closed = False
         self._caught_up = False
+        self._waiting: list[tuple[int, str]] = []  # handed over, for the drain queued to take
 
     def __call__(self, events: list[tuple[int, str]]) -> int:
         with self._lock:
             catch_up, self._caught_up = not self._caught_up, True
+            if not catch_up:
+                queued = bool(self._waiting)
+                self._waiting.extend(events)
+                if queued:
+                    return len(events)
         if catch_up:
             self._submit()
         else:
-            self._submit([event_id for event_id, _topic in events])
+            self._submit_waiting()
         return len(events)
 
-    def _submit(self, event_ids: list[int] | None = None) -> Future:
+    def _submit(self, events: list[tuple[int, str]] | None = None) -> Future:
+        return self._executor_().submit(self._drain_in_background, events)
+
+    def _submit_waiting(self) -> Future:
+        return self._executor_().submit(self._drain_waiting)
+
+    def _executor_(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
-            return self._executor.submit(self._drain_in_background, event_ids)
+            return self._executor
 
     def close(self) -> None:
         """Cancel a pending retry and wait for the drain under way (shutting down, tests)."""
@@ -256,25 +273,45 @@ class InProcessDispatcher:
         if executor is not None:
             executor.shutdown(wait=True)
 
-    def _drain_in_background(self, event_ids: list[int] | None = None) -> int:
+    def _drain_waiting(self) -> int:
+        with self._lock:
+            events, self._waiting = self._waiting, []
+        return self._drain_in_background(events)
+
+    def _drain_in_background(self, events: list[tuple[int, str]] | None = None) -> int:
         try:
-            return self.drain(event_ids)
+            return self.drain(events)
         except Exception:  # the database itself failed: nothing ran, try again later
             log.exception("outbox: in-process drain failed")
             self._after_drain(failed=True)
             return 0
 
-    def drain(self, event_ids: list[int] | None = None) -> int:
-        """Run these events, or every pending one; returns how many ran. Failures stay pending."""
+    def drain(self, events: list[tuple[int, str]] | None = None) -> int:
+        """Run these events (id, topic), or every pending one; returns how many ran. Failures stay pending.
+
+        Consecutive events of a topic with a batch handler run as batches, so commit order is kept."""
         ran = failed = 0
         with self.app.app_context():
-            if event_ids is None:
-                event_ids = [event_id for event_id, _topic in services.undelivered()]
-            for event_id in event_ids:
-                try:
-                    ran += services.run_event(event_id)
-                except Exception:  # recorded on the event by run_event
-                    failed += 1
+            if events is None:
+                events = services.undelivered()
+            batched = services.batch_handlers()
+            for topic, run in groupby(events, key=itemgetter(1)):
+                event_ids = [event_id for event_id, _topic in run]
+                if topic in batched:
+                    for start in range(0, len(event_ids), BATCH_SIZE):
+                        part = event_ids[start:start + BATCH_SIZE]
+                        try:
+                            done, failures = services.run_batch(topic, len(part), only=part)
+                        except Exception:  # recorded on the events by run_batch
+                            failed += 1
+                            continue
+                        ran, failed = ran + done, failed + len(failures)
+                    continue
+                for event_id in event_ids:
+                    try:
+                        ran += services.run_event(event_id)
+                    except Exception:  # recorded on the event by run_event
+                        failed += 1
         self._after_drain(failed=bool(failed))
         return ran
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
@@ -99,15 +99,17 @@ class EffectFailed(RuntimeError):
     """An effect of the handler (an e-mail, an HTTP call) failed; the event stays pending."""
 
 
-def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
-    """Run up to `limit` pending events of a batched topic; returns (how many ran, {event id: error}).
+def run_batch(topic: str, limit: int, only: list[int] | None = None) -> tuple[int, dict[int, str]]:
+    """Run up to `limit` pending events of a batched topic (`only`: of these events alone); returns
+    (how many ran, {event id: error}).
 
     It takes the events never handed to a job of their own, those handed over
     long ago and still not processed, and those whose runner died during their
     effects; on PostgreSQL rows another batch holds are skipped, so two workers
-    split the work. The handler's changes and the leases
-    commit together, the effects run after (with no transaction open), then the
-    events are marked. An event fails alone when the handler says so or when an
+    split the work. Without effects, the handler's changes and the events' marks
+    commit together; with effects, the handler's changes commit with leases on the
+    events, the effects run after (with no transaction open), then the events are
+    marked. An event fails alone when the handler says so or when an
     effect done on its behalf (uow.on_behalf_of()) fails; a handler that raises, or
     a failing effect on nobody's behalf, fails the whole batch. Failed events are
     left pending, their attempt counted, for the caller to hand over one by one.
@@ -117,37 +119,36 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
     try:
         uow = begin()
         try:
+            waiting = (sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER,
+                              OutboxEvent.leased_until.is_not(None))  # as undelivered()
+                       if only is None else OutboxEvent.id.in_(only))
             rows = uow.session.execute(
                 sa.select(OutboxEvent.id, OutboxEvent.payload)
                 .where(OutboxEvent.topic == topic, OutboxEvent.processed_at.is_(None),
-                       OutboxEvent.attempts < MAX_ATTEMPTS, _free(),
-                       sa.or_(OutboxEvent.enqueued_at.is_(None), OutboxEvent.enqueued_at < now() - REDELIVER_AFTER,
-                              OutboxEvent.leased_until.is_not(None)))  # as undelivered()
+                       OutboxEvent.attempts < MAX_ATTEMPTS, _free(), waiting)
                 .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
             event_ids = [row.id for row in rows]
             if not rows:
                 uow.rollback()
                 return 0, {}
             failed = dict(handler(uow, [(row.id, row.payload) for row in rows]))
-            uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
-                                .values(leased_until=now() + LEASE))
             effects = list(uow.effects)
+            if effects:
+                uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                                    .values(leased_until=now() + LEASE))
+            else:
+                _mark(uow, [event_id for event_id in event_ids if event_id not in failed], failed)
             uow.commit()
         except BaseException:
             if not uow.committed:
                 uow.rollback()
             raise
-        failed.update((event_id, error) for event_id, error in _perform(effects, event_ids).items()
-                      if event_id not in failed)
-        done = [event_id for event_id in event_ids if event_id not in failed]
-        with unit_of_work() as marking:
-            if done:
-                marking.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
-                                        .values(processed_at=now(), attempts=OutboxEvent.attempts + 1,
-                                                leased_until=None))
-            for event_id, error in failed.items():
-                _count(marking, [event_id], error)
-        return len(done), failed
+        if effects:
+            failed.update((event_id, error) for event_id, error in _perform(effects, event_ids).items()
+                          if event_id not in failed)
+            with unit_of_work() as marking:
+                _mark(marking, [event_id for event_id in event_ids if event_id not in failed], failed)
+        return len(event_ids) - len(failed), failed
     except Exception as exc:
         if not event_ids:
             raise
@@ -157,20 +158,25 @@ def run_batch(topic: str, limit: int) -> tuple[int, dict[int, str]]:
         return 0, dict.fromkeys(event_ids, error)
 
 
+def _mark(uow: UnitOfWork, done: list[int], failed: dict[int, str]) -> None:
+    """The events done marked processed, each failed one's attempt and error counted."""
+    if done:
+        uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id.in_(done))
+                            .values(processed_at=now(), attempts=OutboxEvent.attempts + 1, leased_until=None))
+    for event_id, error in failed.items():
+        _count(uow, [event_id], error)
+
+
 def one_at_a_time(topic: str) -> BatchHandler:
     """The batch form of the topic's handler of one event (looked up when the batch runs): each event
     runs in a savepoint of its own and its effects fail only itself, so a batch is many events' work
     for one job and one transaction, while every event keeps its own outcome, attempts and retries."""
     def run(uow: UnitOfWork, events: list[tuple[int, dict[str, Any]]]) -> dict[int, str]:
         handler = handlers()[topic]
-        request_ids = dict(uow.session.execute(sa.select(OutboxEvent.id, OutboxEvent.request_id)
-                                               .where(OutboxEvent.id.in_([event_id for event_id, _ in events]))).all())
         failed: dict[int, str] = {}
-        for event_id, payload in events:
+        for event_id, payload in each_event(uow, events):
             try:
-                # Each event logs, and emits, under the id of the request that caused it, as in run_event;
-                # what a failing handler left on the unit goes with its part.
-                with request_id_bound(request_ids.get(event_id)), uow.part(), uow.on_behalf_of([event_id]):
+                with uow.part():  # what a failing handler left on the unit goes with its part
                     handler(uow, payload)
             except Exception as exc:
                 log.exception("outbox event %s failed in a batch", event_id)
@@ -178,6 +184,16 @@ def one_at_a_time(topic: str) -> BatchHandler:
         return failed
 
     return run
+
+
+def each_event(uow: UnitOfWork, events: list[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A batch's events in turn, each under the id of the request that caused it (its logs and what it
+    emits, as in run_event), the effects deferred meanwhile failing only that event."""
+    request_ids = dict(uow.session.execute(sa.select(OutboxEvent.id, OutboxEvent.request_id)
+                                           .where(OutboxEvent.id.in_([event_id for event_id, _ in events]))).all())
+    for event_id, payload in events:
+        with request_id_bound(request_ids.get(event_id)), uow.on_behalf_of([event_id]):
+            yield event_id, payload
 
 
 def _perform(effects: list[Effect], event_ids: list[int]) -> dict[int, str]:

@@ -1,8 +1,11 @@
 """The embedded default: no Redis, jobs run on a background thread of the web process."""
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 
+from app.outbox import services
 from app.outbox.dispatch import InProcessDispatcher
 from tests.outbox.conftest import case_opened_event, outbox_event, wait_until
 from tests.outbox.test_outbox_on_redis import open_case
@@ -56,3 +59,64 @@ def test_failed_delivery_is_recorded_and_retried_by_a_later_drain(jobs_app, mail
     assert event.attempts == 3
     assert "SMTPDataError" in event.last_error
     assert len(mailbox.about_case(case_id)) == 1
+
+
+@contextmanager
+def _outbox_thread_held(application, tokens):
+    """The outbox thread held elsewhere meanwhile, so that the events committed wait together (the
+    first hand-off's catch-up is done before)."""
+    dispatcher = application.extensions["outbox_dispatch"]
+    open_case(application, tokens["engineer"])
+    dispatcher._submit().result(timeout=30)
+    busy = threading.Event()
+    dispatcher._executor_().submit(busy.wait, 30)
+    try:
+        yield
+    finally:
+        busy.set()
+
+
+def test_cases_opened_while_the_thread_is_busy_are_mailed_from_one_batch(jobs_app, mailbox, tokens, monkeypatch):
+    application = jobs_app(None)
+    batches = []
+    run_batch = services.run_batch
+
+    def watched(topic, limit, only=None):
+        batches.append((topic, list(only)))
+        return run_batch(topic, limit, only)
+
+    with _outbox_thread_held(application, tokens):
+        monkeypatch.setattr(services, "run_batch", watched)
+        case_ids = [open_case(application, tokens["engineer"]) for _ in range(4)]
+
+    def mailed():
+        """an e-mail for each of the four cases"""
+        return all(mailbox.about_case(case_id) for case_id in case_ids)
+
+    wait_until(mailed)
+    event_ids = [case_opened_event(application, case_id).id for case_id in case_ids]
+    assert batches == [("notify.case_opened", event_ids)]
+    for case_id in case_ids:
+        [mail] = mailbox.about_case(case_id)
+        assert mail["X-Envelope-To"] == "engineer@northwind.example, admin@northwind.example"
+        assert f"/cases/{case_id}" in mail.get_content()
+        event = case_opened_event(application, case_id)
+        assert event.processed_at is not None and event.attempts == 1
+
+
+def test_a_refused_e_mail_in_a_batch_fails_its_own_event_alone(jobs_app, mailbox, tokens):
+    application = jobs_app(None)
+    application.extensions["outbox_dispatch"].retry_delay = 0.5
+    with _outbox_thread_held(application, tokens):
+        mailbox.refuse_next = 1  # the batch's first e-mail
+        case_ids = [open_case(application, tokens["engineer"]) for _ in range(3)]
+
+    def processed():
+        """the three events processed, the refused one by a retry"""
+        return all(case_opened_event(application, case_id).processed_at for case_id in case_ids)
+
+    wait_until(processed)
+    attempts = [case_opened_event(application, case_id).attempts for case_id in case_ids]
+    assert attempts == [2, 1, 1]
+    assert "SMTPDataError" in case_opened_event(application, case_ids[0]).last_error
+    assert [len(mailbox.about_case(case_id)) for case_id in case_ids] == [1, 1, 1]
