@@ -263,11 +263,12 @@ def postgres(app):
 
 @pytest.fixture
 def redis_url():
-    """A real Redis for queue tests: TEST_REDIS_URL, else a local server on 6379 (db 15)."""
+    """A real Redis for queue tests: TEST_REDIS_URL, else TEST_QUEUE_REDIS_URL, else a local server on
+    6379 (db 15); each worker's own database below it (worker_redis_url, apart)."""
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = worker_redis_url("redis://127.0.0.1:6379/15", apart=True)
+    url = worker_redis_url(os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/15"), apart=True)
     try:
         connection = Redis.from_url(url, socket_connect_timeout=1)
         connection.ping()
