@@ -215,9 +215,9 @@ class InProcessDispatcher:
     """Runs events on one background thread of this process, in commit order.
 
     A commit hands over just its own events; those committed while a drain of
-    them is still waiting for the thread join it, so a busy process runs a
-    topic with a batch handler many events to a transaction, as RQ's batch jobs
-    do. The first hand-off of a process also drains whatever an earlier process
+    them is still waiting for the thread (or lingering, OUTBOX_BATCH_LINGER_MS,
+    when a topic has a batch handler) join it, so a busy process runs such a
+    topic many events to a transaction, as RQ's batch jobs do. The first hand-off of a process also drains whatever an earlier process
     left pending. An event whose handler failed is tried again by a retry drain
     after `retry_delay` seconds, doubling while drains keep failing (up to
     `max_retry_delay`). Several web processes each run their own events, so they
@@ -274,6 +274,13 @@ class InProcessDispatcher:
             executor.shutdown(wait=True)
 
     def _drain_waiting(self) -> int:
+        # As RQ's batch jobs do, a drain of batched topics lingers a moment first: a busy process's
+        # commits join it meanwhile, and run many to a transaction rather than one each.
+        with self._lock:
+            batched = self.app.extensions.get("outbox_batch_handlers", {})
+            linger = any(topic in batched for _event_id, topic in self._waiting)
+        if linger:
+            time.sleep(self.app.config["OUTBOX_BATCH_LINGER_MS"] / 1000)
         with self._lock:
             events, self._waiting = self._waiting, []
         return self._drain_in_background(events)

@@ -120,3 +120,28 @@ def test_a_refused_e_mail_in_a_batch_fails_its_own_event_alone(jobs_app, mailbox
     assert attempts == [2, 1, 1]
     assert "SMTPDataError" in case_opened_event(application, case_ids[0]).last_error
     assert [len(mailbox.about_case(case_id)) for case_id in case_ids] == [1, 1, 1]
+
+
+def test_a_busy_process_lingers_so_that_cases_opened_one_after_another_share_a_batch(
+        jobs_app, mailbox, tokens, monkeypatch):
+    application = jobs_app(None)
+    application.config["OUTBOX_BATCH_LINGER_MS"] = 2000  # longer than three requests take on a loaded machine
+    open_case(application, tokens["engineer"])
+    application.extensions["outbox_dispatch"]._submit().result(timeout=30)  # the catch-up, out of the way
+    batches = []
+    run_batch = services.run_batch
+
+    def watched(topic, limit, only=None):
+        batches.append(list(only))
+        return run_batch(topic, limit, only)
+
+    monkeypatch.setattr(services, "run_batch", watched)
+    # One after another, as one web process answers its requests: the thread is idle between them.
+    case_ids = [open_case(application, tokens["engineer"]) for _ in range(3)]
+
+    def mailed():
+        """an e-mail for each of the three cases"""
+        return all(mailbox.about_case(case_id) for case_id in case_ids)
+
+    wait_until(mailed)
+    assert batches == [[case_opened_event(application, case_id).id for case_id in case_ids]]
