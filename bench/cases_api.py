@@ -52,8 +52,8 @@ LOAD_GENERATOR_WHY = (
     "one core at these rates, leaving the 2 cores to gunicorn and PostgreSQL; an asyncio "
     "Python client would need a large share of a core for the same rate.")
 NO_REDIS_WHY = (
-    "Without REDIS_URL the outbox hands each case-opened notification to a thread inside the "
-    "gunicorn worker, so the figures include that work on the same 2 cores. With Redis the "
+    "Without REDIS_URL the outbox hands the case-opened notifications to a thread inside the "
+    "gunicorn worker, which runs them in batches, so the figures include that work on the same 2 cores. With Redis the "
     "same work would run in an RQ worker, which on this machine would share the same 2 cores.")
 
 
