@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import PARTNER_ROLES, Role, User
 from app.cases.models import Case, Channel, Message

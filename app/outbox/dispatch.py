@@ -217,9 +217,10 @@ class InProcessDispatcher:
     A commit hands over just its own events; those committed while a drain of
     them is still waiting for the thread (or lingering, OUTBOX_BATCH_LINGER_MS,
     when a topic has a batch handler) join it, so a busy process runs such a
-    topic many events to a transaction, as RQ's batch jobs do. The first hand-off of a process also drains whatever an earlier process
-    left pending. An event whose handler failed is tried again by a retry drain
-    after `retry_delay` seconds, doubling while drains keep failing (up to
+    topic many events to a transaction, as RQ's batch jobs do. The first
+    hand-off of a process also drains whatever an earlier process left pending.
+    An event whose handler failed is tried again by a retry drain after
+    `retry_delay` seconds, doubling while drains keep failing (up to
     `max_retry_delay`). Several web processes each run their own events, so they
     do not queue on each other's rows.
     """
@@ -252,12 +253,12 @@ class InProcessDispatcher:
         return len(events)
 
     def _submit(self, events: list[tuple[int, str]] | None = None) -> Future:
-        return self._executor_().submit(self._drain_in_background, events)
+        return self._thread().submit(self._drain_in_background, events)
 
     def _submit_waiting(self) -> Future:
-        return self._executor_().submit(self._drain_waiting)
+        return self._thread().submit(self._drain_waiting)
 
-    def _executor_(self) -> ThreadPoolExecutor:
+    def _thread(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")

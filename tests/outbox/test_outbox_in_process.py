@@ -69,7 +69,7 @@ def _outbox_thread_held(application, tokens):
     open_case(application, tokens["engineer"])
     dispatcher._submit().result(timeout=30)
     busy = threading.Event()
-    dispatcher._executor_().submit(busy.wait, 30)
+    dispatcher._thread().submit(busy.wait, 30)
     try:
         yield
     finally:
