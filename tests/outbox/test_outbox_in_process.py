@@ -5,6 +5,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+import pytest
+
 from app.outbox import services
 from app.outbox.dispatch import InProcessDispatcher
 from tests.outbox.conftest import case_opened_event, outbox_event, wait_until
@@ -76,17 +78,24 @@ def _outbox_thread_held(application, tokens):
         busy.set()
 
 
-def test_cases_opened_while_the_thread_is_busy_are_mailed_from_one_batch(jobs_app, mailbox, tokens, monkeypatch):
-    application = jobs_app(None)
-    batches = []
+@pytest.fixture
+def batches(monkeypatch) -> list[tuple[str, list[int]]]:
+    """The batches the outbox runs from now on: (topic, event ids) each."""
+    seen: list[tuple[str, list[int]]] = []
     run_batch = services.run_batch
 
     def watched(topic, limit, only=None):
-        batches.append((topic, list(only)))
+        seen.append((topic, list(only)))
         return run_batch(topic, limit, only)
 
+    monkeypatch.setattr(services, "run_batch", watched)
+    return seen
+
+
+def test_cases_opened_while_the_thread_is_busy_are_mailed_from_one_batch(jobs_app, mailbox, tokens, batches):
+    application = jobs_app(None)
     with _outbox_thread_held(application, tokens):
-        monkeypatch.setattr(services, "run_batch", watched)
+        batches.clear()  # the catch-up's
         case_ids = [open_case(application, tokens["engineer"]) for _ in range(4)]
 
     def mailed():
@@ -123,19 +132,12 @@ def test_a_refused_e_mail_in_a_batch_fails_its_own_event_alone(jobs_app, mailbox
 
 
 def test_a_busy_process_lingers_so_that_cases_opened_one_after_another_share_a_batch(
-        jobs_app, mailbox, tokens, monkeypatch):
+        jobs_app, mailbox, tokens, batches):
     application = jobs_app(None)
     application.config["OUTBOX_BATCH_LINGER_MS"] = 2000  # longer than three requests take on a loaded machine
     open_case(application, tokens["engineer"])
     application.extensions["outbox_dispatch"]._submit().result(timeout=30)  # the catch-up, out of the way
-    batches = []
-    run_batch = services.run_batch
-
-    def watched(topic, limit, only=None):
-        batches.append(list(only))
-        return run_batch(topic, limit, only)
-
-    monkeypatch.setattr(services, "run_batch", watched)
+    batches.clear()
     # One after another, as one web process answers its requests: the thread is idle between them.
     case_ids = [open_case(application, tokens["engineer"]) for _ in range(3)]
 
@@ -144,4 +146,4 @@ def test_a_busy_process_lingers_so_that_cases_opened_one_after_another_share_a_b
         return all(mailbox.about_case(case_id) for case_id in case_ids)
 
     wait_until(mailed)
-    assert batches == [[case_opened_event(application, case_id).id for case_id in case_ids]]
+    assert batches == [("notify.case_opened", [case_opened_event(application, case_id).id for case_id in case_ids])]
