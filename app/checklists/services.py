@@ -139,8 +139,10 @@ def checklist_of(case: Case, needing_ruling: list[str] | None = None,
     """Inside the caller's transaction, once the case is known visible; `needing_ruling` and `attachments`
     (attachment_facts) if already known."""
     responses = responses_for(case)
-    if needing_ruling is None:
-        needing_ruling = triage().suggestions_needing_ruling(case)
+    if attachments is None:
+        attachments = attachment_facts(case)
+    if needing_ruling is None:  # named by the attachments just read: one query serves both
+        needing_ruling = triage().suggestions_needing_ruling(case, scanned(attachments))
     return ChecklistView(evaluate_case(case, responses, needing_ruling, attachments), responses, needing_ruling)
 
 
