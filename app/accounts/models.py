@@ -183,6 +183,8 @@ class WebSession(db.Model):
 
 @dataclass(frozen=True)
 class Person:
-    """Who did something, as a page names them: what plain-column reads give in place of a User."""
+    """Who did something, as a page names them: what plain-column reads give in place of a User
+    (`role` where the page tells GTAC's people from the partner's)."""
 
     name: str
+    role: Role | None = None

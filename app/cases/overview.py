@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import access
-from app.accounts.models import Role, User
+from app.accounts.models import Person, User
 from app.attachments.models import Attachment, AttachmentKind, AttachmentVisibility
 from app.cases.models import Case, CaseStatus
 from app.cases.services import CasePage, page_of
@@ -25,12 +25,6 @@ from app.extensions import db
 from app.triage.resolution import ResolutionPanel, panel_of
 from app.triage.services import suggestions
 from app.uow import unit_of_work
-
-
-@dataclass(frozen=True)
-class Uploader:
-    name: str
-    role: Role
 
 
 @dataclass(frozen=True)
@@ -47,7 +41,7 @@ class CaseFile:
     scanned_at: datetime | None
     findings: dict[str, Any] | None
     visibility: AttachmentVisibility
-    uploaded_by: Uploader
+    uploaded_by: Person
     crash: Any  # the crash signatures the scan found (checklists.attachment_facts)
     visible: bool  # the reader may see it (access.attachment_scope)
 
@@ -63,7 +57,7 @@ def _case_files(actor: User, case_id: int) -> list[CaseFile]:
                   Attachment.visibility, User.name, User.role, Attachment.findings["crash_signatures"], visible)
         .join(User, User.id == Attachment.uploaded_by_id)
         .where(Attachment.case_id == case_id).order_by(Attachment.id))
-    return [CaseFile(*row[:9], Uploader(row[9], row[10]), row[11], bool(row[12])) for row in rows]
+    return [CaseFile(*row[:9], Person(row[9], row[10]), row[11], bool(row[12])) for row in rows]
 
 
 @dataclass
