@@ -152,12 +152,17 @@ def test_sr_numbers_increase(client, tokens):
     assert numbers == sorted(numbers) and len(set(numbers)) == 3
 
 
-def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(app, client, tokens):
-    case = new_case(client, tokens["engineer"])
-    complete_checklist(client, tokens["engineer"], case["id"])
-    first = escalate(client, tokens["engineer"], case["id"], key="retry-1")
-    again = escalate(client, tokens["engineer"], case["id"], key="retry-1")
+def escalated_twice(client, headers, key: str):
+    """A ready case escalated twice with the same Idempotency-Key: (case, first answer, replay)."""
+    case = new_case(client, headers)
+    complete_checklist(client, headers, case["id"])
+    first, again = (escalate(client, headers, case["id"], key=key) for _ in range(2))
     assert (first.status_code, again.status_code) == (201, 201)
+    return case, first, again
+
+
+def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(app, client, tokens):
+    case, first, again = escalated_twice(client, tokens["engineer"], "retry-1")
     assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
     other_body = escalate(client, tokens["engineer"], case["id"], key="retry-1", body={"note": "different"})
     assert other_body.status_code == 409 and other_body.json["error"]["code"] == "idempotency_key_reused"
@@ -171,11 +176,7 @@ def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(app, 
 
 
 def test_the_answer_is_the_service_request_schema_of_the_sr_to_the_byte(app, client, tokens):
-    case = new_case(client, tokens["engineer"])
-    complete_checklist(client, tokens["engineer"], case["id"])
-    first = escalate(client, tokens["engineer"], case["id"], key="bytes-1")
-    again = escalate(client, tokens["engineer"], case["id"], key="bytes-1")
-    assert (first.status_code, again.status_code) == (201, 201)
+    case, first, again = escalated_twice(client, tokens["engineer"], "bytes-1")
     with app.app_context():
         sr = db.session.scalars(sa.select(ServiceRequest).where(ServiceRequest.case_id == case["id"])).one()
         rendered = jsonify(ServiceRequestSchema().dump({
