@@ -39,8 +39,9 @@ APART = 8
 
 
 # Files of one test that runs for minutes (a stateful property test, the API fuzzer): collected
-# first, so that under xdist's loadfile each goes to a worker of its own at the start, rather than
-# one starting late and running alone while the other workers have finished.
+# first, so that under xdist's loadfile (with --no-loadscope-reorder, as .ci/run calls it) each goes
+# to a worker of its own at the start, rather than one starting late and running alone while the
+# other workers have finished.
 LONG_FILES = ("tests/payments/test_ledger_properties.py", "tests/api/test_fuzzing.py")
 
 
