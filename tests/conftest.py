@@ -1,4 +1,5 @@
-"""Test set-up: a real database built by the migrations, emptied after every test (tests/database.py).
+"""Test set-up: a real database built by the migrations, in a known state at the start of every test
+(tests/database.py).
 
 The database is SQLite in a temporary folder, or PostgreSQL when
 TEST_DATABASE_URL is set (CI runs the suite both ways). Outbox events run
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.extensions import db
-from tests.database import DemoRows, empty
+from tests.database import DEMO, EMPTY, TOKENS, DatabaseStates
 from tests.rq_path import DrainingDispatcher
 
 pytest_plugins = ["tests.browser", "tests.oidc_provider"]
@@ -168,17 +169,30 @@ def _no_outside_call_inside_a_transaction(app):
     assert refusals == [], f"calls to the outside world made inside a transaction: {refusals}"
 
 
+@pytest.fixture(scope="session")
+def database_states(app) -> DatabaseStates:
+    """The worker's database states (tests/database.py): empty, the demo, the demo with tokens."""
+    with app.app_context():
+        states = DatabaseStates({DEMO: (EMPTY, _seed_demo), TOKENS: (DEMO, _issue_demo_tokens)})
+    return states
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(app, demo_rows):
-    # demo_rows (session-wide) is taken before any test of the worker has written a row.
+def _database_state(app, database_states, request):
+    """Each test starts from the state it asks for: `tokens`, else `demo`, else empty. Autouse, so it
+    runs before the test's other fixtures of its scope, which write on top of that state."""
+    names = request.fixturenames
+    start = TOKENS if "tokens" in names else DEMO if "demo" in names else EMPTY
+    with app.app_context():
+        database_states.bring_to(start)
+        db.session.remove()
+    database_states.started_from = start
     yield
     dispatcher = app.extensions["outbox_dispatch"]
     if isinstance(dispatcher, DrainingDispatcher):
         dispatcher.flush()
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as connection:
-            empty(connection)
 
 
 @pytest.fixture
@@ -193,56 +207,58 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def demo_rows(app) -> DemoRows:
-    """The rows of one real seeding of the demo, taken once per worker on an empty database."""
-    with app.app_context():
-        seed_demo()
-        db.session.remove()
-        with db.engine.begin() as connection:
-            rows = DemoRows.take(connection)
-            empty(connection)
-    return rows
+def _seed_demo() -> None:
+    seed_demo()
+    db.session.remove()
+
+
+def _issue_demo_tokens() -> dict[str, dict[str, str]]:
+    """Bearer headers for every demo user, issued through the service."""
+    from app.accounts.models import User
+    from app.accounts.services import issue_token
+
+    headers = {}
+    for name, email in DEMO_EMAILS.items():
+        user = db.session.scalars(sa.select(User).filter_by(email=email)).one()
+        secret, _ = issue_token(user, f"test {name}")
+        headers[name] = {"Authorization": f"Bearer {secret}"}
+    db.session.remove()
+    return headers
 
 
 @pytest.fixture
-def demo(app, demo_rows):
+def demo(app, database_states):
     """The SPEC §10 demo data; returns the demo users by short name.
 
-    The rows of the worker's one seeding are written back (tests/database.py), unless the
-    test has set the application's clock first: then the demo is seeded at that time.
+    The test starts from the worker's one seeding (tests/database.py), unless it has set the
+    application's clock first: then the demo is seeded afresh at that time.
     """
     from app.accounts.models import User
     from app.clock import SystemClock
 
     with app.app_context():
-        if isinstance(app.extensions["clock"], SystemClock):
-            with db.engine.begin() as connection:
-                demo_rows.restore(connection)
-        else:
-            seed_demo()
+        if not isinstance(app.extensions["clock"], SystemClock):
+            database_states.bring_to(EMPTY)
+            database_states.started_from = None
+            _seed_demo()
         users = {name: db.session.scalars(sa.select(User).filter_by(email=email)).one()
                  for name, email in DEMO_EMAILS.items()}
         db.session.expunge_all()
     return users
 
 
+@pytest.fixture
+def tokens(app, demo, database_states):
+    """Bearer headers for every demo user, issued through the service (once per worker, unless the
+    demo was seeded afresh for the test)."""
+    if database_states.started_from == TOKENS:
+        return {name: dict(header) for name, header in database_states.taken[TOKENS].result.items()}
+    with app.app_context():
+        return _issue_demo_tokens()
+
+
 def basic(email: str, password: str = DEMO_PASSWORD) -> dict:
     return {"Authorization": "Basic " + b64encode(f"{email}:{password}".encode()).decode()}
-
-
-@pytest.fixture
-def tokens(app, demo):
-    """Bearer headers for every demo user, issued through the service."""
-    from app.accounts.services import issue_token
-
-    headers = {}
-    with app.app_context():
-        for name, user in demo.items():
-            secret, _ = issue_token(db.session.merge(user), f"test {name}")
-            headers[name] = {"Authorization": f"Bearer {secret}"}
-        db.session.remove()
-    return headers
 
 
 def need(service: str, available: bool, reason: str) -> None:

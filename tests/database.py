@@ -1,23 +1,34 @@
-"""The suite's database between tests: emptied after each one, and the demo written back fast.
+"""The suite's database between tests: each test starts from a known state, written back fast.
 
-Seeding the demo runs the services (passwords hashed, cases opened, release notes
-loaded): a quarter of a second on SQLite and more on PostgreSQL, for every test
-that asks for it. The rows it leaves are the same every time, so each worker seeds
-once (DemoRows.take) and writes those rows back for the tests that ask
-(DemoRows.restore): the same ids, the same values, and the sequences where seeding
-left them.
+A test starts from one of three states: empty, the demo (SPEC §10), or the demo with a token
+for each demo user, after which of the `demo` and `tokens` fixtures it asks for. Each state is
+built once per worker by the services (the demo seeded, the tokens issued) and taken; before
+a test the database is brought back to its state, writing only where it differs:
 
-Emptying deletes rather than truncates: on PostgreSQL a TRUNCATE of every table
-creates new files for each table and index, nearly a second per test, where
-deleting a few hundred rows takes milliseconds.
+- on SQLite, an image of the database (taken with SQLite's backup API) is copied back whole when
+  anything was written since the last copy: `PRAGMA data_version` on the suite's own connection
+  changes when any other connection commits (a request, a job, another process);
+- on PostgreSQL, only the tables that differ are written back, and the sequences that moved: a
+  row written since the last restore has a newer xmin than that restore's transaction, a deleted
+  row leaves its table short. Writes by processes a test starts (gunicorn, RQ workers) show as
+  well as the test's own.
+
+A test that writes nothing (a read, a refusal) costs its successor nothing. Rows are deleted, not
+truncated: on PostgreSQL a TRUNCATE of every table creates new files for each table and index,
+nearly a second per test, where deleting a few hundred rows takes milliseconds.
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
 from app.extensions import db
+
+EMPTY, DEMO, TOKENS = "empty", "demo", "tokens"
+XID_WRAP = 2**32  # xmin is the 32 bits of a transaction id; txid_current() adds the epoch above them
 
 
 def model_tables(connection) -> list[sa.Table]:
@@ -27,53 +38,115 @@ def model_tables(connection) -> list[sa.Table]:
     return [table for table in db.metadata.sorted_tables if table.name in existing]
 
 
-def empty(connection) -> None:
-    """Delete every row of the models' tables and start their ids again from 1."""
-    tables = model_tables(connection)
-    if connection.dialect.name == "postgresql":
-        # Foreign keys are not checked while emptying: every table is emptied, so none is left dangling.
-        statements = ["SET LOCAL session_replication_role = replica",
-                      *(f'DELETE FROM "{table.name}"' for table in reversed(tables)),
-                      "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"]
-        connection.exec_driver_sql("; ".join(statements))
-    else:
-        for table in reversed(tables):
-            connection.execute(table.delete())
-
-
 @dataclass
-class DemoRows:
-    """Every row the demo seeding wrote, by table, and where it left the id sequences."""
+class Taken:
+    """One state: every row by table and where the sequences stood (PostgreSQL), or an image of
+    the database (SQLite); and what building it returned (the tokens' headers)."""
 
     rows: dict[str, list[dict]] = field(default_factory=dict)
-    sequences: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    sequences: dict[str, int | None] = field(default_factory=dict)
+    image: sqlite3.Connection | None = None
+    result: Any = None
 
-    @classmethod
-    def take(cls, connection) -> DemoRows:
-        taken = cls()
-        for table in model_tables(connection):
-            rows = [dict(row) for row in connection.execute(table.select()).mappings()]
-            if rows:
-                taken.rows[table.name] = rows
-        if connection.dialect.name == "postgresql":
-            for name, last_value, is_called in connection.exec_driver_sql(
-                    "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences"):
-                if is_called:
-                    taken.sequences[name] = (last_value, True)
+
+class DatabaseStates:
+    """The states of one worker's database, and which of them it holds now."""
+
+    def __init__(self, builds: dict[str, tuple[str, Callable[[], Any]]]):
+        # state -> (the state it is built on, how: a callable run in an application context)
+        self.builds = builds
+        self.taken: dict[str, Taken] = {}
+        self.holds: str | None = None  # the state last written back or taken
+        self.started_from: str | None = None  # the state the running test started from, if still its own
+        with db.engine.connect() as connection:
+            self.postgres = connection.dialect.name == "postgresql"
+            self.tables = model_tables(connection)
+        if self.postgres:
+            self.watermark = 0  # the transaction of the last restore; rows written later are newer
+            self._changes = sa.text(" UNION ALL ".join(
+                f"SELECT '{table.name}', count(*), coalesce(max(xmin::text::bigint), 0) FROM \"{table.name}\""
+                for table in self.tables))
+        else:
+            self.own = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False)
+            self.own.execute("PRAGMA busy_timeout=30000")
+            self.version = None
+        self.taken[EMPTY] = self._take()
+        self.holds = EMPTY
+
+    def bring_to(self, name: str) -> Taken:
+        """Put the database in state `name` (built on first use) and return it."""
+        if name not in self.taken:
+            base, build = self.builds[name]
+            self.bring_to(base)
+            result = build()
+            self.taken[name] = self._take(result)
+            self.holds = name
+            return self.taken[name]
+        target = self.taken[name]
+        if self.postgres:
+            self._restore_postgres(target)
+        elif self.holds != name or self._sqlite_version() != self.version:
+            target.image.backup(self.own)
+            self.version = self._sqlite_version()
+        self.holds = name
+        return target
+
+    def _take(self, result: Any = None) -> Taken:
+        taken = Taken(result=result)
+        if not self.postgres:
+            taken.image = sqlite3.connect(":memory:", check_same_thread=False)
+            self.own.backup(taken.image)
+            self.version = self._sqlite_version()
+            return taken
+        with db.engine.begin() as connection:
+            for table in self.tables:
+                rows = [dict(row) for row in connection.execute(table.select()).mappings()]
+                if rows:
+                    taken.rows[table.name] = rows
+            taken.sequences = self._sequences(connection)
+            self.watermark = connection.execute(sa.text("SELECT txid_current()")).scalar() % XID_WRAP
         return taken
 
-    def restore(self, connection) -> None:
-        """Write the rows back into emptied tables."""
-        # Rows that point at each other are written table by table: check their references at the end.
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        else:
-            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        for table in model_tables(connection):
-            rows = self.rows.get(table.name)
-            if rows:
-                connection.execute(table.insert(), rows)
-        if self.sequences:
-            calls = ", ".join(f"setval('\"{name}\"', {value}, {str(called).lower()})"
-                              for name, (value, called) in self.sequences.items())
-            connection.exec_driver_sql(f"SELECT {calls}")
+    # -- SQLite --------------------------------------------------------------------------
+    def _sqlite_version(self) -> int:
+        return self.own.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- PostgreSQL ----------------------------------------------------------------------
+    @staticmethod
+    def _sequences(connection) -> dict[str, int | None]:
+        return dict(connection.execute(sa.text(
+            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()")).all())
+
+    def _restore_postgres(self, target: Taken) -> None:
+        held = self.taken.get(self.holds) if self.holds else None
+        with db.engine.begin() as connection:
+            def differs(table: sa.Table, count: int, newest: int) -> bool:
+                if held is None or newest > self.watermark:
+                    return True
+                rows = held.rows.get(table.name, [])
+                return count != len(rows) or (held is not target and rows != target.rows.get(table.name, []))
+
+            tables = [table for table, (count, newest) in zip(self.tables, self._counts(connection))
+                      if differs(table, count, newest)]
+            moved = {name: value for name, value in self._sequences(connection).items()
+                     if value != target.sequences.get(name)}
+            if not tables and not moved:
+                return
+            # Rows that point at each other are written table by table: references are not checked.
+            statements = ["SET LOCAL session_replication_role = replica",
+                          *(f'DELETE FROM "{table.name}"' for table in reversed(tables))]
+            connection.exec_driver_sql("; ".join(statements))
+            for table in tables:
+                rows = target.rows.get(table.name)
+                if rows:
+                    connection.execute(table.insert(), rows)
+            if moved:
+                calls = ", ".join(
+                    f"setval('\"{name}\"', {target.sequences.get(name) or 1}, {str(target.sequences.get(name) is not None).lower()})"
+                    for name in moved)
+                connection.exec_driver_sql(f"SELECT {calls}")
+            self.watermark = connection.execute(sa.text("SELECT txid_current()")).scalar() % XID_WRAP
+
+    def _counts(self, connection) -> list[tuple[int, int]]:
+        found = {name: (count, newest) for name, count, newest in connection.execute(self._changes)}
+        return [found[table.name] for table in self.tables]
