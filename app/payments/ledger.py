@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
@@ -414,6 +415,9 @@ def record_return(uow: UnitOfWork, payout: Payout, reason: str | None = None) ->
                      payout_id=payout.id, memo=(reason or "returned")[:200])
 
 
+# The two derived statements below are built once, on first use: statements are immutable, and
+# building these cost more than running them (the ledger check and the balances use them on each call).
+@cache
 def open_pending_ids() -> sa.Select:
     """Ids of pending transfers that no post or void has resolved yet."""
     resolution = aliased(LedgerTransfer)
@@ -422,6 +426,7 @@ def open_pending_ids() -> sa.Select:
             .where(~sa.exists().where(resolution.pending_id == LedgerTransfer.id)))
 
 
+@cache
 def derived_totals() -> sa.Subquery:
     """Per account, from its entries: posted balance, open pending debits, open pending credits."""
     is_open = LedgerEntry.transfer_id.in_(open_pending_ids())
