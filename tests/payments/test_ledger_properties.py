@@ -13,7 +13,7 @@ unavailable raises out of the call that committed, and the jobs queued after it 
 commit do not run (their payouts stay pending until a job runs again).
 
 HYPOTHESIS_PROFILE picks the profile. By default, and in CI, "ci": 200 examples of up to 20
-steps, about 70 s on SQLite. "nightly" runs 2,000 examples of up to 50 steps (some 25 times
+steps, about 25 s on SQLite. "nightly" runs 2,000 examples of up to 50 steps (some 25 times
 longer), by hand:
 
     HYPOTHESIS_PROFILE=nightly .venv/bin/python -m pytest -q tests/payments/test_ledger_properties.py
