@@ -80,8 +80,11 @@ def count_rows() -> dict[str, int]:
     with db.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         assert tables.issuperset(WRITTEN_TABLES), set(WRITTEN_TABLES) - tables
-        return {table: connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))
-                for table in sorted(tables) if table != "alembic_version"}
+        counted = sorted(table for table in tables if table != "alembic_version")
+        # One statement for every table: a statement each cost a hundred round trips a count.
+        found = dict(connection.execute(sa.text(" UNION ALL ".join(
+            f"SELECT '{table}', count(*) FROM \"{table}\"" for table in counted))).all())
+        return {table: found[table] for table in counted}
 
 
 @pytest.fixture
