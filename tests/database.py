@@ -141,9 +141,10 @@ class DatabaseStates:
                 if rows:
                     connection.execute(table.insert(), rows)
             if moved:
-                calls = ", ".join(
-                    f"setval('\"{name}\"', {target.sequences.get(name) or 1}, {str(target.sequences.get(name) is not None).lower()})"
-                    for name in moved)
+                # A sequence never called stands at 1 with is_called false: its next value is 1.
+                values = {name: target.sequences.get(name) for name in moved}
+                calls = ", ".join(f"setval('\"{name}\"', {value or 1}, {str(value is not None).lower()})"
+                                  for name, value in values.items())
                 connection.exec_driver_sql(f"SELECT {calls}")
             self.watermark = connection.execute(sa.text("SELECT txid_current()")).scalar() % XID_WRAP
 
