@@ -168,9 +168,9 @@ def _in_transit_matches_payouts(session: Session) -> list[Violation]:
 
 
 @cache
-def _claim_queries() -> tuple[sa.Select, sa.Select, sa.Select, sa.Select]:
+def _claim_queries() -> tuple[sa.Select, sa.Select, sa.Select]:
     """Payouts that differ from their claim; claims with more than one payout; every payout's status
-    beside its claim's; approved claims without a payout."""
+    beside its claim's."""
     differing = (sa.select(Payout.id, Payout.status, Claim.id, Claim.status)
                  .join(Claim, Claim.id == Payout.claim_id)
                  .where(sa.or_(Claim.status.not_in(list(APPROVED_CLAIM_STATUSES)), Claim.approved_at.is_(None),
@@ -178,13 +178,11 @@ def _claim_queries() -> tuple[sa.Select, sa.Select, sa.Select, sa.Select]:
                                Claim.partner_id != Payout.partner_id)))
     duplicates = sa.select(Payout.claim_id, sa.func.count()).group_by(Payout.claim_id).having(sa.func.count() > 1)
     statuses = sa.select(Payout.id, Payout.status, Claim.status).join(Claim, Claim.id == Payout.claim_id)
-    without_payout = (sa.select(Claim.id, Claim.status).outerjoin(Payout, Payout.claim_id == Claim.id)
-                      .where(Claim.status.in_(list(APPROVED_CLAIM_STATUSES)), Payout.id.is_(None)))
-    return differing, duplicates, statuses, without_payout
+    return differing, duplicates, statuses
 
 
 def _payouts_match_claims(session: Session) -> list[Violation]:
-    differing, duplicates, statuses, _ = _claim_queries()
+    differing, duplicates, statuses = _claim_queries()
     out = _limited("payout_claim", session.execute(differing),
                    lambda r: f"payout {r[0]} is tied to claim {r[2]} which is {r[3].value}, or differs from it")
     out += _limited("payout_claim", session.execute(duplicates), lambda r: f"claim {r[0]} has {r[1]} payouts")
@@ -194,9 +192,14 @@ def _payouts_match_claims(session: Session) -> list[Violation]:
     return out
 
 
+@cache
+def _claims_without_payout() -> sa.Select:
+    return (sa.select(Claim.id, Claim.status).outerjoin(Payout, Payout.claim_id == Claim.id)
+            .where(Claim.status.in_(list(APPROVED_CLAIM_STATUSES)), Payout.id.is_(None)))
+
+
 def _claims_have_payouts(session: Session) -> list[Violation]:
-    *_, without_payout = _claim_queries()
-    return _limited("claim_payout", session.execute(without_payout),
+    return _limited("claim_payout", session.execute(_claims_without_payout()),
                     lambda r: f"claim {r[0]} is {r[1].value} without a payout")
 
 
