@@ -70,9 +70,30 @@ class DrainingDispatcher(RQDispatcher):
         self._local.draining = True
         try:
             self.drain(failed_before)
+            self.await_processed([event_id for event_id, _topic in events])
         finally:
             self._local.draining = False
         return handed
+
+    def await_processed(self, event_ids: list[int]) -> None:
+        """Wait until the commit's own events are processed: a job of this commit's may have been
+        taken by another thread's burst, which can still hold its row when this burst finds the
+        queues empty. An event that failed there is raised here, as it would be had it failed here."""
+        query = sa.select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.attempts, OutboxEvent.last_error,
+                          OutboxEvent.enqueued_at, OutboxEvent.leased_until).where(
+            OutboxEvent.id.in_(event_ids), OutboxEvent.processed_at.is_(None))
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            with db.engine.connect() as connection:
+                pending = connection.execute(query).all()
+            if not pending:
+                return
+            failed = [row for row in pending if row.attempts]
+            if failed or time.monotonic() > deadline:
+                raise EventsFailed("outbox events of this commit not processed: " + "; ".join(
+                    f"event {row.id} ({row.topic}): attempts {row.attempts}, error {row.last_error}, "
+                    f"enqueued {row.enqueued_at}, leased until {row.leased_until}" for row in pending))
+            time.sleep(0.01)
 
     def drain(self, failed_before: dict[int, tuple[int, str, str]]) -> None:
         """Work the queues until they are empty and no other thread is still running a job of them."""
