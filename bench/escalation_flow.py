@@ -6,7 +6,11 @@ Against PostgreSQL (database gtac_bench_escalation, recreated) and gunicorn on l
 Each worker thread takes cases one at a time through the whole flow: open the case (with its
 scope), upload a small log, read the checklist (for the known anomalies to rule on), answer
 every item, then escalate with an Idempotency-Key. Reported: escalations per second over the whole run, and
-latency percentiles of the escalation call itself and of every step. Then one upload of
+latency percentiles of the escalation call itself and of every step. Right after, the floor
+(bench/floor_app.py: one ORM insert behind a bare endpoint, the same gunicorn settings) is driven by
+the same client threads at the same concurrency for as many requests as the flow sent; each step's
+latency is also reported as a multiple of the floor's, which this shared machine's drift from day to
+day does not move as it moves the absolute figures. Then one upload of
 --upload-gib GiB, streamed as multipart, while the gunicorn worker's peak resident memory
 (VmHWM) is read before and after. Results: bench/results/escalation_flow-<date>.json.
 """
@@ -26,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import dataset, machine, provenance
+from bench import cpu, dataset, floor_app, machine, provenance
 from bench.server import Gunicorn, GunicornSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,7 +69,7 @@ class Client:
 
     def __init__(self, port: int, token: str, timings: dict[str, list[float]], lock: threading.Lock):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.timings, self.lock = timings, lock
 
     def call(self, step: str, method: str, path: str, body: bytes | None = None,
@@ -92,6 +96,43 @@ def multipart(kind: str, filename: str, content: bytes) -> tuple[bytes, str]:
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
             f"Content-Type: text/plain\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+def run_threads(concurrency: int, count: int, make_client, work) -> float:
+    """`count` calls of work(client) spread over `concurrency` threads, each with a client of its
+    own (one keep-alive connection); returns the wall-clock seconds."""
+    local = threading.local()
+
+    def one(_):
+        if not hasattr(local, "client"):
+            local.client = make_client()
+        return work(local.client)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - began
+
+
+def floor_inserts(server: Gunicorn, concurrency: int, count: int) -> dict:
+    """The floor: `count` single-row inserts through the same client threads as the flow."""
+    timings: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def insert(client: Client) -> None:
+        status, _row = client.json("floor_insert", "POST", "/floor/rows", {"title": "Uplink flaps on core switch"})
+        assert status == 201
+
+    wall = run_threads(concurrency, count, lambda: Client(server.port, "", timings, lock), insert)
+    return {"what": floor_app.__doc__.split("\n\n")[0], "requests": count, "wall_s": round(wall, 1),
+            "requests_per_s": round(count / wall, 1), "latency_ms": percentiles(timings["floor_insert"])}
+
+
+def over_floor(latency: dict[str, dict], floor: dict) -> dict:
+    """Each step's p50 and p95 as multiples of the floor insert's."""
+    return {step: {"p50_over_floor": round(values["p50"] / floor["p50"], 2),
+                   "p95_over_floor": round(values["p95"] / floor["p95"], 2)}
+            for step, values in latency.items()}
 
 
 def take_case_to_sr(client: Client) -> str:
@@ -211,20 +252,21 @@ def main(argv: list[str] | None = None) -> int:
     settings = GunicornSettings(workers=args.workers)
     timings: dict[str, list[float]] = {}
     lock = threading.Lock()
+    numbers: list[str] = []
     with Gunicorn(settings, args.database_url, REPO) as server:
         token = issue_token(server.port)
-        local = threading.local()
-
-        def one(_):
-            if not hasattr(local, "client"):
-                local.client = Client(server.port, token, timings, lock)
-            return take_case_to_sr(local.client)
-
-        began = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            numbers = list(pool.map(one, range(args.cases)))
-        wall = time.perf_counter() - began
+        wall = run_threads(args.concurrency, args.cases, lambda: Client(server.port, token, timings, lock),
+                           lambda client: numbers.append(take_case_to_sr(client)))
         upload = large_upload(server, token, args.upload_gib) if args.upload_gib > 0 else None
+    flow_requests = sum(len(values) for values in timings.values())
+    floor_app.prepare(args.database_url)
+    # The web workers' outbox threads may still be scanning logs and sending mail: the floor starts
+    # on a machine as quiet as the flow found it.
+    quiet = cpu.wait_for_quiet(0.3, 60)
+    with Gunicorn(settings, args.database_url, REPO, {"DATABASE_URL": args.database_url},
+                  application="bench.floor_app:create_app()") as floor_server:
+        floor = {**floor_inserts(floor_server, args.concurrency, flow_requests), "before_start": quiet}
+    latency = {step: percentiles(values) for step, values in timings.items()}
 
     assert len(set(numbers)) == len(numbers) == args.cases
     report = {
@@ -241,15 +283,20 @@ def main(argv: list[str] | None = None) -> int:
             "wall_s": round(wall, 1),
             "escalations_per_s": round(args.cases / wall, 1),
             "distinct_sr_numbers": len(set(numbers)),
-            "latency_ms": {step: percentiles(values) for step, values in timings.items()},
+            "requests": flow_requests,
+            "requests_per_s": round(flow_requests / wall, 1),
+            "latency_ms": latency,
         },
+        "floor": floor,
+        "over_floor": {"requests_per_s_share_of_floor": round(flow_requests / wall / floor["requests_per_s"], 3),
+                       "steps": over_floor(latency, floor["latency_ms"])},
         "large_upload": upload,
         **tracked.finish(),
     }
     report["verdicts"] = {"escalation_p95_under_50ms": report["results"]["latency_ms"]["escalate"]["p95"] < 50}
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({"results": report["results"], "large_upload": upload}, indent=2))
+    print(json.dumps({key: report[key] for key in ("results", "floor", "over_floor", "large_upload")}, indent=2))
     return 0
 
 
