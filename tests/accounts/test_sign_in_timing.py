@@ -39,6 +39,9 @@ def test_an_unknown_email_is_checked_against_the_dummy_hash(app, demo, monkeypat
 WARM_UP_PAIRS = 3
 PAIRS = 31
 TOLERANCE = 0.10  # the issue's bound: an unknown e-mail's answer within 10% of a known one's
+# A wall-time difference that the load of other processes made (CI runs three suites at once on two
+# cores) does not come back in a second or third round of pairs; one that the service makes does.
+ROUNDS = 3
 
 
 def test_known_and_unknown_emails_take_the_same_time(app, client, demo, monkeypatch):
@@ -55,6 +58,7 @@ def test_known_and_unknown_emails_take_the_same_time(app, client, demo, monkeypa
         db.session.get(User, demo["engineer"].id).password_hash = passwords.hash_password("demo-password")
         db.session.commit()
         db.session.remove()
+    unknown_emails = (f"nobody{n}@northwind.example" for n in range(ROUNDS * (WARM_UP_PAIRS + PAIRS)))
 
     def measured(email: str) -> tuple[float, float]:
         cpu, wall = time.process_time(), time.perf_counter()
@@ -63,24 +67,29 @@ def test_known_and_unknown_emails_take_the_same_time(app, client, demo, monkeypa
         assert answer.status_code == 401
         return cpu, wall
 
-    known: list[tuple[float, float]] = []
-    unknown: list[tuple[float, float]] = []
-    for n in range(WARM_UP_PAIRS + PAIRS):
-        # Each pair in turn starts with the other kind, so neither always follows the other.
-        order = [(known, DEMO_EMAILS["engineer"]), (unknown, f"nobody{n}@northwind.example")]
-        for samples, email in order if n % 2 else reversed(order):
-            sample = measured(email)
-            if n >= WARM_UP_PAIRS:  # the first answers also make the dummy hash and warm the caches
-                samples.append(sample)
+    def one_round() -> float:
+        """The pairs of one round; asserts their CPU times match, returns their wall-time ratio."""
+        known: list[tuple[float, float]] = []
+        unknown: list[tuple[float, float]] = []
+        for n in range(WARM_UP_PAIRS + PAIRS):
+            # Each pair in turn starts with the other kind, so neither always follows the other.
+            order = [(known, DEMO_EMAILS["engineer"]), (unknown, next(unknown_emails))]
+            for samples, email in order if n % 2 else reversed(order):
+                sample = measured(email)
+                if n >= WARM_UP_PAIRS:  # the first answers also make the dummy hash and warm the caches
+                    samples.append(sample)
+        known_cpu = statistics.median(cpu for cpu, _ in known)
+        unknown_cpu = statistics.median(cpu for cpu, _ in unknown)
+        assert known_cpu > 0.01, "the hash should dominate the answer's time"
+        assert abs(known_cpu - unknown_cpu) <= TOLERANCE * known_cpu, (known_cpu, unknown_cpu)
+        # What a client sees: the pairs ran side by side, so the median of their ratios is what load
+        # on the machine leaves of the difference.
+        return statistics.median(u_wall / k_wall for (_, k_wall), (_, u_wall) in zip(known, unknown))
 
-    known_cpu = statistics.median(cpu for cpu, _ in known)
-    unknown_cpu = statistics.median(cpu for cpu, _ in unknown)
-    assert known_cpu > 0.01, "the hash should dominate the answer's time"
-    assert abs(known_cpu - unknown_cpu) <= TOLERANCE * known_cpu, (known_cpu, unknown_cpu)
-    # What a client sees: the pairs ran side by side, so the median of their ratios is what load
-    # on the machine leaves of the difference.
-    ratio = statistics.median(u_wall / k_wall for (_, k_wall), (_, u_wall) in zip(known, unknown))
-    assert abs(ratio - 1) <= TOLERANCE, ratio
+    ratios = []
+    while len(ratios) < ROUNDS and not (ratios and abs(ratios[-1] - 1) <= TOLERANCE):
+        ratios.append(one_round())
+    assert abs(ratios[-1] - 1) <= TOLERANCE, f"unknown / known wall time in each round: {ratios}"
 
 
 def test_known_and_unknown_emails_send_the_same_statements(app, client, demo):
