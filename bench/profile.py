@@ -121,7 +121,7 @@ def prepare(app, repeat: int) -> dict:
         case_id = new_case(client, engineer, 1000 + n)
         complete_checklist(client, engineer, case_id)
         ready.append(case_id)
-    # The escalation flow answers ten items a case: the request it sends most.
+    # bench.escalation_flow answers nine items a case: the request it sends most.
     open_cases = [new_case(client, engineer, 3000 + n) for n in range(repeat)]
     claims = []
     for n in range(repeat):

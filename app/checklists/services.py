@@ -216,8 +216,9 @@ def _open_case_for_answers(actor: User, case_id: int) -> Case:
     return case
 
 
-# One item's answer and its writes, as plain statements: an answer is the flow's most frequent
-# write (ten a case), and the ORM's flush of the row and of the case cost more than the statements.
+# One item's answer and its writes, as plain statements: answers are the most frequent write on a
+# case's way to an SR (one per item), and the ORM's flush of the row and of the case cost more than
+# the statements themselves.
 _RESPONSE_OF_ITEM = sa.select(ChecklistResponse.id, ChecklistResponse.value, ChecklistResponse.not_applicable,
                               ChecklistResponse.reason).where(ChecklistResponse.case_id == sa.bindparam("case_id"),
                                                               ChecklistResponse.item_code == sa.bindparam("code"))
