@@ -226,6 +226,7 @@ _INSERT_RESPONSE = sa.insert(ChecklistResponse.__table__)
 _UPDATE_RESPONSE = (sa.update(ChecklistResponse.__table__)
                     .where(ChecklistResponse.__table__.c.id == sa.bindparam("response_id")))
 _TOUCH_CASE = sa.update(Case.__table__).where(Case.__table__.c.id == sa.bindparam("case_id"))
+# The UPDATEs take the columns they set from the parameters they are given.
 
 
 @dataclass(frozen=True)
@@ -254,9 +255,9 @@ def _write(uow: UnitOfWork, actor: User, case: Case, item: ItemDefinition, respo
         connection.execute(_INSERT_RESPONSE, {"case_id": case.id, "item_code": item.code, **answer,
                                               "responded_by_id": actor.id, "responded_at": at})
     else:
-        connection.execute(_UPDATE_RESPONSE.values(**answer, responded_by_id=actor.id, responded_at=at),
-                           {"response_id": response.id})
-    connection.execute(_TOUCH_CASE.values(updated_at=at), {"case_id": case.id})
+        connection.execute(_UPDATE_RESPONSE, {"response_id": response.id, **answer,
+                                              "responded_by_id": actor.id, "responded_at": at})
+    connection.execute(_TOUCH_CASE, {"case_id": case.id, "updated_at": at})
     set_committed_value(case, "updated_at", at)
     record(actor, "case", case.id, "checklist.responded",
            before={"item": item.code, **_as_dict(response)} if response else None,
