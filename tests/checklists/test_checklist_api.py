@@ -148,6 +148,33 @@ def test_responses_are_audited(client, tokens):
     assert ("checklist.responded", "customer_informed") in actions
 
 
+def test_a_changed_answer_replaces_the_first_and_is_audited_with_both(client, tokens):
+    headers = tokens["engineer"]
+    case = new_case(client, headers)
+    first = put(client, headers, case["id"], "lab_simulation",
+                {"not_applicable": True, "reason": "No lab equipment for this model."})
+    assert first.status_code == 200, first.json
+    changed = put(client, headers, case["id"], "lab_simulation",
+                  {"value": "Reproduced on a lab X465 with the customer's configuration."})
+    assert changed.status_code == 200, changed.json
+    assert changed.json == {**changed.json, "value": "Reproduced on a lab X465 with the customer's configuration.",
+                            "not_applicable": False, "reason": None, "responded_by": "Nadia Engineer"}
+    assert changed.json["responded_at"] >= first.json["responded_at"]
+    assert items(checklist(client, headers, case["id"]))["lab_simulation"]["met"] is True
+    case_now = client.get(f"/api/v1/cases/{case['id']}", headers=headers).json
+    assert case_now["updated_at"] == changed.json["responded_at"]
+    with client.application.app_context():
+        from app.audit.services import trail
+        rows = db.session.scalars(sa.select(ChecklistResponse).filter_by(case_id=case["id"],
+                                                                         item_code="lab_simulation")).all()
+        assert len(rows) == 1 and rows[0].value == changed.json["value"] and rows[0].not_applicable is False
+        audited = [(e.before, e.after) for e in trail("case", case["id"]) if e.action == "checklist.responded"]
+    assert audited[-1] == (
+        {"item": "lab_simulation", "value": None, "not_applicable": True, "reason": "No lab equipment for this model."},
+        {"item": "lab_simulation", "value": "Reproduced on a lab X465 with the customer's configuration.",
+         "not_applicable": False, "reason": None})
+
+
 def test_who_may_read_and_answer(client, tokens):
     case = new_case(client, tokens["engineer"])
     cid = case["id"]
