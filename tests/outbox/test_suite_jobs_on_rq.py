@@ -14,8 +14,9 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
-from app.outbox.dispatch import queue_for
+from app.outbox.dispatch import BATCH_FLAG, queue_for
 from app.outbox.models import OutboxEvent
+import tests.rq_path as draining
 from tests.conftest import need
 from tests.rq_path import DrainingDispatcher, EventsFailed
 
@@ -96,3 +97,12 @@ def test_an_event_failing_in_a_batch_job_fails_the_request_although_alone_it_the
         db.session.remove()
     # Production logs the batch's failure and hands the event over alone, where it succeeds.
     assert event.processed_at is not None and event.attempts == 2 and "digest refused" in event.last_error
+
+
+def test_a_commit_whose_event_no_job_takes_fails_naming_it(app, client, tokens, rq_path, monkeypatch):
+    """An event of the commit still pending once the queues are empty (here: its batch job was
+    never queued, as if another one's flag were still set) fails the commit with its name."""
+    monkeypatch.setattr(draining, "SETTLE_TIMEOUT", 2)
+    rq_path.redis.set(BATCH_FLAG.format(topic="notify.case_opened"), "1", ex=30)
+    with pytest.raises(EventsFailed, match=r"notify\.case_opened\): attempts 0"):
+        client.post("/api/v1/cases", json=NEW_CASE, headers=tokens["engineer"])
