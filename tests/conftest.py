@@ -241,8 +241,9 @@ def demo(app, database_states):
             database_states.bring_to(EMPTY)
             database_states.started_from = None
             _seed_demo()
-        users = {name: db.session.scalars(sa.select(User).filter_by(email=email)).one()
-                 for name, email in DEMO_EMAILS.items()}
+        found = {user.email: user for user in
+                 db.session.scalars(sa.select(User).where(User.email.in_(DEMO_EMAILS.values())))}
+        users = {name: found[email] for name, email in DEMO_EMAILS.items()}
         db.session.expunge_all()
     return users
 
