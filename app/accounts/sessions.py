@@ -26,7 +26,7 @@ from flask import Flask, Request, Response, session
 from flask.sessions import SecureCookieSession, SessionInterface, session_json_serializer
 from flask_login import user_logged_in, user_logged_out
 
-from app.accounts.models import WebSession
+from app.accounts.models import User, WebSession
 from app.clock import now
 from app.extensions import db
 from app.uow import unit_of_work
@@ -42,10 +42,13 @@ def _digest(session_id: str) -> str:
 class ServerSession(SecureCookieSession):
     """The session's data, the id it was loaded under, and whether it moves to a new id."""
 
-    def __init__(self, initial=None, session_id: str | None = None):
+    def __init__(self, initial=None, session_id: str | None = None, user: User | None = None):
         super().__init__(initial)
         self.session_id = session_id
         self.renew = False
+        # Read with the session; held here for the request because the identity map, where the
+        # user loader finds it, keeps only weak references.
+        self.user = user
 
     def renew_id(self) -> None:
         """Keep the data under a new id; the old id is revoked when the answer is sent."""
@@ -57,12 +60,9 @@ class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         session_id = request.cookies.get(self.get_cookie_name(app))
         if session_id and len(session_id) <= _MAX_ID_LENGTH:
-            # A connection of its own, closed at once: nothing of the request's transaction yet.
-            with db.engine.connect() as connection:
-                row = connection.execute(sa.select(WebSession.data, WebSession.expires_at)
-                                         .where(WebSession.id == _digest(session_id))).first()
+            row = _read_session(_digest(session_id))
             if row is not None and row.expires_at > now():
-                return ServerSession(session_json_serializer.loads(row.data), session_id)
+                return ServerSession(session_json_serializer.loads(row.data), session_id, row.User)
         return ServerSession()
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
@@ -97,6 +97,24 @@ class DatabaseSessionInterface(SessionInterface):
                 expires_at=started + timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])))
         session.session_id, session.renew = new, False
         response.set_cookie(name, new, **cookie)
+
+
+# The session and its user in one statement: flask-login's user_loader then finds the user in the
+# request's identity map instead of asking the database again.
+_SESSION_WITH_USER = (sa.select(WebSession.data, WebSession.expires_at, User)
+                      .outerjoin(User, User.id == WebSession.user_id)
+                      .where(WebSession.id == sa.bindparam("digest")))
+
+
+def _read_session(digest: str):
+    session = db.session()
+    ours = not session.in_transaction()
+    row = session.execute(_SESSION_WITH_USER, {"digest": digest}).first()
+    if ours:
+        # Nothing of the request's work is in it yet; a request that calls the outside world before
+        # its first unit of work must find no transaction open. Committing keeps the user loaded.
+        session.commit()
+    return row
 
 
 def _user_id(data) -> int | None:

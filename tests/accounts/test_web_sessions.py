@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from cryptography.fernet import Fernet
 
 from app import create_app
-from app.accounts.models import WebSession
+from app.accounts.models import User, WebSession
 from app.accounts.services import deactivate_user, set_password
 from app.config import load_config
 from app.extensions import db
@@ -80,6 +81,39 @@ def test_deactivating_a_user_ends_every_session_and_token(app, demo, tokens):
     assert client.get("/api/v1/me", headers=tokens["engineer"]).status_code == 401
     refused = client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["engineer"]))
     assert refused.status_code == 403 and refused.json["error"]["code"] == "account_deactivated"
+
+
+def test_a_page_reads_its_session_and_signed_in_user_in_one_statement(app, client, demo):
+    sign_in(client, "gtac")
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def on_execute(connection, cursor, statement, *rest):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        answer = client.get("/srs")
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert answer.status_code == 200 and "GTAC queues" in text(answer)
+    reads = [sql for sql in statements if sql.startswith("SELECT")]
+    assert "FROM web_sessions LEFT OUTER JOIN users" in reads[0], reads[0][:200]
+    assert not [sql for sql in reads[1:] if sql.startswith("SELECT users.")], "the user was read a second time"
+
+
+def test_a_user_deactivated_behind_the_sessions_back_is_signed_out(app, client, demo):
+    """The user read with the session is the one signed in only while active, even where the
+    deactivation did not end the sessions (a change made in the database by hand)."""
+    sign_in(client, "engineer")
+    assert client.get("/cases").status_code == 200
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == demo["engineer"].id).values(active=False))
+        db.session.commit()
+    assert sessions_of(app, demo["engineer"].id) == 1
+    answer = client.get("/cases")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
 def test_a_password_change_ends_the_users_sessions(app, client, demo):
