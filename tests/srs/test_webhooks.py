@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.webhooks import services as webhooks
+from app.webhooks.models import WebhookDelivery
 from app.uow import unit_of_work
 from tests.browser import serve
 from tests.case_helpers import new_case
@@ -180,3 +181,17 @@ def test_a_refused_escalation_sends_nothing(app, client, tokens, receiver):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)
                                  .where(OutboxEvent.topic == "webhooks.sr_event")) == 0
     assert receiver.received == []
+
+
+def test_a_partner_whose_webhooks_are_removed_is_sent_nothing_and_its_events_are_done(
+        app, client, tokens, receiver):
+    hook = register(client, tokens, receiver.url)
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=tokens["admin"]).status_code in (200, 204)
+    number = escalate(client, tokens)
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    assert receiver.received == []
+    with app.app_context():
+        done = db.session.scalars(sa.select(OutboxEvent.processed_at)
+                                  .where(OutboxEvent.topic == "webhooks.sr_event")).all()
+        assert len(done) == 2 and all(at is not None for at in done)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)) == 0
