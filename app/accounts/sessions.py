@@ -46,9 +46,10 @@ class ServerSession(SecureCookieSession):
         super().__init__(initial)
         self.session_id = session_id
         self.renew = False
-        # Read with the session; held here for the request because the identity map, where the
-        # user loader finds it, keeps only weak references.
-        self.user = user
+        # The user row read with the session (not the signed-in user: sign-in and sign-out change
+        # that within a request). Held for the request because the identity map, where the user
+        # loader finds it, keeps only weak references.
+        self._held_user = user
 
     def renew_id(self) -> None:
         """Keep the data under a new id; the old id is revoked when the answer is sent."""
