@@ -218,7 +218,7 @@ def _open_case_for_answers(actor: User, case_id: int) -> Case:
 
 # One item's answer and its writes, as plain statements: answers are the most frequent write on a
 # case's way to an SR (one per item), and the ORM's flush of the row and of the case cost more than
-# the statements themselves.
+# the statements themselves. The UPDATEs take the columns they set from their parameters.
 _RESPONSE_OF_ITEM = sa.select(ChecklistResponse.id, ChecklistResponse.value, ChecklistResponse.not_applicable,
                               ChecklistResponse.reason).where(ChecklistResponse.case_id == sa.bindparam("case_id"),
                                                               ChecklistResponse.item_code == sa.bindparam("code"))
@@ -226,7 +226,6 @@ _INSERT_RESPONSE = sa.insert(ChecklistResponse.__table__)
 _UPDATE_RESPONSE = (sa.update(ChecklistResponse.__table__)
                     .where(ChecklistResponse.__table__.c.id == sa.bindparam("response_id")))
 _TOUCH_CASE = sa.update(Case.__table__).where(Case.__table__.c.id == sa.bindparam("case_id"))
-# The UPDATEs take the columns they set from the parameters they are given.
 
 
 @dataclass(frozen=True)

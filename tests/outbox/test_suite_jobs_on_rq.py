@@ -16,7 +16,6 @@ from rq.registry import ScheduledJobRegistry
 from app.extensions import db
 from app.outbox.dispatch import BATCH_FLAG, queue_for
 from app.outbox.models import OutboxEvent
-import tests.rq_path as draining
 from tests.conftest import need
 from tests.rq_path import DrainingDispatcher, EventsFailed
 
@@ -102,7 +101,7 @@ def test_an_event_failing_in_a_batch_job_fails_the_request_although_alone_it_the
 def test_a_commit_whose_event_no_job_takes_fails_naming_it(app, client, tokens, rq_path, monkeypatch):
     """An event of the commit still pending once the queues are empty (here: its batch job was
     never queued, as if another one's flag were still set) fails the commit with its name."""
-    monkeypatch.setattr(draining, "SETTLE_TIMEOUT", 2)
+    monkeypatch.setattr("tests.rq_path.SETTLE_TIMEOUT", 2)
     rq_path.redis.set(BATCH_FLAG.format(topic="notify.case_opened"), "1", ex=30)
     with pytest.raises(EventsFailed, match=r"notify\.case_opened\): attempts 0"):
         client.post("/api/v1/cases", json=NEW_CASE, headers=tokens["engineer"])
