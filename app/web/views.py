@@ -15,6 +15,7 @@ from app.accounts import identity_provider
 from app.accounts.models import GTAC_ROLES, Role
 from app.accounts.services import authenticate
 from app.errors import Forbidden, TooManyAttempts, Unauthorized
+from app.web import navigation
 from app.web.filters import format_when
 
 blp = Blueprint("web", __name__)
@@ -27,12 +28,14 @@ class LoginForm(FlaskForm):
 
 @blp.app_context_processor
 def page_helpers() -> dict:
-    """`may(action)` lets templates show only the links the signed-in user's role can follow."""
+    """`may(action)` lets templates show only the links the signed-in user's role can follow;
+    `main_links(role)` is the header's navigation for a role."""
 
     def may(action: str) -> bool:
-        return current_user.is_authenticated and access.allowed(current_user, action)
+        user = current_user._get_current_object()
+        return user.is_authenticated and access.allowed(user, action)
 
-    return {"may": may}
+    return {"may": may, "main_links": navigation.links_for}
 
 
 blp.add_app_template_filter(format_when, "when")
