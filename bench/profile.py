@@ -17,6 +17,10 @@ With --plain there is no profiler: each request's CPU time is taken alone (the
 thread's CPU clock), and --output writes their median, p95 and mean per path with
 the targets of app CPU per request that have one, as JSON with the machine and the
 run's provenance.
+
+With --calls each path's Python function calls per request are counted (cProfile) instead: on a
+shared machine whose speed moves by a quarter within an hour, the count tells two revisions apart
+where a cut of a tenth is lost in the timings' scatter.
 """
 from __future__ import annotations
 
@@ -179,10 +183,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plain", action="store_true",
                         help="measure the CPU time without the profiler (its overhead grows with the depth of "
                              "the calls, so it weighs on SQLAlchemy more than on the rest)")
+    parser.add_argument("--calls", action="store_true",
+                        help="count the Python function calls per request instead (cProfile): a figure that "
+                             "does not move with the machine's load, for comparing two revisions")
     parser.add_argument("--output", type=Path, help="with --plain: write the figures as JSON to this file")
     args = parser.parse_args(argv)
     if args.output and not args.plain:
         parser.error("--output needs --plain: the profiler's own cost would be in the figures")
+    if args.calls and (args.plain or args.tree):
+        parser.error("--calls counts calls: it goes without --plain and --tree")
     from bench import provenance
 
     started = time.time()
@@ -223,6 +232,18 @@ def main(argv: list[str] | None = None) -> None:
         statements.clear()
         shown.clear()
         runs = args.repeat - 5 if name in ("answer_checklist", "escalate", "approve_claim") else args.repeat
+        if args.calls:
+            import cProfile
+            import pstats
+
+            counting = cProfile.Profile()
+            counting.enable()
+            for _ in range(runs):
+                op()
+            counting.disable()
+            print(f"\n{name}: {pstats.Stats(counting).total_calls / runs:.0f} Python function calls per request, "
+                  f"{statements['n'] / runs:.1f} SQL statements per request")
+            continue
         if args.plain:
             each = []
             for _ in range(runs):
