@@ -87,3 +87,42 @@ def test_unknown_sr_is_404_for_everyone(client, tokens):
     for who in ("gtac", "engineer"):
         answer = client.get("/api/v1/srs/SR00000999", headers=tokens[who])
         assert answer.status_code == 404 and answer.json["error"]["code"] == "sr_not_found"
+
+
+
+def test_every_filter_shape_lists_its_srs_in_either_order_for_gtac_and_the_partner(app, client, tokens, demo):
+    """Each combination of filters lists exactly the SRs that match it, newest first and in urgency
+    order read two at a time across both of its scans (due ones, then paused ones); urgency leaves out
+    the closed ones unless a status is asked."""
+    made = {}
+    for status, severity, queue, assignee in [
+        ("new", "S3", "EXOS-EMEA", None), ("assigned", "S1", "EXOS-EMEA", "gtac"),
+        ("in_progress", "S3", "S1-Critical-EMEA", "manager"), ("awaiting_partner", "S1", "EXOS-EMEA", "gtac"),
+        ("awaiting_partner", "S3", "S1-Critical-EMEA", "manager"), ("closed", "S1", "EXOS-EMEA", "gtac"),
+        ("new", "S1", "S1-Critical-EMEA", None),
+    ]:
+        number = make_sr(app, status, severity=severity, queue=queue,
+                         assignee_email=demo[assignee].email if assignee else None)
+        made[number] = {"status": status, "severity": severity, "queue": queue,
+                        "assignee_id": demo[assignee].id if assignee else None}
+    gtac_id = demo["gtac"].id
+    shapes = [{}, {"queue": "EXOS-EMEA"}, {"severity": "S1"}, {"status": "awaiting_partner"},
+              {"status": "closed"}, {"assignee_id": gtac_id}, {"queue": "S1-Critical-EMEA", "severity": "S3"},
+              {"queue": "EXOS-EMEA", "status": "awaiting_partner", "severity": "S1", "assignee_id": gtac_id},
+              {"severity": "S1", "assignee_id": gtac_id}]
+    for who in ("gtac", "engineer"):  # every SR made is Northwind's
+        for shape in shapes:
+            matching = {number for number, sr in made.items() if all(sr[key] == value for key, value in shape.items())}
+            assert matching, shape
+            query = "&".join(f"{name}={value}" for name, value in shape.items())
+            assert set(numbers(client.get(f"/api/v1/srs?limit=100&{query}", headers=tokens[who]))) == matching
+            seen, cursor = [], None
+            while True:
+                answer = client.get(f"/api/v1/srs?sort=urgency&limit=2&{query}" + (f"&cursor={cursor}" if cursor else ""),
+                                    headers=tokens[who])
+                seen += numbers(answer)
+                cursor = answer.json["next_cursor"]
+                if cursor is None:
+                    break
+            urgent = {number for number in matching if "status" in shape or made[number]["status"] != "closed"}
+            assert len(seen) == len(set(seen)) and set(seen) == urgent, (who, shape, seen)
