@@ -127,28 +127,26 @@ def deliveries(actor: User, webhook_id: int, limit: int = 100) -> list[WebhookDe
                                     .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
-# The active webhooks of the partner whose SR an entry is about. Most partners have none: their
-# events end with this one read, without loading the entry and its SR.
-_WEBHOOKS_OF_ENTRY = (sa.select(Webhook.id)
+# The active webhooks of the partner whose SR an entry is about, read first. Most partners have none:
+# their events end with this one read, without loading the entry and its SR.
+_WEBHOOKS_OF_ENTRY = (sa.select(Webhook)
                       .join(ServiceRequest, ServiceRequest.partner_id == Webhook.partner_id)
                       .join(SRHistory, SRHistory.sr_id == ServiceRequest.id)
                       .where(SRHistory.id == sa.bindparam("history_id"), Webhook.active.is_(True))
-                      .limit(1))
+                      .order_by(Webhook.id))
 
 
 def on_sr_event(uow: UnitOfWork, payload: dict) -> None:
     """Outbox handler: one delivery per active webhook of the SR's partner, attempted after the commit."""
     session = uow.session
-    if session.execute(_WEBHOOKS_OF_ENTRY, {"history_id": payload["history_id"]}).first() is None:
+    webhooks = session.scalars(_WEBHOOKS_OF_ENTRY, {"history_id": payload["history_id"]}).all()
+    if not webhooks:
         return
     row = session.get(SRHistory, payload["history_id"])
-    if row is None:
-        return
     sr = session.get(ServiceRequest, row.sr_id)
     event_id = f"sr-event-{row.id}"
     created = []
-    for webhook in session.scalars(sa.select(Webhook).where(
-            Webhook.partner_id == sr.partner_id, Webhook.active.is_(True)).order_by(Webhook.id)):
+    for webhook in webhooks:
         exists = session.scalar(sa.select(WebhookDelivery.id).where(
             WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.event_id == event_id))
         if exists is not None:
