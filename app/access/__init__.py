@@ -9,7 +9,7 @@ One module per domain; each adds its actions to the one table of roles.py.
 Nothing outside this package compares a row's tenant with the caller's
 organisation (tests/unit/test_tenancy_rules.py holds the code to that).
 """
-from app.access.roles import ALL_ROLES, CASE_WORKERS, PERMISSIONS, allowed, require
+from app.access.roles import ALL_ROLES, CASE_WORKERS, PERMISSIONS, allowed, require, role_allows
 from app.access.accounts import (USER_ADMINS, acting_partner, administered_organisation, administered_users,
                                  get_administered_user, organisations_for_new_users)
 from app.access.administration import (administered_organisations, get_organisation, suspending_partner,
@@ -35,7 +35,7 @@ __all__ = [
     "ALL_ROLES", "INTEGRATION_MANAGERS", "get_integration", "visible_integrations", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
     "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS", "PROGRAMME_STAFF", "USER_ADMINS",
     "acting_partner", "administered_organisation", "administered_organisations", "administered_users",
-    "allowed", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
+    "allowed", "role_allows", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
     "get_administered_user", "get_case", "get_partner_engineer", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
     "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
     "payout_feed_partner",

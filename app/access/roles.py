@@ -15,8 +15,12 @@ CASE_WORKERS = PARTNER_ROLES | GTAC_ROLES
 PERMISSIONS: dict[str, frozenset[Role]] = {}
 
 
+def role_allows(role: Role, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
 def allowed(user: User, action: str) -> bool:
-    return user.role in PERMISSIONS[action]
+    return role_allows(user.role, action)
 
 
 def require(user: User, action: str) -> None:

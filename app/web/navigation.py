@@ -40,7 +40,7 @@ def links_for(role: Role) -> tuple[tuple[str, str], ...]:
     shown = []
     for group in _STAFF_LINKS:
         for action, endpoint, label in group:
-            if role in access.PERMISSIONS[action]:
+            if access.role_allows(role, action):
                 shown.append((endpoint, label))
                 break
     return tuple(shown) + _EVERYONE_LINKS
