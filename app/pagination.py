@@ -79,6 +79,11 @@ def paginate(session, query, id_column, limit: int, cursor: str | None, *, rows:
     else:
         rows = session.execute(
             rows.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())).all()
+    return keyset_page(rows, limit)
+
+
+def keyset_page(rows: list, limit: int) -> Page[Any]:
+    """A page of `limit` from up to limit+1 rows read newest first (the one past it: another page exists)."""
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].id) if has_more else None)

@@ -15,8 +15,8 @@ from app.access.accounts import (USER_ADMINS, acting_partner, administered_organ
 from app.access.administration import (administered_organisations, get_organisation, suspending_partner,
                                        visible_certifications)
 from app.access.cases import (CHANNEL_READERS, CHANNEL_WRITERS, case_scope, covered_serial,
-                              covered_serials_query, get_case, readable_channels, require_channel_read,
-                              require_channel_write, visible_cases, writable_channels)
+                              covered_serials_query, get_case, parameterised_case_scope, readable_channels,
+                              require_channel_read, require_channel_write, visible_cases, writable_channels)
 from app.access.attachments import ATTACHMENT_READERS, attachment_scope
 from app.access import triage  # noqa: F401  (its actions join the table; it has no functions)
 from app.access import contracts  # noqa: F401  (likewise)
@@ -35,7 +35,7 @@ __all__ = [
     "ALL_ROLES", "INTEGRATION_MANAGERS", "get_integration", "visible_integrations", "ASSIGNEE_ONLY_MOVES", "ATTACHMENT_READERS", "CASE_WORKERS", "CHANNEL_READERS",
     "CHANNEL_WRITERS", "GTAC_MANAGERS", "PAYMENTS_STAFF", "PERMISSIONS", "PROGRAMME_STAFF", "USER_ADMINS",
     "acting_partner", "administered_organisation", "administered_organisations", "administered_users",
-    "allowed", "role_allows", "attachment_scope", "case_scope", "covered_serial", "covered_serials_query",
+    "allowed", "role_allows", "attachment_scope", "case_scope", "covered_serial", "parameterised_case_scope", "covered_serials_query",
     "get_administered_user", "get_case", "get_partner_engineer", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
     "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
     "payout_feed_partner",

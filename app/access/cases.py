@@ -30,15 +30,32 @@ CHANNEL_READERS: dict[Channel, frozenset[Role]] = {
 CHANNEL_WRITERS = CHANNEL_READERS
 
 
-def case_scope(user: User) -> sa.ColumnElement[bool]:
-    """The rows of `cases` this user can see at all."""
+# case_scope with the organisation's id as a named parameter, one condition per kind of user: a
+# statement built once on it serves every organisation, the id travelling with each execution.
+_ORGANISATION = sa.bindparam("scope_organisation_id", type_=sa.Integer(), required=True)
+_PARTNERS_CASES = Case.partner_id == _ORGANISATION
+_CUSTOMERS_CASES = Case.customer_id == _ORGANISATION
+_ESCALATED_CASES = Case.escalated_at.is_not(None)
+_NO_CASE = sa.false()
+
+
+def parameterised_case_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str, int]]:
+    """The rows of `cases` this user can see at all, as (condition, parameters): the same condition
+    object for every user of a kind, so that it can key a cache of statements; the parameters are
+    this user's."""
     if user.role in PARTNER_ROLES:
-        return Case.partner_id == user.organisation_id
+        return _PARTNERS_CASES, {_ORGANISATION.key: user.organisation_id}
     if user.role is Role.CUSTOMER:
-        return Case.customer_id == user.organisation_id
+        return _CUSTOMERS_CASES, {_ORGANISATION.key: user.organisation_id}
     if user.role in GTAC_ROLES:
-        return Case.escalated_at.is_not(None)
-    return sa.false()
+        return _ESCALATED_CASES, {}
+    return _NO_CASE, {}
+
+
+def case_scope(user: User) -> sa.ColumnElement[bool]:
+    """The rows of `cases` this user can see at all, the organisation's id bound in."""
+    condition, parameters = parameterised_case_scope(user)
+    return condition.params(parameters) if parameters else condition
 
 
 def visible_cases(user: User) -> sa.Select:

@@ -1,6 +1,7 @@
 """Use cases of support cases: open, list, read, and the message thread."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from app.db import stored_text
 from app.uow import unit_of_work
 from app.extensions import db
 from app.errors import InvalidInput, RuleViolation
-from app.pagination import DEFAULT_LIMIT, Page, paginate
+from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page, paginate
 from app.srs import progress
 from app.srs import services as sr_services
 
@@ -119,8 +120,45 @@ _ROWS = (sa.select(Case.id, stored_text(Case.status, "status"), stored_text(Case
 def list_case_rows(actor: User, *, status: str | None = None, severity: str | None = None,
                    q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[sa.Row]:
     """list_cases as plain rows (_ROWS): the API's busiest read, without building an entity per case."""
+    access.require(actor, "case.list")
+    scope, parameters = access.parameterised_case_scope(actor)
+    filters = {"status": CaseStatus(status) if status else None, "severity": Severity(severity) if severity else None,
+               "q_pattern": _containing(q) if q else None}
+    filters = {name: value for name, value in filters.items() if value is not None}
+    parameters.update(filters, page_rows=limit + 1)
+    if cursor:
+        parameters["before_id"] = decode_cursor(cursor)
+    statement = _row_page(scope, frozenset(filters), resumed=cursor is not None)
     with unit_of_work() as uow:
-        return paginate(uow.session, _listed(actor, status, severity, q), Case.id, limit, cursor, rows=_ROWS)
+        return keyset_page(uow.session.execute(statement, parameters).all(), limit)
+
+
+# The list's filters on named parameters: a statement holds which filters are given, their values come with
+# each execution. A missing value is an error, never a default.
+_PATTERN = sa.bindparam("q_pattern", type_=sa.String(), required=True)
+_ROW_FILTERS = {
+    "status": Case.status == sa.bindparam("status", type_=Case.status.type, required=True),
+    "severity": Case.severity == sa.bindparam("severity", type_=Case.severity.type, required=True),
+    "q_pattern": sa.or_(Case.title.ilike(_PATTERN, escape="\\"), Case.serial_number.ilike(_PATTERN, escape="\\")),
+}
+
+
+@functools.cache
+def _row_page(scope: sa.ColumnElement[bool], given: frozenset[str], *, resumed: bool) -> sa.Select:
+    """The statement of a list page for one kind of user (access.parameterised_case_scope) and one shape of
+    filters, built once: on a statement built afresh SQLAlchemy derives its cache key again on every
+    request. The same SQL as paginate() over _listed() with rows=_ROWS, the ids chosen first."""
+    conditions = [scope, *(condition for name, condition in _ROW_FILTERS.items() if name in given)]
+    if resumed:
+        conditions.append(Case.id < sa.bindparam("before_id", type_=sa.Integer(), required=True))
+    page_ids = (sa.select(Case.id).where(*conditions).order_by(Case.id.desc())
+                .limit(sa.bindparam("page_rows", type_=sa.Integer(), required=True)))
+    return _ROWS.where(Case.id.in_(page_ids.scalar_subquery())).order_by(Case.id.desc())
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its wildcards taken literally (escape character \\)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _listed(actor: User, status: str | None, severity: str | None, q: str | None) -> sa.Select:
@@ -131,7 +169,7 @@ def _listed(actor: User, status: str | None, severity: str | None, q: str | None
     if severity:
         query = query.where(Case.severity == Severity(severity))
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _containing(q)
         query = query.where(sa.or_(Case.title.ilike(pattern, escape="\\"),
                                    Case.serial_number.ilike(pattern, escape="\\")))
     return query

@@ -423,6 +423,10 @@ FILTERS = {
     # LIKE wildcards are searched for literally, so they match nothing here.
     "q=%": ({"q": "%"}, lambda c: False),
     "q=_": ({"q": "_"}, lambda c: False),
+    # Each pair of filters as well: the list's statement is built once per set of filters given.
+    "status+severity": ({"status": "open", "severity": "S1"}, lambda c: c.status == "open" and c.severity == "S1"),
+    "status+q": ({"status": "closed", "q": "uplink"}, lambda c: c.status == "closed" and "uplink" in c.title.lower()),
+    "severity+q": ({"severity": "S2", "q": "0002"}, lambda c: c.severity == "S2" and "0002" in c.serial_number),
     "status+severity+q": ({"status": "escalated", "severity": "S1", "q": "stack"},
                           lambda c: c.status == "escalated" and c.severity == "S1"
                           and "stack" in c.title.lower()),
