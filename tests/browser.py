@@ -102,8 +102,9 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def browser():
-    # One chromium per worker: each launch costs some 0.9 s of chromium's CPU, once per module
-    # it was a tenth of the browser tests' CPU. Every test still gets a fresh context (open_page).
+    # One chromium per worker, not one per module: the 26 launches cost Playwright's driver some 14 s
+    # of CPU. No module starts an event loop of its own in the main thread, which would clash with
+    # Playwright's sync API. Every test still gets a fresh context (open_page).
     with launched_chromium() as chromium:
         yield chromium
 

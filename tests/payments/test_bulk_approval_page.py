@@ -8,7 +8,7 @@ import pytest
 
 from app.payments.models import Payout
 from app.payments.schemas import MAX_BULK_APPROVALS
-from tests.browser import sign_in
+from tests.browser import assert_usable, sign_in
 from tests.payments.conftest import count
 
 PAGE = "/payments/programmes"
@@ -212,3 +212,16 @@ def test_programmes_tick_two_claims_approve_them_and_both_reach_paid(page, sandb
     page.goto(PAGE)
     assert page.get_by_label(f"Select claim {left}", exact=True).is_visible()
     assert page.get_by_label(f"Select claim {first}", exact=True).count() == 0
+
+
+@pytest.mark.browser
+def test_the_claims_table_passes_axe_before_its_script_shows_select_all(page, payments):
+    """Until select_all.js runs (slow network, or not at all) the select-all box is hidden; its column
+    must still have a header a screen reader can name."""
+    payments.claim(amount=14_000)
+    sign_in(page, "programs")
+    page.route("**/select_all.js", lambda route: route.abort())
+    page.goto(PAGE)
+    assert page.locator('input[type="checkbox"][name="claim_id"]').count() >= 1
+    assert not page.get_by_label("Select all claims").is_visible()
+    assert_usable(page, "the programmes page without select_all.js")
