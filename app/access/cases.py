@@ -30,32 +30,44 @@ CHANNEL_READERS: dict[Channel, frozenset[Role]] = {
 CHANNEL_WRITERS = CHANNEL_READERS
 
 
-# case_scope with the organisation's id as a named parameter, one condition per kind of user: a
-# statement built once on it serves every organisation, the id travelling with each execution.
-_ORGANISATION = sa.bindparam("scope_organisation_id", type_=sa.Integer(), required=True)
-_PARTNERS_CASES = Case.partner_id == _ORGANISATION
-_CUSTOMERS_CASES = Case.customer_id == _ORGANISATION
+def _organisation_column(user: User) -> sa.Column | None:
+    """The column of `cases` that names the user's organisation on every case it may see; None for
+    users who see cases by another rule."""
+    if user.role in PARTNER_ROLES:
+        return Case.partner_id
+    if user.role is Role.CUSTOMER:
+        return Case.customer_id
+    return None
+
+
 _ESCALATED_CASES = Case.escalated_at.is_not(None)
 _NO_CASE = sa.false()
 
 
-def parameterised_case_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str, int]]:
-    """The rows of `cases` this user can see at all, as (condition, parameters): the same condition
-    object for every user of a kind, so that it can key a cache of statements; the parameters are
-    this user's."""
-    if user.role in PARTNER_ROLES:
-        return _PARTNERS_CASES, {_ORGANISATION.key: user.organisation_id}
-    if user.role is Role.CUSTOMER:
-        return _CUSTOMERS_CASES, {_ORGANISATION.key: user.organisation_id}
-    if user.role in GTAC_ROLES:
-        return _ESCALATED_CASES, {}
-    return _NO_CASE, {}
+def _scope_without_organisation(user: User) -> sa.ColumnElement[bool]:
+    # Module constants: the same object on every call, so that parameterised_case_scope's can key a cache.
+    return _ESCALATED_CASES if user.role in GTAC_ROLES else _NO_CASE
 
 
 def case_scope(user: User) -> sa.ColumnElement[bool]:
-    """The rows of `cases` this user can see at all, the organisation's id bound in."""
-    condition, parameters = parameterised_case_scope(user)
-    return condition.params(parameters) if parameters else condition
+    """The rows of `cases` this user can see at all."""
+    column = _organisation_column(user)
+    return column == user.organisation_id if column is not None else _scope_without_organisation(user)
+
+
+# The organisation scopes with the organisation's id as a named parameter, one condition per column: a
+# statement built once on one serves every organisation, the id travelling with each execution.
+_ORGANISATION = sa.bindparam("scope_organisation_id", type_=sa.Integer(), required=True)
+_BY_ORGANISATION = {column.key: column == _ORGANISATION for column in (Case.partner_id, Case.customer_id)}
+
+
+def parameterised_case_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str, int]]:
+    """case_scope as (condition, parameters): the same condition object for every user of a kind, so
+    that it can key a cache of statements; the parameters are this user's."""
+    column = _organisation_column(user)
+    if column is not None:
+        return _BY_ORGANISATION[column.key], {_ORGANISATION.key: user.organisation_id}
+    return _scope_without_organisation(user), {}
 
 
 def visible_cases(user: User) -> sa.Select:
