@@ -62,23 +62,17 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def paginate(session, query, id_column, limit: int, cursor: str | None, *, rows: Any = None) -> Page[Any]:
+def paginate(session, query, id_column, limit: int, cursor: str | None) -> Page[Any]:
     """Newest first; one query of limit+1 rows tells whether another page exists.
 
     The page's ids are chosen first, from the scope's (tenant, id) index alone,
     then their rows are loaded: otherwise PostgreSQL may walk the primary key
     backwards and filter, which gets slower with every newer row of other tenants.
-    `rows`, a select of plain columns (with an `id`), loads those instead of the entities.
     """
     if cursor:
         query = query.where(id_column < decode_cursor(cursor))
     page_ids = query.with_only_columns(id_column).order_by(id_column.desc()).limit(limit + 1)
-    if rows is None:
-        rows = list(session.scalars(
-            query.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())))
-    else:
-        rows = session.execute(
-            rows.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())).all()
+    rows = list(session.scalars(query.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())))
     return keyset_page(rows, limit)
 
 

@@ -18,7 +18,7 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Supp
 @blp.response(200, CasePageSchema)
 def list_cases(args):
     """Cases the caller may see, newest first (keyset pagination)."""
-    page = services.list_case_rows(api_user(), **args)
+    page = services.list_cases(api_user(), **args)
     # Built by hand from the list rows: CaseSummarySchema's shape, field for field, without
     # marshmallow's per-field cost on a hot read (tests/api/test_case_list_rows.py compares both).
     return jsonify({"items": [summary(row) for row in page.items], "next_cursor": page.next_cursor})

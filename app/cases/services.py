@@ -22,7 +22,7 @@ from app.db import stored_text
 from app.uow import unit_of_work
 from app.extensions import db
 from app.errors import InvalidInput, RuleViolation
-from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page, paginate
+from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page
 from app.srs import progress
 from app.srs import services as sr_services
 
@@ -101,14 +101,7 @@ def change_severity(actor: User, case_id: int, severity: str) -> Case:
         return case
 
 
-def list_cases(actor: User, *, status: str | None = None, severity: str | None = None,
-               q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Case]:
-    query = _listed(actor, status, severity, q).options(sa.orm.defer(Case.description))
-    with unit_of_work() as uow:
-        return paginate(uow.session, query, Case.id, limit, cursor)
-
-
-# What a case list row of the API holds: CaseSummarySchema's fields, read as plain columns.
+# What a case list row holds: CaseSummarySchema's fields, read as plain columns (the API's and the pages' list).
 _ROWS = (sa.select(Case.id, stored_text(Case.status, "status"), stored_text(Case.severity, "severity"), Case.title,
                    Case.serial_number, Case.software_version, Product.family, Product.model,
                    Product.name.label("product_name"), Case.customer_id, Organisation.name.label("customer_name"),
@@ -117,14 +110,15 @@ _ROWS = (sa.select(Case.id, stored_text(Case.status, "status"), stored_text(Case
          .join(Organisation, Organisation.id == Case.customer_id))
 
 
-def list_case_rows(actor: User, *, status: str | None = None, severity: str | None = None,
-                   q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[sa.Row]:
-    """list_cases as plain rows (_ROWS): the API's busiest read, without building an entity per case."""
+def list_cases(actor: User, *, status: str | None = None, severity: str | None = None,
+               q: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[sa.Row]:
+    """The cases the caller may see, newest first, as plain rows (_ROWS): the API's busiest read, without
+    building an entity per case."""
     access.require(actor, "case.list")
     scope, parameters = access.parameterised_case_scope(actor)
-    filters = {"status": CaseStatus(status) if status else None, "severity": Severity(severity) if severity else None,
-               "q_pattern": _containing(q) if q else None}
-    filters = {name: value for name, value in filters.items() if value is not None}
+    filters = {name: value for name, value in (("status", status and CaseStatus(status)),
+                                               ("severity", severity and Severity(severity)),
+                                               ("q_pattern", q and _containing(q))) if value}
     parameters.update(filters, page_rows=limit + 1)
     if cursor:
         parameters["before_id"] = decode_cursor(cursor)
@@ -147,7 +141,7 @@ _ROW_FILTERS = {
 def _row_page(scope: sa.ColumnElement[bool], given: frozenset[str], *, resumed: bool) -> sa.Select:
     """The statement of a list page for one kind of user (access.parameterised_case_scope) and one shape of
     filters, built once: on a statement built afresh SQLAlchemy derives its cache key again on every
-    request. The same SQL as paginate() over _listed() with rows=_ROWS, the ids chosen first."""
+    request. The page's ids are chosen first, as paginate() does."""
     conditions = [scope, *(condition for name, condition in _ROW_FILTERS.items() if name in given)]
     if resumed:
         conditions.append(Case.id < sa.bindparam("before_id", type_=sa.Integer(), required=True))
@@ -159,20 +153,6 @@ def _row_page(scope: sa.ColumnElement[bool], given: frozenset[str], *, resumed: 
 def _containing(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, its wildcards taken literally (escape character \\)."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _listed(actor: User, status: str | None, severity: str | None, q: str | None) -> sa.Select:
-    access.require(actor, "case.list")
-    query = access.visible_cases(actor)
-    if status:
-        query = query.where(Case.status == CaseStatus(status))
-    if severity:
-        query = query.where(Case.severity == Severity(severity))
-    if q:
-        pattern = _containing(q)
-        query = query.where(sa.or_(Case.title.ilike(pattern, escape="\\"),
-                                   Case.serial_number.ilike(pattern, escape="\\")))
-    return query
 
 
 @dataclass

@@ -65,7 +65,9 @@ def test_engineer_opens_a_case_and_finds_it_in_the_list(page, sign_in, artifacts
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Acme Corp")
     expect(row).to_contain_text("S2")
+    expect(row).to_contain_text("EXOS X465-48T")
     expect(row).to_contain_text("ACME-0003")
+    expect(row.locator("td[data-label=Status]")).to_have_text("open")
     expect(case_rows(page).first).to_contain_text(f"#{case_id}")  # newest first
     page.screenshot(path=str(artifacts / "case-list.png"), full_page=True)
 
