@@ -38,13 +38,27 @@ PERMISSIONS.update({
 ASSIGNEE_ONLY_MOVES = frozenset({"start", "request_info", "resume", "provide_solution", "close"})
 
 
+# Module constants: the same object on every call, so that parameterised_sr_scope's can key a cache.
+_EVERY_SR = sa.true()
+_NO_SR = sa.false()
+# A partner's scope with its id as a named parameter: a statement built once on it serves every partner.
+_PARTNER = sa.bindparam("scope_partner_id", type_=sa.Integer(), required=True)
+_BY_PARTNER = ServiceRequest.partner_id == _PARTNER
+
+
 def sr_scope(user: User) -> sa.ColumnElement[bool]:
     """The rows of `service_requests` this user can see at all."""
-    if user.role in GTAC_ROLES:
-        return sa.true()
     if user.role in PARTNER_ROLES:
         return ServiceRequest.partner_id == user.organisation_id
-    return sa.false()
+    return _EVERY_SR if user.role in GTAC_ROLES else _NO_SR
+
+
+def parameterised_sr_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str, int]]:
+    """sr_scope as (condition, parameters): the same condition object for every user of a kind, so that
+    it can key a cache of statements; the parameters are this user's."""
+    if user.role in PARTNER_ROLES:
+        return _BY_PARTNER, {_PARTNER.key: user.organisation_id}
+    return sr_scope(user), {}
 
 
 def visible_srs(user: User) -> sa.Select:

@@ -25,7 +25,7 @@ from app.clock import now
 from app.uow import unit_of_work
 from app.errors import InvalidInput
 from app.srs.models import ServiceRequest, SRStatus
-from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
+from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page
 from app.srs import workflow
 
 SR = ServiceRequest
@@ -114,35 +114,52 @@ def _conditions(given, *, open_only=False) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def _breached(breached: bool | None, at: datetime) -> list[sa.ColumnElement[bool]]:
-    """Read-time truth: the stored due time is re-planned on every change, so no job needs to have run."""
+def _breached(breached: bool | None) -> list[sa.ColumnElement[bool]]:
+    """Read-time truth at the parameter `at`: the stored due time is re-planned on every change, so no job
+    needs to have run."""
     if breached is None:
         return []
+    at = sa.bindparam("at", type_=SR.sla_due_at.type, required=True)
     return [SR.sla_due_at <= at] if breached else [sa.or_(SR.sla_due_at.is_(None), SR.sla_due_at > at)]
 
 
-def _page_limit(rows: int, generic: bool):
-    """The LIMIT of a page. PostgreSQL plans a prepared statement with a bound LIMIT afresh on every
-    execution; with the page size written in (sizes are few) it settles on one generic plan instead."""
-    return sa.bindparam("page_limit", rows, type_=sa.Integer(), literal_execute=True) if generic else rows
+def _page_limit(generic: bool):
+    """The LIMIT of a page, the parameter `page_limit`. PostgreSQL plans a prepared statement with a bound
+    LIMIT afresh on every execution; with the page size written in (sizes are few) it settles on one
+    generic plan instead."""
+    return sa.bindparam("page_limit", type_=sa.Integer(), literal_execute=generic, required=True)
+
+
+# The statements of a list page are built once per shape: per kind of user (access.parameterised_sr_scope),
+# filters given, order, cursor or none. GTAC's queue pages and the partners' lists run them on every
+# request, and a statement built afresh costs SQLAlchemy its cache key again (with the statements'
+# construction, some 12 % of the queue page under cProfile). The values come with each execution.
+
+@functools.cache
+def _newest_page(scope: sa.ColumnElement[bool], given: frozenset[str], *, breached: bool | None, resumed: bool,
+                 generic: bool) -> sa.Select:
+    """Newest first; the page's ids come from service_requests alone (the scope's (tenant, id) index),
+    then their rows are read, so PostgreSQL never walks the primary key past other tenants' newer SRs
+    (as app.pagination.paginate). `resumed` continues below the parameter `before_id`."""
+    conditions = [scope, *_conditions(given), *_breached(breached)]
+    if resumed:
+        conditions.append(SR.id < sa.bindparam("before_id", type_=sa.Integer(), required=True))
+    page_ids = sa.select(SR.id).where(*conditions).order_by(SR.id.desc()).limit(_page_limit(generic))
+    return _ROWS.where(SR.id.in_(page_ids.scalar_subquery())).order_by(SR.id.desc())
 
 
 @functools.cache
-def _urgency_scan(given: frozenset[str], *, paused: bool, breached: bool | None, resumed: bool,
-                  generic: bool) -> sa.Select:
-    """One of the urgency order's two scans for one shape of filters, built once: GTAC's queue pages run
-    these on every request, and a statement built afresh costs SQLAlchemy its cache key again (with the
-    statements' construction, some 12 % of the page under cProfile). The values come with each execution; the tenant's scope is added by the caller.
-
-    The running SRs by due time (`breached` bounds them at the parameter `at`), or the paused ones by id;
-    `resumed` continues after a cursor (`after_due`, `after_id`)."""
+def _urgency_scan(scope: sa.ColumnElement[bool], given: frozenset[str], *, paused: bool, breached: bool | None,
+                  resumed: bool, generic: bool) -> sa.Select:
+    """One of the urgency order's two scans: the running SRs by due time (`breached` bounds them at the
+    parameter `at`), or the paused ones by id; `resumed` continues after a cursor (`after_due`, `after_id`)."""
     conditions = _conditions(given, open_only=True)
     after_id = sa.bindparam("after_id", type_=sa.Integer(), required=True)
     if paused:
         conditions.append(SR.sla_due_at.is_(None))
         if resumed:
             conditions.append(SR.id > after_id)
-        return (_ROWS.where(*conditions).order_by(SR.id)
+        return (_ROWS.where(*conditions, *_tenant(scope)).order_by(SR.id)
                 .limit(sa.bindparam("rows_left", type_=sa.Integer(), required=True)))
     conditions.append(SR.sla_due_at.is_not(None))
     if breached is not None:
@@ -151,8 +168,12 @@ def _urgency_scan(given: frozenset[str], *, paused: bool, breached: bool | None,
     if resumed:
         after_due = sa.bindparam("after_due", type_=SR.sla_due_at.type, required=True)
         conditions.append(sa.tuple_(SR.sla_due_at, SR.id) > sa.tuple_(after_due, after_id))
-    return (_ROWS.where(*conditions).order_by(SR.sla_due_at, SR.id)
-            .limit(sa.bindparam("page_limit", type_=sa.Integer(), literal_execute=generic, required=True)))
+    return _ROWS.where(*conditions, *_tenant(scope)).order_by(SR.sla_due_at, SR.id).limit(_page_limit(generic))
+
+
+def _tenant(scope: sa.ColumnElement[bool]) -> list[sa.ColumnElement[bool]]:
+    """The scope as a condition of its own, none where it lets everything through (GTAC)."""
+    return [] if isinstance(scope, sa.True_) else [scope]
 
 
 def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, cursor: str | None = None,
@@ -160,52 +181,39 @@ def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, c
     """SRs the caller may see, as list rows (ROW_COLUMNS). 'urgency' lists open SRs (unless a status
     is asked) by SLA due time, the paused ones (no due time) last."""
     access.require(actor, "sr.list")
-    at = now()
-    scope = access.sr_scope(actor)
+    scope, parameters = access.parameterised_sr_scope(actor)
     values = _filter_values(**filters)
+    parameters.update(values, at=now())
+    given = frozenset(values)
     # One generic plan suits GTAC's queues, filtered on a few evenly used values. Lists of one
     # partner or one engineer are planned for their own values: their SR counts differ widely,
     # and a plan right for the largest would walk a whole index for the smallest.
-    everyone = isinstance(scope, sa.True_)
-    generic = everyone and "assignee_id" not in values
+    generic = not _tenant(scope) and "assignee_id" not in values
     with unit_of_work() as uow:
         if sort != "urgency":
-            conditions = [scope, *_conditions(values), *_breached(breached, at)]
-            return _newest(uow.session, conditions, values, _page_limit(limit + 1, generic), limit, cursor)
-        given = frozenset(values)
+            statement = _newest_page(scope, given, breached=breached, resumed=cursor is not None, generic=generic)
+            if cursor:
+                parameters["before_id"] = decode_cursor(cursor)
+            rows = list(uow.session.execute(statement, {**parameters, "page_limit": limit + 1}))
+            return keyset_page(rows, limit)
         after = UrgencyCursor.decode(cursor) if cursor else None
+        if after is not None:
+            parameters.update(after_due=after.due, after_id=after.last_id)
 
-        def scan(paused: bool, **parameters) -> list[Row]:
-            statement = _urgency_scan(given, paused=paused, breached=None if paused else breached,
+        def scan(paused: bool, **rows_wanted) -> list[Row]:
+            statement = _urgency_scan(scope, given, paused=paused, breached=None if paused else breached,
                                       resumed=after is not None and (after.due is None) == paused, generic=generic)
-            if not everyone:
-                statement = statement.where(scope)
-            if after is not None:
-                parameters.update(after_due=after.due, after_id=after.last_id)
-            return list(uow.session.execute(statement, {**values, **parameters}))
+            return list(uow.session.execute(statement, {**parameters, **rows_wanted}))
 
         rows: list[Row] = []
         # Two index range scans instead of one OR: the running SRs by due time, then the paused ones.
         # The breached filter becomes a bound on the first scan: overdue SRs are its head, and a
         # paused SR is never overdue.
         if after is None or after.due is not None:
-            rows = scan(False, page_limit=limit + 1, at=at)
+            rows = scan(False, page_limit=limit + 1)
         if len(rows) <= limit and not breached:
             rows += scan(True, rows_left=limit + 1 - len(rows))
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = UrgencyCursor(rows[-1].sla_due_at, rows[-1].id).encode() if has_more else None
         return Page(rows, next_cursor)
-
-
-def _newest(session, conditions: list, values: dict, page_limit, limit: int, cursor: str | None) -> Page[Row]:
-    """Newest first; the page's ids come from service_requests alone (the scope's (tenant, id)
-    index), then their rows are read, so PostgreSQL never walks the primary key past other
-    tenants' newer SRs (as app.pagination.paginate)."""
-    if cursor:
-        conditions = [*conditions, SR.id < decode_cursor(cursor)]
-    page_ids = sa.select(SR.id).where(*conditions).order_by(SR.id.desc()).limit(page_limit)
-    rows = list(session.execute(_ROWS.where(SR.id.in_(page_ids.scalar_subquery())).order_by(SR.id.desc()), values))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1].id) if has_more else None)
