@@ -39,7 +39,8 @@ import psycopg
 import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
-PATHS = ("open_case", "list_cases", "answer_checklist", "escalate", "approve_claim", "case_page", "sr_queue_page")
+PATHS = ("open_case", "list_cases", "answer_checklist", "escalate", "approve_claim", "case_page", "sr_queue_page",
+         "partner_sr_list")
 # App CPU per request, median, in milliseconds: the hot paths' targets (the GTAC queue page's is a
 # latency under load, measured by bench.srs).
 CPU_TARGETS_MS = {"open_case": 3.5, "list_cases": 2.0, "escalate": 8.0, "approve_claim": 5.0, "case_page": 10.0}
@@ -169,6 +170,8 @@ def operations(ctx: dict) -> dict:
                                              headers=ctx["programs"]),
         "case_page": lambda: _page(ctx["pages"], f"/cases/{ctx['page_case']}"),
         "sr_queue_page": lambda: _page(ctx["queue_pages"], "/srs"),
+        # A partner's first page of its SRs (newest first), the escalate path's SRs among them.
+        "partner_sr_list": lambda: client.get("/api/v1/srs", headers=ctx["engineer"]),
     }
 
 
