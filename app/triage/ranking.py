@@ -175,10 +175,14 @@ def build_index(revision: str, rows: list, vocab: Vocabulary | None = None) -> F
         rare_idf=float(np.percentile(idf, 75)) if idf is not None and len(idf) else 0.0)
 
 
+# Read by every ranking (IndexCache.get checks the revision): built once, not per call.
+_CATALOGUE = sa.select(AnomalyCatalogue.product_family, AnomalyCatalogue.revision).where(
+    sa.func.lower(AnomalyCatalogue.product_family) == sa.bindparam("family", type_=sa.String(), required=True))
+
+
 def _catalogue(session, family: str) -> tuple[str, str]:
     """(spelling, revision) of the family's catalogue, matched without regard to case; ("", "") if none."""
-    row = session.execute(sa.select(AnomalyCatalogue.product_family, AnomalyCatalogue.revision).where(
-        sa.func.lower(AnomalyCatalogue.product_family) == family.lower())).first()
+    row = session.execute(_CATALOGUE, {"family": family.lower()}).first()
     return (row[0], row[1]) if row else ("", "")
 
 
