@@ -5,6 +5,8 @@ reads only its own case's progress: the SR number and customer-safe stages (sr.p
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from app.access.roles import PERMISSIONS, allowed, require
@@ -61,15 +63,21 @@ def parameterised_sr_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str
     return sr_scope(user), {}
 
 
-def visible_srs(user: User) -> sa.Select:
-    return sa.select(ServiceRequest).where(sr_scope(user))
+_SR_NUMBER = sa.bindparam("sr_number", type_=ServiceRequest.number.type, required=True)
+
+
+@functools.cache
+def _visible_sr(scope: sa.ColumnElement[bool], *, for_update: bool) -> sa.Select:
+    """The statement of get_sr for one kind of user (parameterised_sr_scope), built once: every request
+    about an SR starts with it."""
+    query = sa.select(ServiceRequest).where(scope, ServiceRequest.number == _SR_NUMBER)
+    return query.with_for_update(of=ServiceRequest) if for_update else query
 
 
 def get_sr(user: User, number: str, *, for_update: bool = False) -> ServiceRequest:
-    query = visible_srs(user).where(ServiceRequest.number == number)
-    if for_update:
-        query = query.with_for_update(of=ServiceRequest)
-    service_request = db.session.scalars(query).one_or_none()
+    scope, parameters = parameterised_sr_scope(user)
+    query = _visible_sr(scope, for_update=for_update)
+    service_request = db.session.scalars(query, {**parameters, _SR_NUMBER.key: number}).one_or_none()
     if service_request is None:
         raise NotFound(f"SR {number} not found.", code="sr_not_found")
     return service_request
