@@ -62,18 +62,23 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def paginate(session, query, id_column, limit: int, cursor: str | None) -> Page[Any]:
-    """Newest first; one query of limit+1 rows tells whether another page exists.
+def newest_first(rows: Any, ids: Any, id_column: Any, limit: Any) -> Any:
+    """`rows` (a select) of the newest `limit` ids that `ids` (a select of `id_column`) finds, newest first.
 
     The page's ids are chosen first, from the scope's (tenant, id) index alone,
     then their rows are loaded: otherwise PostgreSQL may walk the primary key
     backwards and filter, which gets slower with every newer row of other tenants.
     """
+    page_ids = ids.order_by(id_column.desc()).limit(limit)
+    return rows.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())
+
+
+def paginate(session, query, id_column, limit: int, cursor: str | None) -> Page[Any]:
+    """Newest first (newest_first()); one query of limit+1 rows tells whether another page exists."""
     if cursor:
         query = query.where(id_column < decode_cursor(cursor))
-    page_ids = query.with_only_columns(id_column).order_by(id_column.desc()).limit(limit + 1)
-    rows = list(session.scalars(query.where(id_column.in_(page_ids.scalar_subquery())).order_by(id_column.desc())))
-    return keyset_page(rows, limit)
+    return keyset_page(list(session.scalars(newest_first(query, query.with_only_columns(id_column), id_column,
+                                                         limit + 1))), limit)
 
 
 def keyset_page(rows: list, limit: int) -> Page[Any]:

@@ -22,7 +22,7 @@ from app.db import stored_text
 from app.uow import unit_of_work
 from app.extensions import db
 from app.errors import InvalidInput, RuleViolation
-from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page
+from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page, newest_first
 from app.srs import progress
 from app.srs import services as sr_services
 
@@ -141,13 +141,12 @@ _ROW_FILTERS = {
 def _row_page(scope: sa.ColumnElement[bool], given: frozenset[str], *, resumed: bool) -> sa.Select:
     """The statement of a list page for one kind of user (access.parameterised_case_scope) and one shape of
     filters, built once: on a statement built afresh SQLAlchemy derives its cache key again on every
-    request. The page's ids are chosen first, as paginate() does."""
+    request."""
     conditions = [scope, *(condition for name, condition in _ROW_FILTERS.items() if name in given)]
     if resumed:
         conditions.append(Case.id < sa.bindparam("before_id", type_=sa.Integer(), required=True))
-    page_ids = (sa.select(Case.id).where(*conditions).order_by(Case.id.desc())
-                .limit(sa.bindparam("page_rows", type_=sa.Integer(), required=True)))
-    return _ROWS.where(Case.id.in_(page_ids.scalar_subquery())).order_by(Case.id.desc())
+    return newest_first(_ROWS, sa.select(Case.id).where(*conditions), Case.id,
+                        sa.bindparam("page_rows", type_=sa.Integer(), required=True))
 
 
 def _containing(text: str) -> str:

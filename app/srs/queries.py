@@ -25,7 +25,7 @@ from app.clock import now
 from app.uow import unit_of_work
 from app.errors import InvalidInput
 from app.srs.models import ServiceRequest, SRStatus
-from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page
+from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page, newest_first
 from app.srs import workflow
 
 SR = ServiceRequest
@@ -138,14 +138,11 @@ def _page_limit(generic: bool):
 @functools.cache
 def _newest_page(scope: sa.ColumnElement[bool], given: frozenset[str], *, breached: bool | None, resumed: bool,
                  generic: bool) -> sa.Select:
-    """Newest first; the page's ids come from service_requests alone (the scope's (tenant, id) index),
-    then their rows are read, so PostgreSQL never walks the primary key past other tenants' newer SRs
-    (as app.pagination.paginate). `resumed` continues below the parameter `before_id`."""
+    """Newest first (app.pagination.newest_first); `resumed` continues below the parameter `before_id`."""
     conditions = [scope, *_conditions(given), *_breached(breached)]
     if resumed:
         conditions.append(SR.id < sa.bindparam("before_id", type_=sa.Integer(), required=True))
-    page_ids = sa.select(SR.id).where(*conditions).order_by(SR.id.desc()).limit(_page_limit(generic))
-    return _ROWS.where(SR.id.in_(page_ids.scalar_subquery())).order_by(SR.id.desc())
+    return newest_first(_ROWS, sa.select(SR.id).where(*conditions), SR.id, _page_limit(generic))
 
 
 @functools.cache
