@@ -163,6 +163,25 @@ def sign_in(page, who: str, password: str = DEMO_PASSWORD):
     return page
 
 
+@contextmanager
+def streams_held(page, pattern: str = "**/events*"):
+    """Holds the page's live streams until the block ends: what the server does meanwhile happens, for
+    the page, between its load and its streams' connection, as on a slow network."""
+    held = []
+    page.route(pattern, lambda route: held.append(route))
+    yield held
+    page.unroute(pattern)  # which lets the held requests go on
+
+
+def wait_for_streams(page, held: list, count: int = 1) -> None:
+    """Until the page has asked for `count` streams (held by streams_held)."""
+    for _ in range(100):
+        if len(held) >= count:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the page asked for {len(held)} streams, not {count}")
+
+
 @pytest.fixture(name="sign_in")
 def sign_in_fixture():
     """sign_in(page, "engineer") signs a demo user in through the login form."""

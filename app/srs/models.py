@@ -125,6 +125,14 @@ class SRHistory(db.Model):
     __table_args__ = (sa.Index("ix_sr_history_timeline", "sr_id", "id"),)
 
 
+def newest_entry_of_case(session: sa.orm.Session, case_id: int) -> int:
+    """The id of the newest timeline entry of the case's SR (0 for none). A page renders it so that its live
+    streams replay what is written after it: read before the SR itself, an entry written in between is told
+    again rather than lost."""
+    return session.scalar(sa.select(sa.func.max(SRHistory.id)).join(
+        ServiceRequest, ServiceRequest.id == SRHistory.sr_id).where(ServiceRequest.case_id == case_id)) or 0
+
+
 class SRSolution(db.Model):
     """A solution GTAC provided: a fix, a patch, a workaround or an RMA."""
 

@@ -14,10 +14,13 @@
   }
 
   // Sections that listen to the same stream share one connection: each stream counts against the
-  // user's cap of open streams.
+  // user's cap of open streams. It starts after data-live-after, the newest event the page was drawn
+  // with, so that what happened while the page loaded is replayed, not missed.
   var sources = {};
-  function sourceFor(url) {
-    if (!sources[url]) sources[url] = new EventSource(url);
+  function sourceFor(url, after) {
+    if (!sources[url]) {
+      sources[url] = new EventSource(after ? url + (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after) : url);
+    }
     return sources[url];
   }
 
@@ -48,7 +51,7 @@
         });
     }
 
-    var source = sourceFor(section.getAttribute("data-live-events"));
+    var source = sourceFor(section.getAttribute("data-live-events"), section.getAttribute("data-live-after"));
     var kinds = (section.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
     kinds.forEach(function (kind) { source.addEventListener(kind, redraw); });
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_usable
+from tests.browser import assert_usable, streams_held, wait_for_streams
 from tests.case_helpers import LOG_TEXT, TEXT_ANSWERS
 from tests.conftest import DEMO_EMAILS
 from tests.srs.helpers import escalate, get_sr, move
@@ -357,3 +357,20 @@ def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(app,
     expect(box).to_contain_text("Waiting for you")
     expect(box).not_to_contain_text("Next update due")
     assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_what_gtac_does_while_the_case_page_loads_still_reaches_its_sr_box(app, page, sign_in, client, tokens,
+                                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
+    number = escalate(client, tokens, title="Uplink flaps after the upgrade")
+    case_id = get_sr(client, tokens["gtac"], number)["case_id"]
+    sign_in(page, "engineer")
+    with streams_held(page) as held:
+        page.goto(f"/cases/{case_id}")
+        page.wait_for_load_state()
+        expect(page.locator("#sr-status")).to_have_text("New")
+        wait_for_streams(page, held)
+        # Drawn as New, its stream not yet connected: GTAC answers now.
+        assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+        assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    expect(page.locator("#sr-status")).to_have_text("In progress")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.live.limits import StreamLimiter
 from app.live.streams import LIMITS
-from tests.browser import assert_usable, open_page, sign_in
+from tests.browser import assert_usable, open_page, sign_in, streams_held, wait_for_streams
 from tests.case_helpers import complete_checklist, new_case
 from tests.srs.helpers import escalate, get_sr, move, user_id
 from tests.web.helpers import sign_in as sign_in_client
@@ -207,3 +207,28 @@ def test_the_customers_stream_counts_against_the_stream_caps(app, client, tokens
     assert answer.status_code == 200
     answer.get_data()  # the stream runs to its end, and gives its slot back
     assert limiter.open_streams == 0
+
+
+def test_what_gtac_does_while_the_customers_pages_load_still_reaches_them(app, client, tokens, browser, live_server,
+                                                                          demo, short_heartbeats):
+    number = escalate(client, tokens, title="Core switch reboots at night")
+    case_id = get_sr(client, tokens["gtac"], number)["case_id"]
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    with open_page(browser, live_server) as progress_page, open_page(browser, live_server) as case_page:
+        tabs = {progress_page: (f"/my/cases/{case_id}/progress", "#current-stage"),
+                case_page: (f"/cases/{case_id}", "#sr-stage")}
+        for tab in tabs:
+            sign_in(tab, "customer")
+        with streams_held(progress_page) as on_progress, streams_held(case_page) as on_case:
+            for (tab, (path, stage)), held in zip(tabs.items(), (on_progress, on_case)):
+                tab.goto(path)
+                tab.wait_for_load_state()
+                expect(tab.locator(stage)).to_have_text("With GTAC")
+                wait_for_streams(tab, held)
+            # Both pages drawn, their streams not yet connected: GTAC provides its solution now.
+            solved = move(client, tokens["gtac"], number, "solution_provided",
+                          solution={"kind": "patch", "content": GTAC_WORDS[2]})
+            assert solved.status_code == 200, solved.json
+        for tab, (_, stage) in tabs.items():
+            expect(tab.locator(stage)).to_have_text("Solution provided")
