@@ -22,7 +22,7 @@ from app.checklists import services as checklists
 from app.checklists.services import ChecklistView
 from app.escalation.readiness import Blocker, blockers
 from app.extensions import db
-from app.srs.models import newest_entry_of_case
+from app.srs.models import case_sr_with_newest_entry
 from app.triage.resolution import ResolutionPanel, panel_of
 from app.triage.services import suggestions
 from app.uow import unit_of_work
@@ -69,15 +69,13 @@ class CaseOverview:
     attachments: list[CaseFile]
     # What GTAC would refuse the case for now; None when the reader cannot escalate it.
     blockers: list[Blocker] | None = None
-    # Where the page's live SR sections pick up: the SR's newest entry as the page was read.
-    sr_entry_seen: int = 0
 
 
 def case_overview(actor: User, case_id: int) -> CaseOverview:
-    with unit_of_work() as uow:
-        sr_entry_seen = newest_entry_of_case(uow.session, case_id)
-        # With its SR (or none), which the page and the escalation's readiness both ask for.
-        case = access.get_case(actor, case_id, options=(sa.orm.joinedload(Case.service_request),))
+    with unit_of_work():
+        # With its SR (or none), which the page and the escalation's readiness both ask for, and where the
+        # page's live SR sections pick up.
+        case = access.get_case(actor, case_id, options=(case_sr_with_newest_entry(),))
         reads_checklist, reads_triage = access.allowed(actor, "checklist.read"), access.allowed(actor, "triage.read")
         # The attachments read once: for the page, the checklist and naming triage's log findings.
         files = _case_files(actor, case.id)
@@ -95,5 +93,4 @@ def case_overview(actor: User, case_id: int) -> CaseOverview:
             checklist=checklist,
             resolution=panel_of(actor, case, ranked) if reads_triage else None,
             attachments=[file for file in files if file.visible],
-            blockers=blockers(actor, case, checklist.evaluation if checklist else None) if may_escalate else None,
-            sr_entry_seen=sr_entry_seen)
+            blockers=blockers(actor, case, checklist.evaluation if checklist else None) if may_escalate else None)

@@ -69,7 +69,7 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
     service_request = case.case.service_request
     return render_template(
         "cases/case.html", case=case, service_request=service_request, threads=threads,
-        sr_stage=stage_of(service_request) if service_request else None, sr_entry_seen=overview.sr_entry_seen,
+        sr_stage=stage_of(service_request) if service_request else None,
         audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
         resolution=overview.resolution, attachments=overview.attachments, blockers=overview.blockers,
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,9 @@ class ServiceRequest(db.Model):
     # "breached" is `sla_due_at <= now` in SQL, right whether or not the breach job has run.
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The id of its newest timeline entry, read only when a query asks (case_sr_with_newest_entry), in the same
+    # statement as the SR's row: a page drawn from that row tells its live stream to replay what came after.
+    newest_entry_id: Mapped[int | None] = sa.orm.query_expression()
 
     case: Mapped[Case] = relationship(backref=sa.orm.backref("service_request", uselist=False))
     escalated_by: Mapped[User] = relationship(foreign_keys=[escalated_by_id], lazy="joined")
@@ -125,12 +129,15 @@ class SRHistory(db.Model):
     __table_args__ = (sa.Index("ix_sr_history_timeline", "sr_id", "id"),)
 
 
-def newest_entry_of_case(session: sa.orm.Session, case_id: int) -> int:
-    """The id of the newest timeline entry of the case's SR (0 for none). A page renders it so that its live
-    streams replay what is written after it: read before the SR itself, an entry written in between is told
-    again rather than lost."""
-    return session.scalar(sa.select(sa.func.max(SRHistory.id)).join(
-        ServiceRequest, ServiceRequest.id == SRHistory.sr_id).where(ServiceRequest.case_id == case_id)) or 0
+
+_NEWEST_ENTRY = sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == ServiceRequest.id).scalar_subquery()
+
+
+@functools.cache  # options are immutable: built once, at first use (the backref exists only then)
+def case_sr_with_newest_entry() -> sa.orm.strategy_options._AbstractLoad:
+    """The loader option of a case query for a page with live SR sections: the case's SR joined, its
+    newest_entry_id read in the same statement."""
+    return sa.orm.joinedload(Case.service_request).with_expression(ServiceRequest.newest_entry_id, _NEWEST_ENTRY)
 
 
 class SRSolution(db.Model):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import User
 from app.cases.models import Case, CaseStatus, Channel, Message
-from app.srs.models import HistoryKind, ServiceRequest, SRHistory, newest_entry_of_case
+from app.srs.models import HistoryKind, ServiceRequest, SRHistory, case_sr_with_newest_entry
 from app.uow import UnitOfWork, unit_of_work
 
 OPENED, WITH_GTAC, SOLUTION_PROVIDED, CLOSED = "Opened", "With GTAC", "Solution provided", "Closed"
@@ -43,7 +43,12 @@ class CaseProgress:
     sr_number: str | None
     stages: list[Stage]  # oldest first; the last one is where the case is now
     relayed: list[Message]  # the case's customer thread, oldest first
-    entry_seen: int  # the SR's newest entry as this was read, where the page's live stream picks up
+
+    @property
+    def entry_seen(self) -> int:
+        """The SR's newest entry as this was read: where the page's live stream picks up."""
+        sr = self.case.service_request
+        return (sr.newest_entry_id or 0) if sr is not None else 0
 
     @property
     def current(self) -> str:
@@ -53,8 +58,7 @@ class CaseProgress:
 def case_progress(actor: User, case_id: int) -> CaseProgress:
     """The customer's view of one of its cases' progress; another customer's case is not found."""
     with unit_of_work() as uow:
-        entry_seen = newest_entry_of_case(uow.session, case_id)
-        case = access.get_case(actor, case_id)
+        case = access.get_case(actor, case_id, options=(case_sr_with_newest_entry(),))
         access.require(actor, "sr.progress.read")
         access.require_channel_read(actor, Channel.CUSTOMER)
         stages = [Stage(OPENED, case.created_at)]
@@ -69,7 +73,7 @@ def case_progress(actor: User, case_id: int) -> CaseProgress:
             _reach(stages, STAGE_OF_CASE[case.status], case.updated_at)
         relayed = list(uow.session.scalars(sa.select(Message).where(
             Message.case_id == case.id, Message.channel == Channel.CUSTOMER).order_by(Message.id)))
-        return CaseProgress(case, sr.number if sr else None, stages, relayed, entry_seen)
+        return CaseProgress(case, sr.number if sr else None, stages, relayed)
 
 
 # The SR entries that tell the customer anything: the SR opened, and its moves.
