@@ -21,8 +21,8 @@ from app.access.attachments import ATTACHMENT_READERS, attachment_scope
 from app.access import triage  # noqa: F401  (its actions join the table; it has no functions)
 from app.access import contracts  # noqa: F401  (likewise)
 from app.access.partner_status import get_partner_engineer
-from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, payee_partner, payout_feed_partner,
-                                 visible_allocations, visible_claims, visible_payouts)
+from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, parameterised_claim_scope, payee_partner,
+                                 payout_feed_partner, visible_allocations, visible_claims, visible_payouts)
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
                             parameterised_sr_scope, sr_feed_partner, sr_scope)
 from app.access.rma import get_rma
@@ -38,7 +38,7 @@ __all__ = [
     "allowed", "role_allows", "attachment_scope", "case_scope", "covered_serial", "parameterised_case_scope", "covered_serials_query",
     "get_administered_user", "get_case", "get_partner_engineer", "get_claim", "get_organisation", "get_payout", "get_programme_partner",
     "get_rma", "get_sr", "get_webhook", "may_move_sr", "organisations_for_new_users", "own_partner", "payee_partner",
-    "payout_feed_partner",
+    "parameterised_claim_scope", "payout_feed_partner",
     "programme_partners", "visible_sales",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
     "parameterised_sr_scope", "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",

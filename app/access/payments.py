@@ -39,6 +39,18 @@ def _partner_rows(user: User, partner_column) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+_PARTNER = sa.bindparam("scope_partner_id", type_=sa.Integer(), required=True)
+_CLAIM_OF_PARTNER = Claim.partner_id == _PARTNER
+
+
+def parameterised_claim_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str, int]]:
+    """visible_claims' condition as (condition, parameters): the same condition object for every user of
+    a kind, so that it can key a cache of statements; the parameters are this user's."""
+    if user.role in PARTNER_ROLES:
+        return _CLAIM_OF_PARTNER, {_PARTNER.key: user.organisation_id}
+    return _partner_rows(user, Claim.partner_id), {}
+
+
 def visible_claims(user: User) -> sa.Select:
     return sa.select(Claim).where(_partner_rows(user, Claim.partner_id))
 

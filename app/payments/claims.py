@@ -7,6 +7,7 @@ two claims racing for the last funds cannot both pass.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from app.uow import UnitOfWork, unit_of_work
 from app.errors import Conflict, DomainError, NotFound, RuleViolation
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import payouts
-from app.payments.locking import lock_all, lock_one, lock_row
+from app.payments.locking import for_update, lock_all, lock_one, lock_row
 from app.payments.models import (APPROVED_CLAIM_STATUSES, Claim, ClaimAttachment, ClaimStatus,
                                  ClaimType, MdfAllocation)
 from app.payments.money import format_amount
@@ -178,12 +179,22 @@ def approve_claim(actor: User, claim_id: int) -> Claim:
     return payouts.reserving(lambda optimistic: _approve(actor, claim_id, optimistic))
 
 
+_CLAIM_ID = sa.bindparam("claim_id", type_=sa.Integer(), required=True)
+
+
+@functools.cache
+def _claim_to_approve(scope: sa.ColumnElement[bool]) -> sa.Select:
+    """The first statement of an approval for one kind of user (access.parameterised_claim_scope),
+    built once: building it cost a tenth of the approval."""
+    return for_update(sa.select(Claim).where(scope, Claim.id == _CLAIM_ID).add_columns(payouts.queued(Claim.currency)))
+
+
 def _approve(actor: User, claim_id: int, optimistic: bool) -> Claim:
     with unit_of_work() as uow:
         # The claim, locked, and whether payouts of its currency wait for funds (payouts.nobody_waiting()
         # asked in the same statement): an approval queues behind them rather than try its luck.
-        found = lock_row(uow.session, access.visible_claims(actor).where(Claim.id == claim_id)
-                         .add_columns(payouts.queued(Claim.currency)))
+        scope, parameters = access.parameterised_claim_scope(actor)
+        found = lock_row(uow.session, _claim_to_approve(scope), {**parameters, _CLAIM_ID.key: claim_id})
         if found is None:
             raise NotFound(f"Claim {claim_id} not found.", code="claim_not_found")
         claim, waiting = found

@@ -27,9 +27,10 @@ def take_write_lock(session: Session) -> None:
         session.execute(sa.text("UPDATE ledger_accounts SET id = id WHERE 0"))
 
 
-def _for_update(query: sa.Select) -> sa.Select:
-    # Only the selected entity's rows: its eagerly joined relations are read, not locked
-    # (PostgreSQL refuses FOR UPDATE on the nullable side of those outer joins).
+def for_update(query: sa.Select) -> sa.Select:
+    """`query` as it locks: only the selected entity's rows, freshly read."""
+    # Its eagerly joined relations are read, not locked (PostgreSQL refuses FOR UPDATE on the
+    # nullable side of those outer joins).
     entity = query.column_descriptions[0]["entity"]
     return query.with_for_update(of=entity).execution_options(populate_existing=True)
 
@@ -37,20 +38,20 @@ def _for_update(query: sa.Select) -> sa.Select:
 def lock_one(session: Session, query: sa.Select) -> Any | None:
     """The one row of `query`, locked and freshly read (None if absent)."""
     take_write_lock(session)
-    return session.scalars(_for_update(query)).one_or_none()
+    return session.scalars(for_update(query)).one_or_none()
 
 
-def lock_row(session: Session, query: sa.Select) -> sa.Row | None:
-    """The one row of `query` (its first entity locked and freshly read, with the other columns
-    it selects), or None if absent."""
+def lock_row(session: Session, statement: sa.Select, parameters: dict[str, Any]) -> sa.Row | None:
+    """The one row of `statement`, a for_update() query that a hot caller builds once (its first entity
+    locked and freshly read, with the other columns it selects), or None if absent."""
     take_write_lock(session)
-    return session.execute(_for_update(query)).one_or_none()
+    return session.execute(statement, parameters).one_or_none()
 
 
 def lock_all(session: Session, query: sa.Select) -> list[Any]:
     """Every row of `query`, locked and freshly read; order the query to avoid deadlocks."""
     take_write_lock(session)
-    return list(session.scalars(_for_update(query)))
+    return list(session.scalars(for_update(query)))
 
 
 def insert_if_absent(session: Session, table: sa.Table, values: dict, index_elements: list[str]) -> bool:

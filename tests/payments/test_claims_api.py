@@ -78,6 +78,7 @@ def test_partner_sees_own_claims_only_and_other_tenants_get_404(payments, sandbo
     contoso_admin = {"Authorization": f"Bearer {secret}"}
     assert client.get(f"/api/v1/claims/{claim_id}", headers=contoso_admin).status_code == 404
     assert client.post(f"/api/v1/claims/{claim_id}/submit", headers=contoso_admin).status_code == 404
+    assert client.post(f"/api/v1/claims/{claim_id}/approve", headers=contoso_admin).status_code == 404
     listed = client.get("/api/v1/claims", headers=contoso_admin)
     assert listed.status_code == 200 and listed.json["items"] == []
     mine = client.get("/api/v1/claims", headers=tokens["admin"]).json["items"]
@@ -88,6 +89,8 @@ def test_partner_sees_own_claims_only_and_other_tenants_get_404(payments, sandbo
     assert payments.approve(claim_id, who="admin").status_code == 403
     # Outside the partner: an engineer of another partner does not learn it exists.
     assert client.get(f"/api/v1/claims/{claim_id}", headers=tokens["contoso"]).status_code == 404
+    assert client.post(f"/api/v1/claims/{claim_id}/approve", headers=tokens["contoso"]).status_code == 404
+    assert payments.get_claim(claim_id)["status"] == "submitted"
 
 
 def test_reject_needs_a_reason_and_is_final(payments, client, tokens, app):
