@@ -7,7 +7,7 @@ hidden session state, and written or sent by `commit()` in one fixed order:
 1. the batches (the ledger's planned transfers and cached balances: see batch()),
 2. the session's pending rows,
 3. the unit's audit events and outbox events, one INSERT per table however many
-   there are (write_records()), then the COMMIT;
+   there are, on PostgreSQL one statement for them all (write_records()), then the COMMIT;
 4. after the commit, with no transaction open: the live events are published,
    the outbox events handed to the dispatcher, and the effects on the outside
    world (an e-mail, an HTTP call: after_commit()) are run.
@@ -24,6 +24,7 @@ the outbox events, live events and effects included.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from app.clock import now
@@ -62,8 +64,11 @@ B = TypeVar("B", bound=Batch)
 EffectResult = object
 
 
-_OUTBOX_INSERT = sa.insert(OutboxEvent.__table__).returning(OutboxEvent.__table__.c.id,
-                                                            sort_by_parameter_order=True)
+_OUTBOX = OutboxEvent.__table__
+_OUTBOX_INSERT = sa.insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_EVENT_COLUMNS = ("topic", "payload", "created_at", "attempts", "request_id")  # Emitted.row()'s
+# Above this many parameters the rows go in one statement per table, as on SQLite.
+_ONE_STATEMENT_PARAMETERS = 2_000
 _INSERTS: dict[sa.Table, sa.Insert] = {}
 
 
@@ -72,6 +77,33 @@ def _insert(table: sa.Table) -> sa.Insert:
     if found is None:
         found = _INSERTS[table] = sa.insert(table)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _records_statement(tables: tuple[tuple[sa.Table, tuple[str, ...], int], ...], events: int) -> sa.TextClause:
+    """The outbox's INSERT of `events` events with each table's (columns, row count) as data-modifying
+    CTEs: on PostgreSQL one round trip writes them all (each CTE runs to completion, read or not).
+
+    Written as text because SQLAlchemy keeps no compiled form of a multi-row VALUES: built that way it
+    would be compiled on every commit. The events are inserted in their order (ORDER BY their ordinal)
+    and their serial ids rise with it, so the returned ids, sorted, are the events' in order: what
+    SQLAlchemy's own multi-row INSERT relies on to give each parameter set its id.
+    """
+    quote = postgresql.dialect().identifier_preparer.quote
+    parameters: list[sa.BindParameter] = []
+
+    def values(table: sa.Table, columns: tuple[str, ...], prefix: str, extra: str = "") -> str:
+        parameters.extend(sa.bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in columns)
+        return "(" + ", ".join(f":{prefix}_{name}" for name in columns) + extra + ")"
+
+    ctes = [f"rows_{t} AS (INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES "
+            + ", ".join(values(table, columns, f"t{t}r{r}") for r in range(count)) + ")"
+            for t, (table, columns, count) in enumerate(tables)]
+    names = ", ".join(map(quote, _EVENT_COLUMNS))
+    rows = ", ".join(values(_OUTBOX, _EVENT_COLUMNS, f"e{i}", f", {i}") for i in range(events))
+    return sa.text(f"WITH {', '.join(ctes)} INSERT INTO {quote(_OUTBOX.name)} ({names}) SELECT {names} "
+                   f"FROM (VALUES {rows}) AS events ({names}, ordinal) ORDER BY ordinal RETURNING id"
+                   ).bindparams(*parameters)
 
 
 class Emitted:
@@ -132,12 +164,33 @@ class UnitOfWork:
         if not (tables or events):
             return
         connection = self.session.connection()  # Core rows: none of the ORM session's bookkeeping
+        if events and tables and connection.dialect.name == "postgresql" and self._write_in_one(
+                connection, tables, events):
+            return
         for table, rows in tables.items():
             connection.execute(_insert(table), rows)
         if events:
             ids = connection.execute(_OUTBOX_INSERT, [event.row() for event in events]).scalars().all()
             for event, event_id in zip(events, ids):
                 event.id = event_id
+
+    @staticmethod
+    def _write_in_one(connection: sa.Connection, tables: dict[sa.Table, list[dict[str, Any]]],
+                      events: list[Emitted]) -> bool:
+        """write_records() in one statement (_records_statement) if the rows fit one; False if not."""
+        shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in tables.items())
+        if (sum(len(columns) * count for _, columns, count in shape) + len(_EVENT_COLUMNS) * len(events)
+                > _ONE_STATEMENT_PARAMETERS
+                or any(tuple(row) != columns for (_, columns, _), rows in zip(shape, tables.values()) for row in rows)):
+            return False
+        parameters = {f"t{t}r{r}_{name}": value for t, rows in enumerate(tables.values())
+                      for r, row in enumerate(rows) for name, value in row.items()}
+        parameters.update((f"e{i}_{name}", value) for i, event in enumerate(events)
+                          for name, value in event.row().items())
+        ids = sorted(connection.execute(_records_statement(shape, len(events)), parameters).scalars())
+        for event, event_id in zip(events, ids):
+            event.id = event_id
+        return True
 
     def publish(self, channels: tuple[str, ...], payload: dict[str, Any]) -> None:
         """A live event for these channels' streams, published once the change is committed."""

@@ -8,6 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Organisation, OrgKind
+from app.audit.models import AuditEvent
+from app.audit.services import record
 from app.clock import FixedClock
 from app.extensions import db
 from app.outbox import services
@@ -77,6 +79,21 @@ def test_event_is_committed_with_its_change_and_handed_over_after_commit(handled
     assert (row.topic, row.payload, row.processed_at, row.attempts) == (TOPIC, {"n": 1}, None, 0)
     assert dispatcher.handed == [(event.id, TOPIC)]
     assert dispatcher.committed_when_handed == [True]
+
+
+@pytest.mark.parametrize("events, audited", [(1, 0), (1, 1), (3, 2), (5, 9), (2, 600)])
+def test_each_event_is_handed_over_with_its_own_id_and_the_audit_rows_are_written_with_it(handled, events,
+                                                                                          audited):
+    _, dispatcher = handled
+    with unit_of_work() as uow:
+        emitted = [uow.emit(TOPIC, {"n": n}) for n in range(events)]
+        for n in range(audited):  # 600: more than one statement holds (uow._ONE_STATEMENT_PARAMETERS)
+            record(None, "organisation", n, "organisation.probed", after={"n": n})
+    assert {row.id: row.payload["n"] for row in event_rows()} == {event.id: n for n, event in enumerate(emitted)}
+    assert dispatcher.handed == [(event.id, TOPIC) for event in emitted]
+    written = db.session.execute(sa.select(AuditEvent.entity_id, AuditEvent.after)
+                                 .where(AuditEvent.action == "organisation.probed")).all()
+    assert sorted((int(entity_id), after["n"]) for entity_id, after in written) == [(n, n) for n in range(audited)]
 
 
 def test_event_vanishes_with_the_rollback_of_its_change(handled):
