@@ -62,3 +62,27 @@ def utcnow() -> datetime:
 def stored_text(column, label: str):
     """The column's stored string, without converting it to its enum on every row of a list."""
     return sa.type_coerce(column, sa.String()).label(label)
+
+
+
+# Above this many parameters, statements built by values_sql() are split the ordinary way (one
+# statement per table, SQLAlchemy's executemany): their text would be long and each kept per shape.
+ONE_STATEMENT_PARAMETERS = 2_000
+
+
+def values_sql(columns: dict[str, sa.types.TypeEngine], prefix: str, count: int,
+               ordinal: bool = False) -> tuple[str, list[sa.BindParameter]]:
+    """`count` rows of these columns (name: type) as a VALUES list in SQL text, with its typed parameters,
+    named `{prefix}{row}_{column}` (values_parameters() fills them); with `ordinal`, each row ends with
+    its position. For statements kept as text because SQLAlchemy keeps no compiled form of a multi-row
+    VALUES: built with its constructs, they would be compiled on every use."""
+    parameters = [sa.bindparam(f"{prefix}{row}_{name}", type_=type_)
+                  for row in range(count) for name, type_ in columns.items()]
+    rows = ", ".join("(" + ", ".join(f":{prefix}{row}_{name}" for name in columns) + (f", {row}" if ordinal else "")
+                     + ")" for row in range(count))
+    return f"VALUES {rows}", parameters
+
+
+def values_parameters(prefix: str, rows: list[dict]) -> dict:
+    """The parameters of values_sql(prefix) for these rows."""
+    return {f"{prefix}{row}_{name}": value for row, values in enumerate(rows) for name, value in values.items()}

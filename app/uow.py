@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from app.clock import now
+from app.db import ONE_STATEMENT_PARAMETERS, values_parameters, values_sql
 from app.extensions import db
 from app.logs import current_request_id
 from app.outbox.models import OutboxEvent
@@ -67,8 +68,6 @@ EffectResult = object
 _OUTBOX = OutboxEvent.__table__
 _OUTBOX_INSERT = sa.insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _EVENT_COLUMNS = ("topic", "payload", "created_at", "attempts", "request_id")  # Emitted.row()'s
-# Above this many parameters the rows go in one statement per table, as on SQLite.
-_ONE_STATEMENT_PARAMETERS = 2_000
 _INSERTS: dict[sa.Table, sa.Insert] = {}
 
 
@@ -84,26 +83,21 @@ def _records_statement(tables: tuple[tuple[sa.Table, tuple[str, ...], int], ...]
     """The outbox's INSERT of `events` events with each table's (columns, row count) as data-modifying
     CTEs: on PostgreSQL one round trip writes them all (each CTE runs to completion, read or not).
 
-    Written as text because SQLAlchemy keeps no compiled form of a multi-row VALUES: built that way it
-    would be compiled on every commit. The events are inserted in their order (ORDER BY their ordinal)
-    and their serial ids rise with it, so the returned ids, sorted, are the events' in order: what
-    SQLAlchemy's own multi-row INSERT relies on to give each parameter set its id.
+    Text (app.db.values_sql), kept per shape. The events are inserted in their order (ORDER BY their
+    ordinal) and their serial ids rise with it, so the returned ids, sorted, are the events' in order:
+    what SQLAlchemy's own multi-row INSERT relies on to give each parameter set its id.
     """
     quote = postgresql.dialect().identifier_preparer.quote
-    parameters: list[sa.BindParameter] = []
-
-    def values(table: sa.Table, columns: tuple[str, ...], prefix: str, extra: str = "") -> str:
-        parameters.extend(sa.bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in columns)
-        return "(" + ", ".join(f":{prefix}_{name}" for name in columns) + extra + ")"
-
-    ctes = [f"rows_{t} AS (INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES "
-            + ", ".join(values(table, columns, f"t{t}r{r}") for r in range(count)) + ")"
-            for t, (table, columns, count) in enumerate(tables)]
+    ctes, parameters = [], []
+    for t, (table, columns, count) in enumerate(tables):
+        rows, bound = values_sql({name: table.c[name].type for name in columns}, f"t{t}r", count)
+        ctes.append(f"rows_{t} AS (INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) {rows})")
+        parameters += bound
     names = ", ".join(map(quote, _EVENT_COLUMNS))
-    rows = ", ".join(values(_OUTBOX, _EVENT_COLUMNS, f"e{i}", f", {i}") for i in range(events))
+    rows, bound = values_sql({name: _OUTBOX.c[name].type for name in _EVENT_COLUMNS}, "e", events, ordinal=True)
     return sa.text(f"WITH {', '.join(ctes)} INSERT INTO {quote(_OUTBOX.name)} ({names}) SELECT {names} "
-                   f"FROM (VALUES {rows}) AS events ({names}, ordinal) ORDER BY ordinal RETURNING id"
-                   ).bindparams(*parameters)
+                   f"FROM ({rows}) AS events ({names}, ordinal) ORDER BY ordinal RETURNING id"
+                   ).bindparams(*parameters, *bound)
 
 
 class Emitted:
@@ -180,13 +174,12 @@ class UnitOfWork:
         """write_records() in one statement (_records_statement) if the rows fit one; False if not."""
         shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in tables.items())
         if (sum(len(columns) * count for _, columns, count in shape) + len(_EVENT_COLUMNS) * len(events)
-                > _ONE_STATEMENT_PARAMETERS
+                > ONE_STATEMENT_PARAMETERS
                 or any(tuple(row) != columns for (_, columns, _), rows in zip(shape, tables.values()) for row in rows)):
             return False
-        parameters = {f"t{t}r{r}_{name}": value for t, rows in enumerate(tables.values())
-                      for r, row in enumerate(rows) for name, value in row.items()}
-        parameters.update((f"e{i}_{name}", value) for i, event in enumerate(events)
-                          for name, value in event.row().items())
+        parameters = values_parameters("e", [event.row() for event in events])
+        for t, rows in enumerate(tables.values()):
+            parameters.update(values_parameters(f"t{t}r", rows))
         ids = sorted(connection.execute(_records_statement(shape, len(events)), parameters).scalars())
         for event, event_id in zip(events, ids):
             event.id = event_id

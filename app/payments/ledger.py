@@ -35,7 +35,7 @@ totals (posts, voids, returns, deposits) are collected during the
 transaction and applied just before it commits.
 
 Transfers, too, are collected and written together (write_planned(): two
-INSERTs however many there are) just before the commit or before anything
+INSERTs however many there are, one statement on PostgreSQL) just before the commit or before anything
 here reads them, so that settling a provider's batch of 50 payouts is a
 handful of statements, not 50 times a dozen. Accounts and open pending
 transfers met in a transaction are remembered for its length
@@ -45,11 +45,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from app.db import ONE_STATEMENT_PARAMETERS, utcnow, values_parameters, values_sql
 from app.payments.locking import insert_if_absent, lock_all, lock_one
 from app.payments.models import (AccountKind, LedgerAccount, LedgerEntry, LedgerTransfer, Payout,
                                  TransferKind)
@@ -189,6 +190,8 @@ def write_planned(uow: UnitOfWork) -> None:
     uow.session.flush()  # the payouts they name
     # Core rows on the session's connection: none of the ORM's bulk-insert bookkeeping.
     connection = uow.session.connection()
+    if connection.dialect.name == "postgresql" and _write_in_one(connection, planned):
+        return
     ids = connection.execute(_INSERT_TRANSFERS, [p.row for p in planned]).scalars().all()
     entries = []
     for transfer, transfer_id in zip(planned, ids):
@@ -198,6 +201,48 @@ def write_planned(uow: UnitOfWork) -> None:
                        for leg_account, leg_amount in transfer.legs)
     if entries:
         connection.execute(_INSERT_ENTRIES, entries)
+
+
+_TRANSFER_COLUMNS = ("key", "kind", "amount", "currency", "memo", "payout_id", "pending_id", "created_at")
+_LEG_COLUMNS = ("key", "account_id", "amount", "currency", "pending")  # an entry, its transfer by key
+
+
+@lru_cache(maxsize=64)
+def _transfers_with_entries(transfers: int, legs: int) -> sa.TextClause:
+    """write_planned()'s rows in one statement on PostgreSQL: the transfers inserted by a data-modifying
+    CTE, their entries from it (joined by key, inserted in the legs' order), the transfers' ids and keys
+    returned. Text (app.db.values_sql), kept per shape."""
+    transfer, entry = LedgerTransfer.__table__, LedgerEntry.__table__
+    transfer_rows, transfer_parameters = values_sql(
+        {name: transfer.c[name].type for name in _TRANSFER_COLUMNS}, "t", transfers)
+    leg_rows, leg_parameters = values_sql(
+        {"key": transfer.c.key.type, **{name: entry.c[name].type for name in _LEG_COLUMNS[1:]}}, "l", legs,
+        ordinal=True)
+    return sa.text(
+        f"WITH transfers AS (INSERT INTO ledger_transfers ({', '.join(_TRANSFER_COLUMNS)}) {transfer_rows} "
+        "RETURNING id, key), "
+        f"entries AS (INSERT INTO ledger_entries (transfer_id, {', '.join(_LEG_COLUMNS[1:])}) "
+        f"SELECT transfers.id, {', '.join('legs.' + name for name in _LEG_COLUMNS[1:])} "
+        f"FROM ({leg_rows}) AS legs ({', '.join(_LEG_COLUMNS)}, ordinal) JOIN transfers ON transfers.key = legs.key "
+        "ORDER BY legs.ordinal) "
+        "SELECT id, key FROM transfers").bindparams(*transfer_parameters, *leg_parameters)
+
+
+def _write_in_one(connection: sa.Connection, planned: list[PlannedTransfer]) -> bool:
+    """write_planned() in one statement (_transfers_with_entries) if its rows fit one; False if not."""
+    legs = [{"key": transfer.key, "account_id": leg_account.id, "amount": leg_amount,
+             "currency": transfer.row["currency"], "pending": transfer.pending}
+            for transfer in planned for leg_account, leg_amount in transfer.legs]
+    if not legs or (len(planned) * len(_TRANSFER_COLUMNS) + len(legs) * len(_LEG_COLUMNS)
+                    > ONE_STATEMENT_PARAMETERS):
+        return False
+    written = {key: transfer_id for transfer_id, key in connection.execute(
+        _transfers_with_entries(len(planned), len(legs)),
+        {**values_parameters("t", [{**transfer.row, "created_at": utcnow()} for transfer in planned]),
+         **values_parameters("l", legs)})}
+    for transfer in planned:
+        transfer.written_id = written[transfer.key]
+    return True
 
 
 def _defer(uow: UnitOfWork, account: LedgerAccount, amount: int, *, pending: bool,

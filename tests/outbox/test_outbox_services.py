@@ -87,7 +87,7 @@ def test_each_event_is_handed_over_with_its_own_id_and_the_audit_rows_are_writte
     _, dispatcher = handled
     with unit_of_work() as uow:
         emitted = [uow.emit(TOPIC, {"n": n}) for n in range(events)]
-        for n in range(audited):  # 600: more than one statement holds (uow._ONE_STATEMENT_PARAMETERS)
+        for n in range(audited):  # 600: more than one statement holds (app.db.ONE_STATEMENT_PARAMETERS)
             record(None, "organisation", n, "organisation.probed", after={"n": n})
     assert {row.id: row.payload["n"] for row in event_rows()} == {event.id: n for n, event in enumerate(emitted)}
     assert dispatcher.handed == [(event.id, TOPIC) for event in emitted]
