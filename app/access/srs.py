@@ -13,7 +13,7 @@ from app.access.roles import PERMISSIONS, allowed, require
 from app.accounts.models import GTAC_ROLES, PARTNER_ROLES, Role, User
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.srs.models import ServiceRequest
+from app.srs.models import ServiceRequest, with_newest_entry
 
 GTAC_MANAGERS = frozenset({Role.GTAC_MANAGER})
 PERMISSIONS.update({
@@ -67,16 +67,19 @@ _SR_NUMBER = sa.bindparam("sr_number", type_=ServiceRequest.number.type, require
 
 
 @functools.cache
-def _visible_sr(scope: sa.ColumnElement[bool], *, for_update: bool) -> sa.Select:
+def _visible_sr(scope: sa.ColumnElement[bool], *, for_update: bool, newest_entry: bool) -> sa.Select:
     """The statement of get_sr for one kind of user (parameterised_sr_scope), built once: every request
     about an SR starts with it."""
     query = sa.select(ServiceRequest).where(scope, ServiceRequest.number == _SR_NUMBER)
+    if newest_entry:
+        query = query.options(with_newest_entry())
     return query.with_for_update(of=ServiceRequest) if for_update else query
 
 
-def get_sr(user: User, number: str, *, for_update: bool = False) -> ServiceRequest:
+def get_sr(user: User, number: str, *, for_update: bool = False, newest_entry: bool = False) -> ServiceRequest:
+    """The SR if the user can see it, else NotFound; with `newest_entry`, its newest_entry_id read with it."""
     scope, parameters = parameterised_sr_scope(user)
-    query = _visible_sr(scope, for_update=for_update)
+    query = _visible_sr(scope, for_update=for_update, newest_entry=newest_entry)
     service_request = db.session.scalars(query, {**parameters, _SR_NUMBER.key: number}).one_or_none()
     if service_request is None:
         raise NotFound(f"SR {number} not found.", code="sr_not_found")

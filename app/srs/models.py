@@ -65,7 +65,7 @@ class ServiceRequest(db.Model):
     # "breached" is `sla_due_at <= now` in SQL, right whether or not the breach job has run.
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The id of its newest timeline entry, read only when a query asks (case_sr_with_newest_entry), in the same
+    # The id of its newest timeline entry, read only when a query asks (with_newest_entry), in the same
     # statement as the SR's row: a page drawn from that row tells its live stream to replay what came after.
     newest_entry_id: Mapped[int | None] = sa.orm.query_expression()
 
@@ -133,7 +133,13 @@ class SRHistory(db.Model):
 _NEWEST_ENTRY = sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == ServiceRequest.id).scalar_subquery()
 
 
-@functools.cache  # options are immutable: built once, at first use (the backref exists only then)
+@functools.cache  # options are immutable: built once
+def with_newest_entry() -> sa.orm.strategy_options._AbstractLoad:
+    """The loader option of an SR query that reads its newest_entry_id in the same statement."""
+    return sa.orm.with_expression(ServiceRequest.newest_entry_id, _NEWEST_ENTRY)
+
+
+@functools.cache  # at first use: the backref exists only then
 def case_sr_with_newest_entry() -> sa.orm.strategy_options._AbstractLoad:
     """The loader option of a case query for a page with live SR sections: the case's SR joined, its
     newest_entry_id read in the same statement."""

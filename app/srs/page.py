@@ -56,7 +56,9 @@ class SRPage:
 
 def sr_page(actor: User, number: str) -> SRPage:
     with unit_of_work() as uow:
-        sr = access.get_sr(actor, number)
+        # With its newest entry: the timeline stops there, as the SR's fields do, and the page's stream
+        # replays what came after (an entry written while the page is read is told, not lost).
+        sr = access.get_sr(actor, number, newest_entry=True)
         access.require(actor, "sr.read")
         case = sr.case
         try:
@@ -76,6 +78,6 @@ def sr_page(actor: User, number: str) -> SRPage:
             Message.case_id == case.id, Message.channel == Channel.GTAC).order_by(Message.id)))
         return SRPage(
             detail=services.detail_of(uow, actor, sr), case=case, case_visible=case_visible,
-            checklist=checklist, triage=triage, thread=thread, timeline=services.history_of(uow, sr),
+            checklist=checklist, triage=triage, thread=thread, timeline=services.history_of(uow, sr, up_to=sr.newest_entry_id or 0),
             attachments=case_attachments(actor, case.id),
             staff=services.staff_of(uow) if access.allowed(actor, "sr.assign") else None)

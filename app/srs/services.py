@@ -272,8 +272,12 @@ def history(actor: User, number: str, after_id: int = 0, limit: int = 500) -> tu
         return sr, history_of(uow, sr, after_id, limit)
 
 
-def history_of(uow: UnitOfWork, sr: ServiceRequest, after_id: int = 0, limit: int = 500) -> list[dict]:
-    """history() inside the caller's unit, once the SR is known visible to the caller."""
-    rows = uow.session.scalars(sa.select(SRHistory).where(SRHistory.sr_id == sr.id, SRHistory.id > after_id)
-                           .order_by(SRHistory.id).limit(limit))
+def history_of(uow: UnitOfWork, sr: ServiceRequest, after_id: int = 0, limit: int = 500,
+               up_to: int | None = None) -> list[dict]:
+    """history() inside the caller's unit, once the SR is known visible to the caller; `up_to`: no entry
+    after that one."""
+    query = sa.select(SRHistory).where(SRHistory.sr_id == sr.id, SRHistory.id > after_id)
+    if up_to is not None:
+        query = query.where(SRHistory.id <= up_to)
+    rows = uow.session.scalars(query.order_by(SRHistory.id).limit(limit))
     return [timeline.event_payload(sr, row) for row in rows]

@@ -29,7 +29,7 @@ def test_partner_sees_a_status_change_made_through_the_api_without_reloading(app
     details = page.get_by_role("region", name="Service request")
     expect(details.locator('[data-field="status"]')).to_have_text("new")
     mark_page(page)
-    page.wait_for_timeout(300)  # the event stream is open
+    # No wait for the stream: it replays what came after the last entry the page was drawn with.
     assert move(client, tokens["gtac"], number, "assigned").status_code == 200
     assert move(client, tokens["gtac"], number, "in_progress", note="Reading your logs").status_code == 200
     expect(details.locator('[data-field="status"]')).to_have_text("in progress", timeout=3000)
@@ -44,14 +44,15 @@ def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens,
     later = make_sr(app, "new", severity="S3")
     sooner = make_sr(app, "new", severity="S1")
     sign_in(page, "gtac")
-    page.goto("/srs")
+    # The feed replays nothing: wait for it to answer, which it does once subscribed.
+    with page.expect_response(lambda answer: answer.url.endswith("/srs/feed")):
+        page.goto("/srs")
     expect(page.get_by_role("heading", level=1)).to_have_text("GTAC queues")
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text(sooner)
     expect(rows.nth(1)).to_contain_text(later)
     mark_page(page)
-    page.wait_for_timeout(300)
     assert move(client, tokens["manager"], later, "assigned").status_code == 200
     row = page.locator(f'tr[data-sr="{later}"]')
     expect(row.locator('[data-field="status"]')).to_have_text("assigned", timeout=3000)
@@ -109,7 +110,6 @@ def test_partner_sees_a_file_gtac_adds_through_the_api_without_reloading(app, cl
     sign_in(page, "engineer")
     page.goto(f"/srs/{number}")
     mark_page(page)
-    page.wait_for_timeout(300)  # the event stream is open
     added = client.post(f"/api/v1/srs/{number}/attachments", headers=tokens["gtac"],
                         data={"kind": "other", "file": (io.BytesIO(b"set debug on\n"), "debug-steps.txt")})
     assert added.status_code == 201, added.json

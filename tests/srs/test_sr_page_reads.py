@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import io
+import re
+import threading
 
+import sqlalchemy as sa
 from sqlalchemy import event
 
 import app.uow as uow_module
 from app.extensions import db
+from app.srs import services
+from app.srs.models import HistoryKind, SRHistory
 from tests.srs.helpers import escalate, move
 from tests.web.helpers import sign_in, text
 
@@ -65,3 +70,32 @@ def test_the_sr_page_is_read_in_one_transaction(app, client, tokens, monkeypatch
     first = next(index for index, (_, sql) in enumerate(statements) if "FROM service_requests" in sql)
     assert {tx for tx, _ in statements[first:]} == {statements[first][0]}, [
         (tx, sql.split("\n")[0][:80]) for tx, sql in statements[first:]]
+
+
+def test_an_entry_written_while_the_sr_page_is_read_is_left_to_its_stream(app, client, tokens, monkeypatch,
+                                                                         postgres):
+    """On PostgreSQL each statement reads afresh: a move GTAC commits after the page read the SR's row
+    must not be in the page's timeline (its fields would not show it) but come through its stream."""
+    number = escalate(client, tokens)
+    sign_in(client, "engineer")
+    history_of, moved = services.history_of, []
+
+    def gtac_moves_meanwhile(*args, **kwargs):
+        if not moved:  # another thread: its own session and connection, committed at once
+            thread = threading.Thread(target=lambda: moved.append(
+                move(app.test_client(), tokens["gtac"], number, "assigned").status_code))
+            thread.start()
+            thread.join()
+        return history_of(*args, **kwargs)
+
+    monkeypatch.setattr(services, "history_of", gtac_moves_meanwhile)
+    answer = client.get(f"/srs/{number}")
+    assert moved == [200] and answer.status_code == 200
+    page = text(answer)
+    assert "st-new" in re.search(r'data-field="status">(.*?)</dd>', page, re.S).group(1)
+    assert "→ assigned" not in page
+    after = int(re.search(r'data-sr-events="[^"]*\?after=(\d+)"', page).group(1))
+    with app.app_context():
+        replayed = db.session.scalars(sa.select(SRHistory.to_status).where(
+            SRHistory.id > after, SRHistory.kind == HistoryKind.STATUS)).all()
+    assert replayed == ["assigned"]
