@@ -64,7 +64,6 @@ def stored_text(column, label: str):
     return sa.type_coerce(column, sa.String()).label(label)
 
 
-
 # Above this many parameters, statements built by values_sql() are split the ordinary way (one
 # statement per table, SQLAlchemy's executemany): their text would be long and each kept per shape.
 ONE_STATEMENT_PARAMETERS = 2_000

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import Person, User
 from app.attachments.models import Attachment, AttachmentKind, AttachmentVisibility
-from app.cases.models import Case, CaseStatus
+from app.cases.models import CaseStatus
 from app.cases.services import CasePage, page_of
 from app.checklists import services as checklists
 from app.checklists.services import ChecklistView

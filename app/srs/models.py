@@ -129,7 +129,6 @@ class SRHistory(db.Model):
     __table_args__ = (sa.Index("ix_sr_history_timeline", "sr_id", "id"),)
 
 
-
 _NEWEST_ENTRY = sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == ServiceRequest.id).scalar_subquery()
 
 

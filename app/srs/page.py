@@ -78,6 +78,7 @@ def sr_page(actor: User, number: str) -> SRPage:
             Message.case_id == case.id, Message.channel == Channel.GTAC).order_by(Message.id)))
         return SRPage(
             detail=services.detail_of(uow, actor, sr), case=case, case_visible=case_visible,
-            checklist=checklist, triage=triage, thread=thread, timeline=services.history_of(uow, sr, up_to=sr.newest_entry_id or 0),
+            checklist=checklist, triage=triage, thread=thread,
+            timeline=services.history_of(uow, sr, up_to=sr.newest_entry_id or 0),
             attachments=case_attachments(actor, case.id),
             staff=services.staff_of(uow) if access.allowed(actor, "sr.assign") else None)
