@@ -169,8 +169,10 @@ def streams_held(page, pattern: str = "**/events*"):
     the page, between its load and its streams' connection, as on a slow network."""
     held = []
     page.route(pattern, lambda route: held.append(route))
-    yield held
-    page.unroute(pattern)  # which lets the held requests go on
+    try:
+        yield held
+    finally:
+        page.unroute(pattern)  # which lets the held requests go on
 
 
 def wait_for_streams(page, held: list, count: int = 1) -> None:
