@@ -24,7 +24,7 @@ from app.access.partner_status import get_partner_engineer
 from app.access.payments import (PAYMENTS_STAFF, get_claim, get_payout, parameterised_claim_scope, payee_partner,
                                  payout_feed_partner, visible_allocations, visible_claims, visible_payouts)
 from app.access.srs import (ASSIGNEE_ONLY_MOVES, GTAC_MANAGERS, get_sr, may_move_sr, require_sr_move,
-                            parameterised_sr_scope, sr_feed_partner, sr_scope)
+                            parameterised_sr_scope, sees_every_sr, sr_feed_partner, sr_scope)
 from app.access.rma import get_rma
 from app.access.programmes import (PROGRAMME_STAFF, get_programme_partner, own_partner, programme_partners,
                                    visible_sales)
@@ -41,7 +41,7 @@ __all__ = [
     "parameterised_claim_scope", "payout_feed_partner",
     "programme_partners", "visible_sales",
     "readable_channels", "require", "require_channel_read", "require_channel_write", "require_sr_move",
-    "parameterised_sr_scope", "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",
+    "parameterised_sr_scope", "sees_every_sr", "sr_feed_partner", "sr_scope", "suspending_partner", "visible_allocations", "visible_cases",
     "visible_certifications", "visible_claims", "visible_payouts",
     "visible_webhooks", "webhook_scope", "writable_channels",
 ]

@@ -48,11 +48,16 @@ _PARTNER = sa.bindparam("scope_partner_id", type_=sa.Integer(), required=True)
 _BY_PARTNER = ServiceRequest.partner_id == _PARTNER
 
 
+def sees_every_sr(user: User) -> bool:
+    """GTAC: its scope lets every SR through (SQLAlchemy leaves the condition out of the SQL)."""
+    return user.role in GTAC_ROLES
+
+
 def sr_scope(user: User) -> sa.ColumnElement[bool]:
     """The rows of `service_requests` this user can see at all."""
     if user.role in PARTNER_ROLES:
         return ServiceRequest.partner_id == user.organisation_id
-    return _EVERY_SR if user.role in GTAC_ROLES else _NO_SR
+    return _EVERY_SR if sees_every_sr(user) else _NO_SR
 
 
 def parameterised_sr_scope(user: User) -> tuple[sa.ColumnElement[bool], dict[str, int]]:
@@ -89,7 +94,7 @@ def get_sr(user: User, number: str, *, for_update: bool = False, newest_entry: b
 def sr_feed_partner(user: User) -> int | None:
     """Whose SRs' live events this user hears: None for GTAC (every SR), else its own partner's."""
     require(user, "sr.list")
-    return None if user.role in GTAC_ROLES else user.organisation_id
+    return None if sees_every_sr(user) else user.organisation_id
 
 
 def _works_on(user: User, service_request: ServiceRequest, move: str) -> bool:

@@ -156,7 +156,7 @@ def _urgency_scan(scope: sa.ColumnElement[bool], given: frozenset[str], *, pause
         conditions.append(SR.sla_due_at.is_(None))
         if resumed:
             conditions.append(SR.id > after_id)
-        return (_ROWS.where(*conditions, *_tenant(scope)).order_by(SR.id)
+        return (_ROWS.where(*conditions, scope).order_by(SR.id)
                 .limit(sa.bindparam("rows_left", type_=sa.Integer(), required=True)))
     conditions.append(SR.sla_due_at.is_not(None))
     if breached is not None:
@@ -165,12 +165,7 @@ def _urgency_scan(scope: sa.ColumnElement[bool], given: frozenset[str], *, pause
     if resumed:
         after_due = sa.bindparam("after_due", type_=SR.sla_due_at.type, required=True)
         conditions.append(sa.tuple_(SR.sla_due_at, SR.id) > sa.tuple_(after_due, after_id))
-    return _ROWS.where(*conditions, *_tenant(scope)).order_by(SR.sla_due_at, SR.id).limit(_page_limit(generic))
-
-
-def _tenant(scope: sa.ColumnElement[bool]) -> list[sa.ColumnElement[bool]]:
-    """The scope as a condition of its own, none where it lets everything through (GTAC)."""
-    return [] if isinstance(scope, sa.True_) else [scope]
+    return _ROWS.where(*conditions, scope).order_by(SR.sla_due_at, SR.id).limit(_page_limit(generic))
 
 
 def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, cursor: str | None = None,
@@ -180,12 +175,14 @@ def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, c
     access.require(actor, "sr.list")
     scope, parameters = access.parameterised_sr_scope(actor)
     values = _filter_values(**filters)
-    parameters.update(values, at=now())
+    parameters.update(values)
+    if breached is not None:  # the only statements that bound the due time (_breached)
+        parameters["at"] = now()
     given = frozenset(values)
     # One generic plan suits GTAC's queues, filtered on a few evenly used values. Lists of one
     # partner or one engineer are planned for their own values: their SR counts differ widely,
     # and a plan right for the largest would walk a whole index for the smallest.
-    generic = not _tenant(scope) and "assignee_id" not in values
+    generic = access.sees_every_sr(actor) and "assignee_id" not in values
     with unit_of_work() as uow:
         if sort != "urgency":
             statement = _newest_page(scope, given, breached=breached, resumed=cursor is not None, generic=generic)
