@@ -133,13 +133,13 @@ _NEWEST_ENTRY = sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == Se
 
 
 @functools.cache  # options are immutable: built once
-def with_newest_entry() -> sa.orm.strategy_options._AbstractLoad:
+def with_newest_entry() -> sa.orm.interfaces.LoaderOption:
     """The loader option of an SR query that reads its newest_entry_id in the same statement."""
     return sa.orm.with_expression(ServiceRequest.newest_entry_id, _NEWEST_ENTRY)
 
 
 @functools.cache  # at first use: the backref exists only then
-def case_sr_with_newest_entry() -> sa.orm.strategy_options._AbstractLoad:
+def case_sr_with_newest_entry() -> sa.orm.interfaces.LoaderOption:
     """The loader option of a case query for a page with live SR sections: the case's SR joined, its
     newest_entry_id read in the same statement."""
     return sa.orm.joinedload(Case.service_request).with_expression(ServiceRequest.newest_entry_id, _NEWEST_ENTRY)
