@@ -103,6 +103,41 @@ def test_a_page_reads_its_session_and_signed_in_user_in_one_statement(app, clien
     assert not [sql for sql in reads[1:] if sql.startswith("SELECT users.")], "the user was read a second time"
 
 
+@pytest.mark.postgres
+def test_on_postgresql_a_pages_session_is_read_outside_any_transaction(app, client, demo, postgres):
+    """The session's one statement needs no BEGIN and COMMIT around it; the page's own work still
+    runs in its transaction, and so does a sign-out's write after such a read."""
+    token = sign_in(client, "gtac")
+    with app.app_context():
+        engine = db.engine
+    seen: list[tuple[str, bool]] = []
+
+    def on_execute(connection, cursor, statement, *rest):
+        # Read once the statement ran: a transaction's BEGIN goes with its first statement.
+        in_transaction = cursor.connection.info.transaction_status.name != "IDLE"
+        seen.append((" ".join(statement.split())[:80], in_transaction))
+
+    event.listen(engine, "after_cursor_execute", on_execute)
+    try:
+        answer = client.get("/srs")
+    finally:
+        event.remove(engine, "after_cursor_execute", on_execute)
+    assert answer.status_code == 200 and "GTAC queues" in text(answer)
+    (session_read, outside), *page = seen
+    assert "web_sessions.data" in session_read and not outside, seen
+    assert page and all(inside for _, inside in page), seen
+
+    seen.clear()
+    event.listen(engine, "after_cursor_execute", on_execute)
+    try:
+        signed_out = client.post("/logout", data={"csrf_token": token})
+    finally:
+        event.remove(engine, "after_cursor_execute", on_execute)
+    assert signed_out.status_code == 302
+    writes = [(sql, inside) for sql, inside in seen if sql.startswith(("DELETE", "INSERT", "UPDATE"))]
+    assert writes and all(inside for _, inside in writes), seen
+
+
 def test_a_user_deactivated_behind_the_sessions_back_is_signed_out(app, client, demo):
     """The user read with the session is the one signed in only while active, even where the
     deactivation did not end the sessions (a change made in the database by hand)."""
