@@ -135,7 +135,8 @@ def measure(server: Gunicorn, scenario: str, path: str, script: str, concurrency
     raw = loadgen.run_wrk(url, script, concurrency, args.duration, headers, nice=args.nice)
     after = cpu.snapshot(groups())
     result = {"scenario": scenario, "concurrency": concurrency, **loadgen.summarise(raw),
-              "cpu": cpu.cores_used(before, after), "before_start": quiet}
+              "cpu": cpu.cores_used(before, after), "gunicorn_processes_cores": cpu.spread(before, after, "gunicorn"),
+              "before_start": quiet}
     if result["throughput_rps"]:
         # CPU per answered request: what caps throughput once the 2 cores are busy.
         result["cpu_ms_per_request"] = {

@@ -85,6 +85,19 @@ def cores_used(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
     return used
 
 
+def spread(before: CpuSnapshot, after: CpuSnapshot, name: str) -> list[float]:
+    """Cores each process of a group used between two snapshots, busiest first.
+
+    gunicorn's workers take connections as they come: a load generator's few keep-alive
+    connections can all land on one or two of them, whose threads then share one GIL while
+    the other workers idle. The spread shows where a run's requests went.
+    """
+    wall = after.at - before.at
+    start = before.processes.get(name, {})
+    return sorted((round(max(0, now - start.get(pid, 0)) / TICKS / wall, 2)
+                   for pid, now in after.processes.get(name, {}).items()), reverse=True)
+
+
 def wait_for_quiet(max_busy_cores: float, timeout_s: float, window_s: float = 2.0) -> dict:
     """Wait until the machine (idle on our side) is nearly idle, for at most `timeout_s`.
 

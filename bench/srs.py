@@ -377,7 +377,8 @@ def main(argv=None) -> int:
                             results.append(result)
                             log(f"{result['scenario']} c={concurrency}: {result['throughput_rps']} req/s, p50 "
                                 f"{result['latency_ms']['p50']} p95 {result['latency_ms']['p95']} ms, "
-                                f"errors {result['errors']}")
+                                f"errors {result['errors']}, gunicorn's processes' cores "
+                                f"{result['gunicorn_processes_cores']}")
             if "sse" in args.parts:
                 manager_token = issue_token(server.base_url, MANAGER)
                 sse = sse_fanout(server, manager_token, args.sse_clients, args.sse_rounds)
