@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.accounts.models import OrgKind, PartnerTier
@@ -18,8 +19,9 @@ from app.errors import DomainError, Forbidden, NotFound
 
 blp = Blueprint("admin_web", __name__, template_folder="templates")
 
-TIER_CHOICES = [(PartnerTier.PW.value, "PartnerWorks (PW)"), (PartnerTier.PWP.value, "PartnerWorks Plus (PWP)")]
-REGION_CHOICES = [(region, region) for region in REGIONS]
+TIER_CHOICES = [SelectChoice(PartnerTier.PW.value, "PartnerWorks (PW)"),
+                SelectChoice(PartnerTier.PWP.value, "PartnerWorks Plus (PWP)")]
+REGION_CHOICES = [SelectChoice(region) for region in REGIONS]
 
 
 def _name_field():
@@ -174,9 +176,9 @@ def _suspension(partner_id: int, change, done: str):
 
 def _partner_choices(form: CustomerForm, keep: int | None = None) -> CustomerForm:
     """The partners a customer may be served by: those not suspended (and the one it has)."""
-    choices = [(p.id, p.name) for p in organisations.list_organisations(current_user, OrgKind.PARTNER)
+    choices = [SelectChoice(p.id, p.name) for p in organisations.list_organisations(current_user, OrgKind.PARTNER)
                if not p.suspended or p.id == keep]
-    form.partner_id.choices = [(0, "Choose a partner…"), *choices] if keep is None else choices
+    form.partner_id.choices = [SelectChoice(0, "Choose a partner…"), *choices] if keep is None else choices
     return form
 
 
@@ -290,7 +292,7 @@ def _certifications_page(form: ExtensionForm | None = None, error: str | None = 
     family = (request.args.get("family") or "").strip() or None
     families = sorted({p.family for p in products.list_products(current_user)}, key=str.casefold)
     form = form or ExtensionForm(formdata=None)
-    form.product_family.choices = [("", "Every family"), *((f, f) for f in families)]
+    form.product_family.choices = [SelectChoice("", "Every family"), *(SelectChoice(f) for f in families)]
     return render_template(
         "administration/certifications.html", form=form, error=error, families=families,
         partners=organisations.list_organisations(current_user, OrgKind.PARTNER),

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app import access
@@ -27,7 +28,8 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: it changes nothing
 
-    tier = SelectField("Tier", choices=[("", "All tiers"), ("PW", "PW"), ("PWP", "PWP")], validators=[Optional()])
+    tier = SelectField("Tier", choices=[SelectChoice("", "All tiers"), SelectChoice("PW"), SelectChoice("PWP")],
+                       validators=[Optional()])
     region = StringField("Region", validators=[Optional(), Length(max=16)])
     level_id = SelectField("Level", coerce=lambda v: int(v) if v else None, validate_choice=False,
                            validators=[Optional()])
@@ -36,13 +38,14 @@ class FilterForm(FlaskForm):
 
 
 class ChangeForm(FlaskForm):
-    kind = SelectField("Kind of change", choices=list(changes.KIND_TITLES.items()))
+    kind = SelectField("Kind of change", choices=[SelectChoice(*item) for item in changes.KIND_TITLES.items()])
     new_date = DateField("New date", validators=[InputRequired()])
     requirement_id = SelectField("Requirement (deadline and waiver)", coerce=lambda v: int(v) if v else None,
                                  validate_choice=False, validators=[Optional()])
     active_on = DateField("Active on (specialisations)", validators=[Optional()])
     tier = SelectField("Partner tier (levels, review, exceptions)",
-                       choices=[("", "All tiers (exceptions: PW)"), ("PW", "PW"), ("PWP", "PWP")])
+                       choices=[SelectChoice("", "All tiers (exceptions: PW)"), SelectChoice("PW"),
+                                SelectChoice("PWP")])
     region = StringField("Region (empty: all)", validators=[Length(max=16)])
     reason = TextAreaField("Reason", validators=[Length(max=2000)])
 
@@ -54,9 +57,9 @@ class ExceptionForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(min=3, max=2000)])
 
 
-KIND_CHOICES = [(RequirementKind.CERTIFIED_ENGINEERS.value, "Certified engineers of a product family"),
-                (RequirementKind.TRAINING.value, "Engineers who completed a course"),
-                (RequirementKind.SPECIALISATION.value, "A specialisation held")]
+KIND_CHOICES = [SelectChoice(RequirementKind.CERTIFIED_ENGINEERS.value, "Certified engineers of a product family"),
+                SelectChoice(RequirementKind.TRAINING.value, "Engineers who completed a course"),
+                SelectChoice(RequirementKind.SPECIALISATION.value, "A specialisation held")]
 SUBJECT_LABEL = "Product family, course or specialisation"
 PAGE = 25
 
@@ -65,7 +68,7 @@ class RequirementRow(Form):
     """One requirement row of a new level; a row without a code is left out."""
 
     code = StringField("Code", validators=[Optional(), Length(max=levels.CODE_LENGTH)])
-    kind = SelectField("Kind", choices=KIND_CHOICES, default=KIND_CHOICES[0][0])
+    kind = SelectField("Kind", choices=KIND_CHOICES, default=KIND_CHOICES[0].value)
     subject = StringField(SUBJECT_LABEL, validators=[Optional(), Length(max=levels.SUBJECT_LENGTH)])
     minimum = IntegerField("At least", default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
     deadline = DateField("Deadline", validators=[Optional()])
@@ -112,8 +115,9 @@ def _fail(exc: DomainError, form) -> None:
 
 
 def _requirement_choices(level_set, empty: str | None):
-    choices = [("", empty)] if empty is not None else []
-    return choices + [(str(r.id), f"{level.name}: {r.code}") for level in level_set for r in level.requirements]
+    choices = [SelectChoice("", empty)] if empty is not None else []
+    return choices + [SelectChoice(str(r.id), f"{level.name}: {r.code}") for level in level_set
+                      for r in level.requirements]
 
 
 @blp.get("/partner-status")
@@ -126,7 +130,8 @@ def index():
         return _dashboard_page(own)
     level_set = dashboard.levels(current_user)
     form = FilterForm(request.args)
-    form.level_id.choices = [("", "All levels")] + [(str(level.id), level.name) for level in level_set]
+    form.level_id.choices = [SelectChoice("", "All levels")] + [SelectChoice(str(level.id), level.name)
+                                                             for level in level_set]
     form.unmet.choices = _requirement_choices(level_set, "Any")
     rows, status, more = [], 200, None
     cursor = request.args.get("cursor") or None
@@ -174,9 +179,9 @@ def _setup_forms(found, status_form=None, training_form=None, specialisation_for
     status_form = status_form or StatusForm(prefix="status", formdata=None, data={
         "level_id": found.level.id if found.level else None, "valid_through": found.valid_through,
         "next_review_on": found.next_review_on})
-    status_form.level_id.choices = [(level.id, level.name) for level in dashboard.levels(current_user)]
+    status_form.level_id.choices = [SelectChoice(level.id, level.name) for level in dashboard.levels(current_user)]
     training_form = training_form or TrainingForm(prefix="training", formdata=None)
-    training_form.user_id.choices = [(e.id, f"{e.name} ({e.email})") for e in found.engineers]
+    training_form.user_id.choices = [SelectChoice(e.id, f"{e.name} ({e.email})") for e in found.engineers]
     specialisation_form = specialisation_form or SpecialisationForm(prefix="specialisation", formdata=None)
     return {"status_form": status_form, "training_form": training_form,
             "specialisation_form": specialisation_form}
@@ -233,9 +238,10 @@ def _levels_page(status: int = 200, level_form=None, requirement_form=None):
     level_list = dashboard.levels(current_user)
     level_form = level_form or LevelForm(prefix="level", formdata=None)
     requirement_form = requirement_form or RequirementForm(prefix="requirement", formdata=None)
-    requirement_form.level_id.choices = [(level.id, level.name) for level in level_list]
+    requirement_form.level_id.choices = [SelectChoice(level.id, level.name) for level in level_list]
     return render_template("partner_status/levels.html", levels=level_list, level_form=level_form,
-                           requirement_form=requirement_form, kinds=dict(KIND_CHOICES)), status
+                           requirement_form=requirement_form,
+                           kinds={choice.value: choice.label for choice in KIND_CHOICES}), status
 
 
 @blp.post("/partner-status/levels")
@@ -349,10 +355,11 @@ def change_desk():
 
 def _exception_form(level_set, form: ExceptionForm | None = None) -> ExceptionForm:
     form = form or ExceptionForm(prefix="exception", formdata=None)
-    form.partner_id.choices = [tuple(row) for row in db.session.execute(
+    form.partner_id.choices = [SelectChoice(*row) for row in db.session.execute(
         access.programme_partners(current_user).with_only_columns(Organisation.id, Organisation.name)
         .order_by(Organisation.name))]
-    form.requirement_id.choices = [(int(v), label) for v, label in _requirement_choices(level_set, None)]
+    form.requirement_id.choices = [SelectChoice(int(choice.value), choice.label)
+                                   for choice in _requirement_choices(level_set, None)]
     return form
 
 

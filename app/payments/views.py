@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
@@ -36,7 +37,8 @@ def _money(amount, currency):
 
 
 class ClaimForm(FlaskForm):
-    type = SelectField("Type", choices=[("rebate", "Rebate"), ("mdf", "Market development funds")])
+    type = SelectField("Type", choices=[SelectChoice("rebate", "Rebate"),
+                                        SelectChoice("mdf", "Market development funds")])
     amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     period = StringField("Programme period", default="2026-Q3",
@@ -46,8 +48,8 @@ class ClaimForm(FlaskForm):
 
 class PayeeForm(FlaskForm):
     # Which of the account's details are needed for each kind is the service's rule (payees.validate).
-    kind = RadioField("Account type", choices=[(PayeeKind.IBAN.value, "IBAN account"),
-                                               (PayeeKind.ABA.value, "US account (ABA routing)")],
+    kind = RadioField("Account type", choices=[SelectChoice(PayeeKind.IBAN.value, "IBAN account"),
+                                               SelectChoice(PayeeKind.ABA.value, "US account (ABA routing)")],
                       validators=[InputRequired(message="Choose the type of account.")])
     holder_name = StringField("Account holder", validators=[DataRequired(message="Give the account holder's name."),
                                                             Length(min=2, max=140)])
@@ -401,8 +403,8 @@ def _allocations_section(form: AllocationForm | None = None) -> dict:
         return {"allocations": None, "allocation_form": None}
     if form is None:
         form = AllocationForm(prefix="mdf", formdata=None)
-    form.partner_id.choices = [(0, "Choose a partner…")] + [
-        (p.id, p.name) for p in claims.allocation_partners(current_user)]
+    form.partner_id.choices = [SelectChoice(0, "Choose a partner…")] + [
+        SelectChoice(p.id, p.name) for p in claims.allocation_partners(current_user)]
     return {"allocations": claims.list_allocations(current_user), "allocation_form": form}
 
 

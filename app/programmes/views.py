@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
@@ -45,7 +46,7 @@ class TargetForm(FlaskForm):
 class AlleviationForm(FlaskForm):
     effective_from = DateField("From", validators=[InputRequired()])
     percent = StringField("Lower targets by (%)", validators=[DataRequired(), Length(max=8)])
-    tier = SelectField("Partner tier", choices=[("", "All tiers"), ("PW", "PW"), ("PWP", "PWP")])
+    tier = SelectField("Partner tier", choices=[SelectChoice("", "All tiers"), SelectChoice("PW"), SelectChoice("PWP")])
     region = StringField("Region (empty: all)", validators=[Length(max=16)])
     reason = TextAreaField("Reason the partners read", validators=[Length(max=2000)])
 
@@ -100,7 +101,7 @@ def index():
 
 
 def _partner_choices():
-    return [tuple(row) for row in db.session.execute(
+    return [SelectChoice(*row) for row in db.session.execute(
         access.programme_partners(current_user).with_only_columns(Organisation.id, Organisation.name)
         .order_by(Organisation.name))]
 
