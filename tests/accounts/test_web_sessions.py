@@ -1,6 +1,8 @@
 """Web sessions live on the server: signing out, a password change or a deactivation ends them."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -83,24 +85,36 @@ def test_deactivating_a_user_ends_every_session_and_token(app, demo, tokens):
     assert refused.status_code == 403 and refused.json["error"]["code"] == "account_deactivated"
 
 
-def test_a_page_reads_its_session_and_signed_in_user_in_one_statement(app, client, demo):
-    sign_in(client, "gtac")
+@contextmanager
+def statements_run(app, describe=lambda statement, cursor: " ".join(statement.split())):
+    """What the database ran inside the block: describe(statement, cursor) of each, once it ran."""
     with app.app_context():
         engine = db.engine
-    statements: list[str] = []
+    seen: list = []
 
     def on_execute(connection, cursor, statement, *rest):
-        statements.append(" ".join(statement.split()))
+        seen.append(describe(statement, cursor))
 
-    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "after_cursor_execute", on_execute)
     try:
-        answer = client.get("/srs")
+        yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "after_cursor_execute", on_execute)
+
+
+def test_a_page_reads_its_session_and_signed_in_user_in_one_statement(app, client, demo):
+    sign_in(client, "gtac")
+    with statements_run(app) as statements:
+        answer = client.get("/srs")
     assert answer.status_code == 200 and "GTAC queues" in text(answer)
     reads = [sql for sql in statements if sql.startswith("SELECT")]
     assert "FROM web_sessions LEFT OUTER JOIN users" in reads[0], reads[0][:200]
     assert not [sql for sql in reads[1:] if sql.startswith("SELECT users.")], "the user was read a second time"
+
+
+def _with_transaction_state(statement, cursor) -> tuple[str, bool]:
+    # Read once the statement ran: a transaction's BEGIN goes with its first statement.
+    return " ".join(statement.split())[:80], cursor.connection.info.transaction_status.name != "IDLE"
 
 
 @pytest.mark.postgres
@@ -108,31 +122,15 @@ def test_on_postgresql_a_pages_session_is_read_outside_any_transaction(app, clie
     """The session's one statement needs no BEGIN and COMMIT around it; the page's own work still
     runs in its transaction, and so does a sign-out's write after such a read."""
     token = sign_in(client, "gtac")
-    with app.app_context():
-        engine = db.engine
-    seen: list[tuple[str, bool]] = []
-
-    def on_execute(connection, cursor, statement, *rest):
-        # Read once the statement ran: a transaction's BEGIN goes with its first statement.
-        in_transaction = cursor.connection.info.transaction_status.name != "IDLE"
-        seen.append((" ".join(statement.split())[:80], in_transaction))
-
-    event.listen(engine, "after_cursor_execute", on_execute)
-    try:
+    with statements_run(app, _with_transaction_state) as seen:
         answer = client.get("/srs")
-    finally:
-        event.remove(engine, "after_cursor_execute", on_execute)
     assert answer.status_code == 200 and "GTAC queues" in text(answer)
     (session_read, outside), *page = seen
     assert "web_sessions.data" in session_read and not outside, seen
     assert page and all(inside for _, inside in page), seen
 
-    seen.clear()
-    event.listen(engine, "after_cursor_execute", on_execute)
-    try:
+    with statements_run(app, _with_transaction_state) as seen:
         signed_out = client.post("/logout", data={"csrf_token": token})
-    finally:
-        event.remove(engine, "after_cursor_execute", on_execute)
     assert signed_out.status_code == 302
     writes = [(sql, inside) for sql, inside in seen if sql.startswith(("DELETE", "INSERT", "UPDATE"))]
     assert writes and all(inside for _, inside in writes), seen
