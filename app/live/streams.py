@@ -48,7 +48,12 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
 
 
 def feed_stream(user_id: int, channel: str) -> Response:
-    """Live events of many SRs (a queue page, a partner's list): no backlog, pages re-read on reconnect."""
+    """Live events of many SRs (a queue page, a partner's list), from the moment it connects: no backlog.
+
+    A change made while no stream is connected (between the page's read and the stream's first
+    connection, or while the browser reconnects after the stream's time is up) shows at that SR's
+    next change or when the page is reloaded.
+    """
     slot = take_slot(user_id)
     try:
         return respond(slot, subscribe((channel,)), last_id=None)
