@@ -6,7 +6,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import sign_in
+from tests.browser import sign_in, streams_held, wait_for_streams
 from tests.srs.helpers import escalate, make_sr, move
 
 # Short stream heartbeats (live_url) for the pages that update without a reload.
@@ -60,6 +60,26 @@ def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens,
     # A case escalated now shows up on the open queue page.
     fresh = escalate(client, tokens)
     expect(page.locator(f'tr[data-sr="{fresh}"]')).to_be_visible(timeout=3000)
+    assert still_same_page(page)
+
+
+def test_the_queue_page_catches_up_with_what_changed_while_its_feed_reconnected(
+        app, client, tokens, page, monkeypatch):
+    number = make_sr(app, "new")
+    # Streams end after a second here, so the page's feed reconnects (2 s later) within the test.
+    monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 1)
+    sign_in(page, "gtac")
+    with page.expect_response(lambda answer: answer.url.endswith("/srs/feed")):
+        page.goto("/srs")
+    row = page.locator(f'tr[data-sr="{number}"]')
+    expect(row.locator('[data-field="status"]')).to_have_text("new")
+    mark_page(page)
+    with streams_held(page, "**/srs/feed") as held:
+        wait_for_streams(page, held)  # the first stream has ended; the browser asks again
+        # No stream of the page is subscribed while this happens.
+        assert move(client, tokens["manager"], number, "assigned").status_code == 200
+    expect(row.locator('[data-field="status"]')).to_have_text("assigned", timeout=5000)
+    expect(row.locator('[data-field="assignee"]')).to_have_text("Max Manager")
     assert still_same_page(page)
 
 

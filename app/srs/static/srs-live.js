@@ -32,11 +32,29 @@
     var html = '<time datetime="' + escapeHtml(event.sla_due_at) + '">' + shown + "</time>";
     return due <= new Date() ? html + ' <strong class="breach">overdue</strong>' : html;
   }
-  function listen(url, onEvent) {
+  // onReopen(done), when given, runs each time the stream connects again (its time was up, or the
+  // network dropped it): the events that arrive until it calls done() are held, then handed on in
+  // their order, so that nothing it reads is overtaken by an older event.
+  function listen(url, onEvent, onReopen) {
     if (!window.EventSource) { return; }
     var source = new EventSource(url);
+    var connected = false, held = null;
+    source.addEventListener("open", function () {
+      if (connected && onReopen && !held) {
+        held = [];
+        onReopen(function () {
+          var waiting = held;
+          held = null;
+          waiting.forEach(onEvent);
+        });
+      }
+      connected = true;
+    });
     KINDS.forEach(function (kind) {
-      source.addEventListener(kind, function (message) { onEvent(JSON.parse(message.data)); });
+      source.addEventListener(kind, function (message) {
+        var event = JSON.parse(message.data);
+        if (held) { held.push(event); } else { onEvent(event); }
+      });
     });
   }
 
@@ -84,6 +102,21 @@
     });
   }
 
+  // The queue page's rows as the server draws them now: the feed sends only what happens while it is
+  // connected, so what happened while it reconnected is read with the page.
+  function reread(done) {
+    if (!window.fetch || !window.DOMParser) { done(); return; }
+    fetch(location.pathname + location.search, {credentials: "same-origin"})
+      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (html) {
+        var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector("[data-sr-feed] tbody");
+        var current = table.querySelector("tbody");
+        if (fresh && current) { current.replaceWith(document.importNode(fresh, true)); }
+      })
+      .catch(function () { /* the next event, or a reload, brings it */ })
+      .then(done);
+  }
+
   // The queue page: update the SR's row, or add the row of a newly opened SR.
   var table = document.querySelector("[data-sr-feed]");
   if (table) {
@@ -116,6 +149,6 @@
       void row.offsetWidth;
       row.classList.add("changed");
       announce(event.sr_number + " is now " + human(event.status) + ".");
-    });
+    }, reread);
   }
 })();
