@@ -26,15 +26,17 @@ def stream(subscription, backlog: Iterable[dict[str, Any]], last_id: int | None,
 
     It holds no database session: the backlog was read before streaming began. After
     `max_seconds` it ends; EventSource reconnects with Last-Event-ID and misses nothing.
-    A feed of many things' events (last_id None) has no backlog and skips nothing: the ids of
-    different things' events need not arrive in order. An event without an id (a page's cue to
-    read something again, never replayed) is forwarded as it comes and moves no stream position.
+    A feed of many things' events (last_id None) skips nothing after its backlog, if it has one: the
+    ids of different things' events need not arrive in order, and one may come twice. An event
+    without an id (a page's cue to read something again, never replayed) is forwarded as it comes and
+    moves no stream position.
     """
     deadline = time.monotonic() + max_seconds
     try:
         yield "retry: 2000\n: connected\n\n"
         for payload in backlog:
-            last_id = max(last_id or 0, payload["id"])
+            if last_id is not None:
+                last_id = max(last_id, payload["id"])
             yield sse(payload["id"], payload["kind"], json.dumps(payload))
         while time.monotonic() < deadline:
             message = subscription.get(timeout=min(heartbeat, max(deadline - time.monotonic(), 0.01)))

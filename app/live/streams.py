@@ -50,9 +50,8 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
 def feed_stream(user_id: int, channel: str) -> Response:
     """Live events of many SRs (a queue page, a partner's list), from the moment it connects: no backlog.
 
-    A change made while no stream is connected is never sent. The queue page reads its rows again
-    each time its feed reconnects (srs-live.js); a change made between the page's first read and the
-    feed's first connection shows at that SR's next change or when the page is reloaded.
+    What changed before it connected is the caller's to send first (app.srs.streams.feed_stream, for
+    a page's first connection) or the page's to read again (srs-live.js, on each reconnection).
     """
     slot = take_slot(user_id)
     try:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -281,3 +281,26 @@ def history_of(uow: UnitOfWork, sr: ServiceRequest, after_id: int = 0, limit: in
         query = query.where(SRHistory.id <= up_to)
     rows = uow.session.scalars(query.order_by(SRHistory.id).limit(limit))
     return [timeline.event_payload(sr, row) for row in rows]
+
+
+# What a page's feed sends first (feed_backlog): the entries of the newest FEED_WINDOW of every SR's
+# timeline (the primary key's order, so the scan stays small at any size) written since the page read
+# its rows. An entry's time is taken before its unit commits: FEED_SLACK reaches back for units that
+# were still open then.
+FEED_WINDOW = 1000
+FEED_SLACK = timedelta(seconds=10)
+
+
+def feed_backlog(actor: User, since: datetime) -> list[dict]:
+    """The entries the caller's feed carries (every SR for GTAC, a partner's own SRs) written since
+    `since`, oldest first, each with its SR as it is now, as live events carry them."""
+    access.sr_feed_partner(actor)
+    newest = sa.select(sa.func.max(SRHistory.id)).scalar_subquery()
+    # Materialised on PostgreSQL: the window first, whatever the planner guesses of a partner's SRs.
+    recent = (sa.select(SRHistory.id).where(SRHistory.id > newest - FEED_WINDOW, SRHistory.at >= since - FEED_SLACK)
+              .cte("recent").prefix_with("MATERIALIZED", dialect="postgresql"))
+    query = (sa.select(SRHistory, ServiceRequest).join(recent, recent.c.id == SRHistory.id)
+             .join(ServiceRequest, ServiceRequest.id == SRHistory.sr_id).where(access.sr_scope(actor))
+             .order_by(SRHistory.id).options(sa.orm.selectinload(ServiceRequest.assignee)))
+    with unit_of_work() as uow:
+        return [timeline.event_payload(sr, row) for row, sr in uow.session.execute(query)]

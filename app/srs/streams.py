@@ -1,6 +1,7 @@
 """An SR's event stream: check access, subscribe, read the backlog, then stream live (app.live.streams)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 import sqlalchemy as sa
@@ -41,11 +42,32 @@ def event_stream(actor: User, number: str, after: int | None = None) -> Response
                    lambda: services.history(actor, number, after_id=last_id)[1])
 
 
-def feed_stream(actor: User) -> Response:
-    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
+def _since(raw: str | None) -> datetime | None:
+    since = None
+    if raw is not None and len(raw) <= 40:
+        try:
+            since = datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+    if raw is not None and (since is None or since.tzinfo is None):
+        raise InvalidInput("since must be a time with its UTC offset, as the page gives it.", code="invalid_input",
+                           details={"fields": {"since": ["Not a time with its UTC offset."]}})
+    return since
+
+
+def feed_stream(actor: User, since: str | None = None) -> Response:
+    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs.
+
+    A page's first connection gives `since`, when the page read its rows, and hears first what was
+    written since (services.feed_backlog). A reconnection (it sends Last-Event-ID) hears nothing
+    again: the page reads its rows anew instead (srs-live.js).
+    """
     partner_id = access.sr_feed_partner(actor)
     channel = timeline.GTAC_CHANNEL if partner_id is None else timeline.partner_channel(partner_id)
-    return streams.feed_stream(actor.id, channel)
+    read_at = _since(since)
+    if read_at is None or "Last-Event-ID" in request.headers:
+        return streams.feed_stream(actor.id, channel)
+    return _stream(actor, channel, None, lambda: services.feed_backlog(actor, read_at))
 
 
 def progress_stream(actor: User, case_id: int, after: int | None = None) -> Response:
@@ -57,7 +79,7 @@ def progress_stream(actor: User, case_id: int, after: int | None = None) -> Resp
                    lambda: progress.progress_backlog(actor, case_id, last_id)[1])
 
 
-def _stream(actor: User, channel: str, last_id: int, backlog: Callable[[], list]) -> Response:
+def _stream(actor: User, channel: str, last_id: int | None, backlog: Callable[[], list]) -> Response:
     """One of the caller's stream slots, subscribed to `channel` before `backlog()` is read, so that
     no event falls between the two; both are given back if either fails."""
     slot = streams.take_slot(actor.id)

@@ -73,11 +73,13 @@ def queue():
     args["sort"] = "urgency" if _gtac() else "newest"
     if raw.get("mine") == "1" and _gtac():
         args["assignee_id"] = current_user.id
+    read_at = now()  # before the rows are read: the feed sends what changed from then on
     page = queries.list_srs(current_user, **args)
     more = url_for("srs_web.queue", **{**raw, "cursor": page.next_cursor}) if page.next_cursor else None
     at = now()
     return render_template("srs/queue.html", rows=[_queue_row(row, at) for row in page.items], filters=raw,
-                           queues=_queues(), gtac=_gtac(), more=more, sr_base=url_for("srs_web.queue"))
+                           queues=_queues(), gtac=_gtac(), more=more, sr_base=url_for("srs_web.queue"),
+                           feed=url_for("srs_web.feed", since=read_at.isoformat()))
 
 
 def _render_sr(number: str, error: str | None = None, status: int = 200, **feedback):
@@ -298,8 +300,9 @@ def sr_events(number: str):
 @blp.get("/srs/feed")
 @login_required
 def feed():
-    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs."""
-    return streams.feed_stream(current_user)
+    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs; `since`: when
+    the page read its rows (what changed since is sent first)."""
+    return streams.feed_stream(current_user, request.args.get("since"))
 
 
 @blp.get("/my/cases/<int:case_id>/progress")

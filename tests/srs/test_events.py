@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -40,7 +41,7 @@ def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, to
         reader.close()
 
 
-def _feed(live_url: str, email: str) -> EventReader:
+def _feed(live_url: str, email: str, query: str = "", headers: dict | None = None) -> EventReader:
     """The pages' feed, read as `email` signed in through the form."""
     browser = requests.Session()
     token = csrf_token(browser.get(f"{live_url}/login", timeout=5).text)
@@ -48,7 +49,7 @@ def _feed(live_url: str, email: str) -> EventReader:
                                                          "csrf_token": token}, allow_redirects=False, timeout=5)
     assert signed_in.status_code == 302
     cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
-    return EventReader(f"{live_url}/srs/feed", {"Cookie": cookies})
+    return EventReader(f"{live_url}/srs/feed{query}", {"Cookie": cookies, **(headers or {})})
 
 
 def _heard(reader: EventReader) -> set[str]:
@@ -79,6 +80,42 @@ def test_the_pages_feed_carries_every_sr_to_gtac_and_a_partners_own_srs_to_it(ap
     refused = _feed(live_url, "customer@acme.example")
     refused.close()
     assert refused.status_code == 403  # a customer never hears of SRs
+
+
+def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app, client, tokens, live_url, clock):
+    northwind, contoso = make_sr(app, "assigned"), make_sr(app, "assigned", serial="FAB-0002")
+    assert move(client, tokens["gtac"], northwind, "in_progress", note="Before the page").status_code == 200
+    clock.advance(minutes=5)
+    read_at = clock.now()
+    clock.advance(seconds=1)
+    for number, to in ((northwind, "awaiting_partner"), (contoso, "in_progress")):
+        assert move(client, tokens["gtac"], number, to, note="After the page").status_code == 200
+    since = "?" + urlencode({"since": read_at.isoformat()})
+    gtac = _feed(live_url, "gtac@vendor.example", since)
+    partner = _feed(live_url, "engineer@northwind.example", since)
+    try:
+        sent = [gtac.next(timeout=2)["json"] for _ in range(2)]
+        assert {event["sr_number"] for event in sent} == {northwind, contoso}
+        assert all(event["note"] == "After the page" and event["status"] == event["to"] for event in sent)
+        assert partner.next(timeout=2)["json"]["sr_number"] == northwind  # its own SR only
+        for reader in (gtac, partner):
+            with pytest.raises(queue.Empty):
+                reader.next(timeout=0.5)
+    finally:
+        gtac.close()
+        partner.close()
+    # A reconnection hears nothing again (the page reads its rows anew), nor does a feed without since.
+    for query, headers in ((since, {"Last-Event-ID": "1"}), ("", None)):
+        reader = _feed(live_url, "gtac@vendor.example", query, headers)
+        try:
+            with pytest.raises(queue.Empty):
+                reader.next(timeout=0.5)
+        finally:
+            reader.close()
+    for bad in ("yesterday", "2026-11-23T08:00:00", "9" * 50):
+        refused = _feed(live_url, "gtac@vendor.example", "?" + urlencode({"since": bad}))
+        refused.close()
+        assert refused.status_code == 400, bad
 
 
 def test_reconnecting_with_last_event_id_replays_what_was_missed(app, client, tokens, live_url):

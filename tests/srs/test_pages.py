@@ -44,8 +44,8 @@ def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens,
     later = make_sr(app, "new", severity="S3")
     sooner = make_sr(app, "new", severity="S1")
     sign_in(page, "gtac")
-    # The feed replays nothing: wait for it to answer, which it does once subscribed.
-    with page.expect_response(lambda answer: answer.url.endswith("/srs/feed")):
+    # Wait for the feed to answer, which it does once subscribed.
+    with page.expect_response(lambda answer: "/srs/feed?" in answer.url):
         page.goto("/srs")
     expect(page.get_by_role("heading", level=1)).to_have_text("GTAC queues")
     rows = page.locator("tbody tr")
@@ -63,18 +63,33 @@ def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens,
     assert still_same_page(page)
 
 
+def test_the_queue_page_shows_what_changed_between_its_load_and_its_feeds_connection(app, client, tokens, page):
+    number = make_sr(app, "new")
+    sign_in(page, "gtac")
+    with streams_held(page, "**/srs/feed*") as held:
+        page.goto("/srs")
+        row = page.locator(f'tr[data-sr="{number}"]')
+        expect(row.locator('[data-field="status"]')).to_have_text("new")
+        mark_page(page)
+        wait_for_streams(page, held)
+        assert move(client, tokens["manager"], number, "assigned").status_code == 200
+    expect(row.locator('[data-field="status"]')).to_have_text("assigned", timeout=3000)
+    expect(row.locator('[data-field="assignee"]')).to_have_text("Max Manager")
+    assert still_same_page(page)
+
+
 def test_the_queue_page_catches_up_with_what_changed_while_its_feed_reconnected(
         app, client, tokens, page, monkeypatch):
     number = make_sr(app, "new")
     # Streams end after a second here, so the page's feed reconnects (2 s later) within the test.
     monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 1)
     sign_in(page, "gtac")
-    with page.expect_response(lambda answer: answer.url.endswith("/srs/feed")):
+    with page.expect_response(lambda answer: "/srs/feed?" in answer.url):
         page.goto("/srs")
     row = page.locator(f'tr[data-sr="{number}"]')
     expect(row.locator('[data-field="status"]')).to_have_text("new")
     mark_page(page)
-    with streams_held(page, "**/srs/feed") as held:
+    with streams_held(page, "**/srs/feed*") as held:
         wait_for_streams(page, held)  # the first stream has ended; the browser asks again
         # No stream of the page is subscribed while this happens.
         assert move(client, tokens["manager"], number, "assigned").status_code == 200
