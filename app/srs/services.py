@@ -295,12 +295,12 @@ def feed_backlog(actor: User, since: datetime) -> list[dict]:
     """The entries the caller's feed carries (every SR for GTAC, a partner's own SRs) written since
     `since`, oldest first, each with its SR as it is now, as live events carry them."""
     access.sr_feed_partner(actor)
-    newest = sa.select(sa.func.max(SRHistory.id)).scalar_subquery()
-    # Materialised on PostgreSQL: the window first, whatever the planner guesses of a partner's SRs.
-    recent = (sa.select(SRHistory.id).where(SRHistory.id > newest - FEED_WINDOW, SRHistory.at >= since - FEED_SLACK)
+    # The window first (materialised on PostgreSQL), whatever the planner guesses of a partner's SRs.
+    recent = (sa.select(SRHistory.id, SRHistory.at).order_by(SRHistory.id.desc()).limit(FEED_WINDOW)
               .cte("recent").prefix_with("MATERIALIZED", dialect="postgresql"))
     query = (sa.select(SRHistory, ServiceRequest).join(recent, recent.c.id == SRHistory.id)
-             .join(ServiceRequest, ServiceRequest.id == SRHistory.sr_id).where(access.sr_scope(actor))
+             .join(ServiceRequest, ServiceRequest.id == SRHistory.sr_id)
+             .where(recent.c.at >= since - FEED_SLACK, access.sr_scope(actor))
              .order_by(SRHistory.id).options(sa.orm.selectinload(ServiceRequest.assignee)))
     with unit_of_work() as uow:
         return [timeline.event_payload(sr, row) for row, sr in uow.session.execute(query)]
