@@ -48,10 +48,12 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
 
 
 def feed_stream(user_id: int, channel: str) -> Response:
-    """Live events of many SRs (a queue page, a partner's list), from the moment it connects: no backlog.
+    """Live events of many things (an SR queue page, the payments pages), from the moment it connects:
+    no backlog.
 
     What changed before it connected is the caller's to send first (app.srs.streams.feed_stream, for
-    a page's first connection) or the page's to read again (srs-live.js, on each reconnection).
+    an SR page's first connection) or the page's to read again (srs-live.js and payments-live.js, on
+    each reconnection).
     """
     slot = take_slot(user_id)
     try:

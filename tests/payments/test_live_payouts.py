@@ -10,7 +10,7 @@ from app.extensions import db
 from app.payments import payouts
 from app.payments.models import Payout, PayoutStatus
 from app.uow import LIVE_BROKER, unit_of_work
-from tests.browser import assert_usable, sign_in
+from tests.browser import assert_usable, sign_in, streams_held, wait_for_streams
 from tests.payments.conftest import payments, sandbox, sandbox_process  # noqa: F401  (fixtures)
 from tests.web.helpers import sign_in as sign_in_client
 
@@ -51,6 +51,32 @@ def test_a_paid_payout_shows_as_paid_without_a_reload(payments, sandbox, page, w
         expect(claim.locator('[data-field="claim-status"]')).to_have_text("paid")
     assert not_reloaded(page)
     assert_usable(page, f"{path} after a live update")
+
+
+@pytest.mark.parametrize(("who", "path"), [("programs", "/payments/programmes"), ("admin", "/payments/partner")])
+def test_a_payout_paid_while_the_feed_reconnected_shows_as_paid(
+        payments, sandbox, app, page, monkeypatch, who, path):  # noqa: F811
+    claim_id, payout = approved(payments)
+    # Streams end after a second here, so the page's feed reconnects (2 s later) within the test.
+    monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 1)
+    sign_in(page, who)
+    with page.expect_response(lambda r: r.url.endswith("/payments/payouts/feed")):
+        page.goto(path)
+    page.evaluate("window.__notReloaded = true")
+    row = page.locator(f'tr[data-payout="{payout["id"]}"]')
+    expect(row.locator('[data-field="status"]')).to_have_text("in transit")
+    with streams_held(page, "**/payments/payouts/feed") as held:
+        wait_for_streams(page, held)  # the first stream has ended; the browser asks again
+        # No stream of the page is subscribed while this happens.
+        assert payments.webhook("payout.paid", payout["reference"], f"evt_gap_{who}").json["outcome"] == "paid"
+    expect(row.locator('[data-field="status"]')).to_have_text("paid", timeout=5000)
+    expect(row.locator('[data-field="paid"]')).not_to_be_empty()
+    if who == "programs":
+        expect(page.locator("#balances-stale")).to_be_visible()
+    else:
+        claim = page.locator(f'tr[data-claim="{claim_id}"]')
+        expect(claim.locator('[data-field="claim-status"]')).to_have_text("paid")
+    assert not_reloaded(page)
 
 
 def test_only_those_who_read_payouts_open_the_payout_feed(app, demo):
