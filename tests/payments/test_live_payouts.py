@@ -29,54 +29,54 @@ def not_reloaded(page) -> bool:
     return page.evaluate("window.__notReloaded === true")
 
 
-@pytest.mark.parametrize(("who", "path"), [("programs", "/payments/programmes"), ("admin", "/payments/partner")])
-def test_a_paid_payout_shows_as_paid_without_a_reload(payments, sandbox, page, who, path):  # noqa: F811
-    claim_id, payout = approved(payments)
+PAGES = [("programs", "/payments/programmes"), ("admin", "/payments/partner")]
+
+
+def opened(page, who: str, path: str, payout: dict):
+    """The payments page at `path` as `who`, once its feed answered; the payout's row, still in transit."""
     sign_in(page, who)
     with page.expect_response(lambda r: r.url.endswith("/payments/payouts/feed")):
         page.goto(path)
     page.evaluate("window.__notReloaded = true")
     row = page.locator(f'tr[data-payout="{payout["id"]}"]')
     expect(row.locator('[data-field="status"]')).to_have_text("in transit")
+    return row
 
-    assert payments.webhook("payout.paid", payout["reference"], f"evt_live_{who}").json["outcome"] == "paid"
-    expect(row.locator('[data-field="status"]')).to_have_text("paid")
+
+def shows_paid(page, who: str, row, claim_id: int) -> None:
+    expect(row.locator('[data-field="status"]')).to_have_text("paid", timeout=5000)
     expect(row.locator('[data-field="paid"]')).not_to_be_empty()
-    expect(page.locator("#live")).to_contain_text(f"Payment {payout['reference']}")
-    expect(page.locator("#live")).to_contain_text("is now paid")
     if who == "programs":  # the sums the page does not recompute are marked older
         expect(page.locator("#balances-stale")).to_be_visible()
     if who == "admin":  # the partner's claims list shows the claim paid too
         claim = page.locator(f'tr[data-claim="{claim_id}"]')
         expect(claim.locator('[data-field="claim-status"]')).to_have_text("paid")
     assert not_reloaded(page)
+
+
+@pytest.mark.parametrize(("who", "path"), PAGES)
+def test_a_paid_payout_shows_as_paid_without_a_reload(payments, sandbox, page, who, path):  # noqa: F811
+    claim_id, payout = approved(payments)
+    row = opened(page, who, path, payout)
+    assert payments.webhook("payout.paid", payout["reference"], f"evt_live_{who}").json["outcome"] == "paid"
+    shows_paid(page, who, row, claim_id)
+    expect(page.locator("#live")).to_contain_text(f"Payment {payout['reference']}")
+    expect(page.locator("#live")).to_contain_text("is now paid")
     assert_usable(page, f"{path} after a live update")
 
 
-@pytest.mark.parametrize(("who", "path"), [("programs", "/payments/programmes"), ("admin", "/payments/partner")])
+@pytest.mark.parametrize(("who", "path"), PAGES)
 def test_a_payout_paid_while_the_feed_reconnected_shows_as_paid(
         payments, sandbox, app, page, monkeypatch, who, path):  # noqa: F811
     claim_id, payout = approved(payments)
     # Streams end after a second here, so the page's feed reconnects (2 s later) within the test.
     monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 1)
-    sign_in(page, who)
-    with page.expect_response(lambda r: r.url.endswith("/payments/payouts/feed")):
-        page.goto(path)
-    page.evaluate("window.__notReloaded = true")
-    row = page.locator(f'tr[data-payout="{payout["id"]}"]')
-    expect(row.locator('[data-field="status"]')).to_have_text("in transit")
+    row = opened(page, who, path, payout)
     with streams_held(page, "**/payments/payouts/feed") as held:
         wait_for_streams(page, held)  # the first stream has ended; the browser asks again
         # No stream of the page is subscribed while this happens.
         assert payments.webhook("payout.paid", payout["reference"], f"evt_gap_{who}").json["outcome"] == "paid"
-    expect(row.locator('[data-field="status"]')).to_have_text("paid", timeout=5000)
-    expect(row.locator('[data-field="paid"]')).not_to_be_empty()
-    if who == "programs":
-        expect(page.locator("#balances-stale")).to_be_visible()
-    else:
-        claim = page.locator(f'tr[data-claim="{claim_id}"]')
-        expect(claim.locator('[data-field="claim-status"]')).to_have_text("paid")
-    assert not_reloaded(page)
+    shows_paid(page, who, row, claim_id)
 
 
 def test_only_those_who_read_payouts_open_the_payout_feed(app, demo):
