@@ -294,7 +294,7 @@ FEED_SLACK = timedelta(seconds=10)
 def feed_backlog(actor: User, since: datetime) -> list[dict]:
     """The entries the caller's feed carries (every SR for GTAC, a partner's own SRs) written since
     `since`, oldest first, each with its SR as it is now, as live events carry them."""
-    access.sr_feed_partner(actor)
+    access.require(actor, "sr.list")
     # The window first (materialised on PostgreSQL), whatever the planner guesses of a partner's SRs.
     recent = (sa.select(SRHistory.id, SRHistory.at).order_by(SRHistory.id.desc()).limit(FEED_WINDOW)
               .cte("recent").prefix_with("MATERIALIZED", dialect="postgresql"))
