@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var table = document.querySelector("[data-payout-feed]");
-  if (!table || !window.EventSource) { return; }
+  if (!table || !window.EventSource || !window.liveFeed) { return; }
 
   function text(value) { return value === null || value === undefined ? "" : String(value); }
   function human(value) { return text(value).replace(/_/g, " "); }
@@ -33,53 +33,29 @@
     if (stale) { stale.hidden = false; }
   }
 
-  // The feed sends only what happens while it is connected: after a reconnection (its time was up, or
-  // the network dropped it) the page is read again and its rows' states are taken from the fresh copy,
-  // leaving the rows themselves (and any box ticked in them) in place. Events that arrive meanwhile are
-  // held, then applied in their order, so that no older one overwrites a fresher state.
-  var connected = false, held = null;
-  function catchUp() {
-    held = [];
-    var done = function () {
-      var waiting = held;
-      held = null;
-      waiting.forEach(apply);
-    };
-    if (!window.fetch || !window.DOMParser) { done(); return; }
-    fetch(location.pathname + location.search, {credentials: "same-origin"})
-      .then(function (answer) { return answer.ok ? answer.text() : null; })
-      .then(function (html) {
-        if (!html) { return; }
-        var fresh = new DOMParser().parseFromString(html, "text/html");
-        var changed = false;
-        fresh.querySelectorAll("tr[data-payout] [data-field], tr[data-claim] [data-field]").forEach(function (cell) {
-          var row = cell.closest("tr");
-          var key = row.hasAttribute("data-payout") ? 'tr[data-payout="' + row.getAttribute("data-payout") + '"]'
-                                                    : 'tr[data-claim="' + row.getAttribute("data-claim") + '"]';
-          var field = ' [data-field="' + cell.getAttribute("data-field") + '"]';
-          document.querySelectorAll(key + field).forEach(function (mine) {
-            if (mine.textContent.trim() !== cell.textContent.trim()) {
-              mine.innerHTML = cell.innerHTML;
-              flash(mine.closest("tr"));
-              changed = true;
-            }
-          });
+  // After a reconnection the page is read again (live-feed.js) and its rows' states are taken from the
+  // fresh copy, leaving the rows themselves (and any box ticked in them) in place.
+  function catchUp(done) {
+    window.rereadPage(function (fresh) {
+      var changed = false;
+      fresh.querySelectorAll("tr[data-payout] [data-field], tr[data-claim] [data-field]").forEach(function (cell) {
+        var row = cell.closest("tr");
+        var key = row.hasAttribute("data-payout") ? 'tr[data-payout="' + row.getAttribute("data-payout") + '"]'
+                                                  : 'tr[data-claim="' + row.getAttribute("data-claim") + '"]';
+        var field = ' [data-field="' + cell.getAttribute("data-field") + '"]';
+        document.querySelectorAll(key + field).forEach(function (mine) {
+          if (mine.textContent.trim() !== cell.textContent.trim()) {
+            mine.innerHTML = cell.innerHTML;
+            flash(mine.closest("tr"));
+            changed = true;
+          }
         });
-        if (changed) { markStale(); }
-      })
-      .catch(function () { /* the next event, or a reload, brings it */ })
-      .then(done);
+      });
+      if (changed) { markStale(); }
+    }, done);
   }
 
-  var source = new EventSource(table.dataset.payoutFeed);
-  source.addEventListener("open", function () {
-    if (connected && !held) { catchUp(); }
-    connected = true;
-  });
-  source.addEventListener("payout", function (message) {
-    var event = JSON.parse(message.data);
-    if (held) { held.push(event); } else { apply(event); }
-  });
+  window.liveFeed(table.dataset.payoutFeed, ["payout"], apply, catchUp);
 
   function apply(event) {
     var row = document.querySelector('tr[data-payout="' + event.payout_id + '"]');

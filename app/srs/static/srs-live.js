@@ -32,30 +32,8 @@
     var html = '<time datetime="' + escapeHtml(event.sla_due_at) + '">' + shown + "</time>";
     return due <= new Date() ? html + ' <strong class="breach">overdue</strong>' : html;
   }
-  // onReopen(done), when given, runs each time the stream connects again (its time was up, or the
-  // network dropped it): the events that arrive until it calls done() are held, then handed on in
-  // their order, so that nothing it reads is overtaken by an older event.
   function listen(url, onEvent, onReopen) {
-    if (!window.EventSource) { return; }
-    var source = new EventSource(url);
-    var connected = false, held = null;
-    source.addEventListener("open", function () {
-      if (connected && onReopen && !held) {
-        held = [];
-        onReopen(function () {
-          var waiting = held;
-          held = null;
-          waiting.forEach(onEvent);
-        });
-      }
-      connected = true;
-    });
-    KINDS.forEach(function (kind) {
-      source.addEventListener(kind, function (message) {
-        var event = JSON.parse(message.data);
-        if (held) { held.push(event); } else { onEvent(event); }
-      });
-    });
+    if (window.liveFeed) { window.liveFeed(url, KINDS, onEvent, onReopen); }  // live-feed.js
   }
 
   // The SR page: its fields, thread and timeline.
@@ -105,16 +83,11 @@
   // The queue page's rows as the server draws them now: the feed sends only what happens while it is
   // connected, so what happened while it reconnected is read with the page.
   function reread(done) {
-    if (!window.fetch || !window.DOMParser) { done(); return; }
-    fetch(location.pathname + location.search, {credentials: "same-origin"})
-      .then(function (answer) { return answer.ok ? answer.text() : null; })
-      .then(function (html) {
-        var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector("[data-sr-feed] tbody");
-        var current = table.querySelector("tbody");
-        if (fresh && current) { current.replaceWith(document.importNode(fresh, true)); }
-      })
-      .catch(function () { /* the next event, or a reload, brings it */ })
-      .then(done);
+    window.rereadPage(function (page) {
+      var fresh = page.querySelector("[data-sr-feed] tbody");
+      var current = table.querySelector("tbody");
+      if (fresh && current) { current.replaceWith(document.importNode(fresh, true)); }
+    }, done);
   }
 
   // The queue page: update the SR's row, or add the row of a newly opened SR.
