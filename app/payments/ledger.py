@@ -37,9 +37,9 @@ transaction and applied just before it commits.
 Transfers, too, are collected and written together (write_planned(): two
 INSERTs however many there are, one statement on PostgreSQL) just before
 the commit or before anything here reads them, so that settling a provider's
-batch of 50 payouts is a handful of statements, not 50 times a dozen. Accounts and open pending
-transfers met in a transaction are remembered for its length
-(preload_open() fetches a batch's at once).
+batch of 50 payouts is a handful of statements, not 50 times a dozen.
+Accounts and open pending transfers met in a transaction are remembered for
+its length (preload_open() fetches a batch's at once).
 """
 from __future__ import annotations
 
