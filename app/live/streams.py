@@ -6,10 +6,12 @@ several workers or machines, set REDIS_URL so that every stream hears every chan
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from datetime import datetime
+from typing import Any, Callable, Iterable
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
+from app.errors import InvalidInput
 from app.extensions import db
 from app.live import events
 from app.live.limits import Slot, StreamLimiter
@@ -47,17 +49,46 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def feed_stream(user_id: int, channel: str) -> Response:
-    """Live events of many things (an SR queue page, the payments pages), from the moment it connects:
-    no backlog.
+def _since(raw: str | None) -> datetime | None:
+    """A feed's `since` (when its page read its rows, with the UTC offset), or None when not given."""
+    read_at = None
+    if raw is not None and len(raw) <= 40:
+        try:
+            read_at = datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+    if raw is not None and (read_at is None or read_at.tzinfo is None):
+        raise InvalidInput("since must be a time with its UTC offset, as the page gives it.", code="invalid_input",
+                           details={"fields": {"since": ["Not a time with its UTC offset."]}})
+    return read_at
 
-    What changed before it connected is the caller's to send first (app.srs.streams.feed_stream, for
-    an SR page's first connection) or the page's to read again (srs-live.js and payments-live.js, on
-    each reconnection).
-    """
+
+def stream(user_id: int, channel: str, last_id: int | None, backlog: Callable[[], Iterable[dict[str, Any]]]) -> Response:
+    """One of the user's stream slots, subscribed to `channel` before `backlog()` is read, so that no
+    event falls between the two; both are given back if either fails."""
     slot = take_slot(user_id)
     try:
-        return respond(slot, subscribe((channel,)), last_id=None)
+        subscription = subscribe((channel,))
+        try:
+            events = backlog()
+        except BaseException:
+            subscription.close()
+            raise
+        return respond(slot, subscription, events, last_id)
     except BaseException:
         slot.release()
         raise
+
+
+def feed_stream(user_id: int, channel: str, since: str | None,
+                backlog: Callable[[datetime], Iterable[dict[str, Any]]]) -> Response:
+    """Live events of many things (an SR queue page, the payments pages).
+
+    A page's first connection gives `since`, the time the page read its rows, and hears first what
+    changed since: `backlog(since)`. A reconnection (it sends Last-Event-ID) hears nothing again: the
+    page reads its rows anew instead (live-feed.js).
+    """
+    read_at = _since(since)
+    if read_at is None or "Last-Event-ID" in request.headers:
+        return stream(user_id, channel, None, tuple)
+    return stream(user_id, channel, None, lambda: backlog(read_at))

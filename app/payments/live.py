@@ -4,9 +4,12 @@ A payout's state change publishes its event in the change's own unit of work
 (app.uow publishes once the change is committed, never for a rolled-back one),
 on the programmes team's channel and on its partner's. The streams are the SR
 pages' mechanism (app.live): server-sent events, read by app/static/payments-live.js.
+A page's first connection hears first the payouts that changed since the page read them
+(feed_backlog); a reconnection makes the page read its rows again.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response
@@ -16,7 +19,7 @@ from app.accounts.models import User
 from app.live import streams
 from app.payments.models import Payout
 from app.payments.money import format_amount
-from app.uow import UnitOfWork
+from app.uow import UnitOfWork, unit_of_work
 
 STAFF_CHANNEL = "payouts"
 
@@ -41,7 +44,23 @@ def announce(uow: UnitOfWork, payout: Payout) -> None:
     uow.publish((STAFF_CHANNEL, partner_channel(payout.partner_id)), payload(payout))
 
 
-def feed_stream(actor: User) -> Response:
+# What a page's feed sends first: the newest FEED_WINDOW payouts changed since the page read its rows.
+# A payout's updated_at is taken before its unit commits: FEED_SLACK reaches back for units that were
+# still open then.
+FEED_WINDOW = 1000
+FEED_SLACK = timedelta(seconds=10)
+
+
+def feed_backlog(actor: User, since: datetime) -> list[dict[str, Any]]:
+    """The payouts the caller sees that changed since `since`, as they are now, oldest change first."""
+    query = (access.visible_payouts(actor).where(Payout.updated_at >= since - FEED_SLACK)
+             .order_by(Payout.updated_at.desc(), Payout.id.desc()).limit(FEED_WINDOW))
+    with unit_of_work() as uow:
+        return [payload(payout) for payout in reversed(uow.session.scalars(query).unique().all())]
+
+
+def feed_stream(actor: User, since: str | None = None) -> Response:
     """text/event-stream of the payouts the caller sees: every payout for the programmes team, else its own."""
     partner_id = access.payout_feed_partner(actor)
-    return streams.feed_stream(actor.id, STAFF_CHANNEL if partner_id is None else partner_channel(partner_id))
+    channel = STAFF_CHANNEL if partner_id is None else partner_channel(partner_id)
+    return streams.feed_stream(actor.id, channel, since, lambda read_at: feed_backlog(actor, read_at))

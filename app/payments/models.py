@@ -295,6 +295,8 @@ class Payout(db.Model):
         sa.Index("ix_payouts_partner_page", "partner_id", "id"),
         # Funds are released to waiting payouts oldest approval first.
         sa.Index("ix_payouts_queue", "status", "currency", "approved_at", "id"),
+        # A payments page's feed first sends the payouts that changed since the page read them.
+        sa.Index("ix_payouts_updated_at", "updated_at"),
     )
 
     @property

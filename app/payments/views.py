@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 from app import access
 from app.accounts.models import Role
 from app.bounds import MAX_ID
+from app.clock import now
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.files.uploads import release_uploads
@@ -137,10 +138,11 @@ def _partner_page(form: ClaimForm | None = None, payee_form: PayeeForm | None = 
         payee = None
     if payee_form is None:
         payee_form = PayeeForm(prefix="payee", formdata=None, kind=payee.kind.value if payee else None)
+    feed = _payout_feed()
     page = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     claim_page = claims.list_claims(current_user, limit=PAGE)
     return render_template("payments/partner.html", form=form or ClaimForm(prefix="claim", formdata=None),
-                           payee_form=payee_form, payee=payee, payouts=page, claims=claim_page,
+                           payee_form=payee_form, payee=payee, payouts=page, claims=claim_page, feed=feed,
                            allocations=claims.list_allocations(current_user),
                            remittances=remittance.recent_advices(current_user)), status
 
@@ -361,11 +363,17 @@ def payout_page(payout_id: int):
                            may_retry=access.allowed(current_user, "payout.retry"))
 
 
+def _payout_feed() -> str:
+    """The payout feed's address for a page about to read its rows: the feed sends first what changes
+    from now on."""
+    return url_for("payments_web.payout_feed", since=now().isoformat())
+
+
 @blp.get("/payments/payouts/feed")
 @login_required
 def payout_feed():
     """Live events of the payouts the caller sees, for the programmes and partner payments pages."""
-    return live.feed_stream(current_user)
+    return live.feed_stream(current_user, request.args.get("since"))
 
 
 @blp.post("/payments/payouts/<int:payout_id>/retry")
@@ -388,12 +396,13 @@ def programmes():
     """Balance, pipeline, claims to decide, recent payouts and reconciliation."""
     access.require(current_user, "ledger.read")
     funding_form, statement_form = FundingForm(prefix="fund"), StatementForm(prefix="stmt")
+    feed = _payout_feed()
     balances = funding.balances(current_user)
     pipeline = funding.pipeline(current_user)
     waiting = claims.list_claims(current_user, status="submitted", limit=PAGE)
     recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
-                           recent=recent, funding_form=funding_form, statement_form=statement_form,
+                           recent=recent, feed=feed, funding_form=funding_form, statement_form=statement_form,
                            report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS,
                            **_allocations_section())
 

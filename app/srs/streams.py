@@ -1,9 +1,6 @@
 """An SR's event stream: check access, subscribe, read the backlog, then stream live (app.live.streams)."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Callable
-
 import sqlalchemy as sa
 from flask import Response, request
 
@@ -38,36 +35,16 @@ def event_stream(actor: User, number: str, after: int | None = None) -> Response
         sr_id = sr.id
         if last_id is None:  # a fresh stream starts from now
             last_id = uow.session.scalar(sa.select(sa.func.max(SRHistory.id)).where(SRHistory.sr_id == sr_id)) or 0
-    return _stream(actor, timeline.sr_channel(sr_id), last_id,
-                   lambda: services.history(actor, number, after_id=last_id)[1])
-
-
-def _since(raw: str | None) -> datetime | None:
-    since = None
-    if raw is not None and len(raw) <= 40:
-        try:
-            since = datetime.fromisoformat(raw)
-        except ValueError:
-            pass
-    if raw is not None and (since is None or since.tzinfo is None):
-        raise InvalidInput("since must be a time with its UTC offset, as the page gives it.", code="invalid_input",
-                           details={"fields": {"since": ["Not a time with its UTC offset."]}})
-    return since
+    return streams.stream(actor.id, timeline.sr_channel(sr_id), last_id,
+                          lambda: services.history(actor, number, after_id=last_id)[1])
 
 
 def feed_stream(actor: User, since: str | None = None) -> Response:
-    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs.
-
-    A page's first connection gives `since`, when the page read its rows, and hears first what was
-    written since (services.feed_backlog). A reconnection (it sends Last-Event-ID) hears nothing
-    again: the page reads its rows anew instead (srs-live.js).
-    """
+    """Live events of every SR the caller sees: GTAC's queues, or the partner's own SRs; a page's first
+    connection hears first the timeline entries written since the page read its rows."""
     partner_id = access.sr_feed_partner(actor)
     channel = timeline.GTAC_CHANNEL if partner_id is None else timeline.partner_channel(partner_id)
-    read_at = _since(since)
-    if read_at is None or "Last-Event-ID" in request.headers:
-        return streams.feed_stream(actor.id, channel)
-    return _stream(actor, channel, None, lambda: services.feed_backlog(actor, read_at))
+    return streams.feed_stream(actor.id, channel, since, lambda read_at: services.feed_backlog(actor, read_at))
 
 
 def progress_stream(actor: User, case_id: int, after: int | None = None) -> Response:
@@ -75,22 +52,5 @@ def progress_stream(actor: User, case_id: int, after: int | None = None) -> Resp
     last_id = _last_event_id(after)
     if last_id is None:  # a fresh stream starts from now
         last_id, _ = progress.progress_backlog(actor, case_id, None)
-    return _stream(actor, progress.case_channel(case_id), last_id,
-                   lambda: progress.progress_backlog(actor, case_id, last_id)[1])
-
-
-def _stream(actor: User, channel: str, last_id: int | None, backlog: Callable[[], list]) -> Response:
-    """One of the caller's stream slots, subscribed to `channel` before `backlog()` is read, so that
-    no event falls between the two; both are given back if either fails."""
-    slot = streams.take_slot(actor.id)
-    try:
-        subscription = streams.subscribe((channel,))
-        try:
-            events = backlog()
-        except BaseException:
-            subscription.close()
-            raise
-        return streams.respond(slot, subscription, events, last_id)
-    except BaseException:
-        slot.release()
-        raise
+    return streams.stream(actor.id, progress.case_channel(case_id), last_id,
+                          lambda: progress.progress_backlog(actor, case_id, last_id)[1])

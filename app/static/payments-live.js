@@ -13,10 +13,17 @@
     badge.textContent = human(value);
     return badge;
   }
+  // put(cell, value) and putText(cell, value): whether the cell showed something else before.
   function put(cell, value) {
-    if (!cell) { return; }
+    if (!cell || cell.querySelector(".st-" + value)) { return false; }
     cell.textContent = "";
     cell.appendChild(statusBadge(value));
+    return true;
+  }
+  function putText(cell, value) {
+    if (!cell || cell.textContent === text(value)) { return false; }
+    cell.textContent = text(value);
+    return true;
   }
   function flash(row) {
     row.classList.remove("changed");
@@ -58,18 +65,20 @@
   window.liveFeed(table.dataset.payoutFeed, ["payout"], apply, catchUp);
 
   function apply(event) {
+    var changed = false;
     var row = document.querySelector('tr[data-payout="' + event.payout_id + '"]');
     if (row) {
-      put(row.querySelector('[data-field="status"]'), event.status);
-      var paid = row.querySelector('[data-field="paid"]');
-      if (paid) { paid.textContent = text(event.paid); }
-      flash(row);
+      var moved = put(row.querySelector('[data-field="status"]'), event.status);
+      moved = putText(row.querySelector('[data-field="paid"]'), event.paid) || moved;
+      if (moved) { flash(row); changed = true; }
     }
     document.querySelectorAll('tr[data-claim="' + event.claim_id + '"]').forEach(function (claim) {
-      put(claim.querySelector('[data-field="claim-status"]'), event.claim_status);
-      put(claim.querySelector('[data-field="payment"]'), event.status);
-      flash(claim);
+      var moved = put(claim.querySelector('[data-field="claim-status"]'), event.claim_status);
+      moved = put(claim.querySelector('[data-field="payment"]'), event.status) || moved;
+      if (moved) { flash(claim); changed = true; }
     });
+    // A change the page already shows (the first connection sends what changed around the page's read).
+    if (row && !changed) { return; }
     // Balances and the pipeline are sums the page does not recompute: say they are older.
     markStale();
     announce("Payment " + event.reference + " (" + event.amount + ") is now " + human(event.status) + "." +

@@ -32,14 +32,21 @@ def not_reloaded(page) -> bool:
 PAGES = [("programs", "/payments/programmes"), ("admin", "/payments/partner")]
 
 
-def opened(page, who: str, path: str, payout: dict):
-    """The payments page at `path` as `who`, once its feed answered; the payout's row, still in transit."""
+FEED = "**/payments/payouts/feed*"
+
+
+def opened(page, who: str, path: str, payout: dict, status: str = "in transit"):
+    """The payments page at `path` as `who`, once its feed answered; the payout's row, as `status`."""
     sign_in(page, who)
-    with page.expect_response(lambda r: r.url.endswith("/payments/payouts/feed")):
+    with page.expect_response(lambda r: "/payments/payouts/feed?" in r.url):
         page.goto(path)
+    return loaded(page, payout, status)
+
+
+def loaded(page, payout: dict, status: str = "in transit"):
     page.evaluate("window.__notReloaded = true")
     row = page.locator(f'tr[data-payout="{payout["id"]}"]')
-    expect(row.locator('[data-field="status"]')).to_have_text("in transit")
+    expect(row.locator('[data-field="status"]')).to_have_text(status)
     return row
 
 
@@ -72,11 +79,38 @@ def test_a_payout_paid_while_the_feed_reconnected_shows_as_paid(
     # Streams end after a second here, so the page's feed reconnects (2 s later) within the test.
     monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 1)
     row = opened(page, who, path, payout)
-    with streams_held(page, "**/payments/payouts/feed") as held:
+    with streams_held(page, FEED) as held:
         wait_for_streams(page, held)  # the first stream has ended; the browser asks again
         # No stream of the page is subscribed while this happens.
         assert payments.webhook("payout.paid", payout["reference"], f"evt_gap_{who}").json["outcome"] == "paid"
     shows_paid(page, who, row, claim_id)
+
+
+@pytest.mark.parametrize(("who", "path"), PAGES)
+def test_a_payout_paid_between_the_pages_load_and_its_feeds_connection_shows_as_paid(
+        payments, sandbox, page, who, path):  # noqa: F811
+    claim_id, payout = approved(payments)
+    sign_in(page, who)
+    with streams_held(page, FEED) as held:
+        page.goto(path)
+        row = loaded(page, payout)
+        wait_for_streams(page, held)
+        assert payments.webhook("payout.paid", payout["reference"], f"evt_load_{who}").json["outcome"] == "paid"
+    shows_paid(page, who, row, claim_id)
+
+
+def test_a_payout_that_changed_just_before_the_page_read_it_is_not_announced_again(
+        payments, sandbox, page):  # noqa: F811
+    _, payout = approved(payments)
+    assert payments.webhook("payout.paid", payout["reference"], "evt_before_load").json["outcome"] == "paid"
+    # The feed's first connection sends it (it changed within seconds of the page's read): the row
+    # already shows it, so the balances the page read are not marked older, nor is it announced.
+    row = opened(page, "programs", "/payments/programmes", payout, status="paid")
+    page.wait_for_timeout(500)
+    expect(page.locator("#balances-stale")).to_be_hidden()
+    expect(page.locator("#live")).to_be_empty()
+    expect(row).not_to_have_class("changed")
+    assert not_reloaded(page)
 
 
 def test_only_those_who_read_payouts_open_the_payout_feed(app, demo):

@@ -8,15 +8,13 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-import requests
 
 from app import create_app
 from app.extensions import db
 from app.live.broker import InProcessBroker, RedisBroker
 from tests.browser import serve
 from tests.srs.helpers import make_sr, move
-from tests.srs.sse_client import EventReader
-from tests.web.helpers import csrf_token
+from tests.srs.sse_client import EventReader, signed_in_reader
 
 
 def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, tokens, live_url):
@@ -43,13 +41,7 @@ def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, to
 
 def _feed(live_url: str, email: str, query: str = "", headers: dict | None = None) -> EventReader:
     """The pages' feed, read as `email` signed in through the form."""
-    browser = requests.Session()
-    token = csrf_token(browser.get(f"{live_url}/login", timeout=5).text)
-    signed_in = browser.post(f"{live_url}/login", data={"email": email, "password": "demo-password",
-                                                         "csrf_token": token}, allow_redirects=False, timeout=5)
-    assert signed_in.status_code == 302
-    cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
-    return EventReader(f"{live_url}/srs/feed{query}", {"Cookie": cookies, **(headers or {})})
+    return signed_in_reader(live_url, email, f"/srs/feed{query}", headers)
 
 
 def _heard(reader: EventReader) -> set[str]:
