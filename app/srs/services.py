@@ -293,7 +293,8 @@ FEED_SLACK = timedelta(seconds=10)
 
 def feed_backlog(actor: User, since: datetime) -> list[dict]:
     """The entries the caller's feed carries (every SR for GTAC, a partner's own SRs) written since
-    `since`, oldest first, each with its SR as it is now, as live events carry them."""
+    `since`, oldest first, each with its SR as it is now, as live events carry them, and marked
+    `replayed`: the page may already show it."""
     access.require(actor, "sr.list")
     # The window first (materialised on PostgreSQL), whatever the planner guesses of a partner's SRs.
     recent = (sa.select(SRHistory.id, SRHistory.at).order_by(SRHistory.id.desc()).limit(FEED_WINDOW)
@@ -303,4 +304,4 @@ def feed_backlog(actor: User, since: datetime) -> list[dict]:
              .where(recent.c.at >= since - FEED_SLACK, access.sr_scope(actor))
              .order_by(SRHistory.id).options(sa.orm.selectinload(ServiceRequest.assignee)))
     with unit_of_work() as uow:
-        return [timeline.event_payload(sr, row) for row, sr in uow.session.execute(query)]
+        return [{**timeline.event_payload(sr, row), "replayed": True} for row, sr in uow.session.execute(query)]

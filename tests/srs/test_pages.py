@@ -78,6 +78,20 @@ def test_the_queue_page_shows_what_changed_between_its_load_and_its_feeds_connec
     assert still_same_page(page)
 
 
+def test_a_move_made_just_before_the_queue_page_read_its_rows_is_not_announced_again(app, client, tokens, page):
+    number = make_sr(app, "new")
+    assert move(client, tokens["manager"], number, "assigned").status_code == 200
+    sign_in(page, "gtac")
+    # The feed's first connection sends the move again (it is within seconds of the page's read).
+    with page.expect_response(lambda answer: "/srs/feed?" in answer.url):
+        page.goto("/srs")
+    row = page.locator(f'tr[data-sr="{number}"]')
+    expect(row.locator('[data-field="status"]')).to_have_text("assigned")
+    page.wait_for_timeout(500)
+    expect(page.locator("#live")).to_be_empty()
+    expect(row).not_to_have_class("changed")
+
+
 def test_the_queue_page_catches_up_with_what_changed_while_its_feed_reconnected(
         app, client, tokens, page, monkeypatch):
     number = make_sr(app, "new")

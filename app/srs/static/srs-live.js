@@ -112,12 +112,15 @@
         body.insertBefore(row, body.firstChild);
       }
       if (!row) { return; }
+      var shown = row.textContent;
       setField(row, "status", statusHtml(event.status));
       setField(row, "severity", severityHtml(event.severity));
       setField(row, "queue", escapeHtml(event.queue));
       setField(row, "assignee", escapeHtml(event.assignee || "—"));
       setField(row, "sla_due_at", dueHtml(event));
       setField(row, "management_level", event.management_level ? String(event.management_level) : "");
+      // What the first connection sends again of a change the page's rows already show: no news.
+      if (event.replayed && row.textContent === shown) { return; }
       row.classList.remove("changed");
       void row.offsetWidth;
       row.classList.add("changed");
