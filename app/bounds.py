@@ -1,5 +1,5 @@
 """What a request may carry at most, in one place: ids and counts within their columns, JSON
-nesting, text the database can store, patterns matched whole, ASCII digits.
+nesting, text the database can store, patterns matched whole, ASCII digits, times.
 
 Every input field that names a record or counts something uses RecordId or Count, so that
 no number beyond the INTEGER columns reaches a query (PostgreSQL refuses 2^31 with an
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, datetime, timezone
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
@@ -19,6 +20,14 @@ MAX_ID = 2**31 - 1
 MAX_COUNT = 2**31 - 1
 # No body of this API nests more than a few levels; the check stops well short of the stack.
 MAX_JSON_DEPTH = 32
+
+# Times a request gives back (a feed's `since`, a cursor's due time): far from datetime's own limits, so
+# that neither a shift to UTC nor a few seconds' slack overflows.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=timezone.utc)
+# Days a file or a request gives (a contract's end, a certification's expiry): so far from date.max that
+# moving them years later (an extension of certifications) never overflows.
+EARLIEST_DAY, LATEST_DAY = EARLIEST_TIME.date(), date(8999, 12, 31)
 
 UNSTORABLE = "Contains a NUL character or invalid Unicode."
 TOO_DEEP = "Nested too deeply."
@@ -171,3 +180,20 @@ def loads_json(body: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if depth(data) > max_depth:
         raise MalformedJSON(f"nested deeper than {max_depth} levels")
     return data
+
+
+def utc_time(text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset, in UTC; ValueError for anything else, or one outside
+    EARLIEST_TIME to LATEST_TIME."""
+    if len(text) > 40:
+        raise ValueError("too long for a time")
+    given = datetime.fromisoformat(text)
+    if given.tzinfo is None:
+        raise ValueError("a time without its UTC offset")
+    try:
+        value = given.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not EARLIEST_TIME <= value <= LATEST_TIME:
+        raise ValueError("out of range")
+    return value

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.accounts.invitations import invite_user
 from app.accounts.models import Organisation, Role
-from app.accounts.services import deactivate_user, extend_certifications, set_password
+from app.accounts.services import LONGEST_EXTENSION_DAYS, deactivate_user, extend_certifications, set_password
 from app.errors import DomainError
 from app.uow import unit_of_work
 
@@ -16,7 +16,7 @@ certifications_cli = AppGroup("certifications", help="Engineer certifications.")
 
 
 @certifications_cli.command("extend")
-@click.option("--days", type=click.IntRange(min=1), required=True, help="Days to add.")
+@click.option("--days", type=click.IntRange(min=1, max=LONGEST_EXTENSION_DAYS), required=True, help="Days to add.")
 @click.option("--family", default=None, help="Only this product family (default: all).")
 @click.option("--expiring-before", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only certifications expiring before this date (YYYY-MM-DD).")

@@ -14,6 +14,7 @@ from app.accounts.eligibility import sign_in_refusal
 from app.accounts.models import AccountLink, ApiToken, Certification, LoginFailure, User, WebSession
 from app.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.audit.services import record
+from app.bounds import LATEST_DAY
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
 from app.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized
@@ -22,6 +23,8 @@ from app.extensions import db
 TOKEN_PREFIX = "gtac_"
 # How stale a token's last_used_at may get: a busy integration writes it once a minute, not every request.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+# The most a programme-wide extension moves certifications' expiry dates at once (about ten years).
+LONGEST_EXTENSION_DAYS = 3660
 log = logging.getLogger(__name__)
 
 
@@ -237,10 +240,11 @@ def extend_certifications(product_family: str | None, days: int,
                           expiring_before: date | None = None, actor: User | None = None) -> int:
     """Programme-wide extension of certification expiry dates; returns how many moved.
     `actor` is who asked for it on a page or the API (none from the command line)."""
-    if days <= 0:
-        raise ValueError("days must be positive")
+    if not 1 <= days <= LONGEST_EXTENSION_DAYS:
+        raise ValueError(f"days must be from 1 to {LONGEST_EXTENSION_DAYS}")
     with unit_of_work() as uow:
-        query = sa.select(Certification)
+        # Those expiring later already than any file may give need no extension, and could not take one.
+        query = sa.select(Certification).where(Certification.expires_on <= LATEST_DAY)
         if product_family:
             query = query.where(sa.func.lower(Certification.product_family) == product_family.lower())
         if expiring_before:

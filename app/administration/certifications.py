@@ -9,13 +9,11 @@ import sqlalchemy as sa
 
 from app import access
 from app.accounts.models import Certification, Organisation, User
-from app.accounts.services import extend_certifications
+from app.accounts.services import LONGEST_EXTENSION_DAYS, extend_certifications
 from app.administration import rules
 from app.clock import now
 from app.errors import InvalidInput
 from app.uow import unit_of_work
-
-LONGEST_EXTENSION_DAYS = 3660
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from marshmallow import fields, validate
 
 from app.accounts.models import OrgKind, PartnerTier
 from app.accounts.schemas import UserRefSchema
+from app.accounts.services import LONGEST_EXTENSION_DAYS
 from app.bounds import RecordId
 from app.administration.rules import NAME_LENGTH, Region
-from app.administration.certifications import LONGEST_EXTENSION_DAYS
 from app.administration.products import FAMILY_LENGTH, MODEL_LENGTH
 
 def _id(description: str, **kwargs) -> fields.Integer:

@@ -11,8 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.accounts.models import OrgKind, PartnerTier
+from app.accounts.services import LONGEST_EXTENSION_DAYS
 from app.administration import certifications, organisations, products
-from app.administration.certifications import LONGEST_EXTENSION_DAYS
 from app.administration.products import FAMILY_LENGTH, MODEL_LENGTH
 from app.administration.rules import NAME_LENGTH, REGIONS
 from app.errors import DomainError, Forbidden, NotFound

@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.accounts.models import Organisation, OrgKind, PartnerTier
+from app.bounds import EARLIEST_DAY, LATEST_DAY
 from app.contracts import rules
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.contracts.rules import Coverage
@@ -27,9 +28,12 @@ COLUMNS = ("contract_number", "level", "customer", "partner", "starts_on", "ends
 
 def parse_date(column: str, text: str) -> tuple[date | None, str | None]:
     try:
-        return date.fromisoformat(text), None
+        day = date.fromisoformat(text)
     except ValueError:
         return None, f"{column} {text[:40]!r} is not an ISO date (YYYY-MM-DD)"
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        return None, f"{column} {text} is not between {EARLIEST_DAY} and {LATEST_DAY}"
+    return day, None
 
 
 @dataclass(slots=True)

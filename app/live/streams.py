@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 
 from flask import Response, current_app, request
 
+from app.bounds import utc_time
 from app.errors import InvalidInput
 from app.extensions import db
 from app.live import events
@@ -51,16 +52,13 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
 
 def _since(raw: str | None) -> datetime | None:
     """A feed's `since` (when its page read its rows, with the UTC offset), or None when not given."""
-    read_at = None
-    if raw is not None and len(raw) <= 40:
-        try:
-            read_at = datetime.fromisoformat(raw)
-        except ValueError:
-            pass
-    if raw is not None and (read_at is None or read_at.tzinfo is None):
+    if raw is None:
+        return None
+    try:
+        return utc_time(raw)
+    except ValueError:
         raise InvalidInput("since must be a time with its UTC offset, as the page gives it.", code="invalid_input",
-                           details={"fields": {"since": ["Not a time with its UTC offset."]}})
-    return read_at
+                           details={"fields": {"since": ["Not a time with its UTC offset."]}}) from None
 
 
 def stream(user_id: int, channel: str, last_id: int | None, backlog: Callable[[], Iterable[dict[str, Any]]]) -> Response:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Row
 from app import access
 from app.accounts.models import Organisation, User
 from app.cases.models import Case, Severity
+from app.bounds import utc_time
 from app.db import stored_text
 from app.clock import now
 from app.uow import unit_of_work
@@ -72,10 +73,7 @@ class UrgencyCursor:
             due, last_id = data["u"]
             if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 1:
                 raise ValueError(last_id)
-            due_at = datetime.fromisoformat(due) if due is not None else None
-            if due_at is not None and due_at.tzinfo is None:
-                raise ValueError(due)
-            return cls(due_at, last_id)
+            return cls(utc_time(due) if due is not None else None, last_id)
         except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
             raise InvalidInput("The cursor is not one this API issued for this order.", code="invalid_cursor",
                                details={"cursor": cursor[:100]}) from None

@@ -2,7 +2,7 @@
 dates through the same use case as `flask certifications extend`."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -56,6 +56,21 @@ def test_an_extension_limited_to_those_expiring_before_a_day(client, tokens):
     answer = client.post(EXTENSIONS, json={"days": 45, "expiring_before": soon}, headers=tokens["vendor_admin"])
     assert answer.json == {"extended": 1, "days": 45}
     assert [r for r in rows(client, tokens) if r[3]] == []
+
+
+def test_an_extension_leaves_a_certification_expiring_beyond_any_date_a_file_may_give(app, client, tokens):
+    from app.accounts.models import Certification
+
+    with app.app_context():  # kept from before the imports refused such dates
+        held = db.session.scalars(sa.select(Certification).filter_by(product_family="WING")).one()
+        held.expires_on = date(9999, 12, 1)
+        db.session.commit()
+    answer = client.post(EXTENSIONS, json={"days": 3660}, headers=tokens["vendor_admin"])
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {"extended": 4, "days": 3660}
+    with app.app_context():
+        assert db.session.scalars(sa.select(Certification.expires_on).filter_by(product_family="WING")).one() == \
+            date(9999, 12, 1)
 
 
 BAD_EXTENSIONS = {

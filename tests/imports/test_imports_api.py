@@ -287,6 +287,8 @@ CERT_BAD_LINES = {
                                 "it expires (2025-01-01) before it was obtained (2026-01-01)"),
     "not a partner's engineer": ("customer@acme.example,EXOS,2026-01-01,2028-01-01",
                                  "customer@acme.example is not a partner's engineer or admin (customer)"),
+    "expires too far ahead": ("engineer@northwind.example,EXOS,2026-01-01,9999-12-31",
+                              "expires_on 9999-12-31 is not between 1970-01-01 and 8999-12-31"),
     "given twice": ("engineer@northwind.example,WING,2026-01-01,2028-01-01",
                     "the WING certification of engineer@northwind.example is given already on line 2"),
 }

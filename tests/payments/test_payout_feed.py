@@ -89,7 +89,8 @@ def test_a_pages_first_connection_hears_the_payouts_changed_since_the_page_read_
             reader.close()
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2026-11-23T08:00:00", "9" * 50])
+@pytest.mark.parametrize("bad", ["yesterday", "2026-11-23T08:00:00", "9" * 50, "0001-01-01T00:00:00+00:00",
+                                 "0001-01-01T00:00:00+01:00"])
 def test_a_feed_given_something_other_than_a_time_with_its_offset_is_refused(app, demo, live_url, bad):
     reader = signed_in_reader(live_url, "programs@vendor.example", FEED + "?" + urlencode({"since": bad}))
     reader.close()

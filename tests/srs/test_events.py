@@ -104,7 +104,8 @@ def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app,
                 reader.next(timeout=0.5)
         finally:
             reader.close()
-    for bad in ("yesterday", "2026-11-23T08:00:00", "9" * 50):
+    for bad in ("yesterday", "2026-11-23T08:00:00", "9" * 50, "0001-01-01T00:00:00+00:00",
+                "0001-01-01T00:00:00+01:00"):
         refused = _feed(live_url, "gtac@vendor.example", "?" + urlencode({"since": bad}))
         refused.close()
         assert refused.status_code == 400, bad

@@ -1,7 +1,11 @@
 """GET /api/v1/srs and /api/v1/srs/{sr}: tenancy, filters, keyset pages, urgency order (SPEC §10)."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime, timedelta
+
+import pytest
 
 from tests.srs.helpers import escalate, get_sr, make_sr, move
 
@@ -57,6 +61,17 @@ def test_filters_and_keyset_pages(app, client, tokens):
         answer = client.get(f"/api/v1/srs?{bad}", headers=gtac)
         assert answer.status_code == 400, bad
         assert answer.json["error"]["code"] in {"invalid_input", "invalid_cursor"}
+
+
+@pytest.mark.parametrize("due", ["0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+00:00",
+                                 "9999-12-31T23:59:59-01:00", "2026-11-23T08:00:00", 20261123])
+def test_an_urgency_cursor_with_a_due_time_out_of_range_is_refused(app, client, tokens, due):
+    make_sr(app, "new", severity="S1")
+    raw = json.dumps({"u": [due, 1]}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    answer = client.get(f"/api/v1/srs?sort=urgency&cursor={cursor}", headers=tokens["gtac"])
+    assert answer.status_code == 400
+    assert answer.json["error"]["code"] == "invalid_cursor"
 
 
 def test_urgency_order_puts_the_earliest_due_first_and_paused_srs_last(app, client, tokens, clock):
