@@ -61,7 +61,8 @@ def _since(raw: str | None) -> datetime | None:
                            details={"fields": {"since": ["Not a time with its UTC offset."]}}) from None
 
 
-def stream(user_id: int, channel: str, last_id: int | None, backlog: Callable[[], Iterable[dict[str, Any]]]) -> Response:
+def stream(user_id: int, channel: str, last_id: int | None,
+           backlog: Callable[[], Iterable[dict[str, Any]]]) -> Response:
     """One of the user's stream slots, subscribed to `channel` before `backlog()` is read, so that no
     event falls between the two; both are given back if either fails."""
     slot = take_slot(user_id)
