@@ -302,6 +302,8 @@ def feed_backlog(actor: User, since: datetime) -> list[dict]:
     query = (sa.select(SRHistory, ServiceRequest).join(recent, recent.c.id == SRHistory.id)
              .join(ServiceRequest, ServiceRequest.id == SRHistory.sr_id)
              .where(recent.c.at >= since - FEED_SLACK, access.sr_scope(actor))
-             .order_by(SRHistory.id).options(sa.orm.selectinload(ServiceRequest.assignee)))
+             .order_by(SRHistory.id)
+             # The payload names the assignee, never who escalated (joined by default).
+             .options(sa.orm.selectinload(ServiceRequest.assignee), sa.orm.lazyload(ServiceRequest.escalated_by)))
     with unit_of_work() as uow:
         return [{**timeline.event_payload(sr, row), "replayed": True} for row, sr in uow.session.execute(query)]
