@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from app.api_spec import REFUSALS, DocumentMarshmallowPlugin, OperationContract, response_name
-from app.bounds import MAX_ID, UNSTORABLE, refuse_unstorable, unstorable_messages, unstorable_text
+from app.bounds import MAX_ID, refuse_unstorable, unstorable_fields
 from app.errors import DomainError, InvalidInput, error_body
 
 log = logging.getLogger(__name__)
@@ -67,20 +67,11 @@ class Parser(FlaskParser):
 
 
 def refuse_unstorable_request() -> None:
-    """Every text a request carries outside its JSON body (path, query, form fields) may be stored
-    or compared by the database: one that PostgreSQL refuses is a 400 here, for every endpoint.
-    (The JSON body gets the same check when the Parser loads it.)"""
-    found: dict = {}
-    sources = [request.view_args or {}, request.args.to_dict(flat=False)]
-    # The pages' forms; an API body is JSON (a form there is refused with 415, so it stays unread).
-    if request.mimetype == "application/x-www-form-urlencoded" and not request.path.startswith("/api/"):
-        sources.append(request.form.to_dict(flat=False))
-    for source in sources:
-        for name, value in source.items():
-            if unstorable_text(name):
-                found["_schema"] = [UNSTORABLE]
-            elif messages := unstorable_messages(value):
-                found[name] = messages if isinstance(messages, list) else [UNSTORABLE]
+    """Every text a request carries outside its body (path, query) may be stored or compared by the
+    database: one that PostgreSQL refuses is a 400 here, for every endpoint. (A JSON body gets the
+    same check when the Parser loads it; a form's fields and file names when it is first read,
+    app.files.uploads.StreamingUploadRequest.)"""
+    found = unstorable_fields(request.view_args or {}, request.args.to_dict(flat=False))
     if found:
         raise InvalidInput("The request has invalid or missing fields.", details={"fields": found})
 

@@ -141,6 +141,19 @@ def unstorable_messages(value: Any, depth: int = 0) -> Any:
     return found or None
 
 
+def unstorable_fields(*sources: dict[str, list[str]]) -> dict:
+    """Field errors for each name or value of these (the path, the query, a form: lists of values by
+    name) that the database cannot store; empty when there is none."""
+    found: dict = {}
+    for source in sources:
+        for name, value in source.items():
+            if not isinstance(name, str) or unstorable_text(name):  # a multipart part may come without a name
+                found["_schema"] = [UNSTORABLE]
+            elif messages := unstorable_messages(value):
+                found[name] = messages if isinstance(messages, list) else [UNSTORABLE]
+    return found
+
+
 def refuse_unstorable(data: Any) -> None:
     """Raise marshmallow field errors for text the database cannot store or nesting too deep."""
     messages = unstorable_messages(data)

@@ -6,12 +6,26 @@ import logging
 
 from flask import Request, current_app, has_request_context, request
 
+from app.bounds import unstorable_fields
+from app.errors import InvalidInput
 from app.files.storage import Incoming
 
 log = logging.getLogger(__name__)
 
 
 class StreamingUploadRequest(Request):
+    """The service's request: file parts stream into the store, and a form is checked as it is read."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        # Form fields and file names reach the database as the query does (app.api_base checks that one
+        # before the view): refuse what it cannot store. A body is read only when a view asks for it,
+        # so that an upload's is not read before its caller is authorised.
+        files = {name: [part.filename or "" for part in parts] for name, parts in self.files.lists()}
+        found = unstorable_fields(self.form.to_dict(flat=False), files)
+        if found:
+            raise InvalidInput("The request has invalid or missing fields.", details={"fields": found})
+
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         # Werkzeug writes each file part in small chunks to what this returns: straight to storage.
         upload = current_app.extensions["attachment_storage"].new_upload()

@@ -143,6 +143,34 @@ def test_nul_in_a_page_form_or_query_is_400(app, tokens, checklist_case, row_cou
     assert answer.status_code in (200, 302, 303), answer.status_code
 
 
+def test_nul_in_a_multipart_page_form_or_its_file_name_is_400(app, client, tokens, checklist_case, row_counts):
+    from io import BytesIO
+
+    from tests.web.helpers import csrf_token
+
+    web = app.test_client()
+    before = row_counts()
+    # Before anyone signs in: the form's fields as multipart are checked as the urlencoded ones are.
+    token = csrf_token(web.get("/login").get_data(as_text=True))
+    answer = web.post("/login", content_type="multipart/form-data", data={
+        "csrf_token": token, "email": "engineer@northwind.example\x00", "password": "demo-password"})
+    assert answer.status_code == 400
+    token = sign_in(web, "engineer")
+    answer = web.post(f"/cases/{checklist_case}/messages", content_type="multipart/form-data",
+                      data={"csrf_token": token, "channel": "internal", "body": "a\x00b"})
+    assert answer.status_code == 400
+    assert row_counts() == {**before, "web_sessions": before["web_sessions"] + 1}  # the sign-in's alone
+    admin = app.test_client()
+    token = sign_in(admin, "admin")
+    claim = client.post("/api/v1/claims", headers=tokens["admin"], json={
+        "type": "mdf", "amount": 1000, "currency": "USD", "period": "2026-Q3", "description": "Booth"}).json["id"]
+    before = row_counts()
+    answer = admin.post(f"/payments/claims/{claim}/proof", content_type="multipart/form-data",
+                        data={"csrf_token": token, "file": (BytesIO(b"%PDF-1.4 proof"), "proof\x00.pdf")})
+    assert answer.status_code == 400
+    assert row_counts() == before
+
+
 # --- Patterns matched whole, digits in ASCII -----------------------------------------------------
 
 def test_a_trailing_newline_does_not_pass_a_pattern(client, tokens, row_counts):
