@@ -14,6 +14,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from app.errors import InvalidInput
+
 # Ids are INTEGER columns (32-bit on PostgreSQL): nothing larger names a record.
 MAX_ID = 2**31 - 1
 # Counts and positions kept in INTEGER columns (event ids to replay after, levels, lines).
@@ -210,3 +212,31 @@ def utc_time(text: str) -> datetime:
     if not EARLIEST_TIME <= value <= LATEST_TIME:
         raise ValueError("out of range")
     return value
+
+
+def form_id(value: Any) -> int:
+    """An id chosen in a page's form or query (0: none chosen): ASCII digits up to MAX_ID. ValueError
+    otherwise, which a form takes as an invalid choice and `request.args.get(type=...)` as not given."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and ascii_digits(value, len(str(MAX_ID))):
+        number = int(value)
+    else:
+        raise ValueError("not an id")
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
+def optional_form_id(value: Any) -> int | None:
+    """form_id, or None for a choice left empty."""
+    return None if value in ("", None) else form_id(value)
+
+
+def refuse_days_out_of_range(**days: date | None) -> None:
+    """InvalidInput naming each given day outside EARLIEST_DAY to LATEST_DAY: the services that keep a
+    day someone typed (a contract's term, a period, a level's dates) take none the imports refuse."""
+    found = {name: [f"Between {EARLIEST_DAY} and {LATEST_DAY}."] for name, day in days.items()
+             if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY}
+    if found:
+        raise InvalidInput("A date is out of range.", details={"fields": found})

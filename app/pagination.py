@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.bounds import MAX_ID, Count
+from app.bounds import MAX_ID, Count, unstorable_text
 from app.errors import InvalidInput
 
 T = TypeVar("T")
@@ -37,6 +37,10 @@ def decode_cursor(cursor: str) -> int:
                            details={"cursor": cursor[:100]}) from None
 
 
+# Far longer than any name a cursor in name order carries (an organisation's, a user's).
+LONGEST_NAME = 1000
+
+
 def encode_name_cursor(name: str, last_id: int) -> str:
     raw = json.dumps({"after": [name, last_id]}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -47,8 +51,8 @@ def decode_name_cursor(cursor: str) -> tuple[str, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-        if (not isinstance(name, str) or isinstance(last_id, bool) or not isinstance(last_id, int)
-                or not 1 <= last_id <= MAX_ID):
+        if (not isinstance(name, str) or unstorable_text(name) or len(name) > LONGEST_NAME
+                or isinstance(last_id, bool) or not isinstance(last_id, int) or not 1 <= last_id <= MAX_ID):
             raise ValueError(last_id)
         return name, last_id
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):

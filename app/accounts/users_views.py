@@ -33,7 +33,7 @@ class UserFilterForm(FlaskForm):
     q = StringField("Name or e-mail", validators=[Optional(), Length(max=200)])
     status = SelectField("Status", choices=[SelectChoice("", "Any"), SelectChoice("active", "Active"),
                                                    SelectChoice("deactivated", "Deactivated")],
-                         validators=[Optional()])
+                         default="")  # no Optional(): it would let whitespace past the choices
     cursor = HiddenField(validators=[Optional(), Length(max=200)])
 
 

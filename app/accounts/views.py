@@ -16,7 +16,8 @@ blp = Blueprint("accounts_web", __name__, template_folder="templates")
 
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=100)])
-    expires_in_days = SelectField("Expires", default="", validators=[Optional()], choices=[
+    # No Optional(): it ends validation on whitespace before the choice is checked; "" is a choice.
+    expires_in_days = SelectField("Expires", default="", choices=[
         SelectChoice("", "Never"), SelectChoice("7", "In 7 days"), SelectChoice("30", "In 30 days"),
         SelectChoice("90", "In 90 days"), SelectChoice("365", "In a year")])
 

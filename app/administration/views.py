@@ -14,6 +14,7 @@ from app.accounts.models import OrgKind, PartnerTier
 from app.accounts.services import LONGEST_EXTENSION_DAYS
 from app.administration import certifications, organisations, products
 from app.administration.products import FAMILY_LENGTH, MODEL_LENGTH
+from app.bounds import form_id
 from app.administration.rules import NAME_LENGTH, REGIONS
 from app.errors import DomainError, Forbidden, NotFound
 
@@ -36,7 +37,7 @@ class PartnerForm(FlaskForm):
 
 class CustomerForm(FlaskForm):
     name = _name_field()
-    partner_id = SelectField("Served by", coerce=int, validate_choice=False,
+    partner_id = SelectField("Served by", coerce=form_id, validate_choice=False,
                              validators=[InputRequired(message="Choose the partner serving it.")])
 
 
@@ -183,7 +184,7 @@ def _partner_choices(form: CustomerForm, keep: int | None = None) -> CustomerFor
 
 
 def _customers_page(form: CustomerForm | None = None, error: str | None = None, status: int = 200):
-    partner_id = request.args.get("partner", type=int)
+    partner_id = request.args.get("partner", type=form_id)
     return render_template(
         "administration/customers.html",
         customers=organisations.list_organisations(current_user, OrgKind.CUSTOMER),
@@ -288,7 +289,7 @@ def update_product(product_id: int):
 # --- Certifications ---------------------------------------------------------------------------
 
 def _certifications_page(form: ExtensionForm | None = None, error: str | None = None, status: int = 200):
-    partner_id = request.args.get("partner", type=int)
+    partner_id = request.args.get("partner", type=form_id)
     family = (request.args.get("family") or "").strip() or None
     families = sorted({p.family for p in products.list_products(current_user)}, key=str.casefold)
     form = form or ExtensionForm(formdata=None)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
 from app.audit.services import record
+from app.bounds import refuse_days_out_of_range
 from app.contracts import rules
 from app.contracts.models import CoveredSerial, Product, ServiceContract
 from app.contracts.rules import Coverage
@@ -189,6 +190,7 @@ def remove_serial(user: User, contract_id: int, serial_number: str) -> None:
 
 
 def _checked(number: str, level: str, starts_on: date, ends_on: date) -> str:
+    refuse_days_out_of_range(starts_on=starts_on, ends_on=ends_on)
     number = number.strip()
     _refuse(rules.text_problem("the contract number", number, rules.NUMBER_MAX), "invalid_number")
     _refuse(rules.level_problem(level), "unknown_level")

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
 from app.audit.services import record
+from app.bounds import refuse_days_out_of_range
 from app.clock import now
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.partner_status.models import (LevelRequirement, PartnerException, PartnerLevel, PartnerStatus,
@@ -103,6 +104,7 @@ def check(request: ChangeRequest) -> None:
         problems["tier"] = ["PW or PWP."]
     if problems:
         raise InvalidInput("The change is not valid.", details={"fields": problems})
+    refuse_days_out_of_range(new_date=request.new_date, active_on=request.active_on)
     today = now().date()
     if request.kind == "extend_specialisations" and request.new_date <= request.active_on:
         raise RuleViolation("Specialisations are extended until a day after the day they are active on.",

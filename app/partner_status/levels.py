@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
+from app.bounds import refuse_days_out_of_range
 from app.clock import now
 from app.contracts.models import Product
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -53,6 +54,7 @@ class RequirementIn:
         if kind not in {k.value for k in RequirementKind} | set(RequirementKind):
             raise InvalidInput("The requirement is not valid.",
                                details={"fields": {"kind": [", ".join(k.value for k in RequirementKind)]}})
+        refuse_days_out_of_range(deadline=deadline)
         return cls((code or "").strip(), RequirementKind(kind), (subject or "").strip(), minimum, deadline)
 
     def audited(self) -> list:
@@ -151,6 +153,7 @@ def add_requirement(actor: User, level_id: int, requirement) -> LevelRequirement
 def set_status(actor: User, partner_id: int, level_id: int, valid_through: date, next_review_on: date) -> PartnerStatus:
     """Put a partner at a level through a day (today or later), reviewed on or before that day."""
     access.require(actor, "partner_status.change")
+    refuse_days_out_of_range(valid_through=valid_through, next_review_on=next_review_on)
     today = now().date()
     if valid_through < today:
         raise RuleViolation(f"{valid_through} is in the past.", code="date_in_past",
@@ -186,6 +189,7 @@ def record_training(actor: User, user_id: int, course: str, completed_on: date,
     """A partner's engineer completed a course (on or before today); the same course twice is a 409.
     Given partner_id (a partner's page), an engineer of another partner is not found."""
     access.require(actor, "partner_status.change")
+    refuse_days_out_of_range(completed_on=completed_on)
     course = (course or "").strip()
     if not course or len(course) > SUBJECT_LENGTH:
         raise InvalidInput("The course is not valid.",
@@ -214,6 +218,7 @@ def add_specialisation(actor: User, partner_id: int, name: str, starts_on: date,
     """A specialisation a partner holds from starts_on through ends_on; one of the same name whose
     days overlap these is a 409 (extend that one instead)."""
     access.require(actor, "partner_status.change")
+    refuse_days_out_of_range(starts_on=starts_on, ends_on=ends_on)
     name = (name or "").strip()
     if not name or len(name) > SUBJECT_LENGTH:
         raise InvalidInput("The specialisation is not valid.",
@@ -240,6 +245,7 @@ def add_specialisation(actor: User, partner_id: int, name: str, starts_on: date,
 def grant_exception(actor: User, partner_id: int, requirement_id: int, until: date, reason: str) -> PartnerException:
     """Excuse one partner from one requirement until a day (today or later)."""
     access.require(actor, "partner_status.change")
+    refuse_days_out_of_range(until=until)
     if until < now().date():
         raise RuleViolation(f"{until} is in the past.", code="date_in_past",
                             details={"fields": {"until": [f"Today ({now().date()}) or later."]}})

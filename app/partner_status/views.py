@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app import access
 from app.accounts.models import Organisation
+from app.bounds import form_id, optional_form_id
 from app.extensions import db
 from app.errors import DomainError
 from app.partner_status import changes, dashboard, levels
@@ -31,16 +32,16 @@ class FilterForm(FlaskForm):
     tier = SelectField("Tier", choices=[SelectChoice("", "All tiers"), SelectChoice("PW"), SelectChoice("PWP")],
                        validators=[Optional()])
     region = StringField("Region", validators=[Optional(), Length(max=16)])
-    level_id = SelectField("Level", coerce=lambda v: int(v) if v else None, validate_choice=False,
+    level_id = SelectField("Level", coerce=optional_form_id, validate_choice=False,
                            validators=[Optional()])
-    unmet = SelectField("Requirement not met", coerce=lambda v: int(v) if v else None, validate_choice=False,
+    unmet = SelectField("Requirement not met", coerce=optional_form_id, validate_choice=False,
                         validators=[Optional()])
 
 
 class ChangeForm(FlaskForm):
     kind = SelectField("Kind of change", choices=[SelectChoice(*item) for item in changes.KIND_TITLES.items()])
     new_date = DateField("New date", validators=[InputRequired()])
-    requirement_id = SelectField("Requirement (deadline and waiver)", coerce=lambda v: int(v) if v else None,
+    requirement_id = SelectField("Requirement (deadline and waiver)", coerce=optional_form_id,
                                  validate_choice=False, validators=[Optional()])
     active_on = DateField("Active on (specialisations)", validators=[Optional()])
     tier = SelectField("Partner tier (levels, review, exceptions)",
@@ -51,8 +52,8 @@ class ChangeForm(FlaskForm):
 
 
 class ExceptionForm(FlaskForm):
-    partner_id = SelectField("Partner", coerce=int, validate_choice=False, validators=[InputRequired()])
-    requirement_id = SelectField("Requirement", coerce=int, validate_choice=False, validators=[InputRequired()])
+    partner_id = SelectField("Partner", coerce=form_id, validate_choice=False, validators=[InputRequired()])
+    requirement_id = SelectField("Requirement", coerce=form_id, validate_choice=False, validators=[InputRequired()])
     until = DateField("Until", validators=[InputRequired()])
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(min=3, max=2000)])
 
@@ -81,7 +82,7 @@ class LevelForm(FlaskForm):
 
 
 class RequirementForm(FlaskForm):
-    level_id = SelectField("Level", coerce=int, validate_choice=False, validators=[InputRequired()])
+    level_id = SelectField("Level", coerce=form_id, validate_choice=False, validators=[InputRequired()])
     code = StringField("Code", validators=[InputRequired(), Length(max=levels.CODE_LENGTH)])
     kind = SelectField("Kind", choices=KIND_CHOICES)
     subject = StringField(SUBJECT_LABEL, validators=[InputRequired(), Length(max=levels.SUBJECT_LENGTH)])
@@ -90,13 +91,13 @@ class RequirementForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    level_id = SelectField("Level", coerce=int, validate_choice=False, validators=[InputRequired()])
+    level_id = SelectField("Level", coerce=form_id, validate_choice=False, validators=[InputRequired()])
     valid_through = DateField("Level held through", validators=[InputRequired()])
     next_review_on = DateField("Next levelling review", validators=[InputRequired()])
 
 
 class TrainingForm(FlaskForm):
-    user_id = SelectField("Engineer", coerce=int, validate_choice=False, validators=[InputRequired()])
+    user_id = SelectField("Engineer", coerce=form_id, validate_choice=False, validators=[InputRequired()])
     course = StringField("Course", validators=[InputRequired(), Length(max=levels.SUBJECT_LENGTH)])
     completed_on = DateField("Completed on", validators=[InputRequired()])
 

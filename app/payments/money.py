@@ -15,6 +15,9 @@ _NOT_PAYABLE = {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "
 PERIOD = re.compile(r"(20[0-9]{2})-Q([1-4])\Z")
 # Far above any claim, far below 2**63: sums of many amounts cannot overflow a BIGINT.
 MAX_AMOUNT = 10**13
+# An amount as people type it: ASCII digits, a decimal point, thousands grouped by commas or not at all
+# ("10,50" is not ten and a half, nor 1,050).
+_AMOUNT = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?\Z")
 
 
 def is_currency(code: str) -> bool:
@@ -25,6 +28,26 @@ def is_currency(code: str) -> bool:
 
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
+
+
+def parse_amount(text: str, currency: str, *, zero: bool = False) -> int:
+    """'1,234.56' in USD -> 123456, exactly; ValueError saying why for anything else: not a plain
+    decimal number, more decimals than the currency has, over MAX_AMOUNT, or 0 unless `zero`."""
+    text = text.strip()
+    if text.startswith("-"):
+        raise ValueError(f"negative amount {text!r}")
+    if not _AMOUNT.match(text):
+        raise ValueError(f"amount {text!r} is not a decimal number")
+    digits = exponent(currency)
+    whole, _, fraction = text.replace(",", "").partition(".")
+    if len(fraction.rstrip("0")) > digits:
+        raise ValueError(f"amount {text!r} has more than {digits} decimals for {currency}")
+    value = int(whole + fraction.ljust(digits, "0")[:digits])
+    if value > MAX_AMOUNT:
+        raise ValueError(f"amount {text!r} is too large")
+    if value == 0 and not zero:
+        raise ValueError("the amount must be more than 0")
+    return value
 
 
 def format_amount(amount: int, currency: str) -> str:

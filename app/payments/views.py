@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -18,14 +17,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
 from app.accounts.models import Role
-from app.bounds import MAX_ID
+from app.bounds import MAX_ID, form_id
 from app.clock import now
 from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import csrf
 from app.files.uploads import release_uploads
 from app.payments import claims, funding, live, payees, payouts, reconciliation, remittance
 from app.payments.models import ClaimStatus, PayeeKind
-from app.payments.money import PERIOD, exponent, format_amount, is_currency
+from app.payments.money import PERIOD, format_amount, is_currency, parse_amount
 from app.payments.schemas import MAX_BULK_APPROVALS
 
 blp = Blueprint("payments_web", __name__, template_folder="templates")
@@ -73,7 +72,7 @@ class FundingForm(FlaskForm):
 
 
 class AllocationForm(FlaskForm):
-    partner_id = SelectField("Partner", coerce=int, validate_choice=False,
+    partner_id = SelectField("Partner", coerce=form_id, validate_choice=False,
                              validators=[InputRequired(message="Choose a partner.")])
     period = StringField("Programme period", default="2026-Q3",
                          validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
@@ -89,14 +88,7 @@ def minor_units(text: str, currency: str, *, zero: bool = False) -> int:
     """'1,234.56' in USD -> 123456, exactly; ValueError for anything else (and for 0 unless `zero`)."""
     if not is_currency(currency):
         raise ValueError("Not an ISO 4217 currency code.")
-    try:
-        value = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        raise ValueError("Not an amount.") from None
-    scaled = value * (10 ** exponent(currency))
-    if value < 0 or (value == 0 and not zero) or scaled != scaled.to_integral_value():
-        raise ValueError(f"A positive amount with at most {exponent(currency)} decimals.")
-    return int(scaled)
+    return parse_amount(text, currency, zero=zero)
 
 
 @blp.get("/payments")

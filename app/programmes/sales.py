@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import IO, Iterable
 
 import sqlalchemy as sa
@@ -27,14 +25,14 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import Organisation, OrgKind, User
 from app.audit.services import record
-from app.payments.money import MAX_AMOUNT, exponent, is_currency
+from app.bounds import unstorable_text
+from app.payments.money import is_currency, parse_amount
 from app.programmes.models import ProgrammePeriod, RebateProgramme, Sale
 from app.uow import unit_of_work
 
 COLUMNS = ["partner", "invoice_reference", "date", "product_family", "amount", "currency"]
 CHUNK = 2000
 MOST_REPORTED = 1000  # bad lines listed in full; the count covers all of them
-DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
 
 
 class Rollback(Exception):
@@ -58,22 +56,6 @@ class ImportReport:
             self.bad.append(f"{self.filename}:{line}: {reason}")
 
 
-def minor_units(text: str, currency: str) -> int:
-    """'1234.5' USD -> 123450, exactly; ValueError with the reason otherwise."""
-    text = text.strip()
-    if text.startswith("-"):
-        raise ValueError(f"negative amount {text!r}")
-    if not DECIMAL.match(text):
-        raise ValueError(f"amount {text!r} is not a decimal number")
-    digits = exponent(currency)
-    value = Decimal(text) * 10**digits
-    if value != value.to_integral_value():
-        raise ValueError(f"amount {text!r} has more than {digits} decimals for {currency}")
-    if value > MAX_AMOUNT:
-        raise ValueError(f"amount {text!r} is too large")
-    return int(value)
-
-
 class _Context:
     """What checking a line needs, loaded once: partners by name, periods and their currencies."""
 
@@ -87,6 +69,8 @@ class _Context:
     def check(self, row: list[str]) -> tuple[dict, None] | tuple[None, str]:
         if len(row) != len(COLUMNS):
             return None, f"{len(row)} fields, expected {len(COLUMNS)}"
+        if any(unstorable_text(value) for value in row):
+            return None, "a field contains a NUL character"
         name, reference, day, family, amount, currency = (value.strip() for value in row)
         partner_id = self.partners.get(name)
         if partner_id is None:
@@ -107,7 +91,7 @@ class _Context:
         if currency not in covering:
             return None, f"no programme period on {day} counts sales in {currency}"
         try:
-            minor = minor_units(amount, currency)
+            minor = parse_amount(amount, currency, zero=True)
         except ValueError as exc:
             return None, str(exc)
         return {"partner_id": partner_id, "invoice_reference": reference, "sold_on": sold_on,

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
+from app.bounds import refuse_days_out_of_range
 from app.clock import now
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from app.payments.money import MAX_AMOUNT, PERIOD, is_currency
@@ -72,6 +73,7 @@ def get_programme(actor: User, programme_id: int) -> RebateProgramme:
 def add_period(actor: User, programme_id: int, label: str, starts_on: date, ends_on: date) -> ProgrammePeriod:
     """A period such as 2026-Q4; one that overlaps another period of the programme is refused."""
     access.require(actor, "programme.manage")
+    refuse_days_out_of_range(starts_on=starts_on, ends_on=ends_on)
     if not PERIOD.match(label or ""):
         raise InvalidInput("A period is named like 2026-Q4.", details={"fields": {"label": ["Like 2026-Q4."]}})
     if ends_on < starts_on:

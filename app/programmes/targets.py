@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
 from app.audit.services import record
+from app.bounds import refuse_days_out_of_range
 from app.errors import Conflict, InvalidInput, NotFound
 from app.payments.money import MAX_AMOUNT
 from app.programmes.models import ProgrammePeriod, RebateProgramme, TargetAlleviation, TargetVersion
@@ -75,6 +76,7 @@ def _programme(session, programme_id: int, lock: bool = False) -> RebateProgramm
 def set_target(actor: User, programme_id: int, partner_id: int, amount: int, effective_from: date) -> TargetVersion:
     """A partner's own target from a date on (the programmes team)."""
     access.require(actor, "programme.manage")
+    refuse_days_out_of_range(effective_from=effective_from)
     if not 0 < amount <= MAX_AMOUNT:
         raise InvalidInput("A target is a positive amount in minor units.",
                            details={"fields": {"amount": ["A positive amount in minor units."]}})
@@ -99,7 +101,8 @@ def _lowered(old: int, reduction_bp: int) -> int:
     return max(1, (2 * old * (BP - reduction_bp) + BP) // (2 * BP))
 
 
-def _check_cut(reduction_bp: int, tier: str | None) -> None:
+def _check_cut(reduction_bp: int, tier: str | None, effective_from: date) -> None:
+    refuse_days_out_of_range(effective_from=effective_from)
     problems = {}
     if not 0 < reduction_bp < BP:
         problems["reduction_bp"] = ["Basis points between 1 and 9999 (1000 lowers targets by 10 %)."]
@@ -131,7 +134,7 @@ def preview_alleviation(actor: User, programme_id: int, effective_from: date, re
                         tier: str | None = None, region: str | None = None) -> Preview:
     """Every partner the alleviation would reach, with its target before and after; nothing is written."""
     access.require(actor, "programme.manage")
-    _check_cut(reduction_bp, tier)
+    _check_cut(reduction_bp, tier, effective_from)
     with unit_of_work() as uow:
         return _compute(uow.session, actor, _programme(uow.session, programme_id), effective_from,
                         reduction_bp, tier, region)
@@ -142,7 +145,7 @@ def apply_alleviation(actor: User, programme_id: int, effective_from: date, redu
                       preview_digest: str | None = None) -> tuple[TargetAlleviation, Preview]:
     """Lower the targets as previewed: one new target version per partner, audited, partners told."""
     access.require(actor, "programme.manage")
-    _check_cut(reduction_bp, tier)
+    _check_cut(reduction_bp, tier, effective_from)
     if not reason.strip():
         raise InvalidInput("Say why the targets are lowered.", details={"fields": {"reason": ["Needed."]}})
     with unit_of_work() as uow:

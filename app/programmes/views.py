@@ -1,8 +1,8 @@
 """Rebate programme pages: the programmes team's desk and the partner's rebate portal."""
 from __future__ import annotations
 
+import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,10 +14,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import access
 from app.accounts.models import Organisation
+from app.bounds import form_id
 from app.errors import DomainError
 from app.extensions import db
 from app.files.uploads import release_uploads
-from app.payments.money import PERIOD
+from app.payments.money import PERIOD, parse_amount
 from app.programmes import attainment, closing, sales, services, targets
 from app.programmes.chart import attainment_chart
 from app.programmes.models import RebateProgramme
@@ -38,7 +39,7 @@ class PeriodForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    partner_id = SelectField("Partner", coerce=int, validate_choice=False, validators=[InputRequired()])
+    partner_id = SelectField("Partner", coerce=form_id, validate_choice=False, validators=[InputRequired()])
     amount = StringField("Target", validators=[DataRequired(), Length(max=20)])
     effective_from = DateField("From", validators=[InputRequired()])
 
@@ -58,17 +59,18 @@ class SalesForm(FlaskForm):
 
 
 def _minor(text: str, currency: str) -> int:
-    return sales.minor_units(text.replace(",", ""), currency)
+    return parse_amount(text, currency, zero=True)
+
+
+# A percentage as people type it, in basis points: ASCII digits, at most two decimals, "%" or not.
+_PERCENT = re.compile(r"([0-9]{1,3})(?:\.([0-9]{1,2}))?\Z")
 
 
 def _bp(percent: str) -> int:
-    try:
-        value = Decimal(percent.strip().rstrip("%")) * 100
-    except InvalidOperation:
-        raise ValueError("A percentage such as 15 or 12.5.") from None
-    if value != value.to_integral_value():
-        raise ValueError("At most two decimals.")
-    return int(value)
+    match = _PERCENT.match(percent.strip().removesuffix("%").strip())
+    if match is None:
+        raise ValueError("A percentage such as 15 or 12.5, with at most two decimals.")
+    return int(match[1]) * 100 + int((match[2] or "").ljust(2, "0"))
 
 
 def _fail(exc: DomainError, form=None) -> None:
@@ -237,7 +239,8 @@ def portal():
     partner_id = access.own_partner(current_user)
     if partner_id is None:
         return redirect(url_for("programmes_web.index"))
-    return _portal(partner_id, request.args.get("programme", type=int), request.args.get("period", type=int))
+    return _portal(partner_id, request.args.get("programme", type=form_id),
+                   request.args.get("period", type=form_id))
 
 
 @blp.get("/programmes/<int:programme_id>/periods/<int:period_id>/partners/<int:partner_id>")

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from app import access
 from app.accounts.models import Organisation, User
 from app.cases.models import Case, Severity
-from app.bounds import utc_time
+from app.bounds import MAX_ID, utc_time
 from app.db import stored_text
 from app.clock import now
 from app.uow import unit_of_work
@@ -71,7 +71,7 @@ class UrgencyCursor:
         try:
             data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
             due, last_id = data["u"]
-            if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 1:
+            if isinstance(last_id, bool) or not isinstance(last_id, int) or not 1 <= last_id <= MAX_ID:
                 raise ValueError(last_id)
             return cls(utc_time(due) if due is not None else None, last_id)
         except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):

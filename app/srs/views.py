@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import access
-from app.bounds import ascii_digits
+from app.bounds import MAX_ID, ascii_digits
 from app.accounts.models import GTAC_ROLES
 from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.attachments.http import download_response
@@ -148,7 +148,7 @@ def assign(number: str):
     """A manager gives the SR to a GTAC engineer, or to another one."""
     def act():
         chosen = request.form.get("assignee_id", "")
-        if not chosen.isdigit():
+        if not ascii_digits(chosen, len(str(MAX_ID))):
             raise ma.ValidationError({"engineer": ["Choose an engineer."]})
         data = AssignmentSchema().load({"assignee_id": int(chosen), **({"note": _note()} if _note() else {})})
         services.assign(current_user, number, data["assignee_id"], data.get("note"))

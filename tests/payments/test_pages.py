@@ -74,7 +74,7 @@ def test_partner_files_a_claim_and_enters_bank_details_through_the_forms(signed_
     bad = client.post("/payments/partner", data={"claim-type": "rebate", "claim-amount": "12.345",
                                                  "claim-currency": "USD", "claim-period": "2026-Q3",
                                                  "claim-description": "Q3 rebate"})
-    assert bad.status_code == 400 and "at most 2 decimals" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "more than 2 decimals for USD" in bad.get_data(as_text=True)
     good = client.post("/payments/partner", data={"claim-type": "rebate", "claim-amount": "1,234.50",
                                                   "claim-currency": "USD", "claim-period": "2026-Q3",
                                                   "claim-description": "Q3 rebate"}, follow_redirects=True)

@@ -10,7 +10,6 @@ from app.errors import Conflict, RuleViolation
 from app.extensions import db
 from app.programmes import attainment, closing, targets
 from app.programmes.models import Sale
-from app.programmes.sales import minor_units
 from tests.programmes.helpers import import_lines, partner, programme_with_q3, user
 
 pytestmark = pytest.mark.usefixtures("demo", "ctx")
@@ -73,20 +72,6 @@ def test_a_target_change_dated_in_a_closed_period_is_refused():
     assert refused.value.code == "period_closed"
     with pytest.raises(RuleViolation):
         targets.set_target(programs, programme.id, partner("Northwind Networks").id, 5_000_000, date(2025, 9, 1))
-
-
-@pytest.mark.parametrize("text, currency, minor", [
-    ("1234.56", "USD", 123456), ("1234.5", "USD", 123450), ("0.1", "USD", 10), ("1234", "JPY", 1234),
-    ("1.234", "KWD", 1234), ("99999999.99", "EUR", 9999999999)])
-def test_amounts_become_minor_units_exactly(text, currency, minor):
-    assert minor_units(text, currency) == minor
-
-
-@pytest.mark.parametrize("text, currency", [("1.005", "USD"), ("1.5", "JPY"), ("-3.00", "USD"), ("1e3", "USD"),
-                                            ("abc", "USD"), ("", "USD"), ("0x10", "USD")])
-def test_amounts_that_are_not_exact_are_refused(text, currency):
-    with pytest.raises(ValueError):
-        minor_units(text, currency)
 
 
 def test_the_same_file_twice_changes_nothing():
