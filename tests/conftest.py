@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from base64 import b64encode
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app.clock import FixedClock
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.extensions import db
 from tests.database import DEMO, EMPTY, TOKENS, DatabaseStates
@@ -328,3 +330,22 @@ def attachment_store(request, app, monkeypatch):
         store = Store(storage, server)
     monkeypatch.setitem(app.extensions, "attachment_store", store)
     return store
+
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # a Monday morning
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    """The application's clock, fixed at T0 and moved only by the test."""
+    fixed = FixedClock(T0)
+    monkeypatch.setitem(app.extensions, "clock", fixed)
+    return fixed
+
+
+@pytest.fixture
+def live_url(app, live_server, monkeypatch):
+    """The test app behind a real HTTP server, with short stream heartbeats (a test's stream reader
+    closes within a heartbeat)."""
+    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
+    return live_server

@@ -28,12 +28,10 @@ rewrites those only, and compares the rest as usual.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from app.clock import FixedClock
 from app.extensions import db
 from app.outbox.dispatch import EagerDispatcher
 from app.payments import signing
@@ -41,8 +39,6 @@ from app.payments.providers import ProviderRejected, ProviderResult
 from app.payments.providers.http import HttpProvider
 from tests.api.recording import RECORDING, Receiver, Recorder
 from tests.conftest import basic
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # a Monday morning
 
 LOG = ("<Info:System> ExtremeXOS version 32.6.1.4 booted\n"
        "<Erro:HAL.Port> Port 1:49 link flap detected\n"
@@ -74,13 +70,6 @@ def jobs_in_process(app, monkeypatch):
     RQ path has its own tests (tests/outbox). The recordings pin the answers of one way of running.
     """
     monkeypatch.setitem(app.extensions, "outbox_dispatch", EagerDispatcher())
-
-
-@pytest.fixture
-def clock(app, monkeypatch):
-    fixed = FixedClock(T0)
-    monkeypatch.setitem(app.extensions, "clock", fixed)
-    return fixed
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ since the page read its rows, each as it is now and only those the caller sees."
 from __future__ import annotations
 
 import queue
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import pytest
@@ -11,29 +10,11 @@ import sqlalchemy as sa
 
 from app.accounts.models import Organisation, Role, User
 from app.accounts.passwords import hash_password
-from app.clock import FixedClock
 from app.extensions import db
 from tests.payments.conftest import payments, sandbox, sandbox_process  # noqa: F401  (fixtures)
 from tests.srs.sse_client import signed_in_reader
 
 FEED = "/payments/payouts/feed"
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def clock(app, monkeypatch):
-    fixed = FixedClock(T0)
-    monkeypatch.setitem(app.extensions, "clock", fixed)
-    return fixed
-
-
-@pytest.fixture
-def live_url(app, live_server, monkeypatch):
-    """The test app behind a real HTTP server; short heartbeats let a test's reader close promptly."""
-    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
-    return live_server
-
-
 def _approved(payments):  # noqa: F811
     claim_id = payments.claim(amount=30_000)
     assert payments.approve(claim_id).status_code == 200

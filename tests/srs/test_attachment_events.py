@@ -19,7 +19,7 @@ from app.srs import notifications, timeline
 from app.srs.models import SRHistory
 from tests.migrations.test_migrations import empty_database  # noqa: F401  (a database of its own)
 from tests.browser import serve
-from tests.srs.conftest import T0
+from tests.conftest import T0
 from tests.srs.helpers import escalate, get_sr, make_sr
 from tests.srs.sse_client import EventReader
 from tests.srs.test_attachments import GTAC_LOG, sr_upload, stored_files

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.srs import alerts
 from app.srs.models import SLAAlert
-from tests.srs.conftest import T0
+from tests.conftest import T0
 from tests.srs.helpers import escalate, get_sr, make_sr, move
 
 H = timedelta(hours=1)
