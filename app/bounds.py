@@ -14,8 +14,6 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from app.errors import InvalidInput
-
 # Ids are INTEGER columns (32-bit on PostgreSQL): nothing larger names a record.
 MAX_ID = 2**31 - 1
 # Counts and positions kept in INTEGER columns (event ids to replay after, levels, lines).
@@ -232,11 +230,3 @@ def optional_form_id(value: Any) -> int | None:
     """form_id, or None for a choice left empty."""
     return None if value in ("", None) else form_id(value)
 
-
-def refuse_days_out_of_range(**days: date | None) -> None:
-    """InvalidInput naming each given day outside EARLIEST_DAY to LATEST_DAY: the services that keep a
-    day someone typed (a contract's term, a period, a level's dates) take none the imports refuse."""
-    found = {name: [f"Between {EARLIEST_DAY} and {LATEST_DAY}."] for name, day in days.items()
-             if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY}
-    if found:
-        raise InvalidInput("A date is out of range.", details={"fields": found})

@@ -5,8 +5,10 @@ Flask itself, into {"error": {"code", "message", "details"}}.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from app.bounds import EARLIEST_DAY, LATEST_DAY
 from app.logs import current_request_id
 
 
@@ -65,3 +67,13 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     if request_id:  # what to quote to support, and what finds the request's log lines
         body["request_id"] = request_id
     return {"error": body}
+
+
+def refuse_days_out_of_range(**days: date | None) -> None:
+    """InvalidInput naming each given day outside EARLIEST_DAY to LATEST_DAY (app.bounds): the services
+    that keep a day someone typed (a contract's term, a period, a level's dates) take none the imports
+    refuse."""
+    found = {name: [f"Between {EARLIEST_DAY} and {LATEST_DAY}."] for name, day in days.items()
+             if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY}
+    if found:
+        raise InvalidInput("A date is out of range.", details={"fields": found})

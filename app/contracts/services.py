@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
 from app.audit.services import record
-from app.bounds import refuse_days_out_of_range
 from app.contracts import rules
 from app.contracts.models import CoveredSerial, Product, ServiceContract
 from app.contracts.rules import Coverage
-from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.errors import Conflict, InvalidInput, NotFound, RuleViolation, refuse_days_out_of_range
 from app.extensions import db
 from app.pagination import Page, paginate
 from app.uow import unit_of_work

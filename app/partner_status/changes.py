@@ -25,9 +25,8 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
 from app.audit.services import record
-from app.bounds import refuse_days_out_of_range
 from app.clock import now
-from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.errors import Conflict, InvalidInput, NotFound, RuleViolation, refuse_days_out_of_range
 from app.partner_status.models import (LevelRequirement, PartnerException, PartnerLevel, PartnerStatus,
                                        RequirementWaiver, Specialisation, StatusChange)
 from app.uow import unit_of_work

@@ -15,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
-from app.bounds import refuse_days_out_of_range
 from app.clock import now
 from app.contracts.models import Product
-from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.errors import Conflict, InvalidInput, NotFound, RuleViolation, refuse_days_out_of_range
 from app.partner_status.models import (LevelRequirement, PartnerException, PartnerLevel, PartnerStatus,
                                        RequirementKind, Specialisation, TrainingCompletion)
 from app.uow import unit_of_work

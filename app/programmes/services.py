@@ -7,9 +7,8 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import User
 from app.audit.services import record
-from app.bounds import refuse_days_out_of_range
 from app.clock import now
-from app.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from app.errors import Conflict, InvalidInput, NotFound, RuleViolation, refuse_days_out_of_range
 from app.payments.money import MAX_AMOUNT, PERIOD, is_currency
 from app.programmes.models import ProgrammePeriod, RebateProgramme, RebateTier
 from app.uow import unit_of_work

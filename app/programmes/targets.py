@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
 from app.audit.services import record
-from app.bounds import refuse_days_out_of_range
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, refuse_days_out_of_range
 from app.payments.money import MAX_AMOUNT
 from app.programmes.models import ProgrammePeriod, RebateProgramme, TargetAlleviation, TargetVersion
 from app.programmes.services import open_period_on
