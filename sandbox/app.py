@@ -33,6 +33,11 @@ from app.payments.signing import HEADER, sign
 
 log = logging.getLogger("sandbox")
 
+# A webhook delivery is tried after each of these pauses, each try given DELIVERY_TIMEOUT seconds.
+DELIVERY_PAUSES = (0, 0.5, 2, 5)
+DELIVERY_TIMEOUT = 10
+LONGEST_DELIVERY = sum(DELIVERY_PAUSES) + len(DELIVERY_PAUSES) * DELIVERY_TIMEOUT + 5
+
 
 @dataclass
 class Faults:
@@ -229,19 +234,26 @@ class Sandbox:
                     batch.append(self._outgoing.get_nowait())
                 except queue.Empty:
                     break
-            events = [event for event, generation in batch if generation == self.generation]
+            events, generation = self._take_for_delivery(batch)
             if events:
-                self._deliver(events, self.generation)
+                try:
+                    self._deliver_now(events, generation)
+                finally:
+                    with self._delivered:
+                        self._delivering[generation] -= 1
+                        self._delivered.notify_all()
 
-    def _deliver(self, events: list[dict], generation: int) -> None:
-        with self._delivered:
-            self._delivering[generation] += 1
-        try:
-            self._deliver_now(events, generation)
-        finally:
-            with self._delivered:
-                self._delivering[generation] -= 1
-                self._delivered.notify_all()
+    def _take_for_delivery(self, batch: list[tuple[dict, int]]) -> tuple[list[dict], int]:
+        """The batch's events of the current generation, counted as under way in one step with
+        reading the generation: a reset between the two would neither drop them nor wait for
+        them, and they would reach the service about payouts of before the reset."""
+        with self.lock:
+            generation = self.generation
+            events = [event for event, made_in in batch if made_in == generation]
+            if events:
+                with self._delivered:
+                    self._delivering[generation] += 1
+            return events, generation
 
     def _deliver_now(self, events: list[dict], generation: int) -> None:
         if self.faults.webhook_batch > 1:
@@ -249,12 +261,12 @@ class Sandbox:
         else:
             body = json.dumps(events[0]).encode()
         ids = ", ".join(event["id"] for event in events)
-        for pause in (0, 0.5, 2, 5):
+        for pause in DELIVERY_PAUSES:
             time.sleep(pause)
             if generation != self.generation:
                 return
             try:
-                answer = self._http().post(self.webhook_url, data=body, timeout=10, headers={
+                answer = self._http().post(self.webhook_url, data=body, timeout=DELIVERY_TIMEOUT, headers={
                     "Content-Type": "application/json", "Accept": "application/json",
                     HEADER: sign(self.webhook_secret, body)})
                 if answer.status_code < 300:
@@ -267,8 +279,11 @@ class Sandbox:
         with self.lock:
             self.webhooks_failed += len(events)
 
-    def reset(self) -> None:
-        """Forget every payout and fault; webhooks still queued for the old payouts are dropped."""
+    def reset(self) -> bool:
+        """Forget every payout and fault; webhooks still queued for the old payouts are dropped.
+
+        Returns False if a delivery about the old payouts was still under way after the longest
+        one can take: the caller cannot count on a clean slate then."""
         with self.lock:
             self.generation += 1
             self.faults = Faults(webhook_batch=self.default_webhook_batch)
@@ -282,8 +297,9 @@ class Sandbox:
         # A webhook already on the wire when the reset came would otherwise reach the service
         # afterwards, about a payout whose reference a new one may carry by then.
         with self._delivered:
-            self._delivered.wait_for(lambda: not any(count for older, count in self._delivering.items()
-                                                     if older < generation), timeout=20)
+            return self._delivered.wait_for(lambda: not any(
+                count for older, count in self._delivering.items() if older < generation),
+                timeout=LONGEST_DELIVERY)
 
     def state(self) -> dict:
         with self.lock:
@@ -432,7 +448,9 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
 
     @app.post("/v1/_reset")
     def reset():
-        sandbox.reset()
+        if not sandbox.reset():
+            return _error(503, "deliveries_under_way", "a webhook about a payout of before the reset "
+                          "is still being delivered")
         return jsonify({"reset": True})
 
     @app.get("/v1/_attempts")

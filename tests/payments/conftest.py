@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.payments import signing
+from sandbox.app import LONGEST_DELIVERY
 from tests.served import free_port
 from tests.waiting import wait_until
 
@@ -49,7 +50,8 @@ class SandboxClient:
         self.url = url
 
     def reset(self) -> None:
-        requests.post(f"{self.url}/v1/_reset", timeout=5).raise_for_status()
+        """A clean slate: the sandbox answers once no webhook about an older payout can still come."""
+        requests.post(f"{self.url}/v1/_reset", timeout=LONGEST_DELIVERY + 10).raise_for_status()
 
     def faults(self, **faults) -> dict:
         answer = requests.post(f"{self.url}/v1/_faults", json=faults, timeout=5)
