@@ -17,6 +17,7 @@ from app.administration.products import FAMILY_LENGTH, MODEL_LENGTH
 from app.bounds import form_id
 from app.administration.rules import NAME_LENGTH, REGIONS
 from app.errors import DomainError, Forbidden, NotFound
+from app.web.queries import chosen_id
 
 blp = Blueprint("admin_web", __name__, template_folder="templates")
 
@@ -184,7 +185,7 @@ def _partner_choices(form: CustomerForm, keep: int | None = None) -> CustomerFor
 
 
 def _customers_page(form: CustomerForm | None = None, error: str | None = None, status: int = 200):
-    partner_id = request.args.get("partner", type=form_id)
+    partner_id = chosen_id("partner", "partner")
     return render_template(
         "administration/customers.html",
         customers=organisations.list_organisations(current_user, OrgKind.CUSTOMER),
@@ -289,7 +290,7 @@ def update_product(product_id: int):
 # --- Certifications ---------------------------------------------------------------------------
 
 def _certifications_page(form: ExtensionForm | None = None, error: str | None = None, status: int = 200):
-    partner_id = request.args.get("partner", type=form_id)
+    partner_id = chosen_id("partner", "partner")
     family = (request.args.get("family") or "").strip() or None
     families = sorted({p.family for p in products.list_products(current_user)}, key=str.casefold)
     form = form or ExtensionForm(formdata=None)

@@ -22,6 +22,7 @@ from app.payments.money import PERIOD, parse_amount
 from app.programmes import attainment, closing, sales, services, targets
 from app.programmes.chart import attainment_chart
 from app.programmes.models import RebateProgramme
+from app.web.queries import chosen_id
 
 blp = Blueprint("programmes_web", __name__, template_folder="templates")
 
@@ -239,8 +240,7 @@ def portal():
     partner_id = access.own_partner(current_user)
     if partner_id is None:
         return redirect(url_for("programmes_web.index"))
-    return _portal(partner_id, request.args.get("programme", type=form_id),
-                   request.args.get("period", type=form_id))
+    return _portal(partner_id, chosen_id("programme", "programme"), chosen_id("period", "period"))
 
 
 @blp.get("/programmes/<int:programme_id>/periods/<int:period_id>/partners/<int:partner_id>")

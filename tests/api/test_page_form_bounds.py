@@ -41,9 +41,16 @@ def test_ids_beyond_their_columns_in_forms_and_queries_are_refused(signed_in, ro
     answer = admin.post("/admin/customers", data={"csrf_token": admin_token, "name": "Initech", "partner_id": BEYOND})
     assert answer.status_code == 400
     assert row_counts() == before
-    # In a query, an id beyond the columns is as good as none.
-    assert programs.get("/partner-status", query_string={"unmet": BEYOND}).status_code in (200, 400)
-    assert admin.get("/admin/certifications", query_string={"partner": BEYOND}).status_code == 200
+    # A filter's id beyond the columns is refused with the reason, not dropped for an unfiltered list.
+    assert programs.get("/partner-status", query_string={"unmet": BEYOND}).status_code == 400
+    for page, name in (("/admin/certifications", "partner"), ("/admin/customers", "partner")):
+        answer = admin.get(page, query_string={name: BEYOND})
+        assert answer.status_code == 400 and "not one this page offers" in answer.get_data(as_text=True)
+    admin_of_partner, _ = signed_in("admin")
+    for name in ("programme", "period"):
+        assert admin_of_partner.get("/rebates", query_string={name: BEYOND}).status_code == 400
+        assert admin_of_partner.get("/rebates", query_string={name: "²"}).status_code == 400
+    assert admin.get("/admin/certifications", query_string={"partner": ""}).status_code == 200
     assert gtac.get("/srs", query_string={"cursor": cursor({"u": [None, 2**40]})}).status_code == 400
 
 
