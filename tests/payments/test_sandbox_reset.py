@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sandbox.app import Sandbox
 

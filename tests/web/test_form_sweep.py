@@ -1,5 +1,6 @@
 """Every form and filter the pages offer, swept with hostile values as each demo role: never a 500,
-and nothing the database should not hold is written.
+and nothing the database should not hold is written. Every form that posts is refused without its
+CSRF token.
 
 The forms are found as a person finds them, by following the links from the start page (as
 tests/web/test_every_page.py does in the browser), so a new form is swept as soon as a page offers
@@ -121,7 +122,7 @@ def test_hostile_values_in_every_form_and_filter_are_never_a_500(app, client, to
     web = app.test_client()
     sign_in(web, who)
     forms, queried = _walk(web)
-    shapes, failures, posted = set(), [], 0
+    shapes, failures, unguarded, posted = set(), [], [], 0
 
     def check(answer, what):
         if answer.status_code >= 500:
@@ -131,6 +132,11 @@ def test_hostile_values_in_every_form_and_filter_are_never_a_500(app, client, to
         if form.shape() in shapes:
             continue
         shapes.add(form.shape())
+        if form.method == "POST":
+            forged = MultiDict([(key, value) for key, value in form.fields if not key.endswith("csrf_token")])
+            answer = web.post(form.action, data=forged)
+            if answer.status_code != 400:
+                unguarded.append(f"{answer.status_code} POST {form.action} without its CSRF token")
         for name in _swept(form.fields):
             for value in HOSTILE:
                 fields = _with(form.fields, name, value)
@@ -153,4 +159,5 @@ def test_hostile_values_in_every_form_and_filter_are_never_a_500(app, client, to
                 check(web.get(path, query_string=_with(params, name, value)), f"GET {path} {name}={value[:12]!r}")
     assert posted, f"{who}: the walk found no form to post: it proves nothing"
     assert failures == []
+    assert unguarded == []
     assert _impossible_rows(app) == []
