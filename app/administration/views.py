@@ -17,7 +17,7 @@ from app.administration.products import FAMILY_LENGTH, MODEL_LENGTH
 from app.bounds import form_id
 from app.administration.rules import NAME_LENGTH, REGIONS
 from app.errors import DomainError, Forbidden, NotFound
-from app.web.queries import chosen_id
+from app.query_args import chosen_id
 
 blp = Blueprint("admin_web", __name__, template_folder="templates")
 

@@ -22,7 +22,7 @@ from app.payments.money import PERIOD, parse_amount
 from app.programmes import attainment, closing, sales, services, targets
 from app.programmes.chart import attainment_chart
 from app.programmes.models import RebateProgramme
-from app.web.queries import chosen_id
+from app.query_args import chosen_id
 
 blp = Blueprint("programmes_web", __name__, template_folder="templates")
 
