@@ -12,13 +12,20 @@
     if (!window.EventSource) { return null; }
     var source = new EventSource(url);
     var connected = false, held = null;
+    // How many events the page has taken in, on <html data-live-events>: what shows, without a
+    // fixed pause, that a feed's first events have been applied (the browser tests wait on it).
+    function take(event) {
+      onEvent(event);
+      var root = document.documentElement;
+      root.dataset.liveEvents = String(Number(root.dataset.liveEvents || 0) + 1);
+    }
     source.addEventListener("open", function () {
       if (connected && onReopen && !held) {
         held = [];
         onReopen(function () {
           var waiting = held;
           held = null;
-          waiting.forEach(onEvent);
+          waiting.forEach(take);
         });
       }
       connected = true;
@@ -26,7 +33,7 @@
     kinds.forEach(function (kind) {
       source.addEventListener(kind, function (message) {
         var event = JSON.parse(message.data);
-        if (held) { held.push(event); } else { onEvent(event); }
+        if (held) { held.push(event); } else { take(event); }
       });
     });
     return source;
