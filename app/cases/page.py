@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, flash, render_template
+from flask import current_app, flash, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
@@ -77,7 +77,7 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
         # Generated with the page, so that a double submit of this form answers with the same SR.
         escalation_key=(secrets.token_urlsafe(24) if is_open and access.allowed(current_user, "case.escalate")
                         else None),
-        **feedback), status
+        page_url=url_for("cases_web.case_page", case_id=case_id), **feedback), status
 
 
 def _checklist_section(overview: CaseOverview, is_open: bool) -> dict:

@@ -99,7 +99,7 @@ def _render_sr(number: str, error: str | None = None, status: int = 200, **feedb
                            may_receive_rma=access.allowed(current_user, "rma.receive"),
                            staff=shown.staff, may_rate=access.allowed(current_user, "sr.severity"),
                            severities=SEVERITIES, rma_slots=rma.MAX_ITEMS, triage=shown.triage,
-                           **feedback), status
+                           page_url=url_for("srs_web.sr_page", number=number), **feedback), status
 
 
 @blp.get("/srs/<number>")

@@ -43,7 +43,9 @@
   // whatever happened (without fetch, or on a failure, the next event or a reload brings it).
   function rereadPage(apply, done) {
     if (!window.fetch || !window.DOMParser) { done(); return; }
-    fetch(location.pathname + location.search, {credentials: "same-origin"})
+    // A page drawn in answer to a form's post is read again from its own address, not the form's.
+    var canonical = document.querySelector('link[rel="canonical"]');
+    fetch(canonical ? canonical.href : location.pathname + location.search, {credentials: "same-origin"})
       .then(function (answer) { return answer.ok ? answer.text() : null; })
       .then(function (html) { if (html) { apply(new DOMParser().parseFromString(html, "text/html")); } })
       .catch(function () { /* the next event, or a reload, brings it */ })

@@ -31,7 +31,9 @@
     function redraw() {
       if (busy) { again = true; return; }
       busy = true;
-      fetch(location.pathname + location.search, {credentials: "same-origin"})
+      // A page drawn in answer to a form's post is read again from its own address, not the form's.
+      var canonical = document.querySelector('link[rel="canonical"]');
+      fetch(canonical ? canonical.href : location.pathname + location.search, {credentials: "same-origin"})
         .then(function (answer) { return answer.ok ? answer.text() : null; })
         .then(function (html) {
           var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(id);

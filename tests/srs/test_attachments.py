@@ -210,6 +210,7 @@ def test_the_rma_form_explains_bad_input_and_is_offered_only_where_it_applies(ap
                                                     "serial_0": "ACME-0003", "failure_0": "dead"})
     assert answer.status_code == 400
     assert "ship to" in text(answer) and "product 1, failure description" in text(answer)
+    assert f'<link rel="canonical" href="/srs/{number}">' in text(answer)  # read again from there, live
     assert client.get(f"/api/v1/srs/{number}", headers=tokens["engineer"]).json["rmas"] == []
     software = escalate(client, tokens)
     assert "Request an RMA" not in text(web.get(f"/srs/{software}"))

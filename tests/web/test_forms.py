@@ -52,11 +52,14 @@ def test_a_customer_cannot_post_an_internal_note(app, client, demo):
 ])
 def test_bad_messages_are_refused_with_a_message(app, client, demo, data, status, shown):
     token = sign_in(client, "engineer")
-    answer = client.post(f"/cases/{first_case_id(app)}/messages", data={**data, "csrf_token": token})
+    case_id = first_case_id(app)
+    answer = client.post(f"/cases/{case_id}/messages", data={**data, "csrf_token": token})
 
     assert answer.status_code == status
     assert shown in text(answer)
     assert count(app, Message) == 0
+    # The page drawn again names its own address, which its live sections read it again from.
+    assert f'<link rel="canonical" href="/cases/{case_id}">' in text(answer)
 
 
 @pytest.mark.parametrize("query, shown", [
