@@ -386,8 +386,15 @@ def retry(payout_id: int):
 @login_required
 def programmes():
     """Balance, pipeline, claims to decide, recent payouts and reconciliation."""
+    return _programmes_page()
+
+
+def _programmes_page(funding_form: FundingForm | None = None, statement_form: StatementForm | None = None,
+                     allocation_form: AllocationForm | None = None, status: int = 200):
+    """The page, or the page again with a refused form as it was filled in and why (status 4xx)."""
     access.require(current_user, "ledger.read")
-    funding_form, statement_form = FundingForm(prefix="fund"), StatementForm(prefix="stmt")
+    funding_form = funding_form or FundingForm(prefix="fund", formdata=None)
+    statement_form = statement_form or StatementForm(prefix="stmt", formdata=None)
     feed = _payout_feed()
     balances = funding.balances(current_user)
     pipeline = funding.pipeline(current_user)
@@ -396,7 +403,15 @@ def programmes():
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
                            recent=recent, feed=feed, funding_form=funding_form, statement_form=statement_form,
                            report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS,
-                           **_allocations_section())
+                           page_url=url_for("payments_web.programmes", cursor=request.args.get("cursor") or None),
+                           **_allocations_section(allocation_form)), status
+
+
+def _refused(what: str, form: FlaskForm, **forms):
+    """The page again (400) with the form as it was filled in: why `what` did not happen at the top,
+    and at each field."""
+    flash(f"{what}: " + " ".join(message for field in form for message in field.errors), "error")
+    return _programmes_page(status=400, **forms)
 
 
 def _allocations_section(form: AllocationForm | None = None) -> dict:
@@ -415,44 +430,47 @@ def set_allocation():
     """Set a partner's MDF allocation for a period; it cannot drop below what approved claims use."""
     access.require(current_user, "mdf.manage")
     form = AllocationForm(prefix="mdf")
-    back = url_for("payments_web.programmes", _anchor="allocations")
-    if form.validate_on_submit() and form.partner_id.data:
-        currency = form.currency.data.strip().upper()
-        try:
-            amount = minor_units(form.amount.data, currency, zero=True)
-            allocation = claims.set_allocation(current_user, form.partner_id.data, form.period.data.strip(),
-                                               currency, amount)
-        except ValueError as exc:
-            flash(f"Allocation not set: {exc}", "error")
-        except DomainError as exc:
-            flash(f"Allocation not set: {exc.message}", "error")
-        else:
-            flash(f"MDF allocation of {allocation.partner.name} for {allocation.period} is now "
-                  f"{format_amount(allocation.amount, allocation.currency)}.", "info")
-        return redirect(back, 303)
-    problems = [m for f in (form.partner_id, form.period, form.currency, form.amount) for m in f.errors]
-    flash("Allocation not set: " + (" ".join(problems) or "choose a partner."), "error")
-    return redirect(back, 303)
+    if not form.validate_on_submit():
+        return _refused("Allocation not set", form, allocation_form=form)
+    if not form.partner_id.data:
+        form.partner_id.errors.append("Choose a partner.")
+        return _refused("Allocation not set", form, allocation_form=form)
+    currency = form.currency.data.strip().upper()
+    try:
+        amount = minor_units(form.amount.data, currency, zero=True)
+    except ValueError as exc:
+        form.amount.errors.append(str(exc))
+        return _refused("Allocation not set", form, allocation_form=form)
+    try:
+        allocation = claims.set_allocation(current_user, form.partner_id.data, form.period.data.strip(),
+                                           currency, amount)
+    except DomainError as exc:
+        flash(f"Allocation not set: {exc.message}", "error")
+        return _programmes_page(allocation_form=form, status=exc.status)
+    flash(f"MDF allocation of {allocation.partner.name} for {allocation.period} is now "
+          f"{format_amount(allocation.amount, allocation.currency)}.", "info")
+    return redirect(url_for("payments_web.programmes", _anchor="allocations"), 303)
 
 
 @blp.post("/payments/programmes/funding")
 @login_required
 def record_funding():
     form = FundingForm(prefix="fund")
-    if form.validate_on_submit():
-        try:
-            currency = form.currency.data.upper()
-            deposit, released, _ = funding.record_deposit(current_user, minor_units(form.amount.data, currency),
-                                                          currency, form.reference.data.strip())
-        except ValueError as exc:
-            flash(str(exc), "error")
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(f"Deposit {deposit.reference} recorded; {len(released)} waiting payout(s) released.", "info")
-    else:
-        flash("Give an amount, a currency and the bank reference.", "error")
-    return redirect(url_for("payments_web.programmes"))
+    if not form.validate_on_submit():
+        return _refused("Deposit not recorded", form, funding_form=form)
+    currency = form.currency.data.upper()
+    try:
+        amount = minor_units(form.amount.data, currency)
+    except ValueError as exc:
+        form.amount.errors.append(str(exc))
+        return _refused("Deposit not recorded", form, funding_form=form)
+    try:
+        deposit, released, _ = funding.record_deposit(current_user, amount, currency, form.reference.data.strip())
+    except DomainError as exc:
+        flash(f"Deposit not recorded: {exc.message}", "error")
+        return _programmes_page(funding_form=form, status=exc.status)
+    flash(f"Deposit {deposit.reference} recorded; {len(released)} waiting payout(s) released.", "info")
+    return redirect(url_for("payments_web.programmes"), 303)
 
 
 @blp.post("/payments/programmes/reconciliation")
@@ -460,18 +478,17 @@ def record_funding():
 def import_statement():
     access.require(current_user, "reconciliation.run")
     form = StatementForm(prefix="stmt")
-    if form.validate_on_submit():
-        upload = form.statement.data
-        try:
-            result = reconciliation.reconcile(current_user, upload.filename or "statement.csv", _read_all(upload))
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(f"Statement matched: {result.matched} of {result.lines} line(s), "
-                  f"{len(result.exceptions)} exception(s).", "info")
-    else:
-        flash("Choose a CSV statement to import.", "error")
-    return redirect(url_for("payments_web.programmes") + "#reconciliation")
+    if not form.validate_on_submit():
+        return _refused("Statement not imported", form, statement_form=form)
+    upload = form.statement.data
+    try:
+        result = reconciliation.reconcile(current_user, upload.filename or "statement.csv", _read_all(upload))
+    except DomainError as exc:
+        flash(f"Statement not imported: {exc.message}", "error")
+        return _programmes_page(statement_form=form, status=exc.status)
+    flash(f"Statement matched: {result.matched} of {result.lines} line(s), "
+          f"{len(result.exceptions)} exception(s).", "info")
+    return redirect(url_for("payments_web.programmes") + "#reconciliation", 303)
 
 
 def _read_all(upload) -> bytes:

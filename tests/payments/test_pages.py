@@ -6,6 +6,8 @@ import io
 
 import pytest
 
+from tests.payments.conftest import count
+
 
 def test_partner_page_lists_payments_with_claims_and_masked_bank_details(payments, sandbox, signed_in, app,
                                                                          monkeypatch):
@@ -87,3 +89,34 @@ def test_partner_files_a_claim_and_enters_bank_details_through_the_forms(signed_
                                                  "payee-iban": "DE89370400440532013000"}, follow_redirects=True)
     html = saved.get_data(as_text=True)
     assert "DE89 **** 3000" in html and "DE89370400440532013000" not in html
+
+
+def test_a_refused_programmes_form_is_drawn_again_with_what_was_typed_and_why(signed_in, app, monkeypatch):
+    from app.payments.models import FundingDeposit, MdfAllocation
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    client = signed_in("programs")
+    before = (count(app, FundingDeposit), count(app, MdfAllocation))
+    refused = [
+        (client.post("/payments/programmes/funding", data={
+            "fund-amount": "12.345", "fund-currency": "USD", "fund-reference": "DEP-77"}),
+         "more than 2 decimals for USD", 'value="DEP-77"'),
+        (client.post("/payments/programmes/allocations", data={
+            "mdf-partner_id": "0", "mdf-period": "2026-Q4", "mdf-currency": "USD", "mdf-amount": "5,000"}),
+         "Choose a partner.", 'value="5,000"'),
+        (client.post("/payments/programmes/reconciliation", data={}, content_type="multipart/form-data"),
+         "This field is required.", "Provider statement"),
+    ]
+    for answer, reason, kept in refused:
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400, reason
+        assert reason in html and kept in html
+        # Read again (a reload, the payout feed's catch-up) from the page's address, not the form's.
+        assert '<link rel="canonical" href="/payments/programmes">' in html
+    assert (count(app, FundingDeposit), count(app, MdfAllocation)) == before
+    good = {"fund-amount": "250.00", "fund-currency": "USD", "fund-reference": "DEP-78"}
+    assert client.post("/payments/programmes/funding", data=good).status_code == 303
+    conflict = client.post("/payments/programmes/funding", data={**good, "fund-amount": "300.00"})
+    assert conflict.status_code == 409
+    assert "already recorded with another amount" in conflict.get_data(as_text=True)
+    assert count(app, FundingDeposit) == before[0] + 1

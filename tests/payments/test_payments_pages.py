@@ -195,3 +195,9 @@ def test_programmes_set_an_mdf_allocation_from_the_web(page, sign_in):
     expect(page.get_by_role("alert")).to_contain_text("A period such as 2026-Q3.")
     expect(page.get_by_role("region", name="MDF allocations").locator("tbody tr", has_text="Northwind")
            ).to_contain_text("50,000.00 USD")
+    # The form comes back as it was filled in, the field marked, for the person to mend it.
+    section = page.get_by_role("region", name="MDF allocations")
+    expect(section.get_by_label("Programme period")).to_have_value("Q4")
+    expect(section.get_by_label("Programme period")).to_have_attribute("aria-invalid", "true")
+    expect(section.get_by_label("Allocation")).to_have_value("1.00")
+    assert_usable(page, "the programmes page with a refused allocation")
