@@ -153,3 +153,24 @@ def test_the_live_event_goes_out_with_the_change_and_never_with_a_rolled_back_on
     assert "payouts" in channels
     assert any(channel.startswith("payouts:partner:") for channel in channels)
     assert all('"status": "paid"' in message for _, message in broker.published)
+
+
+def test_the_programmes_page_drawn_again_after_a_refused_deposit_still_catches_up(
+        payments, sandbox, app, page, monkeypatch):  # noqa: F811
+    claim_id, payout = approved(payments)
+    monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 1)  # the feed reconnects within the test
+    sign_in(page, "programs")
+    page.goto("/payments/programmes")
+    funding = page.get_by_role("region", name="Record a pre-funding deposit")
+    funding.get_by_label("Amount").fill("12.345")
+    funding.get_by_label("Bank reference").fill("DEP-9")
+    funding.get_by_role("button", name="Record deposit").click()
+    expect(page.get_by_role("alert")).to_contain_text("Deposit not recorded")
+    assert page.url.endswith("/payments/programmes/funding")  # drawn at the form's address
+    row = loaded(page, payout)
+    with streams_held(page, FEED) as held:
+        wait_for_streams(page, held)  # the first stream has ended; the browser asks again
+        assert payments.webhook("payout.paid", payout["reference"], "evt_refused").json["outcome"] == "paid"
+    # Caught up by reading the page again from its own address, not the form's (a 405 there).
+    shows_paid(page, "programs", row, claim_id)
+    expect(page.locator("#balances-stale a")).to_have_attribute("href", "/payments/programmes")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -192,3 +193,16 @@ def test_the_flow_charts_date_labels_never_overlap(app, page, width):
     expect(page.locator("svg.chart text.label").first).to_be_visible()
     assert page.locator("svg.chart text.label").count() >= 4  # the first day, the last and weeks between
     assert _overlapping_labels(page) == []
+
+
+def test_after_a_refused_form_the_sr_pages_reload_link_leads_to_the_sr(app, client, tokens, page):
+    number = escalate(client, tokens)
+    sign_in(page, "gtac")
+    page.goto(f"/srs/{number}")
+    page.get_by_label("Message to the partner").fill("   ")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please check the form")
+    assert page.url.endswith(f"/srs/{number}/messages")  # drawn at the form's address
+    assert move(client, tokens["manager"], number, "assigned").status_code == 200
+    # The SR moved on: the link to its actions now leads to the SR, not to the form's address (a 405).
+    expect(page.locator("#actions .stale a")).to_have_attribute("href", re.compile(rf"/srs/{number}$"))
