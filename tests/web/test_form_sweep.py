@@ -6,8 +6,8 @@ The forms are found as a person finds them, by following the links from the star
 tests/web/test_every_page.py does in the browser), so a new form is swept as soon as a page offers
 it. Each form is posted as the page fills it, with one field at a time replaced by a hostile value:
 a NUL, a number beyond any column, a day before 1970, NaN, 5,000 characters. The NUL also goes
-multipart, which a view reads through another parser. Each filter (a GET form, or a link's query)
-gets the same values in its parameters.
+multipart, which a view reads through another parser. Each form is also sent with every field
+twice. Each filter (a GET form, or a link's query) gets the same values in its parameters.
 """
 from __future__ import annotations
 
@@ -137,7 +137,12 @@ def test_hostile_values_in_every_form_and_filter_are_never_a_500(app, client, to
             answer = web.post(form.action, data=forged)
             if answer.status_code != 400:
                 unguarded.append(f"{answer.status_code} POST {form.action} without its CSRF token")
-        for name in _swept(form.fields):
+        swept = _swept(form.fields)
+        if swept:  # every field sent twice, the second time with a number beyond any column
+            doubled = MultiDict([*form.fields, *((name, HOSTILE[1]) for name in swept)])
+            check(web.get(form.action, query_string=doubled) if form.method == "GET"
+                  else web.post(form.action, data=doubled), f"{form.method} {form.action} with every field twice")
+        for name in swept:
             for value in HOSTILE:
                 fields = _with(form.fields, name, value)
                 what = f"{form.method} {form.action} {name}={value[:12]!r}"
