@@ -407,11 +407,12 @@ def _programmes_page(funding_form: FundingForm | None = None, statement_form: St
                            **_allocations_section(allocation_form)), status
 
 
-def _refused(what: str, form: FlaskForm, **forms):
-    """The page again (400) with the form as it was filled in: why `what` did not happen at the top,
-    and at each field."""
-    flash(f"{what}: " + " ".join(message for field in form for message in field.errors), "error")
-    return _programmes_page(status=400, **forms)
+def _refused(what: str, form: FlaskForm, *, because: str | None = None, status: int = 400, **forms):
+    """The page again with the form as it was filled in, and why `what` did not happen at the top:
+    `because` (a service's refusal, with its status), else the fields' own errors."""
+    reason = because or " ".join(message for field in form for message in field.errors)
+    flash(f"{what}: {reason}", "error")
+    return _programmes_page(status=status, **forms)
 
 
 def _allocations_section(form: AllocationForm | None = None) -> dict:
@@ -445,8 +446,7 @@ def set_allocation():
         allocation = claims.set_allocation(current_user, form.partner_id.data, form.period.data.strip(),
                                            currency, amount)
     except DomainError as exc:
-        flash(f"Allocation not set: {exc.message}", "error")
-        return _programmes_page(allocation_form=form, status=exc.status)
+        return _refused("Allocation not set", form, because=exc.message, status=exc.status, allocation_form=form)
     flash(f"MDF allocation of {allocation.partner.name} for {allocation.period} is now "
           f"{format_amount(allocation.amount, allocation.currency)}.", "info")
     return redirect(url_for("payments_web.programmes", _anchor="allocations"), 303)
@@ -467,8 +467,7 @@ def record_funding():
     try:
         deposit, released, _ = funding.record_deposit(current_user, amount, currency, form.reference.data.strip())
     except DomainError as exc:
-        flash(f"Deposit not recorded: {exc.message}", "error")
-        return _programmes_page(funding_form=form, status=exc.status)
+        return _refused("Deposit not recorded", form, because=exc.message, status=exc.status, funding_form=form)
     flash(f"Deposit {deposit.reference} recorded; {len(released)} waiting payout(s) released.", "info")
     return redirect(url_for("payments_web.programmes"), 303)
 
@@ -484,8 +483,8 @@ def import_statement():
     try:
         result = reconciliation.reconcile(current_user, upload.filename or "statement.csv", _read_all(upload))
     except DomainError as exc:
-        flash(f"Statement not imported: {exc.message}", "error")
-        return _programmes_page(statement_form=form, status=exc.status)
+        return _refused("Statement not imported", form, because=exc.message, status=exc.status,
+                        statement_form=form)
     flash(f"Statement matched: {result.matched} of {result.lines} line(s), "
           f"{len(result.exceptions)} exception(s).", "info")
     return redirect(url_for("payments_web.programmes") + "#reconciliation", 303)
