@@ -99,8 +99,9 @@ def test_cases_opened_while_the_thread_is_busy_are_mailed_from_one_batch(jobs_ap
         case_ids = [open_case(application, tokens["engineer"]) for _ in range(4)]
 
     def mailed():
-        """an e-mail for each of the four cases"""
-        return all(mailbox.about_case(case_id) for case_id in case_ids)
+        """an e-mail for each of the four cases, and each event marked processed (after its e-mail went)"""
+        return all(mailbox.about_case(case_id) and case_opened_event(application, case_id).processed_at
+                   for case_id in case_ids)
 
     wait_until(mailed)
     event_ids = [case_opened_event(application, case_id).id for case_id in case_ids]
