@@ -13,6 +13,10 @@ a test the database is brought back to its state, writing only where it differs:
   row leaves its table short. Writes by processes a test starts (gunicorn, RQ workers) show as
   well as the test's own.
 
+A state built by the services is dated: the demo's dates are counted from the day it was seeded, and
+the tests count theirs from the day they run. A state built on an earlier day (a run that crosses
+midnight, UTC) is built again, with the states built on it.
+
 A test that writes nothing (a read, a refusal) costs its successor nothing. Rows are deleted, not
 truncated: on PostgreSQL a TRUNCATE of every table creates new files for each table and index,
 nearly a second per test, where deleting a few hundred rows takes milliseconds.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -47,6 +52,7 @@ class Taken:
     sequences: dict[str, int | None] = field(default_factory=dict)
     image: sqlite3.Connection | None = None
     result: Any = None
+    built_on: date | None = None  # the day the services built it; None: it holds no date
 
 
 class DatabaseStates:
@@ -74,12 +80,17 @@ class DatabaseStates:
         self.holds = EMPTY
 
     def bring_to(self, name: str) -> Taken:
-        """Put the database in state `name` (built on first use) and return it."""
+        """Put the database in state `name` (built on first use, or again on a later day) and
+        return it."""
+        stale = self.taken.get(name)
+        if stale is not None and stale.built_on not in (None, _today()):
+            self._forget(name)
         if name not in self.taken:
             base, build = self.builds[name]
             self.bring_to(base)
             result = build()
             self.taken[name] = self._take(result)
+            self.taken[name].built_on = _today()
             self.holds = name
             return self.taken[name]
         target = self.taken[name]
@@ -90,6 +101,13 @@ class DatabaseStates:
             self.version = self._sqlite_version()
         self.holds = name
         return target
+
+    def _forget(self, name: str) -> None:
+        """Drop state `name` and every state built on it."""
+        self.taken.pop(name, None)
+        for other, (base, _) in self.builds.items():
+            if base == name:
+                self._forget(other)
 
     def _take(self, result: Any = None) -> Taken:
         taken = Taken(result=result)
@@ -151,3 +169,8 @@ class DatabaseStates:
     def _counts(self, connection) -> list[tuple[int, int]]:
         found = {name: (count, newest) for name, count, newest in connection.execute(self._changes)}
         return [found[table.name] for table in self.tables]
+
+
+def _today() -> date:
+    # The system's day, as the demo's seeding reads it when no test has set the application's clock.
+    return datetime.now(timezone.utc).date()

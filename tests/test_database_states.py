@@ -2,10 +2,13 @@
 or worker process a test starts would, the database is brought back to its state, rows and sequences."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.database import DEMO, model_tables
+from tests import database
+from tests.database import DEMO, TOKENS, model_tables
 
 
 def contents() -> dict[str, list[tuple]]:
@@ -41,3 +44,17 @@ def test_rows_changed_deleted_and_sequences_moved_by_another_connection_are_writ
         database_states.bring_to(DEMO)
         assert contents() == rows
         assert sequences() == numbers
+
+
+def test_a_state_built_on_an_earlier_day_is_built_again_with_the_states_built_on_it(
+        app, tokens, database_states, monkeypatch):
+    # A run that crosses midnight: the demo seeded yesterday counts its dates from yesterday.
+    before = database_states.taken[TOKENS]
+    tomorrow = before.built_on + timedelta(days=1)
+    monkeypatch.setattr(database, "_today", lambda: tomorrow)
+    with app.app_context():
+        database_states.bring_to(TOKENS)
+        db.session.remove()
+    after = database_states.taken[TOKENS]
+    assert database_states.taken[DEMO].built_on == after.built_on == tomorrow
+    assert after.result != before.result  # the tokens were issued again, on the demo seeded again
