@@ -3,17 +3,15 @@ and nothing the database should not hold is written. Every form that posts is re
 CSRF token.
 
 The forms are found as a person finds them, by following the links from the start page (as
-tests/web/test_every_page.py does in the browser), so a new form is swept as soon as a page offers
-it. Up to four pages of each kind are read: a page's forms follow what it shows (the escalation
-form is on a case page only while the case may be escalated). Each form is posted as the page fills it, with one field at a time replaced by a hostile value:
-a NUL, a number beyond any column, a day before 1970, NaN, 5,000 characters. The NUL also goes
-multipart, which a view reads through another parser. Each form is also sent with every field
-twice. Each filter (a GET form, or a link's query) gets the same values in its parameters.
+tests/web/test_every_page.py does in the browser, up to four pages of each kind), so a new form is
+swept as soon as a page offers it. Each form is posted as the page fills it, with one field at a
+time replaced by a hostile value: a NUL, a number beyond any column, a day before 1970, NaN, 5,000
+characters. The NUL also goes multipart, which a view reads through another parser. Each form is
+also sent with every field twice. Each filter (a GET form, or a link's query) gets the same values in its parameters.
 """
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -25,10 +23,8 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from tests.srs.helpers import escalate
 from tests.web.helpers import sign_in
-from tests.web.test_every_page import NOT_PAGES, ROLES, kind
+from tests.web.test_every_page import MOST_PAGES, NOT_PAGES, ROLES, Visits, kind
 
-MOST_PAGES = 80  # per role
-MOST_OF_A_KIND = 4
 HOSTILE = ("a\x00b", "9" * 30, "0001-01-01", "NaN", "x" * 5000)
 ORIGIN = "http://localhost"
 
@@ -65,17 +61,14 @@ def _links(page_path: str, html: str) -> list[str]:
 
 
 def _walk(web) -> tuple[list[Form], list[str]]:
-    """The forms and the links with a query on the pages reachable from the start page, up to
-    MOST_OF_A_KIND of each kind."""
-    of_kind, visited, queue, forms, queried = Counter(), set(), ["/"], [], []
+    """The forms and the links with a query on the pages reachable from the start page, as the
+    browser's walk reads them (Visits)."""
+    visits, queue, forms, queried = Visits(), ["/"], [], []
     pages = 0
     while queue and pages < MOST_PAGES:
         path = queue.pop(0)
-        page = path.split("?")[0]
-        if page in visited or of_kind[kind(page)] >= MOST_OF_A_KIND:
+        if not visits.take(path):
             continue
-        visited.add(page)
-        of_kind[kind(page)] += 1
         answer = web.get(path, follow_redirects=True)
         if answer.status_code != 200 or answer.mimetype != "text/html" or answer.request.path == "/login":
             continue
@@ -85,7 +78,7 @@ def _walk(web) -> tuple[list[Form], list[str]]:
         forms.extend(_forms(path, html))
         links = _links(path, html)
         queried.extend(link for link in links if "?" in link)
-        queue.extend(link for link in links if link.split("?")[0] not in visited)
+        queue.extend(visits.unread(links))
     return forms, queried
 
 
