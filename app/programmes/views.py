@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -256,14 +255,25 @@ def _portal(partner_id: int, programme_id: int | None, period_id: int | None):
     programmes: list[RebateProgramme] = services.list_programmes(current_user)
     programme = next((p for p in programmes if p.id == programme_id), programmes[0] if programmes else None)
     if programme is None:
-        return render_template("programmes/portal.html", partner=partner, programme=None, programmes=[])
+        return render_template("programmes/portal.html", partner=partner, programme=None, others=[])
+    others = _other_programmes(programmes, programme, partner.id)
     chosen = next((p for p in programme.periods if p.id == period_id), None) or services.current_period(programme)
     if chosen is None:
-        return render_template("programmes/portal.html", partner=partner, programme=programme, programmes=programmes)
+        return render_template("programmes/portal.html", partner=partner, programme=programme, others=others)
     period_row, found = attainment.partner_attainment(current_user, programme.id, chosen.id, partner.id)
     _p, history = targets.partner_targets(current_user, programme.id, chosen.id)
     history = next((row["history"] for row in history if row["partner"]["id"] == partner.id), [])
-    return render_template("programmes/portal.html", partner=partner, programme=programme, programmes=programmes,
+    return render_template("programmes/portal.html", partner=partner, programme=programme, others=others,
                            period=period_row, found=found, history=history, tiers=programme.tiers,
-                           chart=attainment_chart(found, programme.tiers, period_row.label),
-                           today=date.today())
+                           chart=attainment_chart(found, programme.tiers, period_row.label))
+
+
+def _other_programmes(programmes: list[RebateProgramme], shown: RebateProgramme, partner_id: int) -> list[tuple]:
+    """(name, address) of the partner's portal in each other programme, at its current period."""
+    links = []
+    for programme in programmes:
+        period = services.current_period(programme)
+        if programme.id != shown.id and period is not None:
+            links.append((programme.name, url_for("programmes_web.partner_portal", programme_id=programme.id,
+                                                  period_id=period.id, partner_id=partner_id)))
+    return links

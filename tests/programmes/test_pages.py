@@ -71,3 +71,16 @@ def test_a_partner_sees_its_own_portal_and_never_another_partners(app, signed_in
                                     ).status_code == 404
     assert signed_in("customer").get("/rebates").status_code == 403
     assert engineer.get(f"/programmes/{programme.id}").status_code == 403
+
+
+def test_a_partner_in_several_programmes_goes_from_one_portal_to_another(app, signed_in):
+    with app.app_context():
+        other, other_period = programme_with_q3("Services Rebate")
+        northwind = partner("Northwind Networks").id
+    engineer = signed_in("engineer")
+    html = engineer.get("/rebates").get_data(as_text=True)
+    shown = re.search(r'<nav aria-label="Programmes"><p>([^<]+)\. Other programmes:', html).group(1)
+    link = f"/programmes/{other.id}/periods/{other_period.id}/partners/{northwind}"
+    assert shown != "Services Rebate" and f'<a href="{link}">Services Rebate</a>' in html
+    there = engineer.get(link).get_data(as_text=True)
+    assert "Services Rebate. Other programmes:" in there and f">{shown}</a>" in there
