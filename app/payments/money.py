@@ -5,6 +5,8 @@ import re
 
 import pycountry
 
+from app.quarters import QUARTER as PERIOD  # claims are for a quarter of a programme
+
 # ISO 4217 minor units that are not 2; every other currency has cents.
 _EXPONENTS = {
     **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0),
@@ -12,7 +14,6 @@ _EXPONENTS = {
 }
 # Funds, precious metals and test codes are not money a partner is paid in.
 _NOT_PAYABLE = {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
-PERIOD = re.compile(r"(20[0-9]{2})-Q([1-4])\Z")
 # Far above any claim, far below 2**63: sums of many amounts cannot overflow a BIGINT.
 MAX_AMOUNT = 10**13
 # An amount as people type it: ASCII digits, a decimal point, thousands grouped by commas or not at all

@@ -26,6 +26,7 @@ from app.payments import claims, funding, live, payees, payouts, reconciliation,
 from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, format_amount, is_currency, parse_amount
 from app.payments.schemas import MAX_BULK_APPROVALS
+from app.quarters import quarter_of
 
 blp = Blueprint("payments_web", __name__, template_folder="templates")
 PAGE = 50
@@ -36,12 +37,16 @@ def _money(amount, currency):
     return format_amount(int(amount), currency)
 
 
+def this_quarter() -> str:
+    return quarter_of(now().date())[0]
+
+
 class ClaimForm(FlaskForm):
     type = SelectField("Type", choices=[SelectChoice("rebate", "Rebate"),
                                         SelectChoice("mdf", "Market development funds")])
     amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
-    period = StringField("Programme period", default="2026-Q3",
+    period = StringField("Programme period", default=this_quarter,
                          validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
     description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
 
@@ -74,7 +79,7 @@ class FundingForm(FlaskForm):
 class AllocationForm(FlaskForm):
     partner_id = SelectField("Partner", coerce=form_id, validate_choice=False,
                              validators=[InputRequired(message="Choose a partner.")])
-    period = StringField("Programme period", default="2026-Q3",
+    period = StringField("Programme period", default=this_quarter,
                          validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     amount = StringField("Allocation", validators=[DataRequired(), Length(max=20)])

@@ -3,7 +3,7 @@ Northwind and Contoso and one alleviation, so that a partner's rebate portal sho
 Safe to run again: an existing programme is left as it is."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -11,16 +11,10 @@ from app.accounts.models import Organisation, User
 from app.clock import now
 from app.programmes import sales, services, targets
 from app.programmes.models import RebateProgramme
+from app.quarters import quarter_of
 from app.uow import unit_of_work
 
 NAME = "Growth Rebate"
-
-
-def quarter_of(day: date) -> tuple[str, date, date]:
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = date(day.year, first_month, 1)
-    end = (date(day.year + (first_month == 10), (first_month + 2) % 12 + 1, 1) - timedelta(days=1))
-    return f"{day.year}-Q{(first_month - 1) // 3 + 1}", start, end
 
 
 def seed_programme() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 import sqlalchemy as sa
 
-from app import access
+from app import access, quarters
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
 from app.errors import Conflict, InvalidInput, NotFound, RuleViolation, refuse_days_out_of_range
-from app.payments.money import MAX_AMOUNT, PERIOD, is_currency
+from app.payments.money import MAX_AMOUNT, is_currency
 from app.programmes.models import ProgrammePeriod, RebateProgramme, RebateTier
 from app.uow import unit_of_work
 
@@ -70,14 +70,20 @@ def get_programme(actor: User, programme_id: int) -> RebateProgramme:
 
 
 def add_period(actor: User, programme_id: int, label: str, starts_on: date, ends_on: date) -> ProgrammePeriod:
-    """A period such as 2026-Q4; one that overlaps another period of the programme is refused."""
+    """A quarter such as 2026-Q4, with its own first and last days; one the programme has already
+    is refused."""
     access.require(actor, "programme.manage")
     refuse_days_out_of_range(starts_on=starts_on, ends_on=ends_on)
-    if not PERIOD.match(label or ""):
-        raise InvalidInput("A period is named like 2026-Q4.", details={"fields": {"label": ["Like 2026-Q4."]}})
-    if ends_on < starts_on:
-        raise InvalidInput("A period ends on or after its first day.",
-                           details={"fields": {"ends_on": ["On or after starts_on."]}})
+    try:
+        first, last = quarters.days_of(label)
+    except ValueError:
+        raise InvalidInput("A period is named like 2026-Q4.",
+                           details={"fields": {"label": ["Like 2026-Q4."]}}) from None
+    # Closing files the period's claims under its label, and MDF allocations are kept by it.
+    wrong = {name: [f"{label} {word} on {day}."] for name, given, word, day in (
+        ("starts_on", starts_on, "starts", first), ("ends_on", ends_on, "ends", last)) if given != day}
+    if wrong:
+        raise InvalidInput(f"{label} runs from {first} to {last}.", details={"fields": wrong})
     with unit_of_work() as uow:
         programme = uow.session.get(RebateProgramme, programme_id, with_for_update=True)
         if programme is None:

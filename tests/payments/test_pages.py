@@ -6,6 +6,8 @@ import io
 
 import pytest
 
+from app.clock import now
+from app.quarters import quarter_of
 from tests.payments.conftest import count
 
 
@@ -120,3 +122,14 @@ def test_a_refused_programmes_form_is_drawn_again_with_what_was_typed_and_why(si
     assert conflict.status_code == 409
     assert "already recorded with another amount" in conflict.get_data(as_text=True)
     assert count(app, FundingDeposit) == before[0] + 1
+
+
+def test_the_claim_and_allocation_forms_start_at_the_current_quarter(app, signed_in):
+    import re
+
+    with app.app_context():
+        this_quarter = quarter_of(now().date())[0]
+    claim_form = signed_in("admin").get("/payments/partner").get_data(as_text=True)
+    allocation_form = signed_in("programs").get("/payments/programmes").get_data(as_text=True)
+    assert re.search(rf'<input[^>]*name="claim-period"[^>]*value="{this_quarter}"', claim_form)
+    assert re.search(rf'<input[^>]*name="mdf-period"[^>]*value="{this_quarter}"', allocation_form)
