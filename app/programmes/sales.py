@@ -9,7 +9,8 @@ by the currency's exponent; more decimals than the currency has is a bad line.
 The file is read as a stream, a chunk of lines at a time, in one transaction: memory
 stays flat whatever its length. A line whose invoice reference is known with the same
 booking changes nothing (importing a file twice: 0 changes); with another booking it is
-a bad line. Every bad line is reported as `file:line: reason`. When any line is bad,
+a bad line. A new booking dated in a closed period is a bad line too: that period's rebates
+are claimed already. Every bad line is reported as `file:line: reason`. When any line is bad,
 nothing is written unless bad lines are to be skipped; a dry run writes nothing at all.
 """
 from __future__ import annotations
@@ -63,7 +64,8 @@ class _Context:
         self.partners = dict(session.execute(sa.select(Organisation.name, Organisation.id)
                                              .where(Organisation.kind == OrgKind.PARTNER)).all())
         self.periods = list(session.execute(sa.select(ProgrammePeriod.starts_on, ProgrammePeriod.ends_on,
-                                                      RebateProgramme.currency)
+                                                      RebateProgramme.currency, ProgrammePeriod.label,
+                                                      RebateProgramme.name, ProgrammePeriod.closed_at)
                                             .join(RebateProgramme)).all())
 
     def check(self, row: list[str]) -> tuple[dict, None] | tuple[None, str]:
@@ -85,7 +87,7 @@ class _Context:
             sold_on = date.fromisoformat(day)
         except ValueError:
             return None, f"date {day!r} is not a date (YYYY-MM-DD)"
-        covering = {c for start, end, c in self.periods if start <= sold_on <= end}
+        covering = {c for start, end, c, *_ in self.periods if start <= sold_on <= end}
         if not covering:
             return None, f"date {day} is outside every programme period"
         if currency not in covering:
@@ -96,6 +98,13 @@ class _Context:
             return None, str(exc)
         return {"partner_id": partner_id, "invoice_reference": reference, "sold_on": sold_on,
                 "product_family": family, "amount": minor, "currency": currency}, None
+
+
+    def closed_on(self, booking: dict) -> str | None:
+        """The closed period a booking would count in, if any, as a person names it."""
+        return next((f"{name} {label}" for start, end, currency, label, name, closed_at in self.periods
+                     if closed_at is not None and currency == booking["currency"]
+                     and start <= booking["sold_on"] <= end), None)
 
 
 def _same(sale: Sale, booking: dict) -> bool:
@@ -144,16 +153,16 @@ def _run(uow, report: ImportReport, lines: Iterable[str], skip_bad: bool) -> Non
             else:
                 chunk.append((reader.line_num, booking))
             if len(chunk) >= CHUNK:
-                _write(uow.session, report, chunk)
+                _write(uow.session, context, report, chunk)
                 chunk = []
-        _write(uow.session, report, chunk)
+        _write(uow.session, context, report, chunk)
     except UnicodeDecodeError:
         report.refuse(reader.line_num + 1, "not UTF-8 text")
     except csv.Error as exc:
         report.refuse(reader.line_num, f"not CSV ({exc})")
 
 
-def _write(session, report: ImportReport, chunk: list[tuple[int, dict]]) -> None:
+def _write(session, context: _Context, report: ImportReport, chunk: list[tuple[int, dict]]) -> None:
     """Insert a chunk's new bookings; a known reference must carry the same booking."""
     if not chunk:
         return
@@ -162,7 +171,11 @@ def _write(session, report: ImportReport, chunk: list[tuple[int, dict]]) -> None
     new = []
     for line, booking in chunk:
         sale = known.get(booking["invoice_reference"])
-        if sale is None:
+        closed = context.closed_on(booking) if sale is None else None
+        if closed:
+            report.refuse(line, f"{closed} is closed and its rebates claimed: a new sale dated "
+                                f"{booking['sold_on']} cannot count in it")
+        elif sale is None:
             sale = Sale(**booking)
             known[sale.invoice_reference] = sale
             new.append(sale)

@@ -65,13 +65,47 @@ def test_a_bad_sales_line_is_a_422_naming_it_and_nothing_is_imported(client, tok
     assert row_counts() == before
 
 
-def test_overlapping_periods_are_refused(client, tokens, row_counts):
+def test_a_quarter_the_programme_has_already_is_refused(client, tokens, row_counts):
     programme_id, _ = programme(client, tokens)
     before = row_counts()
     answer = client.post(f"/api/v1/programmes/{programme_id}/periods", headers=tokens["programs"],
-                         json={"label": "2025-Q4", "starts_on": "2025-09-15", "ends_on": "2025-12-31"})
+                         json={"label": "2025-Q3", "starts_on": "2025-07-01", "ends_on": "2025-09-30"})
     assert_error(answer, 409, "period_overlaps")
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("label, starts_on, ends_on, wrong", [
+    ("2025-Q4", "2025-09-15", "2025-12-31", {"starts_on": ["2025-Q4 starts on 2025-10-01."]}),
+    ("2026-Q1", "2026-10-01", "2026-12-31", {"starts_on": ["2026-Q1 starts on 2026-01-01."],
+                                             "ends_on": ["2026-Q1 ends on 2026-03-31."]}),
+    ("2026-Q4", "2026-10-01", "2027-01-10", {"ends_on": ["2026-Q4 ends on 2026-12-31."]}),
+])
+def test_a_period_whose_days_are_not_its_quarters_is_refused(client, tokens, row_counts, label, starts_on, ends_on,
+                                                              wrong):
+    # Closing files the period's rebate claims under its label: 2026-Q1 must be January to March.
+    programme_id, _ = programme(client, tokens)
+    before = row_counts()
+    answer = client.post(f"/api/v1/programmes/{programme_id}/periods", headers=tokens["programs"],
+                         json={"label": label, "starts_on": starts_on, "ends_on": ends_on})
+    error = assert_error(answer, 400, "invalid_input")
+    assert error["details"]["fields"] == wrong
+    assert row_counts() == before
+
+
+def test_a_new_sale_dated_in_a_closed_period_is_a_bad_line_and_a_known_one_is_unchanged(client, tokens,
+                                                                                        row_counts):
+    programme_id, period_id = programme(client, tokens)
+    known = "Northwind Networks,INV-1,2025-08-01,EXOS,120000.00,USD"
+    assert upload(client, tokens, "\n".join([HEADER, known])).status_code == 200
+    client.post(f"/api/v1/programmes/{programme_id}/periods/{period_id}/close", headers=tokens["programs"])
+    before = row_counts()
+    late = upload(client, tokens, "\n".join([HEADER, known, "Northwind Networks,INV-2,2025-09-30,EXOS,1.00,USD"]))
+    error = assert_error(late, 422, "bad_sales_lines")
+    assert error["details"]["lines"] == ["q3.csv:3: Volume Rebate 2025-Q3 is closed and its rebates claimed: "
+                                         "a new sale dated 2025-09-30 cannot count in it"]
+    assert row_counts() == before
+    again = upload(client, tokens, "\n".join([HEADER, known]))  # the weekly file, sent again after the close
+    assert again.status_code == 200 and again.json["unchanged"] == 1 and again.json["created"] == 0
 
 
 def test_an_alleviation_dated_in_a_closed_period_is_refused(client, tokens, row_counts):
