@@ -115,7 +115,7 @@ def _preview(preview: changes.Preview) -> dict:
 
 
 @blp.route("/changes/preview", methods=["POST"], endpoint="preview_change")
-@blp.operation("preview_status_change", refuses=(403, 422))
+@blp.operation("preview_status_change", refuses=(403, 409, 422))
 @blp.arguments(ChangeSchema, example={"kind": "extend_levels", "new_date": "2027-06-30", "tier": "PW"})
 @blp.response(200, ChangePreviewSchema)
 def preview_change(body):

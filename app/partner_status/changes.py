@@ -11,7 +11,9 @@ Kinds (`new_date` is the day each one moves things to):
 extend_levels, move_review and extend_exceptions may be narrowed by tier and region. As with target
 alleviation (app.programmes.targets), preview and apply are two operations: apply recomputes the
 preview in its own transaction and, given the preview's digest, refuses (409) when anything changed
-in between. Bad input (unknown requirement, dates in the wrong order) is refused before any write.
+in between. Bad input (unknown requirement, dates in the wrong order, a review after the last day a
+partner's level is held, an extension into a later term of the same specialisation) is refused, in the
+preview as in apply, before any write.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from app import access
 from app.accounts.models import Organisation, OrgKind, PartnerTier, User
@@ -43,6 +46,7 @@ KIND_TITLES = {
 }
 NEEDS_REQUIREMENT = {"push_deadline", "waive_requirement"}
 FILTERED = {"extend_levels", "move_review", "extend_exceptions"}
+NAMED = 5  # partners a refusal's message names; a programme can reach hundreds, its details list them all
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def check(request: ChangeRequest) -> None:
         raise RuleViolation("Specialisations are extended until a day after the day they are active on.",
                             code="dates_in_wrong_order",
                             details={"fields": {"new_date": [f"After active_on ({request.active_on})."]}})
-    if request.kind != "extend_specialisations" and request.new_date < today:
+    if request.new_date < today:
         raise RuleViolation(f"{request.new_date} is in the past.", code="date_in_past",
                             details={"fields": {"new_date": [f"Today ({today}) or later."]}})
 
@@ -138,10 +142,15 @@ def _compute(session, actor: User, request: ChangeRequest) -> Preview:
     if kind in ("extend_levels", "move_review"):
         column = PartnerStatus.valid_through if kind == "extend_levels" else PartnerStatus.next_review_on
         moved = column < new if kind == "extend_levels" else column != new
-        for status_id, pid, name, level, before in session.execute(
-                sa.select(PartnerStatus.id, partners.c.id, partners.c.name, PartnerLevel.name, column)
-                .join(partners, partners.c.id == PartnerStatus.partner_id)
-                .join(PartnerLevel, PartnerLevel.id == PartnerStatus.level_id).where(moved).order_by(*by_name)):
+        reached = session.execute(
+            sa.select(PartnerStatus.id, partners.c.id, partners.c.name, PartnerLevel.name, column,
+                      PartnerStatus.valid_through)
+            .join(partners, partners.c.id == PartnerStatus.partner_id)
+            .join(PartnerLevel, PartnerLevel.id == PartnerStatus.level_id).where(moved).order_by(*by_name)).all()
+        if kind == "move_review":
+            _refuse_review_after_level(new, [(pid, name, through) for _, pid, name, _, _, through in reached
+                                             if through < new])
+        for status_id, pid, name, level, before, _ in reached:
             subject = f"level {level}" if kind == "extend_levels" else "levelling review"
             rows.append(Affected(pid, name, subject, before, new, status_id))
     elif kind in NEEDS_REQUIREMENT:
@@ -161,12 +170,14 @@ def _compute(session, actor: User, request: ChangeRequest) -> Preview:
                 .where(PartnerStatus.level_id == requirement.level_id).order_by(*by_name)):
             rows.append(Affected(pid, name, f"requirement {requirement.code}", before, new, requirement.id))
     elif kind == "extend_specialisations":
+        extended = (Specialisation.starts_on <= request.active_on, Specialisation.ends_on >= request.active_on,
+                    Specialisation.ends_on < new)
+        _refuse_overlapping_terms(session, partners, new, extended)
         for sid, pid, name, specialisation, before in session.execute(
                 sa.select(Specialisation.id, partners.c.id, partners.c.name, Specialisation.name,
                           Specialisation.ends_on)
                 .join(partners, partners.c.id == Specialisation.partner_id)
-                .where(Specialisation.starts_on <= request.active_on, Specialisation.ends_on >= request.active_on,
-                       Specialisation.ends_on < new).order_by(*by_name, Specialisation.name)):
+                .where(*extended).order_by(*by_name, Specialisation.name)):
             rows.append(Affected(pid, name, f"specialisation {specialisation}", before, new, sid))
     else:  # extend_exceptions: those still running today
         for eid, pid, name, code, before in session.execute(
@@ -178,6 +189,52 @@ def _compute(session, actor: User, request: ChangeRequest) -> Preview:
                 .order_by(*by_name, LevelRequirement.code)):
             rows.append(Affected(pid, name, f"exception from {code}", before, new, eid))
     return Preview(request, rows)
+
+
+def _named(items: list[str]) -> str:
+    shown = "; ".join(items[:NAMED])
+    return shown + (f"; and {len(items) - NAMED} more" if len(items) > NAMED else "")
+
+
+def _refuse_review_after_level(new: date, ending: list[tuple[int, str, date]]) -> None:
+    """levels.set_status's rule, for every partner the move reaches: no review after the last day the
+    level is held. `ending`: (partner id, name, valid_through) of those whose level ends before `new`."""
+    if not ending:
+        return
+    raise RuleViolation(
+        "The levelling review comes on or before the last day the level is held: "
+        + _named([f"{name} holds its level through {through}" for _, name, through in ending])
+        + ". Extend their levels first, or narrow the change by tier or region.",
+        code="dates_in_wrong_order",
+        details={"fields": {"new_date": [f"On or before {min(through for *_, through in ending)}."]},
+                 "partners": [{"id": pid, "name": name, "valid_through": through.isoformat()}
+                              for pid, name, through in ending]})
+
+
+def _refuse_overlapping_terms(session, partners, new: date, extended: tuple) -> None:
+    """levels.add_specialisation's rule: a partner holds one term of a specialisation on any day. An
+    extension reaching into another term of the same name (a renewal already recorded) is refused
+    whole, rather than leaving two terms over the same days."""
+    other = aliased(Specialisation)
+    clashes = session.execute(
+        sa.select(partners.c.id, partners.c.name, Specialisation.name, other.starts_on, other.ends_on)
+        .join(partners, partners.c.id == Specialisation.partner_id)
+        .join(other, sa.and_(other.partner_id == Specialisation.partner_id, other.id != Specialisation.id,
+                             sa.func.lower(other.name) == sa.func.lower(Specialisation.name),
+                             other.starts_on <= new, other.ends_on >= Specialisation.starts_on))
+        .where(*extended).order_by(partners.c.name, partners.c.id, Specialisation.name, other.starts_on)).all()
+    if not clashes:
+        return
+    raise Conflict(
+        f"Extending until {new} would make two terms of one specialisation overlap: "
+        + _named([f"{partner} holds {name} again from {starts} through {ends}"
+                  for _, partner, name, starts, ends in clashes])
+        + ". Extend until an earlier day.",
+        code="specialisation_exists",
+        details={"fields": {"new_date": [f"Before {min(starts for *_, starts, _ in clashes)}."]},
+                 "specialisations": [{"partner_id": pid, "partner": partner, "name": name,
+                                      "starts_on": starts.isoformat(), "ends_on": ends.isoformat()}
+                                     for pid, partner, name, starts, ends in clashes]})
 
 
 def preview_change(actor: User, request: ChangeRequest) -> Preview:

@@ -63,11 +63,27 @@ def test_a_deadline_pushed_earlier_on_the_page_is_refused_and_changes_nothing(ap
     assert row_counts() == before
 
 
+def test_a_review_moved_past_a_partners_level_is_refused_on_the_preview_and_changes_nothing(app, signed_in,
+                                                                                            row_counts):
+    desk = signed_in("programs")
+    html = desk.get("/partner-status/changes").get_data(as_text=True)
+    before = row_counts()
+    answer = desk.post("/partner-status/changes", data={
+        "csrf_token": _csrf(html), "kind": "move_review", "tier": "", "region": "",
+        "new_date": (now().date() + timedelta(days=200)).isoformat(), "reason": "", "action": "preview"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    # Contoso holds its level through day 120: the page says whose level ends first, and shows no preview.
+    assert "Contoso Integrators holds its level through " + (now().date() + timedelta(days=120)).isoformat() in page
+    assert 'id="preview-h"' not in page
+    assert row_counts() == before
+
+
 def test_a_change_is_previewed_then_applied_on_the_page(app, signed_in):
     desk = signed_in("programs")
     html = desk.get("/partner-status/changes").get_data(as_text=True)
     form = {"csrf_token": _csrf(html), "kind": "move_review", "tier": "PW",
-            "new_date": (now().date() + timedelta(days=200)).isoformat(), "reason": "Review moved"}
+            "new_date": (now().date() + timedelta(days=100)).isoformat(), "reason": "Review moved"}
     preview = desk.post("/partner-status/changes", data={**form, "action": "preview"})
     page = preview.get_data(as_text=True)
     shown = page[page.index('id="preview-h"'):].split("</section>")[0]
@@ -76,7 +92,7 @@ def test_a_change_is_previewed_then_applied_on_the_page(app, signed_in):
     applied = desk.post("/partner-status/changes", data={**form, "action": "apply", "digest": digest})
     assert applied.status_code == 303
     body = desk.get(f"/partner-status/partners/{_partner_id(app, 'Contoso Integrators')}").get_data(as_text=True)
-    assert (now().date() + timedelta(days=200)).isoformat() in body
+    assert (now().date() + timedelta(days=100)).isoformat() in body
 
 
 def test_a_partner_name_like_a_formula_is_exported_as_text(app, signed_in):

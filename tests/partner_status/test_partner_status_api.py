@@ -2,6 +2,7 @@
 on the demo's level set (Northwind at Select, Contoso at Registered)."""
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 import pytest
@@ -150,6 +151,28 @@ def test_move_the_levelling_review_of_one_tier(app, client, tokens):
     assert dashboard(client, tokens, found["co"], "contoso")["next_review_on"] == days(120)
 
 
+def test_a_review_moved_past_the_last_day_a_level_is_held_is_refused_and_tells_nobody(app, client, tokens,
+                                                                                     row_counts, caplog):
+    found = ids(app)
+    # Contoso holds its level through days(120), Northwind through days(300).
+    body = {"kind": "move_review", "new_date": days(200)}
+    before = row_counts()
+    with caplog.at_level(logging.INFO, logger="app.notifications.mail"):
+        for path, extra in (("/changes/preview", {}), ("/changes", {"reason": "Programme update"})):
+            error = assert_error(client.post(BASE + path, headers=tokens["programs"], json={**body, **extra}),
+                                 422, "dates_in_wrong_order")
+            assert "Contoso Integrators" in error["message"] and days(120) in error["message"]
+            assert "Northwind Networks" not in error["message"]
+            assert error["details"]["fields"]["new_date"] == [f"On or before {days(120)}."]
+    assert row_counts() == before
+    assert not [r for r in caplog.records if r.name == "app.notifications.mail"]
+    assert dashboard(client, tokens, found["nw"])["next_review_on"] == days(120)
+    assert dashboard(client, tokens, found["co"], "contoso")["next_review_on"] == days(120)
+    # On the last day the level is held is still fine.
+    preview, _ = change(client, tokens, kind="move_review", new_date=days(300), tier="PWP")
+    assert rows(preview) == [("Northwind Networks", "levelling review", days(120), days(300))]
+
+
 def test_push_a_requirements_deadline(app, client, tokens):
     found = ids(app)
     preview, _ = change(client, tokens, kind="push_deadline", requirement_id=found["Select/CERT-EXOS"],
@@ -168,6 +191,41 @@ def test_extend_every_specialisation_active_on_a_date(app, client, tokens):
     assert rows(preview) == [("Northwind Networks", "specialisation Campus Fabric", days(45), days(365))]
     [held] = dashboard(client, tokens, found["nw"])["specialisations"]
     assert (held["ends_on"], held["active"]) == (days(365), True)
+
+
+def add_specialisation(client, tokens, partner_id, name, starts_on, ends_on) -> None:
+    added = client.post(f"{BASE}/specialisations", headers=tokens["programs"],
+                        json={"partner_id": partner_id, "name": name, "starts_on": starts_on, "ends_on": ends_on})
+    assert added.status_code == 201, added.json
+
+
+def held(client, tokens, partner_id) -> list[tuple]:
+    return sorted((s["name"], s["starts_on"], s["ends_on"])
+                  for s in dashboard(client, tokens, partner_id)["specialisations"])
+
+
+def test_an_extension_overlapping_a_later_term_of_the_same_specialisation_is_refused(app, client, tokens,
+                                                                                   row_counts):
+    found = ids(app)
+    add_specialisation(client, tokens, found["nw"], "Wireless", days(-100), days(5))
+    add_specialisation(client, tokens, found["nw"], "Wireless", days(11), days(200))
+    shown = held(client, tokens, found["nw"])
+    before = row_counts()
+    body = {"kind": "extend_specialisations", "active_on": today().isoformat(), "new_date": days(100)}
+    for path, extra in (("/changes/preview", {}), ("/changes", {"reason": "Programme update"})):
+        error = assert_error(client.post(BASE + path, headers=tokens["programs"], json={**body, **extra}),
+                             409, "specialisation_exists")
+        assert "Northwind Networks" in error["message"] and "Wireless" in error["message"]
+        assert days(11) in error["message"]
+    # Nothing moved, not even Northwind's Campus Fabric, which overlaps nothing.
+    assert (held(client, tokens, found["nw"]), row_counts()) == (shown, before)
+    # Until the day before the later term starts, the terms meet without overlapping.
+    preview, _ = change(client, tokens, kind="extend_specialisations", active_on=today().isoformat(),
+                        new_date=days(10))
+    assert rows(preview) == [("Northwind Networks", "specialisation Wireless", days(5), days(10))]
+    assert held(client, tokens, found["nw"]) == [("Campus Fabric", days(-180), days(45)),
+                                                 ("Wireless", days(-100), days(10)),
+                                                 ("Wireless", days(11), days(200))]
 
 
 def test_waive_a_requirement_until_a_date(app, client, tokens):
@@ -251,10 +309,12 @@ def _bad(found):
           "tier": "PW"}, 400, "invalid_input"),
         ({"kind": "promote_everyone", "new_date": days(200)}, 400, None),
         ({"kind": "extend_levels", "new_date": "next year"}, 400, None),
+        # Contoso's Campus Fabric was active 60 days ago: extending it until yesterday is no extension.
+        ({"kind": "extend_specialisations", "active_on": days(-60), "new_date": days(-1)}, 422, "date_in_past"),
     ]
 
 
-@pytest.mark.parametrize("case", range(10))
+@pytest.mark.parametrize("case", range(11))
 def test_bad_changes_are_refused_and_change_nothing(app, client, tokens, row_counts, case):
     body, status, code = _bad(ids(app))[case]
     before = row_counts()
@@ -266,7 +326,7 @@ def test_bad_changes_are_refused_and_change_nothing(app, client, tokens, row_cou
 def test_a_stale_preview_is_refused_and_nothing_is_applied(app, client, tokens, row_counts):
     body = {"kind": "extend_levels", "new_date": days(400)}
     digest = client.post(f"{BASE}/changes/preview", headers=tokens["programs"], json=body).json["digest"]
-    change(client, tokens, kind="move_review", new_date=days(200))  # unrelated: the levels' rows are the same
+    change(client, tokens, kind="move_review", new_date=days(100))  # unrelated: the levels' rows are the same
     change(client, tokens, kind="extend_levels", new_date=days(350))  # this moves what the preview showed
     before = row_counts()
     stale = client.post(f"{BASE}/changes", headers=tokens["programs"],
