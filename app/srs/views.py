@@ -14,7 +14,7 @@ from app.accounts.models import GTAC_ROLES
 from app.attachments.forms import ATTACHMENT_KINDS, human_size, read_upload_form
 from app.attachments.http import download_response
 from app.clock import now
-from app.errors import DomainError, Forbidden, NotFound
+from app.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.extensions import csrf
 from app.srs import attachments as sr_attachments
 from app.rma import services as rma
@@ -60,26 +60,66 @@ def _queue_row(row, at) -> QueueRow:
                     format_when(due) if due else None, due is not None and due <= at)
 
 
+# The API's orders (SRListQuerySchema.sort) as the page's order select names them.
+SORTS = [("urgency", "Most urgent first (open SRs)"), ("newest", "Newest first")]
+# The page's labels for the API's list parameters, in its refusals.
+FILTER_LABELS = {"queue": "Queue", "severity": "Severity", "status": "Status", "breached": "SLA",
+                 "assignee_id": "Engineer", "sort": "Order", "cursor": "Page"}
+# Refusals of what the page offers as a select, in the select's words rather than the API's values.
+CHOICE_REFUSALS = {
+    "sort": "Choose one of the orders the list offers: " + ", ".join(label for _, label in SORTS) + ".",
+    "assignee_id": "Choose one of the GTAC engineers the list offers.",
+}
+
+
+def _refusal(messages: dict) -> InvalidInput:
+    """The list's 400, naming each filter that was refused and why."""
+    reasons = []
+    for name, problems in messages.items():
+        # A partner's page has no engineer select to point to: its assignee_id is the API's.
+        reason = CHOICE_REFUSALS.get(name) if _gtac() or name != "assignee_id" else None
+        if reason is None:
+            reason = " ".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+        reasons.append(f"{FILTER_LABELS.get(name, name)}: {reason}")
+    return InvalidInput("Please check the filters: " + "; ".join(reasons), details={"fields": messages})
+
+
+def _engineers() -> list[tuple[int, str]]:
+    """The engineer select's choices (id, label) after "Anyone": the caller first, as "Assigned to me";
+    for a manager, every GTAC engineer an SR can be assigned to."""
+    staff = services.assignable_staff(current_user) if access.allowed(current_user, "sr.assign") else []
+    return [(current_user.id, "Assigned to me"),
+            *((user.id, user.name) for user in staff if user.id != current_user.id)]
+
+
 @blp.get("/srs")
 @login_required
 def queue():
-    """GTAC: open SRs, most urgent first (one queue or all). Partners: their SRs, newest first."""
+    """GTAC: open SRs, most urgent first (one queue or all). Partners: their SRs, newest first. Either may
+    choose the API's filters and order."""
     access.require(current_user, "sr.list")
+    gtac = _gtac()
     raw = {key: value for key, value in request.args.items() if value not in ("", None)}
+    wanted = {key: value for key, value in raw.items() if key != "mine"}
+    if raw.get("mine") == "1" and gtac:  # the address "Assigned to me" had before it was an engineer choice
+        wanted.setdefault("assignee_id", str(current_user.id))
+    wanted.setdefault("sort", "urgency" if gtac else "newest")
     try:
-        args = _LIST_ARGS.load({**{k: v for k, v in raw.items() if k != "mine"}, "limit": PAGE_SIZE})
-    except ma.ValidationError:
-        abort(400)
-    args["sort"] = "urgency" if _gtac() else "newest"
-    if raw.get("mine") == "1" and _gtac():
-        args["assignee_id"] = current_user.id
+        args = _LIST_ARGS.load({**wanted, "limit": PAGE_SIZE})
+    except ma.ValidationError as exc:
+        raise _refusal(exc.messages) from None
+    engineers = _engineers() if gtac else None
+    # A GTAC list filtered on someone it does not offer would look like an engineer with no SRs.
+    if engineers is not None and args.get("assignee_id") not in (None, *(uid for uid, _ in engineers)):
+        raise _refusal({"assignee_id": ["Not a valid choice."]})
     read_at = now()  # before the rows are read: the feed sends what changed from then on
     page = queries.list_srs(current_user, **args)
     more = url_for("srs_web.queue", **{**raw, "cursor": page.next_cursor}) if page.next_cursor else None
     at = now()
     return render_template("srs/queue.html", rows=[_queue_row(row, at) for row in page.items], filters=raw,
-                           queues=_queues(), gtac=_gtac(), more=more, sr_base=url_for("srs_web.queue"),
-                           feed=url_for("srs_web.feed", since=read_at.isoformat()))
+                           queues=_queues(), gtac=gtac, more=more, sr_base=url_for("srs_web.queue"),
+                           engineers=engineers, assignee_id=args.get("assignee_id"), sorts=SORTS,
+                           sort=args["sort"], feed=url_for("srs_web.feed", since=read_at.isoformat()))
 
 
 def _render_sr(number: str, error: str | None = None, status: int = 200, **feedback):

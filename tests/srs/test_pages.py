@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.srs.models import SRHistory
-from tests.browser import sign_in, streams_held, wait_for_streams
+from tests.browser import accessibility_violations, overflow, sign_in, streams_held, wait_for_streams
 from tests.srs.helpers import escalate, make_sr, move
 
 # Short stream heartbeats (live_url) for the pages that update without a reload.
@@ -72,6 +72,25 @@ def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens,
     fresh = escalate(client, tokens)
     expect(page.locator(f'tr[data-sr="{fresh}"]')).to_be_visible(timeout=3000)
     assert still_same_page(page)
+
+
+def test_a_manager_on_a_phone_picks_an_engineer_and_sees_only_their_srs(app, phone):
+    graces = make_sr(app, "assigned", assignee_email="gtac@vendor.example")
+    make_sr(app, "in_progress", assignee_email="manager@vendor.example")
+    make_sr(app, "new")
+    sign_in(phone, "manager")
+    phone.goto("/srs")
+    rows = phone.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    assert accessibility_violations(phone) + overflow(phone) == []
+    phone.get_by_label("Engineer").select_option(label="Grace GTAC")
+    phone.get_by_label("Order").select_option(label="Newest first")
+    phone.get_by_role("button", name="Show").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(graces)
+    expect(rows.first.locator('[data-field="assignee"]')).to_have_text("Grace GTAC")
+    expect(phone.get_by_label("Engineer").locator("option:checked")).to_have_text("Grace GTAC")
+    assert accessibility_violations(phone) + overflow(phone) == []
 
 
 def test_the_queue_page_shows_what_changed_between_its_load_and_its_feeds_connection(app, client, tokens, page):
