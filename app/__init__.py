@@ -59,6 +59,7 @@ from app.webhooks import views as webhooks_views
 from app.payments import api as payments_api
 from app.payments import claims
 from app.triage import api as triage_api
+from app.payments import list_views as payment_lists_views
 from app.payments import views as payments_views
 from app.payments import webhooks as payments_webhooks
 from app.payments.jobs import OUTBOX_BATCH_HANDLERS as PAYMENT_BATCH_HANDLERS
@@ -156,6 +157,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(checklists_views.blp)
     app.register_blueprint(escalation_views.blp)
     app.register_blueprint(payments_views.blp)
+    app.register_blueprint(payment_lists_views.blp)
     app.register_blueprint(accounts_views.blp)
     app.register_blueprint(account_views.blp)
     app.register_blueprint(users_views.blp)

@@ -18,6 +18,7 @@ def file_claim(page, type_label: str, amount: str, description: str) -> int:
     form = page.get_by_role("region", name="New claim")
     form.get_by_label("Type").select_option(label=type_label)
     form.get_by_label("Amount").fill(amount)
+    form.get_by_label("Programme period").fill("2026-Q3")  # the demo's MDF allocation is for that quarter
     form.get_by_label("Description").fill(description)
     form.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status")).to_contain_text("saved as a draft")
@@ -201,3 +202,24 @@ def test_programmes_set_an_mdf_allocation_from_the_web(page, sign_in):
     expect(section.get_by_label("Programme period")).to_have_attribute("aria-invalid", "true")
     expect(section.get_by_label("Allocation")).to_have_value("1.00")
     assert_usable(page, "the programmes page with a refused allocation")
+
+
+def test_the_programmes_team_finds_claims_by_status_and_type_from_its_page(page, sign_in):
+    sign_in(page, "programs")
+    page.goto("/payments/programmes")
+    page.get_by_role("link", name="Every claim, by status and type").click()
+    filters = page.get_by_role("search", name="Filter claims")
+    filters.get_by_label("Status").select_option(label="submitted")
+    filters.get_by_label("Type").select_option(label="Rebate")
+    filters.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"/payments/claims\?status=submitted&type=rebate"))
+    rows = page.locator("tr[data-claim]")
+    expect(rows).to_have_count(1)  # the demo's claim waiting for approval
+    expect(rows.first).to_contain_text("Northwind Networks")
+    assert_usable(page, "the claim list, filtered")
+    page.get_by_role("link", name="Clear filters").click()
+    expect(page).to_have_url(re.compile(r"/payments/claims$"))
+    page.goto("/payments/payouts?status=lost")
+    expect(page.get_by_role("alert")).to_contain_text("A filter is not one this page offers.")
+    expect(page.get_by_label("Status")).to_have_attribute("aria-invalid", "true")
+    assert_usable(page, "the payout list, refused filter")
