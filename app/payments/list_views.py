@@ -1,7 +1,9 @@
-"""Every claim and every payout the caller may see, filtered as the API filters them, a page at a time.
+"""Every claim and every payout the caller may see, filtered as the API filters them, a page at a time;
+and each reconciliation of a provider statement.
 
-The partner's and the programmes team's payments pages show the newest few and the claims waiting
-for a decision; these lists reach the rest (a partner's older claims, the failed payouts to retry).
+The partner's and the programmes team's payments pages show the newest few, the claims waiting for a
+decision and the latest reconciliation; these pages reach the rest (a partner's older claims, the
+failed payouts to retry, an earlier statement's exceptions).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from wtforms.validators import Length, Optional
 from app import access
 from app.clock import now
 from app.errors import InvalidInput
-from app.payments import claims, payouts
+from app.payments import claims, payouts, reconciliation
 from app.payments.models import ClaimStatus, ClaimType, PayoutStatus
 
 blp = Blueprint("payment_lists_web", __name__, template_folder="templates")
@@ -54,6 +56,13 @@ def claim_list():
     access.require(current_user, "claim.read")
     return _filtered("payments/claim_list.html", ClaimFilterForm(formdata=request.args), "claim_list",
                      claims.list_claims, ("status", "type"))
+
+
+@blp.get("/payments/programmes/reconciliation/<int:import_id>")
+@login_required
+def statement(import_id: int):
+    """One provider statement's reconciliation, as it was matched when imported."""
+    return render_template("payments/statement.html", report=reconciliation.get_import(current_user, import_id))
 
 
 @blp.get("/payments/payouts")

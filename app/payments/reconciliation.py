@@ -144,7 +144,8 @@ def get_import(actor: User, import_id: int) -> StatementImport:
         return found
 
 
-def latest_import(actor: User) -> StatementImport | None:
+def recent_imports(actor: User, limit: int = 10) -> list[StatementImport]:
+    """The newest statement imports first, each with its result."""
     access.require(actor, "reconciliation.run")
     with unit_of_work() as uow:
-        return uow.session.scalars(sa.select(StatementImport).order_by(StatementImport.id.desc()).limit(1)).first()
+        return list(uow.session.scalars(sa.select(StatementImport).order_by(StatementImport.id.desc()).limit(limit)))

@@ -354,9 +354,16 @@ def reject(claim_id: int):
 @blp.get("/payments/payouts/<int:payout_id>")
 @login_required
 def payout_page(payout_id: int):
-    """Remittance detail: one payment and the claim it paid."""
+    """Remittance detail: one payment, the claim it paid and the bank account on file for its partner
+    now (masked), which a failed payment sent again would go to."""
     payout = payouts.get_payout(current_user, payout_id)
-    return render_template("payments/payout.html", payout=payout,
+    may_read_payee, payee = access.allowed(current_user, "payee.read"), None
+    if may_read_payee:
+        try:
+            payee = payees.get_payee(current_user, payout.partner_id)
+        except NotFound:
+            pass
+    return render_template("payments/payout.html", payout=payout, payee=payee, may_read_payee=may_read_payee,
                            may_retry=access.allowed(current_user, "payout.retry"))
 
 
@@ -407,7 +414,7 @@ def _programmes_page(funding_form: FundingForm | None = None, statement_form: St
     recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
                            recent=recent, feed=feed, funding_form=funding_form, statement_form=statement_form,
-                           report=reconciliation.latest_import(current_user), max_bulk=MAX_BULK_APPROVALS,
+                           reports=reconciliation.recent_imports(current_user), max_bulk=MAX_BULK_APPROVALS,
                            page_url=url_for("payments_web.programmes", cursor=request.args.get("cursor") or None),
                            **_allocations_section(allocation_form)), status
 

@@ -81,3 +81,33 @@ def test_people_without_payments_cannot_list_claims_or_payouts(signed_in):
     for who in ("engineer", "customer", "gtac"):
         for path in ("/payments/claims", "/payments/payouts"):
             assert signed_in(who).get(path).status_code == 403, (who, path)
+
+
+def test_a_payout_page_shows_the_bank_account_a_payment_sent_again_would_go_to(payments, sandbox, signed_in):
+    claim_id = payments.claim(amount=6_000)
+    assert payments.approve(claim_id).status_code == 200
+    payout = payments.payout_of(claim_id)
+    for who in ("programs", "admin"):
+        html = signed_in(who).get(f"/payments/payouts/{payout['id']}").get_data(as_text=True)
+        assert "Northwind Networks Ltd, <span class=\"mono\">GB33 **** 5555</span>" in html, who
+        assert "GB33BUKB20201555555555" not in html
+
+
+def test_earlier_statement_reconciliations_stay_readable(app, signed_in):
+    import io
+
+    page = signed_in("programs")
+    token = re.search(r'name="stmt-csrf_token" type="hidden" value="([^"]+)"',
+                      page.get("/payments/programmes").get_data(as_text=True)).group(1)
+    header = "provider_payout_id,reference,amount,currency,status\n"
+    for name, line in (("october.csv", "sbx_1,PO-UNKNOWN-1,100,USD,paid\n"), ("november.csv", "")):
+        answer = page.post("/payments/programmes/reconciliation", content_type="multipart/form-data", data={
+            "stmt-csrf_token": token, "stmt-statement": (io.BytesIO((header + line).encode()), name)})
+        assert answer.status_code in (200, 303), answer.status_code
+    programmes = page.get("/payments/programmes").get_data(as_text=True)
+    assert "november.csv: 0 of 0 line(s) matched" in programmes
+    link = re.search(r'<a href="(/payments/programmes/reconciliation/\d+)">october.csv</a>', programmes).group(1)
+    earlier = page.get(link).get_data(as_text=True)
+    assert "october.csv: 0 of 1 line(s) matched, 1 exception(s)" in earlier and "PO-UNKNOWN-1" in earlier
+    assert signed_in("admin").get(link).status_code == 403
+    assert page.get("/payments/programmes/reconciliation/999999").status_code == 404

@@ -223,3 +223,19 @@ def test_the_programmes_team_finds_claims_by_status_and_type_from_its_page(page,
     expect(page.get_by_role("alert")).to_contain_text("A filter is not one this page offers.")
     expect(page.get_by_label("Status")).to_have_attribute("aria-invalid", "true")
     assert_usable(page, "the payout list, refused filter")
+
+
+def test_an_earlier_statement_is_read_from_the_programmes_page(page, sign_in, tmp_path):
+    sign_in(page, "programs")
+    header = "provider_payout_id,reference,amount,currency,status\n"
+    for name, line in (("october.csv", "sbx_1,PO-UNKNOWN-1,100,USD,paid\n"), ("november.csv", "")):
+        statement = tmp_path / name
+        statement.write_text(header + line)
+        page.goto("/payments/programmes")
+        page.get_by_label("Provider statement (CSV)").set_input_files(statement)
+        page.get_by_role("button", name="Match statement").click()
+        expect(page.locator("#reconciliation")).to_contain_text(f"{name}:")
+    page.get_by_role("link", name="october.csv").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reconciliation of october.csv")
+    expect(page.get_by_role("table")).to_contain_text("PO-UNKNOWN-1")
+    assert_usable(page, "an earlier statement's reconciliation")

@@ -57,9 +57,10 @@ PAGES: dict[str, str] = {
     "PUT /api/v1/mdf-allocations": "payments_web.set_allocation",
     "GET /api/v1/mdf-allocations": "payments_web.programmes",
     "PUT /api/v1/payee": "payments_web.set_payee",
-    "GET /api/v1/payee": "payments_web.partner",
+    # The partner's own on its payments page; the programmes team's, any partner's, on each payout.
+    "GET /api/v1/payee": "payments_web.payout_page",
     "POST /api/v1/reconciliation/statements": "payments_web.import_statement",
-    "GET /api/v1/reconciliation/statements/{import_id}": "payments_web.programmes",
+    "GET /api/v1/reconciliation/statements/{import_id}": "payment_lists_web.statement",
     # Rebate programmes: the programmes team's desk and the partner's rebate portal.
     "POST /api/v1/programmes": "programmes_web.index",
     "GET /api/v1/programmes": "programmes_web.index",
