@@ -231,12 +231,16 @@ def add_specialisation(partner_id: int):
 @blp.get("/partner-status/levels")
 @login_required
 def level_set():
-    access.require(current_user, "partner_status.change")
+    """Every level and its requirements: a partner reads what the next level asks; the programmes team
+    defines them here too."""
     return _levels_page()
 
 
 def _levels_page(status: int = 200, level_form=None, requirement_form=None):
     level_list = dashboard.levels(current_user)
+    if not access.allowed(current_user, "partner_status.change"):
+        return render_template("partner_status/levels.html", levels=level_list,
+                               kinds={choice.value: choice.label for choice in KIND_CHOICES}), status
     level_form = level_form or LevelForm(prefix="level", formdata=None)
     requirement_form = requirement_form or RequirementForm(prefix="requirement", formdata=None)
     requirement_form.level_id.choices = [SelectChoice(level.id, level.name) for level in level_list]

@@ -103,3 +103,16 @@ def test_a_partner_name_like_a_formula_is_exported_as_text(app, signed_in):
     lines = list(csv.DictReader(io.StringIO(signed_in("programs").get("/partner-status/partners.csv?region=APJ")
                                             .get_data(as_text=True))))
     assert [r["partner"] for r in lines] == ['\'=HYPERLINK("http://evil.example")']
+
+
+def test_a_partner_reads_every_level_and_what_it_requires_from_its_dashboard(signed_in):
+    engineer = signed_in("engineer")
+    dashboard = engineer.get("/partner-status").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">Every level and what it requires</a>', dashboard).group(1)
+    levels = engineer.get(link)
+    html = levels.get_data(as_text=True)
+    # Northwind is at Select; the level set names the others and their requirements too.
+    assert levels.status_code == 200 and "Select" in html and "Registered" in html and "CERT-EXOS" in html
+    assert "<form" not in html.split("</main>")[0].split("<main")[1]
+    assert "Every level and what it requires" not in signed_in("programs").get(
+        "/partner-status/partners/1").get_data(as_text=True)

@@ -77,7 +77,7 @@ PAGES: dict[str, str] = {
     "POST /api/v1/programmes/{programme_id}/periods/{period_id}/close": "programmes_web.close",
     "POST /api/v1/programmes/{programme_id}/periods/{period_id}/approvals": "programmes_web.approve",
     # Partner status: the Performance & Training Dashboard and the programmes team's changes desk.
-    "GET /api/v1/partner-status/levels": "partner_status_web.index",
+    "GET /api/v1/partner-status/levels": "partner_status_web.level_set",
     "GET /api/v1/partner-status/partners": "partner_status_web.index",
     "GET /api/v1/partner-status/partners/{partner_id}": "partner_status_web.partner",
     "POST /api/v1/partner-status/changes/preview": "partner_status_web.change_desk",
