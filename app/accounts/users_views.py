@@ -31,9 +31,13 @@ class UserFilterForm(FlaskForm):
         csrf = False  # a search: it changes nothing
 
     q = StringField("Name or e-mail", validators=[Optional(), Length(max=200)])
+    # No Optional() on the selects: it would let whitespace past the choices.
     status = SelectField("Status", choices=[SelectChoice("", "Any"), SelectChoice("active", "Active"),
                                                    SelectChoice("deactivated", "Deactivated")],
-                         default="")  # no Optional(): it would let whitespace past the choices
+                         default="")
+    role = SelectField("Role", default="")
+    # Kept as text, not coerced to int: "Any" is the empty string, which no int coercion accepts.
+    organisation = SelectField("Organisation", default="")
     cursor = HiddenField(validators=[Optional(), Length(max=200)])
 
 
@@ -47,6 +51,21 @@ class InviteForm(FlaskForm):
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role")
+
+
+def _filter_form(formdata) -> UserFilterForm:
+    """The filters offer only the organisations whose users the caller may see, and the roles those
+    organisations' users can hold; any other value is refused as not a choice, so a guessed id of
+    another tenant's organisation never reaches the query."""
+    form = UserFilterForm(formdata=formdata)
+    organisations = access.organisations_for_new_users(current_user)
+    form.organisation.choices = [SelectChoice("", "Any")] + [
+        SelectChoice(str(organisation.id), f"{organisation.name} ({organisation.kind.value})")
+        for organisation in organisations]
+    visible = {role for organisation in organisations for role in roles_for(organisation)}
+    form.role.choices = [SelectChoice("", "Any")] + [SelectChoice(role.value, _label(role)) for role in ROLE_ORDER
+                                                     if role in visible]
+    return form
 
 
 def _invite_form(formdata=None) -> InviteForm:
@@ -73,14 +92,18 @@ def _put_on_fields(form: FlaskForm, error, renames: dict[str, str]) -> None:
 @blp.get("/users")
 @login_required
 def user_list():
-    form = UserFilterForm(formdata=request.args)
+    form = _filter_form(request.args)
     if not form.validate():
         return render_template("accounts/users.html", form=form, page=None), 400
-    filters = {key: value for key, value in (("q", (form.q.data or "").strip()), ("status", form.status.data))
+    filters = {key: value for key, value in (("q", (form.q.data or "").strip()), ("status", form.status.data),
+                                             ("role", form.role.data), ("organisation", form.organisation.data))
                if value}
     try:
         page = administration.list_users(current_user, limit=min(PAGE_SIZE, MAX_LIMIT), cursor=form.cursor.data or None,
-                                         q=filters.get("q"), active=STATUSES[form.status.data or ""])
+                                         q=filters.get("q"), active=STATUSES[form.status.data or ""],
+                                         role=Role(filters["role"]) if "role" in filters else None,
+                                         organisation_id=int(filters["organisation"]) if "organisation" in filters
+                                         else None)
     except InvalidInput as exc:
         return render_template("accounts/users.html", form=form, page=None, error=exc.message), exc.status
     older = url_for("users_web.user_list", **filters, cursor=page.next_cursor) if page.next_cursor else None
