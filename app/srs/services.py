@@ -145,6 +145,14 @@ def assignable_staff(actor: User) -> list[User]:
         return staff_of(uow)
 
 
+def gtac_staff(actor: User) -> list[User]:
+    """The active GTAC engineers and managers, by name: whose SRs any of GTAC may list (the API's
+    assignee filter), whoever may assign."""
+    access.require(actor, "sr.queue")
+    with unit_of_work() as uow:
+        return staff_of(uow)
+
+
 def staff_of(uow: UnitOfWork) -> list[User]:
     """assignable_staff() inside the caller's unit, once the caller is known to assign."""
     return list(uow.session.scalars(sa.select(User).where(User.role.in_(list(GTAC_ROLES)), User.active)

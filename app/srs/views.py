@@ -85,9 +85,9 @@ def _refusal(messages: dict) -> InvalidInput:
 
 
 def _engineers() -> list[tuple[int, str]]:
-    """The engineer select's choices (id, label) after "Anyone": the caller first, as "Assigned to me";
-    for a manager, every GTAC engineer an SR can be assigned to."""
-    staff = services.assignable_staff(current_user) if access.allowed(current_user, "sr.assign") else []
+    """The engineer select's choices (id, label) after "Anyone": the caller first, as "Assigned to me",
+    then every other GTAC engineer and manager."""
+    staff = services.gtac_staff(current_user)
     return [(current_user.id, "Assigned to me"),
             *((user.id, user.name) for user in staff if user.id != current_user.id)]
 

@@ -81,15 +81,18 @@ def test_a_manager_picks_another_engineer_and_sees_exactly_their_srs_page_after_
 
 def test_assigned_to_me_is_the_engineers_choice_and_its_old_address_still_works(app, demo):
     graces = make_sr(app, "assigned", assignee_email=GRACE)
-    make_sr(app, "assigned", assignee_email=MAX)
+    maxs = make_sr(app, "assigned", assignee_email=MAX)
     make_sr(app, "new")
     engineer = signed_in(app, "gtac")
     me = str(user_id(app, GRACE))
-    assert options(text(engineer.get("/srs")), "assignee_id") == [("", "Anyone"), (me, "Assigned to me")]
+    # An engineer may see a colleague's SRs too (the API's assignee filter is any of GTAC's).
+    assert options(text(engineer.get("/srs")), "assignee_id") == [("", "Anyone"), (me, "Assigned to me"),
+                                                                  (str(user_id(app, MAX)), "Max Manager")]
     html = text(engineer.get(f"/srs?assignee_id={me}"))
     assert listed(html) == [graces] and selected(html, "assignee_id") == me
     html = text(engineer.get("/srs?mine=1"))
     assert listed(html) == [graces] and selected(html, "assignee_id") == me
+    assert listed(text(engineer.get(f"/srs?assignee_id={user_id(app, MAX)}"))) == [maxs]
 
 
 def test_the_order_select_offers_the_apis_orders_in_words_and_changes_the_order(app, demo):
