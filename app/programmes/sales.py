@@ -61,6 +61,9 @@ class _Context:
     """What checking a line needs, loaded once: partners by name, periods and their currencies."""
 
     def __init__(self, session):
+        # Closing a period locks its programme: an import waits for a close under way and a close for the
+        # import, so a new sale never lands in a period closed meanwhile.
+        session.execute(sa.select(RebateProgramme.id).with_for_update(read=True)).all()
         self.partners = dict(session.execute(sa.select(Organisation.name, Organisation.id)
                                              .where(Organisation.kind == OrgKind.PARTNER)).all())
         self.periods = list(session.execute(sa.select(ProgrammePeriod.starts_on, ProgrammePeriod.ends_on,
