@@ -1,4 +1,4 @@
-"""/api/v1/cases: open, list, read, and the message thread."""
+"""/api/v1/cases: open, list, read, re-rate, and the message thread."""
 from __future__ import annotations
 
 from flask import jsonify
@@ -7,7 +7,7 @@ from app.accounts.api_auth import api_user
 from app.api_base import Blueprint
 from app.cases import services
 from app.cases.schemas import (CaseCreateSchema, CaseListQuerySchema, CaseDetailSchema, CasePageSchema, CaseSchema,
-                               MessageCreateSchema, MessageQuerySchema, MessageSchema)
+                               CaseSeverityChangeSchema, MessageCreateSchema, MessageQuerySchema, MessageSchema)
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
 
@@ -70,6 +70,15 @@ def case_answer(case) -> dict:
 def get_case(case_id):
     """One case, with its scope, checklist summary and SR number once escalated."""
     return services.get_case(api_user(), case_id)
+
+
+@blp.route("/<int:case_id>/severity", methods=["POST"], endpoint="severity")
+@blp.operation("change_case_severity", refuses=(403, 422))
+@blp.arguments(CaseSeverityChangeSchema, example={"severity": "S1"})
+@blp.response(200, CaseDetailSchema)
+def change_severity(body, case_id):
+    """The partner re-rates its own open case (once escalated, GTAC rates the SR instead)."""
+    return services.change_severity(api_user(), case_id, body["severity"])
 
 
 @blp.route("/<int:case_id>/messages", methods=["POST"], endpoint="post_message")

@@ -27,6 +27,10 @@ class CaseCreateSchema(ma.Schema):
     scope_how = fields.String(validate=validate.Length(max=20000))
 
 
+class CaseSeverityChangeSchema(ma.Schema):
+    severity = fields.String(required=True, validate=choice_of(Severity))
+
+
 class CaseListQuerySchema(PageQuerySchema):
     status = fields.String(validate=choice_of(CaseStatus),
                            metadata={"description": "only cases in this status"})

@@ -77,9 +77,9 @@ def open_case(actor: User, data: dict[str, Any]) -> Case:
         return case
 
 
-def change_severity(actor: User, case_id: int, severity: str) -> Case:
-    """The partner re-rates its own open case, audited. Once escalated, the severity that
-    counts is the SR's, which GTAC sets; a resolved or closed case keeps the one it had."""
+def change_severity(actor: User, case_id: int, severity: str) -> "CaseDetail":
+    """The partner re-rates its own open case, audited; the case as it now stands. Once escalated, the
+    severity that counts is the SR's, which GTAC sets; a resolved or closed case keeps the one it had."""
     access.require(actor, "case.severity")
     try:
         new = Severity(severity)
@@ -93,12 +93,11 @@ def change_severity(actor: User, case_id: int, severity: str) -> Case:
                 f"The case is {case.status.value}: its severity no longer changes here."
                 + (" Ask GTAC on the SR to change the SR's severity." if case.status is CaseStatus.ESCALATED else ""),
                 code="case_not_open", details={"status": case.status.value})
-        if new is case.severity:
-            return case  # nothing changed, nothing recorded
-        before = snapshot(case)
-        case.severity = new
-        record(actor, "case", case.id, "case.severity_changed", before=before, after=snapshot(case))
-        return case
+        if new is not case.severity:  # the same severity again records nothing
+            before = snapshot(case)
+            case.severity = new
+            record(actor, "case", case.id, "case.severity_changed", before=before, after=snapshot(case))
+        return detail_of(actor, case)
 
 
 # What a case list row holds: CaseSummarySchema's fields, read as plain columns (the API's and the pages' list).

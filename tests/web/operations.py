@@ -28,6 +28,7 @@ PAGES: dict[str, str] = {
     "GET /api/v1/cases": "cases_web.case_list",
     "POST /api/v1/cases": "cases_web.new_case",
     "GET /api/v1/cases/{case_id}": "cases_web.case_page",
+    "POST /api/v1/cases/{case_id}/severity": "cases_web.change_severity",
     "POST /api/v1/cases/{case_id}/messages": "cases_web.post_message",
     "GET /api/v1/cases/{case_id}/messages": "cases_web.case_page",
     "GET /api/v1/cases/{case_id}/checklist": "cases_web.case_page",
