@@ -1,15 +1,14 @@
 """Rebate programme pages: the programmes team's desk and the partner's rebate portal."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from marshmallow import validate
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from app import access
 from app.accounts.models import Organisation
@@ -21,15 +20,75 @@ from app.payments.money import PERIOD, parse_amount
 from app.programmes import attainment, closing, sales, services, targets
 from app.programmes.chart import attainment_chart
 from app.programmes.models import RebateProgramme
+from app.programmes.percent import format_bp, parse_bp
+from app.programmes.schemas import TierSchema
 from app.query_args import chosen_id
 
 blp = Blueprint("programmes_web", __name__, template_folder="templates")
+
+
+def _api_most_bp(name: str) -> int:
+    """The largest value the API takes for a tier's field, so the page takes exactly the tiers it does."""
+    return next(v.max for v in TierSchema().fields[name].validators if isinstance(v, validate.Range))
+
+
+_MOST_FROM_BP, _MOST_RATE_BP = _api_most_bp("from_bp"), _api_most_bp("rate_bp")
+
+
+def _tier_bp(field, most_bp: int) -> int | None:
+    try:
+        return parse_bp(field.data or "", most_bp)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class TierForm(Form):
+    """One row of a programme's tiers; a row left blank is no tier."""
+
+    from_pct = StringField("From % of target")
+    rate_pct = StringField("Rebate rate %")
+    tier: tuple[int, int] | None = None
+
+    def validate_from_pct(self, field):
+        self.from_bp = _tier_bp(field, _MOST_FROM_BP)
+
+    def validate_rate_pct(self, field):
+        self.rate_bp = _tier_bp(field, _MOST_RATE_BP)
+
+    def validate(self, extra_validators=None) -> bool:
+        self.tier = None
+        if not super().validate(extra_validators):
+            return False
+        if (self.from_bp is None) != (self.rate_bp is None):
+            blank = self.from_pct if self.from_bp is None else self.rate_pct
+            blank.errors.append("Needed too, or leave the whole row blank.")
+            return False
+        if self.from_bp is not None:
+            self.tier = (self.from_bp, self.rate_bp)
+        return True
+
+
+TIER_ROWS = 6
+
+
+def _default_tier_rows() -> list[dict]:
+    return [{"from_pct": format_bp(start), "rate_pct": format_bp(rate)} for start, rate in services.DEFAULT_TIERS]
 
 
 class ProgrammeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     baseline = StringField("Baseline target per partner and quarter", validators=[DataRequired(), Length(max=20)])
+    # Named as the service's field, so its refusal of the tiers lands here.
+    tiers = FieldList(FormField(TierForm), min_entries=TIER_ROWS, max_entries=TIER_ROWS, default=_default_tier_rows)
+
+    def validate_tiers(self, field):
+        if not field.errors and not self.chosen_tiers():
+            raise ValidationError("At least one tier, e.g. from 0 % of target a rate of 0 %.")
+
+    def chosen_tiers(self) -> list[tuple[int, int]]:
+        """(threshold bp, rate bp) of each filled row, once validated."""
+        return [entry.form.tier for entry in self.tiers if entry.form.tier is not None]
 
 
 class PeriodForm(FlaskForm):
@@ -62,15 +121,12 @@ def _minor(text: str, currency: str) -> int:
     return parse_amount(text, currency, zero=True)
 
 
-# A percentage as people type it, in basis points: ASCII digits, at most two decimals, "%" or not.
-_PERCENT = re.compile(r"([0-9]{1,3})(?:\.([0-9]{1,2}))?\Z")
-
-
 def _bp(percent: str) -> int:
-    match = _PERCENT.match(percent.strip().removesuffix("%").strip())
-    if match is None:
-        raise ValueError("A percentage such as 15 or 12.5, with at most two decimals.")
-    return int(match[1]) * 100 + int((match[2] or "").ljust(2, "0"))
+    """An alleviation's cut; how much of a target may go is the service's rule."""
+    bp = parse_bp(percent, 99_999)
+    if bp is None:
+        raise ValueError("A percentage such as 80 or 92.5.")
+    return bp
 
 
 def _fail(exc: DomainError, form=None) -> None:
@@ -90,7 +146,7 @@ def index():
         currency = form.currency.data.strip().upper()
         try:
             programme = services.create_programme(current_user, form.name.data, currency,
-                                                  _minor(form.baseline.data, currency))
+                                                  _minor(form.baseline.data, currency), form.chosen_tiers())
         except ValueError as exc:
             form.baseline.errors = [str(exc)]
         except DomainError as exc:
@@ -98,8 +154,9 @@ def index():
         else:
             flash(f"Programme {programme.name} created.", "info")
             return redirect(url_for("programmes_web.detail", programme_id=programme.id), 303)
+    # A post that gets here was refused, even when the refusal (a name taken) names no field.
     return render_template("programmes/index.html", programmes=services.list_programmes(current_user),
-                           form=form), 400 if form.errors else 200
+                           form=form), 400 if request.method == "POST" else 200
 
 
 def _partner_choices():
