@@ -88,9 +88,10 @@ class DatabaseStates:
         if name not in self.taken:
             base, build = self.builds[name]
             self.bring_to(base)
+            day = _today()  # before building: a seeding that runs past midnight counts from this day
             result = build()
             self.taken[name] = self._take(result)
-            self.taken[name].built_on = _today()
+            self.taken[name].built_on = day
             self.holds = name
             return self.taken[name]
         target = self.taken[name]
