@@ -138,13 +138,6 @@ def assign(actor: User, number: str, assignee_id: int, note: str | None = None) 
         return sr
 
 
-def assignable_staff(actor: User) -> list[User]:
-    """Whom a manager can give an SR to: the active GTAC engineers and managers, by name."""
-    access.require(actor, "sr.assign")
-    with unit_of_work() as uow:
-        return staff_of(uow)
-
-
 def gtac_staff(actor: User) -> list[User]:
     """The active GTAC engineers and managers, by name: whose SRs any of GTAC may list (the API's
     assignee filter), whoever may assign."""
@@ -154,7 +147,8 @@ def gtac_staff(actor: User) -> list[User]:
 
 
 def staff_of(uow: UnitOfWork) -> list[User]:
-    """assignable_staff() inside the caller's unit, once the caller is known to assign."""
+    """gtac_staff() inside the caller's unit: whom a manager can give an SR to, once the caller is known
+    to assign (app/srs/page.py)."""
     return list(uow.session.scalars(sa.select(User).where(User.role.in_(list(GTAC_ROLES)), User.active)
                                     .order_by(User.name, User.id)))
 
