@@ -17,9 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app import access
-from app.clock import now
 from app.errors import InvalidInput
-from app.payments import claims, payouts, reconciliation
+from app.payments import claims, live, payouts, reconciliation
 from app.payments.models import ClaimStatus, ClaimType, PayoutStatus
 
 blp = Blueprint("payment_lists_web", __name__, template_folder="templates")
@@ -62,17 +61,17 @@ def claim_list():
 @login_required
 def statement(import_id: int):
     """One provider statement's reconciliation, as it was matched when imported."""
-    return render_template("payments/statement.html", report=reconciliation.get_import(current_user, import_id))
+    report, earlier, later = reconciliation.import_with_neighbours(current_user, import_id)
+    return render_template("payments/statement.html", report=report, earlier=earlier, later=later)
 
 
 @blp.get("/payments/payouts")
 @login_required
 def payout_list():
     access.require(current_user, "payout.read")
-    # The rows go on changing as the provider answers: the feed sends what changes after this read.
-    feed = url_for("payments_web.payout_feed", since=now().isoformat())
+    # The rows go on changing as the provider answers.
     return _filtered("payments/payout_list.html", PayoutFilterForm(formdata=request.args), "payout_list",
-                     payouts.list_payouts, ("status",), feed=feed)
+                     payouts.list_payouts, ("status",), feed=live.feed_address())
 
 
 def _filtered(template: str, form: _ListForm, endpoint: str, lister: Callable, names: tuple[str, ...], **context):

@@ -12,16 +12,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Response
+from flask import Response, url_for
 
 from app import access
 from app.accounts.models import User
+from app.clock import now
 from app.live import streams
 from app.payments.models import Payout
 from app.payments.money import format_amount
 from app.uow import UnitOfWork, unit_of_work
 
 STAFF_CHANNEL = "payouts"
+
+
+def feed_address() -> str:
+    """The payout feed's address for a page about to read its rows: the feed sends first what changes
+    from now on."""
+    return url_for("payments_web.payout_feed", since=now().isoformat())
 
 
 def partner_channel(partner_id: int) -> str:

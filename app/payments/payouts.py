@@ -26,11 +26,11 @@ from app.bounds import MAX_ID
 from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
-from app.errors import Conflict
+from app.errors import Conflict, NotFound
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import ledger, live, payees
 from app.payments.locking import insert_absent, lock_all, lock_one
-from app.payments.models import Claim, ClaimStatus, Payout, PayoutStatus, ProviderEvent
+from app.payments.models import Claim, ClaimStatus, PayeeAccount, Payout, PayoutStatus, ProviderEvent
 from app.payments.providers import (PayoutInstruction, ProviderResult, ProviderUnavailable, WebhookEvent,
                                     create_payouts, get_provider)
 from app.uow import UnitOfWork, unit_of_work
@@ -439,3 +439,16 @@ def get_payout(actor: User, payout_id: int) -> Payout:
         payout = access.get_payout(actor, payout_id)
         access.require(actor, "payout.read")
         return payout
+
+
+def payout_with_payee(actor: User, payout_id: int) -> tuple[Payout, PayeeAccount | None]:
+    """A payout, and the bank account on file for its partner now (masked, an audited read): where the
+    payout went, or where it would go if sent again. None when none is on file or the caller may not
+    read it."""
+    payout = get_payout(actor, payout_id)
+    if not access.allowed(actor, "payee.read"):
+        return payout, None
+    try:
+        return payout, payees.get_payee(actor, payout.partner_id)
+    except NotFound:
+        return payout, None

@@ -138,14 +138,34 @@ def _compare(session, line: dict, payout: Payout | None, occurrences: int) -> di
 def get_import(actor: User, import_id: int) -> StatementImport:
     access.require(actor, "reconciliation.run")
     with unit_of_work() as uow:
-        found = uow.session.get(StatementImport, import_id)
-        if found is None:
-            raise NotFound(f"Statement import {import_id} not found.", code="statement_not_found")
-        return found
+        return _import(uow.session, import_id)
 
 
-def recent_imports(actor: User, limit: int = 10) -> list[StatementImport]:
-    """The newest statement imports first, each with its result."""
+def _import(session, import_id: int) -> StatementImport:
+    found = session.get(StatementImport, import_id)
+    if found is None:
+        raise NotFound(f"Statement import {import_id} not found.", code="statement_not_found")
+    return found
+
+
+def recent_imports(actor: User, limit: int = 10) -> tuple[StatementImport | None, list]:
+    """The newest statement import with its result, and the ones before it, newest first, in short (id,
+    filename, created_at, lines, matched: their exceptions are read on their own page)."""
     access.require(actor, "reconciliation.run")
     with unit_of_work() as uow:
-        return list(uow.session.scalars(sa.select(StatementImport).order_by(StatementImport.id.desc()).limit(limit)))
+        short = list(uow.session.execute(
+            sa.select(StatementImport.id, StatementImport.filename, StatementImport.created_at,
+                      StatementImport.lines, StatementImport.matched)
+            .order_by(StatementImport.id.desc()).limit(limit)))
+        return (uow.session.get(StatementImport, short[0].id) if short else None), short[1:]
+
+
+def import_with_neighbours(actor: User, import_id: int) -> tuple[StatementImport, int | None, int | None]:
+    """One statement import, and the ids of the one imported just before and just after it (None at
+    either end): every earlier statement is reached from the latest, one after another."""
+    access.require(actor, "reconciliation.run")
+    with unit_of_work() as uow:
+        found = _import(uow.session, import_id)
+        earlier = uow.session.scalar(sa.select(sa.func.max(StatementImport.id)).where(StatementImport.id < import_id))
+        later = uow.session.scalar(sa.select(sa.func.min(StatementImport.id)).where(StatementImport.id > import_id))
+        return found, earlier, later

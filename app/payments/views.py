@@ -135,7 +135,7 @@ def _partner_page(form: ClaimForm | None = None, payee_form: PayeeForm | None = 
         payee = None
     if payee_form is None:
         payee_form = PayeeForm(prefix="payee", formdata=None, kind=payee.kind.value if payee else None)
-    feed = _payout_feed()
+    feed = live.feed_address()
     page = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     claim_page = claims.list_claims(current_user, limit=PAGE)
     return render_template("payments/partner.html", form=form or ClaimForm(prefix="claim", formdata=None),
@@ -356,27 +356,15 @@ def reject(claim_id: int):
 def payout_page(payout_id: int):
     """Remittance detail: one payment, the claim it paid and the bank account on file for its partner
     now (masked), which a failed payment sent again would go to."""
-    payout = payouts.get_payout(current_user, payout_id)
-    may_read_payee, payee = access.allowed(current_user, "payee.read"), None
-    if may_read_payee:
-        try:
-            payee = payees.get_payee(current_user, payout.partner_id)
-        except NotFound:
-            pass
-    return render_template("payments/payout.html", payout=payout, payee=payee, may_read_payee=may_read_payee,
+    payout, payee = payouts.payout_with_payee(current_user, payout_id)
+    return render_template("payments/payout.html", payout=payout, payee=payee,
                            may_retry=access.allowed(current_user, "payout.retry"))
-
-
-def _payout_feed() -> str:
-    """The payout feed's address for a page about to read its rows: the feed sends first what changes
-    from now on."""
-    return url_for("payments_web.payout_feed", since=now().isoformat())
 
 
 @blp.get("/payments/payouts/feed")
 @login_required
 def payout_feed():
-    """Live events of the payouts the caller sees, for the programmes and partner payments pages."""
+    """Live events of the payouts the caller sees, for the payments pages whose tables show payouts."""
     return live.feed_stream(current_user, request.args.get("since"))
 
 
@@ -407,14 +395,15 @@ def _programmes_page(funding_form: FundingForm | None = None, statement_form: St
     access.require(current_user, "ledger.read")
     funding_form = funding_form or FundingForm(prefix="fund", formdata=None)
     statement_form = statement_form or StatementForm(prefix="stmt", formdata=None)
-    feed = _payout_feed()
+    feed = live.feed_address()
+    report, earlier_reports = reconciliation.recent_imports(current_user)
     balances = funding.balances(current_user)
     pipeline = funding.pipeline(current_user)
     waiting = claims.list_claims(current_user, status="submitted", limit=PAGE)
     recent = payouts.list_payouts(current_user, limit=PAGE, cursor=request.args.get("cursor") or None)
     return render_template("payments/programmes.html", balances=balances, pipeline=pipeline, waiting=waiting,
                            recent=recent, feed=feed, funding_form=funding_form, statement_form=statement_form,
-                           reports=reconciliation.recent_imports(current_user), max_bulk=MAX_BULK_APPROVALS,
+                           report=report, earlier_reports=earlier_reports, max_bulk=MAX_BULK_APPROVALS,
                            page_url=url_for("payments_web.programmes", cursor=request.args.get("cursor") or None),
                            **_allocations_section(allocation_form)), status
 

@@ -100,7 +100,8 @@ def test_earlier_statement_reconciliations_stay_readable(app, signed_in):
     token = re.search(r'name="stmt-csrf_token" type="hidden" value="([^"]+)"',
                       page.get("/payments/programmes").get_data(as_text=True)).group(1)
     header = "provider_payout_id,reference,amount,currency,status\n"
-    for name, line in (("october.csv", "sbx_1,PO-UNKNOWN-1,100,USD,paid\n"), ("november.csv", "")):
+    for name, line in (("september.csv", ""), ("october.csv", "sbx_1,PO-UNKNOWN-1,100,USD,paid\n"),
+                       ("november.csv", "")):
         answer = page.post("/payments/programmes/reconciliation", content_type="multipart/form-data", data={
             "stmt-csrf_token": token, "stmt-statement": (io.BytesIO((header + line).encode()), name)})
         assert answer.status_code in (200, 303), answer.status_code
@@ -109,5 +110,10 @@ def test_earlier_statement_reconciliations_stay_readable(app, signed_in):
     link = re.search(r'<a href="(/payments/programmes/reconciliation/\d+)">october.csv</a>', programmes).group(1)
     earlier = page.get(link).get_data(as_text=True)
     assert "october.csv: 0 of 1 line(s) matched, 1 exception(s)" in earlier and "PO-UNKNOWN-1" in earlier
+    # From one statement to the one before, and back: every earlier one is reached, however many.
+    before = re.search(r'<a href="([^"]+)" rel="next">Earlier statement', earlier).group(1)
+    oldest = page.get(before).get_data(as_text=True)
+    assert "Reconciliation of september.csv" in oldest and "Earlier statement" not in oldest
+    assert re.search(r'<a href="([^"]+)">← Later statement', oldest).group(1) == link
     assert signed_in("admin").get(link).status_code == 403
     assert page.get("/payments/programmes/reconciliation/999999").status_code == 404
