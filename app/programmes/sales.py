@@ -9,8 +9,8 @@ by the currency's exponent; more decimals than the currency has is a bad line.
 The file is read as a stream, a chunk of lines at a time, in one transaction: memory
 stays flat whatever its length. A line whose invoice reference is known with the same
 booking changes nothing (importing a file twice: 0 changes); with another booking it is
-a bad line. A new booking dated in a closed period is a bad line too: that period's rebates
-are claimed already. Every bad line is reported as `file:line: reason`. When any line is bad,
+a bad line. A new booking that would count only in closed periods is a bad line too: their
+rebates are claimed already. Every bad line is reported as `file:line: reason`. When any line is bad,
 nothing is written unless bad lines are to be skipped; a dry run writes nothing at all.
 """
 from __future__ import annotations
@@ -104,10 +104,13 @@ class _Context:
 
 
     def closed_on(self, booking: dict) -> str | None:
-        """The closed period a booking would count in, if any, as a person names it."""
-        return next((f"{name} {label}" for start, end, currency, label, name, closed_at in self.periods
-                     if closed_at is not None and currency == booking["currency"]
-                     and start <= booking["sold_on"] <= end), None)
+        """The closed periods a booking would count in, as a person names them, when every period it
+        would count in is closed; None when one is still open to it (another programme's quarter)."""
+        covering = [(f"{name} {label}", closed_at) for start, end, currency, label, name, closed_at in self.periods
+                    if currency == booking["currency"] and start <= booking["sold_on"] <= end]
+        if not all(closed_at is not None for _, closed_at in covering):
+            return None
+        return " and ".join(named for named, _ in covering)
 
 
 def _same(sale: Sale, booking: dict) -> bool:

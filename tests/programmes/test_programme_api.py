@@ -108,6 +108,14 @@ def test_a_new_sale_dated_in_a_closed_period_is_a_bad_line_and_a_known_one_is_un
     assert again.status_code == 200 and again.json["unchanged"] == 1 and again.json["created"] == 0
 
 
+def test_a_sale_still_counting_in_another_programmes_open_quarter_is_taken(client, tokens):
+    programme_id, period_id = programme(client, tokens)
+    programme(client, tokens, name="Services Rebate")  # the same quarter, in USD, still open
+    client.post(f"/api/v1/programmes/{programme_id}/periods/{period_id}/close", headers=tokens["programs"])
+    taken = upload(client, tokens, "\n".join([HEADER, "Northwind Networks,INV-2,2025-09-30,EXOS,1.00,USD"]))
+    assert taken.status_code == 200 and taken.json["created"] == 1, taken.json
+
+
 def test_an_alleviation_dated_in_a_closed_period_is_refused(client, tokens, row_counts):
     programme_id, period_id = programme(client, tokens)
     client.post(f"/api/v1/programmes/{programme_id}/periods/{period_id}/close", headers=tokens["programs"])
