@@ -53,28 +53,28 @@ class UserForm(FlaskForm):
     role = SelectField("Role")
 
 
-def _filter_form(formdata) -> UserFilterForm:
-    """The filters offer only the organisations whose users the caller may see, and the roles those
-    organisations' users can hold; any other value is refused as not a choice, so a guessed id of
-    another tenant's organisation never reaches the query."""
-    form = UserFilterForm(formdata=formdata)
+def _organisations_and_roles() -> tuple[list[SelectChoice], list[SelectChoice]]:
+    """The organisations whose users the caller may see and invite, and the roles their users can hold."""
     organisations = access.organisations_for_new_users(current_user)
-    form.organisation.choices = [SelectChoice("", "Any")] + [
-        SelectChoice(str(organisation.id), f"{organisation.name} ({organisation.kind.value})")
-        for organisation in organisations]
-    visible = {role for organisation in organisations for role in roles_for(organisation)}
-    form.role.choices = [SelectChoice("", "Any")] + [SelectChoice(role.value, _label(role)) for role in ROLE_ORDER
-                                                     if role in visible]
+    held = {role for organisation in organisations for role in roles_for(organisation)}
+    return ([SelectChoice(str(organisation.id), f"{organisation.name} ({organisation.kind.value})")
+             for organisation in organisations],
+            [SelectChoice(role.value, _label(role)) for role in ROLE_ORDER if role in held])
+
+
+def _filter_form(formdata) -> UserFilterForm:
+    """Any other value than those offered is refused as not a choice, so a guessed id of another
+    tenant's organisation never reaches the query."""
+    form = UserFilterForm(formdata=formdata)
+    organisations, roles = _organisations_and_roles()
+    form.organisation.choices = [SelectChoice("", "Any"), *organisations]
+    form.role.choices = [SelectChoice("", "Any"), *roles]
     return form
 
 
 def _invite_form(formdata=None) -> InviteForm:
     form = InviteForm() if formdata is None else InviteForm(formdata=formdata)
-    organisations = access.organisations_for_new_users(current_user)
-    form.organisation.choices = [SelectChoice(organisation.id, f"{organisation.name} ({organisation.kind.value})")
-                                 for organisation in organisations]
-    assignable = {role for organisation in organisations for role in roles_for(organisation)}
-    form.role.choices = [SelectChoice(role.value, _label(role)) for role in ROLE_ORDER if role in assignable]
+    form.organisation.choices, form.role.choices = _organisations_and_roles()
     return form
 
 

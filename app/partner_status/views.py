@@ -238,15 +238,14 @@ def level_set():
 
 def _levels_page(status: int = 200, level_form=None, requirement_form=None):
     level_list = dashboard.levels(current_user)
+    kinds = {choice.value: choice.label for choice in KIND_CHOICES}
     if not access.allowed(current_user, "partner_status.change"):
-        return render_template("partner_status/levels.html", levels=level_list,
-                               kinds={choice.value: choice.label for choice in KIND_CHOICES}), status
+        return render_template("partner_status/levels.html", levels=level_list, kinds=kinds), status
     level_form = level_form or LevelForm(prefix="level", formdata=None)
     requirement_form = requirement_form or RequirementForm(prefix="requirement", formdata=None)
     requirement_form.level_id.choices = [SelectChoice(level.id, level.name) for level in level_list]
     return render_template("partner_status/levels.html", levels=level_list, level_form=level_form,
-                           requirement_form=requirement_form,
-                           kinds={choice.value: choice.label for choice in KIND_CHOICES}), status
+                           requirement_form=requirement_form, kinds=kinds), status
 
 
 @blp.post("/partner-status/levels")
