@@ -127,9 +127,10 @@ def execute(run_id: int) -> None:
         if run is None or run.status != ImportStatus.QUEUED:
             return  # applied already, or dropped: a repeated job does nothing
         run.status = ImportStatus.RUNNING
-        kind_name, filename, key, skip_bad, actor_id = (run.kind, run.filename, run.storage_key, run.skip_bad,
-                                                        run.created_by_id)
-    actor = db.session.get(User, actor_id)
+        kind_name, filename, key, skip_bad = run.kind, run.filename, run.storage_key, run.skip_bad
+        # Read here: a read after this unit would open a transaction that the file's copy, from a store
+        # over HTTP (S3), may not run inside.
+        actor = db.session.get(User, run.created_by_id)
 
     def finish(report: Report) -> None:  # inside the import's transaction
         done = db.session.get(ImportRun, run_id)

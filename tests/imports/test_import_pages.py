@@ -95,3 +95,19 @@ def test_only_the_vendor_admin_has_the_contract_and_import_pages(client, demo, w
     assert upload.status_code == 403
     home = text(client.get("/home"))
     assert "/admin/contracts" not in home and "/admin/imports" not in home
+
+
+def test_a_preview_is_applied_by_a_worker_whether_its_file_is_kept_locally_or_in_s3(app, client, demo,
+                                                                                    attachment_store, monkeypatch):
+    from app.imports.services import execute
+
+    token = sign_in_vendor_admin(client)
+    serials = count(app, CoveredSerial)
+    run_id = preview(client, token, (EXAMPLES / "contracts.csv").read_bytes())
+    monkeypatch.setitem(app.extensions, "outbox_dispatch", lambda events: 0)  # queued for a worker
+    assert client.post(f"/admin/imports/{run_id}/application", data={"csrf_token": token}).status_code == 303
+    with app.app_context():  # the worker: a session of its own, nothing read yet
+        execute(run_id)
+        assert db.session.get(ImportRun, run_id).status is ImportStatus.APPLIED
+        db.session.remove()
+    assert count(app, CoveredSerial) == serials + 3
