@@ -32,7 +32,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import InvalidInput
+from app.errors import InvalidInput, RuleViolation
 from app.srs.models import ServiceRequest
 from app.webhooks import attempts
 from app.webhooks import urls as webhook_urls
@@ -82,6 +82,11 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
         raise InvalidInput("Webhook URLs must use https.", code="invalid_input",
                            details={"fields": {"url": ["Must use https."]}})
     webhook_urls.check(url)
+    if parts.username is not None or parts.password is not None:
+        # It would be kept, shown and audited as any URL is; the signature authenticates each delivery.
+        raise RuleViolation("A webhook URL may not carry a user name or password: each delivery is signed "
+                            "(X-GTAC-Signature) with the webhook's secret instead.", code="webhook_url_credentials",
+                            details={"fields": {"url": ["No user name or password in the URL."]}})
     with unit_of_work() as uow:
         count = uow.session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
             access.webhook_scope(actor), Webhook.active.is_(True)))
@@ -94,7 +99,7 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
         uow.session.add(webhook)
         uow.session.flush()
         record(actor, "webhook", webhook.id, "webhook.registered", after={"url": url})
-        log.info("webhook %s registered for partner %s: %s", webhook.id, webhook.partner_id, parts.netloc)
+        log.info("webhook %s registered for partner %s: %s", webhook.id, webhook.partner_id, parts.hostname)
         return webhook, secret
 
 
@@ -109,11 +114,18 @@ def list_webhooks(actor: User) -> list[Webhook]:
         return list(uow.session.scalars(access.visible_webhooks(actor).order_by(Webhook.id)))
 
 
+STOPPED = "Not sent: the webhook was deactivated."
+
+
 def deactivate(actor: User, webhook_id: int) -> Webhook:
-    with unit_of_work():
+    """No more events go to it, retries of earlier ones included (the partner may have lost the address)."""
+    with unit_of_work() as uow:
         webhook = _own(actor, webhook_id)
         if webhook.active:
             webhook.active = False
+            uow.session.execute(sa.update(WebhookDelivery).where(
+                WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.FAILED, next_attempt_at=None, last_error=STOPPED))
             record(actor, "webhook", webhook.id, "webhook.deactivated", before={"active": True},
                    after={"active": False})
         return webhook
@@ -174,6 +186,9 @@ def attempt(delivery_id: int) -> bool | None:
             WebhookDelivery.next_attempt_at <= now()).with_for_update(skip_locked=True))
         delivery = uow.session.scalars(query).one_or_none()
         if delivery is None:
+            return None
+        if not delivery.webhook.active:  # deactivated while this attempt was on its way
+            delivery.status, delivery.next_attempt_at, delivery.last_error = DeliveryStatus.FAILED, None, STOPPED
             return None
         delivery.attempts += 1
         delivery.next_attempt_at = now() + attempts.ATTEMPT_LEASE

@@ -18,6 +18,7 @@ from app.webhooks.models import WebhookDelivery
 from app.uow import unit_of_work
 from tests.browser import serve
 from tests.case_helpers import new_case
+from tests.api.conftest import row_counts  # noqa: F401
 from tests.srs.helpers import escalate, make_sr, move
 
 
@@ -134,6 +135,30 @@ def test_gives_up_after_the_last_attempt_and_records_why(app, client, tokens, cl
     deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["admin"]).json
     assert deliveries[0]["status"] == "failed" and deliveries[0]["attempts"] == 2
     assert "ConnectionError" in deliveries[0]["last_error"]
+
+
+def test_a_deactivated_webhook_gets_no_retry_of_what_it_was_sent_before(app, client, tokens, receiver, clock):
+    hook = register(client, tokens, receiver.url)
+    receiver.statuses = [500]
+    number = make_sr(app, "assigned")
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    assert len(receiver.received) == 1  # refused: a retry is due in 30 s
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=tokens["admin"]).status_code == 200
+    clock.advance(minutes=5)
+    with app.app_context():
+        assert webhooks.deliver_due() == 0
+    assert len(receiver.received) == 1
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["admin"]).json
+    assert [(d["status"], d["last_error"]) for d in deliveries] == [("failed", webhooks.STOPPED)]
+
+
+def test_a_webhook_url_with_a_user_name_or_password_is_refused(client, tokens, receiver, row_counts):
+    before = row_counts()
+    for url in (receiver.url.replace("http://", "http://psa:token@"), receiver.url.replace("http://", "http://psa@")):
+        answer = client.post("/api/v1/webhooks", json={"url": url}, headers=tokens["admin"])
+        assert answer.status_code == 422 and answer.json["error"]["code"] == "webhook_url_credentials"
+        assert "token" not in answer.json["error"]["message"]
+    assert row_counts() == before
 
 
 def test_only_a_partner_admin_manages_its_own_webhooks(client, tokens, receiver):
