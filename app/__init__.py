@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, request
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,7 +21,7 @@ from app.accounts import sessions as web_sessions
 from app.accounts.api_auth import authenticate_api_request
 from app.accounts.services import load_user
 from app import logs, rate_limits
-from app.api_base import domain_error, http_error, refuse_unstorable_request
+from app.api_base import domain_error, http_error, integrity_error, refuse_unstorable_request
 from app.attachments import api as attachments_api
 from app.attachments import services as attachment_services
 from app.attachments.events import HANDLERS as ATTACHMENT_HANDLERS
@@ -179,6 +180,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     security_headers.init_app(app)
     app.before_request(refuse_unstorable_request)
     app.register_error_handler(DomainError, domain_error)
+    app.register_error_handler(IntegrityError, integrity_error)
     app.register_error_handler(HTTPException, http_error)
 
     app.extensions["clock"] = SystemClock()

@@ -14,6 +14,7 @@ import logging
 import flask_smorest
 from flask_smorest.utils import prepare_response
 import marshmallow as ma
+from sqlalchemy.exc import IntegrityError
 from flask import render_template, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
@@ -175,6 +176,14 @@ def domain_error(error: DomainError):
     retry_after = (error.details or {}).get("retry_after_seconds")
     headers = {"Retry-After": str(retry_after)} if error.status in (429, 503) and retry_after else None
     return error_response(error.status, error.code, error.message, error.details, headers=headers)
+
+
+def integrity_error(error: IntegrityError):
+    """A uniqueness a service checked, then lost to another request's insert at the same moment: its
+    unit of work rolled back, and the caller is told so rather than given a 500."""
+    log.warning("refused with 409, a constraint raced on %s %s: %s", request.method, request.path, error.orig)
+    return error_response(409, "conflict", "Someone else wrote the same thing at the same moment: nothing was "
+                                           "written. Read it again, then try again if it is still needed.")
 
 
 def _flatten(messages: dict) -> dict:
