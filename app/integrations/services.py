@@ -75,12 +75,19 @@ def _check_url(url: str) -> None:
     callback_urls.check(url)
 
 
+def _refuse_blank(text: str, field: str) -> None:
+    # Stored without its outer spaces: spaces alone would be stored empty.
+    if not text.strip():
+        raise InvalidInput(f"The {field} is empty or only spaces.", details={"fields": {field: ["More than spaces."]}})
+
+
 def register(actor: User, name: str, callback_url: str) -> tuple[Integration, str]:
     """A new integration and its signing secret (shown only now)."""
     access.require(actor, "integration.manage")
+    name = name.strip()
+    _refuse_blank(name, "name")
     _check_url(callback_url)
     with unit_of_work() as uow:
-        name = name.strip()
         if uow.session.scalar(sa.select(Integration.id).where(Integration.name == name)) is not None:
             raise Conflict(f"An integration named {name!r} exists already.", code="integration_exists",
                            details={"fields": {"name": ["Already taken."]}})
@@ -168,6 +175,7 @@ def push_claim(integration_id: int, data: dict[str, Any]) -> tuple[dict[str, Any
     first one's unique row, its transaction is rolled back whole, and it answers as
     a replay (or a 409 for another body).
     """
+    _refuse_blank(data["description"], "description")
     digest = fingerprint(data)
     try:
         return payouts.reserving(lambda optimistic: _push(integration_id, data, digest, optimistic))

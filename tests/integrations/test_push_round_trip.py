@@ -145,7 +145,7 @@ def test_a_claim_for_an_unknown_or_suspended_partner_is_refused_with_the_reason(
 @pytest.mark.parametrize("field, value", [("amount", -500), ("amount", 0), ("amount", 12.5), ("amount", "100"),
                                           ("amount", True), ("currency", "ABC"), ("currency", "usd"),
                                           ("partner_id", "2"), ("reference", ""), ("reference", "has space"),
-                                          ("period", "2026-Q5"), ("type", "gift")])
+                                          ("period", "2026-Q5"), ("type", "gift"), ("description", " \t\n ")])
 def test_bad_amounts_currencies_and_fields_are_refused_and_nothing_is_written(platform, partners, app, field,
                                                                               value):
     written = _written(app)

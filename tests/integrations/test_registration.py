@@ -1,5 +1,6 @@
-"""Two registrations of one name at the same moment: the one that loses the race is told (409), never
-given a 500, and nothing of it is written. PostgreSQL: its unique index waits for the winner."""
+"""Registering a claims platform under a name: two registrations of one name at the same moment, the
+loser told (409, PostgreSQL: its unique index waits for the winner), never given a 500; a name of
+spaces alone refused. Nothing of a refused one is written."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 from app.integrations import services
 from app.integrations.models import Integration
 from app.extensions import db
-from tests.api.conftest import assert_error
+from tests.api.conftest import assert_error, row_counts  # noqa: F401
 
 
 def test_the_loser_of_a_race_for_a_name_gets_a_409_and_nothing_is_written(app, client, tokens, postgres,
@@ -35,3 +36,11 @@ def test_the_loser_of_a_race_for_a_name_gets_a_409_and_nothing_is_written(app, c
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Integration)
                                  .where(Integration.name == "Racing platform")) == 1
         db.session.remove()
+
+
+def test_a_name_of_spaces_alone_is_refused(client, tokens, row_counts):
+    before = row_counts()
+    answer = client.post("/api/v1/integrations", headers=tokens["programs"],
+                         json={"name": "   ", "callback_url": "https://platform.example/callbacks"})
+    assert assert_error(answer, 400, "invalid_input")["details"]["fields"]["name"] == ["More than spaces."]
+    assert row_counts() == before
