@@ -64,7 +64,7 @@ class CsvFile:
     def batches(self, size: int | None = None) -> Iterator[list[Line]]:
         size = size or BATCH_LINES
         text = io.TextIOWrapper(io.BufferedReader(self._raw, 64 * 1024), encoding="utf-8-sig", newline="")
-        reader = csv.reader(text, strict=True)
+        reader = csv.reader(self._bounded(text), strict=True)
         header = self._header(reader)
         batch: list[Line] = []
         while True:
@@ -84,6 +84,16 @@ class CsvFile:
                 batch = []
         if batch:
             yield batch
+
+    def _bounded(self, text: Iterator[str]) -> Iterator[str]:
+        """The file's lines, refused whole at the first one longer than any good line can be: parsed, a
+        line of a million commas would take some ten times its size in fields before its count is checked."""
+        # Every field at its longest, quoted, each of its characters a doubled quote.
+        longest = len(self.columns) * (2 * FIELD_MAX + 3) + 2
+        for number, line in enumerate(text, start=1):
+            if len(line) > longest:
+                raise self._refused(number, f"the line is longer than {longest} characters")
+            yield line
 
     def _header(self, reader) -> list[str]:
         try:

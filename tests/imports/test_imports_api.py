@@ -173,6 +173,9 @@ BAD_FILES = {
     "an unclosed quote": (contracts_file(f'{NEW},"INI-0001,X465-48T'), 400, "import_file_refused", "malformed CSV"),
     "semicolons": (b"contract_number;level;customer;partner;starts_on;ends_on;serial_number;product_model\n",
                    400, "import_file_refused", "unknown column(s)"),
+    # Parsed, its fields would take ten times its size before their count is checked.
+    "a line of a million commas": (HEADER.encode() + b"," * 1_000_000 + b"\n", 400, "import_file_refused",
+                                   "erp.csv:2: the line is longer than 65562 characters"),
 }
 
 
