@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from flask import render_template, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from app.api_spec import REFUSALS, DocumentMarshmallowPlugin, OperationContract, response_name
@@ -180,10 +180,18 @@ def domain_error(error: DomainError):
 
 def integrity_error(error: IntegrityError):
     """A uniqueness a service checked, then lost to another request's insert at the same moment: its
-    unit of work rolled back, and the caller is told so rather than given a 500."""
-    log.warning("refused with 409, a constraint raced on %s %s: %s", request.method, request.path, error.orig)
+    unit of work rolled back, and the caller is told so rather than given a 500. Any other broken
+    constraint is a defect, answered as one."""
+    if not _unique_violation(error):
+        return http_error(InternalServerError(original_exception=error))
+    log.warning("refused with 409, a uniqueness raced on %s %s: %s", request.method, request.path, error.orig)
     return error_response(409, "conflict", "Someone else wrote the same thing at the same moment: nothing was "
                                            "written. Read it again, then try again if it is still needed.")
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    # PostgreSQL's SQLSTATE (psycopg), SQLite's message.
+    return getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)
 
 
 def _flatten(messages: dict) -> dict:

@@ -404,3 +404,18 @@ def test_throttled_sign_in_is_429_even_with_the_right_password(app, client, demo
     assert after["api_tokens"] == before["api_tokens"]
     # The lock is on that e-mail, not on everybody.
     assert client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["admin"])).status_code == 201
+
+
+def test_a_raced_uniqueness_is_a_409_and_any_other_broken_constraint_a_500(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.api_base import integrity_error
+
+    def answer(message: str):
+        with app.test_request_context("/api/v1/integrations", method="POST", headers={"Accept": "application/json"}):
+            return integrity_error(IntegrityError("INSERT ...", {}, Exception(message)))
+
+    body, status, _headers = answer("UNIQUE constraint failed: integrations.name")
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    body, status, _headers = answer("NOT NULL constraint failed: integrations.name")
+    assert status == 500 and body["error"]["code"] != "conflict"
