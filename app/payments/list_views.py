@@ -23,7 +23,8 @@ from app.payments.models import ClaimStatus, ClaimType, PayoutStatus
 
 blp = Blueprint("payment_lists_web", __name__, template_folder="templates")
 PAGE = 50
-TYPES = {ClaimType.REBATE: "Rebate", ClaimType.MDF: "Market development funds"}
+# As the claim form and the claim list name them.
+CLAIM_TYPES = {ClaimType.REBATE: "Rebate", ClaimType.MDF: "Market development funds"}
 
 
 def _choices(values) -> list[SelectChoice]:
@@ -41,7 +42,7 @@ class ClaimFilterForm(_ListForm):
     # No Optional() on the selects: it would let whitespace past the choices.
     status = SelectField("Status", choices=_choices(ClaimStatus), default="")
     type = SelectField("Type", choices=[SelectChoice("", "Any"),
-                                        *(SelectChoice(kind.value, label) for kind, label in TYPES.items())],
+                                        *(SelectChoice(kind.value, label) for kind, label in CLAIM_TYPES.items())],
                        default="")
 
 

@@ -25,6 +25,7 @@ from app.files.uploads import release_uploads
 from app.payments import claims, funding, live, payees, payouts, reconciliation, remittance
 from app.payments.models import ClaimStatus, PayeeKind
 from app.payments.money import PERIOD, format_amount, is_currency, parse_amount
+from app.payments.list_views import CLAIM_TYPES
 from app.payments.schemas import MAX_BULK_APPROVALS
 from app.quarters import quarter_of
 
@@ -42,8 +43,7 @@ def this_quarter() -> str:
 
 
 class ClaimForm(FlaskForm):
-    type = SelectField("Type", choices=[SelectChoice("rebate", "Rebate"),
-                                        SelectChoice("mdf", "Market development funds")])
+    type = SelectField("Type", choices=[SelectChoice(kind.value, label) for kind, label in CLAIM_TYPES.items()])
     amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     period = StringField("Programme period", default=this_quarter,
