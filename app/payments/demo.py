@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.accounts.models import Organisation, User
-from app.uow import unit_of_work
+from app.clock import now
 from app.payments import claims, funding, payees
 from app.payments.models import Claim, MdfAllocation, PayeeAccount
+from app.quarters import quarter_of
+from app.uow import unit_of_work
 
 DEMO_FUNDING_REFERENCE = "DEMO-PREFUNDING-0001"
 DEMO_FUNDING = 25_000_000  # 250,000.00 USD
@@ -24,7 +26,10 @@ def seed_payments() -> None:
             for model in (MdfAllocation, PayeeAccount, Claim))
     funding.record_deposit(programs, DEMO_FUNDING, "USD", DEMO_FUNDING_REFERENCE)
     if not has_allocation:
-        claims.set_allocation(programs, northwind.id, "2026-Q3", "USD", 5_000_000)
+        # The demo claim's quarter, and the quarter the MDF claim form starts at, so that a demo
+        # partner can file an MDF claim as the form is pre-filled.
+        for period in dict.fromkeys(("2026-Q3", quarter_of(now().date())[0])):
+            claims.set_allocation(programs, northwind.id, period, "USD", 5_000_000)
     if not has_payee:
         # Entered as the partner's own admin would: staff never type bank details.
         payees.set_payee(admin, {"kind": "iban", "holder_name": "Northwind Networks Ltd",
