@@ -20,8 +20,9 @@ from app.attachments.services import case_attachments
 from app.cases.models import Case, Channel, Message
 from app.checklists import services as checklists
 from app.checklists.numbering import number_of
-from app.errors import NotFound
-from app.srs import services
+from app.errors import InvalidInput, NotFound
+from app.pagination import Page
+from app.srs import queries, services
 from app.srs.services import SRDetail
 from app.triage.services import TriageReport, report_of
 from app.uow import unit_of_work
@@ -51,7 +52,7 @@ class SRPage:
     thread: list[Message]
     timeline: list[dict]
     attachments: list[Attachment]
-    staff: list[User] | None
+    staff: list[sa.Row] | None  # whom the caller may give the SR to (id, name, role)
 
 
 def sr_page(actor: User, number: str) -> SRPage:
@@ -82,3 +83,23 @@ def sr_page(actor: User, number: str) -> SRPage:
             timeline=services.history_of(uow, sr, up_to=sr.newest_entry_id or 0),
             attachments=case_attachments(actor, case.id),
             staff=services.staff_of(uow) if access.allowed(actor, "sr.assign") else None)
+
+
+@dataclass
+class QueuePage:
+    page: Page[sa.Row]
+    colleagues: list[sa.Row] | None  # GTAC: the others its engineer filter offers besides the caller (id, name)
+
+
+def queue_page(actor: User, **wanted) -> QueuePage:
+    """The SR list page: the list and, for GTAC, the colleagues its engineer filter offers, read in one
+    transaction."""
+    with unit_of_work() as uow:
+        colleagues = None
+        if access.allowed(actor, "sr.queue"):
+            colleagues = [person for person in services.staff_of(uow) if person.id != actor.id]
+            # A list filtered on someone the filter does not offer would look like an engineer with no SRs.
+            if wanted.get("assignee_id") not in (None, actor.id, *(person.id for person in colleagues)):
+                raise InvalidInput("Not one of the GTAC engineers the list offers.", code="assignee_not_offered",
+                                   details={"fields": {"assignee_id": ["Not a valid choice."]}})
+        return QueuePage(queries.read_srs(uow, actor, **wanted), colleagues)

@@ -23,7 +23,7 @@ from app.cases.models import Case, Severity
 from app.bounds import MAX_ID, utc_time
 from app.db import stored_text
 from app.clock import now
-from app.uow import unit_of_work
+from app.uow import UnitOfWork, unit_of_work
 from app.errors import InvalidInput
 from app.srs.models import ServiceRequest, SRStatus
 from app.pagination import DEFAULT_LIMIT, Page, decode_cursor, keyset_page, newest_first
@@ -166,10 +166,16 @@ def _urgency_scan(scope: sa.ColumnElement[bool], given: frozenset[str], *, pause
     return _ROWS.where(*conditions, scope).order_by(SR.sla_due_at, SR.id).limit(_page_limit(generic))
 
 
-def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, cursor: str | None = None,
-             breached: bool | None = None, **filters) -> Page[Row]:
+def list_srs(actor: User, **wanted) -> Page[Row]:
     """SRs the caller may see, as list rows (ROW_COLUMNS). 'urgency' lists open SRs (unless a status
     is asked) by SLA due time, the paused ones (no due time) last."""
+    with unit_of_work() as uow:
+        return read_srs(uow, actor, **wanted)
+
+
+def read_srs(uow: UnitOfWork, actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT,
+             cursor: str | None = None, breached: bool | None = None, **filters) -> Page[Row]:
+    """list_srs() inside the caller's unit (the queue page reads its engineer select in the same one)."""
     access.require(actor, "sr.list")
     scope, parameters = access.parameterised_sr_scope(actor)
     values = _filter_values(**filters)
@@ -181,31 +187,30 @@ def list_srs(actor: User, *, sort: str = "newest", limit: int = DEFAULT_LIMIT, c
     # partner or one engineer are planned for their own values: their SR counts differ widely,
     # and a plan right for the largest would walk a whole index for the smallest.
     generic = access.sees_every_sr(actor) and "assignee_id" not in values
-    with unit_of_work() as uow:
-        if sort != "urgency":
-            statement = _newest_page(scope, given, breached=breached, resumed=cursor is not None, generic=generic)
-            if cursor:
-                parameters["before_id"] = decode_cursor(cursor)
-            rows = list(uow.session.execute(statement, {**parameters, "page_limit": limit + 1}))
-            return keyset_page(rows, limit)
-        after = UrgencyCursor.decode(cursor) if cursor else None
-        if after is not None:
-            parameters.update(after_due=after.due, after_id=after.last_id)
+    if sort != "urgency":
+        statement = _newest_page(scope, given, breached=breached, resumed=cursor is not None, generic=generic)
+        if cursor:
+            parameters["before_id"] = decode_cursor(cursor)
+        rows = list(uow.session.execute(statement, {**parameters, "page_limit": limit + 1}))
+        return keyset_page(rows, limit)
+    after = UrgencyCursor.decode(cursor) if cursor else None
+    if after is not None:
+        parameters.update(after_due=after.due, after_id=after.last_id)
 
-        def scan(paused: bool, **rows_wanted) -> list[Row]:
-            statement = _urgency_scan(scope, given, paused=paused, breached=None if paused else breached,
-                                      resumed=after is not None and (after.due is None) == paused, generic=generic)
-            return list(uow.session.execute(statement, {**parameters, **rows_wanted}))
+    def scan(paused: bool, **rows_wanted) -> list[Row]:
+        statement = _urgency_scan(scope, given, paused=paused, breached=None if paused else breached,
+                                  resumed=after is not None and (after.due is None) == paused, generic=generic)
+        return list(uow.session.execute(statement, {**parameters, **rows_wanted}))
 
-        rows: list[Row] = []
-        # Two index range scans instead of one OR: the running SRs by due time, then the paused ones.
-        # The breached filter becomes a bound on the first scan: overdue SRs are its head, and a
-        # paused SR is never overdue.
-        if after is None or after.due is not None:
-            rows = scan(False, page_limit=limit + 1)
-        if len(rows) <= limit and not breached:
-            rows += scan(True, rows_left=limit + 1 - len(rows))
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = UrgencyCursor(rows[-1].sla_due_at, rows[-1].id).encode() if has_more else None
-        return Page(rows, next_cursor)
+    rows: list[Row] = []
+    # Two index range scans instead of one OR: the running SRs by due time, then the paused ones.
+    # The breached filter becomes a bound on the first scan: overdue SRs are its head, and a
+    # paused SR is never overdue.
+    if after is None or after.due is not None:
+        rows = scan(False, page_limit=limit + 1)
+    if len(rows) <= limit and not breached:
+        rows += scan(True, rows_left=limit + 1 - len(rows))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = UrgencyCursor(rows[-1].sla_due_at, rows[-1].id).encode() if has_more else None
+    return Page(rows, next_cursor)

@@ -138,19 +138,15 @@ def assign(actor: User, number: str, assignee_id: int, note: str | None = None) 
         return sr
 
 
-def gtac_staff(actor: User) -> list[User]:
-    """The active GTAC engineers and managers, by name: whose SRs any of GTAC may list (the API's
-    assignee filter), whoever may assign."""
-    access.require(actor, "sr.queue")
-    with unit_of_work() as uow:
-        return staff_of(uow)
+# Whom a manager can give an SR to, and whose SRs any of GTAC may list (the API's assignee filter).
+_STAFF = (sa.select(User.id, User.name, User.role).where(User.role.in_(list(GTAC_ROLES)), User.active)
+          .order_by(User.name, User.id))
 
 
-def staff_of(uow: UnitOfWork) -> list[User]:
-    """gtac_staff() inside the caller's unit: whom a manager can give an SR to, once the caller is known
-    to assign (app/srs/page.py)."""
-    return list(uow.session.scalars(sa.select(User).where(User.role.in_(list(GTAC_ROLES)), User.active)
-                                    .order_by(User.name, User.id)))
+def staff_of(uow: UnitOfWork) -> list[sa.Row]:
+    """The active GTAC engineers and managers by name (id, name, role), inside the caller's unit, once
+    the caller is known to be GTAC (app/srs/page.py)."""
+    return list(uow.session.execute(_STAFF))
 
 
 def change_severity(actor: User, number: str, severity: str, note: str | None = None) -> ServiceRequest:

@@ -84,14 +84,6 @@ def _refusal(messages: dict) -> InvalidInput:
     return InvalidInput("Please check the filters: " + "; ".join(reasons), details={"fields": messages})
 
 
-def _engineers() -> list[tuple[int, str]]:
-    """The engineer select's choices (id, label) after "Anyone": the caller first, as "Assigned to me",
-    then every other GTAC engineer and manager."""
-    staff = services.gtac_staff(current_user)
-    return [(current_user.id, "Assigned to me"),
-            *((user.id, user.name) for user in staff if user.id != current_user.id)]
-
-
 @blp.get("/srs")
 @login_required
 def queue():
@@ -108,12 +100,17 @@ def queue():
         args = _LIST_ARGS.load({**wanted, "limit": PAGE_SIZE})
     except ma.ValidationError as exc:
         raise _refusal(exc.messages) from None
-    engineers = _engineers() if gtac else None
-    # A GTAC list filtered on someone it does not offer would look like an engineer with no SRs.
-    if engineers is not None and args.get("assignee_id") not in (None, *(uid for uid, _ in engineers)):
-        raise _refusal({"assignee_id": ["Not a valid choice."]})
     read_at = now()  # before the rows are read: the feed sends what changed from then on
-    page = queries.list_srs(current_user, **args)
+    try:
+        shown = pages.queue_page(current_user, **args)
+    except InvalidInput as exc:
+        if exc.code != "assignee_not_offered":
+            raise
+        raise _refusal(exc.details["fields"]) from None
+    page = shown.page
+    # The engineer select: the caller first, as "Assigned to me", then every other GTAC engineer and manager.
+    engineers = None if shown.colleagues is None else [
+        (current_user.id, "Assigned to me"), *((person.id, person.name) for person in shown.colleagues)]
     more = url_for("srs_web.queue", **{**raw, "cursor": page.next_cursor}) if page.next_cursor else None
     at = now()
     return render_template("srs/queue.html", rows=[_queue_row(row, at) for row in page.items], filters=raw,

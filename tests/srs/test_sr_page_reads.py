@@ -99,3 +99,21 @@ def test_an_entry_written_while_the_sr_page_is_read_is_left_to_its_stream(app, c
         replayed = db.session.scalars(sa.select(SRHistory.to_status).where(
             SRHistory.id > after, SRHistory.kind == HistoryKind.STATUS)).all()
     assert replayed == ["assigned"]
+
+
+def test_the_queue_page_reads_its_engineers_and_its_srs_in_one_unit(app, client, tokens, monkeypatch):
+    number = escalate(client, tokens)
+    sign_in(client, "manager")
+    units = []
+    begin = uow_module.begin
+
+    def counting_begin(session=None):
+        units.append(1)
+        return begin(session)
+
+    monkeypatch.setattr(uow_module, "begin", counting_begin)
+    answer = client.get("/srs")
+    assert answer.status_code == 200
+    html = text(answer)
+    assert number in html and "Assigned to me" in html
+    assert len(units) == 1
