@@ -129,6 +129,18 @@ def load_config(instance_path: str, env: dict | None = None) -> dict:
         "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 2 * 1024**3),
         # Largest contracts or certifications file an upload may bring (100,000 contract lines are ~10 MB).
         "IMPORT_MAX_BYTES": _int(env, "IMPORT_MAX_BYTES", 100 * 1024**2),
+        # An import being applied whose worker gave no sign of life for IMPORT_STALLED_AFTER seconds is
+        # started again (app/imports/services.py take_over_stalled), and failed once it was started
+        # IMPORT_MAX_ATTEMPTS times. The worker's sign is each batch of 2,000 lines, seconds apart; but
+        # before the first batch comes the copy of up to IMPORT_MAX_BYTES from the store, after the last
+        # the commit of the whole file's writes, and a batch may wait for rows another import is
+        # writing. Ten minutes is well past the first two. A worker taken for dead that was only slow,
+        # or waiting, writes nothing: it finds the run is no longer its own and rolls back.
+        "IMPORT_SWEEP_INTERVAL": _int(env, "IMPORT_SWEEP_INTERVAL", 60),
+        "IMPORT_STALLED_AFTER": _int(env, "IMPORT_STALLED_AFTER", 600, least=60),
+        # The first try and two more: a deploy or a lost machine is survived, a file that kills its
+        # worker every time is not tried for ever.
+        "IMPORT_MAX_ATTEMPTS": _int(env, "IMPORT_MAX_ATTEMPTS", 3, least=1),
         "CHECKLISTS_DIR": env.get("CHECKLISTS_DIR") or str(project / "checklists"),
         "ROUTING_FILE": env.get("ROUTING_FILE") or str(project / "app" / "escalation" / "routing.yaml"),
         "SLA_FILE": env.get("SLA_FILE") or str(project / "app" / "srs" / "sla.yaml"),

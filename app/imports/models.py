@@ -42,8 +42,25 @@ class ImportRun(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How many times a worker has started applying it. Each start takes the next number and owns the
+    # run while it is still RUNNING under that number: a worker taken for dead and found slow later
+    # sees another number there and writes nothing.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The applying worker's last sign of life: when it started, then each batch it read (beside the
+    # import's transaction, where the database allows it: see services._progress_writer). Past
+    # IMPORT_STALLED_AFTER the run is taken for abandoned and started again.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why it failed, in words for its page (None: a failure with nothing more to say than that).
+    failure: Mapped[str | None] = mapped_column(sa.Text)
 
     created_by: Mapped[User] = relationship()  # not joined: a run is read FOR UPDATE, alone
+
+    @property
+    def restarts(self) -> int:
+        """How many times the worker applying it stopped before the end and it was queued again."""
+        if self.status == ImportStatus.QUEUED:
+            return self.attempts
+        return max(0, self.attempts - 1)
 
     @property
     def percent(self) -> int:

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Iterator
 
 import sqlalchemy as sa
@@ -120,59 +121,134 @@ def on_apply(uow: UnitOfWork, payload: dict) -> None:
     uow.after_commit(lambda: execute(payload["run_id"]))
 
 
+class TakenOver(Exception):
+    """The run this worker was applying is no longer its own: the sweep took it for abandoned."""
+
+
 def execute(run_id: int) -> None:
-    """Apply a queued import; the data, its counts and its status are written in one transaction."""
+    """Apply a queued import; the data, its counts and its status are written in one transaction.
+
+    The worker owns the run under the attempt number it takes here, and writes the data only if the
+    run is still its own when the transaction commits: a worker taken for dead by the sweep
+    (take_over_stalled) while it was only slow finds another attempt there, and writes nothing.
+    """
     with unit_of_work():
-        run = db.session.get(ImportRun, run_id, with_for_update=True)
+        run = db.session.get(ImportRun, run_id, with_for_update=True, populate_existing=True)
         if run is None or run.status != ImportStatus.QUEUED:
-            return  # applied already, or dropped: a repeated job does nothing
-        run.status = ImportStatus.RUNNING
+            return  # applied already, dropped, or another worker's: a repeated job does nothing
+        run.status, run.attempts, run.heartbeat_at = ImportStatus.RUNNING, run.attempts + 1, now()
+        attempt = run.attempts
         kind_name, filename, key, skip_bad = run.kind, run.filename, run.storage_key, run.skip_bad
         # Read here: a read after this unit would open a transaction that the file's copy, from a store
         # over HTTP (S3), may not run inside.
         actor = db.session.get(User, run.created_by_id)
 
     def finish(report: Report) -> None:  # inside the import's transaction
-        done = db.session.get(ImportRun, run_id)
+        # Locked until the commit: the sweep cannot take the run over between this check and the commit.
+        done = _own(run_id, attempt)
         _counts(done, report)
-        done.status, done.finished_at, done.processed_bytes, done.storage_key = \
-            ImportStatus.APPLIED, now(), done.size, None
+        done.status, done.finished_at, done.processed_bytes, done.storage_key, done.failure = \
+            ImportStatus.APPLIED, now(), done.size, None, None
 
     try:
         with _local_copy(key) as stream:
             report = run_import(kind_name, stream, filename, actor=actor, skip_bad=skip_bad,
-                                on_progress=_progress_writer(run_id), before_commit=finish)
-    except Exception:
-        log.exception("import %s failed", run_id)
-        _end(run_id, ImportStatus.FAILED, None)
+                                on_progress=_progress_writer(run_id, attempt), before_commit=finish)
+    except TakenOver:
+        # The import's transaction was rolled back; the file is kept for the attempt that took over.
+        log.warning("import %s: attempt %s was taken over as stalled; it wrote nothing", run_id, attempt)
         return
-    if not report.applied:  # lines that were good at the preview are bad now
-        _end(run_id, ImportStatus.REFUSED, report)
+    except Exception as exc:
+        log.exception("import %s failed", run_id)
+        _end(run_id, attempt, ImportStatus.FAILED, None, exc.message if isinstance(exc, DomainError) else None)
+        return
+    if not report.applied and not _end(run_id, attempt, ImportStatus.REFUSED, report):
+        return  # taken over meanwhile: the file is the next attempt's
     forget(key)
 
 
-def _end(run_id: int, status: ImportStatus, report: Report | None) -> None:
+def take_over_stalled(stalled_after: timedelta, max_attempts: int) -> dict[str, int]:
+    """Start again the imports whose worker has given no sign of life for `stalled_after`; fail those
+    already started `max_attempts` times, saying why on their page.
+
+    A worker that stops (killed, out of memory, a deploy) takes the import's open transaction with it,
+    so nothing of the run was written and it can be queued again as it was. One still alive but slow
+    loses the run: it finds another attempt's number on it when it next writes its progress, or
+    under lock before its commit, and rolls back (execute).
+
+    On SQLite every transaction takes the database's one write lock when it begins (app/db.py), and
+    the import's holds it until its end: this sweep, waiting for that lock, never sees a run whose
+    import transaction is open, only those left RUNNING once it is gone.
+    """
+    cutoff = now() - stalled_after
+    restarted = failed = 0
+    with unit_of_work() as uow:
+        # Locked, and skipped while locked: a run its worker is finishing, or writing progress on,
+        # is not abandoned; the condition is checked again on the locked row.
+        stalled = uow.session.scalars(sa.select(ImportRun).where(
+            ImportRun.status == ImportStatus.RUNNING,
+            sa.or_(ImportRun.heartbeat_at.is_(None), ImportRun.heartbeat_at < cutoff),
+        ).order_by(ImportRun.id).with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)).all()
+        for run in stalled:
+            if run.attempts >= max_attempts:
+                minutes = max(1, round(stalled_after.total_seconds() / 60))
+                run.status, run.finished_at = ImportStatus.FAILED, now()
+                run.failure = (f"The worker applying it gave no sign of progress for {minutes} minute(s), "
+                               f"{run.attempts} time(s): it was stopped, or the file is too much for it. "
+                               f"Nothing was written; upload the file again, or split it into smaller files.")
+                log.warning("import %s: stalled at attempt %s of %s; failed", run.id, run.attempts, max_attempts)
+                failed += 1
+            else:
+                run.status, run.heartbeat_at = ImportStatus.QUEUED, None
+                uow.emit("imports.apply", {"run_id": run.id})
+                log.warning("import %s: attempt %s stalled; queued again", run.id, run.attempts)
+                restarted += 1
+    return {"restarted": restarted, "failed": failed}
+
+
+def _own(run_id: int, attempt: int) -> ImportRun:
+    """The run, locked, if it is still this attempt's; TakenOver if not."""
+    run = db.session.get(ImportRun, run_id, with_for_update=True, populate_existing=True)
+    if run is None or run.status != ImportStatus.RUNNING or run.attempts != attempt:
+        raise TakenOver(f"import {run_id} is no longer attempt {attempt}'s")
+    return run
+
+
+def _end(run_id: int, attempt: int, status: ImportStatus, report: Report | None,
+         failure: str | None = None) -> bool:
+    """Record how the attempt ended, unless the run was taken over meanwhile (then False)."""
     with unit_of_work():
-        run = db.session.get(ImportRun, run_id)
-        run.status, run.finished_at = status, now()
+        try:
+            run = _own(run_id, attempt)
+        except TakenOver:
+            return False
+        run.status, run.finished_at, run.failure = status, now(), failure
         if report is not None:
             _counts(run, report)
+    return True
 
 
-def _progress_writer(run_id: int):
-    """How far the import has read, written beside its transaction for the page to show.
+def _progress_writer(run_id: int, attempt: int):
+    """How far the import has read, and that its worker lives, written beside its transaction for
+    the page to show and the sweep to see; TakenOver as soon as the run is no longer this attempt's,
+    so that a worker found slow stops rather than read the rest of the file for nothing.
 
-    SQLite has one writer at a time and the import is it: there the page shows
-    the progress only at the end."""
+    SQLite has one writer at a time and the import is it: there the page shows the progress only at
+    the end, and the sweep cannot look at the run before the import's transaction is over anyway
+    (take_over_stalled)."""
     if db.engine.dialect.name == "sqlite":
         return None
     table = ImportRun.__table__
 
     def write(bytes_read: int, report: Report) -> None:
         with db.engine.begin() as connection:
-            connection.execute(table.update().where(table.c.id == run_id).values(
-                processed_bytes=bytes_read, added=report.added, changed=report.changed,
-                unchanged=report.unchanged, refused=report.refused))
+            mine = connection.execute(table.update().where(
+                table.c.id == run_id, table.c.attempts == attempt, table.c.status == ImportStatus.RUNNING,
+            ).values(processed_bytes=bytes_read, added=report.added, changed=report.changed,
+                     unchanged=report.unchanged, refused=report.refused, heartbeat_at=now())).rowcount
+        if not mine:
+            raise TakenOver(f"import {run_id} is no longer attempt {attempt}'s")
     return write
 
 

@@ -2,7 +2,7 @@
 its progress. The same services as /api/v1/imports, with the preview kept between the two steps."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -63,7 +63,8 @@ def upload(kind: str):
 def run(run_id: int):
     found = services.get_run(current_user, run_id)
     waiting = found.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
-    return render_template("imports/run.html", run=found, waiting=waiting, statuses=ImportStatus)
+    return render_template("imports/run.html", run=found, waiting=waiting, statuses=ImportStatus,
+                           max_attempts=current_app.config["IMPORT_MAX_ATTEMPTS"])
 
 
 @blp.post("/admin/imports/<int:run_id>/application")

@@ -33,6 +33,7 @@ SCHEDULE = (
     Periodic("payments-sweep", "app.payments.jobs.sweep_payouts", every="PAYMENTS_SWEEP_INTERVAL"),
     Periodic("idempotency-purge", "app.idempotency.jobs.purge_expired", every="IDEMPOTENCY_PURGE_INTERVAL"),
     Periodic("stale-uploads", "app.files.jobs.abort_stale_uploads", every="ATTACHMENTS_SWEEP_INTERVAL"),
+    Periodic("stalled-imports", "app.imports.jobs.take_over_stalled_imports", every="IMPORT_SWEEP_INTERVAL"),
 )
 
 

@@ -1,4 +1,5 @@
-"""An import being applied tells its page how far it has come, beside its own long transaction."""
+"""An import being applied tells its page how far it has come, and the takeover sweep that its worker
+lives, beside its own long transaction."""
 from __future__ import annotations
 
 import pytest
@@ -18,14 +19,15 @@ def test_progress_is_written_while_the_import_transaction_is_open(app, demo):
         user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'vendor_admin'"))
         with unit_of_work() as uow:
             run = ImportRun(kind="contracts", filename="erp.csv", size=1000, status=ImportStatus.RUNNING,
-                            processed_bytes=0, created_by_id=user_id)
+                            processed_bytes=0, created_by_id=user_id, attempts=1)
             uow.session.add(run)
-        write = services._progress_writer(run.id)
+        write = services._progress_writer(run.id, 1)
         with unit_of_work() as uow:  # the import's transaction, still open while the progress is written
             uow.session.execute(sa.text("SELECT 1"))
             write(600, Report("contracts", "erp.csv", False, False, added=12))
             with db.engine.connect() as other:
-                seen = other.execute(sa.select(ImportRun.processed_bytes, ImportRun.added)
+                seen = other.execute(sa.select(ImportRun.processed_bytes, ImportRun.added,
+                                               ImportRun.heartbeat_at.is_not(None))
                                      .where(ImportRun.id == run.id)).one()
-        assert tuple(seen) == (600, 12)
+        assert tuple(seen) == (600, 12, True)
         db.session.remove()
