@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from app.accounts.models import PARTNER_ROLES, Certification, User
 from app.contracts.models import Product
 from app.imports.contracts import parse_date
+from app.imports.file_keys import FileKeys
 from app.imports.reading import Line
 from app.imports.registry import ImportContext, ImportKind, register
 
 COLUMNS = ("email", "product_family", "certified_on", "expires_on")
+EMAIL_MAX = User.__table__.c.email.type.length  # a longer one is no user's, and refused as such
 
 
 class CertificationLines:
@@ -23,20 +25,15 @@ class CertificationLines:
         self.session, self.refuse, self.tally = session, context.refuse, context.tally
         # A family is named in any case and stored in the products' spelling.
         self.families = {family.lower(): family for family in session.scalars(sa.select(Product.family).distinct())}
-        # Given twice is refused (see contracts.py): added ones by the id watermark, changed ones by hash.
-        self.watermark = session.scalar(sa.select(sa.func.max(Certification.id))) or 0
-        self.changed: set[int] = set()
+        self.certifications = FileKeys(context.uow, parts=2)  # (e-mail, family)
 
     def take(self, lines: list[Line]) -> None:
-        parsed = [p for p in (self._parse(line) for line in lines) if p is not None]
+        parsed = [p for p in (self._parse(line) for line in self._first_of_each_certification(lines))
+                  if p is not None]
         users = self._users({email for _, email, *_ in parsed})
         stored = self._stored({users[email][0] for _, email, *_ in parsed if email in users})
-        inserts, updates, batch = [], [], {}
+        inserts, updates = [], []
         for number, email, family, certified_on, expires_on in parsed:
-            earlier = batch.setdefault((email, family), number)
-            if earlier != number:
-                self.refuse(number, f"the {family} certification of {email} is given already on line {earlier}")
-                continue
             user = users.get(email)
             if user is None:
                 self.refuse(number, f"no user has the e-mail {email}")
@@ -45,10 +42,7 @@ class CertificationLines:
             if role not in PARTNER_ROLES:
                 self.refuse(number, f"{email} is not a partner's engineer or admin ({role.value})")
                 continue
-            before, row_id = stored.get((user_id, family), (None, 0))
-            if row_id > self.watermark or hash((email, family)) in self.changed:
-                self.refuse(number, f"the {family} certification of {email} is given already on an earlier line")
-                continue
+            before = stored.get((user_id, family))
             if before is None:
                 inserts.append({"user_id": user_id, "product_family": family, "certified_on": certified_on,
                                 "expires_on": expires_on})
@@ -56,7 +50,6 @@ class CertificationLines:
             elif before != (certified_on, expires_on):
                 updates.append({"b_user": user_id, "b_family": family, "b_certified": certified_on,
                                 "b_expires": expires_on})
-                self.changed.add(hash((email, family)))
                 self.tally.count("changed")
             else:
                 self.tally.count("unchanged")
@@ -68,6 +61,20 @@ class CertificationLines:
                 table.update().where(table.c.user_id == sa.bindparam("b_user"),
                                      table.c.product_family == sa.bindparam("b_family"))
                 .values(certified_on=sa.bindparam("b_certified"), expires_on=sa.bindparam("b_expires")), updates)
+
+    def _first_of_each_certification(self, lines: list[Line]) -> list[Line]:
+        """The lines but those giving an engineer's certification in a family that an earlier line of the
+        file gave, which are refused: whatever became of the earlier one, the file would contradict itself."""
+        keyed = []
+        for line in lines:
+            email, family = line.values["email"].lower(), self.families.get(line.values["product_family"].lower())
+            if email and len(email) <= EMAIL_MAX and family:
+                keyed.append((line.number, (email, family)))
+        given = self.certifications.given_before(keyed)
+        for number, (email, family) in keyed:
+            if number in given:
+                self.refuse(number, f"the {family} certification of {email} is given already on line {given[number]}")
+        return [line for line in lines if line.number not in given]
 
     def _parse(self, line: Line):
         v = line.values
@@ -94,14 +101,13 @@ class CertificationLines:
         return found
 
     def _stored(self, user_ids: set[int]) -> dict[tuple[int, str], tuple]:
-        """((certified_on, expires_on), row id) of each stored certification of these users."""
+        """(certified_on, expires_on) of each stored certification of these users."""
         if not user_ids:
             return {}
         rows = self.session.execute(
             sa.select(Certification.user_id, Certification.product_family, Certification.certified_on,
-                      Certification.expires_on, Certification.id).where(Certification.user_id.in_(user_ids)))
-        return {(user_id, family): ((certified, expires), row_id)
-                for user_id, family, certified, expires, row_id in rows}
+                      Certification.expires_on).where(Certification.user_id.in_(user_ids)))
+        return {(user_id, family): (certified, expires) for user_id, family, certified, expires in rows}
 
 
 register(ImportKind("certifications", COLUMNS, CertificationLines,

@@ -19,6 +19,7 @@ from app.contracts import rules
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.contracts.rules import Coverage
 from app.contracts.services import contract_conflict, coverage_of, product_ids
+from app.imports.file_keys import FileKeys
 from app.imports.reading import Line
 from app.imports.registry import ImportContext, ImportKind, register
 
@@ -79,14 +80,11 @@ class ContractLines:
         self.customers: dict[str, tuple[int, int | None, OrgKind]] = {}  # name -> (id, partner id, kind)
         self.new_customers: dict[str, tuple[int, str]] = {}  # name -> (stand-in id, partner) until created
         self.plans: dict[str, Plan] = {}
-        # A (contract, serial) pair given twice is refused rather than changed back and forth, which
-        # would make a re-import change it again. Without remembering every pair of the file: a pair
-        # this import added has an id above the watermark; the few it changed are kept by hash.
-        self.watermark = session.scalar(sa.select(sa.func.max(CoveredSerial.id))) or 0
-        self.changed_pairs: set[int] = set()
+        self.pairs = FileKeys(context.uow, parts=2)  # (contract, serial)
 
     # -- one batch ----------------------------------------------------------------------
     def take(self, lines: list[Line]) -> None:
+        lines = self._first_of_each_pair(lines)
         rows = [row for row in (self._parse(line) for line in lines) if row is not None]
         self._check_contracts(list(dict.fromkeys(row.number for row in rows)))  # in file order
         rows = [row for row in rows if self._contract_ok(row)]
@@ -103,22 +101,16 @@ class ContractLines:
             coverage.setdefault(row.serial, []).append(plan.coverage(row.number))
             good.append(row)
         self._write_contracts(list(dict.fromkeys(row.number for row in good)))
-        inserts, updates, batch = [], [], {}
+        inserts, updates = [], []
         for row in good:
-            plan, key = self.plans[row.number], (row.number, row.serial)
-            product_id, pair_id = stored.get(key, (None, 0))
-            earlier = batch.setdefault(key, row.line)
-            if earlier != row.line or pair_id > self.watermark or hash(key) in self.changed_pairs:
-                where = f"line {earlier}" if earlier != row.line else "an earlier line"
-                self.refuse(row.line, f"serial {row.serial} of contract {row.number} is given already on {where}")
-                continue
+            plan = self.plans[row.number]
+            product_id = stored.get((row.number, row.serial))
             if product_id is None:
                 inserts.append({"contract_id": plan.contract_id, "serial_number": row.serial,
                                 "product_id": row.product_id})
                 self.tally.count("added")
             elif product_id != row.product_id:
                 updates.append({"b_contract": plan.contract_id, "b_serial": row.serial, "b_product": row.product_id})
-                self.changed_pairs.add(hash(key))
                 self.tally.count("changed")
             else:
                 self.tally.count("changed" if plan.differs else "unchanged")
@@ -132,6 +124,18 @@ class ContractLines:
                 .values(product_id=sa.bindparam("b_product")), updates)
 
     # -- the line on its own ------------------------------------------------------------
+    def _first_of_each_pair(self, lines: list[Line]) -> list[Line]:
+        """The lines but those giving a (contract, serial) pair that an earlier line of the file gave, which
+        are refused: whatever became of the earlier one, the file would contradict itself."""
+        keyed = [(line.number, (line.values["contract_number"], line.values["serial_number"])) for line in lines
+                 if not rules.text_problem("contract_number", line.values["contract_number"], rules.NUMBER_MAX)
+                 and not rules.text_problem("serial_number", line.values["serial_number"], rules.SERIAL_MAX)]
+        given = self.pairs.given_before(keyed)
+        for number, (contract, serial) in keyed:
+            if number in given:
+                self.refuse(number, f"serial {serial} of contract {contract} is given already on line {given[number]}")
+        return [line for line in lines if line.number not in given]
+
     def _parse(self, line: Line) -> Row | None:
         v = line.values
         number, serial, model = v["contract_number"], v["serial_number"], v["product_model"]
@@ -259,8 +263,8 @@ class ContractLines:
                 table.insert().returning(table.c.id, table.c.name, table.c.partner_id), rows):
             self.customers[name] = (org_id, partner_id, OrgKind.CUSTOMER)
 
-    def _stored_serials(self, rows: list[Row]) -> dict[tuple[str, str], tuple[int, int]]:
-        """(product, row id) of each (contract, serial) pair of the batch already stored."""
+    def _stored_serials(self, rows: list[Row]) -> dict[tuple[str, str], int]:
+        """The product of each (contract, serial) pair of the batch already stored."""
         ids = {self.plans[row.number].contract_id for row in rows} - {None}
         serials = list({row.serial for row in rows})
         if not ids:
@@ -268,12 +272,11 @@ class ContractLines:
         numbers = {self.plans[row.number].contract_id: row.number for row in rows}
         found = {}
         for start in range(0, len(serials), 1000):
-            for contract_id, serial, product_id, pair_id in self.session.execute(
-                    sa.select(CoveredSerial.contract_id, CoveredSerial.serial_number, CoveredSerial.product_id,
-                              CoveredSerial.id)
+            for contract_id, serial, product_id in self.session.execute(
+                    sa.select(CoveredSerial.contract_id, CoveredSerial.serial_number, CoveredSerial.product_id)
                     .where(CoveredSerial.contract_id.in_(ids),
                            CoveredSerial.serial_number.in_(serials[start:start + 1000]))):
-                found[(numbers[contract_id], serial)] = (product_id, pair_id)
+                found[(numbers[contract_id], serial)] = product_id
         return found
 
 

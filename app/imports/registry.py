@@ -4,8 +4,8 @@ to the domain's rules.
 A new kind (users, say: `email,name,organisation,role`, each new user invited) is a module of this
 package that calls register(ImportKind("users", COLUMNS, UserLines, "...")), imported from
 kinds.py; its taker checks each line with the feature's own rules and writes through the session it
-is given, inside the import's one transaction. The CLI command, the API path and the web page
-follow from the registry."""
+is given, inside the import's one transaction, and refuses a record the file gives twice
+(app/imports/file_keys.py). The CLI command, the API path and the web page follow from the registry."""
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Organisation, Role, User
 from app.errors import DomainError
+from app.imports.file_keys import FileKeys
 from app.imports.reading import Line
 from app.imports.registry import ImportContext, ImportKind, register
 
@@ -19,6 +20,7 @@ from app.accounts.invitations import invite_user, normalise_email
 
 COLUMNS = ("email", "name", "organisation", "role")
 ROLES = {role.value: role for role in Role}
+EMAIL_MAX = User.__table__.c.email.type.length  # a longer one is no user's, and refused as such
 
 
 class UserLines:
@@ -26,28 +28,32 @@ class UserLines:
         self.uow, self.session = context.uow, context.uow.session
         self.refuse, self.tally, self.actor = context.refuse, context.tally, context.actor
         self.organisations: dict[str, Organisation] = {}
-        # Given twice is refused (see contracts.py): invited ones by the id watermark, renamed ones by hash.
-        self.watermark = self.session.scalar(sa.select(sa.func.max(User.id))) or 0
-        self.renamed: set[int] = set()
+        self.emails = FileKeys(context.uow, parts=1)
 
     def take(self, lines: list[Line]) -> None:
-        parsed = [p for p in (self._parse(line) for line in lines) if p is not None]
+        parsed = [p for p in (self._parse(line) for line in self._first_of_each_user(lines)) if p is not None]
         self._load_organisations({org for _, _, _, org, _ in parsed})
         existing = self._existing({email for _, email, *_ in parsed})
-        batch: dict[str, int] = {}
         for number, email, name, org_name, role in parsed:
-            earlier = batch.setdefault(email, number)
             organisation = self.organisations.get(org_name)
             found = existing.get(email)
-            if earlier != number or (found and (found[0] > self.watermark or hash(email) in self.renamed)):
-                where = f"line {earlier}" if earlier != number else "an earlier line"
-                self.refuse(number, f"the user {email} is given already on {where}")
-            elif organisation is None:
+            if organisation is None:
                 self.refuse(number, f"unknown organisation {org_name!r}")
             elif found:
                 self._update(number, email, name, organisation, role, found)
             else:
                 self._invite(number, email, name, organisation, role)
+
+    def _first_of_each_user(self, lines: list[Line]) -> list[Line]:
+        """The lines but those giving a user an earlier line of the file gave, which are refused:
+        whatever became of the earlier one, the file would contradict itself."""
+        keyed = [(line.number, (email,)) for line in lines
+                 if 0 < len(email := normalise_email(line.values["email"])) <= EMAIL_MAX]
+        given = self.emails.given_before(keyed)
+        for number, (email,) in keyed:
+            if number in given:
+                self.refuse(number, f"the user {email} is given already on line {given[number]}")
+        return [line for line in lines if line.number not in given]
 
     def _parse(self, line: Line):
         v = line.values
@@ -71,7 +77,6 @@ class UserLines:
                 self.refuse(number, "name must be 1 to 200 characters")
                 return
             self.session.execute(sa.update(User).where(User.id == user_id).values(name=name))
-            self.renamed.add(hash(email))
             self.tally.count("changed")
         else:
             self.tally.count("unchanged")

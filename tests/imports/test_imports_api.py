@@ -339,16 +339,16 @@ def test_a_record_given_twice_is_refused_in_a_later_batch_too(app, send, rows, m
         f"{acme},ACME-0001,X465-48T"), "erp.csv", skip_bad="true")
     assert counts(answer) == (2, 1, 0, 2)
     assert answer.get_json()["errors"] == [
-        "erp.csv:5: serial INI-0001 of contract PW-INITECH-2027 is given already on an earlier line",
-        "erp.csv:6: serial ACME-0001 of contract PWP-ACME-2026 is given already on an earlier line"]
+        "erp.csv:5: serial INI-0001 of contract PW-INITECH-2027 is given already on line 2",
+        "erp.csv:6: serial ACME-0001 of contract PWP-ACME-2026 is given already on line 3"]
     certifications = send("certifications", certifications_file(
         "engineer@northwind.example,WING,2026-02-01,2028-02-01", "engineer@northwind.example,EXOS,2026-02-01,2028-02-01",
         "engineer@contoso.example,WING,2026-02-01,2028-02-01", "engineer@northwind.example,WING,2026-03-01,2028-03-01",
         "engineer@northwind.example,EXOS,2026-02-01,2028-02-01"), "lms.csv", skip_bad="true")
     assert counts(certifications) == (1, 2, 0, 2)  # Northwind's engineer holds WING and EXOS already
     assert certifications.get_json()["errors"] == [
-        "lms.csv:5: the WING certification of engineer@northwind.example is given already on an earlier line",
-        "lms.csv:6: the EXOS certification of engineer@northwind.example is given already on an earlier line"]
+        "lms.csv:5: the WING certification of engineer@northwind.example is given already on line 2",
+        "lms.csv:6: the EXOS certification of engineer@northwind.example is given already on line 3"]
 
 
 def test_records_written_by_someone_else_meanwhile_are_a_409_and_nothing_is_written(send, rows, monkeypatch):
