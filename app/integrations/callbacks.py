@@ -37,22 +37,40 @@ ANNOUNCED = ("paid", "failed", "returned")
 
 
 def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> None:
-    """Outbox handler (with the partner's e-mail): a callback for each outcome of a pushed claim."""
-    wanted = {payload["payout_id"]: payload["status"] for _event_id, payload in events
-              if payload.get("status") in ANNOUNCED}
-    if not wanted:
+    """Outbox handler (with the partner's e-mail): a callback for each outcome of a pushed claim.
+
+    One delivery per outcome event, in the events' order: a payout that failed and, retried,
+    was paid (or was paid, then returned) within one batch announces each outcome. An outcome
+    is named by the attempt it is about, as the event says, so a failure handled after the
+    retry keeps its own id and reason rather than taking the next attempt's.
+    """
+    outcomes = [payload for _event_id, payload in events if payload.get("status") in ANNOUNCED]
+    if not outcomes:
         return
     session = uow.session
-    rows = session.execute(sa.select(Payout, PushedClaim).join(PushedClaim, PushedClaim.claim_id == Payout.claim_id)
-                           .where(Payout.id.in_(list(wanted)))).all()
+    pushed_payouts = {payout.id: (payout, pushed) for payout, pushed in session.execute(
+        sa.select(Payout, PushedClaim).join(PushedClaim, PushedClaim.claim_id == Payout.claim_id)
+        .where(Payout.id.in_({payload["payout_id"] for payload in outcomes})))}
+    wanted = []
+    for payload in outcomes:
+        found = pushed_payouts.get(payload["payout_id"])
+        if found is None:
+            continue  # not the payout of a pushed claim: nobody to call back
+        payout, pushed = found
+        status = payload["status"]
+        # Events written before they named their attempt are taken as about the current one.
+        event_id = f"claim.{status}:{payout.id}:{payload.get('attempt', payout.attempt)}"
+        wanted.append((payout, pushed, status, event_id, _reason(payout, payload)))
+    # Handed over before (or twice in this batch): never a second delivery under one id.
+    event_ids = {event_id for _payout, _pushed, _status, event_id, _why in wanted}
+    announced = {(row.integration_id, row.event_id) for row in session.execute(
+        sa.select(CallbackDelivery.integration_id, CallbackDelivery.event_id)
+        .where(CallbackDelivery.event_id.in_(event_ids)))}
     created = []
-    for payout, pushed in rows:
-        status = wanted[payout.id]
-        event_id = f"claim.{status}:{payout.id}:{payout.attempt}"
-        if session.scalar(sa.select(CallbackDelivery.id).where(
-                CallbackDelivery.integration_id == pushed.integration_id, CallbackDelivery.event_id == event_id)):
-            continue  # handed over before: never a second id
-        reason = payout.failure_reason if status == "failed" else payout.return_reason if status == "returned" else None
+    for payout, pushed, status, event_id, reason in wanted:
+        if (pushed.integration_id, event_id) in announced:
+            continue
+        announced.add((pushed.integration_id, event_id))
         delivery = CallbackDelivery(
             integration_id=pushed.integration_id, pushed_claim_id=pushed.id, event_id=event_id,
             topic=f"claim.{status}", status=CallbackStatus.PENDING, next_attempt_at=now(), created_at=now(),
@@ -65,6 +83,15 @@ def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> None:
         session.flush()
         # A refused callback is the delivery's own business (retried on its schedule), not the event's.
         uow.after_commit(partial(_attempt_all, [delivery.id for delivery in created]))
+
+
+def _reason(payout: Payout, payload: dict) -> str | None:
+    """Why the outcome was a failure or a return, as its event says; for events written before they
+    said so, as the payout says now."""
+    if "reason" in payload:
+        return payload["reason"]
+    status = payload["status"]
+    return payout.failure_reason if status == "failed" else payout.return_reason if status == "returned" else None
 
 
 def _attempt_all(delivery_ids: list[int]) -> None:

@@ -58,10 +58,12 @@ def _claim_text(claim: Claim, event: str) -> str:
     return text + f"\n{_url(f'/payments/claims/{claim.id}')}\n"
 
 
-def _payout_text(payout: Payout, status: str) -> str:
+def _payout_text(payout: Payout, status: str, payload: dict) -> str:
     text = (f"Payment {payout.reference} of {format_amount(payout.amount, payout.currency)} "
             f"for claim {payout.claim_id} {PAYOUT_SENTENCES.get(status, status)}.\n")
-    reason = payout.failure_reason or payout.return_reason
+    # The event's own reason: by the time it is handled a retry may have cleared the payout's, or
+    # replaced it with the next attempt's. Events written before they carried it: the payout's.
+    reason = payload.get("reason", payout.failure_reason or payout.return_reason)
     if reason and status in ("failed", "returned"):
         text += f"\nReason: {reason}\n"
     return text + f"\n{_url(f'/payments/payouts/{payout.id}')}\n"
@@ -111,6 +113,7 @@ def on_payout_event(uow: UnitOfWork, payload: dict) -> None:
 
 def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[int, str]:
     """The batch form: one e-mail per partner and payout status."""
+    payloads = dict(events)
     for (partner_id, status), (event_ids, group) in _by_partner_and_kind(Payout, events, "payout_id", "status").items():
         if status == "paid":
             _remittance_advices(uow, partner_id, event_ids, group)
@@ -119,7 +122,7 @@ def on_payout_events(uow: UnitOfWork, events: list[tuple[int, dict]]) -> dict[in
         with uow.on_behalf_of(event_ids):
             _send(uow, partner_id, status in ("failed", "returned"), f"[Payment {group[0].reference}] {what}",
                   f"[Payments] {len(group)} payments: each {what}",
-                  [_payout_text(payout, status) for payout in group])
+                  [_payout_text(payout, status, payloads[event_id]) for event_id, payout in zip(event_ids, group)])
     return {}
 
 

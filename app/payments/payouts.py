@@ -65,7 +65,9 @@ def _set_status(uow: UnitOfWork, payout: Payout, status: PayoutStatus, actor: Us
     if before != status.value:
         live.announce(uow, payout)
     if status in (PayoutStatus.PAID, PayoutStatus.FAILED, PayoutStatus.RETURNED, PayoutStatus.AWAITING_FUNDS):
-        uow.emit("notify.payments.payout", {"payout_id": payout.id, "status": status.value})
+        # The attempt and reason as they are now: the event may be handled after a retry has moved on.
+        uow.emit("notify.payments.payout", {"payout_id": payout.id, "status": status.value, "attempt": payout.attempt,
+                                            "reason": audit.get("reason")})
 
 
 def _lock(session, payout_id: int) -> Payout | None:
