@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app import access, crypto, outbound
-from app.accounts.models import User
+from app.accounts.models import Organisation, User
 from app.audit.services import record
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
@@ -43,7 +43,7 @@ from app.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
-# While an attempt is under way, other workers leave the delivery alone this long.
+# Active ones, counted under a lock on the partner's organisation row (register()).
 MAX_WEBHOOKS_PER_PARTNER = 10
 
 
@@ -87,14 +87,20 @@ def register(actor: User, url: str) -> tuple[Webhook, str]:
         raise RuleViolation("A webhook URL may not carry a user name or password: each delivery is signed "
                             "(X-GTAC-Signature) with the webhook's secret instead.", code="webhook_url_credentials",
                             details={"fields": {"url": ["No user name or password in the URL."]}})
+    partner_id = access.acting_partner(actor)
     with unit_of_work() as uow:
+        # Registrations of one partner wait for each other here, so that two at once cannot both
+        # count the same nine and make eleven (on SQLite every writer waits its turn anyway).
+        # NO KEY UPDATE: rows that only refer to the partner (its cases, SRs) are not held up by it.
+        uow.session.execute(sa.select(Organisation.id).where(Organisation.id == partner_id)
+                            .with_for_update(key_share=True))
         count = uow.session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(
             access.webhook_scope(actor), Webhook.active.is_(True)))
         if count >= MAX_WEBHOOKS_PER_PARTNER:
             raise InvalidInput(f"A partner may have {MAX_WEBHOOKS_PER_PARTNER} active webhooks.",
                                code="too_many_webhooks")
         secret = secrets.token_urlsafe(32)
-        webhook = Webhook(partner_id=access.acting_partner(actor), url=url, secret_ciphertext=seal(secret),
+        webhook = Webhook(partner_id=partner_id, url=url, secret_ciphertext=seal(secret),
                           active=True, created_by_id=actor.id, created_at=now())
         uow.session.add(webhook)
         uow.session.flush()

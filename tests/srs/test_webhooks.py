@@ -175,6 +175,43 @@ def test_only_a_partner_admin_manages_its_own_webhooks(client, tokens, receiver)
     assert client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=tokens["engineer"]).status_code == 403
 
 
+def test_registrations_at_the_same_moment_never_make_more_than_ten_active(app, client, tokens, receiver, postgres,
+                                                                         monkeypatch):
+    for number in range(webhooks.MAX_WEBHOOKS_PER_PARTNER - 1):
+        register(client, tokens, f"{receiver.url}?n={number}")
+    arrived, turn = [], threading.Condition()
+    seal = webhooks.seal
+
+    def counted_then_linger(secret):
+        # Each registration, having counted, waits (briefly) for the other to have counted too,
+        # so that without a lock both would count nine before either writes.
+        with turn:
+            arrived.append(secret)
+            turn.notify_all()
+            turn.wait_for(lambda: len(arrived) == 2, timeout=1)
+        return seal(secret)
+
+    monkeypatch.setattr(webhooks, "seal", counted_then_linger)
+    start = threading.Barrier(2)
+    answers = {}
+
+    def add(number):
+        racer = app.test_client()  # each thread its own request, session and connection
+        start.wait()
+        answer = racer.post("/api/v1/webhooks", json={"url": f"{receiver.url}?racer={number}"},
+                            headers=tokens["admin"])
+        answers[number] = (answer.status_code, answer.json.get("error", {}).get("code"))
+
+    threads = [threading.Thread(target=add, args=(number,)) for number in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers.values()) == [(201, None), (400, "too_many_webhooks")]
+    listed = client.get("/api/v1/webhooks", headers=tokens["admin"]).json
+    assert sum(1 for hook in listed if hook["active"]) == webhooks.MAX_WEBHOOKS_PER_PARTNER
+
+
 def test_retry_delay_doubles_up_to_an_hour():
     assert [webhooks.retry_delay(n) for n in (1, 2, 3)] == [timedelta(seconds=30), timedelta(minutes=1),
                                                           timedelta(minutes=2)]
