@@ -160,7 +160,8 @@ def execute(run_id: int) -> None:
         return
     except Exception as exc:
         log.exception("import %s failed", run_id)
-        _end(run_id, attempt, ImportStatus.FAILED, None, exc.message if isinstance(exc, DomainError) else None)
+        if _end(run_id, attempt, ImportStatus.FAILED, None, exc.message if isinstance(exc, DomainError) else None):
+            forget(key)  # a failed run cannot be applied again: its page asks for the file anew
         return
     if not report.applied and not _end(run_id, attempt, ImportStatus.REFUSED, report):
         return  # taken over meanwhile: the file is the next attempt's
@@ -178,49 +179,73 @@ def take_over_stalled(stalled_after: timedelta, max_attempts: int) -> dict[str, 
 
     On SQLite every transaction takes the database's one write lock when it begins (app/db.py), and
     the import's holds it until its end: this sweep, waiting for that lock, never sees a run whose
-    import transaction is open, only those left RUNNING once it is gone.
+    import transaction is open. It may see one whose worker is about to record how it ended once that
+    transaction is gone: a refusal is recorded all the same (_end).
     """
     cutoff = now() - stalled_after
-    restarted = failed = 0
-    with unit_of_work() as uow:
-        # Locked, and skipped while locked: a run its worker is finishing, or writing progress on,
-        # is not abandoned; the condition is checked again on the locked row.
-        stalled = uow.session.scalars(sa.select(ImportRun).where(
-            ImportRun.status == ImportStatus.RUNNING,
-            sa.or_(ImportRun.heartbeat_at.is_(None), ImportRun.heartbeat_at < cutoff),
-        ).order_by(ImportRun.id).with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)).all()
-        for run in stalled:
-            if run.attempts >= max_attempts:
-                minutes = max(1, round(stalled_after.total_seconds() / 60))
-                run.status, run.finished_at = ImportStatus.FAILED, now()
-                run.failure = (f"The worker applying it gave no sign of progress for {minutes} minute(s), "
-                               f"{run.attempts} time(s): it was stopped, or the file is too much for it. "
-                               f"Nothing was written; upload the file again, or split it into smaller files.")
-                log.warning("import %s: stalled at attempt %s of %s; failed", run.id, run.attempts, max_attempts)
-                failed += 1
-            else:
-                run.status, run.heartbeat_at = ImportStatus.QUEUED, None
-                uow.emit("imports.apply", {"run_id": run.id})
-                log.warning("import %s: attempt %s stalled; queued again", run.id, run.attempts)
-                restarted += 1
-    return {"restarted": restarted, "failed": failed}
+    try:
+        with unit_of_work() as uow:
+            # Locked, and skipped while locked: a run its worker is finishing, or writing progress on,
+            # is not abandoned; the condition is checked again on the locked row.
+            stalled = uow.session.scalars(sa.select(ImportRun).where(
+                ImportRun.status == ImportStatus.RUNNING,
+                sa.or_(ImportRun.heartbeat_at.is_(None), ImportRun.heartbeat_at < cutoff),
+            ).order_by(ImportRun.id).with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)).all()
+            outcomes = [_take_over(uow, run, stalled_after, max_attempts) for run in stalled]
+    except sa.exc.OperationalError as exc:
+        # SQLite: an import's transaction has held the one write lock for longer than this unit waits
+        # for it (busy_timeout). Its run is alive; the next sweep looks again.
+        if db.engine.dialect.name != "sqlite" or "locked" not in str(exc.orig):
+            raise
+        log.info("stalled imports: the database is busy with an import; the next sweep looks again")
+        return {"restarted": 0, "failed": 0}
+    for key in filter(None, (key for outcome, key in outcomes if outcome == "failed")):
+        forget(key)  # after the commit: the store may be a bucket over HTTP
+    return {"restarted": sum(outcome == "restarted" for outcome, _ in outcomes),
+            "failed": sum(outcome == "failed" for outcome, _ in outcomes)}
 
 
-def _own(run_id: int, attempt: int) -> ImportRun:
-    """The run, locked, if it is still this attempt's; TakenOver if not."""
+def _take_over(uow: UnitOfWork, run: ImportRun, stalled_after: timedelta, max_attempts: int) -> tuple[str, str | None]:
+    """Queue a stalled run again, or fail it after its last attempt: ("restarted" or "failed", the stored
+    file to forget once the run has failed)."""
+    if run.attempts >= max_attempts:
+        minutes = max(1, round(stalled_after.total_seconds() / 60))
+        run.status, run.finished_at = ImportStatus.FAILED, now()
+        run.failure = (f"The worker applying it gave no sign of progress for {minutes} minute(s), "
+                       f"{run.attempts} time(s): it was stopped, or the file is too much for it. "
+                       f"Nothing was written; upload the file again, or split it into smaller files.")
+        log.warning("import %s: stalled at attempt %s of %s; failed", run.id, run.attempts, max_attempts)
+        key, run.storage_key = run.storage_key, None
+        return "failed", key
+    run.status, run.heartbeat_at = ImportStatus.QUEUED, None
+    if run.processed_bytes:  # the stopped attempt's progress: the next one starts from nothing
+        run.processed_bytes = run.added = run.changed = run.unchanged = run.refused = 0
+    uow.emit("imports.apply", {"run_id": run.id})
+    log.warning("import %s: attempt %s stalled; queued again", run.id, run.attempts)
+    return "restarted", None
+
+
+def _own(run_id: int, attempt: int, *, queued_again: bool = False) -> ImportRun:
+    """The run, locked, if it is still this attempt's, TakenOver if not. With `queued_again`, a run the
+    sweep queued again with no other attempt started since (a later attempt takes the next number) is
+    still the attempt's: its queued job then finds it ended."""
     run = db.session.get(ImportRun, run_id, with_for_update=True, populate_existing=True)
-    if run is None or run.status != ImportStatus.RUNNING or run.attempts != attempt:
+    owned = (ImportStatus.RUNNING, ImportStatus.QUEUED) if queued_again else (ImportStatus.RUNNING,)
+    if run is None or run.attempts != attempt or run.status not in owned:
         raise TakenOver(f"import {run_id} is no longer attempt {attempt}'s")
     return run
 
 
 def _end(run_id: int, attempt: int, status: ImportStatus, report: Report | None,
          failure: str | None = None) -> bool:
-    """Record how the attempt ended, unless the run was taken over meanwhile (then False)."""
+    """Record how the attempt ended, unless the run was taken over meanwhile (then False). A refusal
+    stands even if the sweep queued the run again meanwhile (on SQLite it may, between the import's
+    rollback and this unit): the file's bad lines would be bad again. A failure is left to the next
+    attempt: what failed (a collision, the store) may not fail again."""
     with unit_of_work():
         try:
-            run = _own(run_id, attempt)
+            run = _own(run_id, attempt, queued_again=status is ImportStatus.REFUSED)
         except TakenOver:
             return False
         run.status, run.finished_at, run.failure = status, now(), failure

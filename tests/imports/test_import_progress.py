@@ -31,3 +31,23 @@ def test_progress_is_written_while_the_import_transaction_is_open(app, demo):
                                      .where(ImportRun.id == run.id)).one()
         assert tuple(seen) == (600, 12, True)
         db.session.remove()
+
+
+def test_a_worker_whose_run_was_taken_over_stops_at_its_next_progress_write(app, demo):
+    """A slow worker, taken for dead, learns it at its next batch and stops reading the file for nothing;
+    what it would have written as progress is not written over the attempt that took over."""
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite has one writer at a time: there is no progress write beside the import")
+        user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'vendor_admin'"))
+        with unit_of_work() as uow:
+            run = ImportRun(kind="contracts", filename="erp.csv", size=1000, status=ImportStatus.RUNNING,
+                            processed_bytes=0, created_by_id=user_id, attempts=2)  # attempt 2 took over
+            uow.session.add(run)
+        with pytest.raises(services.TakenOver):
+            services._progress_writer(run.id, 1)(600, Report("contracts", "erp.csv", False, False, added=12))
+        with db.engine.connect() as other:
+            seen = other.execute(sa.select(ImportRun.processed_bytes, ImportRun.added, ImportRun.heartbeat_at)
+                                 .where(ImportRun.id == run.id)).one()
+        assert tuple(seen) == (0, 0, None)
+        db.session.remove()

@@ -17,6 +17,7 @@ from app.errors import Conflict
 from app.extensions import db
 from app.imports import jobs, services
 from app.imports.models import ImportRun, ImportStatus
+from app.imports.runner import Report
 from app.scheduling import SCHEDULE, interval
 from tests.imports.test_import_pages import preview, sign_in_vendor_admin
 from tests.web.helpers import count, text
@@ -243,12 +244,70 @@ def test_a_worker_taken_over_that_then_fails_leaves_the_run_to_the_next_attempt(
     assert state(app, queued) == (ImportStatus.QUEUED, 1, None)  # not failed by the attempt it no longer owns
 
 
-def test_a_failed_import_says_why_on_its_page(app, client, queued, monkeypatch):
+def test_a_failed_import_says_why_on_its_page_and_its_file_is_let_go(app, client, queued, monkeypatch):
+    forgotten = []
+    monkeypatch.setattr(services, "forget", forgotten.append)
+    key = stored_file(app, queued)
     with monkeypatch.context() as patch:
         patch.setattr(services, "run_import", collide)
         execute(app, queued)
     assert state(app, queued) == (ImportStatus.FAILED, 1, COLLIDED)
     assert COLLIDED in text(client.get(f"/admin/imports/{queued}"))
+    assert forgotten == [key]  # the page asks for the file anew: nothing can apply this one
+
+
+def test_a_run_failed_by_the_sweep_lets_its_file_go(app, queued, clock, stale, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ATTEMPTS", 1)
+    forgotten = []
+    monkeypatch.setattr(services, "forget", forgotten.append)
+    key = stored_file(app, queued)
+    execute_and_die(app, monkeypatch, queued)
+    clock.advance(seconds=stale.total_seconds())
+    assert sweep(app) == {"restarted": 0, "failed": 1}
+    assert forgotten == [key] and stored_file(app, queued) is None
+
+
+def test_a_refusal_recorded_after_the_sweep_queued_the_run_again_stands(app, client, queued, clock, stale,
+                                                                         monkeypatch):
+    """On SQLite the sweep may get the write lock between the import's rollback (bad lines) and the unit
+    that records the refusal; the refusal is still the attempt's to record, and the queued job then
+    finds the run ended."""
+    outcomes = []
+
+    def refused_then_swept(kind_name, stream, filename, **kwargs):
+        clock.advance(seconds=stale.total_seconds())
+        outcomes.append(jobs.take_over_stalled_imports())
+        return Report(kind_name, filename, False, False, refused=1, errors=[f"{filename}:2: a bad line"])
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "run_import", refused_then_swept)
+        patch.setitem(app.extensions, "outbox_dispatch", lambda events: 0)
+        execute(app, queued)
+    assert outcomes == [{"restarted": 1, "failed": 0}]
+    assert state(app, queued) == (ImportStatus.REFUSED, 1, None)
+    execute(app, queued)  # the job the sweep queued
+    assert state(app, queued) == (ImportStatus.REFUSED, 1, None)
+    assert "a bad line" in text(client.get(f"/admin/imports/{queued}"))
+
+
+def test_a_stopped_attempts_progress_is_not_shown_as_the_next_ones(app, client, queued, clock, stale, monkeypatch):
+    execute_and_die(app, monkeypatch, queued)
+    with app.app_context():  # as the progress writer leaves it, where it runs (PostgreSQL)
+        run = db.session.get(ImportRun, queued)
+        run.processed_bytes = run.size // 2
+        db.session.commit()
+        db.session.remove()
+    clock.advance(seconds=stale.total_seconds())
+    monkeypatch.setitem(app.extensions, "outbox_dispatch", lambda events: 0)
+    assert sweep(app) == {"restarted": 1, "failed": 0}
+    assert 'id="progress" max="100" value="0"' in text(client.get(f"/admin/imports/{queued}"))
+
+
+def stored_file(app, run_id: int) -> str | None:
+    with app.app_context():
+        key = db.session.get(ImportRun, run_id).storage_key
+        db.session.remove()
+    return key
 
 
 def test_the_takeover_is_a_periodic_job(app):
