@@ -88,7 +88,7 @@ def sr_page(actor: User, number: str) -> SRPage:
 @dataclass
 class QueuePage:
     page: Page[sa.Row]
-    colleagues: list[sa.Row] | None  # GTAC: the others its engineer filter offers besides the caller (id, name)
+    colleagues: list[sa.Row] | None  # GTAC: the others its engineer filter offers besides the caller (id, name, role)
 
 
 def queue_page(actor: User, **wanted) -> QueuePage:

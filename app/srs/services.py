@@ -138,7 +138,7 @@ def assign(actor: User, number: str, assignee_id: int, note: str | None = None) 
         return sr
 
 
-# Whom a manager can give an SR to, and whose SRs any of GTAC may list (the API's assignee filter).
+# Whom a manager can give an SR to, and whom GTAC's queue page offers as its engineer filter.
 _STAFF = (sa.select(User.id, User.name, User.role).where(User.role.in_(list(GTAC_ROLES)), User.active)
           .order_by(User.name, User.id))
 
