@@ -172,7 +172,12 @@ def partner_attainment(actor: User, programme_id: int, period_id: int, partner_i
     with unit_of_work() as uow:
         partner = access.get_programme_partner(actor, partner_id)
         programme, period = period_of(uow.session, programme_id, period_id)
-        versions = versions_by_partner(uow.session, period, [partner.id]).get(partner.id, [])
-        sales = sales_by_partner(uow.session, programme, period, [partner.id]).get(partner.id, 0)
-        found = judge(partner.id, partner.name, programme, period, versions, sales, tiers_of(programme))
-        return period, _with_segment_sales(uow.session, programme, found)
+        return period, attainment_of(uow.session, programme, period, partner)
+
+
+def attainment_of(session, programme: RebateProgramme, period: ProgrammePeriod, partner: Organisation) -> Attainment:
+    """partner_attainment() inside the caller's unit, for a partner the caller is known to see."""
+    versions = versions_by_partner(session, period, [partner.id]).get(partner.id, [])
+    sales = sales_by_partner(session, programme, period, [partner.id]).get(partner.id, 0)
+    found = judge(partner.id, partner.name, programme, period, versions, sales, tiers_of(programme))
+    return _with_segment_sales(session, programme, found)

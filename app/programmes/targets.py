@@ -186,17 +186,22 @@ def partner_targets(actor: User, programme_id: int, period_id: int) -> tuple[Pro
         partners = list(uow.session.execute(access.programme_partners(actor)
                                             .with_only_columns(Organisation.id, Organisation.name)
                                             .order_by(Organisation.name, Organisation.id)))
-        ids = [p.id for p in partners]
-        versions: dict[int, list[TargetVersion]] = {}
-        for version in uow.session.scalars(sa.select(TargetVersion).where(
-                TargetVersion.period_id == period.id, TargetVersion.partner_id.in_(ids))
-                .order_by(TargetVersion.effective_from, TargetVersion.id)):
-            versions.setdefault(version.partner_id, []).append(version)
-        rows = []
-        for partner_id, name in partners:
-            history = [{"amount": programme.baseline_target, "effective_from": period.starts_on, "source": "baseline"}]
-            history += [{"amount": v.amount, "effective_from": max(v.effective_from, period.starts_on),
-                         "source": "alleviation" if v.alleviation_id else "set"} for v in versions.get(partner_id, [])]
-            rows.append({"partner": {"id": partner_id, "name": name}, "currency": programme.currency,
-                         "target": history[-1]["amount"], "history": history})
-        return period, rows
+        return period, target_rows(uow.session, programme, period, partners)
+
+
+def target_rows(session, programme: RebateProgramme, period: ProgrammePeriod,
+                partners: list[tuple[int, str]]) -> list[dict]:
+    """partner_targets()' rows inside the caller's unit, for (id, name) of partners the caller sees."""
+    versions: dict[int, list[TargetVersion]] = {}
+    for version in session.scalars(sa.select(TargetVersion).where(
+            TargetVersion.period_id == period.id, TargetVersion.partner_id.in_([p[0] for p in partners]))
+            .order_by(TargetVersion.effective_from, TargetVersion.id)):
+        versions.setdefault(version.partner_id, []).append(version)
+    rows = []
+    for partner_id, name in partners:
+        history = [{"amount": programme.baseline_target, "effective_from": period.starts_on, "source": "baseline"}]
+        history += [{"amount": v.amount, "effective_from": max(v.effective_from, period.starts_on),
+                     "source": "alleviation" if v.alleviation_id else "set"} for v in versions.get(partner_id, [])]
+        rows.append({"partner": {"id": partner_id, "name": name}, "currency": programme.currency,
+                     "target": history[-1]["amount"], "history": history})
+    return rows

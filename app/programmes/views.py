@@ -19,8 +19,8 @@ from app.files.uploads import release_uploads
 from app.payments.money import PERIOD, parse_amount
 from app.programmes import attainment, closing, sales, services, targets
 from app.programmes.chart import attainment_chart
-from app.programmes.models import RebateProgramme
 from app.programmes.percent import format_bp, parse_bp
+from app.programmes.portal import portal_page
 from app.programmes.schemas import TierSchema
 from app.query_args import chosen_id
 
@@ -307,30 +307,14 @@ def partner_portal(programme_id: int, period_id: int, partner_id: int):
 
 
 def _portal(partner_id: int, programme_id: int | None, period_id: int | None):
-    access.require(current_user, "attainment.read")
-    partner = access.get_programme_partner(current_user, partner_id)
-    programmes: list[RebateProgramme] = services.list_programmes(current_user)
-    programme = next((p for p in programmes if p.id == programme_id), programmes[0] if programmes else None)
-    if programme is None:
-        return render_template("programmes/portal.html", partner=partner, programme=None, others=[])
-    others = _other_programmes(programmes, programme, partner.id)
-    chosen = next((p for p in programme.periods if p.id == period_id), None) or services.current_period(programme)
-    if chosen is None:
-        return render_template("programmes/portal.html", partner=partner, programme=programme, others=others)
-    period_row, found = attainment.partner_attainment(current_user, programme.id, chosen.id, partner.id)
-    _p, history = targets.partner_targets(current_user, programme.id, chosen.id)
-    history = next((row["history"] for row in history if row["partner"]["id"] == partner.id), [])
-    return render_template("programmes/portal.html", partner=partner, programme=programme, others=others,
-                           period=period_row, found=found, history=history, tiers=programme.tiers,
-                           chart=attainment_chart(found, programme.tiers, period_row.label))
-
-
-def _other_programmes(programmes: list[RebateProgramme], shown: RebateProgramme, partner_id: int) -> list[tuple]:
-    """(name, address) of the partner's portal in each other programme, at its current period."""
-    links = []
-    for programme in programmes:
-        period = services.current_period(programme)
-        if programme.id != shown.id and period is not None:
-            links.append((programme.name, url_for("programmes_web.partner_portal", programme_id=programme.id,
-                                                  period_id=period.id, partner_id=partner_id)))
-    return links
+    shown = portal_page(current_user, partner_id, programme_id, period_id)
+    # (name, address) of the partner's portal in each other programme, at its current period.
+    others = [(other.name, url_for("programmes_web.partner_portal", programme_id=other.id, period_id=period.id,
+                                   partner_id=shown.partner.id)) for other, period in shown.others]
+    if shown.period is None:
+        return render_template("programmes/portal.html", partner=shown.partner, programme=shown.programme,
+                               others=others)
+    return render_template("programmes/portal.html", partner=shown.partner, programme=shown.programme,
+                           others=others, period=shown.period, found=shown.found, history=shown.history,
+                           tiers=shown.programme.tiers,
+                           chart=attainment_chart(shown.found, shown.programme.tiers, shown.period.label))

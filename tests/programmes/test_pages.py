@@ -84,3 +84,25 @@ def test_a_partner_in_several_programmes_goes_from_one_portal_to_another(app, si
     assert shown != "Services Rebate" and f'<a href="{link}">Services Rebate</a>' in html
     there = engineer.get(link).get_data(as_text=True)
     assert "Services Rebate. Other programmes:" in there and f">{shown}</a>" in there
+
+
+def test_a_partners_portal_is_read_in_one_unit_with_its_own_targets_only(app, signed_in, monkeypatch):
+    """The programmes team opening one partner's portal: one transaction, and the target history of that
+    partner alone (not of every partner in the programme)."""
+    import app.uow as uow_module
+    from app.programmes import portal
+
+    with app.app_context():
+        programme, period = programme_with_q3()
+        northwind = partner("Northwind Networks").id
+    team = signed_in("programs")
+    address = f"/programmes/{programme.id}/periods/{period.id}/partners/{northwind}"
+    assert team.get(address).status_code == 200  # the sign-in's session is saved once, on its first page
+    units, histories = [], []
+    begin, target_rows = uow_module.begin, portal.target_rows
+    monkeypatch.setattr(uow_module, "begin", lambda session=None: units.append(1) or begin(session))
+    monkeypatch.setattr(portal, "target_rows", lambda session, programme, period, partners: histories.append(
+        [name for _, name in partners]) or target_rows(session, programme, period, partners))
+    answer = team.get(address)
+    assert answer.status_code == 200 and "Rebates: Northwind Networks" in answer.get_data(as_text=True)
+    assert len(units) == 1 and histories == [["Northwind Networks"]]
