@@ -183,6 +183,7 @@ def take_over_stalled(stalled_after: timedelta, max_attempts: int) -> dict[str, 
     transaction is gone: a refusal is recorded all the same (_end).
     """
     cutoff = now() - stalled_after
+    uow = None
     try:
         with unit_of_work() as uow:
             # Locked, and skipped while locked: a run its worker is finishing, or writing progress on,
@@ -195,8 +196,9 @@ def take_over_stalled(stalled_after: timedelta, max_attempts: int) -> dict[str, 
             outcomes = [_take_over(uow, run, stalled_after, max_attempts) for run in stalled]
     except sa.exc.OperationalError as exc:
         # SQLite: an import's transaction has held the one write lock for longer than this unit waits
-        # for it (busy_timeout). Its run is alive; the next sweep looks again.
-        if db.engine.dialect.name != "sqlite" or "locked" not in str(exc.orig):
+        # for it (busy_timeout). Its run is alive; the next sweep looks again. Once committed, the
+        # sweep's changes stand and what failed after them is not that.
+        if db.engine.dialect.name != "sqlite" or "locked" not in str(exc.orig) or (uow and uow.committed):
             raise
         log.info("stalled imports: the database is busy with an import; the next sweep looks again")
         return {"restarted": 0, "failed": 0}
@@ -249,6 +251,8 @@ def _end(run_id: int, attempt: int, status: ImportStatus, report: Report | None,
         except TakenOver:
             return False
         run.status, run.finished_at, run.failure = status, now(), failure
+        if status is ImportStatus.FAILED:
+            run.storage_key = None  # let go by the caller: a failed run is never applied
         if report is not None:
             _counts(run, report)
     return True

@@ -308,7 +308,6 @@ def partner_portal(programme_id: int, period_id: int, partner_id: int):
 
 def _portal(partner_id: int, programme_id: int | None, period_id: int | None):
     shown = portal_page(current_user, partner_id, programme_id, period_id)
-    # (name, address) of the partner's portal in each other programme, at its current period.
     others = [(other.name, url_for("programmes_web.partner_portal", programme_id=other.id, period_id=period.id,
                                    partner_id=shown.partner.id)) for other, period in shown.others]
     if shown.period is None:

@@ -253,7 +253,7 @@ def test_a_failed_import_says_why_on_its_page_and_its_file_is_let_go(app, client
         execute(app, queued)
     assert state(app, queued) == (ImportStatus.FAILED, 1, COLLIDED)
     assert COLLIDED in text(client.get(f"/admin/imports/{queued}"))
-    assert forgotten == [key]  # the page asks for the file anew: nothing can apply this one
+    assert forgotten == [key] and stored_file(app, queued) is None  # the page asks for the file anew
 
 
 def test_a_run_failed_by_the_sweep_lets_its_file_go(app, queued, clock, stale, monkeypatch):

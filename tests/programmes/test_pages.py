@@ -106,3 +106,16 @@ def test_a_partners_portal_is_read_in_one_unit_with_its_own_targets_only(app, si
     answer = team.get(address)
     assert answer.status_code == 200 and "Rebates: Northwind Networks" in answer.get_data(as_text=True)
     assert len(units) == 1 and histories == [["Northwind Networks"]]
+
+
+def test_a_portal_asked_for_a_period_of_another_programme_shows_its_own_current_period(app, signed_in):
+    with app.app_context():
+        programme, period = programme_with_q3()
+        northwind = partner("Northwind Networks").id
+    engineer = signed_in("engineer")
+    links = re.findall(r'/programmes/(\d+)/periods/(\d+)/partners/', engineer.get("/rebates").get_data(as_text=True))
+    # A period of the demo's programme, asked for in this one's address.
+    elsewhere = next(period_id for programme_id, period_id in links if int(programme_id) != programme.id)
+    html = engineer.get(f"/programmes/{programme.id}/periods/{elsewhere}/partners/{northwind}").get_data(as_text=True)
+    assert re.search(rf'periods/{period.id}/partners/{northwind}" aria-current="page">2025-Q3<', html)
+    assert '<h2 id="status-h">2025-Q3:' in html
