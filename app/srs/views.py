@@ -116,7 +116,8 @@ def queue():
     return render_template("srs/queue.html", rows=[_queue_row(row, at) for row in page.items], filters=raw,
                            queues=_queues(), gtac=gtac, more=more, sr_base=url_for("srs_web.queue"),
                            engineers=engineers, assignee_id=args.get("assignee_id"), sorts=SORTS,
-                           sort=args["sort"], feed=url_for("srs_web.feed", since=read_at.isoformat()))
+                           sort=args["sort"], feed=url_for("srs_web.feed", since=read_at.isoformat()),
+                           narrowed=any(key != "sort" for key in raw))
 
 
 def _render_sr(number: str, error: str | None = None, status: int = 200, **feedback):

@@ -74,7 +74,7 @@ def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens,
     assert still_same_page(page)
 
 
-def test_a_manager_on_a_phone_picks_an_engineer_and_sees_only_their_srs(app, phone):
+def test_a_manager_on_a_phone_picks_an_engineer_and_sees_only_their_srs(app, client, tokens, phone):
     graces = make_sr(app, "assigned", assignee_email="gtac@vendor.example")
     make_sr(app, "in_progress", assignee_email="manager@vendor.example")
     make_sr(app, "new")
@@ -85,7 +85,11 @@ def test_a_manager_on_a_phone_picks_an_engineer_and_sees_only_their_srs(app, pho
     assert accessibility_violations(phone) + overflow(phone) == []
     phone.get_by_label("Engineer").select_option(label="Grace GTAC")
     phone.get_by_label("Order").select_option(label="Newest first")
-    phone.get_by_role("button", name="Show").click()
+    with phone.expect_response(lambda answer: "/srs/feed?" in answer.url):
+        phone.get_by_role("button", name="Show").click()
+    # An SR opened now is nobody's yet: the list, narrowed to Grace's, is drawn again without it.
+    with phone.expect_response(lambda answer: "/srs?" in answer.url and "assignee_id" in answer.url):
+        escalate(client, tokens)
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(graces)
     expect(rows.first.locator('[data-field="assignee"]')).to_have_text("Grace GTAC")

@@ -100,6 +100,8 @@
       var body = table.querySelector("tbody");
       var row = body.querySelector('tr[data-sr="' + event.sr_number + '"]');
       if (!row && event.kind === "opened") {
+        // A list narrowed by filters, or a later page, may not hold the new SR: the server draws it again.
+        if (table.dataset.srNarrowed !== undefined) { reread(function () {}); return; }
         var empty = body.querySelector("tr.empty");
         if (empty) { empty.remove(); }
         row = document.createElement("tr");
