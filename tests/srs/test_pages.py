@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.srs.models import SRHistory
 from tests.browser import accessibility_violations, overflow, sign_in, streams_held, wait_for_streams
-from tests.srs.helpers import escalate, make_sr, move
+from tests.srs.helpers import escalate, make_sr, move, user_id
 
 # Short stream heartbeats (live_url) for the pages that update without a reload.
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("live_url")]
@@ -99,6 +99,31 @@ def test_a_manager_on_a_phone_picks_an_engineer_and_sees_only_their_srs(app, cli
     expect(rows.first.locator('[data-field="assignee"]')).to_have_text("Grace GTAC")
     expect(phone.get_by_label("Engineer").locator("option:checked")).to_have_text("Grace GTAC")
     assert accessibility_violations(phone) + overflow(phone) == []
+
+
+def test_a_queue_page_narrowed_to_one_engineer_follows_srs_given_to_them_or_taken_away(app, client, tokens, page):
+    graces = make_sr(app, "assigned", assignee_email="gtac@vendor.example")
+    maxs = make_sr(app, "assigned", assignee_email="manager@vendor.example")
+    grace, max_manager = user_id(app, "gtac@vendor.example"), user_id(app, "manager@vendor.example")
+    sign_in(page, "manager")
+    with page.expect_response(lambda answer: "/srs/feed?" in answer.url):
+        page.goto(f"/srs?assignee_id={grace}")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(graces)
+    mark_page(page)
+
+    def give(number, to):
+        answer = client.post(f"/api/v1/srs/{number}/assignment", json={"assignee_id": to}, headers=tokens["manager"])
+        assert answer.status_code == 200, answer.json
+
+    give(maxs, grace)
+    expect(page.locator(f'tr[data-sr="{maxs}"]')).to_be_visible(timeout=LIVE_MS)
+    give(graces, max_manager)
+    expect(page.locator(f'tr[data-sr="{graces}"]')).to_have_count(0, timeout=LIVE_MS)
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator('[data-field="assignee"]')).to_have_text("Grace GTAC")
+    assert still_same_page(page)
 
 
 def test_the_queue_page_shows_what_changed_between_its_load_and_its_feeds_connection(app, client, tokens, page):

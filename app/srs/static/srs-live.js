@@ -84,13 +84,34 @@
   }
 
   // The queue page's rows as the server draws them now: the feed sends only what happens while it is
-  // connected, so what happened while it reconnected is read with the page.
+  // connected, so what happened while it reconnected is read with the page. A row just marked as
+  // changed stays marked.
   function reread(done) {
     window.rereadPage(function (page) {
       var fresh = page.querySelector("[data-sr-feed] tbody");
       var current = table.querySelector("tbody");
-      if (fresh && current) { current.replaceWith(document.importNode(fresh, true)); }
+      if (!fresh || !current) { return; }
+      var body = document.importNode(fresh, true);
+      current.querySelectorAll("tr.changed").forEach(function (changed) {
+        var same = body.querySelector('tr[data-sr="' + changed.dataset.sr + '"]');
+        if (same) { same.classList.add("changed"); }
+      });
+      current.replaceWith(body);
     }, done);
+  }
+
+  // A list narrowed by filters, or a later page, is drawn again by the server, which knows its filters,
+  // whenever an SR may have come into it or left it: at most one read at a time and one a second.
+  var rereading = false, again = false;
+  function rereadSoon() {
+    if (rereading) { again = true; return; }
+    rereading = true;
+    reread(function () {
+      setTimeout(function () {
+        rereading = false;
+        if (again) { again = false; rereadSoon(); }
+      }, 1000);
+    });
   }
 
   // The queue page: update the SR's row, or add the row of a newly opened SR.
@@ -99,9 +120,9 @@
     listen(table.dataset.srFeed, function (event) {
       var body = table.querySelector("tbody");
       var row = body.querySelector('tr[data-sr="' + event.sr_number + '"]');
+      var narrowed = table.dataset.srNarrowed !== undefined;
+      if (!row && narrowed) { rereadSoon(); return; }
       if (!row && event.kind === "opened") {
-        // A list narrowed by filters, or a later page, may not hold the new SR: the server draws it again.
-        if (table.dataset.srNarrowed !== undefined) { reread(function () {}); return; }
         var empty = body.querySelector("tr.empty");
         if (empty) { empty.remove(); }
         row = document.createElement("tr");
@@ -126,6 +147,7 @@
       setField(row, "management_level", event.management_level ? String(event.management_level) : "");
       // What the first connection sends again of a change the page's rows already show: no news.
       if (event.replayed && row.textContent === shown) { return; }
+      if (narrowed) { rereadSoon(); }
       row.classList.remove("changed");
       void row.offsetWidth;
       row.classList.add("changed");
