@@ -116,21 +116,29 @@ def versions_by_partner(session, period: ProgrammePeriod, partner_ids=None) -> d
     return {partner_id: list(group) for partner_id, group in groupby(rows, key=lambda v: v.partner_id)}
 
 
+def counted(programme: RebateProgramme, starts_on: date, ends_on: date, period: ProgrammePeriod) -> list:
+    """The sales that count in these days of a period. A closed period counts those imported by its close,
+    what its settlements were computed from: a sale imported later for another programme's open quarter
+    does not move a rebate already claimed (sales never change once imported)."""
+    conditions = [Sale.currency == programme.currency, Sale.sold_on >= starts_on, Sale.sold_on <= ends_on]
+    if period.closed_at is not None:
+        conditions.append(Sale.imported_at <= period.closed_at)
+    return conditions
+
+
 def sales_by_partner(session, programme: RebateProgramme, period: ProgrammePeriod, partner_ids=None) -> dict[int, int]:
     query = (sa.select(Sale.partner_id, sa.func.sum(Sale.amount))
-             .where(Sale.currency == programme.currency, Sale.sold_on >= period.starts_on,
-                    Sale.sold_on <= period.ends_on).group_by(Sale.partner_id))
+             .where(*counted(programme, period.starts_on, period.ends_on, period)).group_by(Sale.partner_id))
     if partner_ids is not None:
         query = query.where(Sale.partner_id.in_(partner_ids))
     return {partner_id: int(total) for partner_id, total in session.execute(query)}
 
 
-def _with_segment_sales(session, programme, attainment: Attainment) -> Attainment:
+def _with_segment_sales(session, programme, period: ProgrammePeriod, attainment: Attainment) -> Attainment:
     segments = []
     for segment in attainment.segments:
         total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Sale.amount), 0)).where(
-            Sale.partner_id == attainment.partner_id, Sale.currency == programme.currency,
-            Sale.sold_on >= segment.starts_on, Sale.sold_on <= segment.ends_on))
+            Sale.partner_id == attainment.partner_id, *counted(programme, segment.starts_on, segment.ends_on, period)))
         segments.append(Segment(segment.starts_on, segment.ends_on, segment.target, segment.share, int(total)))
     return Attainment(**{**attainment.__dict__, "segments": segments})
 
@@ -180,4 +188,4 @@ def attainment_of(session, programme: RebateProgramme, period: ProgrammePeriod, 
     versions = versions_by_partner(session, period, [partner.id]).get(partner.id, [])
     sales = sales_by_partner(session, programme, period, [partner.id]).get(partner.id, 0)
     found = judge(partner.id, partner.name, programme, period, versions, sales, tiers_of(programme))
-    return _with_segment_sales(session, programme, found)
+    return _with_segment_sales(session, programme, period, found)

@@ -108,12 +108,29 @@ def test_a_new_sale_dated_in_a_closed_period_is_a_bad_line_and_a_known_one_is_un
     assert again.status_code == 200 and again.json["unchanged"] == 1 and again.json["created"] == 0
 
 
-def test_a_sale_still_counting_in_another_programmes_open_quarter_is_taken(client, tokens):
+def test_a_sale_still_counting_in_another_programmes_open_quarter_is_taken_and_leaves_the_closed_one_as_settled(
+        client, tokens):
     programme_id, period_id = programme(client, tokens)
-    programme(client, tokens, name="Services Rebate")  # the same quarter, in USD, still open
-    client.post(f"/api/v1/programmes/{programme_id}/periods/{period_id}/close", headers=tokens["programs"])
-    taken = upload(client, tokens, "\n".join([HEADER, "Northwind Networks,INV-2,2025-09-30,EXOS,1.00,USD"]))
+    services_id, services_period_id = programme(client, tokens, name="Services Rebate")  # the same quarter, open
+    assert upload(client, tokens, "\n".join([HEADER, "Northwind Networks,INV-1,2025-08-01,EXOS,120000.00,USD"])
+                  ).status_code == 200
+    closed = f"/api/v1/programmes/{programme_id}/periods/{period_id}"
+    settled = client.post(f"{closed}/close", headers=tokens["programs"]).json["items"]
+    taken = upload(client, tokens, "\n".join([HEADER, "Northwind Networks,INV-2,2025-09-30,EXOS,30000.00,USD"]))
     assert taken.status_code == 200 and taken.json["created"] == 1, taken.json
+
+    def figures(base, partner_id):
+        answer = client.get(f"{base}/partners/{partner_id}/attainment", headers=tokens["programs"])
+        assert answer.status_code == 200, answer.json
+        return answer.json["sales"], answer.json["rebate"], sum(s["sales"] for s in answer.json["segments"])
+
+    northwind = next(s for s in settled if s["partner"]["name"] == "Northwind Networks")
+    assert (northwind["sales"], northwind["rebate"]) == (12_000_000, 480_000)
+    assert figures(closed, northwind["partner"]["id"]) == (12_000_000, 480_000, 12_000_000)
+    listed = client.get(f"{closed}/attainment", headers=tokens["programs"]).json["items"]
+    assert [row["sales"] for row in listed if row["partner"]["name"] == "Northwind Networks"] == [12_000_000]
+    still_open = f"/api/v1/programmes/{services_id}/periods/{services_period_id}"
+    assert figures(still_open, northwind["partner"]["id"])[0] == 15_000_000
 
 
 def test_an_alleviation_dated_in_a_closed_period_is_refused(client, tokens, row_counts):
