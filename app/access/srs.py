@@ -75,7 +75,10 @@ _SR_NUMBER = sa.bindparam("sr_number", type_=ServiceRequest.number.type, require
 def _visible_sr(scope: sa.ColumnElement[bool], *, for_update: bool, newest_entry: bool) -> sa.Select:
     """The statement of get_sr for one kind of user (parameterised_sr_scope), built once: every request
     about an SR starts with it."""
-    query = sa.select(ServiceRequest).where(scope, ServiceRequest.number == _SR_NUMBER)
+    # Overwrite an SR an earlier unit of the same request loaded (the session outlives its units and keeps
+    # what they read): an event stream reads the SR, then the entries written since, which carry the SR.
+    query = (sa.select(ServiceRequest).where(scope, ServiceRequest.number == _SR_NUMBER)
+             .execution_options(populate_existing=True))
     if newest_entry:
         query = query.options(with_newest_entry())
     return query.with_for_update(of=ServiceRequest) if for_update else query

@@ -4,6 +4,7 @@ pages' feed of every SR the signed-in user sees (GET /srs/feed)."""
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -13,7 +14,7 @@ from app import create_app
 from app.extensions import db
 from app.live.broker import InProcessBroker, RedisBroker
 from tests.browser import serve
-from tests.srs.helpers import make_sr, move
+from tests.srs.helpers import make_sr, move, user_id
 from tests.srs.sse_client import EventReader, signed_in_reader
 
 
@@ -35,6 +36,43 @@ def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, to
         message = reader.next(timeout=2)
         assert message["event"] == "message" and message["json"]["data"]["body"] == "Send the core file please."
         assert int(message["id"]) > int(event["id"])
+    finally:
+        reader.close()
+
+
+def test_a_change_made_while_a_stream_starts_is_sent_with_the_sr_as_it_is_now(app, client, tokens, live_url,
+                                                                             monkeypatch):
+    # The stream reads the SR (access), then subscribes, then reads the entries it missed: a change
+    # committed between the first read and the subscription is heard only from those entries, and
+    # they must carry the SR as the change left it, not as the first read found it.
+    from app.live import streams
+
+    number = make_sr(app, "assigned")
+    subscribe = streams.subscribe
+
+    def moved_first(channels):
+        monkeypatch.setattr(streams, "subscribe", subscribe)
+        # From another thread, as another request would: this one's application context is the stream's.
+        answers = []
+
+        def change():
+            answers.append(move(client, tokens["gtac"], number, "in_progress").status_code)
+            answers.append(client.post(f"/api/v1/srs/{number}/assignment", headers=tokens["manager"],
+                                       json={"assignee_id": user_id(app, "manager@vendor.example")}).status_code)
+
+        elsewhere = threading.Thread(target=change)
+        elsewhere.start()
+        elsewhere.join(timeout=30)
+        assert answers == [200, 200]
+        return subscribe(channels)
+
+    monkeypatch.setattr(streams, "subscribe", moved_first)
+    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["engineer"])
+    try:
+        sent = [reader.next(timeout=5) for _ in range(2)]
+        assert [event["event"] for event in sent] == ["status", "assignment"]
+        assert [(event["json"]["status"], event["json"]["assignee"]) for event in sent] == [
+            ("in_progress", "Max Manager")] * 2
     finally:
         reader.close()
 
