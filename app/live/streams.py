@@ -6,6 +6,9 @@ several workers or machines, set REDIS_URL so that every stream hears every chan
 """
 from __future__ import annotations
 
+import select
+import socket
+import ssl
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
@@ -45,9 +48,36 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
     db.session.remove()
     body = events.stream(subscription, backlog, last_id,
                          heartbeat=current_app.config["SR_EVENTS_HEARTBEAT_SECONDS"],
-                         max_seconds=current_app.config["SR_EVENTS_MAX_SECONDS"], on_close=slot.release)
+                         max_seconds=current_app.config["SR_EVENTS_MAX_SECONDS"], on_close=slot.release,
+                         gone=reader_gone(request.environ))
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def reader_gone(environ) -> Callable[[], bool]:
+    """Whether the client closed the stream's connection, read off its socket without writing to it.
+
+    A page left (another page opened, the tab closed) would otherwise hold its stream, and its user's
+    slot, until a heartbeat failed to reach it: a GTAC engineer going through five SRs was refused a
+    live page (429) for up to two heartbeats. The reader sends nothing after its request, so a socket
+    that turns readable has been closed (or sends what no stream reads). Without a plain socket
+    (TLS ended in the server itself, another server) the heartbeat finds out, as before.
+    """
+    connection = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if not isinstance(connection, socket.socket) or isinstance(connection, ssl.SSLSocket):
+        return lambda: False
+    watch = select.poll()
+    watch.register(connection, select.POLLIN | select.POLLHUP | select.POLLERR)
+
+    def gone() -> bool:
+        try:
+            if not watch.poll(0):
+                return False
+            return connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:  # reset by the peer, or already closed
+            return True
+
+    return gone
 
 
 def _since(raw: str | None) -> datetime | None:

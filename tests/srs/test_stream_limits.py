@@ -10,6 +10,7 @@ import requests
 from app.live.limits import StreamLimiter, StreamsBusy, TooManyStreams
 from tests.served import served_by_gunicorn
 from tests.srs.helpers import make_sr
+from tests.waiting import wait_until
 
 THREADS, PER_PROCESS, PER_USER = 6, 3, 2
 
@@ -91,3 +92,38 @@ def test_streams_leave_threads_for_ordinary_requests(app, tokens, served):
     assert again.status_code == 200
     for stream in [*held, again]:
         stream.close()
+
+
+@pytest.fixture
+def served_with_long_heartbeats(app):
+    """As production runs it: a heartbeat only every 15 s."""
+    with served_by_gunicorn(app, threads=THREADS, env={
+            "SR_EVENTS_MAX_PER_USER": str(PER_USER), "SR_EVENTS_HEARTBEAT_SECONDS": "15"}) as base:
+        yield base
+
+
+def test_a_page_left_gives_its_stream_back_within_seconds_not_at_the_next_heartbeat(app, tokens,
+                                                                                    served_with_long_heartbeats):
+    # A GTAC engineer going from SR to SR leaves a stream behind on each page; the next page must
+    # still get its own, well before the 15 s heartbeat would find the first readers gone.
+    number = make_sr(app, "assigned")
+    events = f"{served_with_long_heartbeats}/api/v1/srs/{number}/events"
+    left = [requests.get(events, headers=tokens["engineer"], stream=True, timeout=10) for _ in range(PER_USER)]
+    assert [r.status_code for r in left] == [200] * PER_USER
+    for answer in left:
+        answer.close()
+    started = time.monotonic()
+    next_page = []
+
+    def served_again() -> bool:
+        answer = requests.get(events, headers=tokens["engineer"], stream=True, timeout=10)
+        if answer.status_code == 200:
+            next_page.append(answer)
+            return True
+        assert answer.status_code == 429
+        answer.close()
+        return False
+
+    wait_until(served_again, timeout=10, interval=0.2, what="a stream for the next page")
+    assert time.monotonic() - started < 5
+    next_page[0].close()
