@@ -19,6 +19,11 @@
       var root = document.documentElement;
       root.dataset.liveEvents = String(Number(root.dataset.liveEvents || 0) + 1);
     }
+    // A refused stream (too many open, the server busy, signed out) is not tried again by the browser:
+    // say so, rather than leave a page that looks live and is not.
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) { stopped(); }
+    });
     source.addEventListener("open", function () {
       if (connected && onReopen && !held) {
         held = [];
@@ -37,6 +42,20 @@
       });
     });
     return source;
+  }
+
+  function stopped() {
+    var main = document.getElementById("main");
+    if (!main || document.getElementById("live-stopped")) { return; }
+    var notice = document.createElement("p");
+    notice.id = "live-stopped";
+    notice.className = "flash flash-error";
+    notice.setAttribute("role", "alert");
+    notice.innerHTML = 'Live updates have stopped on this page (too many pages with live updates open, or ' +
+      'the server is busy). <a href="">Reload</a> to see what changed and to start them again.';
+    var here = document.querySelector('link[rel="canonical"]');
+    if (here) { notice.querySelector("a").href = here.href; }
+    main.insertBefore(notice, main.firstChild);
   }
 
   // rereadPage(apply, done): this page as the server draws it now, parsed, to apply(); then done(),

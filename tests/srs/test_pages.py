@@ -55,6 +55,20 @@ def test_partner_sees_a_status_change_made_through_the_api_without_reloading(app
     assert still_same_page(page)
 
 
+def test_a_page_whose_live_updates_are_refused_says_so(app, client, tokens, page, monkeypatch):
+    from app.live.streams import LIMITS
+
+    number = escalate(client, tokens)
+    monkeypatch.setattr(app.extensions[LIMITS], "per_user", 0)  # as if five other pages held them
+    sign_in(page, "engineer")
+    with page.expect_response(lambda answer: "/events?" in answer.url and answer.status == 429):
+        page.goto(f"/srs/{number}")
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("Live updates have stopped on this page")
+    expect(notice.get_by_role("link", name="Reload")).to_have_attribute("href", re.compile(rf"/srs/{number}$"))
+    assert accessibility_violations(page) == []
+
+
 def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens, page):
     later = make_sr(app, "new", severity="S3")
     sooner = make_sr(app, "new", severity="S1")
