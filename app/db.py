@@ -4,7 +4,24 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.types import TypeDecorator
+
+
+class Session(FlaskSession):
+    """The application's session. It outlives its units of work and keeps what they read
+    (expire_on_commit is off, so that a page can render what a service returned); a locking read
+    therefore overwrites what the session holds of the rows it locks (_locked_reads_are_fresh)."""
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _locked_reads_are_fresh(state: ORMExecuteState) -> None:
+    """SELECT ... FOR UPDATE hands back the rows as they are once locked, also as objects an earlier
+    unit of the same request loaded: without this, a view that read a programme and its periods, then
+    set a target, was handed its own old period, open, after a close that the lock had waited for."""
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.update_execution_options(populate_existing=True)
 
 
 class UTCDateTime(TypeDecorator):

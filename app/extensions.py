@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.api_base import Api
+from app.db import Session
 
 # Deterministic constraint names, so that Alembic builds the same schema on
 # SQLite and PostgreSQL and can later alter constraints by name.
@@ -29,7 +30,7 @@ class Base(DeclarativeBase):
 
 
 # Objects stay readable after commit, so views can render what a service returned.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False, "class_": Session})
 
 
 class Migrations:

@@ -206,6 +206,29 @@ def test_a_unit_of_work_never_joins_another(handled):
     assert organisation_names() == ["Probe Vendor"]
 
 
+def test_a_locking_read_hands_back_the_row_as_locked_even_if_an_earlier_unit_loaded_it(app, handled):
+    # The session outlives its units and keeps what they read (a page renders what a service returned);
+    # a unit that locks a row decides on it as it is once locked, not as an earlier unit found it.
+    with unit_of_work() as uow:
+        uow.session.add(Organisation(name="Probe Vendor", kind=OrgKind.VENDOR))
+    with unit_of_work() as uow:
+        shown = uow.session.scalars(sa.select(Organisation).filter_by(name="Probe Vendor")).one()
+
+    def renamed_elsewhere(name):  # by another request meanwhile
+        with app.app_context(), unit_of_work() as uow:
+            uow.session.get(Organisation, shown.id).name = name
+
+    renamed_elsewhere("Renamed")
+    with unit_of_work() as uow:
+        assert uow.session.scalars(sa.select(Organisation).filter_by(id=shown.id)).one() is shown
+        assert shown.name == "Probe Vendor"  # a plain read leaves it alone
+        assert uow.session.get(Organisation, shown.id, with_for_update=True).name == "Renamed"
+    renamed_elsewhere("Renamed again")
+    with unit_of_work() as uow:
+        locked = uow.session.scalars(sa.select(Organisation).filter_by(id=shown.id).with_for_update()).one()
+        assert locked is shown and locked.name == "Renamed again"
+
+
 def test_live_events_are_published_after_the_commit_and_never_after_a_rollback(app, handled, monkeypatch):
     published = []
 

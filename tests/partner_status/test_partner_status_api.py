@@ -3,6 +3,7 @@ on the demo's level set (Northwind at Select, Contoso at Registered)."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -333,3 +334,28 @@ def test_a_stale_preview_is_refused_and_nothing_is_applied(app, client, tokens, 
                         json={**body, "reason": "Programme update", "preview_digest": digest})
     assert_error(stale, 409, "preview_stale")
     assert row_counts() == before
+
+
+def test_a_change_applied_from_a_page_read_before_a_colleagues_change_does_not_undo_it(app, client, tokens):
+    # The change desk keeps the levels and their requirements it read; a colleague pushes the same deadline
+    # further in between. Applying this page's earlier preview must not move the deadline back.
+    from app.partner_status import changes, dashboard as status_dashboard
+    from app.accounts.models import User
+
+    found = ids(app)
+    with app.app_context():
+        programs = db.session.scalars(sa.select(User).where(User.email == "programs@vendor.example")).one()
+        shown = status_dashboard.levels(programs)  # the page's read, kept
+        mine = changes.ChangeRequest(kind="push_deadline", new_date=today() + timedelta(days=130),
+                                     requirement_id=found["Select/CERT-EXOS"])
+        previewed = changes.preview_change(programs, mine)
+        # In a thread of its own, as another request: a request made from here would share this context.
+        colleague = threading.Thread(target=change, args=(client, tokens), kwargs={
+            "kind": "push_deadline", "requirement_id": found["Select/CERT-EXOS"], "new_date": days(150)})
+        colleague.start()
+        colleague.join(timeout=60)
+        with pytest.raises((changes.Conflict, changes.RuleViolation)):
+            changes.apply_change(programs, mine, "Programme update", previewed.digest)
+        assert shown
+        db.session.remove()
+    assert requirement(dashboard(client, tokens, found["nw"]), "CERT-EXOS")["deadline"] == days(150)

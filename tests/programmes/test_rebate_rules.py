@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.errors import Conflict, RuleViolation
 from app.extensions import db
-from app.programmes import attainment, closing, targets
+from app.programmes import attainment, closing, services, targets
 from app.programmes.models import Sale
 from tests.programmes.helpers import import_lines, partner, programme_with_q3, user
 
@@ -136,3 +136,17 @@ def test_a_long_file_is_imported_a_chunk_at_a_time(monkeypatch):
     report = sales.import_sales(user("programs@vendor.example"), lines(), "long.csv")
     assert (report.created, report.written) == (3000, True)
     assert max(held) <= 100
+
+
+def test_a_target_set_from_a_page_read_before_its_quarter_closed_is_refused(app):
+    # The programme page keeps the programme and its quarters it read while its form is handled; another
+    # request closes the quarter in between. The change must see the quarter closed, not as the page read it.
+    programme, period = programme_with_q3()
+    programs = user("programs@vendor.example")
+    shown = services.get_programme(programs, programme.id)  # the page's read, in a unit that ends
+    with app.app_context():
+        closing.close_period(user("programs@vendor.example"), programme.id, period.id)
+    assert [p.closed_at for p in shown.periods] == [None]  # the page's copy
+    with pytest.raises(RuleViolation) as refused:
+        targets.set_target(programs, programme.id, partner("Northwind Networks").id, 5_000_000, date(2025, 9, 1))
+    assert refused.value.code == "period_closed"
