@@ -11,6 +11,7 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app import access
+from app.accounts.eligibility import sign_in_refusal
 from app.accounts.models import User
 from app.attachments.models import SCANNABLE_KINDS, Attachment, AttachmentKind, AttachmentVisibility
 from app.audit.services import record
@@ -83,6 +84,12 @@ def receive(actor: User, authorise: Callable[[], Case], read_upload: UploadReade
         release_uploads()  # whatever was received and not kept, this one on failure
     try:
         with unit_of_work() as uow:
+            # The uploader as they are now, not as the request began: a large body can take minutes,
+            # long enough for an administrator to deactivate them, change their role or suspend their partner.
+            uploader = uow.session.get(User, actor.id, populate_existing=True)
+            refusal = sign_in_refusal(uploader) if uploader is not None else None
+            if refusal is not None:
+                raise refusal
             case = authorise()
             attachment = Attachment(
                 case_id=case.id, kind=attachment_kind, filename=name, storage_key=kept_key,

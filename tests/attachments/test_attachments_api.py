@@ -118,3 +118,31 @@ def test_an_outsiders_upload_is_404_and_stores_nothing(app, client, tokens):
         assert answer.status_code == 404, outsider
         assert answer.json["error"]["code"] == "case_not_found", outsider
         assert written(app) == before, outsider
+
+
+def test_an_uploader_deactivated_while_the_file_arrives_is_refused_and_nothing_is_kept(app, client, tokens,
+                                                                                      monkeypatch):
+    from app.accounts.models import User
+    from app.attachments import services
+
+    case = new_case(client, tokens["engineer"])
+    before = written(app)
+    store = services.storage
+
+    class DeactivatedMeanwhile:
+        """The store, while an administrator deactivates the uploader as the body arrives."""
+
+        def __getattr__(self, name):
+            return getattr(store(), name)
+
+        def keep(self, stream):
+            with app.app_context():
+                db.session.execute(sa.update(User).where(User.email == "engineer@northwind.example")
+                                   .values(active=False))
+                db.session.commit()
+            return store().keep(stream)
+
+    monkeypatch.setattr(services, "storage", DeactivatedMeanwhile)
+    answer = upload(client, tokens["engineer"], case["id"])
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "account_deactivated", answer.json
+    assert written(app) == before
