@@ -341,11 +341,3 @@ def clock(app, monkeypatch):
     fixed = FixedClock(T0)
     monkeypatch.setitem(app.extensions, "clock", fixed)
     return fixed
-
-
-@pytest.fixture
-def live_url(app, live_server, monkeypatch):
-    """The test app behind a real HTTP server, with short stream heartbeats (a test's stream reader
-    closes within a heartbeat)."""
-    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
-    return live_server

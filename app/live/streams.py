@@ -54,26 +54,35 @@ def respond(slot: Slot, subscription, backlog: Iterable[dict[str, Any]] = (), la
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+# The peer's end of the connection is gone: hung up, or (Linux) shut down for writing.
+_HUNG_UP = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0) if hasattr(select, "poll") else 0
+
+
 def reader_gone(environ) -> Callable[[], bool]:
     """Whether the client closed the stream's connection, read off its socket without writing to it.
 
     A page left (another page opened, the tab closed) would otherwise hold its stream, and its user's
     slot, until a heartbeat failed to reach it: a GTAC engineer going through five SRs was refused a
-    live page (429) for up to two heartbeats. The reader sends nothing after its request, so a socket
-    that turns readable has been closed (or sends what no stream reads). Without a plain socket
-    (TLS ended in the server itself, another server) the heartbeat finds out, as before.
+    live page (429) for up to two heartbeats. The reader sends nothing after its request, so a plain
+    socket that turns readable with nothing to read has been closed; a TLS socket (TLS ended in
+    gunicorn itself) is known closed by the hang-up the kernel reports. Without a socket to look at,
+    or without poll(), the heartbeat finds out, as before.
     """
     connection = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-    if not isinstance(connection, socket.socket) or isinstance(connection, ssl.SSLSocket):
+    if not isinstance(connection, socket.socket) or not hasattr(select, "poll"):
         return lambda: False
+    plain = not isinstance(connection, ssl.SSLSocket)
     watch = select.poll()
-    watch.register(connection, select.POLLIN | select.POLLHUP | select.POLLERR)
+    watch.register(connection, select.POLLIN | _HUNG_UP)
 
     def gone() -> bool:
         try:
-            if not watch.poll(0):
+            ready = watch.poll(0)
+            if not ready:
                 return False
-            return connection.recv(1, socket.MSG_PEEK) == b""
+            if ready[0][1] & _HUNG_UP:
+                return True
+            return plain and connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:  # reset by the peer, or already closed
             return True
 

@@ -336,17 +336,14 @@ def test_without_javascript_the_checklist_is_one_form_and_no_answer_typed_is_los
     expect(lab).to_contain_text("Does not apply: No lab kit of this model.")
 
 
-def escalated(app, client, tokens, monkeypatch) -> tuple[str, int]:
-    """A case of the engineer's escalated to GTAC: its SR number and case id. A closed tab's stream ends at
-    its next heartbeat, a second later."""
-    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
+def escalated(client, tokens) -> tuple[str, int]:
+    """A case of the engineer's escalated to GTAC: its SR number and case id."""
     number = escalate(client, tokens, title="Uplink flaps after the upgrade")
     return number, get_sr(client, tokens["gtac"], number)["case_id"]
 
 
-def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(app, page, sign_in, client, tokens,
-                                                                           monkeypatch):
-    number, case_id = escalated(app, client, tokens, monkeypatch)
+def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(page, sign_in, client, tokens):
+    number, case_id = escalated(client, tokens)
     sign_in(page, "engineer")
     page.goto(f"/cases/{case_id}")
     page.wait_for_load_state()
@@ -365,9 +362,8 @@ def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(app,
     assert page.evaluate("window.stillTheSamePage") is True
 
 
-def test_what_gtac_does_while_the_case_page_loads_still_reaches_its_sr_box(app, page, sign_in, client, tokens,
-                                                                          monkeypatch):
-    number, case_id = escalated(app, client, tokens, monkeypatch)
+def test_what_gtac_does_while_the_case_page_loads_still_reaches_its_sr_box(page, sign_in, client, tokens):
+    number, case_id = escalated(client, tokens)
     sign_in(page, "engineer")
     with streams_held(page) as held:
         page.goto(f"/cases/{case_id}")

@@ -50,7 +50,7 @@ def _silent(reader) -> None:
 
 
 def test_a_pages_first_connection_hears_the_payouts_changed_since_the_page_read_them(
-        payments, sandbox, app, live_url):  # noqa: F811
+        payments, sandbox, app, live_server):  # noqa: F811
     # On the real clock: the outbox's leases and redeliveries timed by a clock fixed in the past fall due
     # at once when it is put back, and could replay this test's payout jobs into the next test's.
     earlier = _approved(payments)
@@ -61,9 +61,9 @@ def test_a_pages_first_connection_hears_the_payouts_changed_since_the_page_read_
     assert payments.webhook("payout.paid", later["reference"], "evt_after_the_page").json["outcome"] == "paid"
     contoso = _contoso_admin(app)
     since = "?" + urlencode({"since": read_at.isoformat()})
-    readers = {"programs": signed_in_reader(live_url, "programs@vendor.example", FEED + since),
-               "admin": signed_in_reader(live_url, "admin@northwind.example", FEED + since),
-               "contoso": signed_in_reader(live_url, contoso, FEED + since, password="contoso-password")}
+    readers = {"programs": signed_in_reader(live_server, "programs@vendor.example", FEED + since),
+               "admin": signed_in_reader(live_server, "admin@northwind.example", FEED + since),
+               "contoso": signed_in_reader(live_server, contoso, FEED + since, password="contoso-password")}
     try:
         for who in ("programs", "admin"):
             event = readers[who].next(timeout=2)
@@ -78,7 +78,7 @@ def test_a_pages_first_connection_hears_the_payouts_changed_since_the_page_read_
             reader.close()
     # A reconnection hears nothing again (the page reads its rows anew), nor does a feed without since.
     for query, headers in ((since, {"Last-Event-ID": str(later["id"])}), ("", None)):
-        reader = signed_in_reader(live_url, "programs@vendor.example", FEED + query, headers)
+        reader = signed_in_reader(live_server, "programs@vendor.example", FEED + query, headers)
         try:
             _silent(reader)
         finally:
@@ -87,7 +87,7 @@ def test_a_pages_first_connection_hears_the_payouts_changed_since_the_page_read_
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-11-23T08:00:00", "9" * 50, "0001-01-01T00:00:00+00:00",
                                  "0001-01-01T00:00:00+01:00"])
-def test_a_feed_given_something_other_than_a_time_with_its_offset_is_refused(app, demo, live_url, bad):
-    reader = signed_in_reader(live_url, "programs@vendor.example", FEED + "?" + urlencode({"since": bad}))
+def test_a_feed_given_something_other_than_a_time_with_its_offset_is_refused(app, demo, live_server, bad):
+    reader = signed_in_reader(live_server, "programs@vendor.example", FEED + "?" + urlencode({"since": bad}))
     reader.close()
     assert reader.status_code == 400

@@ -48,13 +48,13 @@ class EventReader:
         self.response.close()
 
 
-def signed_in_reader(live_url: str, email: str, path: str, headers: dict | None = None,
+def signed_in_reader(live_server: str, email: str, path: str, headers: dict | None = None,
                      password: str = DEMO_PASSWORD) -> EventReader:
     """The stream at `path`, read as `email` signed in through the login form (as a page reads it)."""
     browser = requests.Session()
-    token = csrf_token(browser.get(f"{live_url}/login", timeout=5).text)
-    signed_in = browser.post(f"{live_url}/login", data={"email": email, "password": password, "csrf_token": token},
+    token = csrf_token(browser.get(f"{live_server}/login", timeout=5).text)
+    signed_in = browser.post(f"{live_server}/login", data={"email": email, "password": password, "csrf_token": token},
                              allow_redirects=False, timeout=5)
     assert signed_in.status_code == 302
     cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
-    return EventReader(f"{live_url}{path}", {"Cookie": cookies, **(headers or {})})
+    return EventReader(f"{live_server}{path}", {"Cookie": cookies, **(headers or {})})

@@ -109,9 +109,9 @@ def test_the_other_side_is_mailed_about_each_file(app, client, tokens, mails):
     assert f"show-tech.txt (error log, {len(PARTNER_LOG)} B)" in body2
 
 
-def test_a_file_reaches_an_open_event_stream(app, client, tokens, live_url):
+def test_a_file_reaches_an_open_event_stream(app, client, tokens, live_server):
     number = make_sr(app, "in_progress")
-    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["engineer"])
+    reader = EventReader(f"{live_server}/api/v1/srs/{number}/events", tokens["engineer"])
     try:
         assert reader.status_code == 200
         time.sleep(0.2)
@@ -124,7 +124,7 @@ def test_a_file_reaches_an_open_event_stream(app, client, tokens, live_url):
     finally:
         reader.close()
     # A stream opened later replays it from the timeline, after the SR's opening.
-    replay = EventReader(f"{live_url}/api/v1/srs/{number}/events?after=0", tokens["gtac"])
+    replay = EventReader(f"{live_server}/api/v1/srs/{number}/events?after=0", tokens["gtac"])
     try:
         assert [replay.next(timeout=2)["event"] for _ in range(2)] == ["opened", "attachment"]
     finally:

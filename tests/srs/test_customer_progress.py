@@ -142,14 +142,8 @@ def escalate_case(client, tokens, case_id) -> str:
     return answer.json["sr_number"]
 
 
-@pytest.fixture
-def short_heartbeats(app, monkeypatch):
-    # A closed tab's stream ends at its next heartbeat, so that streams do not pile up.
-    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
-
-
 def test_gtac_moves_and_the_partners_words_reach_the_customers_open_pages_without_a_reload(app, client, tokens, browser, live_server,
-                                                                      demo, short_heartbeats):
+                                                                      demo):
     number = escalate(client, tokens, title="Core switch reboots at night")
     case_id = get_sr(client, tokens["gtac"], number)["case_id"]
     with open_page(browser, live_server) as progress_page, open_page(browser, live_server) as case_page:
@@ -210,7 +204,7 @@ def test_the_customers_stream_counts_against_the_stream_caps(app, client, tokens
 
 
 def test_what_gtac_does_while_the_customers_pages_load_still_reaches_them(app, client, tokens, browser, live_server,
-                                                                          demo, short_heartbeats):
+                                                                          demo):
     number = escalate(client, tokens, title="Core switch reboots at night")
     case_id = get_sr(client, tokens["gtac"], number)["case_id"]
     assert move(client, tokens["gtac"], number, "assigned").status_code == 200

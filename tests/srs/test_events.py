@@ -18,9 +18,9 @@ from tests.srs.helpers import make_sr, move, user_id
 from tests.srs.sse_client import EventReader, signed_in_reader
 
 
-def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, tokens, live_url):
+def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, tokens, live_server):
     number = make_sr(app, "assigned")
-    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["engineer"])
+    reader = EventReader(f"{live_server}/api/v1/srs/{number}/events", tokens["engineer"])
     try:
         assert reader.status_code == 200 and reader.content_type.startswith("text/event-stream")
         time.sleep(0.2)
@@ -40,7 +40,7 @@ def test_a_status_change_reaches_an_open_stream_and_messages_too(app, client, to
         reader.close()
 
 
-def test_a_change_made_while_a_stream_starts_is_sent_with_the_sr_as_it_is_now(app, client, tokens, live_url,
+def test_a_change_made_while_a_stream_starts_is_sent_with_the_sr_as_it_is_now(app, client, tokens, live_server,
                                                                              monkeypatch):
     # The stream reads the SR (access), then subscribes, then reads the entries it missed: a change
     # committed between the first read and the subscription is heard only from those entries, and
@@ -67,7 +67,7 @@ def test_a_change_made_while_a_stream_starts_is_sent_with_the_sr_as_it_is_now(ap
         return subscribe(channels)
 
     monkeypatch.setattr(streams, "subscribe", moved_first)
-    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["engineer"])
+    reader = EventReader(f"{live_server}/api/v1/srs/{number}/events", tokens["engineer"])
     try:
         sent = [reader.next(timeout=5) for _ in range(2)]
         assert [event["event"] for event in sent] == ["status", "assignment"]
@@ -77,9 +77,9 @@ def test_a_change_made_while_a_stream_starts_is_sent_with_the_sr_as_it_is_now(ap
         reader.close()
 
 
-def _feed(live_url: str, email: str, query: str = "", headers: dict | None = None) -> EventReader:
+def _feed(live_server: str, email: str, query: str = "", headers: dict | None = None) -> EventReader:
     """The pages' feed, read as `email` signed in through the form."""
-    return signed_in_reader(live_url, email, f"/srs/feed{query}", headers)
+    return signed_in_reader(live_server, email, f"/srs/feed{query}", headers)
 
 
 def _heard(reader: EventReader) -> set[str]:
@@ -91,9 +91,9 @@ def _heard(reader: EventReader) -> set[str]:
             return numbers
 
 
-def test_the_pages_feed_carries_every_sr_to_gtac_and_a_partners_own_srs_to_it(app, client, tokens, live_url):
+def test_the_pages_feed_carries_every_sr_to_gtac_and_a_partners_own_srs_to_it(app, client, tokens, live_server):
     northwind, contoso = make_sr(app, "assigned"), make_sr(app, "assigned", serial="FAB-0002")
-    readers = {who: _feed(live_url, email) for who, email in (
+    readers = {who: _feed(live_server, email) for who, email in (
         ("gtac", "gtac@vendor.example"), ("northwind", "engineer@northwind.example"),
         ("contoso", "engineer@contoso.example"))}
     try:
@@ -107,12 +107,12 @@ def test_the_pages_feed_carries_every_sr_to_gtac_and_a_partners_own_srs_to_it(ap
     finally:
         for reader in readers.values():
             reader.close()
-    refused = _feed(live_url, "customer@acme.example")
+    refused = _feed(live_server, "customer@acme.example")
     refused.close()
     assert refused.status_code == 403  # a customer never hears of SRs
 
 
-def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app, client, tokens, live_url, clock):
+def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app, client, tokens, live_server, clock):
     northwind, contoso = make_sr(app, "assigned"), make_sr(app, "assigned", serial="FAB-0002")
     assert move(client, tokens["gtac"], northwind, "in_progress", note="Before the page").status_code == 200
     clock.advance(minutes=5)
@@ -121,8 +121,8 @@ def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app,
     for number, to in ((northwind, "awaiting_partner"), (contoso, "in_progress")):
         assert move(client, tokens["gtac"], number, to, note="After the page").status_code == 200
     since = "?" + urlencode({"since": read_at.isoformat()})
-    gtac = _feed(live_url, "gtac@vendor.example", since)
-    partner = _feed(live_url, "engineer@northwind.example", since)
+    gtac = _feed(live_server, "gtac@vendor.example", since)
+    partner = _feed(live_server, "engineer@northwind.example", since)
     try:
         sent = [gtac.next(timeout=2)["json"] for _ in range(2)]
         assert {event["sr_number"] for event in sent} == {northwind, contoso}
@@ -136,7 +136,7 @@ def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app,
         partner.close()
     # A reconnection hears nothing again (the page reads its rows anew), nor does a feed without since.
     for query, headers in ((since, {"Last-Event-ID": "1"}), ("", None)):
-        reader = _feed(live_url, "gtac@vendor.example", query, headers)
+        reader = _feed(live_server, "gtac@vendor.example", query, headers)
         try:
             with pytest.raises(queue.Empty):
                 reader.next(timeout=0.5)
@@ -144,17 +144,17 @@ def test_a_pages_feed_first_sends_what_changed_since_the_page_read_its_rows(app,
             reader.close()
     for bad in ("yesterday", "2026-11-23T08:00:00", "9" * 50, "0001-01-01T00:00:00+00:00",
                 "0001-01-01T00:00:00+01:00"):
-        refused = _feed(live_url, "gtac@vendor.example", "?" + urlencode({"since": bad}))
+        refused = _feed(live_server, "gtac@vendor.example", "?" + urlencode({"since": bad}))
         refused.close()
         assert refused.status_code == 400, bad
 
 
-def test_reconnecting_with_last_event_id_replays_what_was_missed(app, client, tokens, live_url):
+def test_reconnecting_with_last_event_id_replays_what_was_missed(app, client, tokens, live_server):
     number = make_sr(app, "assigned")
     assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
     first = client.get(f"/api/v1/srs/{number}/history", headers=tokens["engineer"]).json[-1]["id"]
     assert move(client, tokens["gtac"], number, "awaiting_partner").status_code == 200
-    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events",
+    reader = EventReader(f"{live_server}/api/v1/srs/{number}/events",
                          {**tokens["engineer"], "Last-Event-ID": str(first)})
     try:
         missed = reader.next(timeout=2)
@@ -167,9 +167,9 @@ def test_reconnecting_with_last_event_id_replays_what_was_missed(app, client, to
     assert bad.status_code == 400
 
 
-def test_a_rolled_back_change_publishes_nothing(app, client, tokens, live_url):
+def test_a_rolled_back_change_publishes_nothing(app, client, tokens, live_server):
     number = make_sr(app, "in_progress")
-    reader = EventReader(f"{live_url}/api/v1/srs/{number}/events", tokens["gtac"])
+    reader = EventReader(f"{live_server}/api/v1/srs/{number}/events", tokens["gtac"])
     try:
         time.sleep(0.2)
         # Refused after the lock and the checks: nothing committed, nothing announced.

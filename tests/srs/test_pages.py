@@ -13,8 +13,8 @@ from app.srs.models import SRHistory
 from tests.browser import accessibility_violations, overflow, sign_in, streams_held, wait_for_streams
 from tests.srs.helpers import escalate, make_sr, move, user_id
 
-# Short stream heartbeats (live_url) for the pages that update without a reload.
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("live_url")]
+# Short stream heartbeats (live_server) for the pages that update without a reload.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("live_server")]
 # How long a change made elsewhere may take to show on an open page. A change arrives in tens of
 # milliseconds; the margin is for CI, where three test legs share two cores. That the page was not
 # reloaded meanwhile is what still_same_page() proves.

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_gtac_uploads_on_the_sr_page_and_the_partner_sees_it_on_the_case_page(app, client, tokens, page, browser,
-                                                                            live_url):
+                                                                            live_server):
     number = make_sr(app, "in_progress")
     case_id = get_sr(client, tokens["gtac"], number)["case_id"]
     sign_in(page, "gtac")
@@ -30,7 +30,7 @@ def test_gtac_uploads_on_the_sr_page_and_the_partner_sees_it_on_the_case_page(ap
     expect(row).to_contain_text("debug-image-notes.txt")
     expect(row).to_contain_text("GTAC")
 
-    partner = browser.new_context(base_url=live_url)
+    partner = browser.new_context(base_url=live_server)
     partner.set_default_timeout(10_000)
     try:
         tab = partner.new_page()
@@ -46,7 +46,7 @@ def test_gtac_uploads_on_the_sr_page_and_the_partner_sees_it_on_the_case_page(ap
         partner.close()
 
 
-def test_an_rma_from_request_to_receipt_on_the_sr_page(app, client, tokens, page, browser, live_url):
+def test_an_rma_from_request_to_receipt_on_the_sr_page(app, client, tokens, page, browser, live_server):
     number = escalate(client, tokens, hardware_issue=True)
     sign_in(page, "engineer")
     page.goto(f"/srs/{number}")
@@ -75,7 +75,7 @@ def test_an_rma_from_request_to_receipt_on_the_sr_page(app, client, tokens, page
     expect(card.get_by_role("button", name="Approve")).to_have_count(0)  # the partner never approves
     assert_usable(page, "the partner's SR page with a requested RMA")
 
-    gtac = browser.new_context(base_url=live_url)
+    gtac = browser.new_context(base_url=live_server)
     gtac.set_default_timeout(10_000)
     try:
         tab = gtac.new_page()
@@ -106,7 +106,7 @@ def test_an_rma_from_request_to_receipt_on_the_sr_page(app, client, tokens, page
 
 
 def test_a_manager_assigns_reassigns_and_re_rates_an_sr_from_its_page(app, client, tokens, page, browser,
-                                                                     live_url):
+                                                                     live_server):
     number = make_sr(app, "new", assignee_email=None, severity="S3")
     sign_in(page, "manager")
     page.goto(f"/srs/{number}")
@@ -137,7 +137,7 @@ def test_a_manager_assigns_reassigns_and_re_rates_an_sr_from_its_page(app, clien
     assert (sr["severity"], sr["assignee"]["name"]) == ("S1", "Max Manager")
 
 
-def test_an_engineer_re_rates_but_does_not_assign_and_the_partner_does_neither(app, page, browser, live_url):
+def test_an_engineer_re_rates_but_does_not_assign_and_the_partner_does_neither(app, page, browser, live_server):
     number = make_sr(app, "in_progress", severity="S2")
     sign_in(page, "gtac")
     page.goto(f"/srs/{number}")
@@ -147,7 +147,7 @@ def test_an_engineer_re_rates_but_does_not_assign_and_the_partner_does_neither(a
     panel.get_by_role("button", name="Change severity").click()
     expect(page.get_by_role("region", name="Service request").locator('[data-field="severity"]')).to_have_text("S4")
 
-    partner = browser.new_context(base_url=live_url)
+    partner = browser.new_context(base_url=live_server)
     partner.set_default_timeout(10_000)
     try:
         tab = partner.new_page()
@@ -156,7 +156,7 @@ def test_an_engineer_re_rates_but_does_not_assign_and_the_partner_does_neither(a
         expect(tab.get_by_role("region", name="Service request")).to_be_visible()
         expect(tab.get_by_role("region", name="Assignment and severity")).to_have_count(0)
         # Posting the form anyway is refused by the service.
-        answer = tab.request.post(f"{live_url}/srs/{number}/severity", form={"severity": "S1"})
+        answer = tab.request.post(f"{live_server}/srs/{number}/severity", form={"severity": "S1"})
         assert answer.status in (400, 403)
     finally:
         partner.close()

@@ -88,7 +88,7 @@ def test_streams_leave_threads_for_ordinary_requests(app, tokens, served):
     held.pop(0).close()  # the engineer closes a tab: its slot comes back
     deadline = time.monotonic() + 5
     while (again := open_stream("engineer")).status_code in (429, 503) and time.monotonic() < deadline:
-        time.sleep(0.2)  # the server notices the closed connection at its next heartbeat
+        time.sleep(0.2)  # the server notices the closed connection within a second
     assert again.status_code == 200
     for stream in [*held, again]:
         stream.close()

@@ -38,7 +38,7 @@ def jobs_in_the_request(app, monkeypatch):
 
 
 @pytest.mark.usefixtures("jobs_in_the_request")
-def test_other_tenants_stay_fast_while_a_receiver_trickles(app, client, tokens, live_url, trickler):
+def test_other_tenants_stay_fast_while_a_receiver_trickles(app, client, tokens, live_server, trickler):
     assert client.post("/api/v1/webhooks", json={"url": trickler.url}, headers=tokens["admin"]).status_code == 201
     number = make_sr(app, "assigned")
 
@@ -46,13 +46,13 @@ def test_other_tenants_stay_fast_while_a_receiver_trickles(app, client, tokens, 
         # GTAC's move makes an SR event whose delivery goes to the trickling receiver (in this
         # request's thread: the test suite runs jobs right after the commit).
         started = time.monotonic()
-        answer = requests.post(f"{live_url}/api/v1/srs/{number}/transitions", json={"to": "in_progress"},
+        answer = requests.post(f"{live_server}/api/v1/srs/{number}/transitions", json={"to": "in_progress"},
                                headers=tokens["gtac"], timeout=30)
         return answer.status_code, time.monotonic() - started
 
     def timed(method, path, who, **kwargs):
         started = time.monotonic()
-        answer = requests.request(method, f"{live_url}{path}", headers=tokens[who], timeout=30, **kwargs)
+        answer = requests.request(method, f"{live_server}{path}", headers=tokens[who], timeout=30, **kwargs)
         return answer.status_code, time.monotonic() - started
 
     with ThreadPoolExecutor(max_workers=1) as pool:

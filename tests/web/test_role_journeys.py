@@ -28,12 +28,6 @@ TEXT_ITEMS = ("scope_what", "scope_when", "scope_how", "problem_isolation", "lab
               "logs_analysed")
 
 
-@pytest.fixture
-def short_heartbeats(app, monkeypatch):
-    # Pages of escalated cases and SRs hold a live stream: a closed one ends at its next heartbeat.
-    monkeypatch.setitem(app.config, "SR_EVENTS_HEARTBEAT_SECONDS", 1)
-
-
 def arrive(page, what: str) -> None:
     """The page has loaded: it must pass axe-core and fit the phone."""
     page.wait_for_load_state()
@@ -48,7 +42,7 @@ def item(page, code: str):
     return page.locator(f"#item-{code}")
 
 
-def test_the_partner_engineer_opens_answers_and_escalates(phone, sign_in, tmp_path, short_heartbeats):
+def test_the_partner_engineer_opens_answers_and_escalates(phone, sign_in, tmp_path):
     page = sign_in(phone, "engineer")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
     arrive(page, "the partner's case list")
@@ -100,7 +94,7 @@ def test_the_partner_engineer_opens_answers_and_escalates(phone, sign_in, tmp_pa
     arrive(page, "an escalated case")
 
 
-def test_the_customer_follows_its_escalated_case(phone, sign_in, client, tokens, short_heartbeats):
+def test_the_customer_follows_its_escalated_case(phone, sign_in, client, tokens):
     number = escalate(client, tokens, title="Core switch reboots at night")
     case_id = get_sr(client, tokens["gtac"], number)["case_id"]
     assert move(client, tokens["gtac"], number, "assigned").status_code == 200
@@ -130,7 +124,7 @@ def test_the_customer_follows_its_escalated_case(phone, sign_in, client, tokens,
     arrive(page, "the customer's case after writing to its partner")
 
 
-def test_the_gtac_engineer_works_an_sr_to_its_solution(phone, sign_in, client, tokens, short_heartbeats):
+def test_the_gtac_engineer_works_an_sr_to_its_solution(phone, sign_in, client, tokens):
     number = escalate(client, tokens, title="Stack node reboots under multicast load")
     page = sign_in(phone, "gtac")
     page.goto("/srs")
@@ -158,7 +152,7 @@ def test_the_gtac_engineer_works_an_sr_to_its_solution(phone, sign_in, client, t
     assert get_sr(client, tokens["gtac"], number)["status"] == "solution_provided"
 
 
-def test_the_gtac_manager_assigns_an_sr(phone, sign_in, client, tokens, short_heartbeats):
+def test_the_gtac_manager_assigns_an_sr(phone, sign_in, client, tokens):
     number = escalate(client, tokens, title="Fabric uplink drops at night")
     page = sign_in(phone, "manager")
     page.goto("/gtac/dashboard")
