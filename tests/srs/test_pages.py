@@ -132,7 +132,7 @@ def test_a_queue_page_narrowed_to_one_engineer_follows_srs_given_to_them_or_take
         assert answer.status_code == 200, answer.json
 
     give(maxs, grace)
-    expect(page.locator(f'tr[data-sr="{maxs}"]')).to_be_visible(timeout=LIVE_MS)
+    expect(page.locator(f'tr.changed[data-sr="{maxs}"]')).to_be_visible(timeout=LIVE_MS)  # marked: it came in
     give(graces, max_manager)
     expect(page.locator(f'tr[data-sr="{graces}"]')).to_have_count(0, timeout=LIVE_MS)
     expect(rows).to_have_count(1)

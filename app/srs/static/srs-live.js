@@ -84,44 +84,56 @@
   }
 
   // The queue page's rows as the server draws them now: the feed sends only what happens while it is
-  // connected, so what happened while it reconnected is read with the page. A row just marked as
-  // changed stays marked.
+  // connected, so what happened while it reconnected is read with the page. A row that came into the
+  // list is marked as changed; one still marked (its highlight not over) stays marked.
   function reread(done) {
     window.rereadPage(function (page) {
       var fresh = page.querySelector("[data-sr-feed] tbody");
       var current = table.querySelector("tbody");
       if (!fresh || !current) { return; }
       var body = document.importNode(fresh, true);
-      current.querySelectorAll("tr.changed").forEach(function (changed) {
-        var same = body.querySelector('tr[data-sr="' + changed.dataset.sr + '"]');
-        if (same) { same.classList.add("changed"); }
+      body.querySelectorAll("tr[data-sr]").forEach(function (row) {
+        var before = current.querySelector('tr[data-sr="' + row.dataset.sr + '"]');
+        if (!before || before.classList.contains("changed")) { row.classList.add("changed"); }
       });
       current.replaceWith(body);
     }, done);
   }
 
-  // A list narrowed by filters, or a later page, is drawn again by the server, which knows its filters,
-  // whenever an SR may have come into it or left it: at most one read at a time and one a second.
-  var rereading = false, again = false;
-  function rereadSoon() {
+  // Reads of the page one at a time, at most one a second, whoever asks (a narrowed list after a
+  // change, any list when its feed connects again): an older read never lands after a newer one.
+  var rereading = false, again = false, waiting = [];
+  function rereadSoon(done) {
+    if (done) { waiting.push(done); }
     if (rereading) { again = true; return; }
     rereading = true;
+    var these = waiting;
+    waiting = [];
     reread(function () {
+      these.forEach(function (call) { call(); });
       setTimeout(function () {
         rereading = false;
         if (again) { again = false; rereadSoon(); }
       }, 1000);
     });
   }
+  // What cannot move an SR into a narrowed list or out of it (its queue, status, severity, engineer).
+  var STAYS = ["message", "attachment", "rma"];
 
   // The queue page: update the SR's row, or add the row of a newly opened SR.
   var table = document.querySelector("[data-sr-feed]");
   if (table) {
+    // A highlight is over once its animation ends: a later read of the page does not play it again.
+    table.addEventListener("animationend", function (event) { event.target.classList.remove("changed"); });
     listen(table.dataset.srFeed, function (event) {
       var body = table.querySelector("tbody");
       var row = body.querySelector('tr[data-sr="' + event.sr_number + '"]');
       var narrowed = table.dataset.srNarrowed !== undefined;
-      if (!row && narrowed) { rereadSoon(); return; }
+      var mayMove = narrowed && STAYS.indexOf(event.kind) < 0;
+      if (!row && narrowed) {
+        if (mayMove) { rereadSoon(); }
+        return;
+      }
       if (!row && event.kind === "opened") {
         var empty = body.querySelector("tr.empty");
         if (empty) { empty.remove(); }
@@ -147,11 +159,11 @@
       setField(row, "management_level", event.management_level ? String(event.management_level) : "");
       // What the first connection sends again of a change the page's rows already show: no news.
       if (event.replayed && row.textContent === shown) { return; }
-      if (narrowed) { rereadSoon(); }
+      if (mayMove) { rereadSoon(); }
       row.classList.remove("changed");
       void row.offsetWidth;
       row.classList.add("changed");
       announce(event.sr_number + " is now " + human(event.status) + ".");
-    }, reread);
+    }, rereadSoon);
   }
 })();
