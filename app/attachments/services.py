@@ -11,14 +11,13 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app import access
-from app.accounts.eligibility import sign_in_refusal
 from app.accounts.models import User
 from app.attachments.models import SCANNABLE_KINDS, Attachment, AttachmentKind, AttachmentVisibility
 from app.audit.services import record
 from app.cases.models import Case
 from app.clock import now
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.files import moving
 from app.files.storage import Incoming
@@ -84,12 +83,13 @@ def receive(actor: User, authorise: Callable[[], Case], read_upload: UploadReade
         release_uploads()  # whatever was received and not kept, this one on failure
     try:
         with unit_of_work() as uow:
-            # The uploader as they are now, not as the request began: a large body can take minutes,
-            # long enough for an administrator to deactivate them, change their role or suspend their partner.
+            # The uploader as they are now, not as the request began (`authorise` reads the same object):
+            # a large body can take minutes, long enough for an administrator to deactivate them or change
+            # their role. Deactivation ends their sessions and tokens, so only an upload under way meets it.
             uploader = uow.session.get(User, actor.id, populate_existing=True)
-            refusal = sign_in_refusal(uploader) if uploader is not None else None
-            if refusal is not None:
-                raise refusal
+            if uploader is None or not uploader.active:
+                raise Forbidden("Your account was deactivated while the file arrived; the file was not kept.",
+                                code="account_deactivated")
             case = authorise()
             attachment = Attachment(
                 case_id=case.id, kind=attachment_kind, filename=name, storage_key=kept_key,
