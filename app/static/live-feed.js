@@ -51,20 +51,24 @@
     notice.id = "live-stopped";
     notice.className = "flash flash-error";
     notice.setAttribute("role", "alert");
-    notice.innerHTML = 'Live updates have stopped on this page (too many pages with live updates open, or ' +
-      'the server is busy). <a href="">Reload</a> to see what changed and to start them again.';
-    var here = document.querySelector('link[rel="canonical"]');
-    if (here) { notice.querySelector("a").href = here.href; }
+    notice.innerHTML = "Live updates have stopped on this page: too many pages with live updates are open, " +
+      'the server is busy, or you were signed out. <a href="">Reload</a> to see what changed and to start them again.';
+    notice.querySelector("a").href = pageAddress();
     main.insertBefore(notice, main.firstChild);
+  }
+
+  // This page's own address: a page drawn in answer to a form's post names it (base.html), as the form's is
+  // another.
+  function pageAddress() {
+    var canonical = document.querySelector('link[rel="canonical"]');
+    return canonical ? canonical.href : location.pathname + location.search;
   }
 
   // rereadPage(apply, done): this page as the server draws it now, parsed, to apply(); then done(),
   // whatever happened (without fetch, or on a failure, the next event or a reload brings it).
   function rereadPage(apply, done) {
     if (!window.fetch || !window.DOMParser) { done(); return; }
-    // A page drawn in answer to a form's post is read again from its own address, not the form's.
-    var canonical = document.querySelector('link[rel="canonical"]');
-    fetch(canonical ? canonical.href : location.pathname + location.search, {credentials: "same-origin"})
+    fetch(pageAddress(), {credentials: "same-origin"})
       .then(function (answer) { return answer.ok ? answer.text() : null; })
       .then(function (html) { if (html) { apply(new DOMParser().parseFromString(html, "text/html")); } })
       .catch(function () { /* the next event, or a reload, brings it */ })
@@ -73,4 +77,6 @@
 
   window.liveFeed = liveFeed;
   window.rereadPage = rereadPage;
+  window.pageAddress = pageAddress;
+  window.liveStopped = stopped;
 })();

@@ -6,7 +6,7 @@
    or without EventSource, the page is as fresh as its last load. */
 (function () {
   "use strict";
-  if (!window.EventSource || !window.fetch || !window.DOMParser) return;
+  if (!window.EventSource || !window.fetch || !window.DOMParser || !window.liveStopped) return;  // live-feed.js
 
   function announce(text) {
     var live = document.getElementById("live-said");
@@ -19,7 +19,12 @@
   var sources = {};
   function sourceFor(url, after) {
     if (!sources[url]) {
-      sources[url] = new EventSource(after ? url + (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after) : url);
+      var source = sources[url] = new EventSource(
+        after ? url + (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after) : url);
+      // A refused stream is not tried again by the browser: the page says so (live-feed.js).
+      source.addEventListener("error", function () {
+        if (source.readyState === EventSource.CLOSED) { window.liveStopped(); }
+      });
     }
     return sources[url];
   }
@@ -31,9 +36,7 @@
     function redraw() {
       if (busy) { again = true; return; }
       busy = true;
-      // A page drawn in answer to a form's post is read again from its own address, not the form's.
-      var canonical = document.querySelector('link[rel="canonical"]');
-      fetch(canonical ? canonical.href : location.pathname + location.search, {credentials: "same-origin"})
+      fetch(window.pageAddress(), {credentials: "same-origin"})
         .then(function (answer) { return answer.ok ? answer.text() : null; })
         .then(function (html) {
           var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(id);

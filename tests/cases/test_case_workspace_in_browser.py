@@ -374,3 +374,16 @@ def test_what_gtac_does_while_the_case_page_loads_still_reaches_its_sr_box(page,
         assert move(client, tokens["gtac"], number, "assigned").status_code == 200
         assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
     expect(page.locator("#sr-status")).to_have_text("In progress")
+
+
+def test_a_case_page_whose_live_updates_are_refused_says_so(app, page, sign_in, client, tokens, monkeypatch):
+    from app.live.streams import LIMITS
+
+    _, case_id = escalated(client, tokens)
+    monkeypatch.setattr(app.extensions[LIMITS], "per_user", 0)  # as if five other pages held them
+    sign_in(page, "engineer")
+    with page.expect_response(lambda answer: "/events" in answer.url and answer.status == 429):
+        page.goto(f"/cases/{case_id}")
+    notice = page.locator("#live-stopped")
+    expect(notice).to_contain_text("Live updates have stopped on this page")
+    expect(notice.get_by_role("link", name="Reload")).to_have_attribute("href", re.compile(rf"/cases/{case_id}$"))

@@ -74,8 +74,7 @@
           stale.className = "stale flash";
           stale.innerHTML = 'The SR has moved on. <a href="">Reload</a> for the actions that apply now.';
           // The SR's own address, also on a page drawn in answer to a refused form.
-          var here = document.querySelector('link[rel="canonical"]');
-          if (here) { stale.querySelector("a").href = here.href; }
+          stale.querySelector("a").href = window.pageAddress();
           actions.insertBefore(stale, actions.children[1]);
         }
       }
