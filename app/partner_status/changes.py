@@ -128,7 +128,7 @@ def _partners(actor: User, request: ChangeRequest) -> sa.Select:
 
 
 def _requirement(session, request: ChangeRequest) -> LevelRequirement:
-    # As it is now (the level rows are locked): the change desk's page keeps the requirements it showed.
+    # As it is now, not as the change desk's page, which keeps the requirements it showed, read it earlier.
     requirement = session.get(LevelRequirement, request.requirement_id, populate_existing=True)
     if requirement is None:
         raise NotFound(f"Requirement {request.requirement_id} not found.", code="requirement_not_found")

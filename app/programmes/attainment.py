@@ -116,10 +116,11 @@ def versions_by_partner(session, period: ProgrammePeriod, partner_ids=None) -> d
     return {partner_id: list(group) for partner_id, group in groupby(rows, key=lambda v: v.partner_id)}
 
 
-def counted(programme: RebateProgramme, starts_on: date, ends_on: date, period: ProgrammePeriod) -> list:
-    """The sales that count in these days of a period. A closed period counts those imported by its close,
-    what its settlements were computed from: a sale imported later for another programme's open quarter
-    does not move a rebate already claimed (sales never change once imported)."""
+def counted_sales(programme: RebateProgramme, period: ProgrammePeriod, starts_on: date, ends_on: date
+                  ) -> list[sa.ColumnElement[bool]]:
+    """The conditions on Sale of the sales that count in these days of the period. A closed period counts
+    those imported by its close, what its settlements were computed from: a sale imported later for another
+    programme's open quarter does not move a rebate already claimed (sales never change once imported)."""
     conditions = [Sale.currency == programme.currency, Sale.sold_on >= starts_on, Sale.sold_on <= ends_on]
     if period.closed_at is not None:
         conditions.append(Sale.imported_at <= period.closed_at)
@@ -128,7 +129,7 @@ def counted(programme: RebateProgramme, starts_on: date, ends_on: date, period: 
 
 def sales_by_partner(session, programme: RebateProgramme, period: ProgrammePeriod, partner_ids=None) -> dict[int, int]:
     query = (sa.select(Sale.partner_id, sa.func.sum(Sale.amount))
-             .where(*counted(programme, period.starts_on, period.ends_on, period)).group_by(Sale.partner_id))
+             .where(*counted_sales(programme, period, period.starts_on, period.ends_on)).group_by(Sale.partner_id))
     if partner_ids is not None:
         query = query.where(Sale.partner_id.in_(partner_ids))
     return {partner_id: int(total) for partner_id, total in session.execute(query)}
@@ -138,7 +139,8 @@ def _with_segment_sales(session, programme, period: ProgrammePeriod, attainment:
     segments = []
     for segment in attainment.segments:
         total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Sale.amount), 0)).where(
-            Sale.partner_id == attainment.partner_id, *counted(programme, segment.starts_on, segment.ends_on, period)))
+            Sale.partner_id == attainment.partner_id,
+            *counted_sales(programme, period, segment.starts_on, segment.ends_on)))
         segments.append(Segment(segment.starts_on, segment.ends_on, segment.target, segment.share, int(total)))
     return Attainment(**{**attainment.__dict__, "segments": segments})
 

@@ -112,9 +112,9 @@ def current_period(programme: RebateProgramme) -> ProgrammePeriod | None:
 
 
 def open_period_on(session, programme_id: int, day: date) -> ProgrammePeriod:
-    """The period of the programme a change dated `day` falls in; a closed one refuses it. Call it with
-    the programme locked (closing locks it too); the period is read as it is then, not as a page that
-    read the programme before may hold it."""
+    """The period of the programme a change dated `day` falls in; a closed one refuses it. The period is
+    read as it is now, not as a page that read the programme earlier in the request holds it: a change
+    applied with the programme locked (as closing locks it) then sees a close that came first."""
     period = session.scalars(sa.select(ProgrammePeriod).where(
         ProgrammePeriod.programme_id == programme_id, ProgrammePeriod.starts_on <= day,
         ProgrammePeriod.ends_on >= day).execution_options(populate_existing=True)).first()

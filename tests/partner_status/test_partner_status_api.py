@@ -354,8 +354,9 @@ def test_a_change_applied_from_a_page_read_before_a_colleagues_change_does_not_u
             "kind": "push_deadline", "requirement_id": found["Select/CERT-EXOS"], "new_date": days(150)})
         colleague.start()
         colleague.join(timeout=60)
-        with pytest.raises((changes.Conflict, changes.RuleViolation)):
+        with pytest.raises(changes.RuleViolation) as refused:  # D+130 is no push past the colleague's D+150
             changes.apply_change(programs, mine, "Programme update", previewed.digest)
-        assert shown
+        assert refused.value.code == "dates_in_wrong_order"
+        assert shown  # kept, as the page keeps it
         db.session.remove()
     assert requirement(dashboard(client, tokens, found["nw"]), "CERT-EXOS")["deadline"] == days(150)
