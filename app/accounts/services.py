@@ -81,9 +81,15 @@ def authenticate(email: str, password: str, remote_addr: str | None) -> User:
         user = uow.session.scalars(sa.select(User).where(User.email == email)).one_or_none()
     # Always hash, outside any transaction (it takes a while): an unknown e-mail is checked
     # against a dummy hash, as slow as a real one.
-    matches = verify_password(user.password_hash if user is not None else None, password)
+    checked = user.password_hash if user is not None else None
+    matches = verify_password(checked, password)
     refusal = None
     with unit_of_work() as uow:
+        if user is not None and matches:
+            # The account as it is now: the hash took long enough for it to be deactivated, its partner
+            # suspended or its password changed meanwhile (then the old one no longer signs in).
+            user = uow.session.get(User, user.id, populate_existing=True)
+            matches = user is not None and user.password_hash == checked
         if user is not None and matches:
             # The right password is no failure, even for a user who may not sign in now: they are
             # told why (deactivated, organisation suspended), which only the password's owner learns.

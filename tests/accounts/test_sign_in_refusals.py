@@ -69,3 +69,34 @@ def test_the_api_refuses_a_token_to_a_user_of_a_suspended_partner(app, client, d
     assert answer.status_code == 403
     assert answer.json["error"]["code"] == "organisation_suspended"
     assert client.post("/api/v1/tokens", headers=basic(DEMO_EMAILS["contoso"])).status_code == 201
+
+
+def test_a_user_deactivated_while_their_password_is_checked_is_refused(app, client, demo, monkeypatch):
+    from app.accounts import services
+
+    verify = services.verify_password
+
+    def deactivated_meanwhile(stored, password):
+        with app.app_context():  # an administrator, in another request
+            deactivate_user(DEMO_EMAILS["engineer"])
+        return verify(stored, password)
+
+    monkeypatch.setattr(services, "verify_password", deactivated_meanwhile)
+    answer = sign_in(client, "engineer")
+    assert answer.status_code == 403 and "This account has been deactivated" in text(answer)
+    assert client.get("/cases").status_code == 302  # not signed in
+
+
+def test_the_old_password_does_not_sign_in_once_it_was_changed_while_being_checked(app, client, demo, monkeypatch):
+    from app.accounts import services
+
+    verify = services.verify_password
+
+    def changed_meanwhile(stored, password):
+        with app.app_context():  # the owner, in another request
+            services.set_password(DEMO_EMAILS["engineer"], "a-brand-new-passphrase")
+        return verify(stored, password)
+
+    monkeypatch.setattr(services, "verify_password", changed_meanwhile)
+    answer = sign_in(client, "engineer")
+    assert answer.status_code == 401 and "Wrong e-mail or password." in text(answer)
