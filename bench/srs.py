@@ -337,9 +337,12 @@ def main(argv=None) -> int:
     sse: dict | None = None
     scheduled: dict | None = None
     with RedisServer() as redis:
+        # The fan-out's clients are one manager's streams: above the caps a user and a process hold in
+        # production (5 and 16), the latter still below each process's threads.
+        streams = {"SR_EVENTS_MAX_SECONDS": "900", "SR_EVENTS_MAX_PER_USER": str(args.sse_clients),
+                   "SR_EVENTS_MAX_PER_PROCESS": str(max(args.threads - 8, 1))}
         settings = GunicornSettings(workers=args.workers, worker_class="gthread", threads=args.threads,
-                                    redis_url=redis.url, extra_env={"SR_EVENTS_MAX_SECONDS": "900"},
-                                    nice=args.nice)
+                                    redis_url=redis.url, extra_env=streams, nice=args.nice)
         env = production_env(args.database_url, settings.extra_env)
         env["REDIS_URL"] = redis.url
         app = probe.make_app(env, REPO)
