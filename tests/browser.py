@@ -196,6 +196,18 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def opened_with_live_updates_refused(app, page, monkeypatch, path: str):
+    """`path` opened by the engineer while the server refuses them a live stream (as if five other
+    pages held theirs); returns the page's notice that its live updates have stopped."""
+    from app.live.streams import LIMITS
+
+    monkeypatch.setattr(app.extensions[LIMITS], "per_user", 0)
+    sign_in(page, "engineer")
+    with page.expect_response(lambda answer: "/events" in answer.url and answer.status == 429):
+        page.goto(path)
+    return page.locator("#live-stopped")
+
+
 def accessibility_violations(page) -> list[str]:
     """What axe-core finds wrong on the page as it stands, one line per rule and element."""
     from axe_playwright_python.sync_playwright import Axe

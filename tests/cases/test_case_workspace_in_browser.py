@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_usable, streams_held, wait_for_streams
+from tests.browser import assert_usable, opened_with_live_updates_refused, streams_held, wait_for_streams
 from tests.case_helpers import LOG_TEXT, TEXT_ANSWERS
 from tests.conftest import DEMO_EMAILS
 from tests.srs.helpers import escalate, get_sr, move
@@ -376,14 +376,8 @@ def test_what_gtac_does_while_the_case_page_loads_still_reaches_its_sr_box(page,
     expect(page.locator("#sr-status")).to_have_text("In progress")
 
 
-def test_a_case_page_whose_live_updates_are_refused_says_so(app, page, sign_in, client, tokens, monkeypatch):
-    from app.live.streams import LIMITS
-
+def test_a_case_page_whose_live_updates_are_refused_says_so(app, page, client, tokens, monkeypatch):
     _, case_id = escalated(client, tokens)
-    monkeypatch.setattr(app.extensions[LIMITS], "per_user", 0)  # as if five other pages held them
-    sign_in(page, "engineer")
-    with page.expect_response(lambda answer: "/events" in answer.url and answer.status == 429):
-        page.goto(f"/cases/{case_id}")
-    notice = page.locator("#live-stopped")
+    notice = opened_with_live_updates_refused(app, page, monkeypatch, f"/cases/{case_id}")
     expect(notice).to_contain_text("Live updates have stopped on this page")
     expect(notice.get_by_role("link", name="Reload")).to_have_attribute("href", re.compile(rf"/cases/{case_id}$"))

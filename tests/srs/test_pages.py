@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.srs.models import SRHistory
-from tests.browser import accessibility_violations, overflow, sign_in, streams_held, wait_for_streams
+from tests.browser import (accessibility_violations, opened_with_live_updates_refused, overflow, sign_in,
+                           streams_held, wait_for_streams)
 from tests.srs.helpers import escalate, make_sr, move, user_id
 
 # Short stream heartbeats (live_server) for the pages that update without a reload.
@@ -56,14 +57,9 @@ def test_partner_sees_a_status_change_made_through_the_api_without_reloading(app
 
 
 def test_a_page_whose_live_updates_are_refused_says_so(app, client, tokens, page, monkeypatch):
-    from app.live.streams import LIMITS
-
     number = escalate(client, tokens)
-    monkeypatch.setattr(app.extensions[LIMITS], "per_user", 0)  # as if five other pages held them
-    sign_in(page, "engineer")
-    with page.expect_response(lambda answer: "/events?" in answer.url and answer.status == 429):
-        page.goto(f"/srs/{number}")
-    notice = page.get_by_role("alert")
+    notice = opened_with_live_updates_refused(app, page, monkeypatch, f"/srs/{number}")
+    expect(page.get_by_role("alert")).to_have_id("live-stopped")
     expect(notice).to_contain_text("Live updates have stopped on this page")
     expect(notice.get_by_role("link", name="Reload")).to_have_attribute("href", re.compile(rf"/srs/{number}$"))
     assert accessibility_violations(page) == []
