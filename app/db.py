@@ -1,4 +1,4 @@
-"""Database seams: column helpers and SQLite settings (the unit of work is app.uow)."""
+"""Database seams: the session class, column helpers and SQLite settings (the unit of work is app.uow)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -18,8 +18,8 @@ class Session(FlaskSession):
 @sa.event.listens_for(Session, "do_orm_execute")
 def _locked_reads_are_fresh(state: ORMExecuteState) -> None:
     """SELECT ... FOR UPDATE hands back the rows as they are once locked, also as objects an earlier
-    unit of the same request loaded: without this, a view that read a programme and its periods, then
-    set a target, was handed its own old period, open, after a close that the lock had waited for."""
+    unit of the same request loaded: without this, a unit that locked a row a page had read before
+    decided on the page's values, though its lock had waited for another request's change to commit."""
     if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
         state.update_execution_options(populate_existing=True)
 
