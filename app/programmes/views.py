@@ -310,10 +310,7 @@ def _portal(partner_id: int, programme_id: int | None, period_id: int | None):
     shown = portal_page(current_user, partner_id, programme_id, period_id)
     others = [(other.name, url_for("programmes_web.partner_portal", programme_id=other.id, period_id=period.id,
                                    partner_id=shown.partner.id)) for other, period in shown.others]
-    if shown.period is None:
-        return render_template("programmes/portal.html", partner=shown.partner, programme=shown.programme,
-                               others=others)
+    chart = shown.found and attainment_chart(shown.found, shown.programme.tiers, shown.period.label)
     return render_template("programmes/portal.html", partner=shown.partner, programme=shown.programme,
                            others=others, period=shown.period, found=shown.found, history=shown.history,
-                           tiers=shown.programme.tiers,
-                           chart=attainment_chart(shown.found, shown.programme.tiers, shown.period.label))
+                           tiers=shown.programme.tiers if shown.programme else [], chart=chart)
