@@ -288,6 +288,25 @@ def _apply(uow, payout: Payout, status: str, provider_payout_id: str | None, rea
     raise ValueError(f"unknown provider status {status!r}")
 
 
+def _another_payment(payout: Payout, provider_payout_id: str | None, amount: int | None = None,
+                     currency: str | None = None) -> bool:
+    """Whether what the provider says under this payout's reference is about another payment.
+
+    References are unique in one database only: a database restored from a backup, or a staging
+    copy on the same provider account, issues them again. Applied, such news would settle or fail
+    our payout for a payment that is not its own, so it is kept, logged and left unapplied.
+    """
+    other = []
+    if provider_payout_id and payout.provider_payout_id and provider_payout_id != payout.provider_payout_id:
+        other.append(f"provider payout {provider_payout_id}, ours is {payout.provider_payout_id}")
+    if amount is not None and (amount, currency or payout.currency) != (payout.amount, payout.currency):
+        other.append(f"{amount} {currency or payout.currency}, ours is {payout.amount} {payout.currency}")
+    if other:
+        log.warning("provider news under payout %s's reference is about another payment (%s): not applied",
+                    payout.reference, "; ".join(other))
+    return bool(other)
+
+
 def parse_reference(reference: str) -> tuple[int, int] | None:
     """(payout id, attempt) from an idempotency key such as PO0000000012-2."""
     match = REFERENCE.match(reference or "")
@@ -345,6 +364,8 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
                 outcome = "stale_attempt" if event.event_id in known else "unknown_payout"
             elif targets[event.event_id][1] != payout.attempt:
                 outcome = "stale_attempt"
+            elif _another_payment(payout, event.provider_payout_id, event.amount, event.currency):
+                outcome = "mismatch"
             else:
                 outcome = _apply(uow, payout, event.type.removeprefix("payout."), event.provider_payout_id,
                                  event.reason)
@@ -371,6 +392,8 @@ def refresh_payout(payout_id: int) -> str:
         payout = _lock(uow.session, payout_id)
         if result is None or payout.attempt != attempt or payout.status not in OPEN:
             return "unchanged"
+        if _another_payment(payout, result.provider_payout_id):
+            return "mismatch"
         return _apply(uow, payout, result.status, result.provider_payout_id, result.reason)
 
 

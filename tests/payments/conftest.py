@@ -168,14 +168,30 @@ class Payments:
         assert answer.status_code == 200, answer.json
         return next((b for b in answer.json["balances"] if b["currency"] == currency), None)
 
-    def webhook(self, type, reference, event_id, provider_payout_id="sbx_test", reason=None, secret=None,
-                signature=None):
-        body = json.dumps({"id": event_id, "type": type,
-                           "data": {"id": provider_payout_id, "reference": reference, "reason": reason}}).encode()
+    def webhook(self, type, reference, event_id, provider_payout_id=None, reason=None, secret=None,
+                signature=None, **data):
+        """A signed provider event; it names the provider's payout the service holds under `reference`
+        unless told another (`data`: more of the event's payout, such as its amount)."""
+        provider_payout_id = provider_payout_id or self.provider_payout_id(reference) or "sbx_test"
+        body = json.dumps({"id": event_id, "type": type, "data": {
+            "id": provider_payout_id, "reference": reference, "reason": reason, **data}}).encode()
         secret = secret or self.app.config["PAYMENTS_WEBHOOK_SECRET"]
         header = signature or signing.sign(secret, body)
         return self.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
                                 headers={signing.HEADER: header, "Accept": "application/json"})
+
+
+    def provider_payout_id(self, reference: str) -> str | None:
+        from app.payments.models import Payout
+        from app.payments.payouts import parse_reference
+
+        target = parse_reference(reference)
+        if target is None:
+            return None
+        with self.app.app_context():
+            payout = db.session.get(Payout, target[0])
+            db.session.remove()
+        return payout.provider_payout_id if payout is not None else None
 
 
 @pytest.fixture

@@ -225,10 +225,57 @@ def test_a_webhook_for_a_reference_we_never_issued_is_acknowledged_and_changes_n
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 0
 
 
+def test_news_about_another_payment_under_our_reference_is_kept_and_not_applied(payments, sandbox, app, monkeypatch):
+    # References repeat across a database restored from a backup, or a staging copy on the same
+    # provider account: news under our reference about another amount or provider payout is not ours.
+    claim_id, payout = _approved(payments, amount=7_000)
+    reference, ours = payout["reference"], payout["provider_payout_id"]
+    other_amount = payments.webhook("payout.paid", reference, "evt_a", amount=5_000, currency="USD")
+    other_currency = payments.webhook("payout.failed", reference, "evt_c", amount=7_000, currency="EUR")
+    other_payout = payments.webhook("payout.paid", reference, "evt_p", provider_payout_id="sbx_someone_else")
+    assert [a.status_code for a in (other_amount, other_currency, other_payout)] == [200, 200, 200]
+    assert [a.json["outcome"] for a in (other_amount, other_currency, other_payout)] == ["mismatch"] * 3
+    # What the provider says when asked, under another provider payout, is left as well.
+    from app.payments import payouts, providers
+
+    class Elsewhere:
+        def payout_status(self, key):
+            return providers.ProviderResult(status="paid", provider_payout_id="sbx_someone_else")
+
+    monkeypatch.setattr(payouts, "get_provider", lambda name: Elsewhere())
+    with app.app_context():
+        assert payouts.refresh_payout(payout["id"]) == "mismatch"
+        db.session.remove()
+    kept = payments.payout_of(claim_id)
+    assert (kept["status"], kept["provider_payout_id"]) == ("in_transit", ours)
+    assert payments.get_claim(claim_id)["status"] == "payout_pending"
+    with app.app_context():
+        stored = dict(db.session.execute(sa.select(ProviderEvent.event_id, ProviderEvent.outcome)).all())
+        db.session.remove()
+    assert stored == {"evt_a": "mismatch", "evt_c": "mismatch", "evt_p": "mismatch"}
+    assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 0
+    # The provider's own news about it still applies.
+    ours_paid = payments.webhook("payout.paid", reference, "evt_ours", amount=7_000, currency="USD")
+    assert ours_paid.json["outcome"] == "paid"
+    assert ledger_violations(app) == []
+
+
+def test_an_event_with_an_amount_that_is_no_amount_is_refused(payments, sandbox, app):
+    claim_id, payout = _approved(payments, amount=7_000)
+    for n, data in enumerate(({"amount": "7000"}, {"amount": 7000.0}, {"amount": -7_000}, {"amount": True},
+                              {"amount": 7_000, "currency": "dollars"})):
+        answer = payments.webhook("payout.paid", payout["reference"], f"evt_{n}", **data)
+        assert answer.status_code == 400 and answer.json["error"]["code"] == "malformed_webhook", data
+    assert payments.payout_of(claim_id)["status"] == "in_transit"
+    assert count(app, ProviderEvent) == 0
+
+
 def _delivery(payments, events, secret=None):
     """One signed webhook delivery carrying several events, as a batching provider sends them."""
-    return _signed(payments, {"events": [{"id": event_id, "type": type, "data": {"id": "sbx_b", "reference": reference}}
-                                         for type, reference, event_id in events]}, secret)
+    return _signed(payments, {"events": [
+        {"id": event_id, "type": type,
+         "data": {"id": payments.provider_payout_id(reference) or "sbx_b", "reference": reference}}
+        for type, reference, event_id in events]}, secret)
 
 
 def _signed(payments, delivery: dict, secret=None):

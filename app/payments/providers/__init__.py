@@ -54,6 +54,10 @@ class WebhookEvent:
     provider_payout_id: str | None
     reason: str | None
     payload: dict
+    # What the provider says it pays, when the event says it: an event naming our reference with
+    # another amount is about someone else's payment (a restored database, a shared account).
+    amount: int | None = None
+    currency: str | None = None
 
 
 class ProviderUnavailable(Exception):

@@ -160,9 +160,14 @@ class HttpProvider:
     @staticmethod
     def _event(data: dict) -> WebhookEvent:
         payout = data["data"]
+        amount, currency = payout.get("amount"), payout.get("currency")
+        if amount is not None and (type(amount) is not int or amount <= 0):
+            raise InvalidWebhook("amount must be a positive whole number of minor units")
+        if currency is not None and not (isinstance(currency, str) and len(currency) == 3):
+            raise InvalidWebhook("currency must be a three-letter ISO code")
         event = WebhookEvent(event_id=str(data["id"]), type=str(data["type"]), reference=str(payout["reference"]),
                              provider_payout_id=str(payout.get("id")) if payout.get("id") else None,
-                             reason=payout.get("reason"), payload=data)
+                             reason=payout.get("reason"), payload=data, amount=amount, currency=currency)
         if not (event.event_id and len(event.event_id) <= 100 and event.type and len(event.type) <= 40):
             raise InvalidWebhook("event id or type missing or too long")
         return event
