@@ -7,7 +7,9 @@ Two rules hold for all of them, here in one place:
 - every call has a total deadline, not only a per-read timeout: a receiver that
   trickles one byte a second would otherwise hold a worker for as long as it
   likes. When the deadline passes, a watchdog shuts the call's sockets down and
-  the call raises DeadlineExceeded.
+  the call raises DeadlineExceeded, unless the peer's answer was complete by then
+  (answered()): an e-mail the server accepted, or a response read in full, is not
+  failed, and so not sent again, for a goodbye the deadline cut short.
 """
 from __future__ import annotations
 
@@ -56,7 +58,14 @@ class _Watch:
     def __init__(self) -> None:
         self.sources: list[Callable[[], socket.socket | None]] = []
         self.expired = False
+        self._answered = False
         self._lock = threading.Lock()
+
+    def answered(self) -> None:
+        """The peer's answer is complete: from now on the deadline still ends the call's sockets
+        (a slow goodbye stays bounded), but the call no longer fails for it."""
+        with self._lock:
+            self._answered = True
 
     def add(self, source: Callable[[], socket.socket | None]) -> None:
         with self._lock:
@@ -67,7 +76,7 @@ class _Watch:
 
     def expire(self) -> None:
         with self._lock:
-            self.expired = True
+            self.expired = not self._answered
             sources = list(self.sources)
         for source in sources:
             _shut(source)
@@ -89,7 +98,8 @@ _current = threading.local()
 @contextmanager
 def deadline(seconds: float, what: str) -> Iterator[_Watch]:
     """Bound a call in total: sockets registered on the watch (or opened through adapter())
-    are shut down once `seconds` have passed, and DeadlineExceeded is raised."""
+    are shut down once `seconds` have passed, and DeadlineExceeded is raised if the call had
+    not said its answer was complete (watch.answered()) by then."""
     watch = _Watch()
     previous = getattr(_current, "watch", None)
     _current.watch = watch
@@ -166,8 +176,9 @@ def request(session: requests.Session, method: str, url: str, *, total_seconds: 
             **kwargs) -> requests.Response:
     """One HTTP call, guarded and bounded in total; the body is read before it returns."""
     guard(f"{method} {url}")
-    with deadline(total_seconds, f"{method} {url}"):
+    with deadline(total_seconds, f"{method} {url}") as watch:
         kwargs.setdefault("timeout", total_seconds)
         response = session.request(method, url, **kwargs)
         response.content  # read it all under the deadline
+        watch.answered()
     return response

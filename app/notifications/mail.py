@@ -46,6 +46,10 @@ def _deliver(settings: dict, message: EmailMessage) -> None:
             if settings["MAIL_USERNAME"]:
                 smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
             smtp.send_message(message)
-            smtp.quit()
+            watch.answered()  # accepted: whatever becomes of the goodbye, it is not sent again
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError) as exc:
+                log.info("%s: the message was accepted; the goodbye failed: %s", what, exc)
         finally:
             smtp.close()
