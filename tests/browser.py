@@ -198,10 +198,12 @@ def artifacts() -> Path:
 
 def opened_with_live_updates_refused(app, page, monkeypatch, path: str):
     """`path` opened by the engineer while the server refuses them a live stream (as if five other
-    pages held theirs); returns the page's notice that its live updates have stopped."""
+    pages held theirs); returns the page's notice that its live updates have stopped (after two tries
+    a fraction of a second apart, where a user's page tries for about a minute)."""
     from app.live.streams import LIMITS
 
     monkeypatch.setattr(app.extensions[LIMITS], "per_user", 0)
+    page.add_init_script("window.liveRetrySeconds = [0.2, 0.2];")  # two quick tries before it gives up
     sign_in(page, "engineer")
     with page.expect_response(lambda answer: "/events" in answer.url and answer.status == 429):
         page.goto(path)

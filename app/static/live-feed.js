@@ -1,60 +1,116 @@
-/* A live feed of server-sent events that catches up after a reconnection, shared by the SR pages and
-   the payments pages. The server sends only what happens while a stream is connected; the browser
-   reconnects when the stream's time is up or the network dropped it. */
+/* A live feed of server-sent events that catches up after a reconnection, shared by the SR pages, the
+   payments pages, the case page and the customer's progress page. The server sends only what happens
+   while a stream is connected; the browser reconnects when the stream's time is up or the network
+   dropped it, and this script when the server refused it (a deploy, too many pages open). */
 (function () {
   "use strict";
 
-  // liveFeed(url, kinds, onEvent, onReopen): the events named in `kinds`, parsed, to onEvent.
+  // Pauses, in seconds, before each new try of a refused stream; after the last, the page says its
+  // live updates have stopped. window.liveRetrySeconds, set before this script runs, replaces them.
+  var RETRY_SECONDS = [2, 5, 10, 20, 30];
+
+  // liveFeed(url, kinds, onEvent, onReopen): the events named in `kinds`, parsed, to onEvent(event, kind).
   // onReopen(done), when given, runs each time the stream connects again: the events that arrive until
   // it calls done() are held, then handed on in their order, so that nothing it reads is overtaken by
-  // an older event.
+  // an older event. Returns {close()}, or null without EventSource.
   function liveFeed(url, kinds, onEvent, onReopen) {
     if (!window.EventSource) { return null; }
-    var source = new EventSource(url);
-    var connected = false, held = null;
+    var retries = window.liveRetrySeconds || RETRY_SECONDS;
+    var source = null, connected = false, held = null, lastId = "", tried = 0, timer = null, closed = false;
     // How many events the page has taken in, on <html data-live-events>: what shows, without a
     // fixed pause, that a feed's first events have been applied (the browser tests wait on it).
-    function take(event) {
-      onEvent(event);
+    function take(item) {
+      onEvent(item.event, item.kind);
       var root = document.documentElement;
       root.dataset.liveEvents = String(Number(root.dataset.liveEvents || 0) + 1);
     }
-    // A refused stream (too many open, the server busy, signed out) is not tried again by the browser:
-    // say so, rather than leave a page that looks live and is not.
-    source.addEventListener("error", function () {
-      if (source.readyState === EventSource.CLOSED) { stopped(); }
-    });
-    source.addEventListener("open", function () {
-      if (connected && onReopen && !held) {
-        held = [];
-        onReopen(function () {
-          var waiting = held;
-          held = null;
-          waiting.forEach(take);
-        });
-      }
-      connected = true;
-    });
-    kinds.forEach(function (kind) {
-      source.addEventListener(kind, function (message) {
-        var event = JSON.parse(message.data);
-        if (held) { held.push(event); } else { take(event); }
+    function connect() {
+      timer = null;
+      var opened = source = new EventSource(lastId ? resumed(url, lastId) : url);
+      // A refused stream (too many open, the server busy or being deployed, signed out) is not tried
+      // again by the browser: try it again after a pause, and say so while it is down.
+      opened.addEventListener("error", function () {
+        if (opened.readyState !== EventSource.CLOSED || closed) { return; }
+        if (tried >= retries.length) { stopped(); return; }
+        interrupted(retries[tried]);
+        timer = setTimeout(connect, retries[tried++] * 1000);
       });
-    });
-    return source;
+      opened.addEventListener("open", function () {
+        tried = 0;
+        resumedNotice();
+        if (connected && onReopen && !held) {
+          held = [];
+          onReopen(function () {
+            var waiting = held;
+            held = null;
+            waiting.forEach(take);
+          });
+        }
+        connected = true;
+      });
+      kinds.forEach(function (kind) {
+        opened.addEventListener(kind, function (message) {
+          if (message.lastEventId) { lastId = message.lastEventId; }
+          var item = {event: JSON.parse(message.data), kind: kind};
+          if (held) { held.push(item); } else { take(item); }
+        });
+      });
+    }
+    connect();
+    return {
+      close: function () {
+        closed = true;
+        if (timer) { clearTimeout(timer); }
+        source.close();
+      }
+    };
+  }
+
+  // The stream's address for a new connection after `lastId`, the last event this page took in: a
+  // stream that replays from `after` starts there (as the browser's own reconnection would, with
+  // Last-Event-ID); a feed given `since` (what changed since the page read its rows) is told nothing
+  // of it, as the page reads itself again instead (onReopen).
+  function resumed(url, lastId) {
+    var address = new URL(url, location.href);
+    address.searchParams.delete("since");
+    if (address.searchParams.has("after")) { address.searchParams.set("after", lastId); }
+    return address.pathname + address.search;
+  }
+
+  function notice() {
+    var main = document.getElementById("main");
+    if (!main) { return null; }
+    var shown = document.getElementById("live-stopped");
+    if (!shown) {
+      shown = document.createElement("p");
+      shown.id = "live-stopped";
+      main.insertBefore(shown, main.firstChild);
+    }
+    return shown;
+  }
+
+  function interrupted(seconds) {
+    var shown = notice();
+    if (!shown || shown.getAttribute("role") === "alert") { return; }
+    shown.className = "flash";
+    shown.setAttribute("role", "status");
+    shown.textContent = "Live updates on this page are interrupted; trying again in " + seconds +
+      (seconds === 1 ? " second." : " seconds.");
+  }
+
+  function resumedNotice() {
+    var shown = document.getElementById("live-stopped");
+    if (shown && shown.getAttribute("role") === "status") { shown.remove(); }
   }
 
   function stopped() {
-    var main = document.getElementById("main");
-    if (!main || document.getElementById("live-stopped")) { return; }
-    var notice = document.createElement("p");
-    notice.id = "live-stopped";
-    notice.className = "flash flash-error";
-    notice.setAttribute("role", "alert");
-    notice.innerHTML = "Live updates have stopped on this page: too many pages with live updates are open, " +
+    var shown = notice();
+    if (!shown || shown.getAttribute("role") === "alert") { return; }
+    shown.className = "flash flash-error";
+    shown.setAttribute("role", "alert");
+    shown.innerHTML = "Live updates have stopped on this page: too many pages with live updates are open, " +
       'the server is busy, or you were signed out. <a href="">Reload</a> to see what changed and to start them again.';
-    notice.querySelector("a").href = pageAddress();
-    main.insertBefore(notice, main.firstChild);
+    shown.querySelector("a").href = pageAddress();
   }
 
   // This page's own address: a page drawn in answer to a form's post names it (base.html), as the form's is
@@ -78,5 +134,4 @@
   window.liveFeed = liveFeed;
   window.rereadPage = rereadPage;
   window.pageAddress = pageAddress;
-  window.liveStopped = stopped;
 })();

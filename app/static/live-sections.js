@@ -6,7 +6,7 @@
    or without EventSource, the page is as fresh as its last load. */
 (function () {
   "use strict";
-  if (!window.EventSource || !window.fetch || !window.DOMParser || !window.liveStopped) return;  // live-feed.js
+  if (!window.EventSource || !window.fetch || !window.DOMParser || !window.liveFeed) return;  // live-feed.js
 
   function announce(text) {
     var live = document.getElementById("live-said");
@@ -16,24 +16,38 @@
   // Sections that listen to the same stream share one connection: each stream counts against the
   // user's cap of open streams. It starts after data-live-after, the newest event the page was drawn
   // with, so that what happened while the page loaded is replayed, not missed.
-  var sources = {};
-  function sourceFor(url, after) {
-    if (!sources[url]) {
-      var source = sources[url] = new EventSource(
-        after ? url + (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after) : url);
-      // A refused stream is not tried again by the browser: the page says so (live-feed.js).
-      source.addEventListener("error", function () {
-        if (source.readyState === EventSource.CLOSED) { window.liveStopped(); }
-      });
-    }
-    return sources[url];
-  }
-
+  var streams = {};
   document.querySelectorAll("[data-live-events]").forEach(function (section) {
-    var id = section.id;
-    var busy = false, again = false;
+    var url = section.getAttribute("data-live-events"), after = section.getAttribute("data-live-after");
+    var stream = streams[url] = streams[url] ||
+      {url: after ? url + (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after) : url,
+       listeners: []};
+    var kinds = (section.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
+    stream.listeners.push({kinds: kinds, redraw: redrawing(section.id, stop)});
 
-    function redraw() {
+    function stop(listener) {  // nothing more will change in this section
+      stream.listeners.splice(stream.listeners.indexOf(listener), 1);
+      if (!stream.listeners.length && stream.feed) stream.feed.close();
+    }
+  });
+
+  Object.keys(streams).forEach(function (key) {
+    var stream = streams[key], kinds = [];
+    stream.listeners.forEach(function (listener) {
+      listener.kinds.forEach(function (kind) { if (kinds.indexOf(kind) < 0) kinds.push(kind); });
+    });
+    stream.feed = window.liveFeed(stream.url, kinds, function (event, kind) {
+      stream.listeners.slice().forEach(function (listener) {
+        if (listener.kinds.indexOf(kind) >= 0) listener.redraw(listener);
+      });
+    });
+  });
+
+  // The section's redraw: it reads the page again and puts the fresh copy in its place, one read at
+  // a time (a change that came during a read asks for one more).
+  function redrawing(id, stop) {
+    var busy = false, again = false;
+    return function redraw(listener) {
       if (busy) { again = true; return; }
       busy = true;
       fetch(window.pageAddress(), {credentials: "same-origin"})
@@ -44,7 +58,7 @@
           if (fresh && current) {
             fresh = document.importNode(fresh, true);
             current.replaceWith(fresh);
-            if (!fresh.hasAttribute("data-live-events")) stop();  // nothing more will change here
+            if (!fresh.hasAttribute("data-live-events")) stop(listener);
             var summary = fresh.querySelector("[data-live-summary]");
             announce(summary ? summary.textContent.replace(/\s+/g, " ").trim() : "");
           }
@@ -52,18 +66,8 @@
         .catch(function () { /* the next event, or a reload, brings it */ })
         .then(function () {
           busy = false;
-          if (again) { again = false; redraw(); }
+          if (again) { again = false; redraw(listener); }
         });
-    }
-
-    var source = sourceFor(section.getAttribute("data-live-events"), section.getAttribute("data-live-after"));
-    var kinds = (section.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
-    kinds.forEach(function (kind) { source.addEventListener(kind, redraw); });
-
-    function stop() {
-      kinds.forEach(function (kind) { source.removeEventListener(kind, redraw); });
-      var listening = document.querySelectorAll('[data-live-events="' + CSS.escape(section.getAttribute("data-live-events")) + '"]');
-      if (!listening.length) source.close();
-    }
-  });
+    };
+  }
 })();

@@ -65,6 +65,40 @@ def test_a_page_whose_live_updates_are_refused_says_so(app, client, tokens, page
     assert accessibility_violations(page) == []
 
 
+def test_a_page_whose_stream_is_refused_for_a_while_takes_it_up_again_and_misses_nothing(
+        app, client, tokens, page, monkeypatch):
+    from app.live.streams import LIMITS
+
+    limits = app.extensions[LIMITS]
+    number = escalate(client, tokens)
+    monkeypatch.setitem(app.config, "SR_EVENTS_MAX_SECONDS", 2)  # the browser reconnects every 2 s
+    page.add_init_script("window.liveRetrySeconds = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];")
+    sign_in(page, "engineer")
+    page.goto(f"/srs/{number}")
+    status = page.get_by_role("region", name="Service request").locator('[data-field="status"]')
+    mark_page(page)
+    assert move(client, tokens["gtac"], number, "assigned").status_code == 200
+    expect(status).to_have_text("assigned", timeout=LIVE_MS)
+    # Then the engineer holds too many streams elsewhere: the page's reconnection is refused.
+    monkeypatch.setattr(limits, "per_user", 0)
+    notice = page.get_by_role("status").and_(page.locator("#live-stopped"))
+    expect(notice).to_contain_text("Live updates on this page are interrupted; trying again", timeout=LIVE_MS)
+    assert accessibility_violations(page) == []
+    assert move(client, tokens["gtac"], number, "in_progress", note="Reading your logs").status_code == 200
+    monkeypatch.setattr(limits, "per_user", 5)
+    expect(page.locator("#live-stopped")).to_have_count(0, timeout=LIVE_MS)
+    expect(status).to_have_text("in progress", timeout=LIVE_MS)
+    # Taken up after the last event the page had, each change shows once: as a reload shows the timeline.
+    fresh = page.context.new_page()
+    fresh.goto(f"/srs/{number}")
+    drawn = fresh.locator("#timeline li").all_inner_texts()
+    fresh.close()
+    expect(page.locator("#timeline li")).to_have_count(len(drawn))
+    assert [entry.split(" · ", 1)[1] for entry in page.locator("#timeline li").all_inner_texts()] == [
+        entry.split(" · ", 1)[1] for entry in drawn]
+    assert still_same_page(page)
+
+
 def test_gtac_queue_page_orders_by_urgency_and_updates_live(app, client, tokens, page):
     later = make_sr(app, "new", severity="S3")
     sooner = make_sr(app, "new", severity="S1")
