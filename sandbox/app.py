@@ -111,6 +111,8 @@ class Sandbox:
         self.generation = 0
         # Deliveries under way, by generation: a reset waits for the older ones (see reset()).
         self._delivering: collections.Counter[int] = collections.Counter()
+        # Events whose last try was sent and got no answer in time: the service may still apply them.
+        self._unanswered: set[str] = set()
         self._delivered = threading.Condition()
         self._due: list[tuple[float, int, str]] = []  # (when, sequence, payout id): settlements and returns
         self._sequence = itertools.count()
@@ -269,6 +271,8 @@ class Sandbox:
                 answer = self._http().post(self.webhook_url, data=body, timeout=DELIVERY_TIMEOUT, headers={
                     "Content-Type": "application/json", "Accept": "application/json",
                     HEADER: sign(self.webhook_secret, body)})
+                with self.lock:
+                    self._unanswered.difference_update(event["id"] for event in events)
                 if answer.status_code < 300:
                     with self.lock:
                         self.webhooks_sent += len(events)
@@ -276,14 +280,19 @@ class Sandbox:
                 log.warning("webhook %s answered %s", ids, answer.status_code)
             except requests.RequestException as exc:
                 log.warning("webhook %s not delivered: %s", ids, exc)
+                if isinstance(exc, requests.Timeout) and not isinstance(exc, requests.ConnectTimeout):
+                    with self.lock:  # sent, and the service may be working on it still
+                        self._unanswered.update(event["id"] for event in events)
         with self.lock:
             self.webhooks_failed += len(events)
 
-    def reset(self) -> bool:
+    def reset(self) -> tuple[bool, list[str]]:
         """Forget every payout and fault; webhooks still queued for the old payouts are dropped.
 
-        Returns False if a delivery about the old payouts was still under way after the longest
-        one can take: the caller cannot count on a clean slate then."""
+        Returns whether every delivery about the old payouts has ended (False if one was still under
+        way after the longest one can take: the caller cannot count on a clean slate then), and the
+        events sent that got no answer in time: the service may apply them yet, and a caller about to
+        reuse their references waits until it has."""
         with self.lock:
             self.generation += 1
             self.faults = Faults(webhook_batch=self.default_webhook_batch)
@@ -297,9 +306,12 @@ class Sandbox:
         # A webhook already on the wire when the reset came would otherwise reach the service
         # afterwards, about a payout whose reference a new one may carry by then.
         with self._delivered:
-            return self._delivered.wait_for(lambda: not any(
+            ended = self._delivered.wait_for(lambda: not any(
                 count for older, count in self._delivering.items() if older < generation),
                 timeout=LONGEST_DELIVERY)
+        with self.lock:
+            unanswered, self._unanswered = sorted(self._unanswered), set()
+        return ended, unanswered
 
     def state(self) -> dict:
         with self.lock:
@@ -448,10 +460,11 @@ def create_sandbox_app(sandbox: Sandbox) -> Flask:
 
     @app.post("/v1/_reset")
     def reset():
-        if not sandbox.reset():
+        ended, unanswered = sandbox.reset()
+        if not ended:
             return _error(503, "deliveries_under_way", "a webhook about a payout of before the reset "
                           "is still being delivered")
-        return jsonify({"reset": True})
+        return jsonify({"reset": True, "unanswered": unanswered})
 
     @app.get("/v1/_attempts")
     def get_attempts():

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.payments import signing
+from app.payments.models import ProviderEvent
 from sandbox.app import LONGEST_DELIVERY
 from tests.served import free_port
 from tests.waiting import wait_until
@@ -49,9 +50,12 @@ class SandboxClient:
     def __init__(self, url: str):
         self.url = url
 
-    def reset(self) -> None:
-        """A clean slate: the sandbox answers once no webhook about an older payout can still come."""
-        requests.post(f"{self.url}/v1/_reset", timeout=LONGEST_DELIVERY + 10).raise_for_status()
+    def reset(self) -> list[str]:
+        """A clean slate: the sandbox answers once it sends no webhook about an older payout any more.
+        Returns the events it sent that got no answer in time, which the service may apply yet."""
+        answer = requests.post(f"{self.url}/v1/_reset", timeout=LONGEST_DELIVERY + 10)
+        answer.raise_for_status()
+        return answer.json()["unanswered"]
 
     def faults(self, **faults) -> dict:
         answer = requests.post(f"{self.url}/v1/_faults", json=faults, timeout=5)
@@ -109,12 +113,22 @@ def sandbox_process(app, live_server):
 def sandbox(sandbox_process, app, monkeypatch):
     """The sandbox provider, reset; payouts stay in transit until a test settles them."""
     client = SandboxClient(sandbox_process)
-    client.reset()
+    _reset(app, client)
     # Set for each test: a test that started the sandbox under a setting of its own restores that setting.
     monkeypatch.setitem(app.config, "PAYMENTS_SANDBOX_URL", sandbox_process)
     monkeypatch.setitem(app.config, "PAYMENTS_PROVIDER", "sandbox")
     yield client
-    client.reset()
+    _reset(app, client)
+
+
+def _reset(app, client: SandboxClient) -> None:
+    """Reset the sandbox, and wait until the service has recorded every webhook the sandbox gave up
+    waiting for: the database is written back after the test and payout references start again, so
+    one applied later would settle the next test's payout (CI saw it, on a loaded machine)."""
+    unanswered = client.reset()
+    if unanswered:
+        wait_until(lambda: count(app, ProviderEvent, ProviderEvent.event_id.in_(unanswered)) == len(unanswered),
+                   timeout=60, what=f"the service to record the webhooks {unanswered}")
 
 
 class Payments:

@@ -11,7 +11,6 @@ from app.payments import payouts
 from app.payments.models import Payout, PayoutStatus
 from app.uow import LIVE_BROKER, unit_of_work
 from tests.browser import assert_usable, sign_in, streams_held, wait_for_streams
-from tests.payments.conftest import payments, sandbox, sandbox_process  # noqa: F401  (fixtures)
 from tests.web.helpers import sign_in as sign_in_client
 
 pytestmark = pytest.mark.browser

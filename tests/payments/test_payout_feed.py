@@ -14,7 +14,6 @@ from app.accounts.passwords import hash_password
 from app.clock import now
 from app.extensions import db
 from app.payments.models import Payout
-from tests.payments.conftest import payments, sandbox, sandbox_process  # noqa: F401  (fixtures)
 from tests.srs.sse_client import signed_in_reader
 
 FEED = "/payments/payouts/feed"
