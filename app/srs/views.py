@@ -25,6 +25,7 @@ from app.srs import progress
 from app.srs import queries, services, streams
 from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, SeverityChangeSchema,
                              SRListQuerySchema, TransitionSchema)
+from app.srs.models import SRStatus
 from app.srs.workflow import SolutionKind
 from app.web.filters import format_when
 
@@ -146,17 +147,17 @@ def sr_page(number: str):
     return _render_sr(number)
 
 
-def _after_change(number: str, done: str, action):
+def _after_change(number: str, done: str, action, **refused):
+    """Run the page's action; a refusal draws the page again with the reason (and `refused`, what
+    the template needs to fill the form in again)."""
     try:
         action()
     except ma.ValidationError as exc:
-        return _render_sr(number, "Please check the form: " + "; ".join(
-            f"{field}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
-            for field, msgs in exc.messages.items()), 400)
+        return _render_sr(number, _form_errors(exc.messages), 400, **refused)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return _render_sr(number, exc.message, exc.status)
+        return _render_sr(number, exc.message, exc.status, **refused)
     flash(done, "info")
     return redirect(url_for("srs_web.sr_page", number=number), code=303)
 
@@ -168,12 +169,15 @@ def transition(number: str):
 
     def act():
         body = {"to": form.get("to", ""), "note": form.get("note") or None}
+        if body["to"] == SRStatus.SOLUTION_PROVIDED.value and not form.get("solution_content", "").strip():
+            raise ma.ValidationError({"solution": ["Write the solution for the partner."]})
         if form.get("solution_kind") or form.get("solution_content"):
             body["solution"] = {"kind": form.get("solution_kind", ""), "content": form.get("solution_content", "")}
         data = TransitionSchema().load(body)
         services.transition(current_user, number, data["to"], note=data.get("note"), solution=data.get("solution"))
 
-    return _after_change(number, f"SR {number} is now {form.get('to', '').replace('_', ' ')}.", act)
+    return _after_change(number, f"SR {number} is now {form.get('to', '').replace('_', ' ')}.", act,
+                         transition_posted=form)
 
 
 def _note() -> str | None:
