@@ -22,6 +22,7 @@ from app.checklists import services as checklists
 from app.checklists.services import ChecklistView
 from app.escalation.readiness import Blocker, blockers
 from app.extensions import db
+from app.srs.last_word import LastWord, last_word
 from app.srs.models import case_sr_with_newest_entry
 from app.triage.resolution import ResolutionPanel, panel_of
 from app.triage.services import suggestions
@@ -69,10 +70,12 @@ class CaseOverview:
     attachments: list[CaseFile]
     # What GTAC would refuse the case for now; None when the reader cannot escalate it.
     blockers: list[Blocker] | None = None
+    # GTAC's question or solution, where the SR waits on the partner; for those who may read the SR.
+    gtac_said: LastWord | None = None
 
 
 def case_overview(actor: User, case_id: int) -> CaseOverview:
-    with unit_of_work():
+    with unit_of_work() as uow:
         # With its SR (or none), which the page and the escalation's readiness both ask for, and where the
         # page's live SR sections pick up.
         case = access.get_case(actor, case_id, options=(case_sr_with_newest_entry(),))
@@ -93,4 +96,6 @@ def case_overview(actor: User, case_id: int) -> CaseOverview:
             checklist=checklist,
             resolution=panel_of(actor, case, ranked) if reads_triage else None,
             attachments=[file for file in files if file.visible],
-            blockers=blockers(actor, case, checklist.evaluation if checklist else None) if may_escalate else None)
+            blockers=blockers(actor, case, checklist.evaluation if checklist else None) if may_escalate else None,
+            gtac_said=(last_word(uow.session, case.service_request)
+                       if case.service_request is not None and access.allowed(actor, "sr.read") else None))

@@ -72,6 +72,7 @@ def render_case(case_id: int, status: int = 200, *, posted: MessageForm | None =
         sr_stage=stage_of(service_request) if service_request else None,
         audit=page.audit, checklist=checklist, severity_choices=SEVERITY_CHOICES,
         resolution=overview.resolution, attachments=overview.attachments, blockers=overview.blockers,
+        gtac_said=overview.gtac_said,
         attachment_kinds=ATTACHMENT_KINDS, may_upload=access.allowed(current_user, "attachment.upload"),
         max_upload_bytes=current_app.config["MAX_UPLOAD_BYTES"], message_max=MESSAGE_MAX,
         # Generated with the page, so that a double submit of this form answers with the same SR.

@@ -359,7 +359,19 @@ def test_the_sr_box_on_the_partners_case_page_follows_gtac_without_a_reload(page
     expect(box.locator("#sr-status")).to_have_text("Awaiting partner")
     expect(box).to_contain_text("Waiting for you")
     expect(box).not_to_contain_text("Next update due")
+    # What GTAC asked, where the page says it waits on the partner; the answer goes on the GTAC thread.
+    expect(box.locator("#gtac-asked")).to_have_text("Which optic is in 1:49?")
+    expect(box.get_by_role("link", name="the GTAC thread")).to_have_attribute("href", "#thread-gtac")
+    assert move(client, tokens["gtac"], number, "in_progress").status_code == 200
+    assert move(client, tokens["gtac"], number, "solution_provided", note="Try it in the next window",
+                solution={"kind": "workaround", "content": "Disable autonegotiation on port 1:49."}).status_code == 200
+    expect(box.locator("#sr-status")).to_have_text("Solution provided")
+    expect(box.locator("#gtac-asked")).to_have_count(0)
+    expect(box.locator("#gtac-solution")).to_have_text("Disable autonegotiation on port 1:49.")
+    expect(box).to_contain_text("Solution (workaround)")
+    expect(box).to_contain_text("Try it in the next window")
     assert page.evaluate("window.stillTheSamePage") is True
+    assert_usable(page)
 
 
 def test_what_gtac_does_while_the_case_page_loads_still_reaches_its_sr_box(page, sign_in, client, tokens):
