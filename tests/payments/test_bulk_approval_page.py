@@ -94,7 +94,13 @@ def test_large_claims_get_their_first_approval_and_the_page_says_they_wait_for_a
     assert flashes(answer) == [f"Approved 1 claim; its payout has started. First approval recorded for 1 claim "
                                f"({large}); it needs a second approver."]
     assert payments.get_claim(large)["status"] == "submitted" and payments.payout_of(large) is None
-    assert "(1 of 2 approvals)" in answer.get_data(as_text=True)
+    html = answer.get_data(as_text=True)
+    assert "(1 of 2 approvals)" in html
+    # The first approver is no longer offered an approval the service would refuse them.
+    assert f'aria-label="Approve claim {large}"' not in html and "You approved it first" in html
+    claim_page = signed_in("programs").get(f"/payments/claims/{large}").get_data(as_text=True)
+    assert "the second must come from another approver" in claim_page
+    assert ">Approve</button>" not in claim_page and ">Reject</button>" in claim_page
 
 
 @pytest.mark.parametrize("selection, message", [
