@@ -13,9 +13,9 @@ from app.files.uploads import release_uploads
 from app.payments import claims, funding, payees, payouts, reconciliation
 from app.payments.models import ClaimStatus, PayoutStatus
 from app.payments.schemas import (AllocationQuerySchema, AllocationSchema, AllocationSetSchema,
-                                  BalancesSchema, ClaimApprovalsSchema, ClaimApprovedSchema, ClaimCreateSchema,
-                                  ClaimListQuerySchema, ClaimPageSchema, ClaimProofSchema, ClaimRejectSchema,
-                                  ClaimSchema,
+                                  BalancesSchema, ClaimApprovalsSchema, ClaimApprovedSchema, ClaimChangeSchema,
+                                  ClaimCreateSchema, ClaimListQuerySchema, ClaimPageSchema, ClaimProofSchema,
+                                  ClaimRejectSchema, ClaimSchema,
                                   FundingCreateSchema, FundingSchema, PayeeQuerySchema, PayeeSchema,
                                   PayeeSetSchema, PayoutListQuerySchema, PayoutPageSchema, PayoutSchema,
                                   StatementImportSchema)
@@ -50,6 +50,16 @@ def list_claims(args):
 def get_claim(claim_id):
     """One claim with its payout status."""
     return claims.get_claim(api_user(), claim_id)
+
+
+@blp.route("/claims/<int:claim_id>", methods=["PATCH"], endpoint="change_claim")
+@blp.operation("change_claim", refuses=(403, 409))
+@blp.arguments(ClaimChangeSchema, example={"amount": 45000})
+@blp.response(200, ClaimSchema)
+def change_claim(body, claim_id):
+    """Change a draft claim's amount, currency, period or description (partner admin); only the fields
+    sent change; 409 once it is submitted."""
+    return claims.change_draft(api_user(), claim_id, body)
 
 
 @blp.route("/claims/<int:claim_id>/attachments", methods=["POST"], endpoint="claim_proof")

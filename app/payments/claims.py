@@ -63,6 +63,25 @@ def create_claim(actor: User, data: dict[str, Any]) -> Claim:
         return claim
 
 
+def change_draft(actor: User, claim_id: int, changes: dict[str, Any]) -> Claim:
+    """Change a draft's amount, currency, period or description (its type stays: proofs are MDF's).
+    A draft refused at submission (an MDF claim over its allocation) is put right this way."""
+    with unit_of_work() as uow:
+        claim = access.get_claim(actor, claim_id)
+        access.require(actor, "claim.file")
+        claim = _locked(uow.session, claim.id)
+        if claim.status is not ClaimStatus.DRAFT:
+            raise _illegal(claim, "changed")
+        before = _snapshot(claim)
+        for name in ("amount", "currency", "period"):
+            if name in changes:
+                setattr(claim, name, changes[name])
+        if "description" in changes:
+            claim.description = changes["description"].strip()
+        record(actor, "claim", claim.id, "claim.changed", before=before, after=_snapshot(claim))
+        return claim
+
+
 def file_rebate_claims(uow: UnitOfWork, actor: User, rebates: list[dict[str, Any]]) -> list[Claim]:
     """Rebate claims computed for partners (a programme period's close), submitted at once, in the
     caller's unit of work: each dict gives partner_id, amount, currency, period and description."""

@@ -41,6 +41,20 @@ class ClaimCreateSchema(ma.Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
+class ClaimChangeSchema(ma.Schema):
+    """A draft's changes: only the fields sent change, and at least one is sent."""
+
+    amount = MinorUnits()
+    currency = Currency()
+    period = Period()
+    description = fields.String(validate=validate.Length(min=1, max=5000))
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Send at least one of amount, currency, period and description.")
+
+
 class ClaimRejectSchema(ma.Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 

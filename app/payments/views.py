@@ -24,7 +24,7 @@ from app.extensions import csrf
 from app.files.uploads import release_uploads
 from app.payments import claims, funding, live, payees, payouts, reconciliation, remittance
 from app.payments.models import ClaimStatus, PayeeKind
-from app.payments.money import PERIOD, format_amount, is_currency, parse_amount
+from app.payments.money import PERIOD, format_amount, is_currency, parse_amount, to_decimal_string
 from app.payments.list_views import CLAIM_TYPES
 from app.payments.schemas import MAX_BULK_APPROVALS
 from app.quarters import quarter_of
@@ -47,6 +47,16 @@ class ClaimForm(FlaskForm):
     amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     period = StringField("Programme period", default=this_quarter,
+                         validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+
+
+class DraftForm(FlaskForm):
+    """A draft claim's changes (its type stays)."""
+
+    amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
+    currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
+    period = StringField("Programme period",
                          validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
     description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
 
@@ -198,9 +208,14 @@ def claim_page(claim_id: int):
     return _claim_page(claim_id)
 
 
-def _claim_page(claim_id: int, reject_form: RejectForm | None = None, status: int = 200):
+def _claim_page(claim_id: int, reject_form: RejectForm | None = None, status: int = 200,
+                draft_form: DraftForm | None = None):
     claim = claims.get_claim(current_user, claim_id)
+    if draft_form is None:
+        draft_form = DraftForm(formdata=None, amount=to_decimal_string(claim.amount, claim.currency),
+                               currency=claim.currency, period=claim.period, description=claim.description)
     return render_template("payments/claim.html", claim=claim, reject_form=reject_form or RejectForm(formdata=None),
+                           draft_form=draft_form,
                            may_decide=access.allowed(current_user, "claim.decide"),
                            may_file=access.allowed(current_user, "claim.file"),
                            proof_limit=current_app.config["PAYMENTS_PROOF_MAX_BYTES"]), status
@@ -241,6 +256,31 @@ def add_proof(claim_id: int):
         return back
     finally:
         release_uploads()
+
+
+@blp.post("/payments/claims/<int:claim_id>/draft")
+@login_required
+def change_draft(claim_id: int):
+    """The partner puts a draft right before submitting it (an MDF claim over its allocation, a typo)."""
+    form, status = DraftForm(), 400
+    if form.validate_on_submit():
+        currency = form.currency.data.upper()
+        try:
+            amount = minor_units(form.amount.data, currency)
+            claims.change_draft(current_user, claim_id, {"amount": amount, "currency": currency,
+                                                         "period": form.period.data,
+                                                         "description": form.description.data})
+        except ValueError as exc:
+            form.amount.errors = [str(exc)]
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as exc:
+            flash(exc.message, "error")
+            status = exc.status
+        else:
+            flash("Draft saved.", "info")
+            return redirect(url_for("payments_web.claim_page", claim_id=claim_id), 303)
+    return _claim_page(claim_id, draft_form=form, status=status)
 
 
 def _act(claim_id: int, action, success: str):

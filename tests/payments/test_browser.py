@@ -54,3 +54,21 @@ def test_the_programmes_teams_journey_on_a_phone(phone, sandbox, payments):
     page.wait_for_load_state()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Claim {claim_id}")
     assert_usable(page, "an approved claim")
+
+
+def test_a_partner_admin_lowers_a_draft_over_its_allocation_on_a_phone_and_submits_it(phone, payments):
+    claim_id = payments.claim(type="mdf", amount=5_000_001, proof=True, submit=False)
+    page = phone
+    sign_in(page, "admin")
+    page.goto(f"/payments/claims/{claim_id}")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_role("alert").first).to_contain_text("allocation")
+    draft = page.get_by_role("region", name="Change the draft")
+    expect(draft.get_by_label("Amount")).to_have_value("50000.01")
+    assert_usable(page, "a draft claim refused at submission")
+    draft.get_by_label("Amount").fill("50,000.00")
+    draft.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_text("Claim submitted.")).to_be_visible()
+    expect(page.get_by_role("region", name="Change the draft")).to_have_count(0)

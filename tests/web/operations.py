@@ -45,6 +45,7 @@ PAGES: dict[str, str] = {
     "POST /api/v1/claims": "payments_web.partner",
     "GET /api/v1/claims": "payment_lists_web.claim_list",
     "GET /api/v1/claims/{claim_id}": "payments_web.claim_page",
+    "PATCH /api/v1/claims/{claim_id}": "payments_web.change_draft",
     "POST /api/v1/claims/{claim_id}/attachments": "payments_web.add_proof",
     "POST /api/v1/claims/{claim_id}/submit": "payments_web.submit",
     "POST /api/v1/claims/{claim_id}/approve": "payments_web.approve",
