@@ -21,6 +21,7 @@ from app.extensions import db
 from app.errors import DomainError
 from app.partner_status import changes, dashboard, levels
 from app.partner_status.models import RequirementKind
+from app.spreadsheets import text_cell
 
 blp = Blueprint("partner_status_web", __name__, template_folder="templates")
 
@@ -297,12 +298,6 @@ COLUMNS = ("partner", "tier", "region", "level", "level_valid_through", "next_re
            "attainment_percent", "projected_rebate")
 
 
-def _text(value) -> str:
-    """A text cell a spreadsheet will not run: one starting like a formula is quoted."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @blp.get("/partner-status/partners.csv")
 @login_required
 def export():
@@ -317,13 +312,14 @@ def export():
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for d in rows:
-        head = [_text(d.partner.name), d.partner.tier.value if d.partner.tier else "", _text(d.partner.region or ""),
-                _text(d.level.name) if d.level else "", d.valid_through or "", d.next_review_on or "",
+        head = [text_cell(d.partner.name), d.partner.tier.value if d.partner.tier else "",
+                text_cell(d.partner.region or ""),
+                text_cell(d.level.name) if d.level else "", d.valid_through or "", d.next_review_on or "",
                 sum(1 for s in d.requirements if s.met), len(d.requirements),
-                _text(";".join(s.code for s in d.unmet)),
-                _text(";".join(s.code for s in d.requirements if d.status_of(s) == "waived"))]
+                text_cell(";".join(s.code for s in d.unmet)),
+                text_cell(";".join(s.code for s in d.requirements if d.status_of(s) == "waived"))]
         for r in d.rebates or [None]:
-            writer.writerow(head + ([_text(r.programme_name), r.period_label, r.currency, r.sales, r.target,
+            writer.writerow(head + ([text_cell(r.programme_name), r.period_label, r.currency, r.sales, r.target,
                                      f"{r.attainment_bp / 100:.2f}", r.rebate] if r else [""] * 7))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=partner-status.csv"})

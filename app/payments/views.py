@@ -28,6 +28,7 @@ from app.payments.money import PERIOD, format_amount, is_currency, parse_amount,
 from app.payments.list_views import CLAIM_TYPES
 from app.payments.schemas import MAX_BULK_APPROVALS
 from app.quarters import quarter_of
+from app.spreadsheets import text_cell
 
 blp = Blueprint("payments_web", __name__, template_folder="templates")
 PAGE = 50
@@ -194,7 +195,7 @@ def export_csv():
                              p.claim_id, p.claim.type.value, p.claim.period, p.approved_at.isoformat(),
                              p.paid_at.isoformat() if p.paid_at else "",
                              p.returned_at.isoformat() if p.returned_at else "",
-                             p.return_reason or p.failure_reason or ""])
+                             text_cell(p.return_reason or p.failure_reason or "")])
         if not page.next_cursor:
             break
         cursor = page.next_cursor

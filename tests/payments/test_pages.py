@@ -37,6 +37,15 @@ def test_partner_exports_its_payments_as_csv(payments, sandbox, signed_in):
         (payout["reference"], "paid", "50000", str(claim_id))]
 
 
+def test_a_reason_from_the_provider_that_looks_like_a_formula_is_exported_as_text(payments, sandbox, signed_in):
+    claim_id = payments.claim(amount=50_000)
+    payments.approve(claim_id)
+    payout = payments.payout_of(claim_id)
+    payments.webhook("payout.failed", payout["reference"], "evt_formula", reason="=HYPERLINK(\"http://x\",\"Fix\")")
+    rows = list(csv.DictReader(io.StringIO(signed_in("admin").get("/payments/export.csv").get_data(as_text=True))))
+    assert [(r["status"], r["reason"]) for r in rows] == [("failed", "'=HYPERLINK(\"http://x\",\"Fix\")")]
+
+
 def test_programmes_page_shows_balance_pipeline_chart_and_claims_to_decide(payments, sandbox, signed_in):
     claim_id = payments.claim(amount=20_000)
     payments.approve(claim_id)
