@@ -10,13 +10,14 @@ blp = Blueprint("rmas", __name__, url_prefix="/api/v1", description="RMAs of har
 
 
 @blp.route("/srs/<sr_number>/rmas", methods=["POST"], endpoint="request")
-@blp.operation("request_rma", refuses=(403, 422))
+@blp.operation("request_rma", refuses=(403, 409, 422))
 @blp.arguments(RMARequestSchema, example={
     "ship_to": "Acme Corp, Dock 4, 1 Main Street, Springfield, +1 555 0100",
     "items": [{"serial_number": "ACME-0003", "failure_description": "Port 1:49 fails link negotiation repeatedly."}]})
 @blp.response(201, RMASchema)
 def request_rma(body, sr_number):
-    """Request an RMA for up to 5 products; serials outside the customer's contract are refused (422)."""
+    """Request an RMA for up to 5 products; serials outside the customer's contract are refused (422),
+    and so are serials on an RMA of this SR still under way (409)."""
     return rma.request_rma(api_user(), sr_number, body["ship_to"], body["items"])
 
 

@@ -98,6 +98,10 @@ def request_rma(actor: User, number: str, ship_to: str, items: list[dict[str, An
         if refused:
             raise RuleViolation("Some products are not covered by the customer's contract.",
                                 code="serials_not_covered", details={"serials": refused})
+        pending = _on_open_rmas(uow.session, sr, serials)
+        if pending:
+            raise Conflict("Some products are on an RMA of this SR already under way.",
+                           code="serials_on_open_rma", details={"serials": pending})
         covered = {c.serial_number: c for c in uow.session.scalars(
             sa.select(CoveredSerial).join(ServiceContract, CoveredSerial.contract_id == ServiceContract.id)
             .where(CoveredSerial.serial_number.in_(serials), ServiceContract.customer_id == sr.case.customer_id))}
@@ -111,6 +115,18 @@ def request_rma(actor: User, number: str, ship_to: str, items: list[dict[str, An
                after={"number": rma.number, "sr_number": sr.number, "serials": serials})
         _announce(uow, sr, rma, actor, None)
         return rma
+
+
+OPEN_RMA = (RMAStatus.REQUESTED, RMAStatus.APPROVED, RMAStatus.SHIPPED)
+
+
+def _on_open_rmas(session: Session, sr: ServiceRequest, serials: list[str]) -> list[dict[str, str]]:
+    """Each serial already on an RMA of the SR that is not rejected or received yet, with that RMA."""
+    rows = session.execute(
+        sa.select(RMAItem.serial_number, RMA.number, RMA.status).join(RMA, RMAItem.rma_id == RMA.id)
+        .where(RMA.sr_id == sr.id, RMA.status.in_(OPEN_RMA), RMAItem.serial_number.in_(serials)).order_by(RMA.id))
+    return [{"serial_number": serial, "reason": f"Already on {number}, {status.value}."}
+            for serial, number, status in rows]
 
 
 def get_rma(actor: User, number: str) -> RMA:

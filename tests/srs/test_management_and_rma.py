@@ -97,6 +97,24 @@ def test_uncovered_serials_are_refused_each_with_its_reason(app, client, tokens)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(RMA)) == 0
 
 
+def test_a_product_already_on_an_rma_under_way_is_not_asked_for_again(app, client, tokens):
+    number = escalate(client, tokens, hardware_issue=True)
+    url = f"/api/v1/srs/{number}/rmas"
+    first = client.post(url, headers=tokens["engineer"], json={"ship_to": SHIP_TO, "items": [ITEM]})
+    assert first.status_code == 201, first.json
+    again = client.post(url, headers=tokens["engineer"], json={"ship_to": SHIP_TO, "items": [ITEM]})
+    assert again.status_code == 409 and again.json["error"]["code"] == "serials_on_open_rma"
+    assert again.json["error"]["details"]["serials"] == [
+        {"serial_number": ITEM["serial_number"], "reason": f"Already on {first.json['rma_number']}, requested."}]
+    # Once GTAC has turned that one down (or it came back), the product may be asked for again.
+    rejected = client.post(f"/api/v1/rmas/{first.json['rma_number']}/transitions",
+                           json={"to": "rejected", "note": "Send the logs first"}, headers=tokens["gtac"])
+    assert rejected.status_code == 200, rejected.json
+    assert client.post(url, headers=tokens["engineer"], json={"ship_to": SHIP_TO, "items": [ITEM]}).status_code == 201
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RMA)) == 2
+
+
 def test_rma_request_rules(app, client, tokens):
     software = escalate(client, tokens)
     answer = client.post(f"/api/v1/srs/{software}/rmas", headers=tokens["engineer"],
