@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.checklists.models import ChecklistResponse
 from app.contracts.models import CoveredSerial, ServiceContract
 from app.extensions import db
-from tests.case_helpers import complete_checklist, new_case
+from tests.case_helpers import complete_checklist, new_case, upload
 from tests.web.helpers import sign_in, text
 
 
@@ -225,3 +225,13 @@ def test_a_lapsed_contract_is_a_blocker_with_what_to_do(app, client, tokens):
     assert "No active service contract of Acme Corp covers serial ACME-0003." in said
     assert "Ask Acme Corp to renew or extend the contract that covers this serial" in said
     assert '<a href="#details">Check the serial number</a>' in panel
+
+
+def test_a_crash_the_logs_show_is_named_where_the_case_says_whether_it_crashed(client, tokens):
+    case = new_case(client, tokens["engineer"])
+    sign_in(client, "engineer")
+    assert shown(re.search(r'<dd id="crash">.*?</dd>', case_page(client, case["id"])).group(0)) == "No"
+    log = b"<Crit:Kernel> Process hal crashed with signal 11 (SIGSEGV)\n"
+    assert upload(client, tokens["engineer"], case["id"], content=log, filename="hal.log").status_code == 201
+    assert shown(re.search(r'<dd id="crash">.*?</dd>', case_page(client, case["id"])).group(0)) == (
+        "Not reported, but hal.log shows one: the checklist asks for its core file or support bundle")
