@@ -74,28 +74,34 @@
     var address = new URL(url, location.href);
     address.searchParams.delete("since");
     if (address.searchParams.has("after")) { address.searchParams.set("after", lastId); }
-    return address.pathname + address.search;
+    return address.href;
   }
 
-  function notice() {
+  // The page's notice about its live updates, put in place as a new element each time it changes
+  // kind: screen readers announce a live region that is inserted, not one whose role is changed.
+  function notice(role, className) {
     var main = document.getElementById("main");
     if (!main) { return null; }
     var shown = document.getElementById("live-stopped");
-    if (!shown) {
-      shown = document.createElement("p");
-      shown.id = "live-stopped";
-      main.insertBefore(shown, main.firstChild);
-    }
+    if (shown && shown.getAttribute("role") === role) { return shown; }
+    if (shown) { shown.remove(); }
+    shown = document.createElement("p");
+    shown.id = "live-stopped";
+    shown.className = className;
+    shown.setAttribute("role", role);
+    main.insertBefore(shown, main.firstChild);
     return shown;
   }
 
   function interrupted(seconds) {
-    var shown = notice();
-    if (!shown || shown.getAttribute("role") === "alert") { return; }
-    shown.className = "flash";
-    shown.setAttribute("role", "status");
-    shown.textContent = "Live updates on this page are interrupted; trying again in " + seconds +
-      (seconds === 1 ? " second." : " seconds.");
+    var shown = document.getElementById("live-stopped");
+    if (shown && shown.getAttribute("role") === "alert") { return; }
+    shown = notice("status", "flash");
+    // Filled once in place: a status region announces a change of its text, not the text it came with.
+    setTimeout(function () {
+      shown.textContent = "Live updates on this page are interrupted; trying again in " + seconds +
+        (seconds === 1 ? " second." : " seconds.");
+    }, 50);
   }
 
   function resumedNotice() {
@@ -104,10 +110,9 @@
   }
 
   function stopped() {
-    var shown = notice();
-    if (!shown || shown.getAttribute("role") === "alert") { return; }
-    shown.className = "flash flash-error";
-    shown.setAttribute("role", "alert");
+    var shown = document.getElementById("live-stopped");
+    if (shown && shown.getAttribute("role") === "alert") { return; }
+    shown = notice("alert", "flash flash-error");
     shown.innerHTML = "Live updates have stopped on this page: too many pages with live updates are open, " +
       'the server is busy, or you were signed out. <a href="">Reload</a> to see what changed and to start them again.';
     shown.querySelector("a").href = pageAddress();

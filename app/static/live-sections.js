@@ -26,7 +26,9 @@
     stream.listeners.push({kinds: kinds, redraw: redrawing(section.id, stop)});
 
     function stop(listener) {  // nothing more will change in this section
-      stream.listeners.splice(stream.listeners.indexOf(listener), 1);
+      var index = stream.listeners.indexOf(listener);
+      if (index < 0) return;  // stopped already, by a redraw that was asked for meanwhile
+      stream.listeners.splice(index, 1);
       if (!stream.listeners.length && stream.feed) stream.feed.close();
     }
   });
