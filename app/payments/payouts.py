@@ -289,7 +289,7 @@ def _apply(uow, payout: Payout, status: str, provider_payout_id: str | None, rea
 
 
 def _another_payment(payout: Payout, provider_payout_id: str | None, amount: int | None = None,
-                     currency: str | None = None) -> bool:
+                     currency: str | None = None, provider: str | None = None) -> bool:
     """Whether what the provider says under this payout's reference is about another payment.
 
     References are unique in one database only: a database restored from a backup, or a staging
@@ -297,10 +297,14 @@ def _another_payment(payout: Payout, provider_payout_id: str | None, amount: int
     our payout for a payment that is not its own, so it is kept, logged and left unapplied.
     """
     other = []
+    if provider is not None and provider != payout.provider:
+        other.append(f"provider {provider}, ours is {payout.provider}")
     if provider_payout_id and payout.provider_payout_id and provider_payout_id != payout.provider_payout_id:
         other.append(f"provider payout {provider_payout_id}, ours is {payout.provider_payout_id}")
-    if amount is not None and (amount, currency or payout.currency) != (payout.amount, payout.currency):
-        other.append(f"{amount} {currency or payout.currency}, ours is {payout.amount} {payout.currency}")
+    if amount is not None and amount != payout.amount:
+        other.append(f"amount {amount}, ours is {payout.amount}")
+    if currency is not None and currency != payout.currency:
+        other.append(f"currency {currency}, ours is {payout.currency}")
     if other:
         log.warning("provider news under payout %s's reference is about another payment (%s): not applied",
                     payout.reference, "; ".join(other))
@@ -364,7 +368,7 @@ def apply_webhooks(provider_name: str, events: list[WebhookEvent]) -> list[str]:
                 outcome = "stale_attempt" if event.event_id in known else "unknown_payout"
             elif targets[event.event_id][1] != payout.attempt:
                 outcome = "stale_attempt"
-            elif _another_payment(payout, event.provider_payout_id, event.amount, event.currency):
+            elif _another_payment(payout, event.provider_payout_id, event.amount, event.currency, provider_name):
                 outcome = "mismatch"
             else:
                 outcome = _apply(uow, payout, event.type.removeprefix("payout."), event.provider_payout_id,
@@ -392,7 +396,10 @@ def refresh_payout(payout_id: int) -> str:
         payout = _lock(uow.session, payout_id)
         if result is None or payout.attempt != attempt or payout.status not in OPEN:
             return "unchanged"
-        if _another_payment(payout, result.provider_payout_id):
+        if _another_payment(payout, result.provider_payout_id, result.amount, result.currency):
+            record(None, "payout", payout.id, "payout.provider_mismatch",
+                   after={"status": result.status, "provider_payout_id": result.provider_payout_id,
+                          "amount": result.amount, "currency": result.currency})
             return "mismatch"
         return _apply(uow, payout, result.status, result.provider_payout_id, result.reason)
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.payments import signing
+from app.audit.models import AuditEvent
 from app.payments.models import LedgerTransfer, Payout, ProviderEvent, TransferKind
 from tests.payments.conftest import count, ledger_violations, wait_until
 
@@ -238,14 +239,18 @@ def test_news_about_another_payment_under_our_reference_is_kept_and_not_applied(
     # What the provider says when asked, under another provider payout, is left as well.
     from app.payments import payouts, providers
 
+    polled = [providers.ProviderResult(status="paid", provider_payout_id="sbx_someone_else"),
+              providers.ProviderResult(status="paid", provider_payout_id=ours, amount=5_000, currency="USD")]
+
     class Elsewhere:
         def payout_status(self, key):
-            return providers.ProviderResult(status="paid", provider_payout_id="sbx_someone_else")
+            return polled.pop(0)
 
     monkeypatch.setattr(payouts, "get_provider", lambda name: Elsewhere())
     with app.app_context():
-        assert payouts.refresh_payout(payout["id"]) == "mismatch"
+        assert [payouts.refresh_payout(payout["id"]) for _ in range(2)] == ["mismatch", "mismatch"]
         db.session.remove()
+    assert count(app, AuditEvent, AuditEvent.action == "payout.provider_mismatch") == 2
     kept = payments.payout_of(claim_id)
     assert (kept["status"], kept["provider_payout_id"]) == ("in_transit", ours)
     assert payments.get_claim(claim_id)["status"] == "payout_pending"
@@ -254,8 +259,8 @@ def test_news_about_another_payment_under_our_reference_is_kept_and_not_applied(
         db.session.remove()
     assert stored == {"evt_a": "mismatch", "evt_c": "mismatch", "evt_p": "mismatch"}
     assert count(app, LedgerTransfer, LedgerTransfer.kind == TransferKind.SETTLEMENT) == 0
-    # The provider's own news about it still applies.
-    ours_paid = payments.webhook("payout.paid", reference, "evt_ours", amount=7_000, currency="USD")
+    # The provider's own news about it still applies (a currency in lower case is the same currency).
+    ours_paid = payments.webhook("payout.paid", reference, "evt_ours", amount=7_000, currency="usd")
     assert ours_paid.json["outcome"] == "paid"
     assert ledger_violations(app) == []
 
@@ -263,7 +268,7 @@ def test_news_about_another_payment_under_our_reference_is_kept_and_not_applied(
 def test_an_event_with_an_amount_that_is_no_amount_is_refused(payments, sandbox, app):
     claim_id, payout = _approved(payments, amount=7_000)
     for n, data in enumerate(({"amount": "7000"}, {"amount": 7000.0}, {"amount": -7_000}, {"amount": True},
-                              {"amount": 7_000, "currency": "dollars"})):
+                              {"amount": 7_000, "currency": "dollars"}, {"amount": 7_000, "currency": "U$D"})):
         answer = payments.webhook("payout.paid", payout["reference"], f"evt_{n}", **data)
         assert answer.status_code == 400 and answer.json["error"]["code"] == "malformed_webhook", data
     assert payments.payout_of(claim_id)["status"] == "in_transit"

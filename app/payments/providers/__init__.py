@@ -44,6 +44,9 @@ class ProviderResult:
     status: str
     provider_payout_id: str | None = None
     reason: str | None = None
+    # What the provider says it pays, when it says it (see WebhookEvent).
+    amount: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,13 @@ class HttpProvider:
         status = STATUSES.get(body.get("status"))
         if status is None:
             raise ProviderUnavailable(f"unexpected provider status {body.get('status')!r}")
+        try:
+            amount, currency = _paid(body)
+        except ValueError as exc:
+            raise ProviderUnavailable(f"unexpected provider answer: {exc}") from None
         return ProviderResult(status=status, provider_payout_id=str(body["id"]),
-                              reason=body.get("failure_reason") or body.get("return_reason"))
+                              reason=body.get("failure_reason") or body.get("return_reason"),
+                              amount=amount, currency=currency)
 
     @staticmethod
     def _body(instruction: PayoutInstruction) -> dict:
@@ -160,14 +165,24 @@ class HttpProvider:
     @staticmethod
     def _event(data: dict) -> WebhookEvent:
         payout = data["data"]
-        amount, currency = payout.get("amount"), payout.get("currency")
-        if amount is not None and (type(amount) is not int or amount <= 0):
-            raise InvalidWebhook("amount must be a positive whole number of minor units")
-        if currency is not None and not (isinstance(currency, str) and len(currency) == 3):
-            raise InvalidWebhook("currency must be a three-letter ISO code")
+        try:
+            amount, currency = _paid(payout)
+        except ValueError as exc:
+            raise InvalidWebhook(str(exc)) from None
         event = WebhookEvent(event_id=str(data["id"]), type=str(data["type"]), reference=str(payout["reference"]),
                              provider_payout_id=str(payout.get("id")) if payout.get("id") else None,
                              reason=payout.get("reason"), payload=data, amount=amount, currency=currency)
         if not (event.event_id and len(event.event_id) <= 100 and event.type and len(event.type) <= 40):
             raise InvalidWebhook("event id or type missing or too long")
         return event
+
+
+def _paid(payout: dict) -> tuple[int | None, str | None]:
+    """The amount and currency a provider's payout object names, when it names them; ValueError for
+    values that are no amount or no currency. Currencies are compared in upper case, as ours are kept."""
+    amount, currency = payout.get("amount"), payout.get("currency")
+    if amount is not None and (type(amount) is not int or amount <= 0):
+        raise ValueError("amount must be a positive whole number of minor units")
+    if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        raise ValueError("currency must be a three-letter ISO code")
+    return amount, currency.upper() if currency else None
