@@ -22,7 +22,7 @@ from app.clock import now
 from app.files import moving
 from app.files.uploads import forget
 from app.uow import UnitOfWork, unit_of_work
-from app.errors import Conflict, DomainError, NotFound, RuleViolation
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from app.pagination import DEFAULT_LIMIT, Page, paginate
 from app.payments import payouts
 from app.payments.locking import for_update, lock_all, lock_one, lock_row
@@ -49,13 +49,20 @@ def _locked(session, claim_id: int) -> Claim:
     return lock_one(session, sa.select(Claim).where(Claim.id == claim_id))
 
 
+def _description(text: str) -> str:
+    described = text.strip()
+    if not described:
+        raise InvalidInput("Describe the claim.", details={"fields": {"description": ["Describe the claim."]}})
+    return described
+
+
 def create_claim(actor: User, data: dict[str, Any]) -> Claim:
     """A draft claim of the caller's partner organisation."""
     access.require(actor, "claim.file")
     with unit_of_work() as uow:
         claim = Claim(partner_id=access.acting_partner(actor), created_by_id=actor.id,
                       type=ClaimType(data["type"]), amount=data["amount"], currency=data["currency"],
-                      period=data["period"], description=data["description"].strip(),
+                      period=data["period"], description=_description(data["description"]),
                       status=ClaimStatus.DRAFT)
         uow.session.add(claim)
         uow.session.flush()
@@ -72,13 +79,15 @@ def change_draft(actor: User, claim_id: int, changes: dict[str, Any]) -> Claim:
         claim = _locked(uow.session, claim.id)
         if claim.status is not ClaimStatus.DRAFT:
             raise _illegal(claim, "changed")
-        before = _snapshot(claim)
-        for name in ("amount", "currency", "period"):
-            if name in changes:
-                setattr(claim, name, changes[name])
-        if "description" in changes:
-            claim.description = changes["description"].strip()
-        record(actor, "claim", claim.id, "claim.changed", before=before, after=_snapshot(claim))
+        wanted = {**changes, **({"description": _description(changes["description"])}
+                                if "description" in changes else {})}
+        before = {name: getattr(claim, name) for name in wanted}
+        after = {name: value for name, value in wanted.items() if before[name] != value}
+        if after:  # a page's form sends every field, changed or not
+            for name, value in after.items():
+                setattr(claim, name, value)
+            record(actor, "claim", claim.id, "claim.changed", before={name: before[name] for name in after},
+                   after=after)
         return claim
 
 

@@ -106,6 +106,10 @@ class Claim(db.Model):
                                                               order_by="ClaimAttachment.id")
     payout: Mapped[Payout | None] = relationship(back_populates="claim", uselist=False)
 
+    def awaits_another_approver(self, user_id: int | None) -> bool:
+        """Whether this user gave the first of the claim's two approvals: the second is someone else's."""
+        return self.status is ClaimStatus.SUBMITTED and self.first_approved_by_id == user_id
+
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("length(currency) = 3", name="currency_iso"),

@@ -53,6 +53,8 @@ class ClaimChangeSchema(ma.Schema):
     def _something(self, data, **kwargs):
         if not data:
             raise ma.ValidationError("Send at least one of amount, currency, period and description.")
+        if "currency" in data and "amount" not in data:  # minor units of one currency are not another's
+            raise ma.ValidationError("Send the amount with its new currency.", field_name="amount")
 
 
 class ClaimRejectSchema(ma.Schema):

@@ -43,15 +43,6 @@ def this_quarter() -> str:
     return quarter_of(now().date())[0]
 
 
-class ClaimForm(FlaskForm):
-    type = SelectField("Type", choices=[SelectChoice(kind.value, label) for kind, label in CLAIM_TYPES.items()])
-    amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
-    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
-    period = StringField("Programme period", default=this_quarter,
-                         validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
-    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
-
-
 class DraftForm(FlaskForm):
     """A draft claim's changes (its type stays)."""
 
@@ -60,6 +51,15 @@ class DraftForm(FlaskForm):
     period = StringField("Programme period",
                          validators=[DataRequired(), Regexp(PERIOD, message="A period such as 2026-Q3.")])
     description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+
+
+class ClaimForm(DraftForm):
+    """A new claim: a draft's fields and its type; it starts in US dollars, in the current quarter."""
+
+    type = SelectField("Type", choices=[SelectChoice(kind.value, label) for kind, label in CLAIM_TYPES.items()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{"currency": "USD", "period": this_quarter(), **kwargs})
 
 
 class PayeeForm(FlaskForm):
@@ -123,14 +123,12 @@ def partner():
     """The partner's payments (with the claims each paid), its claims and its bank details."""
     access.require(current_user, "claim.file")
     form = ClaimForm(prefix="claim")
-    if form.validate_on_submit():
+    amount = _amount_of(form) if form.validate_on_submit() else None
+    if amount is not None:
         try:
-            amount = minor_units(form.amount.data, form.currency.data.upper())
             claim = claims.create_claim(current_user, {
                 "type": form.type.data, "amount": amount, "currency": form.currency.data.upper(),
                 "period": form.period.data, "description": form.description.data})
-        except ValueError as exc:
-            form.amount.errors = [str(exc)]
         except DomainError as exc:
             flash(exc.message, "error")
         else:
@@ -264,15 +262,12 @@ def add_proof(claim_id: int):
 def change_draft(claim_id: int):
     """The partner puts a draft right before submitting it (an MDF claim over its allocation, a typo)."""
     form, status = DraftForm(), 400
-    if form.validate_on_submit():
-        currency = form.currency.data.upper()
+    amount = _amount_of(form) if form.validate_on_submit() else None
+    if amount is not None:
         try:
-            amount = minor_units(form.amount.data, currency)
-            claims.change_draft(current_user, claim_id, {"amount": amount, "currency": currency,
+            claims.change_draft(current_user, claim_id, {"amount": amount, "currency": form.currency.data.upper(),
                                                          "period": form.period.data,
                                                          "description": form.description.data})
-        except ValueError as exc:
-            form.amount.errors = [str(exc)]
         except (Forbidden, NotFound):
             raise
         except DomainError as exc:
@@ -282,6 +277,19 @@ def change_draft(claim_id: int):
             flash("Draft saved.", "info")
             return redirect(url_for("payments_web.claim_page", claim_id=claim_id), 303)
     return _claim_page(claim_id, draft_form=form, status=status)
+
+
+def _amount_of(form: DraftForm) -> int | None:
+    """The form's amount in minor units of its currency, or None with the reason on the field at fault."""
+    currency = form.currency.data.upper()
+    if not is_currency(currency):
+        form.currency.errors = ["Not an ISO 4217 currency code."]
+        return None
+    try:
+        return parse_amount(form.amount.data, currency)
+    except ValueError as exc:
+        form.amount.errors = [str(exc)]
+        return None
 
 
 def _act(claim_id: int, action, success: str):

@@ -98,6 +98,7 @@ def test_large_claims_get_their_first_approval_and_the_page_says_they_wait_for_a
     assert "(1 of 2 approvals)" in html
     # The first approver is no longer offered an approval the service would refuse them.
     assert f'aria-label="Approve claim {large}"' not in html and "You approved it first" in html
+    assert f'name="claim_id" value="{large}"' not in html  # nor is it among those "Select all" ticks
     claim_page = signed_in("programs").get(f"/payments/claims/{large}").get_data(as_text=True)
     assert "the second must come from another approver" in claim_page
     assert ">Approve</button>" not in claim_page and ">Reject</button>" in claim_page
