@@ -7,9 +7,9 @@ Two rules hold for all of them, here in one place:
 - every call has a total deadline, not only a per-read timeout: a receiver that
   trickles one byte a second would otherwise hold a worker for as long as it
   likes. When the deadline passes, a watchdog shuts the call's sockets down and
-  the call raises DeadlineExceeded, unless the peer's answer was complete by then
-  (answered()): an e-mail the server accepted, or a response read in full, is not
-  failed, and so not sent again, for a goodbye the deadline cut short.
+  the call raises DeadlineExceeded, unless the call said its answer was complete by
+  then (answered()): a response read in full is not failed, and so not asked for
+  again, for a deadline that passed while the call was ending.
 """
 from __future__ import annotations
 

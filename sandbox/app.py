@@ -271,10 +271,9 @@ class Sandbox:
                 answer = self._http().post(self.webhook_url, data=body, timeout=DELIVERY_TIMEOUT, headers={
                     "Content-Type": "application/json", "Accept": "application/json",
                     HEADER: sign(self.webhook_secret, body)})
-                with self.lock:
-                    self._unanswered.difference_update(event["id"] for event in events)
                 if answer.status_code < 300:
                     with self.lock:
+                        self._unanswered.difference_update(event["id"] for event in events)
                         self.webhooks_sent += len(events)
                     return
                 log.warning("webhook %s answered %s", ids, answer.status_code)

@@ -37,19 +37,23 @@ def _deliver(settings: dict, message: EmailMessage) -> None:
     what = f"SMTP {settings['MAIL_SERVER']}:{settings['MAIL_PORT']}"
     outbound.guard(what)
     smtp = smtplib.SMTP(timeout=settings["MAIL_DEADLINE_SECONDS"])
-    with outbound.deadline(settings["MAIL_DEADLINE_SECONDS"], what) as watch:
-        watch.add(lambda: smtp.sock)
-        try:
-            smtp.connect(settings["MAIL_SERVER"], settings["MAIL_PORT"])
-            if settings["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if settings["MAIL_USERNAME"]:
-                smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
-            smtp.send_message(message)
-            watch.answered()  # accepted: whatever becomes of the goodbye, it is not sent again
+    accepted = False
+    try:
+        with outbound.deadline(settings["MAIL_DEADLINE_SECONDS"], what) as watch:
+            watch.add(lambda: smtp.sock)
             try:
+                smtp.connect(settings["MAIL_SERVER"], settings["MAIL_PORT"])
+                if settings["MAIL_USE_TLS"]:
+                    smtp.starttls()
+                if settings["MAIL_USERNAME"]:
+                    smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
+                smtp.send_message(message)
+                accepted = True
                 smtp.quit()
-            except (smtplib.SMTPException, OSError) as exc:
-                log.info("%s: the message was accepted; the goodbye failed: %s", what, exc)
-        finally:
-            smtp.close()
+            finally:
+                smtp.close()
+    except (smtplib.SMTPException, OSError) as exc:  # DeadlineExceeded is one (a requests.Timeout)
+        if not accepted:
+            raise
+        # Accepted: whatever became of the goodbye, failed, the job would send the message again.
+        log.info("%s: the message was accepted; the goodbye failed: %s", what, exc)

@@ -194,8 +194,8 @@ class Payments:
         return self.client.post("/webhooks/payments/sandbox", data=body, content_type="application/json",
                                 headers={signing.HEADER: header, "Accept": "application/json"})
 
-
     def provider_payout_id(self, reference: str) -> str | None:
+        """The provider's payout id the service holds under one of its references, if any."""
         from app.payments.models import Payout
         from app.payments.payouts import parse_reference
 

@@ -3,13 +3,12 @@ once the reset has returned. The payments tests reset the sandbox between tests 
 references restart with the database's ids, so a late webhook would pay the next test's payout."""
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
-import json
 
 from sandbox import app as sandbox_app
 from sandbox.app import Sandbox
