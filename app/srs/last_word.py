@@ -4,7 +4,6 @@ next to "waiting for you" or "solution provided", so that nobody has to look for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,7 +13,6 @@ from app.srs.models import HistoryKind, ServiceRequest, SRHistory, SRSolution, S
 
 @dataclass(frozen=True)
 class LastWord:
-    at: datetime
     by: str
     note: str | None  # what came with the move: the question itself, or a word with the solution
     solution_kind: str | None = None
@@ -31,12 +29,12 @@ def last_word(session: Session, sr: ServiceRequest) -> LastWord | None:
     if sr.status is SRStatus.AWAITING_PARTNER:
         if move is None or not move.note:
             return None
-        return LastWord(move.at, _name(move), move.note)
+        return LastWord(_name(move), move.note)
     solution = session.scalars(sa.select(SRSolution).where(SRSolution.sr_id == sr.id)
                                .order_by(SRSolution.id.desc()).limit(1)).first()
     if solution is None:
         return None
-    return LastWord(solution.provided_at, solution.provided_by.name, move.note if move else None,
+    return LastWord(solution.provided_by.name, move.note if move else None,
                     solution.kind.value, solution.content)
 
 

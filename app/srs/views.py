@@ -23,9 +23,9 @@ from app.srs import dashboard as dashboards
 from app.srs import page as pages
 from app.srs import progress
 from app.srs import queries, services, streams
+from app.srs.models import SRStatus
 from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, SeverityChangeSchema,
                              SRListQuerySchema, TransitionSchema)
-from app.srs.models import SRStatus
 from app.srs.workflow import SolutionKind
 from app.web.filters import format_when
 
