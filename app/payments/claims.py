@@ -74,11 +74,7 @@ def change_draft(actor: User, claim_id: int, changes: dict[str, Any]) -> Claim:
     """Change a draft's amount, currency, period or description (its type stays: proofs are MDF's).
     A draft refused at submission (an MDF claim over its allocation) is put right this way."""
     with unit_of_work() as uow:
-        claim = access.get_claim(actor, claim_id)
-        access.require(actor, "claim.file")
-        claim = _locked(uow.session, claim.id)
-        if claim.status is not ClaimStatus.DRAFT:
-            raise _illegal(claim, "changed")
+        claim = _own_draft(uow.session, actor, claim_id, "changed")
         wanted = {**changes, **({"description": _description(changes["description"])}
                                 if "description" in changes else {})}
         before = {name: getattr(claim, name) for name in wanted}
@@ -166,12 +162,18 @@ def kept_files():
                               ClaimAttachment.size_bytes)
 
 
-def _proof_allowed(session, actor: User, claim_id: int) -> Claim:
+def _own_draft(session, actor: User, claim_id: int, action: str) -> Claim:
+    """The caller's draft, locked; 409 when it is no longer a draft (it cannot be `action` then)."""
     claim = access.get_claim(actor, claim_id)
     access.require(actor, "claim.file")
     claim = _locked(session, claim.id)
     if claim.status is not ClaimStatus.DRAFT:
-        raise _illegal(claim, "given new proof")
+        raise _illegal(claim, action)
+    return claim
+
+
+def _proof_allowed(session, actor: User, claim_id: int) -> Claim:
+    claim = _own_draft(session, actor, claim_id, "given new proof")
     if claim.type is not ClaimType.MDF:
         raise RuleViolation("Only MDF claims carry proof of performance.", code="proof_not_applicable")
     return claim
@@ -180,11 +182,7 @@ def _proof_allowed(session, actor: User, claim_id: int) -> Claim:
 def submit_claim(actor: User, claim_id: int) -> Claim:
     """Send a draft to the programmes team; an MDF claim needs proof and allocation left."""
     with unit_of_work() as uow:
-        claim = access.get_claim(actor, claim_id)
-        access.require(actor, "claim.file")
-        claim = _locked(uow.session, claim.id)
-        if claim.status is not ClaimStatus.DRAFT:
-            raise _illegal(claim, "submitted")
+        claim = _own_draft(uow.session, actor, claim_id, "submitted")
         if claim.type is ClaimType.MDF:
             if not claim.attachments:
                 raise RuleViolation("An MDF claim needs at least one proof-of-performance file.",
