@@ -19,9 +19,14 @@ NOTE = fields.String(validate=validate.Length(max=5000), allow_none=True,
                      metadata={"description": "why; shown to GTAC and the partner"})
 
 
+def _written(text: str) -> None:
+    if not text.strip():
+        raise ma.ValidationError("Write the solution for the partner.")
+
+
 class SolutionInSchema(ma.Schema):
     kind = fields.String(required=True, validate=choice_of(SolutionKind))
-    content = fields.String(required=True, validate=validate.Length(min=1, max=20000),
+    content = fields.String(required=True, validate=[validate.Length(max=20000), _written],
                             metadata={"description": "the fix, patch reference, workaround steps or RMA note"})
 
 

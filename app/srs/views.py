@@ -23,7 +23,6 @@ from app.srs import dashboard as dashboards
 from app.srs import page as pages
 from app.srs import progress
 from app.srs import queries, services, streams
-from app.srs.models import SRStatus
 from app.srs.schemas import (AssignmentSchema, ManagementEscalationInSchema, SeverityChangeSchema,
                              SRListQuerySchema, TransitionSchema)
 from app.srs.workflow import SolutionKind
@@ -169,8 +168,6 @@ def transition(number: str):
 
     def act():
         body = {"to": form.get("to", ""), "note": form.get("note") or None}
-        if body["to"] == SRStatus.SOLUTION_PROVIDED.value and not form.get("solution_content", "").strip():
-            raise ma.ValidationError({"solution": ["Write the solution for the partner."]})
         if form.get("solution_kind") or form.get("solution_content"):
             body["solution"] = {"kind": form.get("solution_kind", ""), "content": form.get("solution_content", "")}
         data = TransitionSchema().load(body)
